@@ -1,0 +1,317 @@
+"""The support session (rules S1-S12): events recorded by session-svc and the commands it takes.
+
+Site and csr settings live here too: session-svc records them in its admin stream and the
+session rules read them (S2, S4, S5, S8, S9).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from support_contracts.base import Command, Event
+from support_contracts.vocabulary import (
+    ActivityKind,
+    DisplayName,
+    EmailAddress,
+    HandOffMessage,
+    ParticipantId,
+    Role,
+    SessionMode,
+    SessionNumber,
+    UserId,
+)
+
+
+class SessionEvent(Event):
+    context: ClassVar[str] = "session"
+
+
+class SessionCommand(Command):
+    context: ClassVar[str] = "session"
+
+
+class EndReason(StrEnum):
+    ENDED_BY_CONTROLLER = "ended_by_controller"
+    CONTROLLER_LEFT = "controller_left"
+    CONSOLE_CLOSED = "console_closed"
+    WITHDRAWN = "withdrawn"
+
+
+class ActivityEndReason(StrEnum):
+    STOPPED = "stopped"
+    CONTROL_TRANSFERRED = "control_transferred"
+    ACTIVE_CUSTOMER_CHANGED = "active_customer_changed"
+    HANDED_OFF = "handed_off"
+    PARTICIPANT_LEFT = "participant_left"
+    SESSION_ENDED = "session_ended"
+
+
+class LeaveReason(StrEnum):
+    LEFT = "left"
+    HANDED_OFF = "handed_off"
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+class SessionStarted(SessionEvent):
+    session_id: UUID
+    session_number: SessionNumber
+    csr_id: UserId
+    csr_name: DisplayName
+    email_invite: bool
+
+
+class SessionRequested(SessionEvent):
+    """A customer asked for help through a queue's entry form (R8): no controller yet."""
+
+    session_id: UUID
+    session_number: SessionNumber
+    queue_id: UUID
+    request_id: UUID
+    customer_id: ParticipantId
+    customer_name: DisplayName
+    customer_email: EmailAddress
+    problem: str = Field(max_length=4000)
+
+
+class CustomerJoined(SessionEvent):
+    participant_id: ParticipantId
+    name: DisplayName
+    via: Literal["invitation", "session_number", "entry_form"]
+    invitation_id: UUID | None = None
+
+
+class AssistantJoined(SessionEvent):
+    csr_id: UserId
+    name: DisplayName
+    via: Literal["invitation", "session_number"]
+    invitation_id: UUID | None = None
+
+
+class ActiveCustomerSelected(SessionEvent):
+    participant_id: ParticipantId
+
+
+class ControlTransferred(SessionEvent):
+    from_csr: UserId
+    to_csr: UserId
+    voice_continues: bool
+
+
+class ActivityStarted(SessionEvent):
+    activity_id: UUID
+    kind: ActivityKind
+    started_by: ParticipantId
+
+
+class ActivityEnded(SessionEvent):
+    activity_id: UUID
+    kind: ActivityKind
+    reason: ActivityEndReason
+
+
+class ParticipantLeft(SessionEvent):
+    participant_id: ParticipantId
+    role: Role
+    reason: LeaveReason
+
+
+class HandedToQueue(SessionEvent):
+    from_csr: UserId
+    queue_id: UUID
+    message: HandOffMessage | None = None
+
+
+class HandedToAgents(SessionEvent):
+    from_csr: UserId
+    agent_ids: list[UserId] = Field(min_length=1)
+    message: HandOffMessage | None = None
+
+
+class AgentAssigned(SessionEvent):
+    agent_id: UserId
+    agent_name: DisplayName
+    offer_id: UUID
+
+
+class SessionEnded(SessionEvent):
+    reason: EndReason
+    ended_by: ParticipantId | None = None
+
+
+class SiteSettingsChanged(SessionEvent):
+    """The whole site settings after an admin's change (admin stream ``site-settings``)."""
+
+    multi_session_allowed: bool
+    max_sessions_per_csr: int = Field(ge=1)
+    multiple_customers_allowed: bool
+    max_customers_per_session: int = Field(ge=1)
+    console_grace_seconds: int = Field(ge=1)
+    invitation_ttl_seconds: int = Field(ge=60)
+
+
+class CsrSettingsChanged(SessionEvent):
+    """A csr's own settings after a change (stream ``csr-<id>``)."""
+
+    csr_id: UserId
+    session_mode: SessionMode
+    is_webacd_agent: bool
+    voice_supported: bool
+
+
+SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
+    SessionStarted,
+    SessionRequested,
+    CustomerJoined,
+    AssistantJoined,
+    ActiveCustomerSelected,
+    ControlTransferred,
+    ActivityStarted,
+    ActivityEnded,
+    ParticipantLeft,
+    HandedToQueue,
+    HandedToAgents,
+    AgentAssigned,
+    SessionEnded,
+    SiteSettingsChanged,
+    CsrSettingsChanged,
+)
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+class StartSession(SessionCommand):
+    csr_id: UserId
+    csr_name: DisplayName
+    email_invite: bool = True
+
+
+class OpenRequestedSession(SessionCommand):
+    queue_id: UUID
+    request_id: UUID
+    customer_name: DisplayName
+    customer_email: EmailAddress
+    problem: str = Field(max_length=4000)
+
+
+class JoinAsCustomer(SessionCommand):
+    """By invitation (invite-svc checked the token) or by the session number from the website."""
+
+    session_id: UUID | None = None
+    session_number: SessionNumber | None = None
+    name: DisplayName
+    invitation_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> JoinAsCustomer:
+        if (self.session_id is None) == (self.session_number is None):
+            raise ValueError("give exactly one of session_id or session_number")
+        return self
+
+
+class JoinAsAssistant(SessionCommand):
+    session_id: UUID | None = None
+    session_number: SessionNumber | None = None
+    csr_id: UserId
+    name: DisplayName
+    invitation_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> JoinAsAssistant:
+        if (self.session_id is None) == (self.session_number is None):
+            raise ValueError("give exactly one of session_id or session_number")
+        return self
+
+
+class SelectActiveCustomer(SessionCommand):
+    session_id: UUID
+    participant_id: ParticipantId
+
+
+class StartActivity(SessionCommand):
+    session_id: UUID
+    kind: ActivityKind
+    participant_id: ParticipantId
+
+
+class EndActivity(SessionCommand):
+    session_id: UUID
+    activity_id: UUID
+
+
+class TransferControl(SessionCommand):
+    session_id: UUID
+    to_csr: UserId
+
+
+class HandOffToQueue(SessionCommand):
+    session_id: UUID
+    queue_id: UUID
+    message: HandOffMessage | None = None
+
+
+class HandOffToAgents(SessionCommand):
+    session_id: UUID
+    agent_ids: list[UserId] = Field(min_length=1)
+    message: HandOffMessage | None = None
+
+
+class RecordHeartbeat(SessionCommand):
+    session_id: UUID
+
+
+class AssignAgent(SessionCommand):
+    session_id: UUID
+    agent_id: UserId
+    agent_name: DisplayName
+    offer_id: UUID
+
+
+class Leave(SessionCommand):
+    session_id: UUID
+    participant_id: ParticipantId
+
+
+class EndSession(SessionCommand):
+    session_id: UUID
+
+
+class ChangeSiteSettings(SessionCommand):
+    multi_session_allowed: bool
+    max_sessions_per_csr: int = Field(ge=1)
+    multiple_customers_allowed: bool
+    max_customers_per_session: int = Field(ge=1)
+    console_grace_seconds: int = Field(ge=1)
+    invitation_ttl_seconds: int = Field(ge=60)
+
+
+class ChangeCsrSettings(SessionCommand):
+    csr_id: UserId
+    session_mode: SessionMode
+    is_webacd_agent: bool
+    voice_supported: bool
+
+
+SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
+    StartSession,
+    OpenRequestedSession,
+    JoinAsCustomer,
+    JoinAsAssistant,
+    SelectActiveCustomer,
+    StartActivity,
+    EndActivity,
+    TransferControl,
+    HandOffToQueue,
+    HandOffToAgents,
+    RecordHeartbeat,
+    AssignAgent,
+    Leave,
+    EndSession,
+    ChangeSiteSettings,
+    ChangeCsrSettings,
+)
