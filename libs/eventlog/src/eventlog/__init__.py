@@ -1,0 +1,28 @@
+"""The append-only event log of every service, with its outbox relay and inbox."""
+
+from eventlog.follow import follow, follow_batches
+from eventlog.inbox import Handler, Inbox, Verdict
+from eventlog.memory import InMemoryEventStore
+from eventlog.memory_broker import InMemoryBroker, topic_matches
+from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, NewEvent
+from eventlog.relay import EventPublisher, OutboxRelay
+from eventlog.store import EventStore, Transaction
+
+__all__ = [
+    "NO_STREAM",
+    "ConcurrencyConflict",
+    "DuplicateEvent",
+    "EventPublisher",
+    "EventStore",
+    "Handler",
+    "InMemoryBroker",
+    "InMemoryEventStore",
+    "Inbox",
+    "NewEvent",
+    "OutboxRelay",
+    "Transaction",
+    "Verdict",
+    "follow",
+    "follow_batches",
+    "topic_matches",
+]

@@ -1,0 +1,150 @@
+"""pytest fixtures for tests that need the real RabbitMQ and PostgreSQL.
+
+Where they come from: ``DATABASE_URL`` / ``AMQP_URL`` when set; otherwise a testcontainers
+container when a Docker engine answers; otherwise the services on loopback. A service that
+does not answer fails the test with the command that starts it, never skips it. Each test
+gets a database schema and RabbitMQ exchange and queue names of its own, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import uuid4
+
+import aio_pika
+import asyncpg
+import pytest
+import pytest_asyncio
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+START_RABBITMQ = "rabbitmq-server -detached"
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+def _answers(check: Callable[[str], Coroutine[Any, Any, None]], url: str) -> Exception | None:
+    """Run an async check on a thread of its own: fixtures may be set up inside a running loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            pool.submit(asyncio.run, check(url)).result()
+        except Exception as error:
+            return error
+    return None
+
+
+async def _check_postgres(url: str) -> None:
+    conn = await asyncpg.connect(url, timeout=5)
+    await conn.close()
+
+
+async def _check_rabbitmq(url: str) -> None:
+    conn = await asyncio.wait_for(aio_pika.connect(url), 10)
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if url is None and _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    url = url or DEFAULT_DATABASE_URL
+    if (error := _answers(_check_postgres, url)) is not None:
+        pytest.fail(
+            f"PostgreSQL does not answer at {url} ({error!r}). Start it with `{START_POSTGRES}`"
+            " or point DATABASE_URL at one.",
+            pytrace=False,
+        )
+    yield url
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    url = os.environ.get("AMQP_URL")
+    if url is None and _docker_answers():
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3.10-management") as container:
+            params = container.get_connection_params()
+            host, port = params.host, params.port
+            yield f"amqp://guest:guest@{host}:{port}/"
+        return
+    url = url or DEFAULT_AMQP_URL
+    if (error := _answers(_check_rabbitmq, url)) is not None:
+        pytest.fail(
+            f"RabbitMQ does not answer at {url} ({error!r}). Start it with `{START_RABBITMQ}`"
+            " or point AMQP_URL at one.",
+            pytrace=False,
+        )
+    yield url
+
+
+@asynccontextmanager
+async def fresh_schema(database_url: str) -> AsyncIterator[str]:
+    """A schema name of its own; dropped with everything in it afterwards."""
+    schema = f"t_{uuid4().hex[:16]}"
+    try:
+        yield schema
+    finally:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await conn.close()
+
+
+@pytest_asyncio.fixture
+async def pg_schema(database_url: str) -> AsyncIterator[str]:
+    async with fresh_schema(database_url) as schema:
+        yield schema
+
+
+@dataclass
+class RabbitNames:
+    """Exchange and queue names of one test's own; ``queue()`` remembers what to delete."""
+
+    token: str
+    queues: list[str] = field(default_factory=list)
+
+    @property
+    def exchange(self) -> str:
+        return f"support.events.{self.token}"
+
+    def queue(self, name: str) -> str:
+        full = f"{self.token}.{name}"
+        self.queues += [full, f"{full}.dead"]
+        return full
+
+
+@pytest_asyncio.fixture
+async def rabbit_names(amqp_url: str) -> AsyncIterator[RabbitNames]:
+    names = RabbitNames(token=f"t{uuid4().hex[:12]}")
+    yield names
+    conn = await aio_pika.connect(amqp_url)
+    try:
+        for queue in names.queues:
+            channel = await conn.channel()
+            await channel.queue_delete(queue)
+        channel = await conn.channel()
+        await channel.exchange_delete(names.exchange)
+    finally:
+        await conn.close()

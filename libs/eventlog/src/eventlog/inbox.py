@@ -1,0 +1,82 @@
+"""The inbox: each event handled once per consumer, with bounded retries and a dead letter.
+
+The record that ``consumer`` handled ``event_id`` commits in the same transaction as
+whatever the handler wrote, so a redelivered event finds it and is skipped, and a handler
+that fails leaves neither behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from eventlog.model import ConcurrencyConflict
+from eventlog.store import EventStore, Transaction
+from support_contracts import Envelope
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Envelope, Transaction], Awaitable[None]]
+
+CONFLICT_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a transport does with a delivery: ack it, retry it later, or dead-letter it."""
+
+    handled: bool
+    retry: bool = False
+    error: str | None = None
+
+    @property
+    def dead(self) -> bool:
+        return self.error is not None and not self.retry
+
+
+class Inbox:
+    def __init__(
+        self, store: EventStore, consumer: str, handler: Handler, *, max_attempts: int = 5
+    ) -> None:
+        self._store, self.consumer, self._handler = store, consumer, handler
+        self.max_attempts = max_attempts
+
+    async def handle(self, envelope: Envelope) -> bool:
+        """True if handled now, False if this consumer had handled it before. A conflict on a
+        stream the handler appends to is retried at once in a fresh transaction."""
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                async with self._store.transaction() as tx:
+                    if not await tx.record_handled(self.consumer, envelope.event_id):
+                        return False
+                    await self._handler(envelope, tx)
+                    return True
+            except ConcurrencyConflict:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def deliver(self, envelope: Envelope, attempt: int) -> Verdict:
+        """Handle the ``attempt``-th delivery of ``envelope`` and say what to do with it."""
+        bound = log.bind(
+            consumer=self.consumer,
+            event_id=str(envelope.event_id),
+            correlation_id=str(envelope.correlation_id),
+            attempt=attempt,
+        )
+        try:
+            handled = await self.handle(envelope)
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"
+            retry = attempt < self.max_attempts
+            bound.warning("inbox.failed", error=reason, will_retry=retry)
+            return Verdict(handled=False, retry=retry, error=reason)
+        if not handled:
+            bound.info("inbox.duplicate_skipped")
+        return Verdict(handled=handled)
+
+
+def retry_delay(attempt: int, *, base: float = 0.05, most: float = 2.0) -> float:
+    return float(min(most, base * 2 ** (attempt - 1)))

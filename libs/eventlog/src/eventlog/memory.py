@@ -1,0 +1,139 @@
+"""The event log in memory: the same behaviour as PostgreSQL for one process, for the embedded
+``make demo`` and fast tests. A transaction holds the log's lock from start to end, so
+everything it does commits together, in order, or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+from eventlog.model import ConcurrencyConflict, DuplicateEvent, NewEvent
+from support_contracts import Envelope
+
+
+class _Staged:
+    """What one transaction wrote, not yet visible to anyone else."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, NewEvent]] = []
+        self.handled: set[tuple[str, UUID]] = set()
+        self.checkpoints: dict[str, int] = {}
+
+
+class InMemoryTransaction:
+    def __init__(self, store: InMemoryEventStore) -> None:
+        self._store = store
+        self._staged = _Staged()
+
+    def _version(self, stream_id: str) -> int:
+        staged = sum(1 for sid, _ in self._staged.events if sid == stream_id)
+        return len(self._store._streams.get(stream_id, [])) + staged - 1
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> list[Envelope]:
+        actual = self._version(stream_id)
+        if expected_version is not None and actual != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, actual)
+        staged_ids = {e.event_id for _, e in self._staged.events}
+        for event in events:
+            if event.event_id in self._store._event_ids or event.event_id in staged_ids:
+                raise DuplicateEvent(f"an event of {stream_id} is in the log already")
+        self._staged.events.extend((stream_id, event) for event in events)
+        position = self._store._next_position + len(self._staged.events) - len(events)
+        return [
+            event.recorded(stream_id, actual + 1 + i, position + i)
+            for i, event in enumerate(events)
+        ]
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
+        return self._store._streams.get(stream_id, [])[from_version:]
+
+    async def record_handled(self, consumer: str, event_id: UUID) -> bool:
+        key = (consumer, event_id)
+        if key in self._store._handled or key in self._staged.handled:
+            return False
+        self._staged.handled.add(key)
+        return True
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        self._staged.checkpoints[name] = position
+
+    def _commit(self) -> None:
+        store = self._store
+        for stream_id, event in self._staged.events:
+            stream = store._streams.setdefault(stream_id, [])
+            recorded = event.recorded(stream_id, len(stream), store._next_position)
+            store._next_position += 1
+            stream.append(recorded)
+            store._all.append(recorded)
+            store._event_ids.add(event.event_id)
+        store._handled |= self._staged.handled
+        for name, position in self._staged.checkpoints.items():
+            store._checkpoints[name] = max(position, store._checkpoints.get(name, -1))
+        if self._staged.events:
+            store._on_append()
+
+
+class InMemoryEventStore:
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._streams: dict[str, list[Envelope]] = {}
+        self._all: list[Envelope] = []
+        self._event_ids: set[UUID] = set()
+        self._handled: set[tuple[str, UUID]] = set()
+        self._checkpoints: dict[str, int] = {}
+        self._next_position = 1
+        self._appended = asyncio.Event()
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> list[Envelope]:
+        async with self.transaction() as tx:
+            return await tx.append(stream_id, events, expected_version)
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
+        return self._streams.get(stream_id, [])[from_version:]
+
+    async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
+        start = max(after_position, 0)  # positions are 1, 2, 3, ...: list index = position - 1
+        return self._all[start : start + limit]
+
+    async def stream_version(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, [])) - 1
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[InMemoryTransaction]:
+        async with self._lock:
+            tx = InMemoryTransaction(self)
+            yield tx
+            tx._commit()
+
+    async def load_checkpoint(self, name: str) -> int:
+        return self._checkpoints.get(name, -1)
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        async with self.transaction() as tx:
+            await tx.save_checkpoint(name, position)
+
+    async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
+        appended = self._appended
+        if self._all and self._all[-1].global_position > after_position:
+            return
+        try:
+            await asyncio.wait_for(appended.wait(), at_most_seconds)
+        except TimeoutError:
+            pass
+
+    def _on_append(self) -> None:
+        appended, self._appended = self._appended, asyncio.Event()
+        appended.set()
+
+    @asynccontextmanager
+    async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[None]:
+        yield  # one process: nobody to exclude
+
+    async def close(self) -> None:
+        return None

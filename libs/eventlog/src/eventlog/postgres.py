@@ -1,0 +1,290 @@
+"""The event log in PostgreSQL, one schema per service.
+
+Gap-free global order without a global lock: an event's ``global_position`` is its
+transaction's id shifted left by 16 bits plus its index within the transaction. Readers take
+only positions below the oldest transaction still running (``pg_snapshot_xmin``): every
+transaction with a smaller id has finished, and anything committed later has a larger id, so
+nothing can appear behind a reader. Writers never wait for each other except on the same
+stream.
+
+For the order within a stream to match the global order, an append checks the stream's
+version in a snapshot taken before its transaction id is assigned: a single statement in
+autocommit, or a REPEATABLE READ transaction (:meth:`PostgresEventStore.transaction`). Then
+every event it builds on was written by a transaction with a smaller id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, NewEvent
+from eventlog.postgres_schema import Connection, migrate
+from support_contracts import Envelope
+
+log = structlog.get_logger(__name__)
+
+POSITION_SHIFT = 16
+MAX_EVENTS_PER_TRANSACTION = 1 << POSITION_SHIFT
+HELD_BACK_RETRY_SECONDS = 0.003
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
+_COLUMNS = (
+    "global_position, stream_id, stream_version, event_id, type, schema_version,"
+    " occurred_at, correlation_id, causation_id, data"
+)
+
+
+class Statements:
+    """The SQL of one schema, written once."""
+
+    def __init__(self, schema: str) -> None:
+        if not _SCHEMA_NAME.match(schema):
+            raise ValueError(f"schema name {schema!r}: lower-case letters, digits and _ only")
+        events = f"{schema}.events"
+        self.channel = f"eventlog_{schema}"
+        self.append = f"""
+            WITH current AS (
+                SELECT coalesce(max(stream_version), -1) AS version
+                FROM {events} WHERE stream_id = $1
+            )
+            INSERT INTO {events} ({_COLUMNS})
+            SELECT (pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $2 + e.ord - 1,
+                   $1, current.version + e.ord, e.event_id, e.type, e.schema_version,
+                   e.occurred_at, e.correlation_id, e.causation_id, e.data
+            FROM current, unnest($3::uuid[], $4::text[], $5::int[], $6::timestamptz[],
+                                 $7::uuid[], $8::uuid[], $9::jsonb[])
+                 WITH ORDINALITY AS e(event_id, type, schema_version, occurred_at,
+                                      correlation_id, causation_id, data, ord)
+            WHERE $10::int IS NULL OR current.version = $10::int
+            RETURNING global_position, stream_version"""
+        self.stream_version = (
+            f"SELECT coalesce(max(stream_version), -1) FROM {events} WHERE stream_id = $1"
+        )
+        self.read_stream = f"""
+            SELECT {_COLUMNS} FROM {events}
+            WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version"""
+        self.read_all = f"""
+            SELECT {_COLUMNS} FROM {events}
+            WHERE global_position > $1
+              AND global_position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                                     << {POSITION_SHIFT})
+            ORDER BY global_position LIMIT $2"""
+        self.any_after = f"SELECT EXISTS (SELECT 1 FROM {events} WHERE global_position > $1)"
+        self.record_handled = f"""
+            INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
+            ON CONFLICT DO NOTHING RETURNING true"""
+        self.load_checkpoint = f"SELECT position FROM {schema}.checkpoints WHERE name = $1"
+        self.save_checkpoint = f"""
+            INSERT INTO {schema}.checkpoints (name, position) VALUES ($1, $2)
+            ON CONFLICT (name) DO UPDATE SET position = excluded.position
+            WHERE {schema}.checkpoints.position < excluded.position"""
+
+
+def _envelope(row: asyncpg.Record) -> Envelope:
+    return Envelope.model_construct(
+        event_id=row["event_id"],
+        type=row["type"],
+        schema_version=row["schema_version"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        global_position=row["global_position"],
+        occurred_at=row["occurred_at"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        data=row["data"],
+    )
+
+
+async def _append(
+    conn: Connection,
+    sql: Statements,
+    stream_id: str,
+    events: Sequence[NewEvent],
+    expected_version: int | None,
+    first_index: int,
+) -> list[Envelope]:
+    if not events:
+        return []
+    if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:
+        raise ValueError(f"at most {MAX_EVENTS_PER_TRANSACTION} events in one transaction")
+    try:
+        rows = await conn.fetch(
+            sql.append,
+            stream_id,
+            first_index,
+            [e.event_id for e in events],
+            [e.type for e in events],
+            [e.schema_version for e in events],
+            [e.occurred_at for e in events],
+            [e.correlation_id for e in events],
+            [e.causation_id for e in events],
+            [e.data for e in events],
+            expected_version,
+        )
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name and "event_id" in error.constraint_name:
+            raise DuplicateEvent(f"an event of {stream_id} is in the log already") from error
+        raise ConcurrencyConflict(stream_id, _expected(expected_version), None) from error
+    except asyncpg.SerializationError as error:
+        raise ConcurrencyConflict(stream_id, _expected(expected_version), None) from error
+    if not rows:
+        actual = await conn.fetchval(sql.stream_version, stream_id)
+        raise ConcurrencyConflict(stream_id, _expected(expected_version), actual)
+    return [
+        event.recorded(stream_id, row["stream_version"], row["global_position"])
+        for event, row in zip(events, rows, strict=True)
+    ]
+
+
+def _expected(expected_version: int | None) -> int:
+    return NO_STREAM if expected_version is None else expected_version
+
+
+class PostgresTransaction:
+    """A REPEATABLE READ transaction: its reads and its appends' version checks see one
+    snapshot, taken before its transaction id exists (see the module's docstring)."""
+
+    def __init__(self, conn: Connection, sql: Statements) -> None:
+        self._conn, self._sql = conn, sql
+        self._next_index = 0
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> list[Envelope]:
+        recorded = await _append(
+            self._conn, self._sql, stream_id, events, expected_version, self._next_index
+        )
+        self._next_index += len(recorded)
+        return recorded
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
+        rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
+        return [_envelope(row) for row in rows]
+
+    async def record_handled(self, consumer: str, event_id: UUID) -> bool:
+        return bool(await self._conn.fetchval(self._sql.record_handled, consumer, event_id))
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        await self._conn.execute(self._sql.save_checkpoint, name, position)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
+    )
+
+
+class PostgresEventStore:
+    """One service's log. Build it with :meth:`connect`, which also migrates the schema."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str, dsn: str) -> None:
+        self._pool, self._dsn, self.schema = pool, dsn, schema
+        self._sql = Statements(schema)
+        self._listener: asyncpg.Connection | None = None
+        self._listener_lock = asyncio.Lock()
+        self._appended = asyncio.Event()
+
+    @classmethod
+    async def connect(
+        cls, dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
+    ) -> PostgresEventStore:
+        Statements(schema)  # refuse a bad name before touching the database
+        pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        )
+        assert pool is not None
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn, schema)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, schema, dsn)
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> list[Envelope]:
+        async with self._pool.acquire() as conn:
+            return await _append(conn, self._sql, stream_id, events, expected_version, 0)
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
+        rows = await self._pool.fetch(self._sql.read_stream, stream_id, from_version)
+        return [_envelope(row) for row in rows]
+
+    async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
+        rows = await self._pool.fetch(self._sql.read_all, after_position, limit)
+        return [_envelope(row) for row in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        version: int = await self._pool.fetchval(self._sql.stream_version, stream_id)
+        return version
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            yield PostgresTransaction(conn, self._sql)
+
+    async def load_checkpoint(self, name: str) -> int:
+        position = await self._pool.fetchval(self._sql.load_checkpoint, name)
+        return -1 if position is None else int(position)
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        await self._pool.execute(self._sql.save_checkpoint, name, position)
+
+    async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
+        """Wakes on the NOTIFY that every append sends at commit. Events that are committed
+        but held back behind an older running transaction send nothing more when that one
+        ends, so while there are any, poll briefly instead."""
+        await self._ensure_listener()
+        appended = self._appended
+        if await self._pool.fetchval(self._sql.any_after, after_position):
+            await asyncio.sleep(min(at_most_seconds, HELD_BACK_RETRY_SECONDS))
+            return
+        try:
+            await asyncio.wait_for(appended.wait(), at_most_seconds)
+        except TimeoutError:
+            pass
+
+    async def _ensure_listener(self) -> None:
+        async with self._listener_lock:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            conn = await asyncpg.connect(self._dsn)
+            await conn.add_listener(self._sql.channel, self._on_notify)
+            conn.add_termination_listener(self._on_listener_lost)
+            self._listener = conn
+
+    def _on_notify(self, *_: Any) -> None:
+        appended, self._appended = self._appended, asyncio.Event()
+        appended.set()
+
+    def _on_listener_lost(self, *_: Any) -> None:
+        log.warning("eventlog.listener_lost", schema=self.schema)
+        self._listener = None
+        self._on_notify()
+
+    @asynccontextmanager
+    async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[None]:
+        """Held by one process at a time across all replicas (a session advisory lock on a
+        connection of its own); waits until it is free."""
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        key = f"{self.schema}:{name}"
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):  # noqa: ASYNC110
+                await asyncio.sleep(poll_seconds)
+            yield
+        finally:
+            await conn.close()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+        await self._pool.close()

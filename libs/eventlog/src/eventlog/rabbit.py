@@ -1,0 +1,195 @@
+"""RabbitMQ wiring: the relay's publisher and the inbox's consumer (aio-pika).
+
+Events go to the durable topic exchange ``support.events`` as persistent JSON in the contract
+envelope, with publisher confirms. A consumer has a durable quorum queue of its own bound to
+the routing keys it needs, and ``<queue>.dead`` for messages that keep failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import aio_pika
+import structlog
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from eventlog.inbox import Inbox, retry_delay
+from support_contracts import EXCHANGE, ContractViolation, Envelope
+
+log = structlog.get_logger(__name__)
+
+QUORUM = {"x-queue-type": "quorum"}
+
+
+def to_message(event: Envelope) -> aio_pika.Message:
+    return aio_pika.Message(
+        body=event.model_dump_json().encode(),
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(event.event_id),
+        correlation_id=str(event.correlation_id),
+        type=event.type,
+        timestamp=event.occurred_at,
+        headers={"stream_id": event.stream_id, "global_position": event.global_position},
+    )
+
+
+async def declare_events_exchange(channel: AbstractChannel, name: str) -> AbstractExchange:
+    return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+def delivery_count(message: AbstractIncomingMessage) -> int:
+    """How often a quorum queue delivered this message before (0 on the first delivery)."""
+    count = message.headers.get("x-delivery-count", 0)
+    return count if isinstance(count, int) else 0
+
+
+class RabbitPublisher:
+    """Publishes in the order given and returns when the broker confirmed them all. aiormq
+    numbers and writes publishes under a FIFO lock and awaits confirms outside it, so a
+    batch is pipelined without reordering."""
+
+    def __init__(self, url: str, exchange: str = EXCHANGE) -> None:
+        self._url, self._exchange_name = url, exchange
+        self._connection: AbstractRobustConnection | None = None
+        self._exchange: AbstractExchange | None = None
+
+    async def connect(self) -> RabbitPublisher:
+        self._connection = await aio_pika.connect_robust(self._url)
+        channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await declare_events_exchange(channel, self._exchange_name)
+        return self
+
+    async def publish(self, events: Sequence[Envelope]) -> None:
+        if self._exchange is None:
+            await self.connect()
+        exchange = self._exchange
+        assert exchange is not None
+        await asyncio.gather(
+            *(exchange.publish(to_message(e), routing_key=e.routing_key) for e in events)
+        )
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+
+class RabbitEventConsumer:
+    """Feeds one queue's events to an inbox, one at a time, in the order the queue holds them
+    (aiormq runs each delivery's callback as a task of its own, so deliveries are handed to a
+    single worker through a local queue).
+
+    A failed event is retried (with a growing delay) up to ``inbox.max_attempts`` deliveries,
+    counted by the quorum queue's ``x-delivery-count``; then it goes to ``<queue>.dead`` with
+    the error in its headers and the consumer goes on. A message that is not a valid envelope
+    goes there at once.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        queue: str,
+        binding_keys: Sequence[str],
+        inbox: Inbox,
+        *,
+        exchange: str = EXCHANGE,
+        prefetch: int = 64,
+    ) -> None:
+        self._url, self.queue_name, self._keys = url, queue, list(binding_keys)
+        self._inbox, self._exchange_name, self._prefetch = inbox, exchange, prefetch
+        self._connection: AbstractRobustConnection | None = None
+        self._dead_channel: AbstractChannel | None = None
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        self._deliveries: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.queue_name}.dead"
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self._url)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=self._prefetch)
+        self._dead_channel = await self._connection.channel(publisher_confirms=True)
+        exchange = await declare_events_exchange(channel, self._exchange_name)
+        await channel.declare_queue(self.dead_letter_queue, durable=True, arguments=QUORUM)
+        self._queue = await channel.declare_queue(self.queue_name, durable=True, arguments=QUORUM)
+        for key in self._keys:
+            await self._queue.bind(exchange, key)
+        self._worker = asyncio.create_task(self._work(), name=f"consumer:{self.queue_name}")
+        self._consumer_tag = await self._queue.consume(self._deliveries.put)
+
+    async def _work(self) -> None:
+        while True:
+            message = await self._deliveries.get()
+            self._idle.clear()
+            try:
+                await self._process(message)
+            except Exception as error:  # the broker connection failed mid-way: it redelivers
+                log.warning(
+                    "consumer.delivery_interrupted", queue=self.queue_name, error=repr(error)
+                )
+            finally:
+                self._idle.set()
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        attempt = 1 + delivery_count(message)
+        try:
+            envelope = Envelope.parse(message.body)
+        except ContractViolation as error:
+            await self._dead_letter(message, f"ContractViolation: {error}", attempt)
+            return
+        verdict = await self._inbox.deliver(envelope, attempt)
+        if verdict.retry:
+            await asyncio.sleep(retry_delay(attempt))
+            await message.nack(requeue=True)
+        elif verdict.dead:
+            await self._dead_letter(message, verdict.error or "", attempt)
+        else:
+            await message.ack()
+
+    async def _dead_letter(
+        self, message: AbstractIncomingMessage, error: str, attempt: int
+    ) -> None:
+        assert self._dead_channel is not None
+        headers = dict(message.headers)
+        headers.update(
+            {
+                "x-error": error[:4000],
+                "x-attempts": attempt,
+                "x-consumer": self._inbox.consumer,
+                "x-original-routing-key": message.routing_key or "",
+            }
+        )
+        dead = aio_pika.Message(
+            body=message.body,
+            headers=headers,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            type=message.type,
+        )
+        await self._dead_channel.default_exchange.publish(dead, routing_key=self.dead_letter_queue)
+        await message.ack()
+        log.error("inbox.dead_lettered", queue=self.queue_name, error=error, attempts=attempt)
+
+    async def stop(self) -> None:
+        """Stop taking messages, finish the one in hand; what is unacked goes back to the queue."""
+        if self._queue is not None and self._consumer_tag is not None:
+            await self._queue.cancel(self._consumer_tag)
+        if self._worker is not None:
+            await self._idle.wait()
+            self._worker.cancel()
+        if self._connection is not None:
+            await self._connection.close()

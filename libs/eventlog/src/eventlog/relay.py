@@ -1,0 +1,67 @@
+"""The outbox relay: committed events, in global order, to the broker; nothing else reaches it.
+
+It publishes a batch, waits for every confirm, then records the batch's last position. A crash
+in between publishes that batch again on restart: at least once, never an uncommitted event.
+One relay per log runs at a time across replicas (``store.exclusive``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+
+from eventlog.follow import follow_batches
+from eventlog.store import EventStore
+from support_contracts import Envelope
+
+log = structlog.get_logger(__name__)
+
+
+class EventPublisher(Protocol):
+    async def publish(self, events: Sequence[Envelope]) -> None:
+        """Returns once the broker has confirmed every event, in the order given."""
+        ...
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store: EventStore,
+        publisher: EventPublisher,
+        *,
+        name: str = "outbox",
+        batch: int = 500,
+        idle_seconds: float = 1.0,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self._store, self._publisher, self.name = store, publisher, name
+        self._batch, self._idle, self._retry = batch, idle_seconds, retry_seconds
+        self.position = -1
+        self.published = 0
+
+    async def run(self) -> None:
+        """Relay until cancelled; a broker or database outage is waited out, not fatal."""
+        async with self._store.exclusive(f"relay:{self.name}"):
+            while True:
+                try:
+                    await self._pump()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    log.warning("relay.retrying", relay=self.name, error=repr(error))
+                    await asyncio.sleep(self._retry)
+
+    async def _pump(self) -> None:
+        self.position = await self._store.load_checkpoint(self.name)
+        log.info("relay.resuming", relay=self.name, position=self.position)
+        batches = follow_batches(
+            self._store, self.position, batch=self._batch, idle_seconds=self._idle
+        )
+        async for events in batches:
+            await self._publisher.publish(events)
+            await self._store.save_checkpoint(self.name, events[-1].global_position)
+            self.position = events[-1].global_position
+            self.published += len(events)

@@ -1,0 +1,73 @@
+"""The event log's one API, implemented by PostgreSQL and in memory alike.
+
+Positions: ``stream_version`` counts 0, 1, 2, ... within a stream; ``global_position`` only
+grows within one log, and :meth:`EventStore.read_all` returns events in that order without
+ever skipping one that commits late (see ``postgres.py`` for how).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+from uuid import UUID
+
+from eventlog.model import NewEvent
+from support_contracts import Envelope
+
+
+class Transaction(Protocol):
+    """Everything done through one transaction commits together or not at all."""
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> list[Envelope]:
+        """Append after ``expected_version`` (``NO_STREAM`` for a new stream, ``None`` for
+        any). A mismatch raises :class:`ConcurrencyConflict`."""
+        ...
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
+
+    async def record_handled(self, consumer: str, event_id: UUID) -> bool:
+        """The inbox: True the first time ``consumer`` handles ``event_id``, False after."""
+        ...
+
+    async def save_checkpoint(self, name: str, position: int) -> None: ...
+
+
+class EventStore(Protocol):
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> list[Envelope]:
+        """One append in its own transaction."""
+        ...
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
+
+    async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
+        """Events after ``after_position`` in global order, only as far as no event of a
+        transaction still running could land before them."""
+        ...
+
+    async def stream_version(self, stream_id: str) -> int:
+        """The version of the stream's last event, or ``NO_STREAM``."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def load_checkpoint(self, name: str) -> int:
+        """How far the reader ``name`` got (-1 before its first event)."""
+        ...
+
+    async def save_checkpoint(self, name: str, position: int) -> None: ...
+
+    async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
+        """Return soon after an event past ``after_position`` may be readable, or after
+        ``at_most_seconds``."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held by one process at a time across every replica sharing this log."""
+        ...
+
+    async def close(self) -> None: ...

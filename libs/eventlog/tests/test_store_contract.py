@@ -1,0 +1,142 @@
+"""The event log's behaviour, the same for PostgreSQL and in memory (foundation items 3, 7)."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import pytest
+
+from eventlog import NO_STREAM, ConcurrencyConflict, DuplicateEvent, EventStore
+
+from .factories import new_event, new_events
+
+
+async def test_append_and_read_a_stream_in_order(store: EventStore) -> None:
+    written = await store.append("session-a", new_events(3), NO_STREAM)
+    read = await store.read_stream("session-a")
+    assert [e.stream_version for e in read] == [0, 1, 2]
+    assert [e.event_id for e in read] == [e.event_id for e in written]
+    assert [e.global_position for e in read] == sorted({e.global_position for e in read})
+    assert read[0].data == {"participant_id": "p0"}
+    assert await store.stream_version("session-a") == 2
+    assert await store.stream_version("session-none") == NO_STREAM
+    assert [e.stream_version for e in await store.read_stream("session-a", 2)] == [2]
+
+
+async def test_wrong_expected_version_is_a_conflict_and_writes_nothing(store: EventStore) -> None:
+    await store.append("session-a", new_events(2), NO_STREAM)
+    with pytest.raises(ConcurrencyConflict, match="expected at version 0, found version 1"):
+        await store.append("session-a", new_events(1), 0)
+    with pytest.raises(ConcurrencyConflict):
+        await store.append("session-a", new_events(1), NO_STREAM)
+    assert len(await store.read_stream("session-a")) == 2
+    assert len(await store.read_all()) == 2
+
+
+async def test_any_version_appends_at_the_end(store: EventStore) -> None:
+    await store.append("session-a", new_events(1), NO_STREAM)
+    written = await store.append("session-a", new_events(1), None)
+    assert written[0].stream_version == 1
+
+
+async def test_events_of_one_transaction_commit_together_or_not_at_all(store: EventStore) -> None:
+    await store.append("session-b", new_events(1), NO_STREAM)
+    with pytest.raises(ConcurrencyConflict):
+        async with store.transaction() as tx:
+            await tx.append("session-a", new_events(3), NO_STREAM)
+            await tx.append("session-b", new_events(1), NO_STREAM)  # b exists: refused
+    assert await store.read_stream("session-a") == []
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            await tx.append("session-a", new_events(3), NO_STREAM)
+            raise RuntimeError("the handler failed")
+    assert await store.read_stream("session-a") == []
+    async with store.transaction() as tx:
+        await tx.append("session-a", new_events(2), NO_STREAM)
+        await tx.append("session-b", new_events(1), 0)
+    assert len(await store.read_all()) == 4
+
+
+async def test_a_transaction_sees_its_own_versions(store: EventStore) -> None:
+    async with store.transaction() as tx:
+        first = await tx.append("session-a", new_events(1), NO_STREAM)
+        second = await tx.append("session-a", new_events(1), 0)
+    assert (first[0].stream_version, second[0].stream_version) == (0, 1)
+    assert first[0].global_position < second[0].global_position
+    stored = await store.read_stream("session-a")
+    assert [e.global_position for e in stored] == [
+        first[0].global_position,
+        second[0].global_position,
+    ]
+
+
+async def test_a_duplicate_event_id_is_refused_and_writes_nothing(store: EventStore) -> None:
+    event = new_event()
+    await store.append("session-a", [event], NO_STREAM)
+    with pytest.raises(DuplicateEvent):
+        await store.append("session-b", [event], NO_STREAM)
+    assert await store.read_stream("session-b") == []
+
+
+async def test_read_all_pages_in_global_order(store: EventStore) -> None:
+    for name in "abcde":
+        await store.append(f"session-{name}", new_events(3), NO_STREAM)
+    everything = await store.read_all()
+    assert len(everything) == 15
+    positions = [e.global_position for e in everything]
+    assert positions == sorted(positions)
+    page = await store.read_all(after_position=positions[4], limit=5)
+    assert [e.global_position for e in page] == positions[5:10]
+
+
+async def test_inbox_records_an_event_once_and_only_with_its_transaction(
+    store: EventStore,
+) -> None:
+    event_id = uuid4()
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            assert await tx.record_handled("routing", event_id)
+            raise RuntimeError("handler failed")
+    async with store.transaction() as tx:
+        assert await tx.record_handled("routing", event_id)  # the failed try left nothing
+    async with store.transaction() as tx:
+        assert not await tx.record_handled("routing", event_id)
+        assert await tx.record_handled("invite", event_id)  # another consumer's own record
+
+
+async def test_checkpoints_only_move_forward(store: EventStore) -> None:
+    assert await store.load_checkpoint("outbox") == -1
+    await store.save_checkpoint("outbox", 10)
+    await store.save_checkpoint("outbox", 7)
+    assert await store.load_checkpoint("outbox") == 10
+    await store.save_checkpoint("outbox", 12)
+    assert await store.load_checkpoint("outbox") == 12
+
+
+async def test_waiting_reader_wakes_on_append(store: EventStore) -> None:
+    last = -1
+    waiter = asyncio.create_task(store.wait_for_events(last, at_most_seconds=30))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    await store.append("session-a", new_events(1), NO_STREAM)
+    await asyncio.wait_for(waiter, 5)  # woken by the append, long before 30 s
+    assert len(await store.read_all(last)) == 1
+
+
+async def test_concurrent_writers_to_one_stream_keep_stream_and_global_order(
+    store: EventStore,
+) -> None:
+    async def writer(n: int) -> None:
+        for _ in range(10):
+            while True:
+                version = await store.stream_version("session-hot")
+                try:
+                    await store.append("session-hot", new_events(2, f"w{n}-"), version)
+                    break
+                except ConcurrencyConflict:
+                    await asyncio.sleep(0)
+
+    await asyncio.gather(*(writer(n) for n in range(8)))
+    in_global_order = [e for e in await store.read_all() if e.stream_id == "session-hot"]
+    assert [e.stream_version for e in in_global_order] == list(range(160))
