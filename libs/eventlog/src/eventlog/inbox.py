@@ -7,6 +7,7 @@ that fails leaves neither behind.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -25,15 +26,14 @@ CONFLICT_RETRIES = 5
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a transport does with a delivery: ack it, retry it later, or dead-letter it."""
+    """What a transport does with a delivery: ack it, or dead-letter it with the error."""
 
     handled: bool
-    retry: bool = False
     error: str | None = None
 
     @property
     def dead(self) -> bool:
-        return self.error is not None and not self.retry
+        return self.error is not None
 
 
 class Inbox:
@@ -58,24 +58,35 @@ class Inbox:
                     raise
         raise AssertionError("unreachable")
 
-    async def deliver(self, envelope: Envelope, attempt: int) -> Verdict:
-        """Handle the ``attempt``-th delivery of ``envelope`` and say what to do with it."""
+    async def deliver(self, envelope: Envelope, first_attempt: int = 1) -> Verdict:
+        """Handle a delivery, retrying in place with a growing delay (so the events behind it
+        keep their order) until ``max_attempts`` tries in all; ``first_attempt`` counts the
+        tries of earlier deliveries, e.g. before a crash."""
         bound = log.bind(
             consumer=self.consumer,
             event_id=str(envelope.event_id),
             correlation_id=str(envelope.correlation_id),
-            attempt=attempt,
         )
-        try:
-            handled = await self.handle(envelope)
-        except Exception as error:
-            reason = f"{type(error).__name__}: {error}"
-            retry = attempt < self.max_attempts
-            bound.warning("inbox.failed", error=reason, will_retry=retry)
-            return Verdict(handled=False, retry=retry, error=reason)
-        if not handled:
-            bound.info("inbox.duplicate_skipped")
-        return Verdict(handled=handled)
+        attempt = first_attempt
+        if attempt > self.max_attempts:  # earlier deliveries died mid-way (a crash, a kill)
+            reason = f"not finished in {attempt - 1} deliveries"
+            bound.error("inbox.gave_up", error=reason)
+            return Verdict(handled=False, error=reason)
+        while True:
+            try:
+                handled = await self.handle(envelope)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"
+                retry = attempt < self.max_attempts
+                bound.warning("inbox.failed", error=reason, attempt=attempt, will_retry=retry)
+                if not retry:
+                    return Verdict(handled=False, error=reason)
+                await asyncio.sleep(retry_delay(attempt))
+                attempt += 1
+                continue
+            if not handled:
+                bound.info("inbox.duplicate_skipped")
+            return Verdict(handled=handled)
 
 
 def retry_delay(attempt: int, *, base: float = 0.05, most: float = 2.0) -> float:

@@ -4,10 +4,10 @@ fast tests: the same binding keys, retries and dead letters as the RabbitMQ wiri
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from eventlog.inbox import Inbox, retry_delay
+from eventlog.inbox import Inbox
 from support_contracts import Envelope
 
 
@@ -51,17 +51,22 @@ class InMemoryBroker:
     def dead_letters(self, queue: str) -> list[tuple[Envelope, str]]:
         return list(self._queues[queue].dead)
 
+    async def subscribe(
+        self, queue_name: str, binding_keys: Sequence[str]
+    ) -> AsyncIterator[Envelope]:
+        """A plain subscriber (no inbox): the queue's events as they arrive, until cancelled."""
+        self.declare_queue(queue_name, binding_keys)
+        queue = self._queues[queue_name]
+        while True:
+            envelope, _ = await queue.messages.get()
+            yield envelope
+
     async def consume(self, queue_name: str, binding_keys: Sequence[str], inbox: Inbox) -> None:
         """Feed the queue to ``inbox`` until cancelled, in order, one at a time."""
         self.declare_queue(queue_name, binding_keys)
         queue = self._queues[queue_name]
         while True:
             envelope, attempt = await queue.messages.get()
-            while True:
-                verdict = await inbox.deliver(envelope, attempt)
-                if not verdict.retry:
-                    break
-                await asyncio.sleep(retry_delay(attempt))
-                attempt += 1
+            verdict = await inbox.deliver(envelope, attempt)
             if verdict.dead:
                 queue.dead.append((envelope, verdict.error or ""))

@@ -20,7 +20,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
-from eventlog.inbox import Inbox, retry_delay
+from eventlog.inbox import Inbox
 from support_contracts import EXCHANGE, ContractViolation, Envelope
 
 log = structlog.get_logger(__name__)
@@ -86,10 +86,10 @@ class RabbitEventConsumer:
     (aiormq runs each delivery's callback as a task of its own, so deliveries are handed to a
     single worker through a local queue).
 
-    A failed event is retried (with a growing delay) up to ``inbox.max_attempts`` deliveries,
-    counted by the quorum queue's ``x-delivery-count``; then it goes to ``<queue>.dead`` with
-    the error in its headers and the consumer goes on. A message that is not a valid envelope
-    goes there at once.
+    A failed event is retried in place (see :meth:`Inbox.deliver`), counting the tries of
+    earlier deliveries by the quorum queue's ``x-delivery-count``; after ``max_attempts`` it
+    goes to ``<queue>.dead`` with the error in its headers and the consumer goes on. A message
+    that is not a valid envelope goes there at once.
     """
 
     def __init__(
@@ -151,10 +151,7 @@ class RabbitEventConsumer:
             await self._dead_letter(message, f"ContractViolation: {error}", attempt)
             return
         verdict = await self._inbox.deliver(envelope, attempt)
-        if verdict.retry:
-            await asyncio.sleep(retry_delay(attempt))
-            await message.nack(requeue=True)
-        elif verdict.dead:
+        if verdict.dead:
             await self._dead_letter(message, verdict.error or "", attempt)
         else:
             await message.ack()

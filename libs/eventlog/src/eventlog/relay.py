@@ -41,10 +41,12 @@ class OutboxRelay:
         self._batch, self._idle, self._retry = batch, idle_seconds, retry_seconds
         self.position = -1
         self.published = 0
+        self.leading = False
 
     async def run(self) -> None:
         """Relay until cancelled; a broker or database outage is waited out, not fatal."""
         async with self._store.exclusive(f"relay:{self.name}"):
+            self.leading = True
             while True:
                 try:
                     await self._pump()

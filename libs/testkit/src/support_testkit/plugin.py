@@ -129,22 +129,29 @@ class RabbitNames:
     def exchange(self) -> str:
         return f"support.events.{self.token}"
 
+    @classmethod
+    def fresh(cls) -> RabbitNames:
+        return cls(token=f"t{uuid4().hex[:12]}")
+
     def queue(self, name: str) -> str:
         full = f"{self.token}.{name}"
-        self.queues += [full, f"{full}.dead"]
+        if full not in self.queues:
+            self.queues += [full, f"{full}.dead"]
         return full
+
+    async def delete(self, amqp_url: str) -> None:
+        conn = await aio_pika.connect(amqp_url)
+        try:
+            channel = await conn.channel()
+            for queue in self.queues:
+                await channel.queue_delete(queue)
+            await channel.exchange_delete(self.exchange)
+        finally:
+            await conn.close()
 
 
 @pytest_asyncio.fixture
 async def rabbit_names(amqp_url: str) -> AsyncIterator[RabbitNames]:
-    names = RabbitNames(token=f"t{uuid4().hex[:12]}")
+    names = RabbitNames.fresh()
     yield names
-    conn = await aio_pika.connect(amqp_url)
-    try:
-        for queue in names.queues:
-            channel = await conn.channel()
-            await channel.queue_delete(queue)
-        channel = await conn.channel()
-        await channel.exchange_delete(names.exchange)
-    finally:
-        await conn.close()
+    await names.delete(amqp_url)

@@ -1,0 +1,132 @@
+"""PostgreSQL-only behaviour of the log: gap-free following under concurrent writers
+(foundation item 4) and idempotent migrations (item 3)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from eventlog import NO_STREAM, ConcurrencyConflict, follow
+from eventlog.postgres import PostgresEventStore
+from support_testkit import stopped
+
+from .factories import new_event, new_events
+
+pytestmark = pytest.mark.integration
+
+
+async def test_follower_never_skips_an_event_that_commits_late(
+    pg_store: PostgresEventStore,
+) -> None:
+    async with pg_store.transaction() as slow:
+        await slow.append("session-slow", [new_event("slow")], NO_STREAM)
+        fast = await pg_store.append("session-fast", [new_event("fast")], NO_STREAM)
+        # "fast" is committed, but "slow" holds a smaller position and is still open
+        assert await pg_store.read_all() == []
+    events = await pg_store.read_all()
+    assert [e.stream_id for e in events] == ["session-slow", "session-fast"]
+    assert events[1].event_id == fast[0].event_id
+
+
+async def test_reader_waits_out_an_unrelated_transaction_without_a_notify(
+    pg_store: PostgresEventStore, database_url: str
+) -> None:
+    other = await asyncpg.connect(database_url)
+    try:
+        blocker = other.transaction()
+        await blocker.start()
+        await other.fetchval("SELECT pg_current_xact_id()")  # an older transaction id, open
+        await pg_store.append("session-a", new_events(1), NO_STREAM)
+        assert await pg_store.read_all() == []
+        waiter = asyncio.create_task(pg_store.wait_for_events(-1, at_most_seconds=30))
+        await blocker.commit()  # sends no NOTIFY: the reader must find out by itself
+        await asyncio.wait_for(waiter, 5)
+        assert len(await pg_store.read_all()) == 1
+    finally:
+        await other.close()
+
+
+async def test_migrations_are_idempotent_and_safe_for_replicas_starting_together(
+    database_url: str, pg_schema: str
+) -> None:
+    stores = await asyncio.gather(
+        *(PostgresEventStore.connect(database_url, pg_schema) for _ in range(4))
+    )
+    await stores[0].append("session-a", new_events(1), NO_STREAM)
+    again = await PostgresEventStore.connect(database_url, pg_schema)
+    assert len(await again.read_stream("session-a")) == 1
+    for store in [*stores, again]:
+        await store.close()
+
+
+async def test_a_bad_schema_name_is_refused_before_connecting(database_url: str) -> None:
+    with pytest.raises(ValueError, match="lower-case letters, digits and _ only"):
+        await PostgresEventStore.connect(database_url, "x; DROP TABLE y")
+
+
+WRITERS = 16
+TOTAL_EVENTS = 10_000
+STREAMS = 40
+
+
+async def test_gap_free_16_writers_10000_events_follower_sees_each_once_in_order(
+    pg_store: PostgresEventStore,
+) -> None:
+    """Writers open transactions that take their ids early and commit late (random pauses
+    inside), on streams they share, so commits land out of position order all the time."""
+    written: list[UUID] = []
+    remaining = TOTAL_EVENTS
+
+    async def writer(seed: int) -> None:
+        nonlocal remaining
+        rng = random.Random(seed)
+        while remaining > 0:
+            count = min(remaining, rng.randint(1, 3))
+            remaining -= count
+            stream = f"session-{rng.randrange(STREAMS)}"
+            events = new_events(count, f"w{seed}-")
+            while True:
+                try:
+                    async with pg_store.transaction() as tx:
+                        version = len(await tx.read_stream(stream)) - 1
+                        await tx.append(stream, events[:1], version)
+                        await asyncio.sleep(rng.random() * 0.003)
+                        await tx.append(stream, events[1:], version + 1)
+                    break
+                except ConcurrencyConflict:
+                    await asyncio.sleep(rng.random() * 0.001)
+            written.extend(e.event_id for e in events)
+
+    seen: list[tuple[int, str, int, UUID]] = []
+    caught_up = asyncio.Event()
+    last_position = -1
+
+    async def follower() -> None:
+        async for e in follow(pg_store, batch=250, idle_seconds=0.5):
+            seen.append((e.global_position, e.stream_id, e.stream_version, e.event_id))
+            if e.global_position == last_position:
+                caught_up.set()
+
+    following = asyncio.create_task(follower())
+    await asyncio.gather(*(writer(n) for n in range(WRITERS)))
+    last_position = max(e.global_position for e in await pg_store.read_all(limit=TOTAL_EVENTS))
+    if seen and seen[-1][0] == last_position:
+        caught_up.set()
+    await asyncio.wait_for(caught_up.wait(), 30)
+    await stopped(following)
+
+    assert len(written) == TOTAL_EVENTS
+    assert sorted(e[3] for e in seen) == sorted(written), "every event exactly once"
+    positions = [e[0] for e in seen]
+    assert positions == sorted(positions) and len(set(positions)) == TOTAL_EVENTS
+    versions: dict[str, list[int]] = defaultdict(list)
+    for _, stream, version, _ in seen:
+        versions[stream].append(version)
+    for stream, order in versions.items():
+        assert order == list(range(len(order))), f"{stream} out of order"
+    assert await pg_store.read_all(positions[-1]) == []
