@@ -97,7 +97,7 @@ async def test_relay_is_woken_by_notify_not_by_polling(
     relay = OutboxRelay(pg_store, rabbit.publisher, idle_seconds=60)
     task = asyncio.create_task(relay.run())
     try:
-        await eventually(lambda: relay.position == -1 and relay.published == 0)
+        await eventually(lambda: relay.leading)
         await asyncio.sleep(0.2)  # let the relay settle into its 60-second idle wait
         await pg_store.append("session-a", new_events(1), NO_STREAM)
         await eventually(lambda: received, within=5, what="publish long before the 60 s poll")

@@ -7,6 +7,7 @@ from eventlog.memory_broker import InMemoryBroker, topic_matches
 from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, NewEvent
 from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
+from eventlog.stream_cache import StreamCache
 
 __all__ = [
     "NO_STREAM",
@@ -20,6 +21,7 @@ __all__ = [
     "Inbox",
     "NewEvent",
     "OutboxRelay",
+    "StreamCache",
     "Transaction",
     "Verdict",
     "follow",

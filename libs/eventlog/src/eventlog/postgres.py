@@ -7,6 +7,14 @@ transaction with a smaller id has finished, and anything committed later has a l
 nothing can appear behind a reader. Writers never wait for each other except on the same
 stream.
 
+Readers wake on a NOTIFY that the writing process sends after its commit, on a connection of
+its own: the first at once, then at most one per 5 ms while appends keep coming (they share
+it). PostgreSQL gives every notifying transaction an xid and holds a database-wide lock
+through its commit's WAL flush (async.c, PreCommit_Notify), so a NOTIFY inside each append
+queued every writer behind it (measured: 30% fewer commands per second) and one NOTIFY per
+append cost another 20%. Readers also poll, so a writer that dies between its commit and its
+NOTIFY delays them by at most their idle interval.
+
 For the order within a stream to match the global order, an append checks the stream's
 version in a snapshot taken before its transaction id is assigned: a single statement in
 autocommit, or a REPEATABLE READ transaction (:meth:`PostgresEventStore.transaction`). Then
@@ -35,6 +43,7 @@ log = structlog.get_logger(__name__)
 POSITION_SHIFT = 16
 MAX_EVENTS_PER_TRANSACTION = 1 << POSITION_SHIFT
 HELD_BACK_RETRY_SECONDS = 0.003
+NOTIFY_WINDOW_SECONDS = 0.005
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 _COLUMNS = (
     "global_position, stream_id, stream_version, event_id, type, schema_version,"
@@ -65,6 +74,18 @@ class Statements:
                                       correlation_id, causation_id, data, ord)
             WHERE $10::int IS NULL OR current.version = $10::int
             RETURNING global_position, stream_version"""
+        # the same for the common single event, without encoding seven one-element arrays
+        self.append_one = f"""
+            WITH current AS (
+                SELECT coalesce(max(stream_version), -1) AS version
+                FROM {events} WHERE stream_id = $1
+            )
+            INSERT INTO {events} ({_COLUMNS})
+            SELECT (pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $2,
+                   $1, current.version + 1, $3, $4, $5, $6, $7, $8, $9
+            FROM current
+            WHERE $10::int IS NULL OR current.version = $10::int
+            RETURNING global_position, stream_version"""
         self.stream_version = (
             f"SELECT coalesce(max(stream_version), -1) FROM {events} WHERE stream_id = $1"
         )
@@ -78,6 +99,7 @@ class Statements:
                                      << {POSITION_SHIFT})
             ORDER BY global_position LIMIT $2"""
         self.any_after = f"SELECT EXISTS (SELECT 1 FROM {events} WHERE global_position > $1)"
+        self.notify = f"NOTIFY {self.channel}"
         self.record_handled = f"""
             INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
             ON CONFLICT DO NOTHING RETURNING true"""
@@ -115,20 +137,23 @@ async def _append(
         return []
     if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:
         raise ValueError(f"at most {MAX_EVENTS_PER_TRANSACTION} events in one transaction")
-    try:
-        rows = await conn.fetch(
-            sql.append,
-            stream_id,
-            first_index,
-            [e.event_id for e in events],
-            [e.type for e in events],
-            [e.schema_version for e in events],
-            [e.occurred_at for e in events],
-            [e.correlation_id for e in events],
-            [e.causation_id for e in events],
+    if len(events) == 1:
+        [one] = events
+        statement: str = sql.append_one
+        columns: tuple[Any, ...] = (
+            one.event_id, one.type, one.schema_version, one.occurred_at,
+            one.correlation_id, one.causation_id, one.data,
+        )  # fmt: skip
+    else:
+        statement = sql.append
+        columns = (
+            [e.event_id for e in events], [e.type for e in events],
+            [e.schema_version for e in events], [e.occurred_at for e in events],
+            [e.correlation_id for e in events], [e.causation_id for e in events],
             [e.data for e in events],
-            expected_version,
-        )
+        )  # fmt: skip
+    try:
+        rows = await conn.fetch(statement, stream_id, first_index, *columns, expected_version)
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name and "event_id" in error.constraint_name:
             raise DuplicateEvent(f"an event of {stream_id} is in the log already") from error
@@ -176,6 +201,13 @@ class PostgresTransaction:
         await self._conn.execute(self._sql.save_checkpoint, name, position)
 
 
+async def _keep_session(conn: Connection) -> None:
+    """asyncpg's default reset on release is a round trip ("SELECT pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL;") on every release. Pooled connections here keep no
+    session state (locks and LISTEN use connections of their own), so it is skipped; asyncpg
+    still rolls back a transaction left open."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
@@ -191,6 +223,9 @@ class PostgresEventStore:
         self._listener: asyncpg.Connection | None = None
         self._listener_lock = asyncio.Lock()
         self._appended = asyncio.Event()
+        self._notifying: asyncio.Task[None] | None = None
+        self._notify_again = False
+        self._notifier: asyncpg.Connection | None = None
 
     @classmethod
     async def connect(
@@ -198,7 +233,7 @@ class PostgresEventStore:
     ) -> PostgresEventStore:
         Statements(schema)  # refuse a bad name before touching the database
         pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, init=_init_connection
+            dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
         )
         assert pool is not None
         try:
@@ -213,7 +248,9 @@ class PostgresEventStore:
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> list[Envelope]:
         async with self._pool.acquire() as conn:
-            return await _append(conn, self._sql, stream_id, events, expected_version, 0)
+            recorded = await _append(conn, self._sql, stream_id, events, expected_version, 0)
+        self._announce()
+        return recorded
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         rows = await self._pool.fetch(self._sql.read_stream, stream_id, from_version)
@@ -229,8 +266,32 @@ class PostgresEventStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTransaction]:
-        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            yield PostgresTransaction(conn, self._sql)
+        async with self._pool.acquire() as conn:
+            async with conn.transaction(isolation="repeatable_read"):
+                tx = PostgresTransaction(conn, self._sql)
+                yield tx
+            if tx._next_index:
+                self._announce()
+
+    def _announce(self) -> None:
+        """Wake readers after a commit: one NOTIFY in flight, the rest folded into the next."""
+        if self._notifying is not None and not self._notifying.done():
+            self._notify_again = True
+            return
+        self._notifying = asyncio.create_task(self._send_notifies())
+
+    async def _send_notifies(self) -> None:
+        try:
+            if self._notifier is None or self._notifier.is_closed():
+                self._notifier = await asyncpg.connect(self._dsn)
+            while True:
+                self._notify_again = False
+                await self._notifier.execute(self._sql.notify)
+                await asyncio.sleep(NOTIFY_WINDOW_SECONDS)
+                if not self._notify_again:
+                    return
+        except Exception as error:  # readers still poll; a lost wake-up only delays them
+            log.warning("eventlog.notify_failed", schema=self.schema, error=repr(error))
 
     async def load_checkpoint(self, name: str) -> int:
         position = await self._pool.fetchval(self._sql.load_checkpoint, name)
@@ -240,9 +301,9 @@ class PostgresEventStore:
         await self._pool.execute(self._sql.save_checkpoint, name, position)
 
     async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
-        """Wakes on the NOTIFY that every append sends at commit. Events that are committed
-        but held back behind an older running transaction send nothing more when that one
-        ends, so while there are any, poll briefly instead."""
+        """Wakes on the NOTIFY sent after every append. Events that are committed but held
+        back behind an older running transaction get no NOTIFY when that one ends, so while
+        there are any, poll briefly instead."""
         await self._ensure_listener()
         appended = self._appended
         if await self._pool.fetchval(self._sql.any_after, after_position):
@@ -285,6 +346,9 @@ class PostgresEventStore:
             await conn.close()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            await self._listener.close()
+        if self._notifying is not None:
+            await self._notifying
+        for conn in (self._notifier, self._listener):
+            if conn is not None:
+                await conn.close()
         await self._pool.close()

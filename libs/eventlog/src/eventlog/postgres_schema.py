@@ -15,7 +15,7 @@ Connection: TypeAlias = (
 log = structlog.get_logger(__name__)
 
 MIGRATIONS: list[str] = [
-    # 1: the log, the inbox, reader checkpoints, and the NOTIFY that wakes readers on commit
+    # 1: the log, the inbox, reader checkpoints
     """
     CREATE TABLE {s}.events (
         global_position bigint PRIMARY KEY,
@@ -42,13 +42,6 @@ MIGRATIONS: list[str] = [
         name text PRIMARY KEY,
         position bigint NOT NULL
     );
-    CREATE FUNCTION {s}.notify_appended() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM pg_notify('eventlog_{s}', '');
-        RETURN NULL;
-    END $$;
-    CREATE TRIGGER events_appended AFTER INSERT ON {s}.events
-        FOR EACH STATEMENT EXECUTE FUNCTION {s}.notify_appended();
     """,
 ]
 
