@@ -345,9 +345,15 @@ class PostgresEventStore:
         finally:
             await conn.close()
 
+    async def drop(self) -> None:
+        """Remove this log's schema and everything in it (demos and tests, never services)."""
+        await self._pool.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+
     async def close(self) -> None:
         if self._notifying is not None:
             await self._notifying
+        if self._listener is not None:
+            self._listener.remove_termination_listener(self._on_listener_lost)
         for conn in (self._notifier, self._listener):
             if conn is not None:
                 await conn.close()

@@ -30,7 +30,7 @@ START_RABBITMQ = "rabbitmq-server -detached"
 
 def _docker_answers() -> bool:
     try:
-        import docker
+        import docker  # type: ignore[import-untyped]
 
         docker.from_env(timeout=2).ping()
     except Exception:

@@ -27,7 +27,7 @@ async def eventually(
         if inspect.isawaitable(result):
             result = await result
         if result:
-            return result  # type: ignore[return-value]
+            return result
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not hold within {within} s (last: {result!r})")
         await asyncio.sleep(interval)

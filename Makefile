@@ -1,0 +1,31 @@
+# The two commands of the README: `make test` and `make demo`. Both work from a fresh clone:
+# they install uv (through pip) when it is missing and sync the workspace from uv.lock.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: test demo bench lint sync uv services
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet --disable-pip-version-check uv
+
+sync: uv
+	@$(UV) sync --frozen --quiet
+
+services:
+	@scripts/services-up
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy contracts/src libs/eventlog/src libs/testkit/src demo/src
+
+test: sync services lint
+	$(UV) run pytest $(PYTEST_ARGS)
+
+demo: sync
+	@$(UV) run python -m support_demo
+
+bench: sync services
+	$(UV) run python bench/eventlog/run.py
