@@ -14,10 +14,11 @@ from support_contracts import Envelope
 
 
 class _Staged:
-    """What one transaction wrote, not yet visible to anyone else."""
+    """What one transaction wrote, visible to it and to nobody else until it commits. The
+    positions are final: the transaction holds the log's lock until then."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[str, NewEvent]] = []
+        self.events: list[Envelope] = []
         self.handled: set[tuple[str, UUID]] = set()
         self.checkpoints: dict[str, int] = {}
 
@@ -27,29 +28,28 @@ class InMemoryTransaction:
         self._store = store
         self._staged = _Staged()
 
-    def _version(self, stream_id: str) -> int:
-        staged = sum(1 for sid, _ in self._staged.events if sid == stream_id)
-        return len(self._store._streams.get(stream_id, [])) + staged - 1
-
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> list[Envelope]:
-        actual = self._version(stream_id)
+        actual = len(await self.read_stream(stream_id)) - 1
         if expected_version is not None and actual != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual)
-        staged_ids = {e.event_id for _, e in self._staged.events}
+        staged_ids = {e.event_id for e in self._staged.events}
         for event in events:
             if event.event_id in self._store._event_ids or event.event_id in staged_ids:
                 raise DuplicateEvent(f"an event of {stream_id} is in the log already")
-        self._staged.events.extend((stream_id, event) for event in events)
-        position = self._store._next_position + len(self._staged.events) - len(events)
-        return [
+        position = self._store._next_position + len(self._staged.events)
+        recorded = [
             event.recorded(stream_id, actual + 1 + i, position + i)
             for i, event in enumerate(events)
         ]
+        self._staged.events.extend(recorded)
+        return recorded
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
-        return self._store._streams.get(stream_id, [])[from_version:]
+        committed = self._store._streams.get(stream_id, [])
+        staged = [e for e in self._staged.events if e.stream_id == stream_id]
+        return (committed + staged)[from_version:]
 
     async def record_handled(self, consumer: str, event_id: UUID) -> bool:
         key = (consumer, event_id)
@@ -63,13 +63,11 @@ class InMemoryTransaction:
 
     def _commit(self) -> None:
         store = self._store
-        for stream_id, event in self._staged.events:
-            stream = store._streams.setdefault(stream_id, [])
-            recorded = event.recorded(stream_id, len(stream), store._next_position)
-            store._next_position += 1
-            stream.append(recorded)
-            store._all.append(recorded)
+        for event in self._staged.events:
+            store._streams.setdefault(event.stream_id, []).append(event)
+            store._all.append(event)
             store._event_ids.add(event.event_id)
+        store._next_position += len(self._staged.events)
         store._handled |= self._staged.handled
         for name, position in self._staged.checkpoints.items():
             store._checkpoints[name] = max(position, store._checkpoints.get(name, -1))
