@@ -43,6 +43,7 @@ log = structlog.get_logger(__name__)
 POSITION_SHIFT = 16
 MAX_EVENTS_PER_TRANSACTION = 1 << POSITION_SHIFT
 HELD_BACK_RETRY_SECONDS = 0.003
+HELD_BACK_RETRY_MOST_SECONDS = 0.5
 NOTIFY_WINDOW_SECONDS = 0.005
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 _COLUMNS = (
@@ -226,6 +227,7 @@ class PostgresEventStore:
         self._notifying: asyncio.Task[None] | None = None
         self._notify_again = False
         self._notifier: asyncpg.Connection | None = None
+        self._held_back: tuple[int, float] = (-2, 0.0)  # (position, next delay) while held
 
     @classmethod
     async def connect(
@@ -307,12 +309,20 @@ class PostgresEventStore:
         await self._ensure_listener()
         appended = self._appended
         if await self._pool.fetchval(self._sql.any_after, after_position):
-            await asyncio.sleep(min(at_most_seconds, HELD_BACK_RETRY_SECONDS))
+            await asyncio.sleep(min(at_most_seconds, self._held_back_delay(after_position)))
             return
         try:
             await asyncio.wait_for(appended.wait(), at_most_seconds)
         except TimeoutError:
             pass
+
+    def _held_back_delay(self, position: int) -> float:
+        """3 ms at first, doubling up to 0.5 s while the same position stays held back (a long
+        transaction elsewhere in the cluster)."""
+        held_at, delay = self._held_back
+        delay = HELD_BACK_RETRY_SECONDS if held_at != position else delay
+        self._held_back = (position, min(delay * 2, HELD_BACK_RETRY_MOST_SECONDS))
+        return delay
 
     async def _ensure_listener(self) -> None:
         async with self._listener_lock:
