@@ -7,9 +7,9 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from support_contracts.base import Command, Event
+from support_contracts.base import Command, Event, Strict
 from support_contracts.vocabulary import (
     AgentStatus,
     DisplayName,
@@ -28,14 +28,24 @@ class RoutingCommand(Command):
     context: ClassVar[str] = "routing"
 
 
-class OpeningHours(BaseModel):
+class OpeningHours(Strict):
     """One weekday's window in the queue's time zone; 0 is Monday."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     weekday: int = Field(ge=0, le=6)
     opens: time
     closes: time
+
+
+class QueueDefinition(Strict):
+    """What an admin sets for a queue (R1, R2, R4)."""
+
+    name: DisplayName
+    agent_ids: list[UserId]
+    policy: RoutingPolicy
+    time_zone: str = Field(min_length=1, max_length=64)
+    hours: list[OpeningHours]
+    escalation_seconds: int = Field(ge=1)
+    offer_timeout_seconds: int = Field(ge=1)
 
 
 class TaskSource(StrEnum):
@@ -51,13 +61,7 @@ class WithdrawReason(StrEnum):
 
 class QueueConfigured(RoutingEvent):
     queue_id: UUID
-    name: DisplayName
-    agent_ids: list[UserId]
-    policy: RoutingPolicy
-    time_zone: str = Field(min_length=1, max_length=64)
-    hours: list[OpeningHours]
-    escalation_seconds: int = Field(ge=1)
-    offer_timeout_seconds: int = Field(ge=1)
+    definition: QueueDefinition
 
 
 class AgentConfigured(RoutingEvent):
@@ -153,14 +157,10 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
 
 
 class ConfigureQueue(RoutingCommand):
+    """A new queue (no ``queue_id``) or a change to one."""
+
     queue_id: UUID | None = None
-    name: DisplayName
-    agent_ids: list[UserId]
-    policy: RoutingPolicy
-    time_zone: str = Field(min_length=1, max_length=64)
-    hours: list[OpeningHours]
-    escalation_seconds: int = Field(ge=1)
-    offer_timeout_seconds: int = Field(ge=1)
+    definition: QueueDefinition
 
 
 class ConfigureAgent(RoutingCommand):

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from support_contracts.base import Command, Event
+from support_contracts.base import Command, Event, Strict
 from support_contracts.vocabulary import (
     ActivityKind,
     DisplayName,
@@ -24,6 +24,25 @@ from support_contracts.vocabulary import (
     SessionNumber,
     UserId,
 )
+
+
+class SiteSettings(Strict):
+    """The site's limits (S2, S4, S5, I2), set by an admin."""
+
+    multi_session_allowed: bool
+    max_sessions_per_csr: int = Field(ge=1)
+    multiple_customers_allowed: bool
+    max_customers_per_session: int = Field(ge=1)
+    console_grace_seconds: int = Field(ge=1)
+    invitation_ttl_seconds: int = Field(ge=60)
+
+
+class CsrSettings(Strict):
+    """A csr's own settings (S2, S8, S9)."""
+
+    session_mode: SessionMode
+    is_webacd_agent: bool
+    voice_supported: bool
 
 
 class SessionEvent(Event):
@@ -147,21 +166,14 @@ class SessionEnded(SessionEvent):
 class SiteSettingsChanged(SessionEvent):
     """The whole site settings after an admin's change (admin stream ``site-settings``)."""
 
-    multi_session_allowed: bool
-    max_sessions_per_csr: int = Field(ge=1)
-    multiple_customers_allowed: bool
-    max_customers_per_session: int = Field(ge=1)
-    console_grace_seconds: int = Field(ge=1)
-    invitation_ttl_seconds: int = Field(ge=60)
+    settings: SiteSettings
 
 
 class CsrSettingsChanged(SessionEvent):
     """A csr's own settings after a change (stream ``csr-<id>``)."""
 
     csr_id: UserId
-    session_mode: SessionMode
-    is_webacd_agent: bool
-    voice_supported: bool
+    settings: CsrSettings
 
 
 SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
@@ -282,19 +294,12 @@ class EndSession(SessionCommand):
 
 
 class ChangeSiteSettings(SessionCommand):
-    multi_session_allowed: bool
-    max_sessions_per_csr: int = Field(ge=1)
-    multiple_customers_allowed: bool
-    max_customers_per_session: int = Field(ge=1)
-    console_grace_seconds: int = Field(ge=1)
-    invitation_ttl_seconds: int = Field(ge=60)
+    settings: SiteSettings
 
 
 class ChangeCsrSettings(SessionCommand):
     csr_id: UserId
-    session_mode: SessionMode
-    is_webacd_agent: bool
-    voice_supported: bool
+    settings: CsrSettings
 
 
 SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (

@@ -12,7 +12,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
@@ -58,44 +58,62 @@ async def _check_rabbitmq(url: str) -> None:
     await conn.close()
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL")
+def _real_service(
+    name: str,
+    variable: str,
+    default: str,
+    check: Callable[[str], Coroutine[Any, Any, None]],
+    start: str,
+    container: Callable[[], AbstractContextManager[str]],
+) -> Iterator[str]:
+    """The service's URL: from ``variable``; else a container when Docker answers; else the
+    loopback default. Fails, with the command that starts it, when it does not answer."""
+    url = os.environ.get(variable)
     if url is None and _docker_answers():
-        from testcontainers.postgres import PostgresContainer
-
-        with PostgresContainer("postgres:15", driver=None) as container:
-            yield container.get_connection_url()
+        with container() as container_url:
+            yield container_url
         return
-    url = url or DEFAULT_DATABASE_URL
-    if (error := _answers(_check_postgres, url)) is not None:
+    url = url or default
+    if (error := _answers(check, url)) is not None:
         pytest.fail(
-            f"PostgreSQL does not answer at {url} ({error!r}). Start it with `{START_POSTGRES}`"
-            " or point DATABASE_URL at one.",
+            f"{name} does not answer at {url} ({error!r}). Start it with `{start}`"
+            f" or point {variable} at one.",
             pytrace=False,
         )
     yield url
+
+
+@contextmanager
+def _postgres_container() -> Iterator[str]:
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:15", driver=None) as container:
+        yield container.get_connection_url()
+
+
+@contextmanager
+def _rabbitmq_container() -> Iterator[str]:
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    with RabbitMqContainer("rabbitmq:3.10-management") as container:
+        params = container.get_connection_params()
+        yield f"amqp://guest:guest@{params.host}:{params.port}/"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    yield from _real_service(
+        "PostgreSQL", "DATABASE_URL", DEFAULT_DATABASE_URL, _check_postgres, START_POSTGRES,
+        _postgres_container,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")
 def amqp_url() -> Iterator[str]:
-    url = os.environ.get("AMQP_URL")
-    if url is None and _docker_answers():
-        from testcontainers.rabbitmq import RabbitMqContainer
-
-        with RabbitMqContainer("rabbitmq:3.10-management") as container:
-            params = container.get_connection_params()
-            host, port = params.host, params.port
-            yield f"amqp://guest:guest@{host}:{port}/"
-        return
-    url = url or DEFAULT_AMQP_URL
-    if (error := _answers(_check_rabbitmq, url)) is not None:
-        pytest.fail(
-            f"RabbitMQ does not answer at {url} ({error!r}). Start it with `{START_RABBITMQ}`"
-            " or point AMQP_URL at one.",
-            pytrace=False,
-        )
-    yield url
+    yield from _real_service(
+        "RabbitMQ", "AMQP_URL", DEFAULT_AMQP_URL, _check_rabbitmq, START_RABBITMQ,
+        _rabbitmq_container,
+    )  # fmt: skip
 
 
 @asynccontextmanager
