@@ -11,7 +11,7 @@ recorder and bare single-row INSERTs, on the same database in one run.
 Everything runs on uvloop, the event loop asyncpg is built for; the peer is synchronous
 (psycopg 3 with its own pool, one thread per client).
 
-Usage: uv run python bench/eventlog/run.py [--streams 1000] [--rounds 3]
+Usage: uv run python bench/eventlog/run.py [--streams 1000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def table(results: dict[str, list[float]], streams: int, rounds: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--streams", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     results = uvloop.run(measure(args.streams, args.rounds))
