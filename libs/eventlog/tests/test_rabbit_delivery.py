@@ -78,12 +78,7 @@ async def test_a_message_that_is_not_an_envelope_is_dead_lettered_at_once(
     [good] = await pg_store.append("session-a", new_events(1), NO_STREAM)
     await rabbit.publisher.publish([good])
     await eventually(lambda: handled, what="the next event handled")
-    queue = await channel.declare_queue(
-        rabbit.names.queue("projector") + ".dead",
-        durable=True,
-        arguments={"x-queue-type": "quorum"},
-    )
-    dead = await eventually(lambda: queue.get(fail=False), what="a dead letter")
+    dead = await eventually(lambda: rabbit.next_dead_letter("projector"), what="a dead letter")
     assert dead.body == b'{"not": "an envelope"}'
     assert "ContractViolation" in str(dead.headers["x-error"])
     assert dead.headers["x-original-routing-key"] == "session.Garbage"
@@ -186,3 +181,18 @@ async def test_one_relay_publishes_at_a_time_across_replicas(
         for publisher in publishers:
             await publisher.close()
         await replica.close()
+
+
+async def test_dead_letter_says_how_often_it_was_tried(
+    pg_store: PostgresEventStore, rabbit: RabbitWiring
+) -> None:
+    async def fail(envelope: Envelope, tx: Transaction) -> None:
+        raise LookupError("no such session")
+
+    await rabbit.consume("projector", ["#"], Inbox(pg_store, "projector", fail, max_attempts=3))
+    [event] = await pg_store.append("session-a", new_events(1), NO_STREAM)
+    await rabbit.publisher.publish([event])
+    dead = await eventually(lambda: rabbit.next_dead_letter("projector"), what="a dead letter")
+    assert dead.headers["x-attempts"] == 3
+    assert dead.headers["x-error"] == "LookupError: no such session"
+    assert dead.headers["x-consumer"] == "projector"

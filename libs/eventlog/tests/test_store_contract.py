@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from eventlog import NO_STREAM, ConcurrencyConflict, DuplicateEvent, EventStore
+from support_testkit import eventually
 
 from .factories import new_event, new_events
 
@@ -140,3 +141,23 @@ async def test_concurrent_writers_to_one_stream_keep_stream_and_global_order(
     await asyncio.gather(*(writer(n) for n in range(8)))
     in_global_order = [e for e in await store.read_all() if e.stream_id == "session-hot"]
     assert [e.stream_version for e in in_global_order] == list(range(160))
+
+
+async def test_exclusive_is_held_by_one_holder_at_a_time(store: EventStore) -> None:
+    holders: list[str] = []
+
+    async def hold(who: str, release: asyncio.Event) -> None:
+        async with store.exclusive("relay:outbox"):
+            holders.append(who)
+            await release.wait()
+
+    first_done, second_done = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(hold("first", first_done))
+    await eventually(lambda: holders == ["first"])
+    second = asyncio.create_task(hold("second", second_done))
+    await asyncio.sleep(0.2)
+    assert holders == ["first"]  # the second waits
+    first_done.set()
+    await eventually(lambda: holders == ["first", "second"], within=5)
+    second_done.set()
+    await asyncio.gather(first, second)

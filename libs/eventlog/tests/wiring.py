@@ -95,15 +95,18 @@ class RabbitWiring:
         await consumer.start()
         self._consumers.append(consumer)
 
-    async def dead_letters(self, queue: str) -> list[tuple[Envelope, str]]:
+    async def next_dead_letter(self, queue: str) -> AbstractIncomingMessage | None:
+        """Take the next message of ``<queue>.dead``, as it is, or None."""
         channel = await self._channel()
         dead = await channel.declare_queue(
             f"{self.names.queue(queue)}.dead", durable=True, arguments={"x-queue-type": "quorum"}
         )
+        return await dead.get(fail=False)
+
+    async def dead_letters(self, queue: str) -> list[tuple[Envelope, str]]:
         found: list[tuple[Envelope, str]] = []
-        while (message := await dead.get(fail=False, no_ack=False)) is not None:
+        while (message := await self.next_dead_letter(queue)) is not None:
             found.append((Envelope.parse(message.body), str(message.headers["x-error"])))
-            await message.ack()
         return found
 
     async def close(self) -> None:

@@ -30,6 +30,7 @@ class Verdict:
 
     handled: bool
     error: str | None = None
+    attempts: int = 1
 
     @property
     def dead(self) -> bool:
@@ -71,7 +72,7 @@ class Inbox:
         if attempt > self.max_attempts:  # earlier deliveries died mid-way (a crash, a kill)
             reason = f"not finished in {attempt - 1} deliveries"
             bound.error("inbox.gave_up", error=reason)
-            return Verdict(handled=False, error=reason)
+            return Verdict(handled=False, error=reason, attempts=attempt - 1)
         while True:
             try:
                 handled = await self.handle(envelope)
@@ -80,13 +81,13 @@ class Inbox:
                 retry = attempt < self.max_attempts
                 bound.warning("inbox.failed", error=reason, attempt=attempt, will_retry=retry)
                 if not retry:
-                    return Verdict(handled=False, error=reason)
+                    return Verdict(handled=False, error=reason, attempts=attempt)
                 await asyncio.sleep(retry_delay(attempt))
                 attempt += 1
                 continue
             if not handled:
                 bound.info("inbox.duplicate_skipped")
-            return Verdict(handled=handled)
+            return Verdict(handled=handled, attempts=attempt)
 
 
 def retry_delay(attempt: int, *, base: float = 0.05, most: float = 2.0) -> float:

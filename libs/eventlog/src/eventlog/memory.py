@@ -85,6 +85,7 @@ class InMemoryEventStore:
         self._checkpoints: dict[str, int] = {}
         self._next_position = 1
         self._appended = asyncio.Event()
+        self._exclusive: dict[str, asyncio.Lock] = {}
 
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
@@ -131,7 +132,8 @@ class InMemoryEventStore:
 
     @asynccontextmanager
     async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[None]:
-        yield  # one process: nobody to exclude
+        async with self._exclusive.setdefault(name, asyncio.Lock()):
+            yield
 
     async def close(self) -> None:
         return None

@@ -152,19 +152,19 @@ class RabbitEventConsumer:
             return
         verdict = await self._inbox.deliver(envelope, attempt)
         if verdict.dead:
-            await self._dead_letter(message, verdict.error or "", attempt)
+            await self._dead_letter(message, verdict.error or "", verdict.attempts)
         else:
             await message.ack()
 
     async def _dead_letter(
-        self, message: AbstractIncomingMessage, error: str, attempt: int
+        self, message: AbstractIncomingMessage, error: str, attempts: int
     ) -> None:
         assert self._dead_channel is not None
         headers = dict(message.headers)
         headers.update(
             {
                 "x-error": error[:4000],
-                "x-attempts": attempt,
+                "x-attempts": attempts,
                 "x-consumer": self._inbox.consumer,
                 "x-original-routing-key": message.routing_key or "",
             }
@@ -179,7 +179,7 @@ class RabbitEventConsumer:
         )
         await self._dead_channel.default_exchange.publish(dead, routing_key=self.dead_letter_queue)
         await message.ack()
-        log.error("inbox.dead_lettered", queue=self.queue_name, error=error, attempts=attempt)
+        log.error("inbox.dead_lettered", queue=self.queue_name, error=error, attempts=attempts)
 
     async def stop(self) -> None:
         """Stop taking messages, finish the one in hand; what is unacked goes back to the queue."""
