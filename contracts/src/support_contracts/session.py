@@ -163,6 +163,25 @@ class SessionEnded(SessionEvent):
     ended_by: ParticipantId | None = None
 
 
+class ConsoleSeen(SessionEvent):
+    """The controller's console was alive (S4). Recorded at most every third of the grace
+    period, not on every heartbeat."""
+
+    csr_id: UserId
+
+
+class ControlGained(SessionEvent):
+    """In the csr's own stream ``csr-<id>``: the csr now controls this session (S2)."""
+
+    session_id: UUID
+
+
+class ControlReleased(SessionEvent):
+    """In the csr's own stream: the csr no longer controls this session (S2)."""
+
+    session_id: UUID
+
+
 class SiteSettingsChanged(SessionEvent):
     """The whole site settings after an admin's change (admin stream ``site-settings``)."""
 
@@ -190,6 +209,9 @@ SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
     HandedToAgents,
     AgentAssigned,
     SessionEnded,
+    ConsoleSeen,
+    ControlGained,
+    ControlReleased,
     SiteSettingsChanged,
     CsrSettingsChanged,
 )

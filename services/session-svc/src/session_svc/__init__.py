@@ -1,0 +1,1 @@
+"""session-svc: the support session (rules S1-S12)."""

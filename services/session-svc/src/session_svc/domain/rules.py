@@ -1,0 +1,372 @@
+"""The rules of a support session (S1-S12): one function per command, named after it. Each
+takes the session's state and what the handler looked up, and returns the events that follow,
+or raises a refusal (``errors.py``). No I/O, no clock, no id generation: those come in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from session_svc.domain.errors import Invalid, NotAllowed, NotFound, StateForbids
+from session_svc.domain.settings import Csr
+from session_svc.domain.state import Session, Status
+from support_contracts import Event
+from support_contracts.session import (
+    ActiveCustomerSelected,
+    ActivityEnded,
+    ActivityEndReason,
+    ActivityStarted,
+    AgentAssigned,
+    AssignAgent,
+    AssistantJoined,
+    ConsoleSeen,
+    ControlGained,
+    ControlReleased,
+    ControlTransferred,
+    CustomerJoined,
+    EndActivity,
+    EndReason,
+    EndSession,
+    HandedToAgents,
+    HandedToQueue,
+    HandOffToAgents,
+    HandOffToQueue,
+    JoinAsAssistant,
+    JoinAsCustomer,
+    Leave,
+    LeaveReason,
+    OpenRequestedSession,
+    ParticipantLeft,
+    RecordHeartbeat,
+    SelectActiveCustomer,
+    SessionEnded,
+    SessionRequested,
+    SessionStarted,
+    SiteSettings,
+    StartActivity,
+    StartSession,
+    TransferControl,
+)
+from support_contracts.vocabulary import ActivityKind, Role
+
+SHARING = frozenset({ActivityKind.DESKTOP_SHARING, ActivityKind.APPLICATION_SHARING})
+
+
+# --- guards -------------------------------------------------------------------------------------
+
+
+def _exists(s: Session) -> None:
+    if s.status is Status.NEW:
+        raise NotFound("unknown_session", "there is no such session")
+    if s.status is Status.ENDED:
+        raise StateForbids("session_ended", "the session has ended; start a new one")
+
+
+def _running(s: Session) -> None:
+    """Live, with a controller: not ended, not waiting for an agent."""
+    _exists(s)
+    if s.status is Status.WAITING:
+        raise StateForbids(
+            "waiting_for_agent", "the session waits for a WebACD agent to take it; try again then"
+        )
+
+
+def _controller(s: Session, actor: str | None) -> None:
+    _running(s)
+    if actor != s.controller:
+        raise NotAllowed(
+            "not_controller", "only the session's controller can do this; ask them for control"
+        )
+
+
+def _end_activities(s: Session, reason: ActivityEndReason, keep: UUID | None = None) -> list[Event]:
+    return [
+        ActivityEnded(activity_id=a.id, kind=a.kind, reason=reason)
+        for a in s.activities.values()
+        if a.id != keep
+    ]
+
+
+def _end(s: Session, reason: EndReason, ended_by: str | None) -> list[Event]:
+    """S10: every activity stops, then the session ends (which removes every participant)."""
+    return [
+        *_end_activities(s, ActivityEndReason.SESSION_ENDED),
+        SessionEnded(reason=reason, ended_by=ended_by),
+    ]
+
+
+# --- S1, S2, S3: start --------------------------------------------------------------------------
+
+
+def start_session(
+    cmd: StartSession, *, session_id: UUID, number: str, csr: Csr, site: SiteSettings
+) -> list[Event]:
+    limit = csr.session_limit(site)
+    if len(csr.controls) >= limit:
+        if limit == 1:
+            raise StateForbids(
+                "session_limit",
+                "you already run a live session; end it first (single-session mode)",
+            )
+        raise StateForbids(
+            "session_limit", f"you already run {limit} live sessions, the most this site allows"
+        )
+    return [
+        SessionStarted(
+            session_id=session_id,
+            session_number=number,
+            csr_id=cmd.csr_id,
+            csr_name=cmd.csr_name,
+            email_invite=cmd.email_invite,
+        )
+    ]
+
+
+def open_requested_session(
+    cmd: OpenRequestedSession, *, session_id: UUID, number: str, customer_id: str
+) -> list[Event]:
+    """R8: a customer's entry form opens a session that waits in the queue."""
+    return [
+        SessionRequested(
+            session_id=session_id,
+            session_number=number,
+            queue_id=cmd.queue_id,
+            request_id=cmd.request_id,
+            customer_id=customer_id,
+            customer_name=cmd.customer_name,
+            customer_email=cmd.customer_email,
+            problem=cmd.problem,
+        )
+    ]
+
+
+# --- S5, S7: joining ----------------------------------------------------------------------------
+
+
+def join_as_customer(
+    s: Session, cmd: JoinAsCustomer, *, participant_id: str, site: SiteSettings
+) -> list[Event]:
+    _running(s)
+    if participant_id in s.participants:
+        raise StateForbids("already_in_session", "that participant is in this session already")
+    customers = len(s.customers())
+    if customers and not site.multiple_customers_allowed:
+        raise StateForbids("one_customer_only", "this site allows one customer per session")
+    if customers >= site.max_customers_per_session:
+        raise StateForbids(
+            "customer_limit",
+            f"the session already has {customers} customers, the most this site allows",
+        )
+    via = "invitation" if cmd.invitation_id else "session_number"
+    joined: list[Event] = [
+        CustomerJoined(
+            participant_id=participant_id, name=cmd.name, via=via, invitation_id=cmd.invitation_id
+        )
+    ]
+    if s.active_customer is None:  # the first customer is the active one until changed
+        joined.append(ActiveCustomerSelected(participant_id=participant_id))
+    return joined
+
+
+def join_as_assistant(s: Session, cmd: JoinAsAssistant) -> list[Event]:
+    _running(s)
+    if cmd.csr_id in s.participants:
+        raise StateForbids("already_in_session", "you are in this session already")
+    via = "invitation" if cmd.invitation_id else "session_number"
+    return [
+        AssistantJoined(csr_id=cmd.csr_id, name=cmd.name, via=via, invitation_id=cmd.invitation_id)
+    ]
+
+
+def select_active_customer(s: Session, cmd: SelectActiveCustomer) -> list[Event]:
+    """S5: switching the active customer ends every running sharing activity at once."""
+    _controller(s, cmd.actor_id)
+    role = s.role_of(cmd.participant_id)
+    if role is None:
+        raise NotFound("not_in_session", "that participant is not in the session")
+    if role is not Role.CUSTOMER:
+        raise Invalid("not_a_customer", "only a customer can be the active customer")
+    if s.active_customer == cmd.participant_id:
+        return []
+    sharing = [a for a in s.activities.values() if a.kind in SHARING]
+    return [
+        *(
+            ActivityEnded(
+                activity_id=a.id, kind=a.kind, reason=ActivityEndReason.ACTIVE_CUSTOMER_CHANGED
+            )
+            for a in sharing
+        ),
+        ActiveCustomerSelected(participant_id=cmd.participant_id),
+    ]
+
+
+# --- S6, M2: activities -------------------------------------------------------------------------
+
+
+def start_activity(s: Session, cmd: StartActivity, *, activity_id: UUID) -> list[Event]:
+    _running(s)
+    if s.role_of(cmd.participant_id) is None:
+        raise NotFound("not_in_session", "that participant is not in the session")
+    own_sharing = cmd.kind in SHARING and cmd.actor_id == cmd.participant_id == s.active_customer
+    if cmd.actor_id != s.controller and not own_sharing:
+        raise NotAllowed(
+            "not_controller",
+            "only the controller starts activities; the active customer may share its own screen",
+        )
+    if any(a.kind is cmd.kind for a in s.activities.values()):
+        raise StateForbids("already_running", f"{cmd.kind.value} is running already")
+    return [ActivityStarted(activity_id=activity_id, kind=cmd.kind, started_by=cmd.participant_id)]
+
+
+def end_activity(s: Session, cmd: EndActivity) -> list[Event]:
+    _running(s)
+    activity = s.activities.get(cmd.activity_id)
+    if activity is None:
+        raise NotFound("no_such_activity", "that activity is not running")
+    if cmd.actor_id not in (s.controller, activity.started_by):
+        raise NotAllowed("not_controller", "only the controller or who started it can stop it")
+    return [
+        ActivityEnded(activity_id=activity.id, kind=activity.kind, reason=ActivityEndReason.STOPPED)
+    ]
+
+
+# --- S8: transfer of control --------------------------------------------------------------------
+
+
+def transfer_control(s: Session, cmd: TransferControl, *, receiver: Csr) -> list[Event]:
+    """Every activity ends at once; a voice call goes on only if the new controller's system
+    supports voice. The former controller stays as an assistant."""
+    _controller(s, cmd.actor_id)
+    assert s.controller is not None
+    if cmd.to_csr == s.controller:
+        raise Invalid("already_controller", "you have control already")
+    if s.role_of(cmd.to_csr) is not Role.ASSISTANT:
+        raise Invalid(
+            "not_an_assistant", "control goes only to an assistant who is in the session now"
+        )
+    voice = next((a for a in s.activities.values() if a.kind is ActivityKind.VOICE), None)
+    voice_continues = voice is not None and receiver.settings.voice_supported
+    kept = voice.id if voice is not None and voice_continues else None
+    return [
+        *_end_activities(s, ActivityEndReason.CONTROL_TRANSFERRED, keep=kept),
+        ControlTransferred(
+            from_csr=s.controller, to_csr=cmd.to_csr, voice_continues=voice_continues
+        ),
+    ]
+
+
+# --- S9: hand-off to WebACD ---------------------------------------------------------------------
+
+
+def _hand_off(s: Session, actor: str | None, agent: Csr, handed: Event) -> list[Event]:
+    _controller(s, actor)
+    assert s.controller is not None
+    if not agent.settings.is_webacd_agent:
+        raise NotAllowed("not_an_agent", "only a WebACD agent can hand a session off")
+    return [
+        *_end_activities(s, ActivityEndReason.HANDED_OFF),  # the voice call ends too
+        handed,
+        ParticipantLeft(
+            participant_id=s.controller, role=Role.CONTROLLER, reason=LeaveReason.HANDED_OFF
+        ),
+    ]
+
+
+def hand_off_to_queue(s: Session, cmd: HandOffToQueue, *, controller: Csr) -> list[Event]:
+    handed = HandedToQueue(from_csr=cmd.actor_id or "", queue_id=cmd.queue_id, message=cmd.message)
+    return _hand_off(s, cmd.actor_id, controller, handed)
+
+
+def hand_off_to_agents(s: Session, cmd: HandOffToAgents, *, controller: Csr) -> list[Event]:
+    agents = list(dict.fromkeys(cmd.agent_ids))
+    if cmd.actor_id in agents:
+        raise Invalid("hand_off_to_self", "hand the session to other agents, not to yourself")
+    handed = HandedToAgents(from_csr=cmd.actor_id or "", agent_ids=agents, message=cmd.message)
+    return _hand_off(s, cmd.actor_id, controller, handed)
+
+
+def assign_agent(s: Session, cmd: AssignAgent) -> list[Event]:
+    """R6: the agent who accepted the offer becomes the controller."""
+    _exists(s)
+    if s.status is not Status.WAITING:
+        raise StateForbids("not_waiting", "the session has a controller already")
+    if s.role_of(cmd.agent_id) is Role.CUSTOMER:
+        raise Invalid("customer_as_agent", "a customer of this session cannot take it as agent")
+    return [AgentAssigned(agent_id=cmd.agent_id, agent_name=cmd.agent_name, offer_id=cmd.offer_id)]
+
+
+# --- S10, S11: leaving and ending ---------------------------------------------------------------
+
+
+def leave(s: Session, cmd: Leave) -> list[Event]:
+    _exists(s)
+    if cmd.actor_id != cmd.participant_id:
+        raise NotAllowed("not_yourself", "you can only leave yourself")
+    role = s.role_of(cmd.participant_id)
+    if role is None:
+        raise NotFound("not_in_session", "you are not in this session")
+    if role is Role.CONTROLLER:  # S11: the controller leaving ends the session
+        return _end(s, EndReason.CONTROLLER_LEFT, cmd.participant_id)
+    last_waiting_customer = s.status is Status.WAITING and [p.id for p in s.customers()] == [
+        cmd.participant_id
+    ]
+    if last_waiting_customer:  # nobody is left to help: the request is withdrawn
+        return _end(s, EndReason.WITHDRAWN, cmd.participant_id)
+    theirs = [a for a in s.activities.values() if a.started_by == cmd.participant_id]
+    return [
+        *(
+            ActivityEnded(activity_id=a.id, kind=a.kind, reason=ActivityEndReason.PARTICIPANT_LEFT)
+            for a in theirs
+        ),
+        ParticipantLeft(participant_id=cmd.participant_id, role=role, reason=LeaveReason.LEFT),
+    ]
+
+
+def end_session(s: Session, cmd: EndSession) -> list[Event]:
+    _exists(s)
+    if cmd.actor_id != s.controller:
+        raise NotAllowed(
+            "not_controller", "only the controller can end the session; you may leave it"
+        )
+    return _end(s, EndReason.ENDED_BY_CONTROLLER, cmd.actor_id)
+
+
+# --- S4: console presence -----------------------------------------------------------------------
+
+
+def record_heartbeat(
+    s: Session, cmd: RecordHeartbeat, *, now: datetime, site: SiteSettings
+) -> list[Event]:
+    """Recorded at most every third of the grace period: enough to tell a lapse, without an
+    event per heartbeat."""
+    _controller(s, cmd.actor_id)
+    assert s.controller is not None
+    every = timedelta(seconds=site.console_grace_seconds / 3)
+    if s.console_seen_at is not None and now - s.console_seen_at < every:
+        return []
+    return [ConsoleSeen(csr_id=s.controller)]
+
+
+def end_if_console_lapsed(s: Session, *, now: datetime, site: SiteSettings) -> list[Event]:
+    """S4: a live session whose console has not been seen for the grace period ends."""
+    if s.status is not Status.LIVE or s.console_seen_at is None:
+        return []
+    if now - s.console_seen_at <= timedelta(seconds=site.console_grace_seconds):
+        return []
+    return _end(s, EndReason.CONSOLE_CLOSED, None)
+
+
+# --- S2: who controls what ----------------------------------------------------------------------
+
+
+def control_changes(before: Session, after: Session) -> dict[str, list[Event]]:
+    """The events for each csr's own stream when a decision moved control (S2's ledger)."""
+    session_id = after.id or before.id
+    if before.controller == after.controller or session_id is None:
+        return {}
+    changes: dict[str, list[Event]] = {}
+    if before.controller is not None:
+        changes[before.controller] = [ControlReleased(session_id=session_id)]
+    if after.controller is not None:
+        changes.setdefault(after.controller, []).append(ControlGained(session_id=session_id))
+    return changes

@@ -1,0 +1,215 @@
+"""A session's state: the fold of its events (S12). ``evolve`` never refuses: the events are
+facts; deciding what may happen is ``rules.py``'s job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from functools import singledispatch
+from uuid import UUID
+
+from support_contracts import Envelope, Event
+from support_contracts.session import (
+    ActiveCustomerSelected,
+    ActivityEnded,
+    ActivityStarted,
+    AgentAssigned,
+    AssistantJoined,
+    ConsoleSeen,
+    ControlTransferred,
+    CustomerJoined,
+    HandedToAgents,
+    HandedToQueue,
+    ParticipantLeft,
+    SessionEnded,
+    SessionRequested,
+    SessionStarted,
+)
+from support_contracts.vocabulary import ActivityKind, Role
+
+
+class Status(StrEnum):
+    NEW = "new"  # no event yet
+    LIVE = "live"  # a controller runs it
+    WAITING = "waiting"  # handed off or requested: customers wait for an agent (S9, R8)
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: UUID
+    kind: ActivityKind
+    started_by: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    queue_id: UUID | None
+    agent_ids: tuple[str, ...]
+    message: str | None
+
+
+@dataclass(frozen=True)
+class Session:
+    id: UUID | None = None
+    number: str | None = None
+    status: Status = Status.NEW
+    controller: str | None = None
+    participants: dict[str, Participant] = field(default_factory=dict)
+    active_customer: str | None = None
+    activities: dict[UUID, Activity] = field(default_factory=dict)
+    handoff: Handoff | None = None
+    console_seen_at: datetime | None = None
+    version: int = -1
+
+    def customers(self) -> list[Participant]:
+        return [p for p in self.participants.values() if p.role is Role.CUSTOMER]
+
+    def role_of(self, participant_id: str | None) -> Role | None:
+        present = self.participants.get(participant_id or "")
+        return present.role if present else None
+
+
+def fold(events: list[Envelope]) -> Session:
+    """The state of a session from its stream, as recorded."""
+    state = Session()
+    for envelope in events:
+        state = replace(
+            evolve(envelope.event(), state, envelope.occurred_at), version=envelope.stream_version
+        )
+    return state
+
+
+def apply(state: Session, events: list[Event], at: datetime) -> Session:
+    """The state after ``events`` that a decision returned, as if recorded at ``at``."""
+    for event in events:
+        state = replace(evolve(event, state, at), version=state.version + 1)
+    return state
+
+
+@singledispatch
+def evolve(event: Event, state: Session, at: datetime) -> Session:
+    return state  # events that do not change the session's state
+
+
+@evolve.register
+def _(event: SessionStarted, state: Session, at: datetime) -> Session:
+    controller = Participant(event.csr_id, event.csr_name, Role.CONTROLLER)
+    return replace(
+        state,
+        id=event.session_id,
+        number=event.session_number,
+        status=Status.LIVE,
+        controller=event.csr_id,
+        participants={event.csr_id: controller},
+        console_seen_at=at,
+    )
+
+
+@evolve.register
+def _(event: SessionRequested, state: Session, at: datetime) -> Session:
+    customer = Participant(event.customer_id, event.customer_name, Role.CUSTOMER)
+    return replace(
+        state,
+        id=event.session_id,
+        number=event.session_number,
+        status=Status.WAITING,
+        participants={event.customer_id: customer},
+        active_customer=event.customer_id,
+        handoff=Handoff(event.queue_id, (), None),
+    )
+
+
+@evolve.register
+def _(event: CustomerJoined, state: Session, at: datetime) -> Session:
+    joined = Participant(event.participant_id, event.name, Role.CUSTOMER)
+    return replace(state, participants={**state.participants, joined.id: joined})
+
+
+@evolve.register
+def _(event: AssistantJoined, state: Session, at: datetime) -> Session:
+    joined = Participant(event.csr_id, event.name, Role.ASSISTANT)
+    return replace(state, participants={**state.participants, joined.id: joined})
+
+
+@evolve.register
+def _(event: ActiveCustomerSelected, state: Session, at: datetime) -> Session:
+    return replace(state, active_customer=event.participant_id)
+
+
+@evolve.register
+def _(event: ActivityStarted, state: Session, at: datetime) -> Session:
+    started = Activity(event.activity_id, event.kind, event.started_by)
+    return replace(state, activities={**state.activities, started.id: started})
+
+
+@evolve.register
+def _(event: ActivityEnded, state: Session, at: datetime) -> Session:
+    remaining = {k: v for k, v in state.activities.items() if k != event.activity_id}
+    return replace(state, activities=remaining)
+
+
+@evolve.register
+def _(event: ControlTransferred, state: Session, at: datetime) -> Session:
+    people = dict(state.participants)
+    people[event.from_csr] = replace(people[event.from_csr], role=Role.ASSISTANT)
+    people[event.to_csr] = replace(people[event.to_csr], role=Role.CONTROLLER)
+    return replace(state, controller=event.to_csr, participants=people)
+
+
+@evolve.register
+def _(event: HandedToQueue, state: Session, at: datetime) -> Session:
+    return replace(state, status=Status.WAITING, handoff=Handoff(event.queue_id, (), event.message))
+
+
+@evolve.register
+def _(event: HandedToAgents, state: Session, at: datetime) -> Session:
+    handoff = Handoff(None, tuple(event.agent_ids), event.message)
+    return replace(state, status=Status.WAITING, handoff=handoff)
+
+
+@evolve.register
+def _(event: ParticipantLeft, state: Session, at: datetime) -> Session:
+    people = {k: v for k, v in state.participants.items() if k != event.participant_id}
+    active = None if state.active_customer == event.participant_id else state.active_customer
+    controller = None if state.controller == event.participant_id else state.controller
+    return replace(state, participants=people, active_customer=active, controller=controller)
+
+
+@evolve.register
+def _(event: AgentAssigned, state: Session, at: datetime) -> Session:
+    agent = Participant(event.agent_id, event.agent_name, Role.CONTROLLER)
+    return replace(
+        state,
+        status=Status.LIVE,
+        controller=event.agent_id,
+        participants={**state.participants, agent.id: agent},
+        handoff=None,
+        console_seen_at=at,
+    )
+
+
+@evolve.register
+def _(event: ConsoleSeen, state: Session, at: datetime) -> Session:
+    return replace(state, console_seen_at=at)
+
+
+@evolve.register
+def _(event: SessionEnded, state: Session, at: datetime) -> Session:
+    return replace(
+        state,
+        status=Status.ENDED,
+        controller=None,
+        participants={},
+        active_customer=None,
+        activities={},
+        handoff=None,
+    )

@@ -1,0 +1,68 @@
+"""Given/when/then helpers for the session's rules: events in, a command, events out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from session_svc.domain import Csr, Session, apply
+from session_svc.domain.settings import DEFAULT_SITE
+from support_contracts import Command, Event
+from support_contracts.session import (
+    AssistantJoined,
+    CsrSettings,
+    CustomerJoined,
+    SessionStarted,
+    SiteSettings,
+)
+from support_contracts.vocabulary import SessionMode
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+SESSION = UUID("00000000-0000-4000-8000-000000000001")
+C = TypeVar("C", bound=Command)
+
+
+def command(message: type[C], actor: str | None = None, /, **fields: Any) -> C:
+    return message(command_id=uuid4(), correlation_id=uuid4(), actor_id=actor, **fields)
+
+
+def given(*events: Event, at: datetime = T0) -> Session:
+    return apply(Session(), list(events), at)
+
+
+def later(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def started(csr: str = "alice") -> SessionStarted:
+    return SessionStarted(
+        session_id=SESSION,
+        session_number="123456789",
+        csr_id=csr,
+        csr_name=csr.title(),
+        email_invite=True,
+    )
+
+
+def customer(pid: str = "bob") -> CustomerJoined:
+    return CustomerJoined(participant_id=pid, name=pid.title(), via="session_number")
+
+
+def assistant(csr: str = "carol") -> AssistantJoined:
+    return AssistantJoined(csr_id=csr, name=csr.title(), via="session_number")
+
+
+def site(**changes: Any) -> SiteSettings:
+    return DEFAULT_SITE.model_copy(update=changes)
+
+
+def csr(
+    mode: SessionMode = SessionMode.SINGLE,
+    *,
+    agent: bool = False,
+    voice: bool = True,
+    controls: int = 0,
+) -> Csr:
+    settings = CsrSettings(session_mode=mode, is_webacd_agent=agent, voice_supported=voice)
+    return Csr(settings=settings, controls=frozenset(uuid4() for _ in range(controls)))
