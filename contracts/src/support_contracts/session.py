@@ -182,6 +182,18 @@ class ControlReleased(SessionEvent):
     session_id: UUID
 
 
+class NumberReserved(SessionEvent):
+    """In the number's own stream ``number-<digits>``: this live session has it (S1)."""
+
+    session_id: UUID
+
+
+class NumberReleased(SessionEvent):
+    """In the number's own stream: the session ended; the number may be used again."""
+
+    session_id: UUID
+
+
 class SiteSettingsChanged(SessionEvent):
     """The whole site settings after an admin's change (admin stream ``site-settings``)."""
 
@@ -212,6 +224,8 @@ SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
     ConsoleSeen,
     ControlGained,
     ControlReleased,
+    NumberReserved,
+    NumberReleased,
     SiteSettingsChanged,
     CsrSettingsChanged,
 )
@@ -324,6 +338,24 @@ class ChangeCsrSettings(SessionCommand):
     settings: CsrSettings
 
 
+class GetSession(SessionCommand):
+    """Query: the session's state rebuilt from its events."""
+
+    session_id: UUID
+
+
+class GetSessionEvents(SessionCommand):
+    """Query: the session's events in order."""
+
+    session_id: UUID
+
+
+class FindSessionByNumber(SessionCommand):
+    """Query: the live session that has this number (S7, joining from the website)."""
+
+    session_number: SessionNumber
+
+
 SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
     StartSession,
     OpenRequestedSession,
@@ -341,4 +373,7 @@ SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
     EndSession,
     ChangeSiteSettings,
     ChangeCsrSettings,
+    GetSession,
+    GetSessionEvents,
+    FindSessionByNumber,
 )

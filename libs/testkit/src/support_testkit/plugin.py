@@ -130,6 +130,22 @@ async def fresh_schema(database_url: str) -> AsyncIterator[str]:
             await conn.close()
 
 
+@pytest_asyncio.fixture(params=["memory", "postgres"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """An event log; every test that takes it runs against both implementations."""
+    from eventlog import InMemoryEventStore
+    from eventlog.postgres import PostgresEventStore
+
+    if request.param == "memory":
+        yield InMemoryEventStore()
+        return
+    database_url = request.getfixturevalue("database_url")
+    async with fresh_schema(database_url) as schema:
+        pg = await PostgresEventStore.connect(database_url, schema)
+        yield pg
+        await pg.close()
+
+
 @pytest_asyncio.fixture
 async def pg_schema(database_url: str) -> AsyncIterator[str]:
     async with fresh_schema(database_url) as schema:

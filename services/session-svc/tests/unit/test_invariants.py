@@ -46,13 +46,14 @@ def decide(s: Session, step: tuple[str, str, str, ActivityKind, bool]) -> list[E
     what, actor, other, kind, flag = step
     sid = {"session_id": SESSION}
     first_activity = next(iter(s.activities), uuid4())
-    other_csr = CSRS[PEOPLE.index(other) % len(CSRS)]
+    other_csr = CSRS[PEOPLE.index(other) % len(CSRS)]  # only csrs assist or take sessions
+    actor_csr = CSRS[PEOPLE.index(actor) % len(CSRS)]
     deciders: dict[str, Callable[[], list[Event]]] = {
         "join": lambda: rules.join_as_customer(
             s, command(JoinAsCustomer, actor, name=actor, **sid), participant_id=actor, site=LIMITS
         ),
         "assist": lambda: rules.join_as_assistant(
-            s, command(JoinAsAssistant, actor, csr_id=actor, name=actor, **sid)
+            s, command(JoinAsAssistant, actor_csr, csr_id=actor_csr, name=actor_csr, **sid)
         ),
         "select": lambda: rules.select_active_customer(
             s, command(SelectActiveCustomer, actor, participant_id=other, **sid)

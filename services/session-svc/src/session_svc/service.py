@@ -1,0 +1,215 @@
+"""Every command and query session-svc takes, mapped to its rule: one place to read."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+from eventlog import Transaction
+from session_svc.domain import Session, rules
+from session_svc.handlers import SessionHandlers
+from session_svc.views import events_view, session_view
+from support_contracts import Command, Event
+from support_contracts.session import (
+    AssignAgent,
+    ChangeCsrSettings,
+    ChangeSiteSettings,
+    EndActivity,
+    EndSession,
+    FindSessionByNumber,
+    GetSession,
+    GetSessionEvents,
+    HandOffToAgents,
+    HandOffToQueue,
+    JoinAsAssistant,
+    JoinAsCustomer,
+    Leave,
+    OpenRequestedSession,
+    RecordHeartbeat,
+    SelectActiveCustomer,
+    StartActivity,
+    StartSession,
+    TransferControl,
+)
+
+Reply = dict[str, Any]
+
+
+async def _session_reply(
+    h: SessionHandlers,
+    cmd: Command,
+    session_id: UUID,
+    decide: Callable[[Session, Transaction], Awaitable[list[Event]]],
+) -> Reply:
+    outcome = await h.run(cmd, session_id, decide)
+    return {"session": session_view(outcome.session)}
+
+
+async def start_session(h: SessionHandlers, cmd: StartSession) -> Reply:
+    session_id = h.new_id()
+
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.start_session(
+            cmd,
+            session_id=session_id,
+            number=await h.free_number(tx),
+            csr=await h.csr(tx, cmd.csr_id),
+            site=await h.site(tx),
+        )
+
+    return await _session_reply(h, cmd, session_id, decide)
+
+
+async def open_requested_session(h: SessionHandlers, cmd: OpenRequestedSession) -> Reply:
+    session_id, customer_id = h.new_id(), str(h.new_id())
+
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        number = await h.free_number(tx)
+        return rules.open_requested_session(
+            cmd, session_id=session_id, number=number, customer_id=customer_id
+        )
+
+    return {**await _session_reply(h, cmd, session_id, decide), "participant_id": customer_id}
+
+
+async def _target(h: SessionHandlers, session_id: UUID | None, number: str | None) -> UUID:
+    if session_id is not None:
+        return session_id
+    assert number is not None  # the contract asks for exactly one of the two
+    found = await h.session_by_number(number)
+    assert found.id is not None
+    return found.id
+
+
+async def join_as_customer(h: SessionHandlers, cmd: JoinAsCustomer) -> Reply:
+    participant_id = str(h.new_id())
+
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.join_as_customer(s, cmd, participant_id=participant_id, site=await h.site(tx))
+
+    target = await _target(h, cmd.session_id, cmd.session_number)
+    return {**await _session_reply(h, cmd, target, decide), "participant_id": participant_id}
+
+
+async def join_as_assistant(h: SessionHandlers, cmd: JoinAsAssistant) -> Reply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.join_as_assistant(s, cmd)
+
+    return await _session_reply(
+        h, cmd, await _target(h, cmd.session_id, cmd.session_number), decide
+    )
+
+
+def _pure(
+    rule: Callable[[Session, Any], list[Event]], cmd: Any
+) -> Callable[[Session, Transaction], Awaitable[list[Event]]]:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rule(s, cmd)
+
+    return decide
+
+
+async def select_active_customer(h: SessionHandlers, cmd: SelectActiveCustomer) -> Reply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.select_active_customer, cmd))
+
+
+async def start_activity(h: SessionHandlers, cmd: StartActivity) -> Reply:
+    activity_id = h.new_id()
+
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.start_activity(s, cmd, activity_id=activity_id)
+
+    return {**await _session_reply(h, cmd, cmd.session_id, decide), "activity_id": str(activity_id)}
+
+
+async def end_activity(h: SessionHandlers, cmd: EndActivity) -> Reply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_activity, cmd))
+
+
+async def transfer_control(h: SessionHandlers, cmd: TransferControl) -> Reply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.transfer_control(s, cmd, receiver=await h.csr(tx, cmd.to_csr))
+
+    return await _session_reply(h, cmd, cmd.session_id, decide)
+
+
+async def hand_off_to_queue(h: SessionHandlers, cmd: HandOffToQueue) -> Reply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.hand_off_to_queue(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
+
+    return await _session_reply(h, cmd, cmd.session_id, decide)
+
+
+async def hand_off_to_agents(h: SessionHandlers, cmd: HandOffToAgents) -> Reply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.hand_off_to_agents(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
+
+    return await _session_reply(h, cmd, cmd.session_id, decide)
+
+
+async def assign_agent(h: SessionHandlers, cmd: AssignAgent) -> Reply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.assign_agent, cmd))
+
+
+async def leave(h: SessionHandlers, cmd: Leave) -> Reply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.leave, cmd))
+
+
+async def end_session(h: SessionHandlers, cmd: EndSession) -> Reply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_session, cmd))
+
+
+async def record_heartbeat(h: SessionHandlers, cmd: RecordHeartbeat) -> Reply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
+
+    return await _session_reply(h, cmd, cmd.session_id, decide)
+
+
+async def change_site_settings(h: SessionHandlers, cmd: ChangeSiteSettings) -> Reply:
+    return {"site": (await h.change_site_settings(cmd)).model_dump(mode="json")}
+
+
+async def change_csr_settings(h: SessionHandlers, cmd: ChangeCsrSettings) -> Reply:
+    csr = await h.change_csr_settings(cmd)
+    return {"csr_id": cmd.csr_id, "settings": csr.settings.model_dump(mode="json")}
+
+
+async def get_session(h: SessionHandlers, cmd: GetSession) -> Reply:
+    return {"session": session_view(await h.session(cmd.session_id))}
+
+
+async def get_session_events(h: SessionHandlers, cmd: GetSessionEvents) -> Reply:
+    return {"events": events_view(await h.session_events(cmd.session_id))}
+
+
+async def find_session_by_number(h: SessionHandlers, cmd: FindSessionByNumber) -> Reply:
+    return {"session": session_view(await h.session_by_number(cmd.session_number))}
+
+
+HANDLERS: dict[type[Command], Callable[[SessionHandlers, Any], Awaitable[Reply]]] = {
+    StartSession: start_session,
+    OpenRequestedSession: open_requested_session,
+    JoinAsCustomer: join_as_customer,
+    JoinAsAssistant: join_as_assistant,
+    SelectActiveCustomer: select_active_customer,
+    StartActivity: start_activity,
+    EndActivity: end_activity,
+    TransferControl: transfer_control,
+    HandOffToQueue: hand_off_to_queue,
+    HandOffToAgents: hand_off_to_agents,
+    AssignAgent: assign_agent,
+    Leave: leave,
+    EndSession: end_session,
+    RecordHeartbeat: record_heartbeat,
+    ChangeSiteSettings: change_site_settings,
+    ChangeCsrSettings: change_csr_settings,
+    GetSession: get_session,
+    GetSessionEvents: get_session_events,
+    FindSessionByNumber: find_session_by_number,
+}
+
+
+async def execute(h: SessionHandlers, cmd: Command) -> Reply:
+    return await HANDLERS[type(cmd)](h, cmd)
