@@ -313,6 +313,12 @@ class RecordHeartbeat(SessionCommand):
     session_id: UUID
 
 
+class CloseLapsedConsole(SessionCommand):
+    """session-svc's own console watch: end the session if its console lapsed (S4)."""
+
+    session_id: UUID
+
+
 class AssignAgent(SessionCommand):
     session_id: UUID
     agent_id: UserId
@@ -368,6 +374,7 @@ SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
     HandOffToQueue,
     HandOffToAgents,
     RecordHeartbeat,
+    CloseLapsedConsole,
     AssignAgent,
     Leave,
     EndSession,

@@ -1,0 +1,71 @@
+"""S4 with a fake clock: a console gone past the grace period ends the session with reason
+console_closed, after a restart too, and never twice when two watches sweep at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from eventlog import EventStore
+from session_svc import service
+from session_svc.console_watch import ConsoleWatch
+from session_svc.handlers import SessionHandlers, session_stream
+from support_contracts.session import RecordHeartbeat
+
+from ..unit.story import T0, command
+from .test_handlers import start
+
+
+class FakeClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+async def ended_reasons(store: EventStore, session_id: UUID) -> list[str]:
+    events = await store.read_stream(session_stream(session_id))
+    return [e.data["reason"] for e in events if e.type == "SessionEnded"]
+
+
+async def test_s4_the_console_gone_past_the_grace_period_ends_the_session(
+    store: EventStore,
+) -> None:
+    clock = FakeClock(T0)  # default grace: 60 s
+    h = SessionHandlers(store, clock=clock.now)
+    kept = UUID((await start(h, "alice"))["session_id"])
+    lapsing = UUID((await start(h, "carol"))["session_id"])
+    watch = ConsoleWatch(h)
+    clock.advance(40)
+    await service.execute(h, command(RecordHeartbeat, "alice", session_id=kept))
+    clock.advance(21)  # carol's console: 61 s unseen; alice's: 21 s
+    assert await watch.sweep() == [lapsing]
+    assert await ended_reasons(store, lapsing) == ["console_closed"]
+    assert await ended_reasons(store, kept) == []
+    clock.advance(50)  # alice: 71 s since her last recorded heartbeat
+    assert await watch.sweep() == [kept]
+
+
+async def test_s4_a_restarted_watch_forgets_no_session(store: EventStore) -> None:
+    clock = FakeClock(T0)
+    h = SessionHandlers(store, clock=clock.now)
+    session = UUID((await start(h))["session_id"])
+    clock.advance(30)
+    assert await ConsoleWatch(h).sweep() == []  # the first watch goes away here
+    clock.advance(31)
+    assert await ConsoleWatch(h).sweep() == [session]  # a new one rebuilt from the log
+
+
+async def test_s4_two_watches_sweeping_at_once_end_a_session_once(store: EventStore) -> None:
+    clock = FakeClock(T0)
+    h = SessionHandlers(store, clock=clock.now)
+    session = UUID((await start(h))["session_id"])
+    clock.advance(61)
+    first, second = await asyncio.gather(ConsoleWatch(h).sweep(), ConsoleWatch(h).sweep())
+    assert sorted([*first, *second]) == [session]
+    assert await ended_reasons(store, session) == ["console_closed"]
