@@ -110,6 +110,7 @@ class OfferAccepted(RoutingEvent):
     task_id: UUID
     session_id: UUID
     agent_id: UserId
+    agent_name: DisplayName
 
 
 class OfferDeclined(RoutingEvent):

@@ -1,0 +1,86 @@
+"""The service's side: a durable quorum queue of commands, handled concurrently, each answered
+on its ``reply_to`` and then acknowledged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+
+log = structlog.get_logger(__name__)
+
+
+class Failure(Exception):
+    """What a handler raises to answer with an error reply (the gateway's 4xx/5xx)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class RpcServer:
+    def __init__(self, url: str, queue: str, handler: Handler, *, prefetch: int = 32) -> None:
+        self._url, self.queue, self._handler, self._prefetch = url, queue, handler, prefetch
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._consumer_tag: str | None = None
+        self.answered = 0
+
+    async def start(self) -> RpcServer:
+        self._connection = await aio_pika.connect_robust(self._url)
+        self._channel = await self._connection.channel()
+        await self._channel.set_qos(prefetch_count=self._prefetch)
+        queue = await self._channel.declare_queue(
+            self.queue, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        self._consumer_tag = await queue.consume(self._on_request)
+        return self
+
+    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+        reply = await self._answer(message.body)
+        if message.reply_to and self._channel is not None:
+            await self._channel.default_exchange.publish(
+                aio_pika.Message(
+                    json.dumps(reply).encode(),
+                    content_type="application/json",
+                    correlation_id=message.correlation_id,
+                ),
+                routing_key=message.reply_to,
+            )
+        await message.ack()
+        self.answered += 1
+
+    async def _answer(self, body: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(body)
+            command_type, command = request["type"], request["command"]
+            if not isinstance(command_type, str) or not isinstance(command, dict):
+                raise TypeError("type must be a string and command an object")
+        except (ValueError, KeyError, TypeError) as error:
+            return _error(400, "bad_request", f"not a request: {error}")
+        try:
+            return {"ok": True, "result": await self._handler(command_type, command)}
+        except Failure as failure:
+            return _error(failure.status, failure.code, failure.message)
+        except Exception as error:  # a bug: answer, log, and do not redeliver it forever
+            log.exception("rpc.handler_failed", queue=self.queue, command_type=command_type)
+            return _error(500, "internal", f"{type(error).__name__}: the service failed")
+
+    async def stop(self) -> None:
+        """Stop taking requests; those not yet acknowledged go back to the queue."""
+        if self._channel is not None and self._consumer_tag is not None:
+            queue = await self._channel.get_queue(self.queue, ensure=False)
+            await queue.cancel(self._consumer_tag)
+        if self._connection is not None:
+            await self._connection.close()
+
+
+def _error(status: int, code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"status": status, "code": code, "message": message}}

@@ -1,0 +1,96 @@
+"""Request/reply through the real RabbitMQ: many in flight, errors, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aio_pika
+import pytest
+import pytest_asyncio
+
+from support_rpc import Failure, RemoteError, RpcClient, RpcServer, RpcTimeout
+from support_testkit.plugin import RabbitNames
+
+pytestmark = pytest.mark.integration
+
+in_flight = 0
+most_in_flight = 0
+
+
+async def echo(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+    global in_flight, most_in_flight
+    if command_type == "Refuse":
+        raise Failure(409, "session_ended", "the session has ended")
+    if command_type == "Crash":
+        raise RuntimeError("bug")
+    in_flight += 1
+    most_in_flight = max(most_in_flight, in_flight)
+    await asyncio.sleep(command.get("wait", 0))
+    in_flight -= 1
+    return {"echo": command}
+
+
+@pytest_asyncio.fixture
+async def rpc(amqp_url: str, rabbit_names: RabbitNames) -> AsyncIterator[tuple[RpcClient, str]]:
+    queue = rabbit_names.queue("commands")
+    server = await RpcServer(amqp_url, queue, echo).start()
+    client = await RpcClient(amqp_url).connect()
+    yield client, queue
+    await client.close()
+    await server.stop()
+
+
+async def test_many_requests_are_in_flight_at_once(rpc: tuple[RpcClient, str]) -> None:
+    client, queue = rpc
+    calls = [client.call(queue, "Echo", {"n": n, "wait": 0.2}) for n in range(20)]
+    replies = await asyncio.gather(*calls)
+    assert [r["echo"]["n"] for r in replies] == list(range(20))
+    assert most_in_flight >= 10  # one client, one connection: not one request at a time
+
+
+async def test_a_refusal_comes_back_as_remote_error(rpc: tuple[RpcClient, str]) -> None:
+    client, queue = rpc
+    with pytest.raises(RemoteError) as refused:
+        await client.call(queue, "Refuse", {})
+    assert (refused.value.status, refused.value.code) == (409, "session_ended")
+    with pytest.raises(RemoteError) as crashed:
+        await client.call(queue, "Crash", {})
+    assert (crashed.value.status, crashed.value.code) == (500, "internal")
+
+
+async def test_a_request_that_is_not_one_is_answered_bad_request(
+    rpc: tuple[RpcClient, str], amqp_url: str
+) -> None:
+    _, queue = rpc
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    replies = await channel.declare_queue(exclusive=True)
+    await channel.default_exchange.publish(
+        aio_pika.Message(b"not json", reply_to=replies.name, correlation_id="x"), queue
+    )
+    async with replies.iterator() as messages:
+        async for message in messages:
+            assert b'"bad_request"' in message.body
+            await message.ack()
+            break
+    await connection.close()
+
+
+async def test_no_answer_in_time_is_a_timeout_and_the_request_expires(
+    amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    client = await RpcClient(amqp_url).connect()
+    queue = rabbit_names.queue("nobody")
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    declared = await channel.declare_queue(
+        queue, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    with pytest.raises(RpcTimeout, match="did not answer"):
+        await client.call(queue, "Echo", {}, within_seconds=0.3)
+    await asyncio.sleep(0.5)
+    assert await declared.get(fail=False) is None  # expired, never to be run late
+    await connection.close()
+    await client.close()

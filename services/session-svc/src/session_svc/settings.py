@@ -1,0 +1,20 @@
+"""session-svc's configuration, from the environment only; nothing connects at import."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from support_contracts import EXCHANGE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True)
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    database_schema: str = "session_svc"
+    exchange: str = EXCHANGE
+    command_queue: str = "session-svc.commands"
+    routing_queue: str = "session-svc.routing-events"
+    console_watch_seconds: float = 5.0
+    pool_size: int = 10
