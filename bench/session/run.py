@@ -1,0 +1,221 @@
+"""session-svc benchmark: commands through RabbitMQ request/reply into 2 replicas of the
+service (each its own process) on PostgreSQL, with our RpcClient and, side by side on the same
+replicas, FastStream 0.7's ``broker.request()``.
+
+A story is 5 commands, each after the reply to the one before: start a session, a customer
+joins, chat starts, chat ends, the session ends.
+- throughput: 16 stories at a time, as fast as the replies come;
+- latency at 200 commands/s: a new story every 25 ms (5 x 40 = 200 commands/s), p50 and p99
+  of every command's round trip.
+
+Usage: uv run python bench/session/run.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import uuid4
+
+import aio_pika
+import asyncpg
+import uvloop
+from faststream.rabbit import RabbitBroker
+
+from support_rpc import RpcClient
+
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+STORY = 5
+RATE = 200
+
+Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def progress(text: str) -> None:
+    print(f"  .. {text}", file=sys.stderr, flush=True)
+
+
+def ids() -> dict[str, str]:
+    return {"command_id": str(uuid4()), "correlation_id": str(uuid4())}
+
+
+async def story(call: Call, latencies: list[float]) -> None:
+    async def timed(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        reply = await call(kind, {**ids(), **fields})
+        latencies.append(time.perf_counter() - started)
+        return reply
+
+    csr = f"csr-{uuid4().hex[:12]}"
+    session = await timed("StartSession", {"actor_id": csr, "csr_id": csr, "csr_name": "C"})
+    sid = session["session"]["session_id"]
+    await timed("JoinAsCustomer", {"session_id": sid, "name": "Bob"})
+    chat = await timed(
+        "StartActivity", {"actor_id": csr, "session_id": sid, "kind": "chat", "participant_id": csr}
+    )
+    await timed(
+        "EndActivity", {"actor_id": csr, "session_id": sid, "activity_id": chat["activity_id"]}
+    )
+    await timed("EndSession", {"actor_id": csr, "session_id": sid})
+
+
+async def throughput(call: Call, stories: int, at_once: int = 16) -> float:
+    remaining = stories
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await story(call, [])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(at_once)))
+    return stories * STORY / (time.perf_counter() - started)
+
+
+async def at_fixed_rate(call: Call, seconds: float) -> list[float]:
+    latencies: list[float] = []
+    every = STORY / RATE
+    started = time.perf_counter()
+    running = []
+    for n in range(int(seconds / every)):
+        await asyncio.sleep(max(0.0, started + n * every - time.perf_counter()))
+        running.append(asyncio.create_task(story(call, latencies)))
+    await asyncio.gather(*running)
+    return latencies
+
+
+def ours(client: RpcClient, queue: str) -> Call:
+    async def call(kind: str, command: dict[str, Any]) -> dict[str, Any]:
+        return await client.call(queue, kind, command)
+
+    return call
+
+
+def faststream(broker: RabbitBroker, queue: str) -> Call:
+    async def call(kind: str, command: dict[str, Any]) -> dict[str, Any]:
+        reply = await broker.request({"type": kind, "command": command}, queue, timeout=10)
+        body: dict[str, Any] = json.loads(reply.body)
+        if not body["ok"]:
+            raise RuntimeError(body["error"])
+        return body["result"]  # type: ignore[no-any-return]
+
+    return call
+
+
+async def start_replicas(env: dict[str, str], count: int) -> list[asyncio.subprocess.Process]:
+    return [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "session_svc", env=env, stdout=asyncio.subprocess.DEVNULL
+        )
+        for _ in range(count)
+    ]
+
+
+async def wait_for_consumers(queue: str, count: int) -> None:
+    """Until ``count`` replicas consume the command queue (a passive declare of a queue that
+    does not exist yet closes its channel, so each try has a channel of its own)."""
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        for _ in range(300):
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(queue, passive=True)
+                if (declared.declaration_result.consumer_count or 0) >= count:
+                    return
+                await channel.close()
+            except aio_pika.exceptions.ChannelClosed:
+                pass
+            await asyncio.sleep(0.1)
+        raise SystemExit(f"bench: session-svc replicas did not start consuming {queue}")
+    finally:
+        await connection.close()
+
+
+def summary(latencies: list[float]) -> tuple[float, float]:
+    ms = sorted(x * 1000 for x in latencies)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+
+
+async def measure(seconds: float) -> str:
+    tag = uuid4().hex[:8]
+    schema, queue = f"bench_session_{tag}", f"bench-{tag}.session-svc.commands"
+    env = {
+        **os.environ,
+        "AMQP_URL": AMQP_URL,
+        "DATABASE_URL": DATABASE_URL,
+        "DATABASE_SCHEMA": schema,
+        "COMMAND_QUEUE": queue,
+        "ROUTING_QUEUE": f"bench-{tag}.session-svc.routing",
+        "EXCHANGE": f"bench-{tag}.events",
+        "CONSOLE_WATCH_SECONDS": "3600",
+    }
+    progress("starting 2 session-svc replicas")
+    replicas = await start_replicas(env, 2)
+    results: dict[str, tuple[float, float, float]] = {}
+    try:
+        await wait_for_consumers(queue, 2)
+        client = await RpcClient(AMQP_URL).connect()
+        broker = RabbitBroker(AMQP_URL)
+        await broker.connect()
+        for name, call in (
+            ("ours (RpcClient)", ours(client, queue)),
+            ("FastStream 0.7 broker.request()", faststream(broker, queue)),
+        ):
+            progress(f"{name}: warm-up, throughput")
+            await throughput(call, 20)
+            rate = await throughput(call, int(seconds * 40))
+            progress(f"{name}: {RATE} commands/s for {seconds:.0f} s")
+            p50, p99 = summary(await at_fixed_rate(call, seconds))
+            results[name] = (rate, p50, p99)
+        await client.close()
+        await broker.stop()
+    finally:
+        for process in replicas:
+            process.terminate()
+        await asyncio.gather(*(p.wait() for p in replicas))
+        await cleanup(
+            schema, [queue, env["ROUTING_QUEUE"], env["ROUTING_QUEUE"] + ".dead"], env["EXCHANGE"]
+        )
+    lines = [
+        f"session-svc benchmark: 2 replicas (processes), PostgreSQL and RabbitMQ on this machine,"
+        f" stories of {STORY} commands, {seconds:.0f} s at {RATE} commands/s",
+        "",
+        f"| caller | commands/s (16 stories at once) | p50 ms at {RATE}/s | p99 ms at {RATE}/s"
+        " | target p99 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, (rate, p50, p99) in results.items():
+        lines.append(f"| {name} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | 25 |")
+    return "\n".join(lines)
+
+
+async def cleanup(schema: str, queues: list[str], exchange: str) -> None:
+    conn = await asyncpg.connect(DATABASE_URL)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    await conn.close()
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    for queue in queues:
+        await channel.queue_delete(queue)
+    await channel.exchange_delete(exchange)
+    await connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    print(uvloop.run(measure(args.seconds)))
+
+
+if __name__ == "__main__":
+    main()
