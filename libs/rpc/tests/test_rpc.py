@@ -94,3 +94,16 @@ async def test_no_answer_in_time_is_a_timeout_and_the_request_expires(
     assert await declared.get(fail=False) is None  # expired, never to be run late
     await connection.close()
     await client.close()
+
+
+async def test_a_request_made_before_the_service_starts_waits_for_it(
+    amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    client = await RpcClient(amqp_url).connect()
+    queue = rabbit_names.queue("late")
+    call = asyncio.create_task(client.call(queue, "Echo", {"n": 1}, within_seconds=10))
+    await asyncio.sleep(0.3)  # the request is in the queue; nobody serves it yet
+    server = await RpcServer(amqp_url, queue, echo).start()
+    assert (await call)["echo"] == {"n": 1}
+    await server.stop()
+    await client.close()

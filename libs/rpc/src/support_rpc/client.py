@@ -12,6 +12,8 @@ from uuid import uuid4
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
+from support_rpc.server import declare_command_queue
+
 
 class RpcTimeout(Exception):
     """The service did not answer in time (the gateway's 503)."""
@@ -32,6 +34,7 @@ class RpcClient:
         self._channel: AbstractChannel | None = None
         self._reply_to = ""
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._declared: set[str] = set()
 
     async def connect(self) -> RpcClient:
         self._connection = await aio_pika.connect_robust(self._url)
@@ -58,6 +61,9 @@ class RpcClient:
         if self._channel is None:
             await self.connect()
         assert self._channel is not None
+        if queue not in self._declared:  # a request made while the service starts waits for it
+            await declare_command_queue(self._channel, queue)
+            self._declared.add(queue)
         correlation_id = uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future

@@ -9,7 +9,12 @@ from typing import Any
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +30,11 @@ class Failure(Exception):
 Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+async def declare_command_queue(channel: AbstractChannel, name: str) -> AbstractQueue:
+    """How a command queue is declared, by the service and by its callers alike."""
+    return await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
+
+
 class RpcServer:
     def __init__(self, url: str, queue: str, handler: Handler, *, prefetch: int = 32) -> None:
         self._url, self.queue, self._handler, self._prefetch = url, queue, handler, prefetch
@@ -37,9 +47,7 @@ class RpcServer:
         self._connection = await aio_pika.connect_robust(self._url)
         self._channel = await self._connection.channel()
         await self._channel.set_qos(prefetch_count=self._prefetch)
-        queue = await self._channel.declare_queue(
-            self.queue, durable=True, arguments={"x-queue-type": "quorum"}
-        )
+        queue = await declare_command_queue(self._channel, self.queue)
         self._consumer_tag = await queue.consume(self._on_request)
         return self
 

@@ -1,0 +1,57 @@
+"""``python -m session_svc`` as ops run it: settings from the environment, answers over
+RabbitMQ, and on SIGTERM stops taking commands and exits cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from uuid import uuid4
+
+import pytest
+
+from support_rpc import RpcClient
+from support_testkit.plugin import RabbitNames, fresh_schema
+
+pytestmark = pytest.mark.integration
+
+
+async def test_the_service_process_answers_and_stops_on_sigterm(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    async with fresh_schema(database_url) as schema:
+        queue = rabbit_names.queue("commands")
+        env = {
+            **os.environ,
+            "AMQP_URL": amqp_url,
+            "DATABASE_URL": database_url,
+            "DATABASE_SCHEMA": schema,
+            "COMMAND_QUEUE": queue,
+            "ROUTING_QUEUE": rabbit_names.queue("routing"),
+            "EXCHANGE": rabbit_names.exchange,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "session_svc",
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        client = await RpcClient(amqp_url).connect()
+        try:
+            command = {
+                "command_id": str(uuid4()),
+                "correlation_id": str(uuid4()),
+                "actor_id": "alice",
+                "csr_id": "alice",
+                "csr_name": "Alice",
+            }
+            reply = await client.call(queue, "StartSession", command, within_seconds=30)
+            assert reply["session"]["controller"] == "alice"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 20)
+            await client.close()
+        assert process.returncode == 0
