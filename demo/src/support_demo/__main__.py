@@ -1,9 +1,9 @@
-"""``make demo``: what the system does so far, step by step, with the events each step caused.
+"""``make demo``: the story of REQUIREMENTS.md as far as it is built, one step at a time, with
+the events each step caused and every refusal along the way.
 
-Built so far: the foundation every service stands on (the event log, the outbox relay to
-``support.events``, the inbox). The services that decide a session's events arrive with
-their own issues; until then this demo writes a support session's events straight to the log
-and shows everything that happens to them after that.
+Built: session-svc (S1-S12) on the event log, outbox and inbox. Not yet built: invitations
+(#4), WebACD routing (#5), the media relay (#6) and the gateway (#7); where the story needs
+them, the demo says so and sends session-svc the command those services would send.
 """
 
 from __future__ import annotations
@@ -11,150 +11,172 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections import Counter
-from collections.abc import Callable
-from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from typing import Any
+from uuid import uuid4
 
 import structlog
 import uvloop
 
-from eventlog import ConcurrencyConflict, Inbox, NewEvent, OutboxRelay, Transaction
-from support_contracts import EXCHANGE, Envelope, Event
-from support_contracts.session import (
-    ActivityEnded,
-    ActivityEndReason,
-    ActivityStarted,
-    AssistantJoined,
-    ControlTransferred,
-    CustomerJoined,
-    EndReason,
-    SessionEnded,
-    SessionStarted,
-)
-from support_contracts.vocabulary import ActivityKind, format_session_number
-from support_demo.wiring import Wiring, choose
+from support_demo.wiring import Demo, Refusal, choose
 
-STEPS = 5
+STEPS = 12
 
 
-def step(number: int, text: str) -> None:
-    print(f"\n[{number}/{STEPS}] {text}", flush=True)
+def short(value: object, most: int = 48) -> str:
+    text = str(value)
+    return text if len(text) <= most else f"{text[: most - 12]}...({len(text)} chars)"
 
 
-def show(event: Envelope) -> None:
-    data = ", ".join(f"{k}={v}" for k, v in event.data.items())
-    print(f"      {event.routing_key:<32} v{event.stream_version}  {data}", flush=True)
+class Story:
+    def __init__(self, demo: Demo) -> None:
+        self.demo, self.step_no, self.seen = demo, 0, 0
+        self.session_id = ""
+
+    def step(self, text: str) -> None:
+        self.step_no += 1
+        print(f"\n[{self.step_no}/{STEPS}] {text}", flush=True)
+
+    async def do(self, command_type: str, actor: str | None, **fields: Any) -> dict[str, Any]:
+        command = {
+            "command_id": str(uuid4()),
+            "correlation_id": str(uuid4()),
+            "actor_id": actor,
+            **fields,
+        }
+        reply = await self.demo.call(command_type, command)
+        await self.show_new_events()
+        return reply
+
+    async def refused(self, command_type: str, actor: str | None, **fields: Any) -> None:
+        try:
+            await self.do(command_type, actor, **fields)
+        except Refusal as refusal:
+            print(f"      refused, as it should be: {refusal}")
+            return
+        raise SystemExit(f"demo: {command_type} by {actor} should have been refused")
+
+    async def show_new_events(self) -> None:
+        if not self.session_id:
+            return
+        reply = await self.demo.call(
+            "GetSessionEvents",
+            {
+                "command_id": str(uuid4()),
+                "correlation_id": str(uuid4()),
+                "actor_id": "demo",
+                "session_id": self.session_id,
+            },
+        )
+        for event in reply["events"][self.seen :]:
+            data = ", ".join(f"{k}={short(v)}" for k, v in event["data"].items() if v is not None)
+            print(f"      v{event['stream_version']:<2} session.{event['type']:<22} {data}")
+        self.seen = len(reply["events"])
 
 
-def session_story(session_id: UUID) -> list[Event]:
-    number = "123456789"
-    return [
-        SessionStarted(
-            session_id=session_id,
-            session_number=number,
-            csr_id="csr-alice",
-            csr_name="Alice",
-            email_invite=True,
-        ),
-        CustomerJoined(participant_id="cust-bob", name="Bob", via="session_number"),
-        ActivityStarted(
-            activity_id=uuid4(), kind=ActivityKind.DESKTOP_SHARING, started_by="csr-alice"
-        ),
-        AssistantJoined(csr_id="csr-carol", name="Carol", via="session_number"),
-        ControlTransferred(from_csr="csr-alice", to_csr="csr-carol", voice_continues=False),
-        SessionEnded(reason=EndReason.ENDED_BY_CONTROLLER, ended_by="csr-carol"),
-    ]
+async def walk(story: Story) -> None:
+    story.step("An admin makes Carol a WebACD agent")
+    await story.do(
+        "ChangeCsrSettings",
+        "admin",
+        csr_id="carol",
+        settings={"session_mode": "single", "is_webacd_agent": True, "voice_supported": True},
+    )
+    print("      carol: WebACD agent, voice supported")
 
+    story.step("Alice starts a session (S1, S3: the e-mail draft comes with invite-svc, #4)")
+    started = await story.do("StartSession", "alice", csr_id="alice", csr_name="Alice")
+    session = started["session"]
+    story.session_id = session["session_id"]
+    await story.show_new_events()
+    number = session["session_number"]
+    print(f"      session number {session['session_number_display']}, controller alice")
 
-def recorded(event: Event, correlation_id: UUID) -> NewEvent:
-    return NewEvent.from_event(
-        event,
-        occurred_at=datetime.now(UTC),
-        correlation_id=correlation_id,
-        causation_id=correlation_id,
+    story.step("Alice tries a second session in single-session mode (S2)")
+    await story.refused("StartSession", "alice", csr_id="alice", csr_name="Alice")
+
+    story.step("Bob and Dana join by the session number; Carol assists (S5, S7)")
+    bob = await story.do("JoinAsCustomer", None, session_number=number, name="Bob")
+    dana = await story.do("JoinAsCustomer", None, session_number=number, name="Dana")
+    await story.do("JoinAsAssistant", "carol", session_number=number, csr_id="carol", name="Carol")
+    bob_id, dana_id = bob["participant_id"], dana["participant_id"]
+
+    story.step("Alice shares her desktop and chats; then Dana becomes the active customer (S5)")
+    sid = story.session_id
+    await story.do(
+        "StartActivity", "alice", session_id=sid, kind="desktop_sharing", participant_id="alice"
+    )
+    await story.do("StartActivity", "alice", session_id=sid, kind="chat", participant_id="alice")
+    await story.do("SelectActiveCustomer", "alice", session_id=sid, participant_id=dana_id)
+    print("      the desktop sharing ended with the switch; the chat goes on")
+
+    story.step("Carol, an assistant, may not end the session (S8, S10)")
+    await story.refused("EndSession", "carol", session_id=sid)
+
+    story.step("Alice transfers control to Carol: every activity ends (S8)")
+    await story.do("StartActivity", "alice", session_id=sid, kind="voice", participant_id="alice")
+    await story.do("TransferControl", "alice", session_id=sid, to_csr="carol")
+
+    story.step("Carol hands off to a WebACD queue: 346 characters refused, 345 accepted (S9)")
+    queue_id = str(uuid4())
+    await story.refused(
+        "HandOffToQueue", "carol", session_id=sid, queue_id=queue_id, message="m" * 346
+    )
+    await story.do(
+        "HandOffToQueue",
+        "carol",
+        session_id=sid,
+        queue_id=queue_id,
+        message="Customer needs a printer specialist. " + "m" * 308,
+    )
+    print("      the customers wait; Carol has left")
+
+    story.step("Bob leaves while waiting (S11); new customers cannot join a waiting session")
+    await story.do("Leave", bob_id, session_id=sid, participant_id=bob_id)
+    await story.refused("JoinAsCustomer", None, session_number=number, name="Eve")
+
+    story.step("Agent Dave accepts the offer (routing-svc, #5, would send this) (R6)")
+    await story.do(
+        "AssignAgent",
+        "routing-svc",
+        session_id=sid,
+        agent_id="dave",
+        agent_name="Dave",
+        offer_id=str(uuid4()),
     )
 
+    story.step("Dave ends the session: everything stops, everyone is removed (S10)")
+    await story.do("EndSession", "dave", session_id=sid)
+    await story.refused("JoinAsCustomer", None, session_id=sid, name="Eve")
 
-async def record_session(wiring: Wiring, stream: str) -> list[Envelope]:
-    correlation_id = uuid4()
-    written: list[Envelope] = []
-    for event in session_story(UUID(stream.removeprefix("session-"))):
-        batch = [recorded(event, correlation_id)]
-        if isinstance(event, ControlTransferred):  # S8: the sharing ends with the transfer
-            sharing = next(e for e in written if e.type == "ActivityStarted")
-            ended = ActivityEnded(
-                activity_id=sharing.data["activity_id"],
-                kind=ActivityKind.DESKTOP_SHARING,
-                reason=ActivityEndReason.CONTROL_TRANSFERRED,
-            )
-            batch.append(recorded(ended, correlation_id))
-        written += await wiring.store.append(stream, batch, len(written) - 1)
-    return written
+    story.step("Analytics saw every event on support.events (E2)")
 
 
 async def main() -> int:
-    async with choose() as wiring:
-        print(f"support-center demo, {wiring.description}")
-        print("The services that decide these events come with their own issues; the events")
-        print("below are written straight to the log to show the foundation under them.")
-        stream = f"session-{uuid4()}"
-
-        step(1, f"A support session ({format_session_number('123456789')}) is recorded")
-        for event in await record_session(wiring, stream):
-            show(event)
-
-        step(2, "A second writer with a stale view is refused, and nothing is written")
-        try:
-            stale = recorded(SessionEnded(reason=EndReason.CONSOLE_CLOSED), uuid4())
-            await wiring.store.append(stream, [stale], 2)
-        except ConcurrencyConflict as conflict:
-            print(f"      refused: {conflict}")
-        print(f"      the stream still has {len(await wiring.store.read_stream(stream))} events")
-
-        step(3, "An analytics consumer subscribes; the outbox relay publishes the log")
-        counts: Counter[str] = Counter()
-        everything = await wiring.store.read_all()
-
-        async def count(event: Envelope, tx: Transaction) -> None:
-            counts[event.type] += 1
-            show(event)
-
-        queue = f"demo-analytics-{wiring.run_id}"
-        await wiring.subscriptions.start(queue, ["session.#"], Inbox(wiring.store, queue, count))
-        relay = OutboxRelay(wiring.store, wiring.publisher, idle_seconds=0.2)
-        relaying = asyncio.create_task(relay.run())
-        await wait_until(lambda: sum(counts.values()) == len(everything), "relayed events")
-
-        step(4, "The broker delivers one event twice; the inbox handles it once")
-        await wiring.publisher.publish([everything[0]])
-        next_id = uuid4()
-        next_session = SessionStarted(
-            session_id=next_id,
-            session_number="987654321",
-            csr_id="csr-dave",
-            csr_name="Dave",
-            email_invite=False,
+    async with choose() as demo:
+        print(f"support-center demo, {demo.description}")
+        story = Story(demo)
+        await walk(story)
+        await settled(demo, at_least=story.seen)
+        for key, count in sorted(demo.published.items()):
+            print(f"      {key:<34} {count}")
+        print(
+            f"\ndone: {story.seen} events in the session's stream,"
+            f" {sum(demo.published.values())} published"
         )
-        await wiring.store.append(f"session-{next_id}", [recorded(next_session, uuid4())], -1)
-        await wait_until(lambda: counts["SessionStarted"] == 2, "the event after the duplicate")
-        print("      the first session's SessionStarted was delivered twice and counted once;")
-        print(f"      sessions counted: {counts['SessionStarted']} (the second is Dave's)")
-
-        step(5, "A new analytics consumer backfills from the start of the log, in order")
-        for event in await wiring.store.read_all(after_position=-1):
-            show(event)
-        relaying.cancel()
-        print(f"\ndone: {relay.published} events published to {EXCHANGE}; counted {dict(counts)}")
     return 0
 
 
-async def wait_until(check: Callable[[], bool], what: str, within: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise SystemExit(f"demo: {what} did not arrive within {within} s")
-        await asyncio.sleep(0.01)
+async def settled(demo: Demo, at_least: int) -> None:
+    """Until the analytics count has all the session's events and stopped growing."""
+    last, steady = -1, 0
+    for _ in range(200):
+        total = sum(demo.published.values())
+        steady = steady + 1 if total == last and total >= at_least else 0
+        if steady == 3:
+            return
+        last = total
+        await asyncio.sleep(0.1)
+    raise SystemExit("demo: the published events did not all arrive within 20 s")
 
 
 def run() -> None:

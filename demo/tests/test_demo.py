@@ -1,0 +1,55 @@
+"""``make demo`` keeps working: the story runs to its end in both modes, every refusal it
+shows is refused, and it leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import asyncpg
+import pytest
+
+
+async def run_demo(env: dict[str, str]) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "support_demo",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    text = output.decode()
+    assert process.returncode == 0, text
+    return text
+
+
+def check_story(text: str) -> None:
+    assert "[12/12]" in text
+    assert text.count("refused, as it should be") == 5
+    assert "409 session_limit" in text and "403 not_controller" in text
+    assert "at most 345 characters" in text and "409 session_ended" in text
+    assert "done: 18 events in the session's stream, 27 published" in text
+
+
+async def test_the_demo_runs_embedded_by_default() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("AMQP_URL", "DATABASE_URL")}
+    text = await run_demo(env)
+    assert "embedded: session-svc in this process" in text
+    check_story(text)
+
+
+@pytest.mark.integration
+async def test_the_demo_runs_against_rabbitmq_and_postgresql(
+    amqp_url: str, database_url: str
+) -> None:
+    text = await run_demo({**os.environ, "AMQP_URL": amqp_url, "DATABASE_URL": database_url})
+    assert "real: session-svc as its own process" in text
+    check_story(text)
+    conn = await asyncpg.connect(database_url)
+    schema = text.split("(schema ")[1].split(")")[0]
+    left = await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = $1", schema)
+    await conn.close()
+    assert left == 0
