@@ -77,7 +77,11 @@ async def test_relay_resumes_after_its_checkpoint(stack: tuple[EventStore, Wirin
     await store.append("session-a", new_events(3), NO_STREAM)
     await eventually(lambda: len(received) == 3)
     first_position = received[-1].global_position
-    await eventually(lambda: store.load_checkpoint("outbox"), what="checkpoint saved")
+
+    async def saved() -> bool:
+        return await store.load_checkpoint("outbox") == first_position
+
+    await eventually(saved, what="checkpoint saved")
     await stopped(relay)
     await store.append("session-a", new_events(2), 2)
     assert await store.load_checkpoint("outbox") == first_position
