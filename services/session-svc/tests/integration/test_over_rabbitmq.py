@@ -152,3 +152,25 @@ async def test_r6_an_accepted_offer_makes_its_agent_controller(svc: Service, amq
     assert [e["type"] for e in events].count("AgentAssigned") == 1
     assert events[-1]["causation_id"] == str(envelope.event_id)
     await publisher.close()
+
+
+async def test_two_replicas_racing_one_session_let_one_command_win(svc: Service) -> None:
+    limits = {
+        "multi_session_allowed": True,
+        "max_sessions_per_csr": 3,
+        "multiple_customers_allowed": True,
+        "max_customers_per_session": 1,
+        "console_grace_seconds": 60,
+        "invitation_ttl_seconds": 3600,
+    }
+    await svc.call("ChangeSiteSettings", "admin", settings=limits)
+    for n in range(8):
+        sid = (await svc.start_session(f"racer-{n}"))["session_id"]
+        joins = [
+            svc.call("JoinAsCustomer", None, session_id=sid, name=name) for name in ("Bob", "Dana")
+        ]
+        results = await asyncio.gather(*joins, return_exceptions=True)
+        refused = [r for r in results if isinstance(r, RemoteError)]
+        assert [r.code for r in refused] == ["customer_limit"], results
+        state = (await svc.call("GetSession", f"racer-{n}", session_id=sid))["session"]
+        assert [p["role"] for p in state["participants"]].count("customer") == 1
