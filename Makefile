@@ -29,3 +29,4 @@ demo: sync
 
 bench: sync services
 	$(UV) run python bench/eventlog/run.py
+	$(UV) run python bench/session/run.py
