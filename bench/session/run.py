@@ -29,6 +29,7 @@ import asyncpg
 import uvloop
 from faststream.rabbit import RabbitBroker
 
+from session_svc.settings import Settings
 from support_rpc import RpcClient
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -147,17 +148,17 @@ def summary(latencies: list[float]) -> tuple[float, float]:
 
 async def measure(seconds: float) -> str:
     tag = uuid4().hex[:8]
-    schema, queue = f"bench_session_{tag}", f"bench-{tag}.session-svc.commands"
-    env = {
-        **os.environ,
-        "AMQP_URL": AMQP_URL,
-        "DATABASE_URL": DATABASE_URL,
-        "DATABASE_SCHEMA": schema,
-        "COMMAND_QUEUE": queue,
-        "ROUTING_QUEUE": f"bench-{tag}.session-svc.routing",
-        "EXCHANGE": f"bench-{tag}.events",
-        "CONSOLE_WATCH_SECONDS": "3600",
-    }
+    settings = Settings(
+        amqp_url=AMQP_URL,
+        database_url=DATABASE_URL,
+        database_schema=f"bench_session_{tag}",
+        command_queue=f"bench-{tag}.session-svc.commands",
+        routing_queue=f"bench-{tag}.session-svc.routing",
+        exchange=f"bench-{tag}.events",
+        console_watch_seconds=3600,
+    )
+    schema, queue = settings.database_schema, settings.command_queue
+    env = {**os.environ, **settings.as_environment()}
     progress("starting 2 session-svc replicas")
     replicas = await start_replicas(env, 2)
     results: dict[str, tuple[float, float, float]] = {}
@@ -183,7 +184,9 @@ async def measure(seconds: float) -> str:
             process.terminate()
         await asyncio.gather(*(p.wait() for p in replicas))
         await cleanup(
-            schema, [queue, env["ROUTING_QUEUE"], env["ROUTING_QUEUE"] + ".dead"], env["EXCHANGE"]
+            schema,
+            [queue, settings.routing_queue, settings.routing_queue + ".dead"],
+            settings.exchange,
         )
     lines = [
         f"session-svc benchmark: 2 replicas (processes), PostgreSQL and RabbitMQ on this machine,"

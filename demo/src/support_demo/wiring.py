@@ -22,6 +22,7 @@ from eventlog import InMemoryBroker, InMemoryEventStore, OutboxRelay
 from session_svc import service
 from session_svc.domain import Refused
 from session_svc.handlers import SessionHandlers
+from session_svc.settings import Settings
 from support_contracts import COMMANDS, EXCHANGE, ContractViolation, Envelope
 from support_rpc import RemoteError, RpcClient
 
@@ -78,15 +79,15 @@ async def embedded() -> AsyncIterator[Demo]:
 @asynccontextmanager
 async def real(amqp_url: str, database_url: str) -> AsyncIterator[Demo]:
     run = uuid4().hex[:8]
-    schema, queue = f"demo_{run}", f"demo-{run}.session-svc.commands"
-    env = {
-        **os.environ,
-        "AMQP_URL": amqp_url,
-        "DATABASE_URL": database_url,
-        "DATABASE_SCHEMA": schema,
-        "COMMAND_QUEUE": queue,
-        "ROUTING_QUEUE": f"demo-{run}.session-svc.routing",
-    }
+    settings = Settings(
+        amqp_url=amqp_url,
+        database_url=database_url,
+        database_schema=f"demo_{run}",
+        command_queue=f"demo-{run}.session-svc.commands",
+        routing_queue=f"demo-{run}.session-svc.routing",
+    )
+    schema, queue = settings.database_schema, settings.command_queue
+    env = {**os.environ, **settings.as_environment()}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -130,8 +131,8 @@ async def real(amqp_url: str, database_url: str) -> AsyncIterator[Demo]:
         await process.wait()
         await client.close()
         await channel.queue_delete(queue)
-        await channel.queue_delete(env["ROUTING_QUEUE"])
-        await channel.queue_delete(env["ROUTING_QUEUE"] + ".dead")
+        await channel.queue_delete(settings.routing_queue)
+        await channel.queue_delete(settings.routing_queue + ".dead")
         await connection.close()
         conn = await asyncpg.connect(database_url)
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # leave nothing behind

@@ -18,3 +18,7 @@ class Settings(BaseSettings):
     routing_queue: str = "session-svc.routing-events"
     console_watch_seconds: float = 5.0
     pool_size: int = 10
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment of a ``python -m session_svc`` process."""
+        return {name.upper(): str(value) for name, value in self.model_dump().items()}

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 
+from session_svc.settings import Settings
 from support_rpc import RpcClient
 from support_testkit.plugin import RabbitNames, fresh_schema
 
@@ -22,15 +23,15 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
 ) -> None:
     async with fresh_schema(database_url) as schema:
         queue = rabbit_names.queue("commands")
-        env = {
-            **os.environ,
-            "AMQP_URL": amqp_url,
-            "DATABASE_URL": database_url,
-            "DATABASE_SCHEMA": schema,
-            "COMMAND_QUEUE": queue,
-            "ROUTING_QUEUE": rabbit_names.queue("routing"),
-            "EXCHANGE": rabbit_names.exchange,
-        }
+        settings = Settings(
+            amqp_url=amqp_url,
+            database_url=database_url,
+            database_schema=schema,
+            command_queue=queue,
+            routing_queue=rabbit_names.queue("routing"),
+            exchange=rabbit_names.exchange,
+        )
+        env = {**os.environ, **settings.as_environment()}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
