@@ -7,11 +7,13 @@ import signal
 
 import uvloop
 
+from eventlog.logs import configure_json_logs
 from session_svc.bootstrap import start
 from session_svc.settings import Settings
 
 
 async def main() -> None:
+    configure_json_logs()
     service = await start(Settings())
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

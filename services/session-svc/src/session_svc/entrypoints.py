@@ -32,8 +32,11 @@ def command_handler(h: SessionHandlers) -> Handler:
             raise Failure(422, "invalid_command", str(error)) from error
         if kind not in service.HANDLERS:
             raise Failure(400, "unknown_command", f"session-svc does not take {command_type}")
+        session_id = getattr(cmd, "session_id", None)
+        ids = {"command": command_type, "correlation_id": str(cmd.correlation_id)}
         try:
-            return await service.execute(h, cmd)
+            with structlog.contextvars.bound_contextvars(**ids, session_id=str(session_id or "")):
+                return await service.execute(h, cmd)
         except Refused as refused:
             raise Failure(refused.status, refused.code, refused.message) from refused
         except ConcurrencyConflict as conflict:

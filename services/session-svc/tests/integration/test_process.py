@@ -4,6 +4,7 @@ RabbitMQ, and on SIGTERM stops taking commands and exits cleanly."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -56,3 +57,8 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
             await asyncio.wait_for(process.wait(), 20)
             await client.close()
         assert process.returncode == 0
+        assert process.stdout is not None
+        lines = (await process.stdout.read()).decode().splitlines()
+        logged = [json.loads(line) for line in lines if line.strip()]
+        assert {"session_svc.started", "session_svc.stopped"} <= {e["event"] for e in logged}
+        assert all({"level", "timestamp"} <= set(e) for e in logged)
