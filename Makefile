@@ -19,7 +19,7 @@ services:
 lint: sync
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy contracts/src libs/eventlog/src libs/testkit/src demo/src services/session-svc/src libs/rpc/src
+	$(UV) run mypy contracts/src libs/eventlog/src libs/testkit/src demo/src services/session-svc/src services/invite-svc/src libs/rpc/src
 
 test: sync services lint
 	$(UV) run pytest $(PYTEST_ARGS)

@@ -10,7 +10,13 @@ from uuid import UUID
 from pydantic import Field
 
 from support_contracts.base import Command, Event
-from support_contracts.vocabulary import DisplayName, InviteeRole, ParticipantId, UserId
+from support_contracts.vocabulary import (
+    DisplayName,
+    InviteeRole,
+    ParticipantId,
+    SessionNumber,
+    UserId,
+)
 
 
 class InviteEvent(Event):
@@ -34,14 +40,27 @@ class RevokeReason(StrEnum):
 
 
 class InvitationIssued(InviteEvent):
+    """For the own-mail-program and instant-message channels the token is made now and given
+    to the issuer (only its hash is kept); an e-mail's token is made when it is sent
+    (``InvitationTokenMinted``); the website channel has none (the invitee types the number)."""
+
     invitation_id: UUID
     session_id: UUID
+    session_number: SessionNumber
     role: InviteeRole
     channel: Channel
     to: str | None = Field(default=None, max_length=320)
-    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     expires_at: datetime
     issued_by: UserId
+
+
+class InvitationTokenMinted(InviteEvent):
+    """Recorded before each attempt to send an e-mail: the link in that e-mail works from now."""
+
+    invitation_id: UUID
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    attempt: int = Field(ge=1)
 
 
 class InvitationSent(InviteEvent):
@@ -70,6 +89,7 @@ class InvitationRevoked(InviteEvent):
 
 INVITE_EVENTS: tuple[type[InviteEvent], ...] = (
     InvitationIssued,
+    InvitationTokenMinted,
     InvitationSent,
     InvitationDeliveryFailed,
     InvitationAccepted,

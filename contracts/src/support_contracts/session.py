@@ -356,6 +356,10 @@ class GetSessionEvents(SessionCommand):
     session_id: UUID
 
 
+class GetSiteSettings(SessionCommand):
+    """Query: the site settings now (other services read the limits they apply, e.g. I2)."""
+
+
 class FindSessionByNumber(SessionCommand):
     """Query: the live session that has this number (S7, joining from the website)."""
 
@@ -383,4 +387,5 @@ SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
     GetSession,
     GetSessionEvents,
     FindSessionByNumber,
+    GetSiteSettings,
 )

@@ -20,6 +20,7 @@ from support_contracts.session import (
     FindSessionByNumber,
     GetSession,
     GetSessionEvents,
+    GetSiteSettings,
     HandOffToAgents,
     HandOffToQueue,
     JoinAsAssistant,
@@ -184,6 +185,11 @@ async def get_session_events(h: SessionHandlers, cmd: GetSessionEvents) -> Reply
     return {"events": events_view(await h.session_events(cmd.session_id))}
 
 
+async def get_site_settings(h: SessionHandlers, cmd: GetSiteSettings) -> Reply:
+    async with h.store.transaction() as tx:
+        return {"site": (await h.site(tx)).model_dump(mode="json")}
+
+
 async def find_session_by_number(h: SessionHandlers, cmd: FindSessionByNumber) -> Reply:
     return {"session": session_view(await h.session_by_number(cmd.session_number))}
 
@@ -208,6 +214,7 @@ HANDLERS: dict[type[Command], Callable[[SessionHandlers, Any], Awaitable[Reply]]
     GetSession: get_session,
     GetSessionEvents: get_session_events,
     FindSessionByNumber: find_session_by_number,
+    GetSiteSettings: get_site_settings,
 }
 
 
