@@ -60,6 +60,17 @@ def issue_invitation(
     ]
 
 
+def new_token(s: Invitations, invitation_id: UUID, token_sha256: str) -> list[Event]:
+    """A repeated issue command: the same invitation, with a token the caller can be given
+    (the first one is known only by its hash)."""
+    invitation = s.invitations[invitation_id]
+    return [
+        InvitationTokenMinted(
+            invitation_id=invitation_id, token_sha256=token_sha256, attempt=invitation.attempts + 1
+        )
+    ]
+
+
 def check_token(s: Invitations, token_sha256: str, *, now: datetime) -> Invitation:
     """I2: which invitation a token opens, or why it opens none (and nothing changes)."""
     invitation = s.by_token(token_sha256)

@@ -54,6 +54,7 @@ class Invitations:
     session_id: UUID | None = None
     session_number: str | None = None
     invitations: dict[UUID, Invitation] = field(default_factory=dict)
+    issued_by_command: dict[UUID, UUID] = field(default_factory=dict)  # command id -> invitation
     version: int = -1
 
     def by_token(self, token_sha256: str) -> Invitation | None:
@@ -63,7 +64,11 @@ class Invitations:
 def fold(events: list[Envelope]) -> Invitations:
     state = Invitations()
     for envelope in events:
-        state = replace(evolve(envelope.event(), state), version=envelope.stream_version)
+        event = envelope.event()
+        state = replace(evolve(event, state), version=envelope.stream_version)
+        if isinstance(event, InvitationIssued):  # so a command delivered twice issues once
+            commands = {**state.issued_by_command, envelope.causation_id: event.invitation_id}
+            state = replace(state, issued_by_command=commands)
     return state
 
 

@@ -1,0 +1,82 @@
+"""Builds invite-svc from settings: its log, the outbox relay, the command door, the session
+events inbox, the e-mail delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from eventlog import Inbox, OutboxRelay
+from eventlog.postgres import PostgresEventStore
+from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from invite_svc.delivery import EmailDelivery
+from invite_svc.entrypoints import SESSION_EVENTS, command_handler, session_event_handler
+from invite_svc.handlers import InviteHandlers, utc_now
+from invite_svc.mailer import SmtpMailer
+from invite_svc.sessions import SessionDirectory
+from invite_svc.settings import Settings
+from support_rpc import RpcClient, RpcServer
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class InviteService:
+    settings: Settings
+    store: PostgresEventStore
+    handlers: InviteHandlers
+    delivery: EmailDelivery
+    publisher: RabbitPublisher
+    client: RpcClient
+    commands: RpcServer
+    session_events: RabbitEventConsumer
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        """Stop taking commands and events first, then the background work, then the log."""
+        await self.commands.stop()
+        await self.session_events.stop()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.client.close()
+        await self.publisher.close()
+        await self.store.close()
+        log.info("invite_svc.stopped")
+
+
+async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> InviteService:
+    store = await PostgresEventStore.connect(
+        settings.database_url, settings.database_schema, max_size=settings.pool_size
+    )
+    client = await RpcClient(settings.amqp_url).connect()
+    sessions = SessionDirectory(client, settings.session_queue)
+    handlers = InviteHandlers(store, sessions, site_url=settings.support_site_url, clock=clock)
+    mailer = SmtpMailer(settings.smtp_url, settings.mail_from)
+    delivery = EmailDelivery(handlers, mailer, every_seconds=settings.delivery_seconds)
+    publisher = RabbitPublisher(settings.amqp_url, settings.exchange)
+    inbox = Inbox(store, "invite-svc", session_event_handler(handlers))
+    session_events = RabbitEventConsumer(
+        settings.amqp_url,
+        settings.session_events_queue,
+        SESSION_EVENTS,
+        inbox,
+        exchange=settings.exchange,
+    )
+    await session_events.start()
+    commands = await RpcServer(
+        settings.amqp_url, settings.command_queue, command_handler(handlers)
+    ).start()
+    service = InviteService(
+        settings, store, handlers, delivery, publisher, client, commands, session_events
+    )
+    service.tasks += [
+        asyncio.create_task(OutboxRelay(store, publisher).run()),
+        asyncio.create_task(delivery.run()),
+    ]
+    log.info("invite_svc.started", queue=settings.command_queue, schema=settings.database_schema)
+    return service

@@ -1,0 +1,121 @@
+"""I3: system e-mail is delivered to the SMTP server or recorded as failed with the reason,
+and retried; no invitation is lost while the server is down, and none is sent again because
+an event was delivered twice: what to send is read from the log, not from messages.
+
+The delivery keeps the e-mail invitations not yet settled: a projection of the log, rebuilt
+from its start when the service starts. Each attempt first records the hash of a new token
+(``InvitationTokenMinted``), then sends, then records the outcome; it runs in one replica at a
+time (the log's exclusive lock)."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID, uuid4
+
+import structlog
+
+from invite_svc import channels, tokens
+from invite_svc.domain import rules
+from invite_svc.domain.state import Invitations
+from invite_svc.handlers import Cause, Decision, InviteHandlers, SystemCause
+from invite_svc.mailer import PermanentFailure, SmtpMailer, TemporaryFailure
+from support_contracts import Envelope, Event
+
+log = structlog.get_logger(__name__)
+
+SETTLED = {"InvitationSent", "InvitationRevoked"}
+
+
+class EmailDelivery:
+    def __init__(
+        self, handlers: InviteHandlers, mailer: SmtpMailer, *, every_seconds: float = 1.0
+    ) -> None:
+        self._h, self._mailer, self._every = handlers, mailer, every_seconds
+        self.pending: dict[UUID, set[UUID]] = {}  # session -> e-mail invitations not settled
+        self.position = -1
+
+    async def catch_up(self) -> None:
+        while events := await self._h.store.read_all(self.position, 1000):
+            for event in events:
+                self._see(event)
+            self.position = events[-1].global_position
+
+    def _see(self, event: Envelope) -> None:
+        if not event.stream_id.startswith("invitations-"):
+            return
+        session_id = UUID(event.stream_id.removeprefix("invitations-"))
+        invitation_id = UUID(str(event.data["invitation_id"]))
+        if event.type == "InvitationIssued" and event.data["channel"] == "email":
+            self.pending.setdefault(session_id, set()).add(invitation_id)
+        elif event.type in SETTLED or (
+            event.type == "InvitationDeliveryFailed" and event.data["permanent"]
+        ):
+            self.pending.get(session_id, set()).discard(invitation_id)
+
+    async def deliver_due(self) -> int:
+        """Try every e-mail that is due now; how many were handed to the server."""
+        await self.catch_up()
+        delivered = 0
+        for session_id, invitations in list(self.pending.items()):
+            state = await self._h.invitations(session_id)
+            for invitation_id in list(invitations):
+                if state.invitations[invitation_id].due_for_sending(self._h.now()):
+                    delivered += await self._attempt(state, session_id, invitation_id)
+        return delivered
+
+    async def _attempt(self, state: Invitations, session_id: UUID, invitation_id: UUID) -> int:
+        invitation = state.invitations[invitation_id]
+        token, digest = tokens.mint(session_id)
+        cause = SystemCause(command_id=uuid4(), correlation_id=uuid4())
+        minted = await self._record(
+            cause,
+            session_id,
+            lambda s: rules.mint_for_sending(s, invitation_id, digest, now=self._h.now()),
+        )
+        if not minted:
+            return 0
+        attempt = minted.invitations[invitation_id].attempts
+        letter = channels.letter(
+            site_url=self._h.site_url,
+            session_number=state.session_number or "",
+            link=channels.join_link(self._h.site_url, token),
+            role=invitation.role,
+        )
+        bound = log.bind(invitation_id=str(invitation_id), session_id=str(session_id))
+        try:
+            reply = await self._mailer.send(
+                invitation.to or "", letter, message_id=f"<{invitation_id}.{attempt}@support>"
+            )
+        except (TemporaryFailure, PermanentFailure) as failure:
+            reason, permanent = str(failure), isinstance(failure, PermanentFailure)
+            bound.warning("invitation.delivery_failed", reason=reason, permanent=permanent)
+
+            def failed(s: Invitations) -> list[Event]:
+                return rules.delivery_failed(
+                    s, invitation_id, reason, permanent=permanent, now=self._h.now()
+                )
+
+            await self._record(cause, session_id, failed)
+            return 0
+        await self._record(cause, session_id, lambda s: rules.sent(s, invitation_id, reply))
+        bound.info("invitation.sent", attempt=attempt)
+        return 1
+
+    async def _record(self, cause: Cause, session_id: UUID, decide: Decision) -> Invitations | None:
+        """The state after recording what ``decide`` says, or None when it said nothing."""
+        before = await self._h.invitations(session_id)
+        after = await self._h.run(cause, session_id, decide)
+        return after if after.version > before.version else None
+
+    async def run(self) -> None:
+        """Deliver until cancelled, in one replica at a time; wakes when the log grows."""
+        async with self._h.store.exclusive("email-delivery"):
+            while True:
+                try:
+                    await self.deliver_due()
+                    await self._h.store.wait_for_events(self.position, self._every)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # a database outage is waited out
+                    log.warning("email_delivery.retrying", error=repr(error))
+                    await asyncio.sleep(self._every)

@@ -1,0 +1,196 @@
+"""The recipe for invitations: the invitations of one session are one stream
+``invitations-<session id>``; load, fold, decide, append with the expected version, retried on
+a conflict. What each channel hands back is rendered here, from the token made now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+from eventlog import ConcurrencyConflict, EventStore, NewEvent, Transaction
+from invite_svc import channels, tokens
+from invite_svc.domain import rules
+from invite_svc.domain.state import Invitations, fold
+from invite_svc.sessions import SessionDirectory
+from support_contracts import Event
+from support_contracts.invite import Channel, IssueInvitation, RedeemInvitation, RevokeReason
+from support_contracts.refusals import NotAllowed, StateForbids
+from support_contracts.vocabulary import InviteeRole
+
+CONFLICT_RETRIES = 8
+TOKEN_CHANNELS = {Channel.OWN_EMAIL, Channel.INSTANT_MESSAGE}
+
+Decision = Callable[[Invitations], list[Event]]
+
+
+class Cause(Protocol):
+    """What the recorded events follow from: a command, or the service's own work."""
+
+    @property
+    def command_id(self) -> UUID: ...
+
+    @property
+    def correlation_id(self) -> UUID: ...
+
+
+@dataclass(frozen=True)
+class SystemCause:
+    command_id: UUID
+    correlation_id: UUID
+
+
+def invitations_stream(session_id: UUID) -> str:
+    return f"invitations-{session_id}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class InviteHandlers:
+    def __init__(
+        self,
+        store: EventStore,
+        sessions: SessionDirectory,
+        *,
+        site_url: str,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store, self.sessions, self.site_url, self.now = store, sessions, site_url, clock
+
+    async def run(self, cmd: Cause, session_id: UUID, decide: Decision) -> Invitations:
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                async with self.store.transaction() as tx:
+                    return await self.decide_and_record(tx, cmd, session_id, decide)
+            except ConcurrencyConflict:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def decide_and_record(
+        self, tx: Transaction, cmd: Cause, session_id: UUID, decide: Decision
+    ) -> Invitations:
+        stream = invitations_stream(session_id)
+        before = fold(await tx.read_stream(stream))
+        events = decide(before)
+        if events:
+            now = self.now()
+            recorded = [
+                NewEvent.from_event(
+                    e,
+                    occurred_at=now,
+                    correlation_id=cmd.correlation_id,
+                    causation_id=cmd.command_id,
+                )
+                for e in events
+            ]
+            await tx.append(stream, recorded, before.version)
+        return fold(await tx.read_stream(stream))
+
+    async def invitations(self, session_id: UUID) -> Invitations:
+        return fold(await self.store.read_stream(invitations_stream(session_id)))
+
+    # --- I1, I4, S3: issuing --------------------------------------------------------------------
+
+    async def issue(self, cmd: IssueInvitation) -> dict[str, Any]:
+        repeated = (await self.invitations(cmd.session_id)).issued_by_command.get(cmd.command_id)
+        if repeated is not None:
+            return await self._issue_again(cmd, repeated)
+        session = await self.sessions.session(cmd.session_id)
+        ttl = await self.sessions.invitation_ttl()
+        token, digest = tokens.mint(cmd.session_id) if cmd.channel in TOKEN_CHANNELS else ("", None)
+        invitation_id, now = uuid4(), self.now()
+
+        def decide(s: Invitations) -> list[Event]:
+            return rules.issue_invitation(
+                s,
+                cmd,
+                invitation_id=invitation_id,
+                token_sha256=digest,
+                session_number=session.number,
+                session_live=session.live,
+                controller=session.controller,
+                now=now,
+                ttl=ttl,
+            )
+
+        state = await self.run(cmd, cmd.session_id, decide)
+        return self._reply(cmd, state, invitation_id, token)
+
+    async def _issue_again(self, cmd: IssueInvitation, invitation_id: UUID) -> dict[str, Any]:
+        """The same command delivered again: the invitation it issued, nothing sent twice."""
+        token, digest = tokens.mint(cmd.session_id) if cmd.channel in TOKEN_CHANNELS else ("", None)
+
+        def decide(s: Invitations) -> list[Event]:
+            return rules.new_token(s, invitation_id, digest) if digest else []
+
+        state = await self.run(cmd, cmd.session_id, decide)
+        return self._reply(cmd, state, invitation_id, token)
+
+    def _reply(
+        self, cmd: IssueInvitation, state: Invitations, invitation_id: UUID, token: str
+    ) -> dict[str, Any]:
+        invitation = state.invitations[invitation_id]
+        reply: dict[str, Any] = {
+            "invitation_id": str(invitation_id),
+            "channel": cmd.channel.value,
+            "role": cmd.role.value,
+            "expires_at": invitation.expires_at.isoformat(),
+        }
+        return {**reply, **self._hand_over(cmd, state.session_number or "", token)}
+
+    def _hand_over(self, cmd: IssueInvitation, number: str, token: str) -> dict[str, Any]:
+        if cmd.channel is Channel.EMAIL:
+            return {"delivery": "queued", "to": cmd.to}
+        if cmd.channel is Channel.WEBSITE:
+            return {"website": channels.website(self.site_url, number, cmd.role)}
+        link = channels.join_link(self.site_url, token)
+        if cmd.channel is Channel.INSTANT_MESSAGE:
+            return {"join_url": link, "instant_message": channels.instant_message(link, number)}
+        draft = channels.letter(
+            site_url=self.site_url, session_number=number, link=link, role=cmd.role
+        )
+        return {"join_url": link, "draft": channels.own_email(cmd.to, draft)}
+
+    # --- I2: joining with a token ---------------------------------------------------------------
+
+    async def redeem(self, cmd: RedeemInvitation) -> dict[str, Any]:
+        """Check the token, have session-svc add the participant, record the acceptance. Two
+        csrs racing with one single-use token: the acceptance recorded second fails the
+        version check, and that csr is taken out of the session again."""
+        session_id, digest = tokens.session_of(cmd.token), tokens.digest(cmd.token)
+        invitation = rules.check_token(await self.invitations(session_id), digest, now=self.now())
+        if invitation.role is InviteeRole.CSR:
+            if not cmd.actor_id:
+                raise NotAllowed("sign_in", "sign in as a csr to use an invitation to assist")
+            participant = await self.sessions.join_as_assistant(
+                session_id, cmd.actor_id, cmd.name, invitation.id
+            )
+        else:
+            participant = await self.sessions.join_as_customer(session_id, cmd.name, invitation.id)
+
+        def decide(s: Invitations) -> list[Event]:
+            return rules.accept_invitation(s, digest, participant_id=participant, now=self.now())
+
+        try:
+            await self.run(cmd, session_id, decide)
+        except StateForbids:
+            await self.sessions.leave(session_id, participant)
+            raise
+        return {
+            "session_id": str(session_id),
+            "participant_id": participant,
+            "role": invitation.role.value,
+        }
+
+    # --- S10: the session ended -----------------------------------------------------------------
+
+    async def revoke_all(self, tx: Transaction, cmd: Cause, session_id: UUID) -> None:
+        def decide(s: Invitations) -> list[Event]:
+            return rules.revoke_all(s, RevokeReason.SESSION_ENDED)
+
+        await self.decide_and_record(tx, cmd, session_id, decide)

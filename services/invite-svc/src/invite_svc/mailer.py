@@ -1,0 +1,66 @@
+"""System e-mail over SMTP (I1a): ``SMTP_URL`` is ``smtp://[user:password@]host[:port]``
+(``?starttls=true`` to upgrade the connection) or ``smtps://...`` for TLS from the start.
+A failure is temporary (the server said 4xx, or could not be reached) or permanent (5xx)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from invite_svc.channels import Letter
+
+
+class TemporaryFailure(Exception):
+    """Try again later."""
+
+
+class PermanentFailure(Exception):
+    """The server refused for good; its reason is the message."""
+
+
+class SmtpMailer:
+    def __init__(self, url: str, sender: str, *, timeout_seconds: float = 10.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {url!r}")
+        options = parse_qs(parts.query)
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        self._user = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self._tls = parts.scheme == "smtps"
+        self._starttls = options.get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
+        self._sender, self._timeout = sender, timeout_seconds
+
+    async def send(self, to: str, letter: Letter, *, message_id: str) -> str:
+        """Hand the message to the server; its reply, or Temporary/PermanentFailure."""
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self._sender, to, letter.subject
+        message["Message-ID"] = message_id
+        message.set_content(letter.text)
+        message.add_alternative(letter.html, subtype="html")
+        try:
+            _, reply = await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                username=self._user,
+                password=self._password,
+                use_tls=self._tls,
+                start_tls=self._starttls or None,
+                timeout=self._timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as refused:
+            raise _classified(refused.recipients[0].code, refused.recipients[0].message) from None
+        except aiosmtplib.SMTPResponseException as error:
+            raise _classified(error.code, error.message) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise TemporaryFailure(f"{type(error).__name__}: {error}") from None
+        return reply
+
+
+def _classified(code: int, message: str) -> Exception:
+    reason = f"{code} {message}"
+    return PermanentFailure(reason) if 500 <= code < 600 else TemporaryFailure(reason)

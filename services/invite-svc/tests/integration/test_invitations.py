@@ -1,0 +1,349 @@
+"""Invitations end to end: session-svc and invite-svc running on RabbitMQ and PostgreSQL, a
+real SMTP server (aiosmtpd) in the test process, and a fake clock (I1-I4, S10)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from uuid import UUID, uuid4
+
+import pytest
+import pytest_asyncio
+from aiosmtpd.controller import Controller
+
+from invite_svc.bootstrap import InviteService
+from invite_svc.bootstrap import start as start_invite_svc
+from invite_svc.settings import Settings as InviteSettings
+from session_svc.bootstrap import SessionService
+from session_svc.bootstrap import start as start_session_svc
+from session_svc.settings import Settings as SessionSettings
+from support_rpc import RemoteError, RpcClient
+from support_testkit import eventually
+from support_testkit.plugin import RabbitNames, fresh_schema
+
+pytestmark = pytest.mark.integration
+SITE = "https://support.example.com"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+class Mailbox:
+    """The SMTP server's side: keeps every message; refuses mail for nobody@ for good."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    client: RpcClient
+    sessions: SessionService
+    invites: InviteService
+    mailbox: Mailbox
+    smtp: Controller | None
+    smtp_port: int
+    clock: FakeClock
+
+    def smtp_down(self) -> None:
+        assert self.smtp is not None
+        self.smtp.stop()  # a stopped controller cannot start again: smtp_up makes a new one
+        self.smtp = None
+
+    def smtp_up(self) -> None:
+        self.smtp = Controller(self.mailbox, hostname="127.0.0.1", port=self.smtp_port)
+        self.smtp.start()
+
+    async def session_call(self, kind: str, actor: str | None, **fields: Any) -> dict[str, Any]:
+        command = {
+            "command_id": str(uuid4()),
+            "correlation_id": str(uuid4()),
+            "actor_id": actor,
+            **fields,
+        }
+        return await self.client.call(self.sessions.settings.command_queue, kind, command)
+
+    async def invite_call(self, kind: str, actor: str | None, **fields: Any) -> dict[str, Any]:
+        command = {
+            "command_id": str(uuid4()),
+            "correlation_id": str(uuid4()),
+            "actor_id": actor,
+            **fields,
+        }
+        return await self.client.call(self.invites.settings.command_queue, kind, command)
+
+    async def start_session(self) -> str:
+        reply = await self.session_call("StartSession", "alice", csr_id="alice", csr_name="Alice")
+        return str(reply["session"]["session_id"])
+
+    async def invite(
+        self,
+        sid: str,
+        channel: str,
+        role: str = "customer",
+        to: str | None = "bob@example.com",
+        actor: str = "alice",
+    ) -> dict[str, Any]:
+        return await self.invite_call(
+            "IssueInvitation", actor, session_id=sid, role=role, channel=channel, to=to
+        )
+
+    async def redeem(self, token: str, name: str = "Bob", actor: str | None = None) -> Any:
+        return await self.invite_call("RedeemInvitation", actor, token=token, name=name)
+
+    async def participants(self, sid: str) -> list[str]:
+        view = (await self.session_call("GetSession", "alice", session_id=sid))["session"]
+        return [p["name"] for p in view["participants"]]
+
+
+@pytest_asyncio.fixture
+async def stack(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> AsyncIterator[Stack]:
+    mailbox, port, clock = Mailbox(), free_port(), FakeClock()
+    async with fresh_schema(database_url) as session_schema, fresh_schema(database_url) as schema:
+        session_queue = rabbit_names.queue("session-commands")
+        sessions = await start_session_svc(
+            SessionSettings(
+                amqp_url=amqp_url,
+                database_url=database_url,
+                database_schema=session_schema,
+                exchange=rabbit_names.exchange,
+                command_queue=session_queue,
+                routing_queue=rabbit_names.queue("session-routing"),
+                console_watch_seconds=3600,
+            )
+        )
+        invites = await start_invite_svc(
+            InviteSettings(
+                amqp_url=amqp_url,
+                database_url=database_url,
+                database_schema=schema,
+                exchange=rabbit_names.exchange,
+                command_queue=rabbit_names.queue("invite-commands"),
+                session_queue=session_queue,
+                session_events_queue=rabbit_names.queue("invite-session-events"),
+                smtp_url=f"smtp://127.0.0.1:{port}",
+                support_site_url=SITE,
+                delivery_seconds=0.1,
+            ),
+            clock=clock.now,
+        )
+        client = await RpcClient(amqp_url).connect()
+        stack = Stack(client, sessions, invites, mailbox, None, port, clock)
+        stack.smtp_up()
+        yield stack
+        await client.close()
+        await invites.stop()
+        await sessions.stop()
+        if stack.smtp is not None:
+            stack.smtp.stop()
+
+
+def token_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+async def test_i1_own_mail_program_draft_and_its_link_lets_a_customer_in(stack: Stack) -> None:
+    sid = await stack.start_session()
+    reply = await stack.invite(sid, "own_email")
+    draft = reply["draft"]
+    assert draft["mailto"].startswith("mailto:bob@example.com?subject=Invitation%20to%20a%20")
+    assert reply["join_url"] in draft["body"] and reply["join_url"].startswith(SITE + "/join?")
+    assert stack.mailbox.messages == []  # nothing is sent for this channel
+    joined = await stack.redeem(token_of(reply["join_url"]))
+    assert joined["role"] == "customer" and "Bob" in await stack.participants(sid)
+
+
+async def test_i1_website_and_instant_message_channels(stack: Stack) -> None:
+    sid = await stack.start_session()
+    number = (await stack.session_call("GetSession", "alice", session_id=sid))["session"][
+        "session_number_display"
+    ]
+    site = (await stack.invite(sid, "website", to=None))["website"]
+    assert site["site"] == SITE and site["session_number"] == number
+    im = await stack.invite(sid, "instant_message", to=None)
+    assert im["instant_message"]["text"].endswith(im["join_url"])
+    assert number in im["instant_message"]["text"]
+
+
+async def test_i1_system_email_arrives_with_headers_text_html_and_a_working_link(
+    stack: Stack,
+) -> None:
+    sid = await stack.start_session()
+    reply = await stack.invite(sid, "email", to="dana@example.com")
+    assert reply["delivery"] == "queued"
+    [message] = await eventually(lambda: stack.mailbox.messages, what="the e-mail delivered")
+    assert message["To"] == "dana@example.com"
+    assert message["Subject"].startswith("Invitation to a support session (")
+    assert message["Message-ID"].startswith(f"<{reply['invitation_id']}.1@")
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    link = next(word for word in text.split() if word.startswith(SITE + "/join?token="))
+    assert link.replace("&", "&amp;") in html or link in html
+    await stack.redeem(token_of(link), name="Dana")
+    assert "Dana" in await stack.participants(sid)
+
+
+async def test_i3_smtp_down_then_up_the_invitation_arrives_once(stack: Stack) -> None:
+    sid = await stack.start_session()
+    stack.smtp_down()
+    reply = await stack.invite(sid, "email", to="erin@example.com")
+
+    async def failed_once() -> bool:
+        state = await stack.invites.handlers.invitations(UUID(sid))
+        invitation = state.invitations[UUID(reply["invitation_id"])]
+        return invitation.attempts == 1 and invitation.retry_at is not None
+
+    await eventually(failed_once, what="a failed attempt recorded with a retry time")
+    stack.smtp_up()
+    stack.clock.advance(6)
+    [message] = await eventually(lambda: stack.mailbox.messages, what="delivery after the outage")
+    assert message["To"] == "erin@example.com" and message["Message-ID"].endswith(".2@support>")
+    stack.clock.advance(600)
+    await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)) == set())
+    assert len(stack.mailbox.messages) == 1
+
+
+async def test_i3_a_permanent_refusal_is_recorded_with_the_servers_reason(stack: Stack) -> None:
+    sid = await stack.start_session()
+    reply = await stack.invite(sid, "email", to="nobody@example.com")
+
+    async def gave_up() -> str | None:
+        state = await stack.invites.handlers.invitations(UUID(sid))
+        return state.invitations[UUID(reply["invitation_id"])].gave_up
+
+    reason = await eventually(gave_up, what="a permanent failure")
+    assert reason.startswith("550") and "no such user" in reason
+    assert stack.mailbox.messages == []
+
+
+async def test_i2_tokens_expire_csr_ones_are_single_use_bad_ones_refused(stack: Stack) -> None:
+    sid = await stack.start_session()
+    csr = await stack.invite(sid, "instant_message", role="csr", to=None)
+    token = token_of(csr["join_url"])
+    with pytest.raises(RemoteError) as anonymous:
+        await stack.redeem(token, name="Carol")
+    assert anonymous.value.status == 403
+    assert (await stack.redeem(token, name="Carol", actor="carol"))["role"] == "csr"
+    with pytest.raises(RemoteError) as reused:
+        await stack.redeem(token, name="Dave", actor="dave")
+    assert (reused.value.status, reused.value.code) == (409, "used")
+    assert "Dave" not in await stack.participants(sid)
+    with pytest.raises(RemoteError) as bad:
+        await stack.redeem(f"{sid.replace('-', '')}.{'x' * 32}")
+    assert (bad.value.status, bad.value.code) == (401, "unknown_token")
+    customer = token_of((await stack.invite(sid, "instant_message", to=None))["join_url"])
+    stack.clock.advance(24 * 3600 + 1)  # the site's default lifetime: one day
+    with pytest.raises(RemoteError) as expired:
+        await stack.redeem(customer)
+    assert (expired.value.status, expired.value.code) == (401, "expired")
+
+
+async def test_s10_ending_the_session_revokes_its_invitations(stack: Stack) -> None:
+    sid = await stack.start_session()
+    token = token_of((await stack.invite(sid, "instant_message", to=None))["join_url"])
+    await stack.session_call("EndSession", "alice", session_id=sid)
+
+    async def revoked() -> bool:
+        try:
+            await stack.redeem(token)
+        except RemoteError as refused:
+            return refused.code == "revoked"
+        return False
+
+    assert await eventually(revoked, what="the invitation revoked after SessionEnded")
+    with pytest.raises(RemoteError) as ended:
+        await stack.invite(sid, "own_email")
+    assert ended.value.status == 409
+
+
+async def test_i1_only_the_controller_invites(stack: Stack) -> None:
+    sid = await stack.start_session()
+    with pytest.raises(RemoteError) as refused:
+        await stack.invite(sid, "own_email", actor="mallory")
+    assert (refused.value.status, refused.value.code) == (403, "not_controller")
+    with pytest.raises(RemoteError) as invalid:
+        await stack.invite(sid, "email", to=None)
+    assert invalid.value.status == 422
+
+
+async def test_i3_a_command_delivered_twice_issues_and_sends_once(stack: Stack) -> None:
+    sid = await stack.start_session()
+    command = {
+        "command_id": str(uuid4()),
+        "correlation_id": str(uuid4()),
+        "actor_id": "alice",
+        "session_id": sid,
+        "role": "customer",
+        "channel": "email",
+        "to": "fay@example.com",
+    }
+    queue = stack.invites.settings.command_queue
+    first = await stack.client.call(queue, "IssueInvitation", command)
+    again = await stack.client.call(queue, "IssueInvitation", command)
+    assert first["invitation_id"] == again["invitation_id"]
+    await eventually(lambda: stack.mailbox.messages, what="the e-mail delivered")
+    stack.clock.advance(600)
+    await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)) == set())
+    assert len(stack.mailbox.messages) == 1
+    state = await stack.invites.handlers.invitations(UUID(sid))
+    assert len(state.invitations) == 1
+
+
+async def test_a_repeated_own_mail_command_gives_a_working_link_for_the_same_invitation(
+    stack: Stack,
+) -> None:
+    sid = await stack.start_session()
+    command = {
+        "command_id": str(uuid4()),
+        "correlation_id": str(uuid4()),
+        "actor_id": "alice",
+        "session_id": sid,
+        "role": "customer",
+        "channel": "own_email",
+        "to": None,
+    }
+    queue = stack.invites.settings.command_queue
+    first = await stack.client.call(queue, "IssueInvitation", command)
+    again = await stack.client.call(queue, "IssueInvitation", command)
+    assert first["invitation_id"] == again["invitation_id"]
+    assert first["join_url"] != again["join_url"]
+    await stack.redeem(token_of(first["join_url"]), name="Gus")
+    await stack.redeem(token_of(again["join_url"]), name="Hal")
+    assert {"Gus", "Hal"} <= set(await stack.participants(sid))
