@@ -22,7 +22,7 @@ lint: sync
 	$(UV) run mypy contracts/src libs/eventlog/src libs/testkit/src demo/src services/session-svc/src services/invite-svc/src libs/rpc/src
 
 test: sync services lint
-	$(UV) run pytest $(PYTEST_ARGS)
+	timeout -k 30 1500 $(UV) run pytest $(PYTEST_ARGS)  # a hang fails CI in 25 min, not 90
 
 demo: sync
 	@$(UV) run python -m support_demo

@@ -182,7 +182,10 @@ class RabbitEventConsumer:
         log.error("inbox.dead_lettered", queue=self.queue_name, error=error, attempts=attempts)
 
     async def stop(self) -> None:
-        """Stop taking messages, finish the one in hand; what is unacked goes back to the queue."""
+        """Stop taking messages, finish the one in hand; what is unacked goes back to the queue.
+        Stopping again does nothing."""
+        if self._connection is None or self._connection.is_closed:
+            return
         if self._queue is not None and self._consumer_tag is not None:
             await self._queue.cancel(self._consumer_tag)
         if self._worker is not None:

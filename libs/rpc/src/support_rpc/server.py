@@ -82,7 +82,10 @@ class RpcServer:
             return _error(500, "internal", f"{type(error).__name__}: the service failed")
 
     async def stop(self) -> None:
-        """Stop taking requests; those not yet acknowledged go back to the queue."""
+        """Stop taking requests; those not yet acknowledged go back to the queue. Stopping
+        again does nothing (a closed robust connection would wait for a reconnect forever)."""
+        if self._connection is None or self._connection.is_closed:
+            return
         if self._channel is not None and self._consumer_tag is not None:
             queue = await self._channel.get_queue(self.queue, ensure=False)
             await queue.cancel(self._consumer_tag)

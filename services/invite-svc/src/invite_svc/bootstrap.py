@@ -35,9 +35,14 @@ class InviteService:
     commands: RpcServer
     session_events: RabbitEventConsumer
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stopped: bool = False
 
     async def stop(self) -> None:
-        """Stop taking commands and events first, then the background work, then the log."""
+        """Stop taking commands and events first, then the background work, then the log.
+        Stopping again does nothing."""
+        if self.stopped:
+            return
+        self.stopped = True
         await self.commands.stop()
         await self.session_events.stop()
         for task in self.tasks:

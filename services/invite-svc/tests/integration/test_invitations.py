@@ -169,7 +169,7 @@ async def stack(
         stack.smtp_up()
         yield stack
         await client.close()
-        await invites.stop()
+        await stack.invites.stop()  # the one running now: a test may have restarted it
         await sessions.stop()
         if stack.smtp is not None:
             stack.smtp.stop()
@@ -347,3 +347,25 @@ async def test_a_repeated_own_mail_command_gives_a_working_link_for_the_same_inv
     await stack.redeem(token_of(first["join_url"]), name="Gus")
     await stack.redeem(token_of(again["join_url"]), name="Hal")
     assert {"Gus", "Hal"} <= set(await stack.participants(sid))
+
+
+async def test_i3_delivery_survives_a_restart_of_the_service(stack: Stack) -> None:
+    sid = await stack.start_session()
+    stack.smtp_down()
+    reply = await stack.invite(sid, "email", to="ida@example.com")
+    invitation_id = UUID(reply["invitation_id"])
+
+    async def attempted() -> bool:
+        state = await stack.invites.handlers.invitations(UUID(sid))
+        return state.invitations[invitation_id].attempts >= 1
+
+    await eventually(attempted, what="a failed attempt before the restart")
+    settings = stack.invites.settings
+    await stack.invites.stop()
+    stack.invites = await start_invite_svc(settings, clock=stack.clock.now)  # a new process
+    stack.smtp_up()
+    stack.clock.advance(600)
+    [message] = await eventually(lambda: stack.mailbox.messages, what="delivered after restart")
+    assert message["To"] == "ida@example.com"
+    await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)) == set())
+    assert len(stack.mailbox.messages) == 1

@@ -29,9 +29,14 @@ class SessionService:
     commands: RpcServer
     routing_events: RabbitEventConsumer
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stopped: bool = False
 
     async def stop(self) -> None:
-        """Stop taking commands and events first, then the background work, then the log."""
+        """Stop taking commands and events first, then the background work, then the log.
+        Stopping again does nothing."""
+        if self.stopped:
+            return
+        self.stopped = True
         await self.commands.stop()
         await self.routing_events.stop()
         for task in self.tasks:
