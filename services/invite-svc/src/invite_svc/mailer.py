@@ -1,9 +1,13 @@
 """System e-mail over SMTP (I1a): ``SMTP_URL`` is ``smtp://[user:password@]host[:port]``
-(``?starttls=true`` to upgrade the connection) or ``smtps://...`` for TLS from the start.
+(``?starttls=true`` to insist on upgrading the connection, ``=false`` never to; without it,
+the connection is upgraded when the server offers STARTTLS) or ``smtps://...`` for TLS from
+the start;
+``SMTP_CA_FILE`` names the CA to trust when the server's certificate is not a public one.
 A failure is temporary (the server said 4xx, or could not be reached) or permanent (5xx)."""
 
 from __future__ import annotations
 
+import ssl
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -21,7 +25,14 @@ class PermanentFailure(Exception):
 
 
 class SmtpMailer:
-    def __init__(self, url: str, sender: str, *, timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        sender: str,
+        *,
+        ca_file: str | None = None,
+        timeout_seconds: float = 10.0,
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {url!r}")
@@ -31,8 +42,12 @@ class SmtpMailer:
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
         self._tls = parts.scheme == "smtps"
-        self._starttls = options.get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
+        asked = options.get("starttls", [""])[0].lower()
+        # true: required; false: never; not given: upgrade when the server offers it
+        self._starttls = {"true": True, "1": True, "false": False, "0": False}.get(asked)
         self._sender, self._timeout = sender, timeout_seconds
+        # a context of our own: aiosmtplib 5 does not apply cert_bundle to STARTTLS
+        self._tls_context = ssl.create_default_context(cafile=ca_file) if ca_file else None
 
     async def send(self, to: str, letter: Letter, *, message_id: str) -> str:
         """Hand the message to the server; its reply, or Temporary/PermanentFailure."""
@@ -49,7 +64,8 @@ class SmtpMailer:
                 username=self._user,
                 password=self._password,
                 use_tls=self._tls,
-                start_tls=self._starttls or None,
+                start_tls=self._starttls,
+                tls_context=self._tls_context,
                 timeout=self._timeout,
             )
         except aiosmtplib.SMTPRecipientsRefused as refused:

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     session_queue: str = "session-svc.commands"
     session_events_queue: str = "invite-svc.session-events"
     smtp_url: str = "smtp://127.0.0.1:1025"
+    smtp_ca_file: str | None = None
     mail_from: str = "Support <support@example.com>"
     support_site_url: str = "https://support.example.com"
     delivery_seconds: float = 1.0
@@ -25,4 +26,5 @@ class Settings(BaseSettings):
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment of a ``python -m invite_svc`` process."""
-        return {name.upper(): str(value) for name, value in self.model_dump().items()}
+        values = self.model_dump().items()
+        return {name.upper(): str(value) for name, value in values if value is not None}

@@ -4,10 +4,13 @@ the server's refusals sorted into temporary and permanent (I1a, I3)."""
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -83,3 +86,40 @@ async def test_i3_no_server_is_a_temporary_failure() -> None:
 def test_smtp_url_must_name_smtp_or_smtps() -> None:
     with pytest.raises(ValueError, match="smtp:// or smtps://"):
         SmtpMailer("http://127.0.0.1:25", "s@example.com")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[Accepting, int, str]]:
+    """An SMTP server that insists on STARTTLS, with a certificate from a CA of the test's own."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    handler, port = Accepting(), free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+    )
+    controller.start()
+    yield handler, port, str(ca_file)
+    controller.stop()
+
+
+async def test_i1_upgrades_with_starttls_when_the_url_asks(
+    tls_server: tuple[Accepting, int, str],
+) -> None:
+    handler, port, ca_file = tls_server
+    mailer = SmtpMailer(f"smtp://127.0.0.1:{port}?starttls=true", "s@example.com", ca_file=ca_file)
+    await mailer.send("bob@example.com", LETTER, message_id="<x.4@support>")
+    assert len(handler.received) == 1
+
+
+async def test_i3_a_server_that_requires_tls_refuses_plain_mail_for_good(
+    tls_server: tuple[Accepting, int, str],
+) -> None:
+    handler, port, _ = tls_server
+    with pytest.raises(PermanentFailure, match=r"^530"):
+        await SmtpMailer(f"smtp://127.0.0.1:{port}?starttls=false", "s@example.com").send(
+            "bob@example.com", LETTER, message_id="<x.5@support>"
+        )
+    assert handler.received == []
