@@ -27,17 +27,18 @@ async def run_demo(env: dict[str, str]) -> str:
 
 
 def check_story(text: str) -> None:
-    assert "[12/12]" in text
-    assert text.count("refused, as it should be") == 5
+    assert "[13/13]" in text
+    assert text.count("refused, as it should be") == 7
     assert "409 session_limit" in text and "403 not_controller" in text
     assert "at most 345 characters" in text and "409 session_ended" in text
-    assert "done: 18 events in the session's stream, 27 published" in text
+    assert "409 used" in text and "409 revoked" in text
+    assert "done: 18 events in the session's stream, 35 published" in text
 
 
 async def test_the_demo_runs_embedded_by_default() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("AMQP_URL", "DATABASE_URL")}
     text = await run_demo(env)
-    assert "embedded: session-svc in this process" in text
+    assert "embedded: session-svc and invite-svc in this process" in text
     check_story(text)
 
 
@@ -46,10 +47,12 @@ async def test_the_demo_runs_against_rabbitmq_and_postgresql(
     amqp_url: str, database_url: str
 ) -> None:
     text = await run_demo({**os.environ, "AMQP_URL": amqp_url, "DATABASE_URL": database_url})
-    assert "real: session-svc as its own process" in text
+    assert "real: session-svc and invite-svc as their own processes" in text
     check_story(text)
     conn = await asyncpg.connect(database_url)
-    schema = text.split("(schema ")[1].split(")")[0]
-    left = await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = $1", schema)
+    schemas = text.split("(schemas ")[1].split(")")[0].split(", ")
+    left = await conn.fetchval(
+        "SELECT count(*) FROM pg_namespace WHERE nspname = ANY($1::text[])", schemas
+    )
     await conn.close()
-    assert left == 0
+    assert len(schemas) == 2 and left == 0

@@ -1,9 +1,9 @@
 """``make demo``: the story of REQUIREMENTS.md as far as it is built, one step at a time, with
 the events each step caused and every refusal along the way.
 
-Built: session-svc (S1-S12) on the event log, outbox and inbox. Not yet built: invitations
-(#4), WebACD routing (#5), the media relay (#6) and the gateway (#7); where the story needs
-them, the demo says so and sends session-svc the command those services would send.
+Built: session-svc (S1-S12) and invite-svc (I1-I4) on the event log, outbox and inbox. Not
+yet built: WebACD routing (#5), the media relay (#6) and the gateway (#7); where the story
+needs them, the demo says so and sends session-svc the command those services would send.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
 import structlog
@@ -19,7 +20,7 @@ import uvloop
 
 from support_demo.wiring import Demo, Refusal, choose
 
-STEPS = 12
+STEPS = 13
 
 
 def short(value: object, most: int = 48) -> str:
@@ -55,6 +56,20 @@ class Story:
             return
         raise SystemExit(f"demo: {command_type} by {actor} should have been refused")
 
+    async def refused_in_time(
+        self, code: str, command_type: str, actor: str | None, **fields: Any
+    ) -> None:
+        """Refused with ``code`` once the last step's events reached the other services."""
+        for _ in range(100):
+            try:
+                await self.do(command_type, actor, **fields)
+            except Refusal as refusal:
+                if refusal.code == code:
+                    print(f"      refused, as it should be: {refusal}")
+                    return
+            await asyncio.sleep(0.05)
+        raise SystemExit(f"demo: {command_type} was not refused with {code} within 5 s")
+
     async def show_new_events(self) -> None:
         if not self.session_id:
             return
@@ -73,6 +88,10 @@ class Story:
         self.seen = len(reply["events"])
 
 
+def token_of(join_url: str) -> str:
+    return parse_qs(urlsplit(join_url).query)["token"][0]
+
+
 async def walk(story: Story) -> None:
     story.step("An admin makes Carol a WebACD agent")
     await story.do(
@@ -83,25 +102,45 @@ async def walk(story: Story) -> None:
     )
     print("      carol: WebACD agent, voice supported")
 
-    story.step("Alice starts a session (S1, S3: the e-mail draft comes with invite-svc, #4)")
-    started = await story.do("StartSession", "alice", csr_id="alice", csr_name="Alice")
-    session = started["session"]
-    story.session_id = session["session_id"]
+    story.step("Alice starts a session; it comes with an e-mail draft for her own mail (S1, S3)")
+    session = (await story.do("StartSession", "alice", csr_id="alice", csr_name="Alice"))["session"]
+    story.session_id = sid = session["session_id"]
     await story.show_new_events()
     number = session["session_number"]
-    print(f"      session number {session['session_number_display']}, controller alice")
+    draft = await story.do(
+        "IssueInvitation",
+        "alice",
+        session_id=sid,
+        role="customer",
+        channel="own_email",
+        to="bob@example.com",
+    )
+    mailto = short(draft["draft"]["mailto"], 60)
+    print(f"      session {session['session_number_display']}; draft: {mailto}")
 
     story.step("Alice tries a second session in single-session mode (S2)")
     await story.refused("StartSession", "alice", csr_id="alice", csr_name="Alice")
 
-    story.step("Bob and Dana join by the session number; Carol assists (S5, S7)")
-    bob = await story.do("JoinAsCustomer", None, session_number=number, name="Bob")
+    story.step("Bob joins with the link in Alice's e-mail; Dana on the website by number (I1, S5)")
+    bob = await story.do("RedeemInvitation", None, token=token_of(draft["join_url"]), name="Bob")
+    site = (
+        await story.do(
+            "IssueInvitation", "alice", session_id=sid, role="customer", channel="website"
+        )
+    )["website"]
+    print(f"      website steps for Dana: {'; '.join(site['steps'])}")
     dana = await story.do("JoinAsCustomer", None, session_number=number, name="Dana")
-    await story.do("JoinAsAssistant", "carol", session_number=number, csr_id="carol", name="Carol")
     bob_id, dana_id = bob["participant_id"], dana["participant_id"]
 
+    story.step("Carol is invited to assist by instant message; the link works once (I2, S7)")
+    im = await story.do(
+        "IssueInvitation", "alice", session_id=sid, role="csr", channel="instant_message"
+    )
+    print(f"      message: {short(im['instant_message']['text'], 70)}")
+    await story.do("RedeemInvitation", "carol", token=token_of(im["join_url"]), name="Carol")
+    await story.refused("RedeemInvitation", "dave", token=token_of(im["join_url"]), name="Dave")
+
     story.step("Alice shares her desktop and chats; then Dana becomes the active customer (S5)")
-    sid = story.session_id
     await story.do(
         "StartActivity", "alice", session_id=sid, kind="desktop_sharing", participant_id="alice"
     )
@@ -144,9 +183,11 @@ async def walk(story: Story) -> None:
         offer_id=str(uuid4()),
     )
 
-    story.step("Dave ends the session: everything stops, everyone is removed (S10)")
+    story.step("Dave ends the session: everything stops, invitations are revoked (S10, I2)")
     await story.do("EndSession", "dave", session_id=sid)
     await story.refused("JoinAsCustomer", None, session_id=sid, name="Eve")
+    link = token_of(draft["join_url"])
+    await story.refused_in_time("revoked", "RedeemInvitation", None, token=link, name="Bob")
 
     story.step("Analytics saw every event on support.events (E2)")
 

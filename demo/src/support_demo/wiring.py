@@ -18,13 +18,18 @@ from uuid import uuid4
 import aio_pika
 import asyncpg
 
-from eventlog import InMemoryBroker, InMemoryEventStore, OutboxRelay
-from session_svc import service
-from session_svc.domain import Refused
+from eventlog import Inbox, InMemoryBroker, InMemoryEventStore, OutboxRelay
+from invite_svc.entrypoints import SESSION_EVENTS, session_event_handler
+from invite_svc.entrypoints import command_handler as invite_door
+from invite_svc.handlers import InviteHandlers
+from invite_svc.sessions import SessionDirectory
+from invite_svc.settings import Settings as InviteSettings
+from session_svc.entrypoints import command_handler as session_door
 from session_svc.handlers import SessionHandlers
-from session_svc.settings import Settings
-from support_contracts import COMMANDS, EXCHANGE, ContractViolation, Envelope
-from support_rpc import RemoteError, RpcClient
+from session_svc.settings import Settings as SessionSettings
+from support_contracts import EXCHANGE, Envelope
+from support_rpc import Failure, RemoteError, RpcClient
+from support_rpc.server import Handler
 
 Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -32,6 +37,7 @@ Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 class Refusal(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}")
+        self.code = code
 
 
 @dataclass
@@ -46,28 +52,48 @@ async def _count(events: AsyncIterator[Envelope], published: Counter[str]) -> No
         published[event.routing_key] += 1
 
 
+INVITE_COMMANDS = {"IssueInvitation", "RedeemInvitation"}
+SITE = "https://support.example.com"
+
+
+def through(door: Handler) -> Call:
+    """A service's command door called in this process: its refusals become Refusal."""
+
+    async def call(command_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await door(command_type, fields)
+        except Failure as failure:
+            raise Refusal(failure.status, failure.code, failure.message) from failure
+
+    return call
+
+
 @asynccontextmanager
 async def embedded() -> AsyncIterator[Demo]:
-    store, broker = InMemoryEventStore(), InMemoryBroker()
-    handlers = SessionHandlers(store)
+    session_log, invite_log, broker = InMemoryEventStore(), InMemoryEventStore(), InMemoryBroker()
+    sessions = SessionHandlers(session_log)
+    session_call = through(session_door(sessions))
+    invites = InviteHandlers(invite_log, SessionDirectory(session_call), site_url=SITE)
+    invite_call = through(invite_door(invites))
     published: Counter[str] = Counter()
+    # queues exist before anything is published, as durable queues do on RabbitMQ
     broker.declare_queue("demo-analytics", ["#"])
+    broker.declare_queue("invite-svc.session-events", SESSION_EVENTS)
+    inbox = Inbox(invite_log, "invite-svc", session_event_handler(invites))
     tasks = [
-        asyncio.create_task(OutboxRelay(store, broker, idle_seconds=0.05).run()),
+        asyncio.create_task(OutboxRelay(session_log, broker, idle_seconds=0.05).run()),
+        asyncio.create_task(OutboxRelay(invite_log, broker, idle_seconds=0.05).run()),
+        asyncio.create_task(broker.consume("invite-svc.session-events", SESSION_EVENTS, inbox)),
         asyncio.create_task(_count(broker.subscribe("demo-analytics", ["#"]), published)),
     ]
 
     async def call(command_type: str, fields: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await service.execute(handlers, COMMANDS.get(command_type).parse(fields))
-        except ContractViolation as invalid:
-            raise Refusal(422, "invalid_command", str(invalid)) from invalid
-        except Refused as refused:
-            raise Refusal(refused.status, refused.code, refused.message) from refused
+        routed = invite_call if command_type in INVITE_COMMANDS else session_call
+        return await routed(command_type, fields)
 
     description = (
-        "embedded: session-svc in this process, in-memory event log and broker"
-        " (set AMQP_URL and DATABASE_URL to run it against RabbitMQ and PostgreSQL)"
+        "embedded: session-svc and invite-svc in this process, in-memory event logs and broker"
+        " (set AMQP_URL and DATABASE_URL to run them against RabbitMQ and PostgreSQL)"
     )
     try:
         yield Demo(description, call, published)
@@ -76,32 +102,46 @@ async def embedded() -> AsyncIterator[Demo]:
             task.cancel()
 
 
+async def _spawn(module: str, environment: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        env={**os.environ, **environment},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
 @asynccontextmanager
 async def real(amqp_url: str, database_url: str) -> AsyncIterator[Demo]:
     run = uuid4().hex[:8]
-    settings = Settings(
+    session_svc = SessionSettings(
         amqp_url=amqp_url,
         database_url=database_url,
         database_schema=f"demo_{run}",
         command_queue=f"demo-{run}.session-svc.commands",
         routing_queue=f"demo-{run}.session-svc.routing",
     )
-    schema, queue = settings.database_schema, settings.command_queue
-    env = {**os.environ, **settings.as_environment()}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "session_svc",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    invite_svc = InviteSettings(
+        amqp_url=amqp_url,
+        database_url=database_url,
+        database_schema=f"demo_inv_{run}",
+        command_queue=f"demo-{run}.invite-svc.commands",
+        session_queue=session_svc.command_queue,
+        session_events_queue=f"demo-{run}.invite-svc.session-events",
+        support_site_url=SITE,
     )
+    processes = [
+        await _spawn("session_svc", session_svc.as_environment()),
+        await _spawn("invite_svc", invite_svc.as_environment()),
+    ]
     client = await RpcClient(amqp_url).connect()
     connection = await aio_pika.connect_robust(amqp_url)
     channel = await connection.channel()
     exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
     analytics = await channel.declare_queue(exclusive=True)
-    await analytics.bind(exchange, "session.#")
+    await analytics.bind(exchange, "#")
     published: Counter[str] = Counter()
     mine: set[str] = set()  # other users of support.events may publish too
 
@@ -115,27 +155,37 @@ async def real(amqp_url: str, database_url: str) -> AsyncIterator[Demo]:
 
     async def call(command_type: str, fields: dict[str, Any]) -> dict[str, Any]:
         mine.add(fields["correlation_id"].replace("-", ""))
+        service = invite_svc if command_type in INVITE_COMMANDS else session_svc
         try:
-            return await client.call(queue, command_type, fields, within_seconds=30)
+            return await client.call(service.command_queue, command_type, fields, within_seconds=30)
         except RemoteError as refused:
             raise Refusal(refused.status, refused.code, refused.message) from refused
 
     description = (
-        f"real: session-svc as its own process (pid {process.pid}) on PostgreSQL at"
-        f" {database_url} (schema {schema}) and RabbitMQ at {amqp_url} ({EXCHANGE})"
+        f"real: session-svc and invite-svc as their own processes on PostgreSQL at"
+        f" {database_url} (schemas {session_svc.database_schema},"
+        f" {invite_svc.database_schema}) and RabbitMQ at {amqp_url} ({EXCHANGE})"
     )
     try:
         yield Demo(description, call, published)
     finally:
-        process.terminate()
-        await process.wait()
+        for process in processes:
+            process.terminate()
+            await process.wait()
         await client.close()
-        await channel.queue_delete(queue)
-        await channel.queue_delete(settings.routing_queue)
-        await channel.queue_delete(settings.routing_queue + ".dead")
+        for queue in (
+            session_svc.command_queue,
+            session_svc.routing_queue,
+            session_svc.routing_queue + ".dead",
+            invite_svc.command_queue,
+            invite_svc.session_events_queue,
+            invite_svc.session_events_queue + ".dead",
+        ):
+            await channel.queue_delete(queue)
         await connection.close()
         conn = await asyncpg.connect(database_url)
-        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # leave nothing behind
+        for schema in (session_svc.database_schema, invite_svc.database_schema):
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # nothing left behind
         await conn.close()
 
 

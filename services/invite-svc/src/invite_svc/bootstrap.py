@@ -17,7 +17,7 @@ from invite_svc.delivery import EmailDelivery
 from invite_svc.entrypoints import SESSION_EVENTS, command_handler, session_event_handler
 from invite_svc.handlers import InviteHandlers, utc_now
 from invite_svc.mailer import SmtpMailer
-from invite_svc.sessions import SessionDirectory
+from invite_svc.sessions import SessionDirectory, over_rabbitmq
 from invite_svc.settings import Settings
 from support_rpc import RpcClient, RpcServer
 
@@ -59,7 +59,7 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
         settings.database_url, settings.database_schema, max_size=settings.pool_size
     )
     client = await RpcClient(settings.amqp_url).connect()
-    sessions = SessionDirectory(client, settings.session_queue)
+    sessions = SessionDirectory(over_rabbitmq(client, settings.session_queue))
     handlers = InviteHandlers(store, sessions, site_url=settings.support_site_url, clock=clock)
     mailer = SmtpMailer(settings.smtp_url, settings.mail_from, ca_file=settings.smtp_ca_file)
     delivery = EmailDelivery(handlers, mailer, every_seconds=settings.delivery_seconds)

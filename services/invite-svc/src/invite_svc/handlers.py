@@ -168,10 +168,12 @@ class InviteHandlers:
             if not cmd.actor_id:
                 raise NotAllowed("sign_in", "sign in as a csr to use an invitation to assist")
             participant = await self.sessions.join_as_assistant(
-                session_id, cmd.actor_id, cmd.name, invitation.id
+                session_id, cmd.actor_id, cmd.name, invitation.id, cmd.correlation_id
             )
         else:
-            participant = await self.sessions.join_as_customer(session_id, cmd.name, invitation.id)
+            participant = await self.sessions.join_as_customer(
+                session_id, cmd.name, invitation.id, cmd.correlation_id
+            )
 
         def decide(s: Invitations) -> list[Event]:
             return rules.accept_invitation(s, digest, participant_id=participant, now=self.now())
@@ -179,7 +181,7 @@ class InviteHandlers:
         try:
             await self.run(cmd, session_id, decide)
         except StateForbids:
-            await self.sessions.leave(session_id, participant)
+            await self.sessions.leave(session_id, participant, cmd.correlation_id)
             raise
         return {
             "session_id": str(session_id),

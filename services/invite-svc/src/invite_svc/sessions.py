@@ -3,12 +3,16 @@ the site's invitation lifetime, and joining (the services share no code, only co
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from support_rpc import RpcClient
+
+Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Send session-svc a command (its type and fields) and get its reply."""
 
 
 @dataclass(frozen=True)
@@ -18,18 +22,33 @@ class SessionNow:
     number: str
 
 
-class SessionDirectory:
-    def __init__(self, client: RpcClient, queue: str = "session-svc.commands") -> None:
-        self._client, self._queue = client, queue
+def over_rabbitmq(client: RpcClient, queue: str = "session-svc.commands") -> Call:
+    async def call(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+        return await client.call(queue, command_type, command)
 
-    async def _call(self, command_type: str, actor: str | None, **fields: Any) -> dict[str, Any]:
+    return call
+
+
+class SessionDirectory:
+    def __init__(self, call: Call) -> None:
+        self._send = call
+
+    async def _call(
+        self,
+        command_type: str,
+        actor: str | None,
+        *,
+        correlation_id: UUID | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """``correlation_id``: of the command that led here, so the chain can be followed."""
         command = {
             "command_id": str(uuid4()),
-            "correlation_id": str(uuid4()),
+            "correlation_id": str(correlation_id or uuid4()),
             "actor_id": actor,
             **fields,
         }
-        return await self._client.call(self._queue, command_type, command)
+        return await self._send(command_type, command)
 
     async def session(self, session_id: UUID) -> SessionNow:
         view = (await self._call("GetSession", "invite-svc", session_id=str(session_id)))["session"]
@@ -40,18 +59,21 @@ class SessionDirectory:
         site = (await self._call("GetSiteSettings", "invite-svc"))["site"]
         return timedelta(seconds=int(site["invitation_ttl_seconds"]))
 
-    async def join_as_customer(self, session_id: UUID, name: str, invitation_id: UUID) -> str:
+    async def join_as_customer(
+        self, session_id: UUID, name: str, invitation_id: UUID, correlation_id: UUID
+    ) -> str:
         reply = await self._call(
             "JoinAsCustomer",
             None,
             session_id=str(session_id),
             name=name,
             invitation_id=str(invitation_id),
+            correlation_id=correlation_id,
         )
         return str(reply["participant_id"])
 
     async def join_as_assistant(
-        self, session_id: UUID, csr_id: str, name: str, invitation_id: UUID
+        self, session_id: UUID, csr_id: str, name: str, invitation_id: UUID, correlation_id: UUID
     ) -> str:
         await self._call(
             "JoinAsAssistant",
@@ -60,10 +82,15 @@ class SessionDirectory:
             csr_id=csr_id,
             name=name,
             invitation_id=str(invitation_id),
+            correlation_id=correlation_id,
         )
         return csr_id
 
-    async def leave(self, session_id: UUID, participant_id: str) -> None:
+    async def leave(self, session_id: UUID, participant_id: str, correlation_id: UUID) -> None:
         await self._call(
-            "Leave", participant_id, session_id=str(session_id), participant_id=participant_id
+            "Leave",
+            participant_id,
+            session_id=str(session_id),
+            participant_id=participant_id,
+            correlation_id=correlation_id,
         )

@@ -369,3 +369,23 @@ async def test_i3_delivery_survives_a_restart_of_the_service(stack: Stack) -> No
     assert message["To"] == "ida@example.com"
     await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)) == set())
     assert len(stack.mailbox.messages) == 1
+
+
+async def test_the_join_carries_the_redeem_commands_correlation_id(stack: Stack) -> None:
+    sid = await stack.start_session()
+    token = token_of((await stack.invite(sid, "instant_message", to=None))["join_url"])
+    correlation_id = str(uuid4())
+    await stack.client.call(
+        stack.invites.settings.command_queue,
+        "RedeemInvitation",
+        {
+            "command_id": str(uuid4()),
+            "correlation_id": correlation_id,
+            "actor_id": None,
+            "token": token,
+            "name": "Jo",
+        },
+    )
+    events = (await stack.session_call("GetSessionEvents", "alice", session_id=sid))["events"]
+    joined = [e for e in events if e["type"] == "CustomerJoined"]
+    assert [e["correlation_id"] for e in joined] == [correlation_id]
