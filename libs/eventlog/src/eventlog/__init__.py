@@ -1,5 +1,6 @@
 """The append-only event log of every service, with its outbox relay and inbox."""
 
+from eventlog.conflicts import retrying
 from eventlog.follow import follow, follow_batches
 from eventlog.inbox import Handler, Inbox, Verdict
 from eventlog.memory import InMemoryEventStore
@@ -26,5 +27,6 @@ __all__ = [
     "Verdict",
     "follow",
     "follow_batches",
+    "retrying",
     "topic_matches",
 ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from eventlog.model import ConcurrencyConflict
+from eventlog.conflicts import retrying
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope
 
@@ -47,17 +47,14 @@ class Inbox:
     async def handle(self, envelope: Envelope) -> bool:
         """True if handled now, False if this consumer had handled it before. A conflict on a
         stream the handler appends to is retried at once in a fresh transaction."""
-        for attempt in range(1, CONFLICT_RETRIES + 1):
-            try:
-                async with self._store.transaction() as tx:
-                    if not await tx.record_handled(self.consumer, envelope.event_id):
-                        return False
-                    await self._handler(envelope, tx)
-                    return True
-            except ConcurrencyConflict:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-        raise AssertionError("unreachable")
+
+        async def once(tx: Transaction) -> bool:
+            if not await tx.record_handled(self.consumer, envelope.event_id):
+                return False
+            await self._handler(envelope, tx)
+            return True
+
+        return await retrying(self._store, once, attempts=CONFLICT_RETRIES)
 
     async def deliver(self, envelope: Envelope, first_attempt: int = 1) -> Verdict:
         """Handle a delivery, retrying in place with a growing delay (so the events behind it

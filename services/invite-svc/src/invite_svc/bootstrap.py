@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -19,6 +19,7 @@ from invite_svc.handlers import InviteHandlers, utc_now
 from invite_svc.mailer import SmtpMailer
 from invite_svc.sessions import SessionDirectory, over_rabbitmq
 from invite_svc.settings import Settings
+from service_runtime import Running
 from support_rpc import RpcClient, RpcServer
 
 log = structlog.get_logger(__name__)
@@ -30,27 +31,11 @@ class InviteService:
     store: PostgresEventStore
     handlers: InviteHandlers
     delivery: EmailDelivery
-    publisher: RabbitPublisher
-    client: RpcClient
     commands: RpcServer
-    session_events: RabbitEventConsumer
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    stopped: bool = False
+    running: Running
 
     async def stop(self) -> None:
-        """Stop taking commands and events first, then the background work, then the log.
-        Stopping again does nothing."""
-        if self.stopped:
-            return
-        self.stopped = True
-        await self.commands.stop()
-        await self.session_events.stop()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.client.close()
-        await self.publisher.close()
-        await self.store.close()
+        await self.running.stop()
         log.info("invite_svc.stopped")
 
 
@@ -76,12 +61,11 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     commands = await RpcServer(
         settings.amqp_url, settings.command_queue, command_handler(handlers)
     ).start()
-    service = InviteService(
-        settings, store, handlers, delivery, publisher, client, commands, session_events
-    )
-    service.tasks += [
+    running = Running(doors=[commands, session_events], resources=[client, publisher, store])
+    running.tasks += [
         asyncio.create_task(OutboxRelay(store, publisher).run()),
         asyncio.create_task(delivery.run()),
     ]
+    service = InviteService(settings, store, handlers, delivery, commands, running)
     log.info("invite_svc.started", queue=settings.command_queue, schema=settings.database_schema)
     return service

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from eventlog import ConcurrencyConflict, EventStore, NewEvent, Transaction
+from eventlog import EventStore, NewEvent, Transaction, retrying
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations, fold
@@ -62,14 +62,12 @@ class InviteHandlers:
         self.store, self.sessions, self.site_url, self.now = store, sessions, site_url, clock
 
     async def run(self, cmd: Cause, session_id: UUID, decide: Decision) -> Invitations:
-        for attempt in range(1, CONFLICT_RETRIES + 1):
-            try:
-                async with self.store.transaction() as tx:
-                    return await self.decide_and_record(tx, cmd, session_id, decide)
-            except ConcurrencyConflict:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-        raise AssertionError("unreachable")
+        """The recipe in its own transaction, retried when another writer got there first."""
+
+        async def once(tx: Transaction) -> Invitations:
+            return await self.decide_and_record(tx, cmd, session_id, decide)
+
+        return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
 
     async def decide_and_record(
         self, tx: Transaction, cmd: Cause, session_id: UUID, decide: Decision

@@ -4,13 +4,14 @@ inbox, the console watch. Tests build it with their own settings and names."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 
 from eventlog import Inbox, OutboxRelay
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from service_runtime import Running
 from session_svc.console_watch import ConsoleWatch
 from session_svc.entrypoints import ROUTING_EVENTS, command_handler, routing_event_handler
 from session_svc.handlers import SessionHandlers
@@ -25,25 +26,11 @@ class SessionService:
     settings: Settings
     store: PostgresEventStore
     handlers: SessionHandlers
-    publisher: RabbitPublisher
     commands: RpcServer
-    routing_events: RabbitEventConsumer
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    stopped: bool = False
+    running: Running
 
     async def stop(self) -> None:
-        """Stop taking commands and events first, then the background work, then the log.
-        Stopping again does nothing."""
-        if self.stopped:
-            return
-        self.stopped = True
-        await self.commands.stop()
-        await self.routing_events.stop()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.publisher.close()
-        await self.store.close()
+        await self.running.stop()
         log.info("session_svc.stopped")
 
 
@@ -63,7 +50,8 @@ async def start(settings: Settings) -> SessionService:
     commands = await RpcServer(
         settings.amqp_url, settings.command_queue, command_handler(handlers)
     ).start()
-    service = SessionService(settings, store, handlers, publisher, commands, routing_events)
-    service.tasks += [asyncio.create_task(relay.run()), asyncio.create_task(watch.run())]
+    running = Running(doors=[commands, routing_events], resources=[publisher, store])
+    running.tasks += [asyncio.create_task(relay.run()), asyncio.create_task(watch.run())]
+    service = SessionService(settings, store, handlers, commands, running)
     log.info("session_svc.started", queue=settings.command_queue, schema=settings.database_schema)
     return service

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from eventlog import ConcurrencyConflict, EventStore, NewEvent, Transaction
+from eventlog import EventStore, NewEvent, Transaction, retrying
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
 from session_svc.domain.errors import NotFound
 from session_svc.domain.rules import control_changes
@@ -72,14 +72,11 @@ class SessionHandlers:
 
     async def run(self, cmd: Command, session_id: UUID, decide: Decision) -> Outcome:
         """The recipe in its own transaction, retried when another writer got there first."""
-        for attempt in range(1, CONFLICT_RETRIES + 1):
-            try:
-                async with self.store.transaction() as tx:
-                    return await self.decide_and_record(tx, cmd, session_id, decide)
-            except ConcurrencyConflict:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-        raise AssertionError("unreachable")
+
+        async def once(tx: Transaction) -> Outcome:
+            return await self.decide_and_record(tx, cmd, session_id, decide)
+
+        return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
 
     async def decide_and_record(
         self, tx: Transaction, cmd: Command, session_id: UUID, decide: Decision
