@@ -53,14 +53,20 @@ class EmailDelivery:
             self.pending.get(session_id, set()).discard(invitation_id)
 
     async def deliver_due(self) -> int:
-        """Try every e-mail that is due now; how many were handed to the server."""
+        """Try every e-mail that is due now; how many were handed to the server. What can no
+        longer be sent (expired, revoked) leaves the watch list."""
         await self.catch_up()
-        delivered = 0
+        delivered, now = 0, self._h.now()
         for session_id, invitations in list(self.pending.items()):
             state = await self._h.invitations(session_id)
             for invitation_id in list(invitations):
-                if state.invitations[invitation_id].due_for_sending(self._h.now()):
+                invitation = state.invitations[invitation_id]
+                if not invitation.open(now):
+                    invitations.discard(invitation_id)
+                elif invitation.due_for_sending(now):
                     delivered += await self._attempt(state, session_id, invitation_id)
+            if not invitations:
+                del self.pending[session_id]
         return delivered
 
     async def _attempt(self, state: Invitations, session_id: UUID, invitation_id: UUID) -> int:

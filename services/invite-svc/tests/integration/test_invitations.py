@@ -236,7 +236,7 @@ async def test_i3_smtp_down_then_up_the_invitation_arrives_once(stack: Stack) ->
     [message] = await eventually(lambda: stack.mailbox.messages, what="delivery after the outage")
     assert message["To"] == "erin@example.com" and message["Message-ID"].endswith(".2@support>")
     stack.clock.advance(600)
-    await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)) == set())
+    await eventually(lambda: not stack.invites.delivery.pending.get(UUID(sid)))
     assert len(stack.mailbox.messages) == 1
 
 
@@ -320,7 +320,7 @@ async def test_i3_a_command_delivered_twice_issues_and_sends_once(stack: Stack) 
     assert first["invitation_id"] == again["invitation_id"]
     await eventually(lambda: stack.mailbox.messages, what="the e-mail delivered")
     stack.clock.advance(600)
-    await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)) == set())
+    await eventually(lambda: not stack.invites.delivery.pending.get(UUID(sid)))
     assert len(stack.mailbox.messages) == 1
     state = await stack.invites.handlers.invitations(UUID(sid))
     assert len(state.invitations) == 1
@@ -367,7 +367,7 @@ async def test_i3_delivery_survives_a_restart_of_the_service(stack: Stack) -> No
     stack.clock.advance(600)
     [message] = await eventually(lambda: stack.mailbox.messages, what="delivered after restart")
     assert message["To"] == "ida@example.com"
-    await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)) == set())
+    await eventually(lambda: not stack.invites.delivery.pending.get(UUID(sid)))
     assert len(stack.mailbox.messages) == 1
 
 
@@ -389,3 +389,14 @@ async def test_the_join_carries_the_redeem_commands_correlation_id(stack: Stack)
     events = (await stack.session_call("GetSessionEvents", "alice", session_id=sid))["events"]
     joined = [e for e in events if e["type"] == "CustomerJoined"]
     assert [e["correlation_id"] for e in joined] == [correlation_id]
+
+
+async def test_i3_an_email_that_expired_before_delivery_is_no_longer_watched(stack: Stack) -> None:
+    sid = await stack.start_session()
+    stack.smtp_down()
+    await stack.invite(sid, "email", to="kim@example.com")
+    await eventually(lambda: stack.invites.delivery.pending.get(UUID(sid)), what="watched")
+    stack.clock.advance(24 * 3600 + 1)
+    await eventually(lambda: UUID(sid) not in stack.invites.delivery.pending, what="dropped")
+    stack.smtp_up()
+    assert stack.mailbox.messages == []
