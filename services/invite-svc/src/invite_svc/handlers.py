@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
+import structlog
+
 from eventlog import EventStore, NewEvent, Transaction, retrying
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
@@ -19,6 +21,8 @@ from support_contracts import Event
 from support_contracts.invite import Channel, IssueInvitation, RedeemInvitation, RevokeReason
 from support_contracts.refusals import NotAllowed, StateForbids
 from support_contracts.vocabulary import InviteeRole
+
+log = structlog.get_logger(__name__)
 
 CONFLICT_RETRIES = 8
 TOKEN_CHANNELS = {Channel.OWN_EMAIL, Channel.INSTANT_MESSAGE}
@@ -179,7 +183,15 @@ class InviteHandlers:
         try:
             await self.run(cmd, session_id, decide)
         except StateForbids:
-            await self.sessions.leave(session_id, participant, cmd.correlation_id)
+            try:  # undo the join; if that fails too, the refusal still goes back as it was
+                await self.sessions.leave(session_id, participant, cmd.correlation_id)
+            except Exception as error:
+                log.warning(
+                    "invitation.join_not_undone",
+                    session_id=str(session_id),
+                    participant_id=participant,
+                    error=repr(error),
+                )
             raise
         return {
             "session_id": str(session_id),

@@ -3,6 +3,7 @@ real SMTP server (aiosmtpd) in the test process, and a fake clock (I1-I4, S10)."
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -400,3 +401,21 @@ async def test_i3_an_email_that_expired_before_delivery_is_no_longer_watched(sta
     await eventually(lambda: UUID(sid) not in stack.invites.delivery.pending, what="dropped")
     stack.smtp_up()
     assert stack.mailbox.messages == []
+
+
+async def test_i2_two_csrs_racing_with_one_single_use_link_let_one_in(stack: Stack) -> None:
+    sid = await stack.start_session()
+    for round_no in range(4):
+        token = token_of(
+            (await stack.invite(sid, "instant_message", role="csr", to=None))["join_url"]
+        )
+        first, second = f"csr-a{round_no}", f"csr-b{round_no}"
+        results = await asyncio.gather(
+            stack.redeem(token, name=first, actor=first),
+            stack.redeem(token, name=second, actor=second),
+            return_exceptions=True,
+        )
+        refused = [r for r in results if isinstance(r, RemoteError)]
+        assert [r.code for r in refused] == ["used"], results
+        present = set(await stack.participants(sid))
+        assert len(present & {first, second}) == 1, present
