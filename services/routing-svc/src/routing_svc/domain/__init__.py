@@ -1,0 +1,1 @@
+"""Routing, pure: who gets an offer."""
