@@ -135,6 +135,21 @@ class OfferWithdrawn(RoutingEvent):
     reason: WithdrawReason
 
 
+class AgentSessionStarted(RoutingEvent):
+    """In the agent's stream: it took this session (its load grows; R3, R6)."""
+
+    agent_id: UserId
+    session_id: UUID
+    task_id: UUID
+
+
+class AgentSessionFinished(RoutingEvent):
+    """In the agent's stream: the session ended or moved on; the slot is free (R7)."""
+
+    agent_id: UserId
+    session_id: UUID
+
+
 class TaskWithdrawn(RoutingEvent):
     task_id: UUID
     session_id: UUID
@@ -154,6 +169,8 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     OfferExpired,
     OfferWithdrawn,
     TaskWithdrawn,
+    AgentSessionStarted,
+    AgentSessionFinished,
 )
 
 
@@ -176,11 +193,13 @@ class ChangeAgentStatus(RoutingCommand):
 
 
 class AcceptOffer(RoutingCommand):
+    task_id: UUID
     offer_id: UUID
     agent_id: UserId
 
 
 class DeclineOffer(RoutingCommand):
+    task_id: UUID
     offer_id: UUID
     agent_id: UserId
 

@@ -1,0 +1,317 @@
+"""A routing task (a session handed off or requested) and its offers; an agent and the
+sessions it holds (R3, R4, R6). Pure: time and ids come in.
+
+Exactly one winner and no agent over capacity: accepting appends to the task's stream and to
+the agent's stream in one transaction, each with its expected version. Two agents accepting
+the same task cannot both commit (the task stream), and one agent accepting two tasks past its
+capacity cannot either (the agent stream)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import singledispatch
+from uuid import UUID
+
+from support_contracts import Envelope, Event
+from support_contracts.refusals import NotAllowed, NotFound, StateForbids
+from support_contracts.routing import (
+    AgentConfigured,
+    AgentSessionFinished,
+    AgentSessionStarted,
+    AgentStatusChanged,
+    OfferAccepted,
+    OfferDeclined,
+    OfferExpired,
+    OfferMade,
+    OfferWithdrawn,
+    TaskEscalated,
+    TaskQueued,
+    TaskWithdrawn,
+    WithdrawReason,
+)
+from support_contracts.vocabulary import AgentStatus
+
+
+class TaskStatus(StrEnum):
+    NEW = "new"
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: UUID
+    agent_id: str
+    expires_at: datetime
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class Task:
+    id: UUID | None = None
+    session_id: UUID | None = None
+    queue_id: UUID | None = None
+    named_agents: tuple[str, ...] = ()
+    status: TaskStatus = TaskStatus.NEW
+    queued_at: datetime | None = None
+    escalated: bool = False
+    offers: dict[UUID, Offer] = field(default_factory=dict)
+    declined: frozenset[str] = frozenset()
+    assigned_to: str | None = None
+    version: int = -1
+
+    def open_offers(self) -> list[Offer]:
+        return [o for o in self.offers.values() if o.open]
+
+    def may_be_offered_to(self, agent_id: str) -> bool:
+        """R4: not to who declined it, and not twice at once to the same agent."""
+        held = {o.agent_id for o in self.open_offers()}
+        return agent_id not in self.declined and agent_id not in held
+
+
+@dataclass(frozen=True)
+class AgentState:
+    id: str | None = None
+    name: str = ""
+    max_sessions: int = 1
+    status: AgentStatus = AgentStatus.OFFLINE
+    sessions: frozenset[UUID] = frozenset()
+    version: int = -1
+
+    @property
+    def can_take_work(self) -> bool:
+        return self.status is AgentStatus.AVAILABLE and len(self.sessions) < self.max_sessions
+
+
+# --- folding --------------------------------------------------------------------------------------
+
+
+def fold_task(events: list[Envelope]) -> Task:
+    task = Task()
+    for e in events:
+        task = replace(evolve_task(e.event(), task, e.occurred_at), version=e.stream_version)
+    return task
+
+
+def fold_agent(events: list[Envelope]) -> AgentState:
+    agent = AgentState()
+    for e in events:
+        agent = replace(evolve_agent(e.event(), agent), version=e.stream_version)
+    return agent
+
+
+def _close(task: Task, offer_id: UUID) -> Task:
+    closed = replace(task.offers[offer_id], open=False)
+    return replace(task, offers={**task.offers, offer_id: closed})
+
+
+@singledispatch
+def evolve_task(event: Event, task: Task, at: datetime) -> Task:
+    return task
+
+
+@evolve_task.register
+def _(event: TaskQueued, task: Task, at: datetime) -> Task:
+    return replace(
+        task,
+        id=event.task_id,
+        session_id=event.session_id,
+        queue_id=event.queue_id,
+        named_agents=tuple(event.agent_ids),
+        status=TaskStatus.WAITING,
+        queued_at=at,
+    )
+
+
+@evolve_task.register
+def _(event: OfferMade, task: Task, at: datetime) -> Task:
+    offer = Offer(event.offer_id, event.agent_id, event.expires_at)
+    return replace(task, offers={**task.offers, offer.id: offer})
+
+
+@evolve_task.register
+def _(event: OfferAccepted, task: Task, at: datetime) -> Task:
+    closed = _close(task, event.offer_id)
+    return replace(closed, status=TaskStatus.ASSIGNED, assigned_to=event.agent_id)
+
+
+@evolve_task.register
+def _(event: OfferDeclined, task: Task, at: datetime) -> Task:
+    return replace(_close(task, event.offer_id), declined=task.declined | {event.agent_id})
+
+
+@evolve_task.register(OfferExpired)
+@evolve_task.register(OfferWithdrawn)
+def _(event: OfferExpired | OfferWithdrawn, task: Task, at: datetime) -> Task:
+    return _close(task, event.offer_id)
+
+
+@evolve_task.register
+def _(event: TaskEscalated, task: Task, at: datetime) -> Task:
+    return replace(task, escalated=True)
+
+
+@evolve_task.register
+def _(event: TaskWithdrawn, task: Task, at: datetime) -> Task:
+    return replace(task, status=TaskStatus.WITHDRAWN)
+
+
+@singledispatch
+def evolve_agent(event: Event, agent: AgentState) -> AgentState:
+    return agent
+
+
+@evolve_agent.register
+def _(event: AgentConfigured, agent: AgentState) -> AgentState:
+    return replace(agent, id=event.agent_id, name=event.name, max_sessions=event.max_sessions)
+
+
+@evolve_agent.register
+def _(event: AgentStatusChanged, agent: AgentState) -> AgentState:
+    return replace(agent, status=event.status)
+
+
+@evolve_agent.register
+def _(event: AgentSessionStarted, agent: AgentState) -> AgentState:
+    return replace(agent, sessions=agent.sessions | {event.session_id})
+
+
+@evolve_agent.register
+def _(event: AgentSessionFinished, agent: AgentState) -> AgentState:
+    return replace(agent, sessions=agent.sessions - {event.session_id})
+
+
+# --- rules ----------------------------------------------------------------------------------------
+
+
+def make_offers(
+    task: Task,
+    agent_ids: list[str],
+    *,
+    offer_ids: list[UUID],
+    now: datetime,
+    timeout: timedelta,
+) -> list[Event]:
+    """R4: reserve the task for these agents until the offer times out."""
+    if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
+        return []
+    return [
+        OfferMade(
+            offer_id=offer_id,
+            task_id=task.id,
+            session_id=task.session_id,
+            agent_id=agent_id,
+            expires_at=now + timeout,
+        )
+        for agent_id, offer_id in zip(agent_ids, offer_ids, strict=False)
+        if task.may_be_offered_to(agent_id)
+    ]
+
+
+def _offer_for(task: Task, offer_id: UUID, agent_id: str) -> Offer:
+    offer = task.offers.get(offer_id)
+    if offer is None:
+        raise NotFound("unknown_offer", "there is no such offer")
+    if offer.agent_id != agent_id:
+        raise NotAllowed("not_your_offer", "this offer was made to another agent")
+    if task.status is TaskStatus.ASSIGNED:
+        raise StateForbids("taken", "another agent has taken this session")
+    if task.status is TaskStatus.WITHDRAWN or not offer.open:
+        raise StateForbids("offer_closed", "this offer is no longer open")
+    return offer
+
+
+def accept_offer(
+    task: Task, agent: AgentState, offer_id: UUID, agent_id: str, *, now: datetime
+) -> tuple[list[Event], list[Event]]:
+    """R6: the events for the task's stream and for the agent's stream, recorded together."""
+    offer = _offer_for(task, offer_id, agent_id)
+    if now > offer.expires_at:
+        raise StateForbids("offer_expired", "this offer has expired")
+    if not agent.can_take_work:
+        raise StateForbids("at_capacity", "you cannot take another session now")
+    assert task.id is not None and task.session_id is not None
+    others = [o for o in task.open_offers() if o.id != offer_id]
+    task_events: list[Event] = [
+        OfferAccepted(
+            offer_id=offer_id,
+            task_id=task.id,
+            session_id=task.session_id,
+            agent_id=agent_id,
+            agent_name=agent.name or agent_id,
+        ),
+        *(
+            OfferWithdrawn(
+                offer_id=o.id,
+                task_id=task.id,
+                session_id=task.session_id,
+                agent_id=o.agent_id,
+                reason=WithdrawReason.ACCEPTED_BY_ANOTHER,
+            )
+            for o in others
+        ),
+    ]
+    agent_events: list[Event] = [
+        AgentSessionStarted(agent_id=agent_id, session_id=task.session_id, task_id=task.id)
+    ]
+    return task_events, agent_events
+
+
+def decline_offer(task: Task, offer_id: UUID, agent_id: str) -> list[Event]:
+    """R4: a decliner is not offered this session again."""
+    _offer_for(task, offer_id, agent_id)
+    assert task.id is not None and task.session_id is not None
+    return [
+        OfferDeclined(
+            offer_id=offer_id, task_id=task.id, session_id=task.session_id, agent_id=agent_id
+        )
+    ]
+
+
+def expire_offers(task: Task, *, now: datetime) -> list[Event]:
+    """R4: an offer not answered in time expires and routing moves on."""
+    if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
+        return []
+    return [
+        OfferExpired(
+            offer_id=o.id, task_id=task.id, session_id=task.session_id, agent_id=o.agent_id
+        )
+        for o in task.open_offers()
+        if now > o.expires_at
+    ]
+
+
+def escalate(task: Task, *, now: datetime, after: timedelta) -> list[Event]:
+    """R4: past the queue's threshold a waiting session goes to every eligible agent."""
+    if (
+        task.status is not TaskStatus.WAITING
+        or task.escalated
+        or task.queued_at is None
+        or now - task.queued_at < after
+        or task.id is None
+        or task.session_id is None
+    ):
+        return []
+    return [TaskEscalated(task_id=task.id, session_id=task.session_id)]
+
+
+def withdraw_task(task: Task, reason: WithdrawReason) -> list[Event]:
+    """A session that ended while waiting leaves the queue, and its offers are withdrawn."""
+    if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
+        return []
+    return [
+        *(
+            OfferWithdrawn(
+                offer_id=o.id,
+                task_id=task.id,
+                session_id=task.session_id,
+                agent_id=o.agent_id,
+                reason=reason,
+            )
+            for o in task.open_offers()
+        ),
+        TaskWithdrawn(task_id=task.id, session_id=task.session_id, reason=reason),
+    ]
