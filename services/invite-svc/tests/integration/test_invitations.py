@@ -23,8 +23,6 @@ from invite_svc.bootstrap import InviteService
 from invite_svc.bootstrap import start as start_invite_svc
 from invite_svc.settings import Settings as InviteSettings
 from session_svc.bootstrap import SessionService
-from session_svc.bootstrap import start as start_session_svc
-from session_svc.settings import Settings as SessionSettings
 from support_rpc import RemoteError, RpcClient
 from support_testkit import eventually
 from support_testkit.plugin import RabbitNames, fresh_schema
@@ -90,23 +88,17 @@ class Stack:
         self.smtp = Controller(self.mailbox, hostname="127.0.0.1", port=self.smtp_port)
         self.smtp.start()
 
+    async def _call(
+        self, queue: str, kind: str, actor: str | None, **fields: Any
+    ) -> dict[str, Any]:
+        ids = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), "actor_id": actor}
+        return await self.client.call(queue, kind, {**ids, **fields})
+
     async def session_call(self, kind: str, actor: str | None, **fields: Any) -> dict[str, Any]:
-        command = {
-            "command_id": str(uuid4()),
-            "correlation_id": str(uuid4()),
-            "actor_id": actor,
-            **fields,
-        }
-        return await self.client.call(self.sessions.settings.command_queue, kind, command)
+        return await self._call(self.sessions.settings.command_queue, kind, actor, **fields)
 
     async def invite_call(self, kind: str, actor: str | None, **fields: Any) -> dict[str, Any]:
-        command = {
-            "command_id": str(uuid4()),
-            "correlation_id": str(uuid4()),
-            "actor_id": actor,
-            **fields,
-        }
-        return await self.client.call(self.invites.settings.command_queue, kind, command)
+        return await self._call(self.invites.settings.command_queue, kind, actor, **fields)
 
     async def start_session(self) -> str:
         reply = await self.session_call("StartSession", "alice", csr_id="alice", csr_name="Alice")
@@ -134,22 +126,11 @@ class Stack:
 
 @pytest_asyncio.fixture
 async def stack(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
 ) -> AsyncIterator[Stack]:
     mailbox, port, clock = Mailbox(), free_port(), FakeClock()
-    async with fresh_schema(database_url) as session_schema, fresh_schema(database_url) as schema:
-        session_queue = rabbit_names.queue("session-commands")
-        sessions = await start_session_svc(
-            SessionSettings(
-                amqp_url=amqp_url,
-                database_url=database_url,
-                database_schema=session_schema,
-                exchange=rabbit_names.exchange,
-                command_queue=session_queue,
-                routing_queue=rabbit_names.queue("session-routing"),
-                console_watch_seconds=3600,
-            )
-        )
+    sessions, session_queue = session_svc, session_svc.settings.command_queue
+    async with fresh_schema(database_url) as schema:
         invites = await start_invite_svc(
             InviteSettings(
                 amqp_url=amqp_url,
@@ -171,7 +152,6 @@ async def stack(
         yield stack
         await client.close()
         await stack.invites.stop()  # the one running now: a test may have restarted it
-        await sessions.stop()
         if stack.smtp is not None:
             stack.smtp.stop()
 

@@ -13,8 +13,7 @@ from uuid import uuid4
 import pytest
 
 from invite_svc.settings import Settings
-from session_svc.bootstrap import start as start_session_svc
-from session_svc.settings import Settings as SessionSettings
+from session_svc.bootstrap import SessionService
 from support_rpc import RemoteError, RpcClient
 from support_testkit.plugin import RabbitNames, fresh_schema
 
@@ -22,20 +21,10 @@ pytestmark = pytest.mark.integration
 
 
 async def test_the_invite_process_answers_and_stops_on_sigterm(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
 ) -> None:
-    async with fresh_schema(database_url) as session_schema, fresh_schema(database_url) as schema:
-        session_queue = rabbit_names.queue("session-commands")
-        sessions = await start_session_svc(
-            SessionSettings(
-                amqp_url=amqp_url,
-                database_url=database_url,
-                database_schema=session_schema,
-                exchange=rabbit_names.exchange,
-                command_queue=session_queue,
-                routing_queue=rabbit_names.queue("session-routing"),
-            )
-        )
+    session_queue = session_svc.settings.command_queue
+    async with fresh_schema(database_url) as schema:
         settings = Settings(
             amqp_url=amqp_url,
             database_url=database_url,
@@ -86,7 +75,6 @@ async def test_the_invite_process_answers_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 20)
             await client.close()
-            await sessions.stop()
         assert process.returncode == 0
         assert process.stdout is not None
         logged = [json.loads(line) for line in (await process.stdout.read()).decode().splitlines()]

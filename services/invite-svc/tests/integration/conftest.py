@@ -1,0 +1,31 @@
+"""session-svc running for invite-svc's tests, on this test's own schema and names."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from session_svc.bootstrap import SessionService, start
+from session_svc.settings import Settings
+from support_testkit.plugin import RabbitNames, fresh_schema
+
+
+@pytest_asyncio.fixture
+async def session_svc(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> AsyncIterator[SessionService]:
+    async with fresh_schema(database_url) as schema:
+        service = await start(
+            Settings(
+                amqp_url=amqp_url,
+                database_url=database_url,
+                database_schema=schema,
+                exchange=rabbit_names.exchange,
+                command_queue=rabbit_names.queue("session-commands"),
+                routing_queue=rabbit_names.queue("session-routing"),
+                console_watch_seconds=3600,
+            )
+        )
+        yield service
+        await service.stop()
