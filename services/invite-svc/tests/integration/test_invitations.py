@@ -193,8 +193,9 @@ async def test_i1_system_email_arrives_with_headers_text_html_and_a_working_link
     assert message["To"] == "dana@example.com"
     assert message["Subject"].startswith("Invitation to a support session (")
     assert message["Message-ID"].startswith(f"<{reply['invitation_id']}.1@")
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    plain, rich = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and rich is not None, "both a text and an HTML part"
+    text, html = plain.get_content(), rich.get_content()
     link = next(word for word in text.split() if word.startswith(SITE + "/join?token="))
     assert link.replace("&", "&amp;") in html or link in html
     await stack.redeem(token_of(link), name="Dana")
