@@ -1,0 +1,61 @@
+"""Queues and agents as an admin sets them (R1, R3), and whether a queue is open now (R8).
+Pure: time comes in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from routing_svc.domain.tasks import AgentState
+from support_contracts import Event
+from support_contracts.refusals import Invalid, NotFound
+from support_contracts.routing import (
+    AgentConfigured,
+    AgentStatusChanged,
+    ChangeAgentStatus,
+    ConfigureAgent,
+    QueueConfigured,
+    QueueDefinition,
+)
+
+
+def configure_queue(definition: QueueDefinition, *, queue_id: UUID) -> list[Event]:
+    """R1: a queue is its name, member agents, policy, hours in a time zone, thresholds."""
+    try:
+        ZoneInfo(definition.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            "unknown_time_zone", f"{definition.time_zone!r} is not a time zone, e.g. Europe/Prague"
+        ) from None
+    for window in definition.hours:
+        if window.opens >= window.closes:
+            raise Invalid(
+                "empty_hours",
+                f"on weekday {window.weekday} the queue closes "
+                f"({window.closes}) before it opens ({window.opens})",
+            )
+    if len(set(definition.agent_ids)) != len(definition.agent_ids):
+        raise Invalid("agent_twice", "name each member agent once")
+    return [QueueConfigured(queue_id=queue_id, definition=definition)]
+
+
+def is_open(definition: QueueDefinition, at: datetime) -> bool:
+    """R8: open when ``at``, in the queue's own time zone, falls in one of its windows."""
+    local = at.astimezone(ZoneInfo(definition.time_zone))
+    now = local.time().replace(tzinfo=None)
+    return any(w.weekday == local.weekday() and w.opens <= now < w.closes for w in definition.hours)
+
+
+def configure_agent(cmd: ConfigureAgent) -> list[Event]:
+    """R3: an agent's name and how many sessions it may hold at once."""
+    return [AgentConfigured(agent_id=cmd.agent_id, name=cmd.name, max_sessions=cmd.max_sessions)]
+
+
+def change_agent_status(agent: AgentState, cmd: ChangeAgentStatus) -> list[Event]:
+    """R3: available, away or offline; away and offline stop new offers at once."""
+    if agent.id is None:
+        raise NotFound("unknown_agent", f"no agent {cmd.agent_id} is configured")
+    if agent.status is cmd.status:
+        return []
+    return [AgentStatusChanged(agent_id=cmd.agent_id, status=cmd.status)]

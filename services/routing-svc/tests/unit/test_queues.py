@@ -1,0 +1,86 @@
+"""R1, R3, R8: configuring queues and agents, and opening hours in the queue's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from uuid import uuid4
+
+import pytest
+
+from routing_svc.domain.queues import change_agent_status, configure_queue, is_open
+from routing_svc.domain.tasks import AgentState, evolve_agent
+from support_contracts.refusals import Invalid, NotFound
+from support_contracts.routing import (
+    AgentConfigured,
+    AgentStatusChanged,
+    ChangeAgentStatus,
+    OpeningHours,
+    QueueDefinition,
+)
+from support_contracts.vocabulary import AgentStatus, RoutingPolicy
+
+WEEKDAYS_9_TO_5 = [OpeningHours(weekday=d, opens=time(9), closes=time(17)) for d in range(5)]
+
+
+def prague(**changes: object) -> QueueDefinition:
+    base = QueueDefinition(
+        name="Printers",
+        agent_ids=["ann", "ben"],
+        policy=RoutingPolicy.MOST_IDLE,
+        time_zone="Europe/Prague",
+        hours=WEEKDAYS_9_TO_5,
+        escalation_seconds=120,
+        offer_timeout_seconds=30,
+    )
+    return base.model_copy(update=changes)
+
+
+def test_r1_a_queue_is_configured_with_its_definition() -> None:
+    queue_id = uuid4()
+    [event] = configure_queue(prague(), queue_id=queue_id)
+    assert event.queue_id == queue_id and event.definition.policy is RoutingPolicy.MOST_IDLE  # type: ignore[attr-defined]
+
+
+def test_r1_refusals_name_what_to_fix() -> None:
+    with pytest.raises(Invalid, match="not a time zone"):
+        configure_queue(prague(time_zone="Mars/Olympus"), queue_id=uuid4())
+    with pytest.raises(Invalid, match=r"closes .* before it opens"):
+        configure_queue(
+            prague(hours=[OpeningHours(weekday=0, opens=time(17), closes=time(9))]),
+            queue_id=uuid4(),
+        )
+    with pytest.raises(Invalid, match="once"):
+        configure_queue(prague(agent_ids=["ann", "ann"]), queue_id=uuid4())
+
+
+def test_r8_open_is_decided_in_the_queues_own_time_zone() -> None:
+    queue = prague()
+    # Tuesday 24 November 2026; Prague is UTC+1 in winter
+    assert is_open(queue, datetime(2026, 11, 24, 8, 30, tzinfo=UTC))  # 09:30 in Prague
+    assert not is_open(queue, datetime(2026, 11, 24, 7, 30, tzinfo=UTC))  # 08:30 in Prague
+    assert not is_open(queue, datetime(2026, 11, 24, 16, 0, tzinfo=UTC))  # 17:00: just closed
+    assert not is_open(queue, datetime(2026, 11, 28, 10, 0, tzinfo=UTC))  # Saturday
+    summer = datetime(2026, 7, 7, 7, 30, tzinfo=UTC)  # 09:30 in Prague (UTC+2)
+    assert is_open(queue, summer)
+
+
+def test_r3_status_changes_only_for_a_configured_agent_and_only_when_it_changes() -> None:
+    with pytest.raises(NotFound):
+        change_agent_status(
+            AgentState(),
+            ChangeAgentStatus(
+                command_id=uuid4(),
+                correlation_id=uuid4(),
+                agent_id="zed",
+                status=AgentStatus.AVAILABLE,
+            ),
+        )
+    agent = evolve_agent(AgentConfigured(agent_id="ann", name="Ann", max_sessions=2), AgentState())
+    go = ChangeAgentStatus(
+        command_id=uuid4(), correlation_id=uuid4(), agent_id="ann", status=AgentStatus.AVAILABLE
+    )
+    assert change_agent_status(agent, go) == [
+        AgentStatusChanged(agent_id="ann", status=AgentStatus.AVAILABLE)
+    ]
+    agent = evolve_agent(AgentStatusChanged(agent_id="ann", status=AgentStatus.AVAILABLE), agent)
+    assert change_agent_status(agent, go) == []
