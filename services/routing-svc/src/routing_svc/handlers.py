@@ -1,4 +1,5 @@
-"""The recipe for routing commands (in progress: accepting and declining offers). An accept
+"""The recipe for routing commands (in progress: configuring queues and agents, accepting and
+declining offers). An accept
 appends to the task's stream and to the agent's stream in one transaction, each with its
 expected version, so exactly one agent wins a task and none goes over capacity, whatever the
 number of replicas (R6)."""
@@ -10,9 +11,23 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from eventlog import EventStore, NewEvent, Transaction, retrying
-from routing_svc.domain.tasks import Task, accept_offer, decline_offer, fold_agent, fold_task
+from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
+from routing_svc.domain.tasks import (
+    AgentState,
+    Task,
+    accept_offer,
+    decline_offer,
+    fold_agent,
+    fold_task,
+)
 from support_contracts import Command, Event
-from support_contracts.routing import AcceptOffer, DeclineOffer
+from support_contracts.routing import (
+    AcceptOffer,
+    ChangeAgentStatus,
+    ConfigureAgent,
+    ConfigureQueue,
+    DeclineOffer,
+)
 
 
 def task_stream(task_id: UUID) -> str:
@@ -23,6 +38,10 @@ def agent_stream(agent_id: str) -> str:
     return f"agent-{agent_id}"
 
 
+def queue_stream(queue_id: UUID) -> str:
+    return f"queue-{queue_id}"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -30,6 +49,36 @@ def utc_now() -> datetime:
 class RoutingHandlers:
     def __init__(self, store: EventStore, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.store, self.now = store, clock
+
+    async def configure_queue(self, cmd: ConfigureQueue, *, new_id: UUID) -> UUID:
+        """R1: a new queue (``new_id``) or a new definition of an existing one."""
+        queue_id = cmd.queue_id or new_id
+        events = configure_queue(cmd.definition, queue_id=queue_id)
+
+        async def once(tx: Transaction) -> UUID:
+            version = len(await tx.read_stream(queue_stream(queue_id))) - 1
+            await self._append(tx, cmd, queue_stream(queue_id), events, version)
+            return queue_id
+
+        return await retrying(self.store, once)
+
+    async def configure_agent(self, cmd: ConfigureAgent) -> AgentState:
+        return await self._agent_change(cmd, cmd.agent_id, lambda _: configure_agent(cmd))
+
+    async def change_agent_status(self, cmd: ChangeAgentStatus) -> AgentState:
+        return await self._agent_change(
+            cmd, cmd.agent_id, lambda agent: change_agent_status(agent, cmd)
+        )
+
+    async def _agent_change(
+        self, cmd: Command, agent_id: str, decide: Callable[[AgentState], list[Event]]
+    ) -> AgentState:
+        async def once(tx: Transaction) -> AgentState:
+            agent = fold_agent(await tx.read_stream(agent_stream(agent_id)))
+            await self._append(tx, cmd, agent_stream(agent_id), decide(agent), agent.version)
+            return fold_agent(await tx.read_stream(agent_stream(agent_id)))
+
+        return await retrying(self.store, once)
 
     async def accept(self, cmd: AcceptOffer) -> Task:
         async def once(tx: Transaction) -> Task:

@@ -1,0 +1,80 @@
+"""R1, R3 through the recipe, on the in-memory log and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from eventlog import EventStore
+from routing_svc.handlers import RoutingHandlers, agent_stream, queue_stream
+from support_contracts.refusals import Invalid, NotFound
+from support_contracts.routing import (
+    ChangeAgentStatus,
+    ConfigureAgent,
+    ConfigureQueue,
+    OpeningHours,
+    QueueDefinition,
+)
+from support_contracts.vocabulary import AgentStatus, RoutingPolicy
+
+
+def ids() -> dict[str, Any]:
+    return {"command_id": uuid4(), "correlation_id": uuid4(), "actor_id": "admin"}
+
+
+DEFINITION = QueueDefinition(
+    name="Printers",
+    agent_ids=["ann"],
+    policy=RoutingPolicy.ROUND_ROBIN,
+    time_zone="UTC",
+    hours=[OpeningHours(weekday=0, opens=time(8), closes=time(18))],
+    escalation_seconds=60,
+    offer_timeout_seconds=20,
+)
+
+
+async def test_r1_a_queue_is_created_then_changed_in_its_own_stream(store: EventStore) -> None:
+    h = RoutingHandlers(store)
+    queue_id = await h.configure_queue(
+        ConfigureQueue(**ids(), definition=DEFINITION), new_id=uuid4()
+    )
+    changed = DEFINITION.model_copy(update={"policy": RoutingPolicy.EVERYBODY})
+    again = await h.configure_queue(
+        ConfigureQueue(**ids(), queue_id=queue_id, definition=changed), new_id=uuid4()
+    )
+    assert again == queue_id
+    stream = await store.read_stream(queue_stream(queue_id))
+    assert [e.data["definition"]["policy"] for e in stream] == ["round_robin", "everybody"]
+    before = await store.read_all()
+    with pytest.raises(Invalid):
+        await h.configure_queue(
+            ConfigureQueue(
+                **ids(), definition=DEFINITION.model_copy(update={"time_zone": "Nowhere/Land"})
+            ),
+            new_id=uuid4(),
+        )
+    assert await store.read_all() == before
+
+
+async def test_r3_agents_are_configured_and_change_status(store: EventStore) -> None:
+    h = RoutingHandlers(store)
+    with pytest.raises(NotFound):
+        await h.change_agent_status(
+            ChangeAgentStatus(**ids(), agent_id="ann", status=AgentStatus.AVAILABLE)
+        )
+    await h.configure_agent(ConfigureAgent(**ids(), agent_id="ann", name="Ann", max_sessions=3))
+    agent = await h.change_agent_status(
+        ChangeAgentStatus(**ids(), agent_id="ann", status=AgentStatus.AVAILABLE)
+    )
+    assert (agent.max_sessions, agent.status, agent.can_take_work) == (
+        3,
+        AgentStatus.AVAILABLE,
+        True,
+    )
+    await h.change_agent_status(
+        ChangeAgentStatus(**ids(), agent_id="ann", status=AgentStatus.AVAILABLE)
+    )
+    assert len(await store.read_stream(agent_stream("ann"))) == 2  # no change, no event
