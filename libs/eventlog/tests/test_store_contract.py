@@ -61,7 +61,9 @@ async def test_events_of_one_transaction_commit_together_or_not_at_all(store: Ev
 
 async def test_a_transaction_sees_its_own_versions(store: EventStore) -> None:
     async with store.transaction() as tx:
+        assert await tx.stream_version("session-a") == NO_STREAM
         first = await tx.append("session-a", new_events(1), NO_STREAM)
+        assert await tx.stream_version("session-a") == 0
         second = await tx.append("session-a", new_events(1), 0)
     assert (first[0].stream_version, second[0].stream_version) == (0, 1)
     assert first[0].global_position < second[0].global_position

@@ -31,7 +31,7 @@ class InMemoryTransaction:
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> list[Envelope]:
-        actual = len(await self.read_stream(stream_id)) - 1
+        actual = await self.stream_version(stream_id)
         if expected_version is not None and actual != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual)
         staged_ids = {e.event_id for e in self._staged.events}
@@ -50,6 +50,9 @@ class InMemoryTransaction:
         committed = self._store._streams.get(stream_id, [])
         staged = [e for e in self._staged.events if e.stream_id == stream_id]
         return (committed + staged)[from_version:]
+
+    async def stream_version(self, stream_id: str) -> int:
+        return len(await self.read_stream(stream_id)) - 1
 
     async def record_handled(self, consumer: str, event_id: UUID) -> bool:
         key = (consumer, event_id)

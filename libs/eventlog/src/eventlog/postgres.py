@@ -195,6 +195,10 @@ class PostgresTransaction:
         rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
         return [_envelope(row) for row in rows]
 
+    async def stream_version(self, stream_id: str) -> int:
+        version: int = await self._conn.fetchval(self._sql.stream_version, stream_id)
+        return version
+
     async def record_handled(self, consumer: str, event_id: UUID) -> bool:
         return bool(await self._conn.fetchval(self._sql.record_handled, consumer, event_id))
 

@@ -28,6 +28,11 @@ class Transaction(Protocol):
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
 
+    async def stream_version(self, stream_id: str) -> int:
+        """The version of the stream's last event as this transaction sees it (its own appends
+        included), or ``NO_STREAM``: one lookup, not a read of the stream."""
+        ...
+
     async def record_handled(self, consumer: str, event_id: UUID) -> bool:
         """The inbox: True the first time ``consumer`` handles ``event_id``, False after."""
         ...

@@ -56,7 +56,7 @@ class RoutingHandlers:
         events = configure_queue(cmd.definition, queue_id=queue_id)
 
         async def once(tx: Transaction) -> UUID:
-            version = len(await tx.read_stream(queue_stream(queue_id))) - 1
+            version = await tx.stream_version(queue_stream(queue_id))
             await self._append(tx, cmd, queue_stream(queue_id), events, version)
             return queue_id
 

@@ -141,7 +141,7 @@ class SessionHandlers:
     async def _append_to(
         self, tx: Transaction, stream: str, cmd: Command, events: Sequence[Event], now: datetime
     ) -> list[Envelope]:
-        version = len(await tx.read_stream(stream)) - 1
+        version = await tx.stream_version(stream)
         return await tx.append(stream, self._new_events(cmd, events, now), version)
 
     def _new_events(self, cmd: Command, events: Sequence[Event], now: datetime) -> list[NewEvent]:
