@@ -79,9 +79,12 @@ class InviteHandlers:
         stream = invitations_stream(session_id)
         before = fold(await tx.read_stream(stream))
         events = decide(before)
-        if events:
-            now = self.now()
-            recorded = [
+        if not events:
+            return before
+        now = self.now()
+        recorded = await tx.append(
+            stream,
+            [
                 NewEvent.from_event(
                     e,
                     occurred_at=now,
@@ -89,9 +92,10 @@ class InviteHandlers:
                     causation_id=cmd.command_id,
                 )
                 for e in events
-            ]
-            await tx.append(stream, recorded, before.version)
-        return fold(await tx.read_stream(stream))
+            ],
+            before.version,
+        )
+        return fold(recorded, before)
 
     async def invitations(self, session_id: UUID) -> Invitations:
         return fold(await self.store.read_stream(invitations_stream(session_id)))

@@ -20,7 +20,7 @@ from routing_svc.domain.tasks import (
     fold_agent,
     fold_task,
 )
-from support_contracts import Command, Event
+from support_contracts import Command, Envelope, Event
 from support_contracts.routing import (
     AcceptOffer,
     ChangeAgentStatus,
@@ -75,8 +75,10 @@ class RoutingHandlers:
     ) -> AgentState:
         async def once(tx: Transaction) -> AgentState:
             agent = fold_agent(await tx.read_stream(agent_stream(agent_id)))
-            await self._append(tx, cmd, agent_stream(agent_id), decide(agent), agent.version)
-            return fold_agent(await tx.read_stream(agent_stream(agent_id)))
+            stream = agent_stream(agent_id)
+            return fold_agent(
+                await self._append(tx, cmd, stream, decide(agent), agent.version), agent
+            )
 
         return await retrying(self.store, once)
 
@@ -87,9 +89,9 @@ class RoutingHandlers:
             task_events, agent_events = accept_offer(
                 task, agent, cmd.offer_id, cmd.agent_id, now=self.now()
             )
-            await self._append(tx, cmd, task_stream(cmd.task_id), task_events, task.version)
+            taken = await self._append(tx, cmd, task_stream(cmd.task_id), task_events, task.version)
             await self._append(tx, cmd, agent_stream(cmd.agent_id), agent_events, agent.version)
-            return fold_task(await tx.read_stream(task_stream(cmd.task_id)))
+            return fold_task(taken, task)
 
         return await retrying(self.store, once)
 
@@ -97,16 +99,16 @@ class RoutingHandlers:
         async def once(tx: Transaction) -> Task:
             task = fold_task(await tx.read_stream(task_stream(cmd.task_id)))
             events = decline_offer(task, cmd.offer_id, cmd.agent_id)
-            await self._append(tx, cmd, task_stream(cmd.task_id), events, task.version)
-            return fold_task(await tx.read_stream(task_stream(cmd.task_id)))
+            declined = await self._append(tx, cmd, task_stream(cmd.task_id), events, task.version)
+            return fold_task(declined, task)
 
         return await retrying(self.store, once)
 
     async def _append(
         self, tx: Transaction, cmd: Command, stream: str, events: list[Event], version: int
-    ) -> None:
+    ) -> list[Envelope]:
         now = self.now()
-        await tx.append(
+        return await tx.append(
             stream,
             [
                 NewEvent.from_event(

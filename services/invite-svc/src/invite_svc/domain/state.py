@@ -61,8 +61,9 @@ class Invitations:
         return next((i for i in self.invitations.values() if token_sha256 in i.tokens), None)
 
 
-def fold(events: list[Envelope]) -> Invitations:
-    state = Invitations()
+def fold(events: list[Envelope], start: Invitations | None = None) -> Invitations:
+    """The state from recorded events; from ``start`` on when given (e.g. just appended)."""
+    state = start or Invitations()
     for envelope in events:
         event = envelope.event()
         state = replace(evolve(event, state), version=envelope.stream_version)

@@ -89,15 +89,16 @@ class AgentState:
 # --- folding --------------------------------------------------------------------------------------
 
 
-def fold_task(events: list[Envelope]) -> Task:
-    task = Task()
+def fold_task(events: list[Envelope], start: Task | None = None) -> Task:
+    """The task from recorded events; from ``start`` on when given (e.g. just appended)."""
+    task = start or Task()
     for e in events:
         task = replace(evolve_task(e.event(), task, e.occurred_at), version=e.stream_version)
     return task
 
 
-def fold_agent(events: list[Envelope]) -> AgentState:
-    agent = AgentState()
+def fold_agent(events: list[Envelope], start: AgentState | None = None) -> AgentState:
+    agent = start or AgentState()
     for e in events:
         agent = replace(evolve_agent(e.event(), agent), version=e.stream_version)
     return agent
