@@ -116,6 +116,23 @@ class Stack:
             "IssueInvitation", actor, session_id=sid, role=role, channel=channel, to=to
         )
 
+    async def issue_twice(
+        self, sid: str, channel: str, to: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The same IssueInvitation command delivered twice (same command id)."""
+        command = {
+            "command_id": str(uuid4()),
+            "correlation_id": str(uuid4()),
+            "actor_id": "alice",
+            "session_id": sid,
+            "role": "customer",
+            "channel": channel,
+            "to": to,
+        }
+        queue = self.invites.settings.command_queue
+        first = await self.client.call(queue, "IssueInvitation", command)
+        return first, await self.client.call(queue, "IssueInvitation", command)
+
     async def redeem(self, token: str, name: str = "Bob", actor: str | None = None) -> Any:
         return await self.invite_call("RedeemInvitation", actor, token=token, name=name)
 
@@ -287,18 +304,7 @@ async def test_i1_only_the_controller_invites(stack: Stack) -> None:
 
 async def test_i3_a_command_delivered_twice_issues_and_sends_once(stack: Stack) -> None:
     sid = await stack.start_session()
-    command = {
-        "command_id": str(uuid4()),
-        "correlation_id": str(uuid4()),
-        "actor_id": "alice",
-        "session_id": sid,
-        "role": "customer",
-        "channel": "email",
-        "to": "fay@example.com",
-    }
-    queue = stack.invites.settings.command_queue
-    first = await stack.client.call(queue, "IssueInvitation", command)
-    again = await stack.client.call(queue, "IssueInvitation", command)
+    first, again = await stack.issue_twice(sid, "email", "fay@example.com")
     assert first["invitation_id"] == again["invitation_id"]
     await eventually(lambda: stack.mailbox.messages, what="the e-mail delivered")
     stack.clock.advance(600)
@@ -312,18 +318,7 @@ async def test_a_repeated_own_mail_command_gives_a_working_link_for_the_same_inv
     stack: Stack,
 ) -> None:
     sid = await stack.start_session()
-    command = {
-        "command_id": str(uuid4()),
-        "correlation_id": str(uuid4()),
-        "actor_id": "alice",
-        "session_id": sid,
-        "role": "customer",
-        "channel": "own_email",
-        "to": None,
-    }
-    queue = stack.invites.settings.command_queue
-    first = await stack.client.call(queue, "IssueInvitation", command)
-    again = await stack.client.call(queue, "IssueInvitation", command)
+    first, again = await stack.issue_twice(sid, "own_email", None)
     assert first["invitation_id"] == again["invitation_id"]
     assert first["join_url"] != again["join_url"]
     await stack.redeem(token_of(first["join_url"]), name="Gus")
