@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from support_contracts.base import Command, Event, Strict
 from support_contracts.vocabulary import (
@@ -57,6 +57,7 @@ class WithdrawReason(StrEnum):
     ACCEPTED_BY_ANOTHER = "accepted_by_another"
     SESSION_ENDED = "session_ended"
     AGENT_UNAVAILABLE = "agent_unavailable"
+    HANDED_AGAIN = "handed_again"
 
 
 class QueueConfigured(RoutingEvent):
@@ -75,21 +76,17 @@ class AgentStatusChanged(RoutingEvent):
     status: AgentStatus
 
 
-class CustomerRequestReceived(RoutingEvent):
-    request_id: UUID
-    queue_id: UUID
-    name: DisplayName
-    email: EmailAddress
-    problem: str = Field(max_length=4000)
-
-
 class TaskQueued(RoutingEvent):
+    """A session waits for an agent: handed to a queue or to named agents, or asked for through
+    a queue's entry form (then ``request_id`` is the form's)."""
+
     task_id: UUID
     session_id: UUID
     source: TaskSource
     queue_id: UUID | None = None
     agent_ids: list[UserId] = Field(default_factory=list)
     message: HandOffMessage | None = None
+    request_id: UUID | None = None
 
 
 class TaskEscalated(RoutingEvent):
@@ -160,7 +157,6 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     QueueConfigured,
     AgentConfigured,
     AgentStatusChanged,
-    CustomerRequestReceived,
     TaskQueued,
     TaskEscalated,
     OfferMade,
@@ -193,22 +189,51 @@ class ChangeAgentStatus(RoutingCommand):
 
 
 class AcceptOffer(RoutingCommand):
-    task_id: UUID
+    session_id: UUID
     offer_id: UUID
     agent_id: UserId
 
 
 class DeclineOffer(RoutingCommand):
-    task_id: UUID
+    session_id: UUID
     offer_id: UUID
     agent_id: UserId
 
 
 class SubmitEntryForm(RoutingCommand):
+    """R8: a customer asks for help; a session is opened waiting in the queue, or the answer
+    says the queue is closed and when it opens."""
+
     queue_id: UUID
     name: DisplayName
     email: EmailAddress
     problem: str = Field(min_length=1, max_length=4000)
+
+
+class GetQueue(RoutingCommand):
+    """Query: a queue's definition, whether it is open, and how many sessions wait in it."""
+
+    queue_id: UUID
+
+
+class GetAgent(RoutingCommand):
+    """Query: an agent's status, capacity, sessions and open offers (``/v1/agents/me/offers``)."""
+
+    agent_id: UserId
+
+
+class GetWaitingPosition(RoutingCommand):
+    """Query (R5): where a waiting session stands in its queue and the estimated wait; by the
+    session or by the entry form's request."""
+
+    session_id: UUID | None = None
+    request_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> GetWaitingPosition:
+        if (self.session_id is None) == (self.request_id is None):
+            raise ValueError("give exactly one of session_id and request_id")
+        return self
 
 
 ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
@@ -218,4 +243,7 @@ ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     AcceptOffer,
     DeclineOffer,
     SubmitEntryForm,
+    GetQueue,
+    GetAgent,
+    GetWaitingPosition,
 )

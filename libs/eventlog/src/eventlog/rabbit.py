@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import aio_pika
 import structlog
@@ -86,6 +87,10 @@ class RabbitEventConsumer:
     (aiormq runs each delivery's callback as a task of its own, so deliveries are handed to a
     single worker through a local queue).
 
+    With ``single_active`` the queue lets one consumer at a time take its messages (RabbitMQ's
+    single active consumer; another replica's consumer waits and takes over when it goes), so
+    events are handled in the queue's order across replicas, not only within one.
+
     A failed event is retried in place (see :meth:`Inbox.deliver`), counting the tries of
     earlier deliveries by the quorum queue's ``x-delivery-count``; after ``max_attempts`` it
     goes to ``<queue>.dead`` with the error in its headers and the consumer goes on. A message
@@ -101,8 +106,12 @@ class RabbitEventConsumer:
         *,
         exchange: str = EXCHANGE,
         prefetch: int = 64,
+        single_active: bool = False,
     ) -> None:
         self._url, self.queue_name, self._keys = url, queue, list(binding_keys)
+        self._arguments: dict[str, Any] = (
+            {**QUORUM, "x-single-active-consumer": True} if single_active else dict(QUORUM)
+        )
         self._inbox, self._exchange_name, self._prefetch = inbox, exchange, prefetch
         self._connection: AbstractRobustConnection | None = None
         self._dead_channel: AbstractChannel | None = None
@@ -124,7 +133,9 @@ class RabbitEventConsumer:
         self._dead_channel = await self._connection.channel(publisher_confirms=True)
         exchange = await declare_events_exchange(channel, self._exchange_name)
         await channel.declare_queue(self.dead_letter_queue, durable=True, arguments=QUORUM)
-        self._queue = await channel.declare_queue(self.queue_name, durable=True, arguments=QUORUM)
+        self._queue = await channel.declare_queue(
+            self.queue_name, durable=True, arguments=self._arguments
+        )
         for key in self._keys:
             await self._queue.bind(exchange, key)
         self._worker = asyncio.create_task(self._work(), name=f"consumer:{self.queue_name}")

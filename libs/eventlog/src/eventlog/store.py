@@ -71,8 +71,9 @@ class EventStore(Protocol):
         ``at_most_seconds``."""
         ...
 
-    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
-        """Held by one process at a time across every replica sharing this log."""
+    def exclusive(self, name: str, poll_seconds: float = 1.0) -> AbstractAsyncContextManager[None]:
+        """Held by one process at a time across every replica sharing this log; a waiter
+        tries again every ``poll_seconds``."""
         ...
 
     async def close(self) -> None: ...

@@ -1,14 +1,21 @@
-"""The recipe for routing commands (in progress: configuring queues and agents, accepting and
-declining offers). An accept
-appends to the task's stream and to the agent's stream in one transaction, each with its
-expected version, so exactly one agent wins a task and none goes over capacity, whatever the
-number of replicas (R6)."""
+"""The recipe for routing commands and for the session events routing follows.
+
+Streams: ``queue-<id>`` (its definition), ``agent-<id>`` (configuration, status, the sessions
+it holds), ``routing-<session id>`` (the session's routing tasks and their offers: one task at
+a time, a new hand-off starts the next).
+
+An accept appends to the session's routing stream and to the agent's stream in one
+transaction, each with its expected version, so exactly one agent wins a task and none goes
+over capacity, whatever the number of replicas (R6). Session events come in through the inbox
+and are turned into routing facts in the inbox's transaction: a hand-off queues a task (and
+frees the agent who handed it on), an ended session withdraws its waiting task or frees its
+agent (R6, R7)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventlog import EventStore, NewEvent, Transaction, retrying
 from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
@@ -17,8 +24,10 @@ from routing_svc.domain.tasks import (
     Task,
     accept_offer,
     decline_offer,
+    end_task,
     fold_agent,
     fold_task,
+    queue_task,
 )
 from support_contracts import Command, Envelope, Event
 from support_contracts.routing import (
@@ -27,11 +36,22 @@ from support_contracts.routing import (
     ConfigureAgent,
     ConfigureQueue,
     DeclineOffer,
+    QueueDefinition,
+    TaskQueued,
+    TaskSource,
 )
+from support_contracts.session import HandedToAgents, HandedToQueue, SessionEnded, SessionRequested
+
+SESSION_EVENTS = [
+    "session.SessionRequested",
+    "session.HandedToQueue",
+    "session.HandedToAgents",
+    "session.SessionEnded",
+]
 
 
-def task_stream(task_id: UUID) -> str:
-    return f"task-{task_id}"
+def case_stream(session_id: UUID) -> str:
+    return f"routing-{session_id}"
 
 
 def agent_stream(agent_id: str) -> str:
@@ -50,6 +70,8 @@ class RoutingHandlers:
     def __init__(self, store: EventStore, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.store, self.now = store, clock
 
+    # --- admins and agents ----------------------------------------------------------------------
+
     async def configure_queue(self, cmd: ConfigureQueue, *, new_id: UUID) -> UUID:
         """R1: a new queue (``new_id``) or a new definition of an existing one."""
         queue_id = cmd.queue_id or new_id
@@ -61,6 +83,11 @@ class RoutingHandlers:
             return queue_id
 
         return await retrying(self.store, once)
+
+    async def queue(self, queue_id: UUID) -> QueueDefinition | None:
+        """The queue's definition as last recorded, read from the log (not a projection)."""
+        events = await self.store.read_stream(queue_stream(queue_id))
+        return QueueDefinition.model_validate(events[-1].data["definition"]) if events else None
 
     async def configure_agent(self, cmd: ConfigureAgent) -> AgentState:
         return await self._agent_change(cmd, cmd.agent_id, lambda _: configure_agent(cmd))
@@ -84,12 +111,13 @@ class RoutingHandlers:
 
     async def accept(self, cmd: AcceptOffer) -> Task:
         async def once(tx: Transaction) -> Task:
-            task = fold_task(await tx.read_stream(task_stream(cmd.task_id)))
+            task = fold_task(await tx.read_stream(case_stream(cmd.session_id)))
             agent = fold_agent(await tx.read_stream(agent_stream(cmd.agent_id)))
             task_events, agent_events = accept_offer(
                 task, agent, cmd.offer_id, cmd.agent_id, now=self.now()
             )
-            taken = await self._append(tx, cmd, task_stream(cmd.task_id), task_events, task.version)
+            stream = case_stream(cmd.session_id)
+            taken = await self._append(tx, cmd, stream, task_events, task.version)
             await self._append(tx, cmd, agent_stream(cmd.agent_id), agent_events, agent.version)
             return fold_task(taken, task)
 
@@ -97,27 +125,86 @@ class RoutingHandlers:
 
     async def decline(self, cmd: DeclineOffer) -> Task:
         async def once(tx: Transaction) -> Task:
-            task = fold_task(await tx.read_stream(task_stream(cmd.task_id)))
+            stream = case_stream(cmd.session_id)
+            task = fold_task(await tx.read_stream(stream))
             events = decline_offer(task, cmd.offer_id, cmd.agent_id)
-            declined = await self._append(tx, cmd, task_stream(cmd.task_id), events, task.version)
-            return fold_task(declined, task)
+            return fold_task(await self._append(tx, cmd, stream, events, task.version), task)
 
         return await retrying(self.store, once)
+
+    # --- session events, in the inbox's transaction ---------------------------------------------
+
+    async def on_session_event(self, envelope: Envelope, tx: Transaction) -> None:
+        """A hand-off or an entry-form session queues a task; an ended session withdraws its
+        task or frees its agent. The inbox records the event as handled in ``tx``."""
+        event = envelope.event()
+        session_id = UUID(envelope.stream_id.removeprefix("session-"))
+        stream = case_stream(session_id)
+        task = fold_task(await tx.read_stream(stream))
+        if isinstance(event, SessionEnded):
+            case_events, agent_events = end_task(task)
+        else:
+            queued = _queued(event, session_id, task_id=uuid5(envelope.event_id, "task"))
+            if queued is None:
+                return
+            case_events, agent_events = queue_task(task, queued)
+        cause = (envelope.correlation_id, envelope.event_id)
+        await self._record(tx, stream, case_events, task.version, cause)
+        for finished in agent_events:
+            agent = agent_stream(finished.agent_id)
+            await self._record(tx, agent, [finished], await tx.stream_version(agent), cause)
+
+    # --- writing --------------------------------------------------------------------------------
 
     async def _append(
         self, tx: Transaction, cmd: Command, stream: str, events: list[Event], version: int
     ) -> list[Envelope]:
+        return await self._record(tx, stream, events, version, (cmd.correlation_id, cmd.command_id))
+
+    async def _record(
+        self,
+        tx: Transaction,
+        stream: str,
+        events: list[Event],
+        version: int,
+        cause: tuple[UUID, UUID],
+    ) -> list[Envelope]:
+        """``cause``: the correlation id and the id of what caused these events."""
         now = self.now()
-        return await tx.append(
-            stream,
-            [
-                NewEvent.from_event(
-                    e,
-                    occurred_at=now,
-                    correlation_id=cmd.correlation_id,
-                    causation_id=cmd.command_id,
-                )
-                for e in events
-            ],
-            version,
-        )
+        correlation_id, causation_id = cause
+        new = [
+            NewEvent.from_event(
+                e, occurred_at=now, correlation_id=correlation_id, causation_id=causation_id
+            )
+            for e in events
+        ]
+        return await tx.append(stream, new, version)
+
+
+def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | None:
+    match event:
+        case SessionRequested():
+            return TaskQueued(
+                task_id=task_id,
+                session_id=session_id,
+                source=TaskSource.ENTRY_FORM,
+                queue_id=event.queue_id,
+                request_id=event.request_id,
+            )
+        case HandedToQueue():
+            return TaskQueued(
+                task_id=task_id,
+                session_id=session_id,
+                source=TaskSource.HAND_OFF,
+                queue_id=event.queue_id,
+                message=event.message,
+            )
+        case HandedToAgents():
+            return TaskQueued(
+                task_id=task_id,
+                session_id=session_id,
+                source=TaskSource.HAND_OFF,
+                agent_ids=event.agent_ids,
+                message=event.message,
+            )
+    return None

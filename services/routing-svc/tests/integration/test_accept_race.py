@@ -13,7 +13,7 @@ import pytest
 from eventlog import NO_STREAM, ConcurrencyConflict, NewEvent
 from eventlog.postgres import PostgresEventStore
 from routing_svc.domain.tasks import fold_task, make_offers
-from routing_svc.handlers import RoutingHandlers, agent_stream, task_stream
+from routing_svc.handlers import RoutingHandlers, agent_stream, case_stream
 from support_contracts import Event
 from support_contracts.refusals import StateForbids
 from support_contracts.routing import (
@@ -61,28 +61,28 @@ async def test_r6_exactly_one_winner_per_task_and_no_agent_over_capacity(
             )
         offers = []  # (task, offer, agent): every task offered to everybody
         for _ in range(TASKS):
-            task_id = uuid4()
+            session_id = uuid4()
             queued = TaskQueued(
-                task_id=task_id, session_id=uuid4(), source=TaskSource.HAND_OFF, queue_id=uuid4()
+                task_id=uuid4(), session_id=session_id, source=TaskSource.HAND_OFF, queue_id=uuid4()
             )
-            await stores[0].append(task_stream(task_id), recorded(queued), NO_STREAM)
-            task = fold_task(await stores[0].read_stream(task_stream(task_id)))
+            await stores[0].append(case_stream(session_id), recorded(queued), NO_STREAM)
+            task = fold_task(await stores[0].read_stream(case_stream(session_id)))
             ids = [uuid4() for _ in agents]
             made = make_offers(
                 task, agents, offer_ids=ids, now=datetime.now(UTC), timeout=timedelta(minutes=5)
             )
-            await stores[0].append(task_stream(task_id), recorded(*made), task.version)
+            await stores[0].append(case_stream(session_id), recorded(*made), task.version)
             offers += [
-                (task_id, offer_id, agent_id)
+                (session_id, offer_id, agent_id)
                 for offer_id, agent_id in zip(ids, agents, strict=True)
             ]
 
-        async def accept(n: int, task_id: object, offer_id: object, agent_id: str) -> str:
+        async def accept(n: int, session_id: object, offer_id: object, agent_id: str) -> str:
             cmd = AcceptOffer(
                 command_id=uuid4(),
                 correlation_id=uuid4(),
                 actor_id=agent_id,
-                task_id=task_id,
+                session_id=session_id,
                 offer_id=offer_id,
                 agent_id=agent_id,
             )

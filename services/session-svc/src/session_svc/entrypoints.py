@@ -12,10 +12,10 @@ from eventlog.inbox import Handler as EventHandler
 from session_svc import service
 from session_svc.domain import Refused, Session, rules
 from session_svc.handlers import SessionHandlers
-from support_contracts import COMMANDS, ContractViolation, Envelope, Event
+from support_contracts import Command, Envelope, Event
 from support_contracts.routing import OfferAccepted
 from support_contracts.session import AssignAgent
-from support_rpc import Failure
+from support_rpc.door import command_door
 from support_rpc.server import Handler
 
 log = structlog.get_logger(__name__)
@@ -24,25 +24,10 @@ ROUTING_EVENTS = ["routing.OfferAccepted"]
 
 
 def command_handler(h: SessionHandlers) -> Handler:
-    async def handle(command_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            kind = COMMANDS.get(command_type)
-            cmd = kind.parse(payload)
-        except ContractViolation as error:
-            raise Failure(422, "invalid_command", str(error)) from error
-        if kind not in service.HANDLERS:
-            raise Failure(400, "unknown_command", f"session-svc does not take {command_type}")
-        session_id = getattr(cmd, "session_id", None)
-        ids = {"command": command_type, "correlation_id": str(cmd.correlation_id)}
-        try:
-            with structlog.contextvars.bound_contextvars(**ids, session_id=str(session_id or "")):
-                return await service.execute(h, cmd)
-        except Refused as refused:
-            raise Failure(refused.status, refused.code, refused.message) from refused
-        except ConcurrencyConflict as conflict:
-            raise Failure(409, "version_conflict", f"{conflict}; try again") from conflict
+    async def execute(cmd: Command) -> dict[str, Any]:
+        return await service.execute(h, cmd)
 
-    return handle
+    return command_door("session-svc", service.HANDLERS, execute, conflicts=(ConcurrencyConflict,))
 
 
 def routing_event_handler(h: SessionHandlers) -> EventHandler:

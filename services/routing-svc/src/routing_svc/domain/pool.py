@@ -59,6 +59,7 @@ class AgentPool:
     _by_idle: list[tuple[Any, ...]] = field(default_factory=list)  # (free_since, order, ...)
     _by_load: list[tuple[Any, ...]] = field(default_factory=list)  # (load, free_since, ...)
     _cursor: int = -1
+    _eligible: set[str] = field(default_factory=set)
 
     # --- what happens to agents -----------------------------------------------------------------
 
@@ -67,6 +68,10 @@ class AgentPool:
         if agent.id not in self.agents:
             bisect.insort(self._members, (agent.order, agent.id))
         self.agents[agent.id] = agent
+        if agent.eligible:
+            self._eligible.add(agent.id)
+        else:
+            self._eligible.discard(agent.id)
         stamp = self._stamp.get(agent.id, 0) + 1
         self._stamp[agent.id] = stamp
         if agent.eligible:
@@ -93,11 +98,14 @@ class AgentPool:
 
     # --- who gets the offer ---------------------------------------------------------------------
 
+    def has_eligible(self) -> bool:
+        return bool(self._eligible)
+
     def pick(self, policy: Policy, exclude: Collection[str] = ()) -> list[str]:
         """The agents to offer a task to now: one, or for ``everybody`` all eligible."""
         if policy is Policy.EVERYBODY:
-            eligible = (self.agents[i] for _, i in self._members)
-            return [a.id for a in eligible if a.eligible and a.id not in exclude]
+            everyone = [(self.agents[i].order, i) for i in self._eligible if i not in exclude]
+            return [agent_id for _, agent_id in sorted(everyone)]
         if policy is Policy.ROUND_ROBIN:
             chosen = self._next_in_rotation(exclude)
         elif policy is Policy.MOST_IDLE:

@@ -3,13 +3,13 @@ Pure: time comes in."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from routing_svc.domain.tasks import AgentState
 from support_contracts import Event
-from support_contracts.refusals import Invalid, NotFound
+from support_contracts.refusals import Invalid, NotFound, StateForbids
 from support_contracts.routing import (
     AgentConfigured,
     AgentStatusChanged,
@@ -45,6 +45,31 @@ def is_open(definition: QueueDefinition, at: datetime) -> bool:
     local = at.astimezone(ZoneInfo(definition.time_zone))
     now = local.time().replace(tzinfo=None)
     return any(w.weekday == local.weekday() and w.opens <= now < w.closes for w in definition.hours)
+
+
+def next_opening(definition: QueueDefinition, after: datetime) -> datetime | None:
+    """R8: when the queue opens next after ``after`` (in its own time zone); None if never."""
+    zone = ZoneInfo(definition.time_zone)
+    local = after.astimezone(zone)
+    for days in range(8):
+        day = (local + timedelta(days=days)).date()
+        starts = sorted(w.opens for w in definition.hours if w.weekday == day.weekday())
+        for opens in starts:
+            at = datetime.combine(day, opens, zone)
+            if at > local:
+                return at
+    return None
+
+
+def closed_refusal(definition: QueueDefinition, now: datetime) -> StateForbids:
+    """What the entry form answers outside the queue's hours (R8)."""
+    opens = next_opening(definition, now)
+    when = (
+        f"it opens {opens.strftime('%A %H:%M')} ({definition.time_zone})"
+        if opens
+        else "it has no opening hours"
+    )
+    return StateForbids("queue_closed", f"the queue {definition.name} is closed now; {when}")
 
 
 def configure_agent(cmd: ConfigureAgent) -> list[Event]:

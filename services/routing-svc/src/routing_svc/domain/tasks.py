@@ -51,12 +51,19 @@ class Offer:
 
 @dataclass(frozen=True)
 class Task:
+    """The session's current routing task; a new hand-off of the same session starts a new one
+    (offers, declines and escalation begin afresh)."""
+
     id: UUID | None = None
     session_id: UUID | None = None
     queue_id: UUID | None = None
     named_agents: tuple[str, ...] = ()
     status: TaskStatus = TaskStatus.NEW
     queued_at: datetime | None = None
+    message: str | None = None
+    request_id: UUID | None = None
+    correlation_id: UUID | None = None
+    cause: UUID | None = None  # the TaskQueued event, which causes the offers
     escalated: bool = False
     offers: dict[UUID, Offer] = field(default_factory=dict)
     declined: frozenset[str] = frozenset()
@@ -93,8 +100,16 @@ def fold_task(events: list[Envelope], start: Task | None = None) -> Task:
     """The task from recorded events; from ``start`` on when given (e.g. just appended)."""
     task = start or Task()
     for e in events:
-        task = replace(evolve_task(e.event(), task, e.occurred_at), version=e.stream_version)
+        task = next_task(task, e)
     return task
+
+
+def next_task(task: Task, e: Envelope) -> Task:
+    """The task after one more recorded event of its stream."""
+    event = e.event()
+    if isinstance(event, TaskQueued):
+        task = Task(correlation_id=e.correlation_id, cause=e.event_id)
+    return replace(evolve_task(event, task, e.occurred_at), version=e.stream_version)
 
 
 def fold_agent(events: list[Envelope], start: AgentState | None = None) -> AgentState:
@@ -124,6 +139,8 @@ def _(event: TaskQueued, task: Task, at: datetime) -> Task:
         named_agents=tuple(event.agent_ids),
         status=TaskStatus.WAITING,
         queued_at=at,
+        message=event.message,
+        request_id=event.request_id,
     )
 
 
@@ -315,4 +332,44 @@ def withdraw_task(task: Task, reason: WithdrawReason) -> list[Event]:
             for o in task.open_offers()
         ),
         TaskWithdrawn(task_id=task.id, session_id=task.session_id, reason=reason),
+    ]
+
+
+def queue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[AgentSessionFinished]]:
+    """A hand-off or an entry form: the session waits for an agent (R4, R5, R8). Events for the
+    session's routing stream, and for the stream of the agent who held it and handed it on
+    (its slot is free: R7)."""
+    case_events: list[Event] = []
+    if task.status is TaskStatus.WAITING:  # handed again before anyone took it
+        case_events += withdraw_task(task, WithdrawReason.HANDED_AGAIN)
+    return [*case_events, queued], _finished(task)
+
+
+def end_task(task: Task) -> tuple[list[Event], list[AgentSessionFinished]]:
+    """The session ended: a waiting task leaves its queue (offers withdrawn), an agent holding
+    the session has its slot back (R6, R7)."""
+    return withdraw_task(task, WithdrawReason.SESSION_ENDED), _finished(task)
+
+
+def _finished(task: Task) -> list[AgentSessionFinished]:
+    if task.status is not TaskStatus.ASSIGNED or task.assigned_to is None:
+        return []
+    assert task.session_id is not None
+    return [AgentSessionFinished(agent_id=task.assigned_to, session_id=task.session_id)]
+
+
+def withdraw_offers_of(task: Task, agent_id: str, reason: WithdrawReason) -> list[Event]:
+    """R3: an agent who went away or offline keeps no open offer; the session moves on."""
+    if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
+        return []
+    return [
+        OfferWithdrawn(
+            offer_id=o.id,
+            task_id=task.id,
+            session_id=task.session_id,
+            agent_id=agent_id,
+            reason=reason,
+        )
+        for o in task.open_offers()
+        if o.agent_id == agent_id
     ]

@@ -1,0 +1,50 @@
+"""A service's command door: a request's type and fields parsed into the contract's command,
+handed to the service's table, and every refusal answered as an error reply with its status
+(what the gateway passes on). One door for every service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+
+from support_contracts import COMMANDS, Command, ContractViolation
+from support_contracts.refusals import Refused
+from support_rpc.client import RemoteError
+from support_rpc.server import Failure, Handler
+
+Execute = Callable[[Command], Awaitable[dict[str, Any]]]
+
+
+def command_door(
+    service: str,
+    takes: Mapping[type[Command], object],
+    execute: Execute,
+    *,
+    conflicts: tuple[type[Exception], ...] = (),
+) -> Handler:
+    """``takes``: the command types the service answers; ``conflicts``: errors that mean the
+    state changed under the command after its retries (answered 409, try again)."""
+
+    async def handle(command_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            kind = COMMANDS.get(command_type)
+            cmd = kind.parse(payload)
+        except ContractViolation as error:
+            raise Failure(422, "invalid_command", str(error)) from error
+        if kind not in takes:
+            raise Failure(400, "unknown_command", f"{service} does not take {command_type}")
+        ids = {"command": command_type, "correlation_id": str(cmd.correlation_id)}
+        session_id = getattr(cmd, "session_id", None)
+        try:
+            with structlog.contextvars.bound_contextvars(**ids, session_id=str(session_id or "")):
+                return await execute(cmd)
+        except Refused as refused:
+            raise Failure(refused.status, refused.code, refused.message) from refused
+        except RemoteError as remote:  # another service's answer, passed on as it is
+            raise Failure(remote.status, remote.code, remote.message) from remote
+        except conflicts as conflict:
+            raise Failure(409, "version_conflict", f"{conflict}; try again") from conflict
+
+    return handle

@@ -1,0 +1,151 @@
+"""The router: follows routing's log into a ``RoutingView`` and, in the one replica that holds
+the log's ``router`` lock, acts on it: makes offers (R4, R5), drains queues when slots free
+(R7), expires offers and escalates sessions when their time comes (R4), and withdraws the
+offers of agents who went away (R3).
+
+Timers survive restarts and run once: deadlines are rebuilt from the recorded offers and hand-
+offs, only the lock holder acts, and every decision is appended with the session stream's
+expected version, so even two routers (a lock lost mid-way) cannot record an expiry or an offer
+twice for the same state. Other replicas follow the log too and answer queries; when the
+leader stops, one of them takes the lock with a warm view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import structlog
+
+from eventlog import ConcurrencyConflict, NewEvent
+from routing_svc.domain.tasks import Task, escalate, expire_offers, withdraw_offers_of
+from routing_svc.handlers import RoutingHandlers, case_stream
+from routing_svc.view import Offering, RoutingView
+from support_contracts import Event
+from support_contracts.routing import WithdrawReason
+
+log = structlog.get_logger(__name__)
+
+RETRY_AFTER = timedelta(milliseconds=50)
+BATCH = 1000
+
+
+class Router:
+    def __init__(
+        self,
+        handlers: RoutingHandlers,
+        view: RoutingView,
+        *,
+        new_id: Callable[[], UUID] = uuid4,
+        idle_seconds: float = 1.0,
+        lock_poll_seconds: float = 0.5,
+    ) -> None:
+        self.store, self.now = handlers.store, handlers.now
+        self.view, self._new_id = view, new_id
+        self._idle, self._lock_poll = idle_seconds, lock_poll_seconds
+        self.leading = False
+        self.offers_recorded = 0
+
+    async def catch_up(self) -> None:
+        """Apply everything recorded since the view's position."""
+        while events := await self.store.read_all(self.view.position, BATCH):
+            for event in events:
+                self.view.apply(event)
+            if len(events) < BATCH:
+                return
+
+    async def step(self) -> None:
+        """Catch up, and when leading act on what is due now."""
+        await self.catch_up()
+        if self.leading:
+            await self.act()
+        else:
+            self.view.due(self.now())  # the leader's business; a follower only drops them
+
+    async def act(self) -> None:
+        now = self.now()
+        for task in self.view.due(now):
+            await self._on_deadline(task, now)
+        for agent_id, task in self.view.take_gone_away():
+            events = withdraw_offers_of(task, agent_id, WithdrawReason.AGENT_UNAVAILABLE)
+            if not await self._record(task, events):
+                self.view.gone_away.add(agent_id)
+        offerings = self.view.plan(now=now, new_id=self._new_id)
+        if offerings:
+            await asyncio.gather(*(self._offer(o) for o in offerings))
+
+    async def _on_deadline(self, task: Task, now: datetime) -> None:
+        events = expire_offers(task, now=now)
+        definition = self.view.queues.get(task.queue_id) if task.queue_id else None
+        if definition is not None:
+            after = timedelta(seconds=definition.escalation_seconds)
+            events += escalate(task, now=now, after=after)
+        if not await self._record(task, events):
+            assert task.session_id is not None
+            self.view.retry_at(now + RETRY_AFTER, task.session_id)
+
+    async def _offer(self, offering: Offering) -> None:
+        events: list[Event] = list(offering.events)
+        try:
+            recorded = await self._record(offering.before, events)
+        except Exception:
+            self.view.release(offering)
+            raise
+        if recorded:
+            self.offers_recorded += len(offering.events)
+        else:
+            self.view.release(offering)
+
+    async def _record(self, task: Task, events: list[Event]) -> bool:
+        """Append to the session's routing stream at the task's version; False on a conflict
+        (the session changed: the log will bring the change and the router decides again)."""
+        if not events:
+            return True
+        assert task.session_id is not None and task.correlation_id and task.cause
+        now = self.now()
+        new = [
+            NewEvent.from_event(
+                e, occurred_at=now, correlation_id=task.correlation_id, causation_id=task.cause
+            )
+            for e in events
+        ]
+        try:
+            await self.store.append(case_stream(task.session_id), new, task.version)
+        except ConcurrencyConflict:
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Follow and act until cancelled; takes the lead when the lock is free."""
+        lead = asyncio.create_task(self._lead(), name="router:lead")
+        try:
+            while True:
+                try:
+                    await self.step()
+                    await self.store.wait_for_events(self.view.position, self._wait())
+                except Exception as error:  # a database outage is waited out
+                    log.warning("router.retrying", error=repr(error))
+                    await asyncio.sleep(self._idle)
+        finally:
+            lead.cancel()
+            await asyncio.gather(lead, return_exceptions=True)
+            self.leading = False
+
+    def _wait(self) -> float:
+        deadline = self.view.next_deadline()
+        if not self.leading or deadline is None:
+            return self._idle
+        seconds = (deadline - self.now()).total_seconds() + 0.001
+        return min(max(seconds, 0.0), self._idle)
+
+    async def _lead(self) -> None:
+        async with self.store.exclusive("router", poll_seconds=self._lock_poll):
+            self.view.everything_dirty()
+            self.leading = True
+            log.info("router.leading")
+            try:
+                await asyncio.Event().wait()  # until cancelled
+            finally:
+                self.leading = False

@@ -1,0 +1,197 @@
+"""Every command and query routing-svc takes, mapped to what answers it: one place to read.
+
+Commands are decided on the log (any replica); queries are answered from the replica's view of
+the log, which follows it within milliseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from routing_svc.domain.queues import closed_refusal, is_open
+from routing_svc.domain.tasks import AgentState, Task
+from routing_svc.handlers import RoutingHandlers
+from routing_svc.view import RoutingView, Standing
+from support_contracts import Command
+from support_contracts.refusals import NotFound
+from support_contracts.routing import (
+    AcceptOffer,
+    ChangeAgentStatus,
+    ConfigureAgent,
+    ConfigureQueue,
+    DeclineOffer,
+    GetAgent,
+    GetQueue,
+    GetWaitingPosition,
+    SubmitEntryForm,
+)
+
+Reply = dict[str, Any]
+Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Send session-svc a command (its type and fields) and get its reply."""
+
+
+@dataclass
+class Routing:
+    handlers: RoutingHandlers
+    view: RoutingView
+    sessions: Call
+
+
+async def configure_queue(r: Routing, cmd: ConfigureQueue) -> Reply:
+    queue_id = await r.handlers.configure_queue(cmd, new_id=uuid4())
+    return {"queue_id": str(queue_id), "definition": cmd.definition.model_dump(mode="json")}
+
+
+def _agent_reply(agent: AgentState) -> Reply:
+    return {
+        "agent": {
+            "agent_id": agent.id,
+            "name": agent.name,
+            "max_sessions": agent.max_sessions,
+            "status": agent.status.value,
+            "sessions": sorted(str(s) for s in agent.sessions),
+        }
+    }
+
+
+async def configure_agent(r: Routing, cmd: ConfigureAgent) -> Reply:
+    return _agent_reply(await r.handlers.configure_agent(cmd))
+
+
+async def change_agent_status(r: Routing, cmd: ChangeAgentStatus) -> Reply:
+    return _agent_reply(await r.handlers.change_agent_status(cmd))
+
+
+def _task_reply(task: Task) -> Reply:
+    return {
+        "session_id": str(task.session_id),
+        "task_id": str(task.id),
+        "status": task.status.value,
+        "assigned_to": task.assigned_to,
+    }
+
+
+async def accept_offer(r: Routing, cmd: AcceptOffer) -> Reply:
+    return _task_reply(await r.handlers.accept(cmd))
+
+
+async def decline_offer(r: Routing, cmd: DeclineOffer) -> Reply:
+    return _task_reply(await r.handlers.decline(cmd))
+
+
+async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> Reply:
+    """R8: outside the queue's hours the form is refused with when it opens; otherwise
+    session-svc opens a session that waits in the queue (routing queues it from the event)."""
+    definition = await r.handlers.queue(cmd.queue_id)
+    if definition is None:
+        raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
+    if not is_open(definition, r.handlers.now()):
+        raise closed_refusal(definition, r.handlers.now())
+    request_id = uuid4()
+    opened = await r.sessions(
+        "OpenRequestedSession",
+        {
+            "command_id": str(cmd.command_id),
+            "correlation_id": str(cmd.correlation_id),
+            "actor_id": None,
+            "queue_id": str(cmd.queue_id),
+            "request_id": str(request_id),
+            "customer_name": cmd.name,
+            "customer_email": cmd.email,
+            "problem": cmd.problem,
+        },
+    )
+    return {
+        "request_id": str(request_id),
+        "queue_id": str(cmd.queue_id),
+        "session": opened["session"],
+        "participant_id": opened["participant_id"],
+    }
+
+
+async def get_queue(r: Routing, cmd: GetQueue) -> Reply:
+    definition = r.view.queues.get(cmd.queue_id)
+    if definition is None:
+        raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
+    available = [a for a in definition.agent_ids if (v := r.view.agents.get(a)) and v.eligible]
+    return {
+        "queue_id": str(cmd.queue_id),
+        "definition": definition.model_dump(mode="json"),
+        "open": is_open(definition, r.handlers.now()),
+        "waiting": len(r.view.waiting.get(cmd.queue_id, ())),
+        "agents_free": len(available),
+    }
+
+
+async def get_agent(r: Routing, cmd: GetAgent) -> Reply:
+    agent = r.view.agents.get(cmd.agent_id)
+    if agent is None or not agent.configured:
+        raise NotFound("unknown_agent", f"no agent {cmd.agent_id} is configured")
+    offers = []
+    for offer_id, session_id in agent.offers.items():
+        task = r.view.tasks.get(session_id)
+        offer = task.offers.get(offer_id) if task else None
+        if task is None or offer is None:
+            continue
+        queue = r.view.queues.get(task.queue_id) if task.queue_id else None
+        offers.append(
+            {
+                "offer_id": str(offer_id),
+                "session_id": str(session_id),
+                "queue_id": str(task.queue_id) if task.queue_id else None,
+                "queue_name": queue.name if queue else None,
+                "message": task.message,
+                "expires_at": offer.expires_at.isoformat(),
+            }
+        )
+    return {
+        "agent": {
+            "agent_id": agent.id,
+            "name": agent.name,
+            "max_sessions": agent.capacity,
+            "status": agent.status.value,
+            "sessions": sorted(str(s) for s in agent.sessions),
+            "offers": offers,
+            "eligible": agent.eligible,
+        }
+    }
+
+
+def _standing_reply(standing: Standing) -> Reply:
+    return {
+        "session_id": str(standing.session_id),
+        "queue_id": str(standing.queue_id) if standing.queue_id else None,
+        "position": standing.position,
+        "waiting": standing.waiting,
+        "estimated_wait_seconds": standing.estimated_wait_seconds,
+    }
+
+
+async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> Reply:
+    session_id: UUID | None = cmd.session_id
+    if cmd.request_id is not None:
+        session_id = r.view.requests.get(cmd.request_id)
+    standing = r.view.standing(session_id) if session_id else None
+    if standing is None:
+        raise NotFound("not_waiting", "that session is not waiting for an agent")
+    return _standing_reply(standing)
+
+
+HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[Reply]]] = {
+    ConfigureQueue: configure_queue,
+    ConfigureAgent: configure_agent,
+    ChangeAgentStatus: change_agent_status,
+    AcceptOffer: accept_offer,
+    DeclineOffer: decline_offer,
+    SubmitEntryForm: submit_entry_form,
+    GetQueue: get_queue,
+    GetAgent: get_agent,
+    GetWaitingPosition: get_waiting_position,
+}
+
+
+async def execute(r: Routing, cmd: Command) -> Reply:
+    return await HANDLERS[type(cmd)](r, cmd)

@@ -1,0 +1,436 @@
+"""What routing knows now, folded from its own log: queues and their agent pools, each agent's
+load and open offers, the sessions waiting (oldest first), when the next offer expires or a
+session escalates, and recent handling times.
+
+Every replica keeps one, following the log, to answer queries; the leading replica's router
+also decides from it (see ``router.py``). The router applies the offers it decides at once
+(``reserve``), before they are recorded, so the next decision counts them; when the log
+brings the same ``OfferMade`` back it changes nothing, and an offer that could not be recorded
+is taken back (``release``).
+
+An offer reserves a slot of its agent: an agent's load is its sessions plus its open offers,
+and only available agents below capacity are offered work (R3).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from statistics import fmean
+from uuid import UUID
+
+from routing_svc.domain.pool import Agent, AgentPool, Policy
+from routing_svc.domain.tasks import Task, TaskStatus, evolve_task, make_offers, next_task
+from support_contracts import Envelope, Event
+from support_contracts.routing import (
+    AgentConfigured,
+    AgentSessionFinished,
+    AgentSessionStarted,
+    AgentStatusChanged,
+    OfferAccepted,
+    OfferDeclined,
+    OfferExpired,
+    OfferMade,
+    OfferWithdrawn,
+    QueueConfigured,
+    QueueDefinition,
+    TaskQueued,
+)
+from support_contracts.vocabulary import AgentStatus
+
+HANDLING_SAMPLES = 20
+"""How many of a queue's last finished sessions the estimated wait is taken from (R5)."""
+
+Key = tuple[datetime, int, UUID]
+"""Where a waiting session stands: (queued at, log position of its TaskQueued, session)."""
+
+
+class Ordered:
+    """Keys kept sorted: oldest first, rank in O(log n) (inserts move memory, which for the
+    thousands of sessions a queue may hold costs microseconds)."""
+
+    def __init__(self) -> None:
+        self.keys: list[Key] = []
+
+    def add(self, key: Key) -> None:
+        at = bisect.bisect_left(self.keys, key)
+        if at == len(self.keys) or self.keys[at] != key:
+            self.keys.insert(at, key)
+
+    def discard(self, key: Key) -> None:
+        at = bisect.bisect_left(self.keys, key)
+        if at < len(self.keys) and self.keys[at] == key:
+            del self.keys[at]
+
+    def rank(self, key: Key) -> int:
+        return bisect.bisect_left(self.keys, key)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self.keys)
+
+
+@dataclass
+class AgentView:
+    id: str
+    name: str = ""
+    capacity: int = 1
+    configured: bool = False
+    status: AgentStatus = AgentStatus.OFFLINE
+    sessions: set[UUID] = field(default_factory=set)
+    offers: dict[UUID, UUID] = field(default_factory=dict)  # open offer -> its session
+    free_since: datetime | None = None
+
+    @property
+    def load(self) -> int:
+        return len(self.sessions) + len(self.offers)
+
+    @property
+    def eligible(self) -> bool:
+        return (
+            self.configured and self.status is AgentStatus.AVAILABLE and self.load < self.capacity
+        )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """R5: a waiting session's place in its queue (1 is next) and the estimated wait."""
+
+    session_id: UUID
+    queue_id: UUID | None
+    position: int | None
+    waiting: int
+    estimated_wait_seconds: float | None
+
+
+@dataclass
+class Offering:
+    """Offers the router decided for one session, to be recorded in one append."""
+
+    session_id: UUID
+    before: Task
+    events: list[OfferMade] = field(default_factory=list)
+
+
+class RoutingView:
+    def __init__(self, *, named_offer_timeout: timedelta = timedelta(seconds=60)) -> None:
+        self.position = -1
+        self.named_offer_timeout = named_offer_timeout
+        self.queues: dict[UUID, QueueDefinition] = {}
+        self.pools: dict[UUID, AgentPool] = {}
+        self.member_of: defaultdict[str, set[UUID]] = defaultdict(set)
+        self.agents: dict[str, AgentView] = {}
+        self.tasks: dict[UUID, Task] = {}  # waiting, by session
+        self.keys: dict[UUID, Key] = {}
+        self.waiting: defaultdict[UUID, Ordered] = defaultdict(Ordered)  # per queue
+        self.wanting: defaultdict[UUID, Ordered] = defaultdict(Ordered)  # per queue: need offers
+        self.named: defaultdict[str, Ordered] = defaultdict(Ordered)  # per named agent
+        self.requests: dict[UUID, UUID] = {}  # entry form request -> session
+        self.holding: dict[UUID, tuple[UUID | None, datetime]] = {}  # session -> (queue, since)
+        self.handling: defaultdict[UUID, deque[float]] = defaultdict(
+            lambda: deque(maxlen=HANDLING_SAMPLES)
+        )
+        self.timers: list[tuple[datetime, int, UUID]] = []
+        self._timer_seq = 0
+        self.dirty_queues: set[UUID] = set()
+        self.dirty_agents: set[str] = set()
+        self.gone_away: set[str] = set()  # agents away or offline who still hold open offers
+
+    # --- following the log ----------------------------------------------------------------------
+
+    def apply(self, envelope: Envelope) -> None:
+        """One recorded event, in log order; an event at or before ``position`` is skipped."""
+        if envelope.global_position <= self.position:
+            return
+        self.position = envelope.global_position
+        event = envelope.event()
+        if envelope.stream_id.startswith("routing-"):
+            self._on_case(envelope, event)
+        elif isinstance(event, QueueConfigured):
+            self._on_queue(event)
+        else:
+            self._on_agent(event, envelope.occurred_at)
+
+    def _on_case(self, envelope: Envelope, event: Event) -> None:
+        session_id: UUID = event.session_id  # type: ignore[attr-defined]
+        before = self.tasks.get(session_id)
+        if isinstance(event, TaskQueued):
+            if before is not None:
+                self._drop_task(session_id)
+            task = next_task(Task(), envelope)
+            self.keys[session_id] = (envelope.occurred_at, envelope.global_position, session_id)
+            if event.request_id is not None:
+                self.requests[event.request_id] = session_id
+        elif before is None:
+            task = None  # a task no longer waiting: only its agents change
+        elif isinstance(event, OfferMade) and event.offer_id in before.offers:
+            task = replace(before, version=max(before.version, envelope.stream_version))
+        else:
+            task = next_task(before, envelope)
+        self._offers_changed(event, before, envelope.occurred_at)
+        if task is None:
+            return
+        if task.status is TaskStatus.WAITING:
+            self._set_task(task)
+        else:
+            self._drop_task(session_id)
+
+    def _offers_changed(self, event: Event, before: Task | None, at: datetime) -> None:
+        match event:
+            case OfferMade():
+                agent = self._agent(event.agent_id)
+                agent.offers[event.offer_id] = event.session_id
+                self._refresh_agent(agent)
+            case OfferAccepted():
+                agent = self._agent(event.agent_id)
+                agent.offers.pop(event.offer_id, None)
+                agent.sessions.add(event.session_id)
+                self.holding[event.session_id] = (before.queue_id if before else None, at)
+                self._refresh_agent(agent)
+            case OfferDeclined() | OfferExpired() | OfferWithdrawn():
+                agent = self._agent(event.agent_id)
+                agent.offers.pop(event.offer_id, None)
+                self._refresh_agent(agent)
+
+    def _on_queue(self, event: QueueConfigured) -> None:
+        queue_id, definition = event.queue_id, event.definition
+        old = self.pools.get(queue_id)
+        for agent_id in old.agents if old else ():
+            self.member_of[agent_id].discard(queue_id)
+        self.queues[queue_id] = definition
+        pool = self.pools[queue_id] = AgentPool()
+        for order, agent_id in enumerate(definition.agent_ids):
+            self.member_of[agent_id].add(queue_id)
+            pool.put(_pooled(self._agent(agent_id), order))
+        for key in list(self.waiting[queue_id]):  # the policy or the thresholds may differ
+            self._set_task(self.tasks[key[2]])
+        self.dirty_queues.add(queue_id)
+
+    def _on_agent(self, event: Event, at: datetime) -> None:
+        match event:
+            case AgentConfigured():
+                agent = self._agent(event.agent_id)
+                agent.name, agent.capacity, agent.configured = (
+                    event.name,
+                    event.max_sessions,
+                    True,
+                )
+            case AgentStatusChanged():
+                agent = self._agent(event.agent_id)
+                agent.status = event.status
+                if event.status is AgentStatus.AVAILABLE:
+                    agent.free_since = at
+                elif agent.offers:
+                    self.gone_away.add(agent.id)
+            case AgentSessionStarted():
+                agent = self._agent(event.agent_id)
+                agent.sessions.add(event.session_id)
+            case AgentSessionFinished():
+                agent = self._agent(event.agent_id)
+                agent.sessions.discard(event.session_id)
+                agent.free_since = at
+                queue_id, since = self.holding.pop(event.session_id, (None, at))
+                if queue_id is not None:
+                    self.handling[queue_id].append((at - since).total_seconds())
+            case _:
+                return
+        self._refresh_agent(agent)
+
+    # --- keeping the indexes ----------------------------------------------------------------------
+
+    def _agent(self, agent_id: str) -> AgentView:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            agent = self.agents[agent_id] = AgentView(agent_id)
+        return agent
+
+    def _refresh_agent(self, agent: AgentView) -> None:
+        for queue_id in self.member_of.get(agent.id, ()):
+            pool = self.pools[queue_id]
+            pool.put(_pooled(agent, pool.agents[agent.id].order))
+        if agent.eligible:
+            self.dirty_queues |= self.member_of.get(agent.id, set())
+            self.dirty_agents.add(agent.id)
+
+    def mode(self, task: Task) -> Policy | None:
+        """How the task is offered now; None while its queue is unknown."""
+        if task.queue_id is None or task.escalated:
+            return Policy.EVERYBODY  # named agents, or escalated (R4, R5)
+        definition = self.queues.get(task.queue_id)
+        return Policy(definition.policy) if definition else None
+
+    def _wants_offers(self, task: Task) -> bool:
+        mode = self.mode(task)
+        return mode is Policy.EVERYBODY or (mode is not None and not task.open_offers())
+
+    def _set_task(self, task: Task) -> None:
+        assert task.session_id is not None
+        session_id, key = task.session_id, self.keys[task.session_id]
+        self.tasks[session_id] = task
+        if task.queue_id is not None:
+            self.waiting[task.queue_id].add(key)
+            if self._wants_offers(task):
+                self.wanting[task.queue_id].add(key)
+                self.dirty_queues.add(task.queue_id)
+            else:
+                self.wanting[task.queue_id].discard(key)
+        else:
+            for agent_id in task.named_agents:
+                self.named[agent_id].add(key)
+                self.dirty_agents.add(agent_id)
+        self._schedule(task)
+
+    def _drop_task(self, session_id: UUID) -> None:
+        task = self.tasks.pop(session_id, None)
+        key = self.keys.pop(session_id, None)
+        if task is None or key is None:
+            return
+        if task.queue_id is not None:
+            self.waiting[task.queue_id].discard(key)
+            self.wanting[task.queue_id].discard(key)
+        for agent_id in task.named_agents:
+            self.named[agent_id].discard(key)
+
+    def _schedule(self, task: Task) -> None:
+        """A timer at the task's next deadline: an offer expiring or the escalation threshold."""
+        deadlines = [o.expires_at for o in task.open_offers()]
+        definition = self.queues.get(task.queue_id) if task.queue_id else None
+        if definition is not None and not task.escalated and task.queued_at is not None:
+            deadlines.append(task.queued_at + timedelta(seconds=definition.escalation_seconds))
+        if deadlines and task.session_id is not None:
+            self._timer_seq += 1
+            heapq.heappush(self.timers, (min(deadlines), self._timer_seq, task.session_id))
+
+    # --- what the router asks -------------------------------------------------------------------
+
+    def due(self, now: datetime) -> list[Task]:
+        """Waiting tasks with a deadline passed (each once; a stale timer finds nothing)."""
+        sessions: dict[UUID, None] = {}
+        while self.timers and self.timers[0][0] < now:
+            sessions[heapq.heappop(self.timers)[2]] = None
+        return [self.tasks[s] for s in sessions if s in self.tasks]
+
+    def retry_at(self, when: datetime, session_id: UUID) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self.timers, (when, self._timer_seq, session_id))
+
+    def next_deadline(self) -> datetime | None:
+        return self.timers[0][0] if self.timers else None
+
+    def plan(self, *, now: datetime, new_id: Callable[[], UUID]) -> list[Offering]:
+        """R4, R5, R7: offer waiting sessions, oldest first, to the agents who may take them;
+        applied here at once (see the module's docstring). Named hand-offs first, then queues."""
+        planned: dict[UUID, Offering] = {}
+
+        def offer(task: Task, agent_ids: list[str], timeout: timedelta) -> None:
+            ids = [new_id() for _ in agent_ids]
+            events = make_offers(task, agent_ids, offer_ids=ids, now=now, timeout=timeout)
+            if events:
+                assert task.session_id is not None
+                planned.setdefault(task.session_id, Offering(task.session_id, task)).events += [
+                    e for e in events if isinstance(e, OfferMade)
+                ]
+                self.reserve(task, [e for e in events if isinstance(e, OfferMade)], now)
+
+        agents, self.dirty_agents = sorted(self.dirty_agents), set()
+        for agent_id in agents:
+            agent = self.agents.get(agent_id)
+            for key in list(self.named.get(agent_id, ())):
+                if agent is None or not agent.eligible:
+                    break
+                task = self.tasks[key[2]]
+                if task.may_be_offered_to(agent_id):
+                    offer(task, [agent_id], self.named_offer_timeout)
+        queues, self.dirty_queues = sorted(self.dirty_queues), set()
+        for queue_id in queues:
+            self._fill(queue_id, offer)
+        return list(planned.values())
+
+    def _fill(self, queue_id: UUID, offer: Callable[[Task, list[str], timedelta], None]) -> None:
+        pool, definition = self.pools.get(queue_id), self.queues.get(queue_id)
+        if pool is None or definition is None:
+            return
+        timeout = timedelta(seconds=definition.offer_timeout_seconds)
+        wanting = self.wanting[queue_id].keys
+        at = 0
+        while at < len(wanting) and pool.has_eligible():
+            key = wanting[at]
+            task = self.tasks[key[2]]
+            mode = self.mode(task)
+            assert mode is not None
+            held = {o.agent_id for o in task.open_offers()}
+            picks = pool.pick(mode, task.declined | held)
+            if picks:
+                offer(task, picks, timeout)
+                if mode is Policy.ROUND_ROBIN:
+                    pool.offered(picks[-1])
+            if at < len(wanting) and wanting[at] == key:
+                at += 1
+
+    def reserve(self, task: Task, made: list[OfferMade], now: datetime) -> None:
+        """The router's own offers, counted before the log has them."""
+        for event in made:
+            task = replace(evolve_task(event, task, now), version=task.version + 1)
+            self._offers_changed(event, None, now)
+        self._set_task(task)
+
+    def release(self, offering: Offering) -> None:
+        """Offers that could not be recorded (the session changed meanwhile): taken back."""
+        for event in offering.events:
+            agent = self._agent(event.agent_id)
+            agent.offers.pop(event.offer_id, None)
+            self._refresh_agent(agent)
+        if offering.session_id in self.tasks:
+            self._set_task(offering.before)
+
+    def take_gone_away(self) -> list[tuple[str, Task]]:
+        """Open offers of agents who went away or offline since (R3): to withdraw."""
+        found = []
+        for agent_id in sorted(self.gone_away):
+            agent = self.agents[agent_id]
+            if agent.status is AgentStatus.AVAILABLE:
+                continue
+            sessions = set(agent.offers.values())
+            found += [(agent_id, self.tasks[s]) for s in sessions if s in self.tasks]
+        self.gone_away.clear()
+        return found
+
+    def everything_dirty(self) -> None:
+        """A router that just took the lead looks at every queue and agent once."""
+        self.dirty_queues |= set(self.queues)
+        self.dirty_agents |= set(self.named)
+        self.gone_away |= {a.id for a in self.agents.values() if a.offers}
+
+    # --- queries ----------------------------------------------------------------------------------
+
+    def standing(self, session_id: UUID) -> Standing | None:
+        """R5: position (1 is next) and the estimated wait: the queue's mean handling time over
+        its last finished sessions, times the position, divided by the slots of its available
+        agents; unknown until a session of the queue has finished or when nobody is available.
+        """
+        task = self.tasks.get(session_id)
+        if task is None:
+            return None
+        if task.queue_id is None:
+            return Standing(session_id, None, None, 0, None)
+        queue = self.waiting[task.queue_id]
+        position = queue.rank(self.keys[session_id]) + 1
+        handled = self.handling.get(task.queue_id)
+        pool = self.pools.get(task.queue_id)
+        slots = sum(
+            a.capacity
+            for a in (pool.agents.values() if pool else ())
+            if a.status is AgentStatus.AVAILABLE
+        )
+        estimate = fmean(handled) * position / slots if handled and slots else None
+        return Standing(session_id, task.queue_id, position, len(queue), estimate)
+
+
+def _pooled(agent: AgentView, order: int) -> Agent:
+    return Agent(agent.id, agent.capacity, order, agent.status, agent.load, agent.free_since)
