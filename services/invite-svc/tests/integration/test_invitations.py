@@ -9,7 +9,6 @@ import email.policy
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,21 +24,11 @@ from invite_svc.settings import Settings as InviteSettings
 from session_svc.bootstrap import SessionService
 from support_rpc import RemoteError, RpcClient
 from support_testkit import eventually
+from support_testkit.clock import FakeClock
 from support_testkit.plugin import RabbitNames, fresh_schema
 
 pytestmark = pytest.mark.integration
 SITE = "https://support.example.com"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.at = datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
 
 
 class Mailbox:

@@ -364,8 +364,7 @@ class RoutingView:
             task = self.tasks[key[2]]
             mode = self.mode(task)
             assert mode is not None
-            held = {o.agent_id for o in task.open_offers()}
-            picks = pool.pick(mode, task.declined | held)
+            picks = pool.pick(mode, task.excluded())
             if picks:
                 offer(task, picks, timeout)
                 if mode is Policy.ROUND_ROBIN:

@@ -4,7 +4,6 @@ console_closed, after a restart too, and never twice when two watches sweep at o
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventlog import EventStore
@@ -12,20 +11,10 @@ from session_svc import service
 from session_svc.console_watch import ConsoleWatch
 from session_svc.handlers import SessionHandlers, session_stream
 from support_contracts.session import RecordHeartbeat
+from support_testkit.clock import FakeClock
 
 from ..unit.story import T0, command
 from .test_handlers import start
-
-
-class FakeClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
 
 
 async def ended_reasons(store: EventStore, session_id: UUID) -> list[str]:

@@ -67,16 +67,23 @@ class Task:
     escalated: bool = False
     offers: dict[UUID, Offer] = field(default_factory=dict)
     declined: frozenset[str] = frozenset()
+    passed: frozenset[str] = frozenset()  # let an offer expire
     assigned_to: str | None = None
     version: int = -1
 
     def open_offers(self) -> list[Offer]:
         return [o for o in self.offers.values() if o.open]
 
-    def may_be_offered_to(self, agent_id: str) -> bool:
-        """R4: not to who declined it, and not twice at once to the same agent."""
+    def excluded(self) -> set[str]:
+        """R4: never who declined it; not twice at once to the same agent; and in a queue,
+        until the session escalates, not again to who let an offer of it expire (routing
+        moves on). Named agents are asked again: nobody else may take it."""
         held = {o.agent_id for o in self.open_offers()}
-        return agent_id not in self.declined and agent_id not in held
+        moved_on = self.passed if self.queue_id is not None and not self.escalated else set()
+        return set(self.declined) | held | moved_on
+
+    def may_be_offered_to(self, agent_id: str) -> bool:
+        return agent_id not in self.excluded()
 
 
 @dataclass(frozen=True)
@@ -161,9 +168,13 @@ def _(event: OfferDeclined, task: Task, at: datetime) -> Task:
     return replace(_close(task, event.offer_id), declined=task.declined | {event.agent_id})
 
 
-@evolve_task.register(OfferExpired)
-@evolve_task.register(OfferWithdrawn)
-def _(event: OfferExpired | OfferWithdrawn, task: Task, at: datetime) -> Task:
+@evolve_task.register
+def _(event: OfferExpired, task: Task, at: datetime) -> Task:
+    return replace(_close(task, event.offer_id), passed=task.passed | {event.agent_id})
+
+
+@evolve_task.register
+def _(event: OfferWithdrawn, task: Task, at: datetime) -> Task:
     return _close(task, event.offer_id)
 
 
@@ -216,6 +227,7 @@ def make_offers(
     """R4: reserve the task for these agents until the offer times out."""
     if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
         return []
+    excluded = task.excluded()
     return [
         OfferMade(
             offer_id=offer_id,
@@ -225,7 +237,7 @@ def make_offers(
             expires_at=now + timeout,
         )
         for agent_id, offer_id in zip(agent_ids, offer_ids, strict=False)
-        if task.may_be_offered_to(agent_id)
+        if agent_id not in excluded
     ]
 
 
