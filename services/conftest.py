@@ -1,4 +1,4 @@
-"""session-svc running for invite-svc's tests, on this test's own schema and names."""
+"""session-svc running for the other services' tests, on the test's own schema and names."""
 
 from __future__ import annotations
 

@@ -1,0 +1,23 @@
+"""routing-svc replicas for a test: each a whole service (own pools, connections, router) on
+the test's schema and names, as separate pods would run it."""
+
+from __future__ import annotations
+
+from routing_svc.settings import Settings
+from session_svc.bootstrap import SessionService
+from support_testkit.plugin import RabbitNames
+
+
+def settings(
+    amqp_url: str, database_url: str, schema: str, names: RabbitNames, session_svc: SessionService
+) -> Settings:
+    return Settings(
+        amqp_url=amqp_url,
+        database_url=database_url,
+        database_schema=schema,
+        exchange=names.exchange,
+        command_queue=names.queue("routing-commands"),
+        session_queue=names.queue("routing-sessions"),
+        session_commands=session_svc.settings.command_queue,
+        pool_size=4,
+    )
