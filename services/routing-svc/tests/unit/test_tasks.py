@@ -126,7 +126,10 @@ def test_r4_unanswered_offers_expire_and_routing_moves_on() -> None:
     expired = expire_offers(task, now=T0 + TIMEOUT + timedelta(seconds=1))
     assert [e.offer_id for e in expired] == [offer]  # type: ignore[attr-defined]
     task = apply(task, expired)
-    assert not task.open_offers() and task.may_be_offered_to("ann")
+    assert not task.open_offers()
+    assert not task.may_be_offered_to("ann") and task.may_be_offered_to("ben")  # moves on
+    escalated = apply(task, escalate(task, now=T0 + timedelta(hours=1), after=TIMEOUT))
+    assert escalated.may_be_offered_to("ann")  # escalated: every eligible agent again
 
 
 def test_r4_past_the_threshold_a_waiting_task_escalates_once() -> None:
