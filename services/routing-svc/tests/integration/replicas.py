@@ -4,12 +4,11 @@ the test's schema and names, as separate pods would run it."""
 from __future__ import annotations
 
 from routing_svc.settings import Settings
-from session_svc.bootstrap import SessionService
 from support_testkit.plugin import RabbitNames
 
 
 def settings(
-    amqp_url: str, database_url: str, schema: str, names: RabbitNames, session_svc: SessionService
+    amqp_url: str, database_url: str, schema: str, names: RabbitNames, session_commands: str
 ) -> Settings:
     return Settings(
         amqp_url=amqp_url,
@@ -18,6 +17,7 @@ def settings(
         exchange=names.exchange,
         command_queue=names.queue("routing-commands"),
         session_queue=names.queue("routing-sessions"),
-        session_commands=session_svc.settings.command_queue,
+        session_commands=session_commands,
         pool_size=4,
+        named_offer_timeout_seconds=2,
     )

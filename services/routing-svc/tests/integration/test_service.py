@@ -35,7 +35,11 @@ async def routing_svc(
     database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
 ) -> AsyncIterator[RoutingService]:
     async with fresh_schema(database_url) as schema:
-        service = await start(settings(amqp_url, database_url, schema, rabbit_names, session_svc))
+        service = await start(
+            settings(
+                amqp_url, database_url, schema, rabbit_names, session_svc.settings.command_queue
+            )
+        )
         yield service
         await service.stop()
 
@@ -231,7 +235,9 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
     database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
 ) -> None:
     async with fresh_schema(database_url) as schema:
-        config = settings(amqp_url, database_url, schema, rabbit_names, session_svc)
+        config = settings(
+            amqp_url, database_url, schema, rabbit_names, session_svc.settings.command_queue
+        )
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "routing_svc",
             env={**os.environ, **config.as_environment()},

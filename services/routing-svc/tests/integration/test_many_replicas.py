@@ -1,0 +1,218 @@
+"""R4-R7 under load, on the real RabbitMQ and PostgreSQL: three replicas of routing-svc, 50
+agents of capacity 2, 1,000 hand-offs published as session-svc publishes them. Agents answer
+their offers over request/reply: most accept, some decline, some let the offer expire;
+accepted sessions end a little later. One replica (the one that started first and leads) is
+stopped and a new one started in the middle.
+
+Checked from the event log afterwards: every session assigned exactly once, no agent ever
+holding more sessions than its capacity, no decliner offered the same session again, every
+ended session's slot freed."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import aio_pika
+import pytest
+
+from eventlog import NewEvent
+from eventlog.postgres import PostgresEventStore
+from eventlog.rabbit import RabbitPublisher
+from routing_svc.bootstrap import RoutingService, start
+from support_contracts import Envelope, Event
+from support_contracts.session import EndReason, HandedToAgents, HandedToQueue, SessionEnded
+from support_rpc import RemoteError, RpcClient, RpcTimeout
+from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.waiting import eventually
+
+from .replicas import settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+AGENTS, CAPACITY, HAND_OFFS = 50, 2, 1000
+ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
+
+
+class SessionSide:
+    """Publishes session events on the exchange the way session-svc's outbox does."""
+
+    def __init__(self, publisher: RabbitPublisher) -> None:
+        self._publisher = publisher
+        self._versions: Counter[UUID] = Counter()
+        self._position = 0
+
+    async def publish(self, session_id: UUID, event: Event) -> None:
+        self._versions[session_id] += 1
+        self._position += 1
+        cause = uuid4()
+        envelope = NewEvent.from_event(
+            event, occurred_at=datetime.now(UTC), correlation_id=cause, causation_id=cause
+        ).recorded(f"session-{session_id}", self._versions[session_id], self._position)
+        await self._publisher.publish([envelope])
+
+
+class Agents:
+    """Fifty agents answering offers: 80% accept, 10% decline, 10% let it expire."""
+
+    def __init__(self, client: RpcClient, queue: str, sessions: SessionSide) -> None:
+        self._client, self._queue, self._sessions = client, queue, sessions
+        self._random = random.Random(5)
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.accepted = 0
+
+    async def _call(self, command_type: str, agent_id: str, **fields: Any) -> bool:
+        command = {
+            "command_id": str(uuid4()),
+            "correlation_id": str(uuid4()),
+            "actor_id": agent_id,
+            "agent_id": agent_id,
+            **fields,
+        }
+        try:
+            await self._client.call(self._queue, command_type, command, within_seconds=20)
+        except RemoteError as refused:
+            assert refused.status == 409, refused  # taken, closed, expired, at capacity
+            return False
+        except RpcTimeout:
+            return False
+        return True
+
+    def on_offer(self, made: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._answer(made))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _answer(self, made: dict[str, Any]) -> None:
+        choice = self._random.random()
+        if choice < 0.1:
+            return  # the offer expires
+        ids = {"session_id": made["session_id"], "offer_id": made["offer_id"]}
+        await asyncio.sleep(self._random.uniform(0, 0.02))
+        if choice < 0.2:
+            await self._call("DeclineOffer", made["agent_id"], **ids)
+            return
+        if await self._call("AcceptOffer", made["agent_id"], **ids):
+            self.accepted += 1
+            await asyncio.sleep(self._random.uniform(0.05, 0.3))  # helping the customer
+            ended = SessionEnded(reason=EndReason.ENDED_BY_CONTROLLER)
+            await self._sessions.publish(UUID(made["session_id"]), ended)
+
+
+async def test_r6_r7_three_replicas_fifty_agents_a_thousand_hand_offs(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    async with fresh_schema(database_url) as schema:
+        config = settings(amqp_url, database_url, schema, rabbit_names, "nobody.commands")
+        replicas: list[RoutingService] = [await start(config) for _ in range(3)]
+        client = await RpcClient(amqp_url).connect()
+        publisher = await RabbitPublisher(amqp_url, rabbit_names.exchange).connect()
+        sessions = SessionSide(publisher)
+        agents = Agents(client, config.command_queue, sessions)
+        connection = await aio_pika.connect_robust(amqp_url)
+        log = await PostgresEventStore.connect(database_url, schema, max_size=2)
+        try:
+            channel = await connection.channel()
+            exchange = await channel.get_exchange(rabbit_names.exchange)
+            offers = await channel.declare_queue(exclusive=True)
+            await offers.bind(exchange, "routing.OfferMade")
+
+            async def on_offer(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+                agents.on_offer(Envelope.parse(message.body).data)
+
+            await offers.consume(on_offer, no_ack=True)
+
+            async def admin(command_type: str, **fields: Any) -> dict[str, Any]:
+                ids = {"command_id": str(uuid4()), "correlation_id": str(uuid4())}
+                command = {**ids, "actor_id": "admin", **fields}
+                return await client.call(config.command_queue, command_type, command)
+
+            names = [f"agent-{n:02}" for n in range(AGENTS)]
+            for agent_id in names:
+                await admin("ConfigureAgent", agent_id=agent_id, name=agent_id, max_sessions=2)
+                await admin("ChangeAgentStatus", agent_id=agent_id, status="available")
+            queues = []
+            for members, policy in [(names[:40], "most_idle"), (names[30:], "least_busy")]:
+                definition = {
+                    "name": policy,
+                    "agent_ids": members,
+                    "policy": policy,
+                    "time_zone": "UTC",
+                    "hours": ALWAYS,
+                    "escalation_seconds": 20,
+                    "offer_timeout_seconds": 2,
+                }
+                queues.append(
+                    UUID((await admin("ConfigureQueue", definition=definition))["queue_id"])
+                )
+
+            pick = random.Random(7)
+            handed: list[UUID] = []
+            for n in range(HAND_OFFS):
+                session_id = uuid4()
+                handed.append(session_id)
+                if n % 10 == 9:
+                    event: Event = HandedToAgents(from_csr="csr", agent_ids=pick.sample(names, 3))
+                else:
+                    event = HandedToQueue(from_csr="csr", queue_id=queues[1 if n % 3 == 2 else 0])
+                await sessions.publish(session_id, event)
+                if n == HAND_OFFS // 2:  # a replica goes, another comes, mid-stream
+                    await replicas.pop(0).stop()
+                    replicas.append(await start(config))
+
+            async def all_assigned() -> bool:
+                accepted = [
+                    e for e in await log.read_all(limit=1_000_000) if e.type == "OfferAccepted"
+                ]
+                return len({e.data["session_id"] for e in accepted}) == HAND_OFFS
+
+            await eventually(all_assigned, within=240, interval=1, what="every session assigned")
+            while agents.tasks:  # the last sessions end
+                await asyncio.gather(*list(agents.tasks))
+
+            async def all_freed() -> bool:
+                events = await log.read_all(limit=1_000_000)
+                return sum(e.type == "AgentSessionFinished" for e in events) == HAND_OFFS
+
+            await eventually(all_freed, within=30, interval=0.5, what="every slot freed")
+        finally:
+            for replica in replicas:
+                await replica.stop()
+            await connection.close()
+            await publisher.close()
+            await client.close()
+
+        events = await log.read_all(limit=1_000_000)
+        await log.close()
+
+    won = Counter(e.data["session_id"] for e in events if e.type == "OfferAccepted")
+    assert len(won) == HAND_OFFS and set(won.values()) == {1}, "a session assigned twice"
+    assert agents.accepted == HAND_OFFS
+    load: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
+    by_agent = sorted(
+        (e for e in events if e.stream_id.startswith("agent-")),
+        key=lambda e: (e.stream_id, e.stream_version),
+    )
+    for e in by_agent:
+        if e.type == "AgentSessionStarted":
+            load[e.data["agent_id"]] += 1
+            peak[e.data["agent_id"]] = max(peak[e.data["agent_id"]], load[e.data["agent_id"]])
+        elif e.type == "AgentSessionFinished":
+            load[e.data["agent_id"]] -= 1
+    assert max(peak.values()) <= CAPACITY, "an agent over capacity"
+    assert not +load, "a slot never freed"
+    declined: defaultdict[str, set[str]] = defaultdict(set)
+    for e in sorted(events, key=lambda e: e.global_position):
+        if e.type == "OfferDeclined":
+            declined[e.data["session_id"]].add(e.data["agent_id"])
+        elif e.type == "TaskQueued":
+            declined[e.data["session_id"]] = set()
+        elif e.type == "OfferMade":
+            assert e.data["agent_id"] not in declined[e.data["session_id"]], "offered again"
+    kinds = Counter(e.type for e in events)
+    assert kinds["OfferDeclined"] and kinds["OfferExpired"]
