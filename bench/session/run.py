@@ -17,31 +17,35 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import aio_pika
-import asyncpg
 import uvloop
 from faststream.rabbit import RabbitBroker
 
 from session_svc.settings import Settings
 from support_rpc import RpcClient
 
-AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import (
+    AMQP_URL,
+    DATABASE_URL,
+    cleanup,
+    progress,
+    start_processes,
+    stop_processes,
+    summary,
+    wait_for_consumers,
+)
+
 STORY = 5
 RATE = 200
 
 Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
-
-
-def progress(text: str) -> None:
-    print(f"  .. {text}", file=sys.stderr, flush=True)
 
 
 def ids() -> dict[str, str]:
@@ -112,40 +116,6 @@ def faststream(broker: RabbitBroker, queue: str) -> Call:
     return call
 
 
-async def start_replicas(env: dict[str, str], count: int) -> list[asyncio.subprocess.Process]:
-    return [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "session_svc", env=env, stdout=asyncio.subprocess.DEVNULL
-        )
-        for _ in range(count)
-    ]
-
-
-async def wait_for_consumers(queue: str, count: int) -> None:
-    """Until ``count`` replicas consume the command queue (a passive declare of a queue that
-    does not exist yet closes its channel, so each try has a channel of its own)."""
-    connection = await aio_pika.connect(AMQP_URL)
-    try:
-        for _ in range(300):
-            channel = await connection.channel()
-            try:
-                declared = await channel.declare_queue(queue, passive=True)
-                if (declared.declaration_result.consumer_count or 0) >= count:
-                    return
-                await channel.close()
-            except aio_pika.exceptions.ChannelClosed:
-                pass
-            await asyncio.sleep(0.1)
-        raise SystemExit(f"bench: session-svc replicas did not start consuming {queue}")
-    finally:
-        await connection.close()
-
-
-def summary(latencies: list[float]) -> tuple[float, float]:
-    ms = sorted(x * 1000 for x in latencies)
-    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-
-
 async def measure(seconds: float) -> str:
     tag = uuid4().hex[:8]
     settings = Settings(
@@ -160,7 +130,7 @@ async def measure(seconds: float) -> str:
     schema, queue = settings.database_schema, settings.command_queue
     env = {**os.environ, **settings.as_environment()}
     progress("starting 2 session-svc replicas")
-    replicas = await start_replicas(env, 2)
+    replicas = await start_processes("session_svc", env, 2)
     results: dict[str, tuple[float, float, float]] = {}
     try:
         await wait_for_consumers(queue, 2)
@@ -180,9 +150,7 @@ async def measure(seconds: float) -> str:
         await client.close()
         await broker.stop()
     finally:
-        for process in replicas:
-            process.terminate()
-        await asyncio.gather(*(p.wait() for p in replicas))
+        await stop_processes(replicas)
         await cleanup(
             schema,
             [queue, settings.routing_queue, settings.routing_queue + ".dead"],
@@ -199,18 +167,6 @@ async def measure(seconds: float) -> str:
     for name, (rate, p50, p99) in results.items():
         lines.append(f"| {name} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | 25 |")
     return "\n".join(lines)
-
-
-async def cleanup(schema: str, queues: list[str], exchange: str) -> None:
-    conn = await asyncpg.connect(DATABASE_URL)
-    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    await conn.close()
-    connection = await aio_pika.connect(AMQP_URL)
-    channel = await connection.channel()
-    for queue in queues:
-        await channel.queue_delete(queue)
-    await channel.exchange_delete(exchange)
-    await connection.close()
 
 
 def main() -> None:

@@ -107,3 +107,28 @@ async def test_a_request_made_before_the_service_starts_waits_for_it(
     assert (await call)["echo"] == {"n": 1}
     await server.stop()
     await client.close()
+
+
+async def test_a_stopping_server_answers_the_requests_in_hand_and_takes_no_new_ones(
+    amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    queue = rabbit_names.queue("draining")
+    done: list[int] = []
+
+    async def slow(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0.3)
+        done.append(command["n"])
+        return {"n": command["n"]}
+
+    server = await RpcServer(amqp_url, queue, slow).start()
+    client = await RpcClient(amqp_url).connect()
+    try:
+        calls = [asyncio.create_task(client.call(queue, "Slow", {"n": n})) for n in range(5)]
+        await asyncio.sleep(0.1)  # all five are in hand
+        await server.stop()
+        assert [r["n"] for r in await asyncio.gather(*calls)] == list(range(5))
+        assert sorted(done) == list(range(5))
+        with pytest.raises(RpcTimeout):  # nobody takes requests any more
+            await client.call(queue, "Slow", {"n": 9}, within_seconds=0.5)
+    finally:
+        await client.close()

@@ -56,6 +56,30 @@ class Inbox:
 
         return await retrying(self._store, once, attempts=CONFLICT_RETRIES)
 
+    async def deliver_many(self, deliveries: list[tuple[Envelope, int]]) -> list[Verdict]:
+        """Deliveries (each with its ``first_attempt``) handled in one transaction, in order:
+        one commit for all of them, which is what lets a busy consumer keep up. If any fails,
+        nothing of the batch stays, and each is delivered on its own (retries and dead letter
+        as in :meth:`deliver`)."""
+        if len(deliveries) == 1 or any(a > 1 for _, a in deliveries):
+            return [await self.deliver(e, a) for e, a in deliveries]
+
+        async def once(tx: Transaction) -> list[bool]:
+            handled = []
+            for envelope, _ in deliveries:
+                new = await tx.record_handled(self.consumer, envelope.event_id)
+                if new:
+                    await self._handler(envelope, tx)
+                handled.append(new)
+            return handled
+
+        try:
+            handled = await retrying(self._store, once, attempts=CONFLICT_RETRIES)
+        except Exception as error:
+            log.warning("inbox.batch_failed", consumer=self.consumer, error=repr(error))
+            return [await self.deliver(e, a) for e, a in deliveries]
+        return [Verdict(handled=h) for h in handled]
+
     async def deliver(self, envelope: Envelope, first_attempt: int = 1) -> Verdict:
         """Handle a delivery, retrying in place with a growing delay (so the events behind it
         keep their order) until ``max_attempts`` tries in all; ``first_attempt`` counts the

@@ -91,6 +91,9 @@ class RabbitEventConsumer:
     single active consumer; another replica's consumer waits and takes over when it goes), so
     events are handled in the queue's order across replicas, not only within one.
 
+    Events that have arrived together (up to ``batch``) are handled in one transaction; if one
+    of them fails, each is handled on its own.
+
     A failed event is retried in place (see :meth:`Inbox.deliver`), counting the tries of
     earlier deliveries by the quorum queue's ``x-delivery-count``; after ``max_attempts`` it
     goes to ``<queue>.dead`` with the error in its headers and the consumer goes on. A message
@@ -107,7 +110,9 @@ class RabbitEventConsumer:
         exchange: str = EXCHANGE,
         prefetch: int = 64,
         single_active: bool = False,
+        batch: int = 50,
     ) -> None:
+        self._batch = batch
         self._url, self.queue_name, self._keys = url, queue, list(binding_keys)
         self._arguments: dict[str, Any] = (
             {**QUORUM, "x-single-active-consumer": True} if single_active else dict(QUORUM)
@@ -143,10 +148,12 @@ class RabbitEventConsumer:
 
     async def _work(self) -> None:
         while True:
-            message = await self._deliveries.get()
+            batch = [await self._deliveries.get()]
+            while len(batch) < self._batch and not self._deliveries.empty():
+                batch.append(self._deliveries.get_nowait())
             self._idle.clear()
             try:
-                await self._process(message)
+                await self._process(batch)
             except Exception as error:  # the broker connection failed mid-way: it redelivers
                 log.warning(
                     "consumer.delivery_interrupted", queue=self.queue_name, error=repr(error)
@@ -154,18 +161,26 @@ class RabbitEventConsumer:
             finally:
                 self._idle.set()
 
-    async def _process(self, message: AbstractIncomingMessage) -> None:
-        attempt = 1 + delivery_count(message)
-        try:
-            envelope = Envelope.parse(message.body)
-        except ContractViolation as error:
-            await self._dead_letter(message, f"ContractViolation: {error}", attempt)
+    async def _process(self, messages: list[AbstractIncomingMessage]) -> None:
+        """What arrived together is handled in one transaction (see ``Inbox.deliver_many``)."""
+        deliveries, kept = [], []
+        for message in messages:
+            attempt = 1 + delivery_count(message)
+            try:
+                envelope = Envelope.parse(message.body)
+            except ContractViolation as error:
+                await self._dead_letter(message, f"ContractViolation: {error}", attempt)
+                continue
+            deliveries.append((envelope, attempt))
+            kept.append(message)
+        if not deliveries:
             return
-        verdict = await self._inbox.deliver(envelope, attempt)
-        if verdict.dead:
-            await self._dead_letter(message, verdict.error or "", verdict.attempts)
-        else:
-            await message.ack()
+        verdicts = await self._inbox.deliver_many(deliveries)
+        for message, verdict in zip(kept, verdicts, strict=True):
+            if verdict.dead:
+                await self._dead_letter(message, verdict.error or "", verdict.attempts)
+            else:
+                await message.ack()
 
     async def _dead_letter(
         self, message: AbstractIncomingMessage, error: str, attempts: int

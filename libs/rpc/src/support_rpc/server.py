@@ -3,6 +3,7 @@ on its ``reply_to`` and then acknowledged."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,6 +43,9 @@ class RpcServer:
         self._channel: AbstractChannel | None = None
         self._consumer_tag: str | None = None
         self.answered = 0
+        self._in_flight = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
 
     async def start(self) -> RpcServer:
         self._connection = await aio_pika.connect_robust(self._url)
@@ -52,18 +56,25 @@ class RpcServer:
         return self
 
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
-        reply = await self._answer(message.body)
-        if message.reply_to and self._channel is not None:
-            await self._channel.default_exchange.publish(
-                aio_pika.Message(
-                    json.dumps(reply).encode(),
-                    content_type="application/json",
-                    correlation_id=message.correlation_id,
-                ),
-                routing_key=message.reply_to,
-            )
-        await message.ack()
-        self.answered += 1
+        self._in_flight += 1
+        self._drained.clear()
+        try:
+            reply = await self._answer(message.body)
+            if message.reply_to and self._channel is not None:
+                await self._channel.default_exchange.publish(
+                    aio_pika.Message(
+                        json.dumps(reply).encode(),
+                        content_type="application/json",
+                        correlation_id=message.correlation_id,
+                    ),
+                    routing_key=message.reply_to,
+                )
+            await message.ack()
+            self.answered += 1
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._drained.set()
 
     async def _answer(self, body: bytes) -> dict[str, Any]:
         try:
@@ -81,14 +92,20 @@ class RpcServer:
             log.exception("rpc.handler_failed", queue=self.queue, command_type=command_type)
             return _error(500, "internal", f"{type(error).__name__}: the service failed")
 
-    async def stop(self) -> None:
-        """Stop taking requests; those not yet acknowledged go back to the queue. Stopping
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
+        """Stop taking requests, answer those in hand (for up to ``grace_seconds``); those not
+        yet taken, and any still unanswered then, go back to the queue. A request that was
+        carried out is answered rather than handed to another replica to do again. Stopping
         again does nothing (a closed robust connection would wait for a reconnect forever)."""
         if self._connection is None or self._connection.is_closed:
             return
         if self._channel is not None and self._consumer_tag is not None:
             queue = await self._channel.get_queue(self.queue, ensure=False)
             await queue.cancel(self._consumer_tag)
+        try:
+            await asyncio.wait_for(self._drained.wait(), grace_seconds)
+        except TimeoutError:
+            log.warning("rpc.stopped_with_requests_in_hand", queue=self.queue, left=self._in_flight)
         if self._connection is not None:
             await self._connection.close()
 

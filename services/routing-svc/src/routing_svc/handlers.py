@@ -67,8 +67,28 @@ def utc_now() -> datetime:
 
 
 class RoutingHandlers:
-    def __init__(self, store: EventStore, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        agents_kept: int = 100_000,
+    ) -> None:
         self.store, self.now = store, clock
+        self._agents: dict[str, AgentState] = {}  # as last read: a prefix of the stream
+        self._agents_kept = agents_kept
+
+    async def _agent(self, tx: Transaction, agent_id: str) -> AgentState:
+        """The agent now, in ``tx``'s snapshot. An agent's stream grows with every session it
+        takes, so the state last read is kept and only the events after it are read: the log
+        is append-only, so what was read once stays true and the rest is the delta."""
+        known = self._agents.get(agent_id)
+        start = known.version + 1 if known else 0
+        agent = fold_agent(await tx.read_stream(agent_stream(agent_id), start), known)
+        if len(self._agents) >= self._agents_kept and agent_id not in self._agents:
+            self._agents.pop(next(iter(self._agents)))
+        self._agents[agent_id] = agent
+        return agent
 
     # --- admins and agents ----------------------------------------------------------------------
 
@@ -101,7 +121,7 @@ class RoutingHandlers:
         self, cmd: Command, agent_id: str, decide: Callable[[AgentState], list[Event]]
     ) -> AgentState:
         async def once(tx: Transaction) -> AgentState:
-            agent = fold_agent(await tx.read_stream(agent_stream(agent_id)))
+            agent = await self._agent(tx, agent_id)
             stream = agent_stream(agent_id)
             return fold_agent(
                 await self._append(tx, cmd, stream, decide(agent), agent.version), agent
@@ -112,7 +132,7 @@ class RoutingHandlers:
     async def accept(self, cmd: AcceptOffer) -> Task:
         async def once(tx: Transaction) -> Task:
             task = fold_task(await tx.read_stream(case_stream(cmd.session_id)))
-            agent = fold_agent(await tx.read_stream(agent_stream(cmd.agent_id)))
+            agent = await self._agent(tx, cmd.agent_id)
             task_events, agent_events = accept_offer(
                 task, agent, cmd.offer_id, cmd.agent_id, now=self.now()
             )

@@ -6,8 +6,8 @@ offers of agents who went away (R3).
 Timers survive restarts and run once: deadlines are rebuilt from the recorded offers and hand-
 offs, only the lock holder acts, and every decision is appended with the session stream's
 expected version, so even two routers (a lock lost mid-way) cannot record an expiry or an offer
-twice for the same state. Other replicas follow the log too and answer queries; when the
-leader stops, one of them takes the lock with a warm view.
+twice for the same state. Other replicas follow the log too, every ``follower_seconds``, and
+answer queries; when the leader stops, one of them takes the lock with a warm view.
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ class Router:
         new_id: Callable[[], UUID] = uuid4,
         idle_seconds: float = 1.0,
         lock_poll_seconds: float = 0.5,
+        follower_seconds: float = 0.1,
     ) -> None:
         self.store, self.now = handlers.store, handlers.now
         self.view, self._new_id = view, new_id
         self._idle, self._lock_poll = idle_seconds, lock_poll_seconds
+        self._follower = follower_seconds
         self.leading = False
         self.offers_recorded = 0
 
@@ -94,6 +96,7 @@ class Router:
             self.view.release(offering)
             raise
         if recorded:
+            self.view.confirm(offering)
             self.offers_recorded += len(offering.events)
         else:
             self.view.release(offering)
@@ -124,7 +127,10 @@ class Router:
             while True:
                 try:
                     await self.step()
-                    await self.store.wait_for_events(self.view.position, self._wait())
+                    if self.leading:
+                        await self.store.wait_for_events(self.view.position, self._wait())
+                    else:  # queries may be this stale; reading less often costs far less
+                        await asyncio.sleep(self._follower)
                 except Exception as error:  # a database outage is waited out
                     log.warning("router.retrying", error=repr(error))
                     await asyncio.sleep(self._idle)

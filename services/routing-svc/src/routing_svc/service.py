@@ -134,8 +134,8 @@ async def get_agent(r: Routing, cmd: GetAgent) -> Reply:
     for offer_id, session_id in agent.offers.items():
         task = r.view.tasks.get(session_id)
         offer = task.offers.get(offer_id) if task else None
-        if task is None or offer is None:
-            continue
+        if task is None or offer is None or not offer.recorded:
+            continue  # not in the log yet: it could not be accepted
         queue = r.view.queues.get(task.queue_id) if task.queue_id else None
         offers.append(
             {

@@ -170,7 +170,8 @@ class RoutingView:
         elif before is None:
             task = None  # a task no longer waiting: only its agents change
         elif isinstance(event, OfferMade) and event.offer_id in before.offers:
-            task = replace(before, version=max(before.version, envelope.stream_version))
+            task = _recorded(before, [event.offer_id])
+            task = replace(task, version=max(before.version, envelope.stream_version))
         else:
             task = next_task(before, envelope)
         self._offers_changed(event, before, envelope.occurred_at)
@@ -376,8 +377,16 @@ class RoutingView:
         """The router's own offers, counted before the log has them."""
         for event in made:
             task = replace(evolve_task(event, task, now), version=task.version + 1)
+            offer = replace(task.offers[event.offer_id], recorded=False)
+            task = replace(task, offers={**task.offers, offer.id: offer})
             self._offers_changed(event, None, now)
         self._set_task(task)
+
+    def confirm(self, offering: Offering) -> None:
+        """The offers are in the log now: queries may show them (an agent may accept them)."""
+        task = self.tasks.get(offering.session_id)
+        if task is not None:
+            self.tasks[offering.session_id] = _recorded(task, [e.offer_id for e in offering.events])
 
     def release(self, offering: Offering) -> None:
         """Offers that could not be recorded (the session changed meanwhile): taken back."""
@@ -433,3 +442,11 @@ class RoutingView:
 
 def _pooled(agent: AgentView, order: int) -> Agent:
     return Agent(agent.id, agent.capacity, order, agent.status, agent.load, agent.free_since)
+
+
+def _recorded(task: Task, offer_ids: list[UUID]) -> Task:
+    offers = dict(task.offers)
+    for offer_id in offer_ids:
+        if offer_id in offers:
+            offers[offer_id] = replace(offers[offer_id], recorded=True)
+    return replace(task, offers=offers)

@@ -73,14 +73,16 @@ class Agents:
             "agent_id": agent_id,
             **fields,
         }
-        try:
-            await self._client.call(self._queue, command_type, command, within_seconds=20)
-        except RemoteError as refused:
-            assert refused.status == 409, refused  # taken, closed, expired, at capacity
-            return False
-        except RpcTimeout:
-            return False
-        return True
+        for _ in range(3):  # a request lost with a stopping replica is sent again
+            try:
+                await self._client.call(self._queue, command_type, command, within_seconds=10)
+            except RemoteError as refused:
+                assert refused.status == 409, refused  # taken, closed, expired, at capacity
+                return False
+            except RpcTimeout:
+                continue
+            return True
+        return False
 
     def on_offer(self, made: dict[str, Any]) -> None:
         task = asyncio.create_task(self._answer(made))

@@ -167,6 +167,11 @@ async def test_r5_named_agents_are_offered_at_once_and_the_others_withdrawn(
     assert withdrawn == ["ben", "dan"]
     [accepted] = await world.recorded("OfferAccepted")
     assert (accepted["agent_id"], accepted["agent_name"]) == ("cat", "Cat")
+    again = command(
+        AcceptOffer, session_id=session, offer_id=UUID(accepted["offer_id"]), agent_id="cat"
+    )
+    assert (await world.handlers.accept(again)).assigned_to == "cat"  # a retry: same answer
+    assert len(await world.recorded("AgentSessionStarted")) == 1
 
 
 async def test_r5_a_named_agent_busy_now_is_offered_when_it_frees_up(world: World) -> None:

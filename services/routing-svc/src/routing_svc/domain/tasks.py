@@ -47,6 +47,7 @@ class Offer:
     agent_id: str
     expires_at: datetime
     open: bool = True
+    recorded: bool = True  # False while only the router's view has it (see view.reserve)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Task:
     declined: frozenset[str] = frozenset()
     passed: frozenset[str] = frozenset()  # let an offer expire
     assigned_to: str | None = None
+    accepted_offer: UUID | None = None
     version: int = -1
 
     def open_offers(self) -> list[Offer]:
@@ -160,7 +162,12 @@ def _(event: OfferMade, task: Task, at: datetime) -> Task:
 @evolve_task.register
 def _(event: OfferAccepted, task: Task, at: datetime) -> Task:
     closed = _close(task, event.offer_id)
-    return replace(closed, status=TaskStatus.ASSIGNED, assigned_to=event.agent_id)
+    return replace(
+        closed,
+        status=TaskStatus.ASSIGNED,
+        assigned_to=event.agent_id,
+        accepted_offer=event.offer_id,
+    )
 
 
 @evolve_task.register
@@ -257,7 +264,10 @@ def _offer_for(task: Task, offer_id: UUID, agent_id: str) -> Offer:
 def accept_offer(
     task: Task, agent: AgentState, offer_id: UUID, agent_id: str, *, now: datetime
 ) -> tuple[list[Event], list[Event]]:
-    """R6: the events for the task's stream and for the agent's stream, recorded together."""
+    """R6: the events for the task's stream and for the agent's stream, recorded together.
+    Accepting again the offer one has won changes nothing and succeeds (a retried request)."""
+    if task.accepted_offer == offer_id and task.assigned_to == agent_id:
+        return [], []
     offer = _offer_for(task, offer_id, agent_id)
     if now > offer.expires_at:
         raise StateForbids("offer_expired", "this offer has expired")

@@ -1,0 +1,73 @@
+"""What the benchmarks share: progress lines, percentiles, services as processes, clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+
+import aio_pika
+import asyncpg
+
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def progress(text: str) -> None:
+    print(f"  .. {text}", file=sys.stderr, flush=True)
+
+
+def summary(latencies: list[float]) -> tuple[float, float]:
+    """Median and 99th percentile, in milliseconds, of latencies in seconds."""
+    ms = sorted(x * 1000 for x in latencies)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+
+
+async def start_processes(
+    module: str, env: dict[str, str], count: int
+) -> list[asyncio.subprocess.Process]:
+    return [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", module, env=env, stdout=asyncio.subprocess.DEVNULL
+        )
+        for _ in range(count)
+    ]
+
+
+async def stop_processes(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        process.terminate()
+    await asyncio.gather(*(p.wait() for p in processes))
+
+
+async def wait_for_consumers(queue: str, count: int) -> None:
+    """Until ``count`` replicas consume the command queue (a passive declare of a queue that
+    does not exist yet closes its channel, so each try has a channel of its own)."""
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        for _ in range(600):
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(queue, passive=True)
+                if (declared.declaration_result.consumer_count or 0) >= count:
+                    return
+                await channel.close()
+            except aio_pika.exceptions.ChannelClosed:
+                pass
+            await asyncio.sleep(0.1)
+        raise SystemExit(f"bench: the replicas did not start consuming {queue}")
+    finally:
+        await connection.close()
+
+
+async def cleanup(schema: str, queues: list[str], exchange: str) -> None:
+    conn = await asyncpg.connect(DATABASE_URL)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    await conn.close()
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    for queue in queues:
+        await channel.queue_delete(queue)
+    await channel.exchange_delete(exchange)
+    await connection.close()
