@@ -1,0 +1,93 @@
+"""Deliveries that arrive together are handled in one transaction (one commit for many), with
+the same guarantees as one at a time: each once, in order, and a failing one handled alone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from eventlog import NO_STREAM, EventStore, Inbox, Transaction
+from eventlog.inbox import Handler
+from eventlog.postgres import PostgresEventStore
+from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from support_contracts import Envelope
+from support_testkit import eventually
+from support_testkit.plugin import RabbitNames, fresh_schema
+
+from .factories import new_event
+
+
+async def recorded(store: EventStore, *labels: str) -> list[Envelope]:
+    return [(await store.append(f"session-{x}", [new_event(x)], NO_STREAM))[0] for x in labels]
+
+
+def projector(transactions: list[object], handled: list[str]) -> Handler:
+    async def project(envelope: Envelope, tx: Transaction) -> None:
+        label = envelope.data["participant_id"]
+        transactions.append(tx)  # kept, so no two share an id()
+        if label == "poison":
+            raise ValueError("cannot project poison")
+        await tx.append("projection", [new_event(label)], None)
+        handled.append(label)
+
+    return project
+
+
+async def test_deliveries_together_are_handled_in_one_transaction_each_once(
+    store: EventStore,
+) -> None:
+    transactions: list[object] = []
+    inbox = Inbox(store, "projector", projector(transactions, []))
+    events = await recorded(store, "a", "b", "c")
+    verdicts = await inbox.deliver_many([(e, 1) for e in events])
+    assert [v.handled for v in verdicts] == [True, True, True]
+    assert len({id(t) for t in transactions}) == 1
+    again = await inbox.deliver_many([(e, 1) for e in events])  # delivered again: skipped
+    assert [v.handled for v in again] == [False, False, False]
+    projected = await store.read_stream("projection")
+    assert [e.data["participant_id"] for e in projected] == ["a", "b", "c"]
+
+
+async def test_a_failing_delivery_leaves_nothing_of_its_batch_and_the_others_are_handled(
+    store: EventStore,
+) -> None:
+    inbox = Inbox(store, "projector", projector([], []), max_attempts=2)
+    events = await recorded(store, "a", "poison", "b")
+    verdicts = await inbox.deliver_many([(e, 1) for e in events])
+    assert [(v.handled, v.dead) for v in verdicts] == [(True, False), (False, True), (True, False)]
+    projected = await store.read_stream("projection")
+    assert [e.data["participant_id"] for e in projected] == ["a", "b"]  # once each
+
+
+@pytest.mark.integration
+async def test_a_consumer_with_a_backlog_takes_it_in_batches_in_order(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    async with fresh_schema(database_url) as schema:
+        store = await PostgresEventStore.connect(database_url, schema)
+        transactions: list[object] = []
+        handled: list[str] = []
+        inbox = Inbox(store, "projector", projector(transactions, handled))
+        queue = rabbit_names.queue("batches")
+        consumer = RabbitEventConsumer(
+            amqp_url, queue, ["#"], inbox, exchange=rabbit_names.exchange, batch=10
+        )
+        await consumer.start()
+        await consumer.stop()  # the queue exists and is bound; events wait in it
+        labels = [f"e{n:02}" for n in range(40)]
+        publisher = await RabbitPublisher(amqp_url, rabbit_names.exchange).connect()
+        await publisher.publish(await recorded(store, *labels))
+        consumer = RabbitEventConsumer(
+            amqp_url, queue, ["#"], inbox, exchange=rabbit_names.exchange, batch=10
+        )
+        await consumer.start()
+        try:
+            await eventually(lambda: len(handled) == 40, what="the backlog handled")
+            await asyncio.sleep(0.1)
+            assert handled == labels
+            assert 4 <= len({id(t) for t in transactions}) < 40  # at most 10 to a transaction
+        finally:
+            await consumer.stop()
+            await publisher.close()
+            await store.close()
