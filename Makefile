@@ -30,3 +30,4 @@ demo: sync
 bench: sync services
 	$(UV) run python bench/eventlog/run.py
 	$(UV) run python bench/session/run.py
+	$(UV) run python bench/routing/run.py

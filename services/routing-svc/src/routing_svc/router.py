@@ -147,11 +147,19 @@ class Router:
         return min(max(seconds, 0.0), self._idle)
 
     async def _lead(self) -> None:
-        async with self.store.exclusive("router", poll_seconds=self._lock_poll):
-            self.view.everything_dirty()
-            self.leading = True
-            log.info("router.leading")
+        """Hold the lock while running; if its connection is lost, stop acting and try again
+        (another replica may have taken it meanwhile)."""
+        while True:
             try:
-                await asyncio.Event().wait()  # until cancelled
+                async with self.store.exclusive("router", poll_seconds=self._lock_poll):
+                    self.view.everything_dirty()
+                    self.leading = True
+                    log.info("router.leading")
+                    await asyncio.Event().wait()  # until cancelled
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("router.lead_lost", error=repr(error))
+                await asyncio.sleep(self._lock_poll)
             finally:
                 self.leading = False
