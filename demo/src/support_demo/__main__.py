@@ -1,9 +1,9 @@
 """``make demo``: the story of REQUIREMENTS.md as far as it is built, one step at a time, with
 the events each step caused and every refusal along the way.
 
-Built: session-svc (S1-S12) and invite-svc (I1-I4) on the event log, outbox and inbox. Not
-yet built: WebACD routing (#5), the media relay (#6) and the gateway (#7); where the story
-needs them, the demo says so and sends session-svc the command those services would send.
+Built: session-svc (S1-S12), invite-svc (I1-I4) and routing-svc (R1-R8) on the event log,
+outbox and inbox. Not yet built: the media relay (#6) and the gateway (#7); the demo calls the
+services' command doors the way the gateway will.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import uvloop
 
 from support_demo.wiring import Demo, Refusal, choose
 
-STEPS = 13
+STEPS = 14
 
 
 def short(value: object, most: int = 48) -> str:
@@ -70,6 +70,45 @@ class Story:
             await asyncio.sleep(0.05)
         raise SystemExit(f"demo: {command_type} was not refused with {code} within 5 s")
 
+    async def _poll(self, command_type: str, **fields: Any) -> dict[str, Any]:
+        command = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), **fields}
+        return await self.demo.call(command_type, {"actor_id": "demo", **command})
+
+    async def agent(self, agent_id: str) -> dict[str, Any] | None:
+        """The agent as routing sees it; None while its view has yet to catch up."""
+        try:
+            return dict((await self._poll("GetAgent", agent_id=agent_id))["agent"])
+        except Refusal as refusal:
+            if refusal.code != "unknown_agent":
+                raise
+            return None
+
+    async def offer_for(self, agent_id: str) -> dict[str, Any]:
+        """The agent's open offer, once routing has made it (events travel between services)."""
+        for _ in range(200):
+            agent = await self.agent(agent_id)
+            if agent and agent["offers"]:
+                return dict(agent["offers"][0])
+            await asyncio.sleep(0.05)
+        raise SystemExit(f"demo: no offer reached {agent_id} within 10 s")
+
+    async def until_controller(self, agent_id: str) -> None:
+        for _ in range(200):
+            session = (await self._poll("GetSession", session_id=self.session_id))["session"]
+            if session["controller"] == agent_id:
+                await self.show_new_events()
+                return
+            await asyncio.sleep(0.05)
+        raise SystemExit(f"demo: {agent_id} did not become controller within 10 s")
+
+    async def until_free(self, agent_id: str) -> None:
+        for _ in range(200):
+            agent = await self.agent(agent_id)
+            if agent and not agent["sessions"]:
+                return
+            await asyncio.sleep(0.05)
+        raise SystemExit(f"demo: {agent_id} still held a session after 10 s")
+
     async def show_new_events(self) -> None:
         if not self.session_id:
             return
@@ -93,7 +132,7 @@ def token_of(join_url: str) -> str:
 
 
 async def walk(story: Story) -> None:
-    story.step("An admin makes Carol a WebACD agent")
+    story.step("An admin makes Carol a WebACD agent and sets up the Printers queue (R1, R3)")
     await story.do(
         "ChangeCsrSettings",
         "admin",
@@ -101,6 +140,20 @@ async def walk(story: Story) -> None:
         settings={"session_mode": "single", "is_webacd_agent": True, "voice_supported": True},
     )
     print("      carol: WebACD agent, voice supported")
+    await story.do("ConfigureAgent", "admin", agent_id="dave", name="Dave", max_sessions=2)
+    await story.do("ChangeAgentStatus", "dave", agent_id="dave", status="available")
+    always = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
+    queue = {
+        "name": "Printers",
+        "agent_ids": ["dave"],
+        "policy": "most_idle",
+        "time_zone": "Europe/Prague",
+        "hours": always,
+        "escalation_seconds": 120,
+        "offer_timeout_seconds": 60,
+    }
+    queue_id = (await story.do("ConfigureQueue", "admin", definition=queue))["queue_id"]
+    print("      queue Printers: agent Dave (2 sessions at once, available), most idle first")
 
     story.step("Alice starts a session; it comes with an e-mail draft for her own mail (S1, S3)")
     session = (await story.do("StartSession", "alice", csr_id="alice", csr_name="Alice"))["session"]
@@ -155,8 +208,7 @@ async def walk(story: Story) -> None:
     await story.do("StartActivity", "alice", session_id=sid, kind="voice", participant_id="alice")
     await story.do("TransferControl", "alice", session_id=sid, to_csr="carol")
 
-    story.step("Carol hands off to a WebACD queue: 346 characters refused, 345 accepted (S9)")
-    queue_id = str(uuid4())
+    story.step("Carol hands off to the Printers queue: 346 characters refused, 345 accepted (S9)")
     await story.refused(
         "HandOffToQueue", "carol", session_id=sid, queue_id=queue_id, message="m" * 346
     )
@@ -173,21 +225,39 @@ async def walk(story: Story) -> None:
     await story.do("Leave", bob_id, session_id=sid, participant_id=bob_id)
     await story.refused("JoinAsCustomer", None, session_number=number, name="Eve")
 
-    story.step("Agent Dave accepts the offer (routing-svc, #5, would send this) (R6)")
-    await story.do(
-        "AssignAgent",
-        "routing-svc",
-        session_id=sid,
-        agent_id="dave",
-        agent_name="Dave",
-        offer_id=str(uuid4()),
+    story.step("Routing offers the session to Dave; he accepts and becomes controller (R4, R6)")
+    offer = await story.offer_for("dave")
+    print(
+        f"      offer to Dave, with Carol's message; it expires at {offer['expires_at'][11:19]} UTC"
     )
+    await story.do(
+        "AcceptOffer", "dave", session_id=sid, offer_id=offer["offer_id"], agent_id="dave"
+    )
+    await story.until_controller("dave")
 
     story.step("Dave ends the session: everything stops, invitations are revoked (S10, I2)")
     await story.do("EndSession", "dave", session_id=sid)
     await story.refused("JoinAsCustomer", None, session_id=sid, name="Eve")
     link = token_of(draft["join_url"])
     await story.refused_in_time("revoked", "RedeemInvitation", None, token=link, name="Bob")
+    await story.until_free("dave")
+    print("      Dave's slot is free again (R7)")
+
+    story.step("Erin asks for help through the Printers entry form (R8)")
+    form = await story.do(
+        "SubmitEntryForm",
+        None,
+        queue_id=queue_id,
+        name="Erin",
+        email="erin@example.com",
+        problem="The printer on floor 2 prints blank pages",
+    )
+    await story.offer_for("dave")
+    waiting = await story.do("GetWaitingPosition", None, request_id=form["request_id"])
+    print(
+        f"      session {form['session']['session_number_display']} waits: position"
+        f" {waiting['position']} of {waiting['waiting']}, offered to Dave"
+    )
 
     story.step("Analytics saw every event on support.events (E2)")
 
