@@ -52,10 +52,12 @@ async def test_deliveries_together_are_handled_in_one_transaction_each_once(
 async def test_a_failing_delivery_leaves_nothing_of_its_batch_and_the_others_are_handled(
     store: EventStore,
 ) -> None:
-    inbox = Inbox(store, "projector", projector([], []), max_attempts=2)
+    tries: list[object] = []
+    inbox = Inbox(store, "projector", projector(tries, []), max_attempts=2)
     events = await recorded(store, "a", "poison", "b")
     verdicts = await inbox.deliver_many([(e, 1) for e in events])
     assert [(v.handled, v.dead) for v in verdicts] == [(True, False), (False, True), (True, False)]
+    assert len(tries) == 2 + 1 + 2  # the batch (a, poison), poison once more, a and b alone
     projected = await store.read_stream("projection")
     assert [e.data["participant_id"] for e in projected] == ["a", "b"]  # once each
 

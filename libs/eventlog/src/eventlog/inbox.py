@@ -64,9 +64,13 @@ class Inbox:
         if len(deliveries) == 1 or any(a > 1 for _, a in deliveries):
             return [await self.deliver(e, a) for e, a in deliveries]
 
+        trying = 0  # the delivery whose handler runs now: if it fails, it had one try
+
         async def once(tx: Transaction) -> list[bool]:
+            nonlocal trying
             handled = []
-            for envelope, _ in deliveries:
+            for n, (envelope, _) in enumerate(deliveries):
+                trying = n
                 new = await tx.record_handled(self.consumer, envelope.event_id)
                 if new:
                     await self._handler(envelope, tx)
@@ -77,7 +81,10 @@ class Inbox:
             handled = await retrying(self._store, once, attempts=CONFLICT_RETRIES)
         except Exception as error:
             log.warning("inbox.batch_failed", consumer=self.consumer, error=repr(error))
-            return [await self.deliver(e, a) for e, a in deliveries]
+            return [
+                await self.deliver(e, a + 1 if n == trying else a)
+                for n, (e, a) in enumerate(deliveries)
+            ]
         return [Verdict(handled=h) for h in handled]
 
     async def deliver(self, envelope: Envelope, first_attempt: int = 1) -> Verdict:

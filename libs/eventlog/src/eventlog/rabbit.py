@@ -20,6 +20,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from pamqp.commands import Basic
 
 from eventlog.inbox import Inbox
 from support_contracts import EXCHANGE, ContractViolation, Envelope
@@ -29,14 +30,14 @@ log = structlog.get_logger(__name__)
 QUORUM = {"x-queue-type": "quorum"}
 
 
-def to_message(event: Envelope) -> aio_pika.Message:
-    return aio_pika.Message(
-        body=event.model_dump_json().encode(),
+def properties(event: Envelope) -> Basic.Properties:
+    """Persistent JSON; the event's id, correlation id, type, time, stream and position."""
+    return Basic.Properties(
         content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        delivery_mode=2,
         message_id=str(event.event_id),
         correlation_id=str(event.correlation_id),
-        type=event.type,
+        message_type=event.type,
         timestamp=event.occurred_at,
         headers={"stream_id": event.stream_id, "global_position": event.global_position},
     )
@@ -55,27 +56,41 @@ def delivery_count(message: AbstractIncomingMessage) -> int:
 class RabbitPublisher:
     """Publishes in the order given and returns when the broker confirmed them all. aiormq
     numbers and writes publishes under a FIFO lock and awaits confirms outside it, so a
-    batch is pipelined without reordering."""
+    batch is pipelined without reordering. Publishes go to aiormq's channel directly: an
+    aio-pika ``Message`` per event (its properties converted attribute by attribute) cost
+    more than the publish itself (237 against 108 µs an event, measured)."""
 
     def __init__(self, url: str, exchange: str = EXCHANGE) -> None:
         self._url, self._exchange_name = url, exchange
         self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
 
     async def connect(self) -> RabbitPublisher:
         self._connection = await aio_pika.connect_robust(self._url)
-        channel = await self._connection.channel(publisher_confirms=True)
-        self._exchange = await declare_events_exchange(channel, self._exchange_name)
+        self._channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await declare_events_exchange(self._channel, self._exchange_name)
         return self
 
     async def publish(self, events: Sequence[Envelope]) -> None:
-        if self._exchange is None:
+        if self._channel is None:
             await self.connect()
-        exchange = self._exchange
-        assert exchange is not None
-        await asyncio.gather(
-            *(exchange.publish(to_message(e), routing_key=e.routing_key) for e in events)
+        assert self._channel is not None
+        channel = await self._channel.get_underlay_channel()  # the current one, after reconnects
+        confirms = await asyncio.gather(
+            *(
+                channel.basic_publish(
+                    e.model_dump_json().encode(),
+                    exchange=self._exchange_name,
+                    routing_key=e.routing_key,
+                    properties=properties(e),
+                )
+                for e in events
+            )
         )
+        refused = [c for c in confirms if not isinstance(c, Basic.Ack)]
+        if refused:
+            raise aio_pika.exceptions.DeliveryError(None, refused[0])  # type: ignore[arg-type]
 
     async def close(self) -> None:
         if self._connection is not None:

@@ -163,7 +163,7 @@ class RoutingView:
         if isinstance(event, TaskQueued):
             if before is not None:
                 self._drop_task(session_id)
-            task = next_task(Task(), envelope)
+            task = next_task(Task(), envelope, event)
             self.keys[session_id] = (envelope.occurred_at, envelope.global_position, session_id)
             if event.request_id is not None:
                 self.requests[event.request_id] = session_id
@@ -173,7 +173,7 @@ class RoutingView:
             task = _recorded(before, [event.offer_id])
             task = replace(task, version=max(before.version, envelope.stream_version))
         else:
-            task = next_task(before, envelope)
+            task = next_task(before, envelope, event)
         self._offers_changed(event, before, envelope.occurred_at)
         if task is None:
             return

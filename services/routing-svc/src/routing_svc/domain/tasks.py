@@ -113,9 +113,10 @@ def fold_task(events: list[Envelope], start: Task | None = None) -> Task:
     return task
 
 
-def next_task(task: Task, e: Envelope) -> Task:
-    """The task after one more recorded event of its stream."""
-    event = e.event()
+def next_task(task: Task, e: Envelope, event: Event | None = None) -> Task:
+    """The task after one more recorded event of its stream (``event``: ``e`` parsed, when the
+    caller has it already)."""
+    event = event or e.event()
     if isinstance(event, TaskQueued):
         task = Task(correlation_id=e.correlation_id, cause=e.event_id)
     return replace(evolve_task(event, task, e.occurred_at), version=e.stream_version)
