@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from pamqp.commands import Basic
 
 from support_rpc.server import declare_command_queue
 
@@ -67,15 +68,16 @@ class RpcClient:
         correlation_id = uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
-        request = aio_pika.Message(
-            json.dumps({"type": command_type, "command": command}).encode(),
+        properties = Basic.Properties(
             content_type="application/json",
             correlation_id=correlation_id,
             reply_to=self._reply_to,
-            expiration=within_seconds,
+            expiration=str(int(within_seconds * 1000)),
         )
+        body = json.dumps({"type": command_type, "command": command}).encode()
         try:
-            await self._channel.default_exchange.publish(request, routing_key=queue)
+            channel = await self._channel.get_underlay_channel()  # aiormq's: no Message object
+            await channel.basic_publish(body, routing_key=queue, properties=properties)
             reply = await asyncio.wait_for(future, within_seconds)
         except TimeoutError:
             raise RpcTimeout(

@@ -16,6 +16,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from pamqp.commands import Basic
 
 log = structlog.get_logger(__name__)
 
@@ -61,13 +62,13 @@ class RpcServer:
         try:
             reply = await self._answer(message.body)
             if message.reply_to and self._channel is not None:
-                await self._channel.default_exchange.publish(
-                    aio_pika.Message(
-                        json.dumps(reply).encode(),
-                        content_type="application/json",
-                        correlation_id=message.correlation_id,
-                    ),
+                channel = await self._channel.get_underlay_channel()
+                await channel.basic_publish(
+                    json.dumps(reply).encode(),
                     routing_key=message.reply_to,
+                    properties=Basic.Properties(
+                        content_type="application/json", correlation_id=message.correlation_id
+                    ),
                 )
             await message.ack()
             self.answered += 1
