@@ -4,9 +4,10 @@ their offers over request/reply: most accept, some decline, some let the offer e
 accepted sessions end a little later. One replica (the one that started first and leads) is
 stopped and a new one started in the middle.
 
-Checked from the event log afterwards: every session assigned exactly once, no agent ever
-holding more sessions than its capacity, no decliner offered the same session again, every
-ended session's slot freed."""
+Checked from the event log afterwards: every session assigned exactly once (or still waiting
+because every agent it was handed to by name declined it: R4 never offers it to them again),
+no agent ever holding more sessions than its capacity, no decliner offered the same session
+again, every ended session's slot freed."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 AGENTS, CAPACITY, HAND_OFFS = 50, 2, 1000
 ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
+
+
+def settled(events: list[Envelope]) -> tuple[set[str], set[str]]:
+    """Sessions assigned, and sessions that wait because every agent they were handed to by
+    name declined them (R4: a decliner is not offered the session again)."""
+    assigned = {e.data["session_id"] for e in events if e.type == "OfferAccepted"}
+    named = {
+        e.data["session_id"]: set(e.data["agent_ids"]) for e in events if e.type == "TaskQueued"
+    }
+    declined: defaultdict[str, set[str]] = defaultdict(set)
+    for e in events:
+        if e.type == "OfferDeclined":
+            declined[e.data["session_id"]].add(e.data["agent_id"])
+    stuck = {s for s, agents in named.items() if agents and agents <= declined[s]} - assigned
+    return assigned, stuck
 
 
 class SessionSide:
@@ -166,19 +182,18 @@ async def test_r6_r7_three_replicas_fifty_agents_a_thousand_hand_offs(
                     await replicas.pop(0).stop()
                     replicas.append(await start(config))
 
-            async def all_assigned() -> bool:
-                accepted = [
-                    e for e in await log.read_all(limit=1_000_000) if e.type == "OfferAccepted"
-                ]
-                return len({e.data["session_id"] for e in accepted}) == HAND_OFFS
+            async def all_settled() -> bool:
+                assigned, stuck = settled(await log.read_all(limit=1_000_000))
+                return len(assigned) + len(stuck) == HAND_OFFS
 
-            await eventually(all_assigned, within=240, interval=1, what="every session assigned")
+            await eventually(all_settled, within=120, interval=1, what="every session assigned")
             while agents.tasks:  # the last sessions end
                 await asyncio.gather(*list(agents.tasks))
 
             async def all_freed() -> bool:
                 events = await log.read_all(limit=1_000_000)
-                return sum(e.type == "AgentSessionFinished" for e in events) == HAND_OFFS
+                finished = sum(e.type == "AgentSessionFinished" for e in events)
+                return finished == len(settled(events)[0])
 
             await eventually(all_freed, within=30, interval=0.5, what="every slot freed")
         finally:
@@ -192,8 +207,10 @@ async def test_r6_r7_three_replicas_fifty_agents_a_thousand_hand_offs(
         await log.close()
 
     won = Counter(e.data["session_id"] for e in events if e.type == "OfferAccepted")
-    assert len(won) == HAND_OFFS and set(won.values()) == {1}, "a session assigned twice"
-    assert agents.accepted == HAND_OFFS
+    assert set(won.values()) == {1}, "a session assigned twice"
+    assigned, stuck = settled(events)
+    assert len(assigned) + len(stuck) == HAND_OFFS and agents.accepted == len(assigned)
+    assert len(stuck) <= 2  # named hand-offs every named agent declined (R4: not again)
     load: Counter[str] = Counter()
     peak: Counter[str] = Counter()
     by_agent = sorted(
