@@ -305,6 +305,7 @@ async def service(seconds: float, rates: list[float], replicas: int) -> dict[str
         await offers.bind(exchange, "routing.OfferMade")
         await offers.consume(load.on_offer, no_ack=True)
         await asyncio.sleep(3)  # the session-event consumer is up
+        await steady(load, queue_ids, 50, 2)  # warm-up, not counted
         result["steady"] = [await steady(load, queue_ids, rate, seconds) for rate in rates]
         await asyncio.sleep(2)  # the last sessions end
         result["burst"] = await burst(load, queue_ids, 3000)
