@@ -48,7 +48,6 @@ class Router:
         self._idle, self._lock_poll = idle_seconds, lock_poll_seconds
         self._follower = follower_seconds
         self.leading = False
-        self.offers_recorded = 0
 
     async def catch_up(self) -> None:
         """Apply everything recorded since the view's position."""
@@ -97,7 +96,6 @@ class Router:
             raise
         if recorded:
             self.view.confirm(offering)
-            self.offers_recorded += len(offering.events)
         else:
             self.view.release(offering)
 

@@ -332,12 +332,11 @@ class RoutingView:
         def offer(task: Task, agent_ids: list[str], timeout: timedelta) -> None:
             ids = [new_id() for _ in agent_ids]
             events = make_offers(task, agent_ids, offer_ids=ids, now=now, timeout=timeout)
-            if events:
+            made = [e for e in events if isinstance(e, OfferMade)]
+            if made:
                 assert task.session_id is not None
-                planned.setdefault(task.session_id, Offering(task.session_id, task)).events += [
-                    e for e in events if isinstance(e, OfferMade)
-                ]
-                self.reserve(task, [e for e in events if isinstance(e, OfferMade)], now)
+                planned.setdefault(task.session_id, Offering(task.session_id, task)).events += made
+                self.reserve(task, made, now)
 
         agents, self.dirty_agents = sorted(self.dirty_agents), set()
         for agent_id in agents:
