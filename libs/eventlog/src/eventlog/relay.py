@@ -8,7 +8,7 @@ One relay per log runs at a time across replicas (``store.exclusive``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import structlog
@@ -36,8 +36,12 @@ class OutboxRelay:
         batch: int = 500,
         idle_seconds: float = 1.0,
         retry_seconds: float = 1.0,
+        publishes: Callable[[Envelope], bool] | None = None,
     ) -> None:
+        """``publishes`` picks the events that go out, when a log also keeps copies of others'
+        events (the relay's view of the sessions): the rest are passed over, in order."""
         self._store, self._publisher, self.name = store, publisher, name
+        self._publishes = publishes
         self._batch, self._idle, self._retry = batch, idle_seconds, retry_seconds
         self.position = -1
         self.published = 0
@@ -63,7 +67,9 @@ class OutboxRelay:
             self._store, self.position, batch=self._batch, idle_seconds=self._idle
         )
         async for events in batches:
-            await self._publisher.publish(events)
+            outgoing = events if self._publishes is None else list(filter(self._publishes, events))
+            if outgoing:
+                await self._publisher.publish(outgoing)
             await self._store.save_checkpoint(self.name, events[-1].global_position)
             self.position = events[-1].global_position
-            self.published += len(events)
+            self.published += len(outgoing)

@@ -1,0 +1,91 @@
+"""Builds media-relay from settings: its log, the inbox of session events, the view that
+follows the log, the hub and the WebSocket door. Tests build it with their own settings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from eventlog import Inbox, OutboxRelay
+from eventlog.postgres import PostgresEventStore
+from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from media_relay.hub import Hub
+from media_relay.journal import RecordingLog, catch_up, follow_log, keep_session_event, publishes
+from media_relay.recording import RecordingStorage
+from media_relay.server import RelayServer
+from media_relay.settings import Settings
+from media_relay.view import RelayView
+from service_runtime import Running
+from support_contracts.session import SESSION_EVENTS
+from support_rpc import RpcClient
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class MediaRelay:
+    settings: Settings
+    store: PostgresEventStore
+    view: RelayView
+    hub: Hub
+    server: RelayServer
+    running: Running
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    async def stop(self) -> None:
+        await self.running.stop()
+        log.info("media_relay.stopped")
+
+
+async def start(settings: Settings) -> MediaRelay:
+    store = await PostgresEventStore.connect(
+        settings.database_url, settings.database_schema, max_size=settings.pool_size
+    )
+    view = RelayView()
+    await catch_up(store, view)
+    recordings = RecordingLog(store)
+    hub = Hub(
+        view,
+        RecordingStorage(settings.recordings_dir),
+        recordings.stored,
+        lossy_limit=settings.lossy_limit,
+        reliable_limit_bytes=settings.reliable_limit_bytes,
+    )
+    client = await RpcClient(settings.amqp_url).connect()
+
+    async def sessions(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+        return await client.call(settings.session_commands, command_type, command)
+
+    server = RelayServer(
+        view,
+        hub,
+        sessions,
+        recordings.recordings,
+        token_secret=settings.participant_token_secret,
+    )
+    publisher = RabbitPublisher(settings.amqp_url, settings.exchange)
+    relay = OutboxRelay(store, publisher, publishes=publishes)
+    session_events = RabbitEventConsumer(
+        settings.amqp_url,
+        settings.session_queue,
+        [event.routing_key() for event in SESSION_EVENTS],
+        Inbox(store, "media-relay", keep_session_event),
+        exchange=settings.exchange,
+        single_active=True,
+    )
+    await session_events.start()
+    running = Running(doors=[server, session_events], resources=[client, publisher, store])
+    running.tasks += [
+        asyncio.create_task(relay.run()),
+        asyncio.create_task(follow_log(store, view, hub)),
+    ]
+    await server.start(settings.host, settings.port)
+    server.ready = True
+    log.info("media_relay.started", port=server.port, schema=settings.database_schema)
+    return MediaRelay(settings, store, view, hub, server, running)

@@ -1,0 +1,98 @@
+"""What the relay keeps in its own log, and how its view follows that log.
+
+The ``session.*`` events arrive through the inbox (one replica at a time, each once) and are
+kept as they are, in the session's stream of the relay's log; every replica folds its view from
+that log, so a restarted relay has the same view without asking anyone. The relay's own
+events (``relay.RecordingStored``) are the only ones its outbox publishes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+import structlog
+
+from eventlog import DuplicateEvent, NewEvent, Transaction
+from eventlog.follow import follow_batches
+from eventlog.store import EventStore
+from media_relay.hub import Hub
+from media_relay.view import RelayView, session_of
+from support_contracts import Envelope
+from support_contracts.relay import RELAY_EVENTS, RecordingStored
+
+log = structlog.get_logger(__name__)
+
+OWN_EVENTS = frozenset(event.event_type() for event in RELAY_EVENTS)
+
+
+async def keep_session_event(envelope: Envelope, tx: Transaction) -> None:
+    """The inbox's handler: a session's event into the relay's log, ids and times unchanged."""
+    if session_of(envelope) is None:
+        return  # a csr's, a number's or the site's stream: nothing the relay needs
+    kept = NewEvent(
+        type=envelope.type,
+        data=envelope.data,
+        event_id=envelope.event_id,
+        occurred_at=envelope.occurred_at,
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.causation_id,
+        schema_version=envelope.schema_version,
+    )
+    await tx.append(envelope.stream_id, [kept], None)
+
+
+def publishes(envelope: Envelope) -> bool:
+    """The outbox relay's filter: only the relay's own events leave."""
+    return envelope.type in OWN_EVENTS
+
+
+async def follow_log(store: EventStore, view: RelayView, hub: Hub) -> None:
+    """Fold the log into the view, forever, and let the hub enforce each session event."""
+    async for events in follow_batches(store, view.position, idle_seconds=1.0):
+        for envelope in events:
+            applied = view.apply(envelope)
+            if applied is not None:
+                await hub.on_event(*applied)
+        await view.changed()
+
+
+async def catch_up(store: EventStore, view: RelayView) -> None:
+    """The view as the log has it now, before the relay takes connections."""
+    while events := await store.read_all(view.position, 1000):
+        for envelope in events:
+            view.apply(envelope)
+
+
+class RecordingLog:
+    """Finished recordings, as ``relay.RecordingStored`` events in ``recordings-<session>``."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    async def stored(self, manifest: dict[str, Any]) -> None:
+        recording_id, session_id = UUID(manifest["recording_id"]), UUID(manifest["session_id"])
+        event = RecordingStored(
+            recording_id=recording_id,
+            session_id=session_id,
+            activity_id=UUID(manifest["activity_id"]),
+            frames=manifest["frames"],
+            bytes=manifest["bytes"],
+            location=f"{session_id}/{recording_id}",
+        )
+        new = NewEvent.from_event(
+            event,
+            occurred_at=datetime.now(UTC),
+            correlation_id=session_id,
+            causation_id=UUID(manifest["activity_id"]),
+            event_id=uuid5(recording_id, "stored"),
+        )
+        try:
+            await self._store.append(f"recordings-{session_id}", [new], None)
+        except DuplicateEvent:
+            log.info("relay.recording_stored_before", recording_id=str(recording_id))
+
+    async def recordings(self, session_id: UUID) -> list[dict[str, Any]]:
+        events = await self._store.read_stream(f"recordings-{session_id}")
+        return [{**e.data, "stored_at": e.occurred_at.isoformat()} for e in events]

@@ -1,0 +1,115 @@
+"""Recording (M2): while a recording activity runs, the session's chat and frames are written to
+storage, and a manifest when it ends.
+
+Storage is a directory: ``<root>/<session id>/<recording id>/`` holds ``stream.bin`` and
+``manifest.json``. Each record of ``stream.bin`` is::
+
+    u8 type (0 text, 1 binary) | f64 seconds since the epoch | u32 length | the message
+
+as the relay forwarded it (a frame keeps its header, with sender and sequence number). The
+recording id follows from the activity's, so a relay restarted during a recording goes on
+appending to the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+from uuid import UUID, uuid5
+
+RECORD = struct.Struct(">BdI")
+TEXT, BINARY = 0, 1
+
+
+def recording_id_of(activity_id: UUID) -> UUID:
+    return uuid5(activity_id, "recording")
+
+
+@dataclass(frozen=True)
+class Record:
+    at: float
+    message: str | bytes
+
+
+class Recorder:
+    def __init__(self, directory: Path, session_id: UUID, activity_id: UUID) -> None:
+        self.session_id, self.activity_id = session_id, activity_id
+        self.recording_id = recording_id_of(activity_id)
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.started_at = time.time()
+        self._file: BinaryIO = (directory / "stream.bin").open("ab")
+        self.frames = 0
+        self.bytes = 0
+
+    def write(self, message: str | bytes) -> None:
+        kind, raw = (TEXT, message.encode()) if isinstance(message, str) else (BINARY, message)
+        self._file.write(RECORD.pack(kind, time.time(), len(raw)))
+        self._file.write(raw)
+        self.frames += 1
+        self.bytes += len(raw)
+
+    def finish(self, reason: str) -> dict[str, Any]:
+        """Close the stream and write the manifest (atomically); the manifest."""
+        self._file.close()
+        stream = self.directory / "stream.bin"
+        manifest = {
+            "recording_id": str(self.recording_id),
+            "session_id": str(self.session_id),
+            "activity_id": str(self.activity_id),
+            "started_at": self.started_at,
+            "ended_at": time.time(),
+            "end_reason": reason,
+            "frames": self.frames,
+            "bytes": stream.stat().st_size,
+            "sha256": hashlib.sha256(stream.read_bytes()).hexdigest(),
+            "format": "records of u8 type (0 text, 1 binary), f64 time, u32 length, message",
+            "files": ["stream.bin"],
+        }
+        partial = self.directory / "manifest.json.partial"
+        partial.write_text(json.dumps(manifest, indent=2))
+        os.replace(partial, self.directory / "manifest.json")
+        return manifest
+
+
+class RecordingStorage:
+    """Recordings in a directory (a volume in Kubernetes)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def start(self, session_id: UUID, activity_id: UUID) -> Recorder:
+        directory = self.root / str(session_id) / str(recording_id_of(activity_id))
+        return Recorder(directory, session_id, activity_id)
+
+    def location(self, session_id: UUID, recording_id: UUID) -> Path:
+        return self.root / str(session_id) / str(recording_id)
+
+    def manifest(self, session_id: UUID, recording_id: UUID) -> dict[str, Any] | None:
+        path = self.location(session_id, recording_id) / "manifest.json"
+        if not path.is_file():
+            return None
+        manifest: dict[str, Any] = json.loads(path.read_text())
+        return manifest
+
+    def stream(self, session_id: UUID, recording_id: UUID) -> bytes | None:
+        path = self.location(session_id, recording_id) / "stream.bin"
+        return path.read_bytes() if path.is_file() else None
+
+
+def read_records(stream: bytes) -> list[Record]:
+    """The records of a ``stream.bin``, for whoever plays a recording back."""
+    records, at = [], 0
+    while at < len(stream):
+        kind, when, length = RECORD.unpack_from(stream, at)
+        at += RECORD.size
+        raw = stream[at : at + length]
+        at += length
+        records.append(Record(when, raw.decode() if kind == TEXT else raw))
+    return records

@@ -1,0 +1,297 @@
+"""The relay's network door: WebSocket connections of participants, and a few HTTP routes on
+the same port (health, recordings, viewers' counters).
+
+``/v1/sessions/{id}/relay?token=...`` opens a participant's connection. The token is checked
+during the opening handshake, so a bad, expired or foreign token gets an HTTP error and never
+a frame (M1): 401 for a token that is not good, 403 for a token of another session or of
+someone who is not (or no longer) a participant, 409 for an ended session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json
+import time
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from uuid import UUID, uuid4
+
+import structlog
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from media_relay import frames
+from media_relay.hub import Client, Hub, Refusal, SessionCommands, parse_request
+from media_relay.sending import Closing
+from media_relay.view import RelayView, SessionView, Status
+from service_runtime.participant_tokens import InvalidParticipantToken, verify
+from support_contracts.session import EndActivity, StartActivity
+from support_contracts.vocabulary import ActivityKind
+from support_rpc import RemoteError, RpcTimeout
+
+log = structlog.get_logger(__name__)
+
+CHAT_MAX = 4000
+Recordings = Callable[[UUID], Awaitable[list[dict[str, Any]]]]
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class RelayServer:
+    def __init__(
+        self,
+        view: RelayView,
+        hub: Hub,
+        sessions: SessionCommands,
+        recordings: Recordings,
+        *,
+        token_secret: str,
+        join_wait_seconds: float = 2.0,
+        max_frame_bytes: int = 2**20,
+        write_limit_bytes: int = 2**16,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.view, self.hub, self._sessions, self._recordings = view, hub, sessions, recordings
+        self._secret, self._join_wait, self._clock = token_secret, join_wait_seconds, clock
+        self._max_frame, self._write_limit = max_frame_bytes, write_limit_bytes
+        self._admitted: dict[ServerConnection, tuple[str, UUID]] = {}
+        self._requests: set[asyncio.Task[None]] = set()
+        self._server: Server | None = None
+        self.ready = False
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> RelayServer:
+        self._server = await serve(
+            self._connection,
+            host,
+            port,
+            process_request=self._process_request,
+            compression=None,  # frames are opaque and mostly compressed already
+            max_size=self._max_frame,
+            write_limit=self._write_limit,
+        )
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        log.info("relay.listening", host=host, port=self.port)
+        return self
+
+    async def stop(self) -> None:
+        """Close every connection (1001, going away) and stop listening."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in self._requests:
+            task.cancel()
+
+    # --- the opening handshake and the HTTP routes ----------------------------------------------
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        url = urlsplit(request.path)
+        parts = url.path.strip("/").split("/")
+        try:
+            if parts in (["healthz"], ["readyz"]):
+                ok = parts == ["healthz"] or self.ready
+                return _json(
+                    200 if ok else 503, {"ready": ok} if parts == ["readyz"] else {"ok": True}
+                )
+            if len(parts) < 4 or parts[:2] != ["v1", "sessions"]:
+                raise HttpError(404, f"no route {url.path}")
+            session_id = _uuid(parts[2])
+            token = _token(request, url.query)
+            match parts[3:]:
+                case ["relay"]:
+                    participant = await self._admit(token, session_id)
+                    self._admitted[connection] = (participant, session_id)
+                    return None  # on to the WebSocket handshake
+                case ["recordings"]:
+                    await self._controller(token, session_id)
+                    return _json(200, {"recordings": await self._recordings(session_id)})
+                case ["recordings", recording]:
+                    await self._controller(token, session_id)
+                    manifest = self.hub.storage.manifest(session_id, _uuid(recording))
+                    if manifest is None:
+                        raise HttpError(404, f"no finished recording {recording} in this session")
+                    return _json(200, manifest)
+                case ["recordings", recording, "stream"]:
+                    await self._controller(token, session_id)
+                    stream = self.hub.storage.stream(session_id, _uuid(recording))
+                    if stream is None:
+                        raise HttpError(404, f"no recording {recording} in this session")
+                    return _response(200, stream, "application/octet-stream")
+                case ["viewers"]:
+                    await self._controller(token, session_id)
+                    return _json(200, {"viewers": self.hub.viewers(session_id)})
+            raise HttpError(404, f"no route {url.path}")
+        except HttpError as error:
+            return _json(error.status, {"error": error.message})
+
+    async def _admit(self, token: str, session_id: UUID) -> str:
+        """The participant the token names, if it may connect to this session now."""
+        try:
+            claim = verify(self._secret, token, now=self._clock())
+        except InvalidParticipantToken as error:
+            raise HttpError(401, str(error)) from None
+        if claim.session_id != session_id:
+            raise HttpError(403, "this token is for another session")
+
+        def present() -> bool:
+            session = self.view.get(session_id)
+            return session is not None and (
+                claim.participant_id in session.participants or session.status is Status.ENDED
+            )
+
+        await self.view.wait_until(present, within_seconds=self._join_wait)
+        session = self.view.get(session_id)
+        if session is not None and session.status is Status.ENDED:
+            raise HttpError(409, "the session has ended")
+        if session is None or claim.participant_id not in session.participants:
+            raise HttpError(403, "you are not a participant of this session")
+        return claim.participant_id
+
+    async def _controller(self, token: str, session_id: UUID) -> SessionView:
+        """Recordings and counters are the controller's (the last one, once it ended)."""
+        try:
+            claim = verify(self._secret, token, now=self._clock())
+        except InvalidParticipantToken as error:
+            raise HttpError(401, str(error)) from None
+        session = self.view.get(session_id)
+        if claim.session_id != session_id or session is None:
+            raise HttpError(403, "this token is for another session")
+        if claim.participant_id != session.last_controller:
+            raise HttpError(403, "only the session's controller may do this")
+        return session
+
+    # --- a participant's connection -------------------------------------------------------------
+
+    async def _connection(self, ws: ServerConnection) -> None:
+        participant_id, session_id = self._admitted.pop(ws)
+        session = self.view.get(session_id)
+        if session is None or participant_id not in session.participants:
+            await ws.close(4003, "no longer a participant")  # left between handshake and now
+            return
+        client = self.hub.attach(participant_id, session)
+        writer = asyncio.create_task(self._write(ws, client))
+        log.info("relay.connected", session_id=str(session_id), participant=participant_id)
+        try:
+            async for message in ws:
+                if isinstance(message, bytes):
+                    self.hub.on_frame(client, message)
+                else:
+                    self._on_text(client, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.hub.detach(client)
+            writer.cancel()
+            log.info("relay.disconnected", session_id=str(session_id), participant=participant_id)
+
+    @staticmethod
+    async def _write(ws: ServerConnection, client: Client) -> None:
+        """This viewer's sender: waits for its own socket only (M4)."""
+        try:
+            while True:
+                await ws.send(await client.queue.get())
+        except Closing as closing:
+            await ws.close(closing.code, closing.reason)
+        except ConnectionClosed:
+            pass
+
+    def _on_text(self, client: Client, text: str) -> None:
+        try:
+            request = parse_request(text)
+            match request["type"]:
+                case "chat":
+                    message = request.get("text")
+                    if not isinstance(message, str) or not 0 < len(message) <= CHAT_MAX:
+                        raise Refusal("bad_request", f"chat text is 1 to {CHAT_MAX} characters")
+                    self.hub.on_chat(client, message)
+                case "start" | "stop":
+                    task = asyncio.create_task(self._activity(client, request))
+                    self._requests.add(task)
+                    task.add_done_callback(self._requests.discard)
+                case other:
+                    raise Refusal("bad_request", f"unknown message type {other!r}")
+        except Refusal as error:
+            client.tell(frames.notice("error", code=error.code, message=error.message))
+
+    async def _activity(self, client: Client, request: dict[str, Any]) -> None:
+        """Start or stop an activity through session-svc, which decides who may (M2); answer
+        once the relay's view has the outcome, so frames may follow at once."""
+        ref = request.get("ref")
+        ids = {"command_id": uuid4(), "correlation_id": uuid4(), "actor_id": client.participant_id}
+        try:
+            if request["type"] == "start":
+                kind = ActivityKind(str(request.get("kind")))
+                command: StartActivity | EndActivity = StartActivity(
+                    **ids,
+                    session_id=client.session_id,
+                    kind=kind,
+                    participant_id=client.participant_id,
+                )
+            else:
+                activity_id = UUID(str(request.get("activity_id")))
+                command = EndActivity(**ids, session_id=client.session_id, activity_id=activity_id)
+            reply = await self._sessions(command.command_type(), command.model_dump(mode="json"))
+        except ValueError as error:
+            client.tell(frames.notice("error", ref=ref, code="bad_request", message=str(error)))
+            return
+        except RemoteError as error:
+            refusal = {"status": error.status, "code": error.code, "message": error.message}
+            client.tell(frames.notice("error", ref=ref, **refusal))
+            return
+        except RpcTimeout as error:
+            client.tell(
+                frames.notice("error", ref=ref, status=503, code="unavailable", message=str(error))
+            )
+            return
+        version = int(reply["session"]["version"])
+        session = self.view.get(client.session_id)
+        if session is not None:
+            await self.view.wait_until(
+                lambda: session.version >= version, within_seconds=self._join_wait
+            )
+        answer = {"activity_id": reply["activity_id"]} if "activity_id" in reply else {}
+        client.tell(frames.notice("ok", ref=ref, **answer))
+
+
+def _uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise HttpError(404, f"{text!r} is not an id") from None
+
+
+def _token(request: Request, query: str) -> str:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    tokens = parse_qs(query).get("token")
+    if not tokens:
+        raise HttpError(401, "a participant token is needed (?token= or Authorization: Bearer)")
+    return tokens[0]
+
+
+def _json(status: int, body: Any) -> Response:
+    return _response(status, json.dumps(body, default=str).encode(), "application/json")
+
+
+def _response(status: int, body: bytes, content_type: str) -> Response:
+    headers = Headers(
+        [
+            ("Date", formatdate(usegmt=True)),
+            ("Connection", "close"),
+            ("Content-Length", str(len(body))),
+            ("Content-Type", content_type),
+        ]
+    )
+    return Response(status, http.HTTPStatus(status).phrase, headers, body)

@@ -1,0 +1,32 @@
+"""media-relay's configuration, from the environment only; nothing connects at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from support_contracts import EXCHANGE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True)
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    database_schema: str = "media_relay"
+    exchange: str = EXCHANGE
+    session_queue: str = "media-relay.session-events"
+    session_commands: str = "session-svc.commands"
+    host: str = "0.0.0.0"
+    port: int = 8765
+    participant_token_secret: str = Field(min_length=16)
+    recordings_dir: Path = Path("/var/lib/media-relay/recordings")
+    lossy_limit: int = Field(default=8, ge=1)
+    reliable_limit_bytes: int = Field(default=16 * 2**20, ge=2**16)
+    pool_size: int = 5
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment of a ``python -m media_relay`` process."""
+        return {name.upper(): str(value) for name, value in self.model_dump().items()}

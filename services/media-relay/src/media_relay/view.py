@@ -1,0 +1,210 @@
+"""The relay's own view of the sessions: who is in each, in which role, who controls it, who is
+the active customer, which activities run. Folded from the ``session.*`` events the relay keeps
+in its log, so a restarted relay rebuilds it (M1-M3).
+
+Applying an event returns it with the session as it is now, and the hub enforces what it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import singledispatch
+from uuid import UUID
+
+from support_contracts import Envelope, Event
+from support_contracts.session import (
+    ActiveCustomerSelected,
+    ActivityEnded,
+    ActivityStarted,
+    AgentAssigned,
+    AssistantJoined,
+    ControlTransferred,
+    CustomerJoined,
+    HandedToAgents,
+    HandedToQueue,
+    ParticipantLeft,
+    SessionEnded,
+    SessionRequested,
+    SessionStarted,
+)
+from support_contracts.vocabulary import ActivityKind, Role
+
+SESSION_STREAM = "session-"
+
+
+class Status(StrEnum):
+    LIVE = "live"
+    WAITING = "waiting"  # handed off or requested: no controller until an agent accepts
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: UUID
+    kind: ActivityKind
+    started_by: str
+
+
+@dataclass
+class SessionView:
+    id: UUID
+    status: Status = Status.LIVE
+    controller: str | None = None
+    last_controller: str | None = None  # stays once the session ended: its recordings' owner
+    active_customer: str | None = None
+    participants: dict[str, Role] = field(default_factory=dict)
+    activities: dict[UUID, Activity] = field(default_factory=dict)
+    version: int = -1
+
+    def running(self, kind: ActivityKind) -> Activity | None:
+        return next((a for a in self.activities.values() if a.kind is kind), None)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "session_id": str(self.id),
+            "status": self.status.value,
+            "controller": self.controller,
+            "active_customer": self.active_customer,
+            "participants": [{"id": p, "role": r.value} for p, r in self.participants.items()],
+            "activities": [
+                {"activity_id": str(a.id), "kind": a.kind.value, "started_by": a.started_by}
+                for a in self.activities.values()
+            ],
+        }
+
+
+def session_of(envelope: Envelope) -> UUID | None:
+    """The session a session-stream event belongs to; None for a csr's, a number's or the
+    site's stream."""
+    if not envelope.stream_id.startswith(SESSION_STREAM):
+        return None
+    return UUID(envelope.stream_id.removeprefix(SESSION_STREAM))
+
+
+class RelayView:
+    """Every session the relay has heard of, and waiters for what a caller expects to see
+    (a participant who just joined, an activity just started)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[UUID, SessionView] = {}
+        self.position = -1
+        self._changed = asyncio.Condition()
+
+    def get(self, session_id: UUID) -> SessionView | None:
+        return self.sessions.get(session_id)
+
+    def apply(self, envelope: Envelope) -> tuple[SessionView, Event] | None:
+        """Fold one event of the log; the session and the event if it was a session's."""
+        self.position = max(self.position, envelope.global_position)
+        session_id = session_of(envelope)
+        if session_id is None:
+            return None
+        event = envelope.event()
+        session = self.sessions.setdefault(session_id, SessionView(session_id))
+        if envelope.stream_version <= session.version:
+            return None  # an event the view has folded already
+        evolve(event, session)
+        session.version = envelope.stream_version
+        return session, event
+
+    async def changed(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_until(self, check: Callable[[], bool], *, within_seconds: float) -> bool:
+        """Wait until ``check`` holds on the view, at most ``within_seconds``: a participant
+        connecting right after joining may be a few milliseconds ahead of the events."""
+
+        async def holds() -> None:
+            async with self._changed:
+                await self._changed.wait_for(check)
+
+        try:
+            await asyncio.wait_for(holds(), within_seconds)
+        except TimeoutError:
+            return check()
+        return True
+
+
+@singledispatch
+def evolve(event: Event, s: SessionView) -> None:
+    """Events that change nothing the relay needs (console seen, numbers, settings)."""
+
+
+@evolve.register
+def _(event: SessionStarted, s: SessionView) -> None:
+    s.controller = s.last_controller = event.csr_id
+    s.participants[event.csr_id] = Role.CONTROLLER
+
+
+@evolve.register
+def _(event: SessionRequested, s: SessionView) -> None:
+    s.status = Status.WAITING
+    s.participants[event.customer_id] = Role.CUSTOMER
+    s.active_customer = event.customer_id
+
+
+@evolve.register
+def _(event: CustomerJoined, s: SessionView) -> None:
+    s.participants[event.participant_id] = Role.CUSTOMER
+
+
+@evolve.register
+def _(event: AssistantJoined, s: SessionView) -> None:
+    s.participants[event.csr_id] = Role.ASSISTANT
+
+
+@evolve.register
+def _(event: ActiveCustomerSelected, s: SessionView) -> None:
+    s.active_customer = event.participant_id
+
+
+@evolve.register
+def _(event: ControlTransferred, s: SessionView) -> None:
+    s.participants[event.from_csr] = Role.ASSISTANT
+    s.participants[event.to_csr] = Role.CONTROLLER
+    s.controller = s.last_controller = event.to_csr
+
+
+@evolve.register
+def _(event: ActivityStarted, s: SessionView) -> None:
+    s.activities[event.activity_id] = Activity(event.activity_id, event.kind, event.started_by)
+
+
+@evolve.register
+def _(event: ActivityEnded, s: SessionView) -> None:
+    s.activities.pop(event.activity_id, None)
+
+
+@evolve.register
+def _(event: ParticipantLeft, s: SessionView) -> None:
+    s.participants.pop(event.participant_id, None)
+    if s.controller == event.participant_id:
+        s.controller = None
+    if s.active_customer == event.participant_id:
+        s.active_customer = None
+
+
+@evolve.register(HandedToQueue)
+@evolve.register(HandedToAgents)
+def _(event: Event, s: SessionView) -> None:
+    s.status = Status.WAITING  # the former controller's ParticipantLeft follows
+
+
+@evolve.register
+def _(event: AgentAssigned, s: SessionView) -> None:
+    s.status = Status.LIVE
+    s.controller = s.last_controller = event.agent_id
+    s.participants[event.agent_id] = Role.CONTROLLER
+
+
+@evolve.register
+def _(event: SessionEnded, s: SessionView) -> None:
+    s.status = Status.ENDED
+    s.controller = None
+    s.active_customer = None
+    s.participants.clear()
+    s.activities.clear()

@@ -1,0 +1,414 @@
+"""The relay with session-svc over the real RabbitMQ and PostgreSQL, and real WebSocket clients:
+who gets in (M1), who may act (M2), what the session's events end (M3, S5, S8, S10),
+recording, reconnecting, and a relay restarted from its log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+import pytest_asyncio
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from media_relay import frames
+from media_relay.bootstrap import MediaRelay, start
+from media_relay.recording import read_records
+from media_relay.view import Status
+from session_svc.bootstrap import SessionService
+from support_rpc import RpcClient
+from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.waiting import eventually
+
+from .peers import Peer, Sessions, relay_settings, token
+
+pytestmark = pytest.mark.integration
+
+
+@pytest_asyncio.fixture
+async def schema(database_url: str) -> AsyncIterator[str]:
+    async with fresh_schema(database_url) as name:
+        yield name
+
+
+@pytest_asyncio.fixture
+async def relay(
+    database_url: str,
+    amqp_url: str,
+    rabbit_names: RabbitNames,
+    session_svc: SessionService,
+    schema: str,
+    tmp_path: Path,
+) -> AsyncIterator[MediaRelay]:
+    settings = relay_settings(
+        amqp_url,
+        database_url,
+        schema,
+        rabbit_names,
+        session_svc.settings.command_queue,
+        tmp_path / "recordings",
+    )
+    service = await start(settings)
+    yield service
+    await service.stop()
+
+
+@pytest_asyncio.fixture
+async def sessions(amqp_url: str, session_svc: SessionService) -> AsyncIterator[Sessions]:
+    client = await RpcClient(amqp_url).connect()
+    yield Sessions(client, session_svc.settings.command_queue)
+    await client.close()
+
+
+async def refused(port: int, session_id: str, token_text: str) -> tuple[int, str]:
+    with pytest.raises(InvalidStatus) as refusal:
+        async with connect(
+            f"ws://127.0.0.1:{port}/v1/sessions/{session_id}/relay?token={token_text}"
+        ):
+            pass
+    response = refusal.value.response
+    return response.status_code, json.loads(response.body)["error"]
+
+
+async def test_m1_a_bad_expired_or_foreign_token_is_refused_before_any_frame(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    other = await sessions.start("bob")
+    customer = await sessions.customer(session, "Carol")
+
+    assert (await refused(relay.port, session, "not-a-token"))[0] == 401
+    assert (await refused(relay.port, session, token(customer, session, ttl=-1)))[0] == 401
+    forged = token(customer, session)[:-4] + "AAAA"
+    assert (await refused(relay.port, session, forged))[0] == 401
+    status, message = await refused(relay.port, other, token(customer, session))
+    assert (status, message) == (403, "this token is for another session")
+    status, message = await refused(relay.port, other, token(customer, other))
+    assert (status, message) == (403, "you are not a participant of this session")
+
+    await sessions("EndSession", "alice", session_id=session)
+    ended = relay.view.sessions[UUID(session)]
+    await eventually(lambda: ended.status is Status.ENDED, what="the relay to hear of the end")
+    assert (await refused(relay.port, session, token(customer, session)))[0] == 409
+
+
+async def test_m1_s6_traffic_reaches_every_participant_of_its_session_and_nobody_else(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session, elsewhere = await sessions.start("alice"), await sessions.start("bob")
+    carol = await sessions.customer(session, "Carol")
+    await sessions.assistant(session, "dave")
+    eve = await sessions.customer(elsewhere, "Eve")
+    alice, carol_peer = await Peer.connect(relay.port, session, "alice"), None
+    carol_peer = await Peer.connect(relay.port, session, carol)
+    dave = await Peer.connect(relay.port, session, "dave")
+    bob, eve_peer = (
+        await Peer.connect(relay.port, elsewhere, "bob"),
+        await Peer.connect(relay.port, elsewhere, eve),
+    )
+
+    sharing = await alice.request(type="start", kind="desktop_sharing")
+    chat = await alice.request(type="start", kind="chat")
+    assert sharing["type"] == chat["type"] == "ok"
+    await alice.share(sharing["activity_id"], b"frame-1")
+    await carol_peer.chat("hello")
+
+    for viewer in (carol_peer, dave):
+        await eventually(lambda v=viewer: v.payloads() == [b"frame-1"], what="the frame")
+    for peer in (alice, carol_peer, dave):
+        told = await peer.expect("chat")
+        assert (told["from"], told["text"]) == (carol, "hello")
+    header = json.loads(carol_peer.frames[0][2 : 2 + int.from_bytes(carol_peer.frames[0][:2])])
+    assert header["from"] == "alice"
+    assert alice.frames == []  # a sender does not get its own frames back
+    await asyncio.sleep(0.2)  # what went to the other session would have arrived by now
+    assert bob.frames == eve_peer.frames == []
+    assert not [n for n in bob.notices + eve_peer.notices if n["type"] == "chat"]
+
+
+async def test_m2_only_the_controller_starts_and_only_a_running_activity_carries_frames(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    await sessions.assistant(session, "dave")
+    alice = await Peer.connect(relay.port, session, "alice")
+    carol_peer = await Peer.connect(relay.port, session, carol)
+    dave = await Peer.connect(relay.port, session, "dave")
+
+    refusal = await dave.request(type="start", kind="video")
+    assert (refusal["type"], refusal["status"]) == ("error", 403)
+    await carol_peer.chat("anyone?")  # no chat is running
+    assert (await carol_peer.expect("error"))["code"] == "not_running"
+    await alice.share(str(uuid4()), b"x")
+    assert (await alice.expect("error"))["code"] == "not_running"
+
+    video = (await alice.request(type="start", kind="video"))["activity_id"]
+    await dave.share(video, b"from an assistant", kind="video")
+    assert await dave.expect("error", lambda n: n["code"] == "not_allowed")
+    await alice.share(video, b"not a share", kind="share")  # the wrong kind for a video
+    assert (await alice.expect("error", lambda n: "share" in n["message"]))["code"] == "not_running"
+    await alice.ws.send(b"\x00\x05{bad}")
+    assert (await alice.expect("error", lambda n: n["code"] == "bad_frame"))
+
+    # the active customer may share its own desktop, and only it sends that share's frames
+    own = await carol_peer.request(type="start", kind="desktop_sharing")
+    assert own["type"] == "ok"
+    await alice.share(own["activity_id"], b"not alice's")
+    assert (await alice.expect("error", lambda n: "who shares" in n["message"]))
+    await carol_peer.share(own["activity_id"], b"carol's screen")
+    await eventually(lambda: b"carol's screen" in dave.payloads(), what="carol's share")
+    assert b"not alice's" not in dave.payloads()
+
+    await eventually(lambda: alice.payloads() == [b"carol's screen"], what="alice sees it")
+    stop = await alice.request(type="stop", activity_id=own["activity_id"])
+    assert stop["type"] == "ok"
+    ended = await dave.expect("activity_ended")
+    assert (ended["activity_id"], ended["reason"]) == (own["activity_id"], "stopped")
+    await carol_peer.share(own["activity_id"], b"after the end")
+    assert (await carol_peer.expect("error", lambda n: n["code"] == "not_running"))
+
+
+async def test_file_chunks_carry_name_offset_and_a_checksum_the_relay_checks(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    alice = await Peer.connect(relay.port, session, "alice")
+    carol_peer = await Peer.connect(relay.port, session, carol)
+    transfer = (await alice.request(type="start", kind="file_transfer"))["activity_id"]
+
+    await alice.ws.send(frames.file_chunk(uuid4(), "x", 0, b"")[:2] + b"")  # a cut frame
+    await alice.ws.send(frames.file_chunk(transfer, "log.txt", 0, b"first part ")[:-1] + b"X")
+    assert (await alice.expect("error", lambda n: "sha256" in n["message"]))["code"] == "bad_frame"
+    for offset, part in ((0, b"first part "), (11, b"second part")):
+        await alice.ws.send(frames.file_chunk(transfer, "log.txt", offset, part))
+
+    await eventually(lambda: len(carol_peer.frames) == 2, what="both chunks")
+    chunks = [frames.parse(f) for f in carol_peer.frames]
+    assert [(c.header["name"], c.header["offset"]) for c in chunks] == [
+        ("log.txt", 0),
+        ("log.txt", 11),
+    ]
+    assert b"".join(c.payload for c in chunks) == b"first part second part"
+
+
+async def test_m3_s8_a_transfer_of_control_ends_every_activity_and_says_why(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    await sessions.assistant(session, "dave")
+    alice = await Peer.connect(relay.port, session, "alice")
+    carol_peer = await Peer.connect(relay.port, session, carol)
+    dave = await Peer.connect(relay.port, session, "dave")
+    sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
+    voice = (await alice.request(type="start", kind="voice"))["activity_id"]
+
+    await sessions("TransferControl", "alice", session_id=session, to_csr="dave")
+
+    for peer in (alice, carol_peer, dave):
+        moved = await peer.expect("control_transferred")
+        assert (moved["from"], moved["to"]) == ("alice", "dave")
+        ended = await peer.expect("activity_ended", lambda n: n["activity_id"] == sharing)
+        assert ended["reason"] == "control_transferred"
+    # dave's system supports voice (the default csr settings), so the call goes on
+    assert moved["voice_continues"] is True
+    assert not [n for n in carol_peer.notices if n.get("activity_id") == voice and n["type"] == "activity_ended"]
+    await alice.share(sharing, b"too late")
+    assert (await alice.expect("error"))["code"] == "not_running"
+    await asyncio.sleep(0.1)
+    assert carol_peer.frames == []
+    # the former controller watches as an assistant; the new one may start sharing
+    again = await dave.request(type="start", kind="desktop_sharing")
+    await dave.share(again["activity_id"], b"dave's screen")
+    await eventually(lambda: alice.payloads() == [b"dave's screen"], what="alice watches")
+
+
+async def test_m3_s5_switching_the_active_customer_ends_the_sharing(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    erin = await sessions.customer(session, "Erin")
+    alice = await Peer.connect(relay.port, session, "alice")
+    erin_peer = await Peer.connect(relay.port, session, erin)
+    sharing = (await alice.request(type="start", kind="application_sharing"))["activity_id"]
+
+    await sessions("SelectActiveCustomer", "alice", session_id=session, participant_id=erin)
+
+    ended = await erin_peer.expect("activity_ended")
+    assert (ended["activity_id"], ended["reason"]) == (sharing, "active_customer_changed")
+    assert (await erin_peer.expect("active_customer"))["participant_id"] == erin
+    assert carol != erin
+
+
+async def test_m3_a_hand_off_closes_the_former_controller_and_an_end_closes_everyone(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    agent = {"session_mode": "single", "is_webacd_agent": True, "voice_supported": True}
+    await sessions("ChangeCsrSettings", "alice", csr_id="alice", settings=agent)
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    alice = await Peer.connect(relay.port, session, "alice")
+    carol_peer = await Peer.connect(relay.port, session, carol)
+    chat = (await alice.request(type="start", kind="chat"))["activity_id"]
+
+    await sessions("HandOffToAgents", "alice", session_id=session, agent_ids=["zoe"])
+
+    assert (await alice.closed_with())[0] == 4000
+    assert (await alice.expect("left"))["reason"] == "handed_off"
+    assert (await carol_peer.expect("activity_ended"))["activity_id"] == chat
+    assert (await carol_peer.expect("handed_off"))["by"] == "alice"
+    assert carol_peer.closed is None  # the customer waits for an agent, still connected
+    await sessions("Leave", carol, session_id=session, participant_id=carol)
+    assert (await carol_peer.expect("session_ended"))["reason"] == "withdrawn"  # nobody waits
+    assert (await carol_peer.closed_with())[0] == 4001
+
+    second = await sessions.start("bob")
+    erin = await sessions.customer(second, "Erin")
+    bob, erin_peer = await Peer.connect(relay.port, second, "bob"), None
+    erin_peer = await Peer.connect(relay.port, second, erin)
+    await sessions("EndSession", "bob", session_id=second)
+    for peer in (bob, erin_peer):
+        assert (await peer.expect("session_ended"))["reason"] == "ended_by_controller"
+        assert (await peer.closed_with()) == (4001, "the session ended")
+
+
+async def test_m2_recording_stores_chat_and_frames_until_it_ends_for_the_controller(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    alice = await Peer.connect(relay.port, session, "alice")
+    carol_peer = await Peer.connect(relay.port, session, carol)
+    chat = (await alice.request(type="start", kind="chat"))["activity_id"]
+    sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
+    await carol_peer.chat("before the recording")
+    recording = (await alice.request(type="start", kind="recording"))["activity_id"]
+    await carol_peer.chat("my printer is on fire")
+    await alice.share(sharing, b"\x89PNG picture")
+    await eventually(lambda: len(carol_peer.frames) == 1, what="the frame")
+    assert (await alice.request(type="stop", activity_id=recording))["type"] == "ok"
+    await carol_peer.chat("after the recording")
+    await alice.expect("chat", lambda n: n["text"] == "after the recording")
+
+    base = f"http://127.0.0.1:{relay.port}/v1/sessions/{session}/recordings"
+    async def listing() -> list[dict[str, object]]:
+        status, body = await _get(base, token("alice", session))
+        assert status == 200, body
+        return body["recordings"]  # type: ignore[index,no-any-return]
+
+    stored = (await eventually(listing, what="the recording listed"))[0]
+    assert (stored["activity_id"], stored["frames"]) == (recording, 2)
+    status, manifest = await _get(f"{base}/{stored['recording_id']}", token("alice", session))
+    assert status == 200 and manifest["end_reason"] == "stopped"
+    status, raw = await _get(f"{base}/{stored['recording_id']}/stream", token("alice", session))
+    records = [r.message for r in read_records(raw)]
+    assert json.loads(records[0])["text"] == "my printer is on fire"
+    assert frames.parse(records[1]).payload == b"\x89PNG picture"
+    assert (await _get(base, token(carol, session)))[0] == 403  # not the controller
+    assert chat  # the chat ran all along; only what ran while recording is kept
+
+
+async def test_a_client_reconnects_and_finds_the_session_as_it_is(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    alice = await Peer.connect(relay.port, session, "alice")
+    carol_peer = await Peer.connect(relay.port, session, carol)
+    sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
+    await carol_peer.close()
+
+    await alice.share(sharing, b"missed while away")
+    again = await Peer.connect(relay.port, session, carol)
+    welcome = await again.expect("welcome")
+    assert [a["activity_id"] for a in welcome["activities"]] == [sharing]
+    assert (welcome["role"], welcome["active_customer"]) == ("customer", carol)
+    await alice.share(sharing, b"after the reconnect")
+    await eventually(lambda: again.payloads() == [b"after the reconnect"], what="the frame")
+
+
+async def test_a_restarted_relay_rebuilds_its_view_from_its_log(
+    relay: MediaRelay, sessions: Sessions, schema: str, tmp_path: Path
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    alice = await Peer.connect(relay.port, session, "alice")
+    sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
+    await relay.stop()
+    assert (await alice.closed_with())[0] == 1001  # going away
+
+    again = await start(relay.settings.model_copy(update={"port": 0}))
+    try:
+        assert again.view.sessions[UUID(session)].participants.keys() == {"alice", carol}
+        alice = await Peer.connect(again.port, session, "alice")
+        carol_peer = await Peer.connect(again.port, session, carol)
+        await alice.share(sharing, b"still sharing")
+        await eventually(lambda: carol_peer.payloads() == [b"still sharing"], what="the frame")
+    finally:
+        await again.stop()
+
+
+async def test_m4_a_slow_viewer_drops_frames_never_chat_and_holds_back_nobody(
+    relay: MediaRelay, sessions: Sessions
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    await sessions.assistant(session, "dave")
+    alice = await Peer.connect(relay.port, session, "alice")
+    fast = await Peer.connect(relay.port, session, carol)
+    slow = await Peer.connect(relay.port, session, "dave", receive_buffer=4096)
+    sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
+    await alice.request(type="start", kind="chat")
+    slow._reader.cancel()  # stops reading: what the relay sends piles up in front of it
+
+    picture = os.urandom(64 * 1024)
+    began = time.monotonic()
+    for n in range(150):
+        await alice.share(sharing, picture)
+        if n % 10 == 0:
+            await alice.chat(f"chat {n}")
+        await asyncio.sleep(1 / 100)
+    sending = time.monotonic() - began
+
+    await eventually(lambda: len(fast.frames) == 150, what="every frame to the fast viewer")
+    assert sending < 1.5 * 150 / 100 + 1  # the sender was never made to wait for the slow one
+    counters = await _get(
+        f"http://127.0.0.1:{relay.port}/v1/sessions/{session}/viewers", token("alice", session)
+    )
+    by_viewer = {v["participant_id"]: v for v in counters[1]["viewers"]}
+    assert by_viewer["dave"]["dropped"] > 50 and by_viewer[carol]["dropped"] == 0
+
+    # the slow viewer reads again: every chat arrives, in order, and some of the frames
+    slow._reader = asyncio.create_task(slow._read())
+    await eventually(
+        lambda: [n["text"] for n in slow.notices if n["type"] == "chat"]
+        == [f"chat {n}" for n in range(0, 150, 10)],
+        what="all the chat to the slow viewer",
+    )
+    assert 0 < len(slow.frames) < 100
+
+
+async def _get(url: str, token_text: str) -> tuple[int, object]:
+    """A plain HTTP GET on the relay's port (its routes besides the WebSocket)."""
+    host, _, rest = url.removeprefix("http://").partition("/")
+    address, port = host.split(":")
+    reader, writer = await asyncio.open_connection(address, int(port))
+    writer.write(
+        f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token_text}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    json_body = b"application/json" in head
+    return status, (json.loads(body) if json_body else body)
