@@ -70,6 +70,34 @@ async def test_relay_publishes_only_committed_events_in_global_order(
         await stopped(relay)
 
 
+async def test_relay_publishes_only_what_it_is_told_to_and_keeps_its_place(
+    stack: tuple[EventStore, Wiring],
+) -> None:
+    """A log that also keeps copies of others' events (the media relay's) publishes its own."""
+    store, wiring = stack
+    received = await wiring.listen("everything", ["#"])
+    relay = OutboxRelay(
+        store,
+        wiring.publisher,
+        idle_seconds=0.2,
+        publishes=lambda e: e.stream_id.startswith("own-"),
+        name="own-only",
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await store.append("kept-a", new_events(2), NO_STREAM)
+        await store.append("own-b", new_events(2), NO_STREAM)
+        await store.append("kept-c", new_events(1), NO_STREAM)
+        last = (await store.read_all())[-1].global_position
+        await eventually(lambda: relay.position == last, what="the relay past every event")
+        await eventually(lambda: len(received) == 2, what="the two own events published")
+        assert {e.stream_id for e in received} == {"own-b"}
+        assert relay.published == 2
+        assert await store.load_checkpoint("own-only") == last
+    finally:
+        await stopped(task)
+
+
 async def test_relay_resumes_after_its_checkpoint(stack: tuple[EventStore, Wiring]) -> None:
     store, wiring = stack
     received = await wiring.listen("everything", ["#"])

@@ -130,7 +130,10 @@ class Peer:
         self.closed = (self.ws.close_code or 1006, self.ws.close_reason or "")
 
     async def expect(
-        self, kind: str, where: Callable[[dict[str, Any]], bool] = lambda n: True, within: float = 10
+        self,
+        kind: str,
+        where: Callable[[dict[str, Any]], bool] = lambda n: True,
+        within: float = 10,
     ) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
             return next((n for n in self.notices if n["type"] == kind and where(n)), None)
@@ -168,3 +171,19 @@ class Peer:
     async def close(self) -> None:
         await self.ws.close()
         await self._reader
+
+
+async def http_get(url: str, token_text: str) -> tuple[int, object]:
+    """A plain HTTP GET on the relay's port (its routes besides the WebSocket)."""
+    host, _, rest = url.removeprefix("http://").partition("/")
+    address, port = host.split(":")
+    reader, writer = await asyncio.open_connection(address, int(port))
+    request = f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token_text}\r\n"
+    writer.write(f"{request}\r\n".encode())
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    json_body = b"application/json" in head
+    return status, (json.loads(body) if json_body else body)

@@ -8,12 +8,10 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-import pytest_asyncio
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -21,49 +19,11 @@ from media_relay import frames
 from media_relay.bootstrap import MediaRelay, start
 from media_relay.recording import read_records
 from media_relay.view import Status
-from session_svc.bootstrap import SessionService
-from support_rpc import RpcClient
-from support_testkit.plugin import RabbitNames, fresh_schema
 from support_testkit.waiting import eventually
 
-from .peers import Peer, Sessions, relay_settings, token
+from .peers import Peer, Sessions, http_get, token
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture
-async def schema(database_url: str) -> AsyncIterator[str]:
-    async with fresh_schema(database_url) as name:
-        yield name
-
-
-@pytest_asyncio.fixture
-async def relay(
-    database_url: str,
-    amqp_url: str,
-    rabbit_names: RabbitNames,
-    session_svc: SessionService,
-    schema: str,
-    tmp_path: Path,
-) -> AsyncIterator[MediaRelay]:
-    settings = relay_settings(
-        amqp_url,
-        database_url,
-        schema,
-        rabbit_names,
-        session_svc.settings.command_queue,
-        tmp_path / "recordings",
-    )
-    service = await start(settings)
-    yield service
-    await service.stop()
-
-
-@pytest_asyncio.fixture
-async def sessions(amqp_url: str, session_svc: SessionService) -> AsyncIterator[Sessions]:
-    client = await RpcClient(amqp_url).connect()
-    yield Sessions(client, session_svc.settings.command_queue)
-    await client.close()
 
 
 async def refused(port: int, session_id: str, token_text: str) -> tuple[int, str]:
@@ -155,13 +115,13 @@ async def test_m2_only_the_controller_starts_and_only_a_running_activity_carries
     await alice.share(video, b"not a share", kind="share")  # the wrong kind for a video
     assert (await alice.expect("error", lambda n: "share" in n["message"]))["code"] == "not_running"
     await alice.ws.send(b"\x00\x05{bad}")
-    assert (await alice.expect("error", lambda n: n["code"] == "bad_frame"))
+    assert await alice.expect("error", lambda n: n["code"] == "bad_frame")
 
     # the active customer may share its own desktop, and only it sends that share's frames
     own = await carol_peer.request(type="start", kind="desktop_sharing")
     assert own["type"] == "ok"
     await alice.share(own["activity_id"], b"not alice's")
-    assert (await alice.expect("error", lambda n: "who shares" in n["message"]))
+    assert await alice.expect("error", lambda n: "who shares" in n["message"])
     await carol_peer.share(own["activity_id"], b"carol's screen")
     await eventually(lambda: b"carol's screen" in dave.payloads(), what="carol's share")
     assert b"not alice's" not in dave.payloads()
@@ -172,7 +132,7 @@ async def test_m2_only_the_controller_starts_and_only_a_running_activity_carries
     ended = await dave.expect("activity_ended")
     assert (ended["activity_id"], ended["reason"]) == (own["activity_id"], "stopped")
     await carol_peer.share(own["activity_id"], b"after the end")
-    assert (await carol_peer.expect("error", lambda n: n["code"] == "not_running"))
+    assert await carol_peer.expect("error", lambda n: n["code"] == "not_running")
 
 
 async def test_file_chunks_carry_name_offset_and_a_checksum_the_relay_checks(
@@ -220,7 +180,11 @@ async def test_m3_s8_a_transfer_of_control_ends_every_activity_and_says_why(
         assert ended["reason"] == "control_transferred"
     # dave's system supports voice (the default csr settings), so the call goes on
     assert moved["voice_continues"] is True
-    assert not [n for n in carol_peer.notices if n.get("activity_id") == voice and n["type"] == "activity_ended"]
+    assert not [
+        n
+        for n in carol_peer.notices
+        if n.get("activity_id") == voice and n["type"] == "activity_ended"
+    ]
     await alice.share(sharing, b"too late")
     assert (await alice.expect("error"))["code"] == "not_running"
     await asyncio.sleep(0.1)
@@ -300,20 +264,21 @@ async def test_m2_recording_stores_chat_and_frames_until_it_ends_for_the_control
     await alice.expect("chat", lambda n: n["text"] == "after the recording")
 
     base = f"http://127.0.0.1:{relay.port}/v1/sessions/{session}/recordings"
+
     async def listing() -> list[dict[str, object]]:
-        status, body = await _get(base, token("alice", session))
+        status, body = await http_get(base, token("alice", session))
         assert status == 200, body
         return body["recordings"]  # type: ignore[index,no-any-return]
 
     stored = (await eventually(listing, what="the recording listed"))[0]
     assert (stored["activity_id"], stored["frames"]) == (recording, 2)
-    status, manifest = await _get(f"{base}/{stored['recording_id']}", token("alice", session))
+    status, manifest = await http_get(f"{base}/{stored['recording_id']}", token("alice", session))
     assert status == 200 and manifest["end_reason"] == "stopped"
-    status, raw = await _get(f"{base}/{stored['recording_id']}/stream", token("alice", session))
+    status, raw = await http_get(f"{base}/{stored['recording_id']}/stream", token("alice", session))
     records = [r.message for r in read_records(raw)]
     assert json.loads(records[0])["text"] == "my printer is on fire"
     assert frames.parse(records[1]).payload == b"\x89PNG picture"
-    assert (await _get(base, token(carol, session)))[0] == 403  # not the controller
+    assert (await http_get(base, token(carol, session)))[0] == 403  # not the controller
     assert chat  # the chat ran all along; only what ran while recording is kept
 
 
@@ -381,7 +346,7 @@ async def test_m4_a_slow_viewer_drops_frames_never_chat_and_holds_back_nobody(
 
     await eventually(lambda: len(fast.frames) == 150, what="every frame to the fast viewer")
     assert sending < 1.5 * 150 / 100 + 1  # the sender was never made to wait for the slow one
-    counters = await _get(
+    counters = await http_get(
         f"http://127.0.0.1:{relay.port}/v1/sessions/{session}/viewers", token("alice", session)
     )
     by_viewer = {v["participant_id"]: v for v in counters[1]["viewers"]}
@@ -390,25 +355,10 @@ async def test_m4_a_slow_viewer_drops_frames_never_chat_and_holds_back_nobody(
     # the slow viewer reads again: every chat arrives, in order, and some of the frames
     slow._reader = asyncio.create_task(slow._read())
     await eventually(
-        lambda: [n["text"] for n in slow.notices if n["type"] == "chat"]
-        == [f"chat {n}" for n in range(0, 150, 10)],
+        lambda: (
+            [n["text"] for n in slow.notices if n["type"] == "chat"]
+            == [f"chat {n}" for n in range(0, 150, 10)]
+        ),
         what="all the chat to the slow viewer",
     )
     assert 0 < len(slow.frames) < 100
-
-
-async def _get(url: str, token_text: str) -> tuple[int, object]:
-    """A plain HTTP GET on the relay's port (its routes besides the WebSocket)."""
-    host, _, rest = url.removeprefix("http://").partition("/")
-    address, port = host.split(":")
-    reader, writer = await asyncio.open_connection(address, int(port))
-    writer.write(
-        f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token_text}\r\n\r\n".encode()
-    )
-    await writer.drain()
-    raw = await reader.read()
-    writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
-    json_body = b"application/json" in head
-    return status, (json.loads(body) if json_body else body)
