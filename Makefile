@@ -31,3 +31,4 @@ bench: sync services
 	$(UV) run python bench/eventlog/run.py
 	$(UV) run python bench/session/run.py
 	$(UV) run python bench/routing/run.py
+	$(UV) run python bench/relay/run.py
