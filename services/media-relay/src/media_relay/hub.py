@@ -204,8 +204,8 @@ class Hub:
     # --- what the session's events end (M3) -----------------------------------------------------
 
     async def on_event(self, session: SessionView, event: Event) -> None:
-        if isinstance(event, ActivityEnded):
-            await self._finish_recording(event)
+        if isinstance(event, ActivityEnded) and event.kind is ActivityKind.RECORDING:
+            await self._finish_recording(session, event)
         room = self.rooms.get(session.id)
         if room is None:
             return
@@ -228,12 +228,17 @@ class Hub:
             ):
                 client.queue.close_after(CLOSE_LEFT, f"you left the session ({event.reason})")
 
-    async def _finish_recording(self, event: ActivityEnded) -> None:
+    async def _finish_recording(self, session: SessionView, event: ActivityEnded) -> None:
         recorder = self.recorders.pop(event.activity_id, None)
+        recorder = recorder or self.storage.unfinished(session.id, event.activity_id)
         if recorder is None:
-            return
+            return  # nothing was recorded here
         manifest = recorder.finish(event.reason.value)
-        log.info("relay.recording_finished", **{k: manifest[k] for k in ("recording_id", "frames")})
+        log.info(
+            "relay.recording_finished",
+            recording_id=manifest["recording_id"],
+            frames=manifest["frames"],
+        )
         await self._stored(manifest)
 
 

@@ -44,31 +44,30 @@ class Recorder:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.started_at = time.time()
-        self._file: BinaryIO = (directory / "stream.bin").open("ab")
-        self.frames = 0
-        self.bytes = 0
+        self._file: BinaryIO = (directory / "stream.bin").open("ab", buffering=0)
 
     def write(self, message: str | bytes) -> None:
+        """One record, one write: with no buffer in the process, a relay that stops or dies
+        loses at most the record being written."""
         kind, raw = (TEXT, message.encode()) if isinstance(message, str) else (BINARY, message)
-        self._file.write(RECORD.pack(kind, time.time(), len(raw)))
-        self._file.write(raw)
-        self.frames += 1
-        self.bytes += len(raw)
+        self._file.write(b"".join((RECORD.pack(kind, time.time(), len(raw)), raw)))
 
     def finish(self, reason: str) -> dict[str, Any]:
         """Close the stream and write the manifest (atomically); the manifest."""
         self._file.close()
         stream = self.directory / "stream.bin"
+        content = stream.read_bytes()  # counted from the file: a restart may have come between
+        records = read_records(content)
         manifest = {
             "recording_id": str(self.recording_id),
             "session_id": str(self.session_id),
             "activity_id": str(self.activity_id),
-            "started_at": self.started_at,
+            "started_at": records[0].at if records else self.started_at,
             "ended_at": time.time(),
             "end_reason": reason,
-            "frames": self.frames,
-            "bytes": stream.stat().st_size,
-            "sha256": hashlib.sha256(stream.read_bytes()).hexdigest(),
+            "frames": len(records),
+            "bytes": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(),
             "format": "records of u8 type (0 text, 1 binary), f64 time, u32 length, message",
             "files": ["stream.bin"],
         }
@@ -88,6 +87,13 @@ class RecordingStorage:
         directory = self.root / str(session_id) / str(recording_id_of(activity_id))
         return Recorder(directory, session_id, activity_id)
 
+    def unfinished(self, session_id: UUID, activity_id: UUID) -> Recorder | None:
+        """A recording a relay before a restart began and did not finish."""
+        directory = self.root / str(session_id) / str(recording_id_of(activity_id))
+        if not (directory / "stream.bin").is_file() or (directory / "manifest.json").is_file():
+            return None
+        return Recorder(directory, session_id, activity_id)
+
     def location(self, session_id: UUID, recording_id: UUID) -> Path:
         return self.root / str(session_id) / str(recording_id)
 
@@ -104,12 +110,15 @@ class RecordingStorage:
 
 
 def read_records(stream: bytes) -> list[Record]:
-    """The records of a ``stream.bin``, for whoever plays a recording back."""
+    """The records of a ``stream.bin``, for whoever plays a recording back; a record cut short
+    (the relay died while writing it) ends the list."""
     records, at = [], 0
-    while at < len(stream):
+    while at + RECORD.size <= len(stream):
         kind, when, length = RECORD.unpack_from(stream, at)
         at += RECORD.size
         raw = stream[at : at + length]
         at += length
+        if len(raw) < length:
+            break
         records.append(Record(when, raw.decode() if kind == TEXT else raw))
     return records

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import time
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -159,9 +158,17 @@ async def test_file_chunks_carry_name_offset_and_a_checksum_the_relay_checks(
     assert b"".join(c.payload for c in chunks) == b"first part second part"
 
 
+@pytest.mark.parametrize("voice_supported", [True, False])
 async def test_m3_s8_a_transfer_of_control_ends_every_activity_and_says_why(
-    relay: MediaRelay, sessions: Sessions
+    relay: MediaRelay, sessions: Sessions, voice_supported: bool
 ) -> None:
+    dave_system = {"session_mode": "single", "is_webacd_agent": False}
+    await sessions(
+        "ChangeCsrSettings",
+        "dave",
+        csr_id="dave",
+        settings={**dave_system, "voice_supported": voice_supported},
+    )
     session = await sessions.start("alice")
     carol = await sessions.customer(session, "Carol")
     await sessions.assistant(session, "dave")
@@ -178,13 +185,10 @@ async def test_m3_s8_a_transfer_of_control_ends_every_activity_and_says_why(
         assert (moved["from"], moved["to"]) == ("alice", "dave")
         ended = await peer.expect("activity_ended", lambda n: n["activity_id"] == sharing)
         assert ended["reason"] == "control_transferred"
-    # dave's system supports voice (the default csr settings), so the call goes on
-    assert moved["voice_continues"] is True
-    assert not [
-        n
-        for n in carol_peer.notices
-        if n.get("activity_id") == voice and n["type"] == "activity_ended"
-    ]
+    # the call goes on only if dave's system supports voice
+    assert moved["voice_continues"] is voice_supported
+    voice_notices = [n["type"] for n in carol_peer.notices if n.get("activity_id") == voice]
+    assert voice_notices == ["activity_started"] + ([] if voice_supported else ["activity_ended"])
     await alice.share(sharing, b"too late")
     assert (await alice.expect("error"))["code"] == "not_running"
     await asyncio.sleep(0.1)
@@ -301,13 +305,17 @@ async def test_a_client_reconnects_and_finds_the_session_as_it_is(
     await eventually(lambda: again.payloads() == [b"after the reconnect"], what="the frame")
 
 
-async def test_a_restarted_relay_rebuilds_its_view_from_its_log(
-    relay: MediaRelay, sessions: Sessions, schema: str, tmp_path: Path
+async def test_a_restarted_relay_rebuilds_its_view_from_its_log_and_goes_on_recording(
+    relay: MediaRelay, sessions: Sessions
 ) -> None:
     session = await sessions.start("alice")
     carol = await sessions.customer(session, "Carol")
     alice = await Peer.connect(relay.port, session, "alice")
+    await alice.request(type="start", kind="chat")
     sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
+    recording = (await alice.request(type="start", kind="recording"))["activity_id"]
+    await alice.chat("before the restart")
+    await alice.expect("chat")
     await relay.stop()
     assert (await alice.closed_with())[0] == 1001  # going away
 
@@ -318,6 +326,23 @@ async def test_a_restarted_relay_rebuilds_its_view_from_its_log(
         carol_peer = await Peer.connect(again.port, session, carol)
         await alice.share(sharing, b"still sharing")
         await eventually(lambda: carol_peer.payloads() == [b"still sharing"], what="the frame")
+        await alice.chat("after the restart")
+        await carol_peer.expect("chat")
+        assert (await alice.request(type="stop", activity_id=recording))["type"] == "ok"
+
+        base = f"http://127.0.0.1:{again.port}/v1/sessions/{session}/recordings"
+
+        async def stored() -> list[dict[str, object]]:
+            status, body = await http_get(base, token("alice", session))
+            return body["recordings"] if status == 200 else []  # type: ignore[index,no-any-return]
+
+        [listed] = await eventually(stored, what="the recording listed")
+        _, raw = await http_get(f"{base}/{listed['recording_id']}/stream", token("alice", session))
+        records = [r.message for r in read_records(raw)]  # type: ignore[arg-type]
+        assert json.loads(records[0])["text"] == "before the restart"
+        assert frames.parse(records[1]).payload == b"still sharing"
+        assert json.loads(records[2])["text"] == "after the restart"
+        assert listed["frames"] == 3
     finally:
         await again.stop()
 
