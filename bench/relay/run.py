@@ -46,7 +46,7 @@ from support_rpc import RpcClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import AMQP_URL, DATABASE_URL, cleanup, progress, summary
 
-SECRET = "the-relay-benchmark-secret"
+SECRET = "the-relay-benchmark-secret-of-32-chars"
 FRAME_BYTES = 64 * 1024
 FPS = 30
 STAMP = struct.Struct(">q")

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     session_commands: str = "session-svc.commands"
     host: str = "0.0.0.0"
     port: int = 8765
-    participant_token_secret: str = Field(min_length=16)
+    participant_token_secret: str = Field(min_length=32)  # HS256 wants 256 bits
     recordings_dir: Path = Path("/var/lib/media-relay/recordings")
     lossy_limit: int = Field(default=8, ge=1)
     reliable_limit_bytes: int = Field(default=16 * 2**20, ge=2**16)

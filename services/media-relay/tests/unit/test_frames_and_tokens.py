@@ -11,7 +11,7 @@ from media_relay import frames
 from media_relay.frames import BadFrame, FrameKind
 from service_runtime.participant_tokens import InvalidParticipantToken, mint, verify
 
-SECRET = "sixteen-or-more-characters"
+SECRET = "a-secret-of-thirty-two-characters!"
 
 
 def test_a_frame_round_trips_and_the_relay_stamps_sender_and_sequence() -> None:
@@ -74,7 +74,7 @@ def test_an_expired_tampered_or_foreign_token_is_refused() -> None:
     with pytest.raises(InvalidParticipantToken, match="expired"):
         verify(SECRET, token, now=issued + 60)
     with pytest.raises(InvalidParticipantToken):
-        verify("another-secret-of-16-chars", token)
+        verify("another-secret-of-thirty-two-chars", token)
     with pytest.raises(InvalidParticipantToken):
         verify(SECRET, token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])
     with pytest.raises(InvalidParticipantToken):
