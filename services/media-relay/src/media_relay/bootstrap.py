@@ -14,7 +14,7 @@ from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from media_relay.hub import Hub
 from media_relay.journal import RecordingLog, catch_up, follow_log, keep_session_event, publishes
-from media_relay.recording import RecordingStorage
+from media_relay.recording import open_storage
 from media_relay.server import RelayServer
 from media_relay.settings import Settings
 from media_relay.view import RelayView
@@ -52,7 +52,12 @@ async def start(settings: Settings) -> MediaRelay:
     recordings = RecordingLog(store)
     hub = Hub(
         view,
-        RecordingStorage(settings.recordings_dir),
+        open_storage(
+            settings.recordings_dir,
+            settings.recordings_bucket,
+            settings.recordings_s3_endpoint,
+            settings.recordings_s3_region,
+        ),
         recordings.stored,
         lossy_limit=settings.lossy_limit,
         reliable_limit_bytes=settings.reliable_limit_bytes,

@@ -18,7 +18,7 @@ import structlog
 
 from media_relay import frames
 from media_relay.frames import BadFrame, FrameKind
-from media_relay.recording import Recorder, RecordingStorage
+from media_relay.recording import ObjectStorage, Recorder, RecordingStorage
 from media_relay.sending import TooFarBehind, ViewerQueue
 from media_relay.view import RelayView, SessionView, Status
 from support_contracts import Event
@@ -79,7 +79,7 @@ class Hub:
     def __init__(
         self,
         view: RelayView,
-        storage: RecordingStorage,
+        storage: RecordingStorage | ObjectStorage,
         stored: RecordingStored,
         *,
         lossy_limit: int = 8,
@@ -234,6 +234,7 @@ class Hub:
         if recorder is None:
             return  # nothing was recorded here
         manifest = recorder.finish(event.reason.value)
+        manifest["location"] = await self.storage.keep(recorder)
         log.info(
             "relay.recording_finished",
             recording_id=manifest["recording_id"],

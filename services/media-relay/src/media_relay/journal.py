@@ -79,7 +79,7 @@ class RecordingLog:
             activity_id=UUID(manifest["activity_id"]),
             frames=manifest["frames"],
             bytes=manifest["bytes"],
-            location=f"{session_id}/{recording_id}",
+            location=manifest["location"],
         )
         new = NewEvent.from_event(
             event,

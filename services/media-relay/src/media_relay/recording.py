@@ -1,8 +1,9 @@
 """Recording (M2): while a recording activity runs, the session's chat and frames are written to
 storage, and a manifest when it ends.
 
-Storage is a directory: ``<root>/<session id>/<recording id>/`` holds ``stream.bin`` and
-``manifest.json``. Each record of ``stream.bin`` is::
+They are written to a directory, ``<root>/<session id>/<recording id>/``, which holds
+``stream.bin`` and, once it ended, ``manifest.json``; they stay there, or go to an S3 bucket
+where one is configured. Each record of ``stream.bin`` is::
 
     u8 type (0 text, 1 binary) | f64 seconds since the epoch | u32 length | the message
 
@@ -13,15 +14,22 @@ appending to the same file.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
+import shutil
 import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import UUID, uuid5
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 RECORD = struct.Struct(">BdI")
 TEXT, BINARY = 0, 1
@@ -77,36 +85,90 @@ class Recorder:
         return manifest
 
 
-class RecordingStorage:
-    """Recordings in a directory (a volume in Kubernetes)."""
+class Spool:
+    """Where recordings are written while they run: a directory (a volume in Kubernetes)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def directory(self, session_id: UUID, recording_id: UUID) -> Path:
+        return self.root / str(session_id) / str(recording_id)
+
     def start(self, session_id: UUID, activity_id: UUID) -> Recorder:
-        directory = self.root / str(session_id) / str(recording_id_of(activity_id))
+        directory = self.directory(session_id, recording_id_of(activity_id))
         return Recorder(directory, session_id, activity_id)
 
     def unfinished(self, session_id: UUID, activity_id: UUID) -> Recorder | None:
         """A recording a relay before a restart began and did not finish."""
-        directory = self.root / str(session_id) / str(recording_id_of(activity_id))
+        directory = self.directory(session_id, recording_id_of(activity_id))
         if not (directory / "stream.bin").is_file() or (directory / "manifest.json").is_file():
             return None
         return Recorder(directory, session_id, activity_id)
 
-    def location(self, session_id: UUID, recording_id: UUID) -> Path:
-        return self.root / str(session_id) / str(recording_id)
 
-    def manifest(self, session_id: UUID, recording_id: UUID) -> dict[str, Any] | None:
-        path = self.location(session_id, recording_id) / "manifest.json"
+class RecordingStorage(Spool):
+    """Finished recordings stay where they were written: ``<root>/<session>/<recording>/``."""
+
+    async def keep(self, recorder: Recorder) -> str:
+        """Make a finished recording available; where it is."""
+        return recorder.directory.as_uri()
+
+    async def manifest(self, session_id: UUID, recording_id: UUID) -> dict[str, Any] | None:
+        path = self.directory(session_id, recording_id) / "manifest.json"
         if not path.is_file():
             return None
         manifest: dict[str, Any] = json.loads(path.read_text())
         return manifest
 
-    def stream(self, session_id: UUID, recording_id: UUID) -> bytes | None:
-        path = self.location(session_id, recording_id) / "stream.bin"
-        return path.read_bytes() if path.is_file() else None
+    async def stream(self, session_id: UUID, recording_id: UUID) -> bytes | None:
+        path = self.directory(session_id, recording_id) / "stream.bin"
+        return await asyncio.to_thread(path.read_bytes) if path.is_file() else None
+
+
+class ObjectStorage(Spool):
+    """Finished recordings in an S3 bucket (AWS, MinIO, Ceph...): ``<session>/<recording>/``
+    holds ``stream.bin`` and ``manifest.json``. They are written to the spool directory while
+    they run and uploaded when they end; the spool copy is removed once uploaded."""
+
+    def __init__(self, spool: Path, bucket: str, client: S3Client) -> None:
+        super().__init__(spool)
+        self.bucket, self._s3 = bucket, client
+
+    async def keep(self, recorder: Recorder) -> str:
+        prefix = f"{recorder.session_id}/{recorder.recording_id}"
+        for name in ("stream.bin", "manifest.json"):  # the manifest last: it says "complete"
+            path = str(recorder.directory / name)
+            await asyncio.to_thread(self._s3.upload_file, path, self.bucket, f"{prefix}/{name}")
+        await asyncio.to_thread(shutil.rmtree, recorder.directory)
+        return f"s3://{self.bucket}/{prefix}/"
+
+    async def _get(self, key: str) -> bytes | None:
+        def get() -> bytes | None:
+            try:
+                return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except self._s3.exceptions.NoSuchKey:
+                return None
+
+        return await asyncio.to_thread(get)
+
+    async def manifest(self, session_id: UUID, recording_id: UUID) -> dict[str, Any] | None:
+        raw = await self._get(f"{session_id}/{recording_id}/manifest.json")
+        manifest: dict[str, Any] | None = None if raw is None else json.loads(raw)
+        return manifest
+
+    async def stream(self, session_id: UUID, recording_id: UUID) -> bytes | None:
+        return await self._get(f"{session_id}/{recording_id}/stream.bin")
+
+
+def open_storage(
+    root: Path, bucket: str | None, endpoint: str | None, region: str
+) -> RecordingStorage | ObjectStorage:
+    """A directory, or a bucket where one is configured (credentials as boto3 finds them:
+    ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a web identity, an instance role)."""
+    if bucket is None:
+        return RecordingStorage(root)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name=region)
+    return ObjectStorage(root, bucket, client)
 
 
 def read_records(stream: bytes) -> list[Record]:

@@ -118,13 +118,13 @@ class RelayServer:
                     return _json(200, {"recordings": await self._recordings(session_id)})
                 case ["recordings", recording]:
                     await self._controller(token, session_id)
-                    manifest = self.hub.storage.manifest(session_id, _uuid(recording))
+                    manifest = await self.hub.storage.manifest(session_id, _uuid(recording))
                     if manifest is None:
                         raise HttpError(404, f"no finished recording {recording} in this session")
                     return _json(200, manifest)
                 case ["recordings", recording, "stream"]:
                     await self._controller(token, session_id)
-                    stream = self.hub.storage.stream(session_id, _uuid(recording))
+                    stream = await self.hub.storage.stream(session_id, _uuid(recording))
                     if stream is None:
                         raise HttpError(404, f"no recording {recording} in this session")
                     return _response(200, stream, "application/octet-stream")

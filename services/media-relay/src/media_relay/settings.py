@@ -23,10 +23,17 @@ class Settings(BaseSettings):
     port: int = 8765
     participant_token_secret: str = Field(min_length=32)  # HS256 wants 256 bits
     recordings_dir: Path = Path("/var/lib/media-relay/recordings")
+    recordings_bucket: str | None = None  # set: finished recordings go to this S3 bucket
+    recordings_s3_endpoint: str | None = None  # MinIO, Ceph...; unset: AWS
+    recordings_s3_region: str = "us-east-1"
     lossy_limit: int = Field(default=8, ge=1)
     reliable_limit_bytes: int = Field(default=16 * 2**20, ge=2**16)
     pool_size: int = 5
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment of a ``python -m media_relay`` process."""
-        return {name.upper(): str(value) for name, value in self.model_dump().items()}
+        return {
+            name.upper(): str(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }

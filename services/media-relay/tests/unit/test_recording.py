@@ -10,18 +10,19 @@ from uuid import uuid4
 from media_relay.recording import RecordingStorage, read_records, recording_id_of
 
 
-def test_a_recording_keeps_text_and_frames_in_order_with_a_manifest(tmp_path: Path) -> None:
+async def test_a_recording_keeps_text_and_frames_in_order_with_a_manifest(tmp_path: Path) -> None:
     storage = RecordingStorage(tmp_path)
     session, activity = uuid4(), uuid4()
     recorder = storage.start(session, activity)
     recorder.write('{"type":"chat","text":"hi"}')
     recorder.write(b"\x00\x01frame")
     manifest = recorder.finish("stopped")
+    assert await storage.keep(recorder) == recorder.directory.as_uri()
 
     recording = recording_id_of(activity)
-    assert storage.manifest(session, recording) == manifest
+    assert await storage.manifest(session, recording) == manifest
     assert (manifest["frames"], manifest["end_reason"]) == (2, "stopped")
-    stream = storage.stream(session, recording)
+    stream = await storage.stream(session, recording)
     assert stream is not None and manifest["bytes"] == len(stream)
     assert [r.message for r in read_records(stream)] == [
         '{"type":"chat","text":"hi"}',
@@ -45,12 +46,12 @@ def test_a_recording_begun_before_a_restart_is_resumed_and_counted_whole(tmp_pat
     assert on_disk["sha256"] == manifest["sha256"]
 
 
-def test_a_record_cut_short_ends_the_playback_without_an_error(tmp_path: Path) -> None:
+async def test_a_record_cut_short_ends_the_playback_without_an_error(tmp_path: Path) -> None:
     storage = RecordingStorage(tmp_path)
     session, activity = uuid4(), uuid4()
     recorder = storage.start(session, activity)
     recorder.write("whole")
     recorder.write("cut short")
-    stream = storage.stream(session, recording_id_of(activity))
+    stream = await storage.stream(session, recording_id_of(activity))
     assert stream is not None
     assert [r.message for r in read_records(stream[:-3])] == ["whole"]

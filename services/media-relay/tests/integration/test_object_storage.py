@@ -1,0 +1,106 @@
+"""Recordings kept in an S3 bucket where one is configured (M2): written to the spool while the
+recording runs, uploaded when it ends, listed and fetched from the bucket. The bucket is a real
+S3 endpoint on loopback (moto's server), reached by boto3 over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from uuid import UUID
+
+import boto3
+import pytest
+import pytest_asyncio
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from media_relay import frames
+from media_relay.bootstrap import MediaRelay, start
+from media_relay.recording import read_records
+from session_svc.bootstrap import SessionService
+from support_testkit.plugin import RabbitNames
+from support_testkit.waiting import eventually
+
+from .peers import Peer, Sessions, http_get, relay_settings, token
+
+pytestmark = pytest.mark.integration
+
+BUCKET = "recordings"
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "relay")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "relay-secret")
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest_asyncio.fixture
+async def relay_to_s3(
+    database_url: str,
+    amqp_url: str,
+    rabbit_names: RabbitNames,
+    session_svc: SessionService,
+    schema: str,
+    tmp_path: Path,
+    s3_endpoint: str,
+) -> AsyncIterator[MediaRelay]:
+    settings = relay_settings(
+        amqp_url,
+        database_url,
+        schema,
+        rabbit_names,
+        session_svc.settings.command_queue,
+        tmp_path / "spool",
+        recordings_bucket=BUCKET,
+        recordings_s3_endpoint=s3_endpoint,
+    )
+    service = await start(settings)
+    yield service
+    await service.stop()
+
+
+async def test_m2_a_finished_recording_goes_to_the_bucket_and_is_fetched_from_it(
+    relay_to_s3: MediaRelay, sessions: Sessions, s3_endpoint: str, tmp_path: Path
+) -> None:
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    alice = await Peer.connect(relay_to_s3.port, session, "alice")
+    carol_peer = await Peer.connect(relay_to_s3.port, session, carol)
+    sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
+    recording = (await alice.request(type="start", kind="recording"))["activity_id"]
+    await alice.share(sharing, b"a picture")
+    await eventually(lambda: carol_peer.payloads() == [b"a picture"], what="the frame")
+    await sessions("EndSession", "alice", session_id=session)  # ends the recording too
+
+    base = f"http://127.0.0.1:{relay_to_s3.port}/v1/sessions/{session}/recordings"
+
+    async def stored() -> list[dict[str, object]]:
+        status, body = await http_get(base, token("alice", session))  # the last controller
+        return body["recordings"] if status == 200 else []  # type: ignore[index,no-any-return]
+
+    [listed] = await eventually(stored, what="the recording listed")
+    prefix = f"{session}/{listed['recording_id']}"
+    assert (listed["activity_id"], listed["location"]) == (recording, f"s3://{BUCKET}/{prefix}/")
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == {f"{prefix}/stream.bin", f"{prefix}/manifest.json"}
+    manifest = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=f"{prefix}/manifest.json")["Body"].read()
+    )
+    assert (manifest["end_reason"], manifest["frames"]) == ("session_ended", 1)
+    assert not (tmp_path / "spool" / session).joinpath(str(listed["recording_id"])).exists()
+
+    status, raw = await http_get(f"{base}/{listed['recording_id']}/stream", token("alice", session))
+    assert status == 200
+    [record] = read_records(raw)  # type: ignore[arg-type]
+    assert frames.parse(record.message).payload == b"a picture"  # type: ignore[arg-type]
+    status, body = await http_get(f"{base}/{listed['recording_id']}", token("alice", session))
+    assert status == 200 and body == manifest
+    assert UUID(str(listed["recording_id"]))
