@@ -110,6 +110,8 @@ class RelayServer:
             token = _token(request, url.query)
             match parts[3:]:
                 case ["relay"]:
+                    if request.headers.get("Upgrade", "").lower() != "websocket":
+                        raise HttpError(426, "this is a WebSocket: ask with Upgrade: websocket")
                     participant = await self._admit(token, session_id)
                     self._admitted[connection] = (participant, session_id)
                     return None  # on to the WebSocket handshake
