@@ -19,7 +19,7 @@ services:
 lint: sync
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy contracts/src libs/eventlog/src libs/testkit/src demo/src services/session-svc/src services/invite-svc/src libs/rpc/src libs/runtime/src services/routing-svc/src services/media-relay/src
+	$(UV) run mypy contracts/src libs/eventlog/src libs/testkit/src demo/src services/session-svc/src services/invite-svc/src libs/rpc/src libs/runtime/src services/routing-svc/src services/media-relay/src services/gateway/src
 
 test: sync services lint
 	timeout -k 30 1500 $(UV) run pytest $(PYTEST_ARGS)  # a hang fails CI in 25 min, not 90

@@ -1,0 +1,1 @@
+"""The gateway: the HTTP API of CONTRACT.md over request/reply to the services (E1)."""

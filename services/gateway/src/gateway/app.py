@@ -1,0 +1,536 @@
+"""The routes of CONTRACT.md. Each checks who calls (role, and membership of the session it
+names), turns the request into one command or query to the service that owns it, and answers
+with the reply; the services decide everything else (who controls, limits, states)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, model_validator
+
+from gateway import errors
+from gateway.calls import Services
+from gateway.errors import ApiError, responses
+from gateway.identity import Caller, Identity, Role
+from gateway.live import LiveFeed
+from gateway.settings import Settings
+from service_runtime import participant_tokens
+from support_contracts.invite import Channel
+from support_contracts.routing import QueueDefinition
+from support_contracts.session import CsrSettings, SiteSettings
+from support_contracts.vocabulary import (
+    AgentStatus,
+    DisplayName,
+    EmailAddress,
+    HandOffMessage,
+    InviteeRole,
+    ParticipantId,
+    SessionMode,
+    UserId,
+    parse_session_number,
+)
+
+Reply = dict[str, Any]
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    identity: Identity
+    services: Services
+    live: LiveFeed | None
+
+    def relay(self, session_id: UUID | str, participant: str) -> Reply:
+        """Where the participant's client connects for chat and sharing, and with what."""
+        token = participant_tokens.mint(
+            self.settings.participant_token_secret,
+            participant,
+            UUID(str(session_id)),
+            ttl_seconds=self.settings.participant_token_ttl_seconds,
+        )
+        url = f"{self.settings.relay_url}/v1/sessions/{session_id}/relay"
+        return {"participant_token": token, "relay_url": url}
+
+
+def gateway(request: Request) -> Gateway:
+    gw: Gateway = request.app.state.gateway
+    return gw
+
+
+def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+    return gateway(request).identity.caller(authorization)
+
+
+def maybe_caller(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Caller | None:
+    return None if authorization is None else gateway(request).identity.caller(authorization)
+
+
+Gw = Annotated[Gateway, Depends(gateway)]
+Who = Annotated[Caller, Depends(caller)]
+MaybeWho = Annotated[Caller | None, Depends(maybe_caller)]
+
+
+def staff(who: Caller, *roles: Role) -> None:
+    if who.participant or not any(who.has(r) for r in roles):
+        names = " or ".join(r.value for r in roles)
+        raise ApiError(403, "forbidden", f"only a signed-in {names} may do this")
+
+
+async def member(gw: Gateway, who: Caller, session_id: UUID) -> Reply:
+    """The session, if the caller is one of its participants (or 403): nobody reaches another
+    csr's session by guessing its id."""
+    if who.participant and who.session_id != session_id:
+        raise ApiError(403, "not_participant", "your token is for another session")
+    session: Reply = (await gw.services("session", "GetSession", who, session_id=str(session_id)))[
+        "session"
+    ]
+    if who.id not in {p["id"] for p in session["participants"]}:
+        raise ApiError(403, "not_participant", "you are not a participant of this session")
+    return session
+
+
+# --- bodies -------------------------------------------------------------------------------------
+
+
+class StartBody(BaseModel):
+    email_invite: bool = True
+
+
+class InvitationBody(BaseModel):
+    role: InviteeRole
+    channel: Channel
+    to: str | None = Field(default=None, max_length=320)
+
+
+class JoinBody(BaseModel):
+    token: str | None = Field(default=None, min_length=16, max_length=200)
+    session_number: str | None = None
+    name: DisplayName
+
+    @model_validator(mode="after")
+    def _one_way(self) -> JoinBody:
+        if (self.token is None) == (self.session_number is None):
+            raise ValueError("give a token or a session_number, not both")
+        if self.session_number is not None:
+            self.session_number = parse_session_number(self.session_number)
+        return self
+
+
+class AssistBody(BaseModel):
+    session_number: str
+
+    @model_validator(mode="after")
+    def _digits(self) -> AssistBody:
+        self.session_number = parse_session_number(self.session_number)
+        return self
+
+
+class ActiveCustomerBody(BaseModel):
+    participant_id: ParticipantId
+
+
+class ControlBody(BaseModel):
+    to: UserId
+
+
+class HandoffBody(BaseModel):
+    queue_id: UUID | None = None
+    agent_ids: list[UserId] | None = Field(default=None, min_length=1)
+    message: HandOffMessage | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> HandoffBody:
+        if (self.queue_id is None) == (self.agent_ids is None):
+            raise ValueError("give a queue_id or agent_ids, not both")
+        return self
+
+
+class AgentBody(BaseModel):
+    name: DisplayName
+    max_sessions: int = Field(ge=1)
+    session_mode: SessionMode = SessionMode.SINGLE
+    voice_supported: bool = True
+
+
+class StatusBody(BaseModel):
+    status: AgentStatus
+
+
+class EntryForm(BaseModel):
+    name: DisplayName
+    email: EmailAddress
+    problem: str = Field(min_length=1, max_length=4000)
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+v1 = APIRouter(prefix="/v1")
+AUTH = (401, 403, 404, 409, 422, 503)
+
+
+@v1.post("/sessions", status_code=201, responses=responses(*AUTH), tags=["sessions"])
+async def start_session(body: StartBody, gw: Gw, who: Who) -> Reply:
+    """S1-S3: a csr starts a session; with `email_invite` the answer carries the e-mail draft."""
+    staff(who, Role.CSR)
+    started = await gw.services(
+        "session",
+        "StartSession",
+        who,
+        csr_id=who.id,
+        csr_name=who.name,
+        email_invite=body.email_invite,
+    )
+    session = started["session"]
+    answer: Reply = {
+        "session_id": session["session_id"],
+        "session_number": session["session_number"],
+    }
+    answer["session"] = session
+    if body.email_invite:
+        invitation = await gw.services(
+            "invite",
+            "IssueInvitation",
+            who,
+            session_id=session["session_id"],
+            role="customer",
+            channel="own_email",
+        )
+        answer |= {"join_url": invitation["join_url"], "draft": invitation["draft"]}
+    return answer | gw.relay(session["session_id"], who.id)
+
+
+@v1.get("/sessions/{session_id}", responses=responses(*AUTH), tags=["sessions"])
+async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """The session rebuilt from its events: status, controller, participants, activities."""
+    return await member(gw, who, session_id)
+
+
+@v1.get("/sessions/{session_id}/events", responses=responses(*AUTH), tags=["sessions"])
+async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """The session's events in order: for its controller and for admins."""
+    if not (not who.participant and who.has(Role.ADMIN)):
+        session = await member(gw, who, session_id)
+        if session["controller"] != who.id:
+            raise ApiError(
+                403, "not_controller", "only the controller or an admin reads the events"
+            )
+    return await gw.services("session", "GetSessionEvents", who, session_id=str(session_id))
+
+
+async def _controller_command(
+    gw: Gateway, who: Caller, command_type: str, session_id: UUID, **fields: Any
+) -> Reply:
+    staff(who, Role.CSR, Role.AGENT)
+    return await gw.services("session", command_type, who, session_id=str(session_id), **fields)
+
+
+@v1.post("/sessions/{session_id}/heartbeat", responses=responses(*AUTH), tags=["sessions"])
+async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """S4: the controller's console is alive."""
+    return await _controller_command(gw, who, "RecordHeartbeat", session_id)
+
+
+@v1.post(
+    "/sessions/{session_id}/invitations",
+    status_code=201,
+    responses=responses(*AUTH),
+    tags=["invitations"],
+)
+async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Reply:
+    """I1: the controller invites a customer or a csr by e-mail, own mail, website or IM."""
+    staff(who, Role.CSR, Role.AGENT)
+    return await gw.services(
+        "invite", "IssueInvitation", who, session_id=str(session_id), **body.model_dump(mode="json")
+    )
+
+
+@v1.post("/join", responses=responses(400, 401, 403, 404, 409, 422, 503), tags=["joining"])
+async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
+    """A customer joins by invitation link (`token`) or by session number; a csr's invitation
+    makes a signed-in csr an assistant. The answer has the participant token."""
+    if body.token is not None:
+        joined = await gw.services(
+            "invite", "RedeemInvitation", who, token=body.token, name=body.name
+        )
+        session_id, participant = joined["session_id"], joined["participant_id"]
+    else:
+        joined = await gw.services(
+            "session", "JoinAsCustomer", None, session_number=body.session_number, name=body.name
+        )
+        session_id, participant = joined["session"]["session_id"], joined["participant_id"]
+    return {"session_id": session_id, "participant_id": participant} | gw.relay(
+        session_id, participant
+    )
+
+
+@v1.post("/assist", responses=responses(*AUTH), tags=["joining"])
+async def assist(body: AssistBody, gw: Gw, who: Who) -> Reply:
+    """S7: a csr joins a running session as assistant by its number."""
+    staff(who, Role.CSR, Role.AGENT)
+    joined = await gw.services(
+        "session",
+        "JoinAsAssistant",
+        who,
+        session_number=body.session_number,
+        csr_id=who.id,
+        name=who.name,
+    )
+    session = joined["session"]
+    return {"session": session} | gw.relay(session["session_id"], who.id)
+
+
+@v1.post("/sessions/{session_id}/active-customer", responses=responses(*AUTH), tags=["sessions"])
+async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, who: Who) -> Reply:
+    """S5: the controller selects the active customer (sharing ends)."""
+    return await _controller_command(
+        gw, who, "SelectActiveCustomer", session_id, participant_id=body.participant_id
+    )
+
+
+@v1.post("/sessions/{session_id}/control", responses=responses(*AUTH), tags=["sessions"])
+async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who) -> Reply:
+    """S8: the controller hands control to an assistant (every activity ends)."""
+    return await _controller_command(gw, who, "TransferControl", session_id, to_csr=body.to)
+
+
+@v1.post("/sessions/{session_id}/handoff", responses=responses(*AUTH), tags=["sessions"])
+async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Reply:
+    """S9: a controller who is an agent hands the session to a queue or to named agents."""
+    if body.queue_id is not None:
+        return await _controller_command(
+            gw, who, "HandOffToQueue", session_id, queue_id=str(body.queue_id), message=body.message
+        )
+    return await _controller_command(
+        gw, who, "HandOffToAgents", session_id, agent_ids=body.agent_ids, message=body.message
+    )
+
+
+@v1.post("/sessions/{session_id}/leave", responses=responses(*AUTH), tags=["sessions"])
+async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """S11: any participant leaves (the controller leaving ends the session)."""
+    await member(gw, who, session_id)
+    return await gw.services(
+        "session", "Leave", who, session_id=str(session_id), participant_id=who.id
+    )
+
+
+@v1.post("/sessions/{session_id}/end", responses=responses(*AUTH), tags=["sessions"])
+async def end(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """S10: the controller ends the session."""
+    return await _controller_command(gw, who, "EndSession", session_id)
+
+
+@v1.get(
+    "/sessions/{session_id}/live",
+    responses={200: {"content": {"text/event-stream": {}}}, **responses(*AUTH)},
+    response_class=StreamingResponse,
+    tags=["sessions"],
+)
+async def live(
+    session_id: UUID,
+    request: Request,
+    gw: Gw,
+    who: Who,
+    after: int = -1,
+    last_event_id: Annotated[int | None, Header()] = None,
+) -> StreamingResponse:
+    """The session's events as server-sent events, in order, after version `after` (or the
+    `Last-Event-ID` a reconnecting client sends)."""
+    await member(gw, who, session_id)
+    assert gw.live is not None
+
+    async def history() -> list[dict[str, Any]]:
+        reply = await gw.services("session", "GetSessionEvents", who, session_id=str(session_id))
+        events: list[dict[str, Any]] = reply["events"]
+        return events
+
+    start = last_event_id if last_event_id is not None else after
+    stream = gw.live.stream(session_id, start, history, request.is_disconnected)
+    return StreamingResponse(stream, media_type="text/event-stream")
+
+
+@v1.get("/admin/site", responses=responses(401, 403, 503), tags=["admin"])
+async def get_site(gw: Gw, who: Who) -> Reply:
+    staff(who, Role.ADMIN)
+    return await gw.services("session", "GetSiteSettings", who)
+
+
+@v1.put("/admin/site", responses=responses(401, 403, 422, 503), tags=["admin"])
+async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "session", "ChangeSiteSettings", who, settings=body.model_dump(mode="json")
+    )
+
+
+@v1.post("/admin/queues", status_code=201, responses=responses(401, 403, 422, 503), tags=["admin"])
+async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
+    """R1: a new queue."""
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "routing", "ConfigureQueue", who, definition=body.model_dump(mode="json")
+    )
+
+
+@v1.put("/admin/agents/{agent_id}", responses=responses(401, 403, 422, 503), tags=["admin"])
+async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -> Reply:
+    """R3: an agent's name and most simultaneous sessions; the csr becomes a WebACD agent for
+    session-svc too (S9: only agents hand sessions off)."""
+    staff(who, Role.ADMIN)
+    settings = CsrSettings(
+        session_mode=body.session_mode, is_webacd_agent=True, voice_supported=body.voice_supported
+    )
+    await gw.services(
+        "session",
+        "ChangeCsrSettings",
+        who,
+        csr_id=agent_id,
+        settings=settings.model_dump(mode="json"),
+    )
+    return await gw.services(
+        "routing",
+        "ConfigureAgent",
+        who,
+        agent_id=agent_id,
+        name=body.name,
+        max_sessions=body.max_sessions,
+    )
+
+
+@v1.put("/admin/csrs/{csr_id}", responses=responses(401, 403, 422, 503), tags=["admin"])
+async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> Reply:
+    """A csr's own settings (S2, S8, S9): single or multi-session, agent, voice."""
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "session", "ChangeCsrSettings", who, csr_id=csr_id, settings=body.model_dump(mode="json")
+    )
+
+
+@v1.put("/agents/me/status", responses=responses(401, 403, 404, 422, 503), tags=["agents"])
+async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
+    """R3: available / away / offline."""
+    staff(who, Role.AGENT)
+    return await gw.services(
+        "routing", "ChangeAgentStatus", who, agent_id=who.id, status=body.status
+    )
+
+
+@v1.get("/agents/me/offers", responses=responses(401, 403, 404, 503), tags=["agents"])
+async def offers(gw: Gw, who: Who) -> Reply:
+    """R4: the offers open to the calling agent."""
+    staff(who, Role.AGENT)
+    agent = await gw.services("routing", "GetAgent", who, agent_id=who.id)
+    return {"offers": agent["agent"]["offers"]}
+
+
+async def _open_offer(gw: Gateway, who: Caller, offer_id: UUID) -> Reply:
+    agent = await gw.services("routing", "GetAgent", who, agent_id=who.id)
+    offer: Reply | None = next(
+        (o for o in agent["agent"]["offers"] if o["offer_id"] == str(offer_id)), None
+    )
+    if offer is None:
+        raise ApiError(404, "unknown_offer", "no such offer is open to you")
+    return offer
+
+
+async def _offer_command(gw: Gateway, who: Caller, command_type: str, offer: Reply) -> Reply:
+    return await gw.services(
+        "routing",
+        command_type,
+        who,
+        session_id=offer["session_id"],
+        offer_id=offer["offer_id"],
+        agent_id=who.id,
+    ) | {"session_id": offer["session_id"]}
+
+
+@v1.post("/offers/{offer_id}/accept", responses=responses(*AUTH), tags=["agents"])
+async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
+    """R6: the agent takes the session; answered once session-svc has made it the controller
+    (``assigned`` false if that did not happen within the request timeout)."""
+    staff(who, Role.AGENT)
+    offer = await _open_offer(gw, who, offer_id)
+    assert gw.live is not None
+    with gw.live.watch(UUID(offer["session_id"])) as arrivals:
+        accepted = await _offer_command(gw, who, "AcceptOffer", offer)
+        assigned = await _assigned(arrivals, who.id, gw.settings.request_timeout_seconds)
+    return accepted | {"assigned": assigned} | gw.relay(offer["session_id"], who.id)
+
+
+async def _assigned(arrivals: asyncio.Queue[Any], agent_id: str, within: float) -> bool:
+    async def seen() -> None:
+        while True:
+            envelope = await arrivals.get()
+            if envelope is None:
+                return
+            if envelope.type == "AgentAssigned" and envelope.data["agent_id"] == agent_id:
+                return
+
+    try:
+        await asyncio.wait_for(seen(), within)
+    except TimeoutError:
+        return False
+    return True
+
+
+@v1.post("/offers/{offer_id}/decline", responses=responses(*AUTH), tags=["agents"])
+async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
+    """R4: the session is not offered to this agent again."""
+    staff(who, Role.AGENT)
+    return await _offer_command(gw, who, "DeclineOffer", await _open_offer(gw, who, offer_id))
+
+
+@v1.post(
+    "/queues/{queue_id}/requests",
+    status_code=201,
+    responses=responses(404, 409, 422, 503),
+    tags=["customers"],
+)
+async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
+    """R8: a customer asks for help; outside the queue's hours the answer says it is closed."""
+    submitted = await gw.services(
+        "routing", "SubmitEntryForm", None, queue_id=str(queue_id), **body.model_dump()
+    )
+    session = submitted["session"]
+    customer = session["active_customer"]
+    return {
+        "request_id": submitted["request_id"],
+        "queue_id": str(queue_id),
+        "session_id": session["session_id"],
+        "participant_id": customer,
+    } | gw.relay(session["session_id"], customer)
+
+
+@v1.get("/queues/{queue_id}/requests/{request_id}", responses=responses(*AUTH), tags=["customers"])
+async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
+    """R5: the customer's position in the queue and the estimated wait."""
+    standing = await gw.services("routing", "GetWaitingPosition", who, request_id=str(request_id))
+    if who.session_id is None or str(who.session_id) != standing["session_id"]:
+        raise ApiError(403, "not_yours", "only the customer who asked may see this request")
+    if standing["queue_id"] != str(queue_id):
+        raise ApiError(404, "not_in_queue", "that request waits in another queue")
+    return standing
+
+
+def create_app(gw: Gateway) -> FastAPI:
+    app = FastAPI(
+        title="Support center gateway",
+        version="1",
+        description="The HTTP API for consoles and customer pages (CONTRACT.md).",
+    )
+    app.state.gateway = gw
+    errors.install(app)
+    app.include_router(v1)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Reply:
+        return {"ok": True}
+
+    return app

@@ -1,0 +1,81 @@
+"""Builds the gateway from settings: identity, the request/reply client, the live feed, the
+idempotency log, the app and its HTTP server. Tests build it with their own settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import structlog
+import uvicorn
+
+from eventlog.postgres import PostgresEventStore
+from gateway.app import Gateway, create_app
+from gateway.calls import Services
+from gateway.idempotency import Idempotency
+from gateway.identity import Identity
+from gateway.live import LiveFeed
+from gateway.settings import Settings
+from support_rpc import RpcClient
+
+log = structlog.get_logger(__name__)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the process's runtime (service_runtime.serve) handles SIGTERM and SIGINT
+
+
+@dataclass
+class GatewayService:
+    settings: Settings
+    server: _Server
+    serving: asyncio.Task[None]
+    parts: tuple[RpcClient, LiveFeed, PostgresEventStore]
+
+    @property
+    def port(self) -> int:
+        return int(self.server.servers[0].sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        """Stop taking connections, finish what is in flight, then close the rest."""
+        self.parts[1].end_streams()
+        self.server.should_exit = True
+        await self.serving
+        for part in self.parts:
+            await part.close()
+        log.info("gateway.stopped")
+
+
+async def start(settings: Settings) -> GatewayService:
+    store = await PostgresEventStore.connect(settings.database_url, settings.database_schema)
+    client = await RpcClient(settings.amqp_url).connect()
+    live = await LiveFeed(settings.amqp_url, settings.exchange, settings.live_queue_prefix).start()
+    gw = Gateway(settings, Identity(settings), Services(client, settings), live)
+    app = Idempotency(create_app(gw), store, stale_seconds=4 * settings.request_timeout_seconds)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            await serving  # it failed to start: say why
+            raise RuntimeError("the gateway's HTTP server stopped before it started")
+        await asyncio.sleep(0.01)
+    service = GatewayService(settings, server, serving, (client, live, store))
+    log.info("gateway.started", port=service.port, schema=settings.database_schema)
+    return service

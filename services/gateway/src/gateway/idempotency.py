@@ -1,0 +1,131 @@
+"""``Idempotency-Key`` on POST and PUT: a retried request with the same key gets the first
+answer, and what it asked for is done once.
+
+Each key (with the caller's credentials, so two callers' keys never meet) is a stream
+``idempotency-<sha256>`` of the gateway's own log:
+
+- ``RequestStarted`` claims the key: appended with the version the stream had, so of two
+  requests with one key at the same moment one claims it and the other is told 409;
+- ``RequestAnswered`` keeps the answer (status, body) for a retry, which gets it back as it was
+  (a retry with another body gets 422: the key was used for something else);
+- ``RequestAbandoned`` when no answer came (a service did not answer: 503): the outcome is not
+  known, and a retry may run it again. A claim older than ``stale_seconds`` with no answer (the
+  gateway died) counts as abandoned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eventlog import NO_STREAM, ConcurrencyConflict, EventStore, NewEvent
+
+log = structlog.get_logger(__name__)
+
+HEADER = b"idempotency-key"
+
+
+def _new(kind: str, data: dict[str, Any], now: datetime) -> NewEvent:
+    ids = uuid4()
+    return NewEvent(kind, data, ids, now, ids, ids)
+
+
+class Idempotency:
+    def __init__(self, app: ASGIApp, store: EventStore, *, stale_seconds: float = 60.0) -> None:
+        self.app, self.store, self.stale = app, store, timedelta(seconds=stale_seconds)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        key = headers.get(HEADER)
+        if key is None or scope["method"] not in ("POST", "PUT"):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        caller = headers.get(b"authorization", b"")
+        stream = "idempotency-" + hashlib.sha256(caller + b"\0" + key).hexdigest()
+        fingerprint = hashlib.sha256(
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body
+        ).hexdigest()
+        past = await self.store.read_stream(stream)
+        now = datetime.now(UTC)
+        last = past[-1] if past else None
+        if last is not None and last.data["fingerprint"] != fingerprint:
+            await _answer(
+                send, 422, _error("key_reused", "this Idempotency-Key was used for another request")
+            )
+            return
+        if last is not None and last.type == "RequestAnswered":
+            await _answer(send, int(last.data["status"]), last.data["body"].encode(), replayed=True)
+            return
+        if (
+            last is not None
+            and last.type == "RequestStarted"
+            and now - last.occurred_at < self.stale
+        ):
+            await _answer(send, 409, _error("in_progress", "a request with this key is running"))
+            return
+        version = last.stream_version if last is not None else NO_STREAM
+        claim = _new("RequestStarted", {"fingerprint": fingerprint}, now)
+        try:
+            await self.store.append(stream, [claim], version)
+        except ConcurrencyConflict:
+            await _answer(send, 409, _error("in_progress", "a request with this key is running"))
+            return
+        status, chunks = await self._run(scope, body, send)
+        outcome = {"fingerprint": fingerprint, "status": status}
+        if status >= 500:
+            done = _new("RequestAbandoned", outcome, datetime.now(UTC))
+        else:
+            answer = {**outcome, "body": b"".join(chunks).decode()}
+            done = _new("RequestAnswered", answer, datetime.now(UTC))
+        await self.store.append(stream, [done], version + 1)
+
+    async def _run(self, scope: Scope, body: bytes, send: Send) -> tuple[int, list[bytes]]:
+        """The request as if nothing happened, its response passed on and kept."""
+        status, chunks, given = 500, [], False
+
+        async def replay() -> Message:
+            nonlocal given
+            if given:
+                return {"type": "http.disconnect"}
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def keep(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                chunks.append(bytes(message.get("body", b"")))
+            await send(message)
+
+        await self.app(scope, replay, keep)
+        return status, chunks
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts, more = [], True
+    while more:
+        message = await receive()
+        parts.append(message.get("body", b""))
+        more = bool(message.get("more_body"))
+    return b"".join(parts)
+
+
+def _error(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+async def _answer(send: Send, status: int, body: bytes, *, replayed: bool = False) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

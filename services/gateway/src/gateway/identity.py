@@ -1,0 +1,136 @@
+"""Who calls (E1): csrs, agents and admins with a bearer JWT from the identity provider,
+verified by signature, issuer, audience and expiry; customers with the participant token they
+got when joining (``service_runtime.participant_tokens``).
+
+Keys: a JWKS URL (a real provider; keys fetched and cached by PyJWT's ``PyJWKClient``), a JWKS
+file, or a shared secret for development (HS256, what ``supportctl token`` signs with).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import jwt
+
+from gateway.errors import ApiError
+from gateway.settings import Settings
+from service_runtime import participant_tokens
+
+
+class Role(StrEnum):
+    CSR = "csr"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A staff member (roles from the token) or a participant (``session_id`` set)."""
+
+    id: str
+    name: str
+    roles: frozenset[str]
+    session_id: UUID | None = None
+
+    @property
+    def participant(self) -> bool:
+        return self.session_id is not None
+
+    def has(self, role: Role) -> bool:
+        return role.value in self.roles
+
+
+class Identity:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._jwks: jwt.PyJWKClient | None = None
+        self._keyset: jwt.PyJWKSet | None = None
+        if settings.jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300)
+        elif settings.jwks_file:
+            self._keyset = jwt.PyJWKSet.from_json(settings.jwks_file.read_text())
+        elif not settings.jwt_secret:
+            raise ValueError("set JWKS_URL, JWKS_FILE or JWT_SECRET: staff tokens need a key")
+
+    def caller(self, authorization: str | None) -> Caller:
+        """The caller of a request, or 401 saying why not."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise ApiError(401, "no_credentials", "send Authorization: Bearer <token>")
+        token = authorization[7:].strip()
+        try:
+            audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
+        except jwt.InvalidTokenError:
+            raise ApiError(401, "bad_token", "the bearer token is not a JWT") from None
+        if audience == participant_tokens.AUDIENCE:
+            return self._participant(token)
+        return self._staff(token)
+
+    def _participant(self, token: str) -> Caller:
+        try:
+            claim = participant_tokens.verify(self._settings.participant_token_secret, token)
+        except participant_tokens.InvalidParticipantToken as error:
+            raise ApiError(401, "bad_token", str(error)) from None
+        return Caller(claim.participant_id, claim.participant_id, frozenset(), claim.session_id)
+
+    def _staff(self, token: str) -> Caller:
+        s = self._settings
+        try:
+            key, algorithms = self._key(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=s.jwt_audience,
+                issuer=s.jwt_issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise ApiError(401, "expired_token", "the bearer token has expired") from None
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
+            raise ApiError(401, "bad_token", f"the bearer token is not valid: {error}") from None
+        roles = claims.get("roles", [])
+        if not isinstance(roles, list):
+            raise ApiError(401, "bad_token", "the token's roles are not a list")
+        name = str(claims.get("name") or claims["sub"])
+        return Caller(str(claims["sub"]), name, frozenset(str(r) for r in roles))
+
+    def _key(self, token: str) -> tuple[Any, list[str]]:
+        if self._jwks is not None:
+            signing = self._jwks.get_signing_key_from_jwt(token)
+            return signing.key, ["RS256", "ES256", "PS256"]
+        if self._keyset is not None:
+            kid = jwt.get_unverified_header(token).get("kid")
+            matching = [k for k in self._keyset.keys if kid is None or k.key_id == kid]
+            if not matching:
+                raise jwt.InvalidTokenError(f"no key {kid!r} in the JWKS file")
+            return matching[0].key, ["RS256", "ES256", "PS256"]
+        assert self._settings.jwt_secret is not None
+        return self._settings.jwt_secret, ["HS256"]
+
+
+def staff_token(
+    secret: str,
+    user: str,
+    roles: list[str],
+    *,
+    name: str | None = None,
+    issuer: str,
+    audience: str,
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    """A development token for ``supportctl token``, signed with the shared secret."""
+    now = int(time.time())
+    claims = {
+        "sub": user,
+        "name": name or user,
+        "roles": roles,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,45 @@
+"""The gateway's configuration, from the environment only; nothing connects at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from support_contracts import EXCHANGE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True)
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    database_schema: str = "gateway"
+    exchange: str = EXCHANGE
+    session_commands: str = "session-svc.commands"
+    invite_commands: str = "invite-svc.commands"
+    routing_commands: str = "routing-svc.commands"
+    live_queue_prefix: str = "gateway.live"
+    host: str = "0.0.0.0"
+    port: int = 8080
+    request_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # staff identity: a JWKS (URL or file) for a real identity provider, or a shared secret
+    jwt_secret: str | None = Field(default=None, min_length=32)
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    jwt_issuer: str = "support-center-dev"
+    jwt_audience: str = "support-api"
+
+    participant_token_secret: str = Field(min_length=32)  # shared with media-relay
+    participant_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    relay_url: str = "ws://localhost:8765"  # the relay as clients reach it
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment of a ``python -m gateway`` process."""
+        return {
+            name.upper(): str(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }

@@ -1,0 +1,173 @@
+"""The whole story through the gateway's HTTP API (E1), services on the real RabbitMQ and
+PostgreSQL: a csr starts with the e-mail draft, customers join by link and by number, an
+assistant joins, control goes and comes back, a hand-off to a queue (345 characters; 346 is
+refused), an agent accepts and ends it; the live stream carries it all in order. And the entry
+form of a queue with the customer's position."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.bootstrap import GatewayService
+from support_testkit.waiting import eventually
+
+from .conftest import bearer
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
+ADMIN = bearer("root", "admin")
+ALICE = bearer("alice", "csr", "agent")
+BOB = bearer("bob", "csr")
+ZOE = bearer("zoe", "csr", "agent")
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def refused(response: httpx.Response, status: int, code: str | None = None) -> None:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code, error
+
+
+async def queue(api: httpx.AsyncClient, agents: list[str]) -> str:
+    definition = {
+        "name": "Printers",
+        "agent_ids": agents,
+        "policy": "most_idle",
+        "time_zone": "Europe/Prague",
+        "hours": ALWAYS,
+        "escalation_seconds": 600,
+        "offer_timeout_seconds": 30,
+    }
+    configured = ok(await api.post("/v1/admin/queues", json=definition, headers=ADMIN), 201)
+    return str(configured["queue_id"])
+
+
+async def agent(api: httpx.AsyncClient, who: str, headers: dict[str, str]) -> None:
+    body = {"name": who.title(), "max_sessions": 2}
+    ok(await api.put(f"/v1/admin/agents/{who}", json=body, headers=ADMIN))
+    ok(await api.put("/v1/agents/me/status", json={"status": "available"}, headers=headers))
+
+
+async def offer_for(api: httpx.AsyncClient, headers: dict[str, str], session_id: str) -> str:
+    for _ in range(500):
+        offers = ok(await api.get("/v1/agents/me/offers", headers=headers))["offers"]
+        mine = [o for o in offers if o["session_id"] == session_id]
+        if mine:
+            return str(mine[0]["offer_id"])
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no offer of {session_id}")
+
+
+async def live_events(
+    gateway: GatewayService, session_id: str, headers: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Read the live stream until the session's end."""
+    events: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=60) as client:
+        async with client.stream(
+            "GET", f"/v1/sessions/{session_id}/live", headers=headers
+        ) as stream:
+            assert stream.status_code == 200
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                    if events[-1]["type"] == "SessionEnded":
+                        break
+    return events
+
+
+async def test_e1_the_whole_story_through_the_gateway(
+    api: httpx.AsyncClient, gateway: GatewayService
+) -> None:
+    await agent(api, "zoe", ZOE)
+    await agent(api, "alice", ALICE)
+    printers = await queue(api, ["zoe"])
+
+    started = ok(await api.post("/v1/sessions", json={"email_invite": True}, headers=ALICE), 201)
+    session_id = started["session_id"]
+    assert started["draft"]["mailto"].startswith("mailto:")
+    assert started["relay_url"].endswith(f"/v1/sessions/{session_id}/relay")
+    live = asyncio.create_task(live_events(gateway, session_id, ALICE))
+
+    link_token = started["join_url"].rsplit("/", 1)[-1].split("=")[-1]
+    carol = ok(await api.post("/v1/join", json={"token": link_token, "name": "Carol"}))
+    number = started["session_number"]
+    dan = ok(await api.post("/v1/join", json={"session_number": number, "name": "Dan"}))
+    carol_h = {"Authorization": f"Bearer {carol['participant_token']}"}
+    assert ok(await api.get(f"/v1/sessions/{session_id}", headers=carol_h))["controller"] == "alice"
+    ok(
+        await api.post(
+            "/v1/assist",
+            json={"session_number": f"{number[:3]} {number[3:6]} {number[6:]}"},
+            headers=BOB,
+        )
+    )
+
+    picked = {"participant_id": dan["participant_id"]}
+    ok(await api.post(f"/v1/sessions/{session_id}/active-customer", json=picked, headers=ALICE))
+    refused(await api.post(f"/v1/sessions/{session_id}/end", headers=BOB), 403)
+    ok(await api.post(f"/v1/sessions/{session_id}/control", json={"to": "bob"}, headers=ALICE))
+    ok(await api.post(f"/v1/sessions/{session_id}/control", json={"to": "alice"}, headers=BOB))
+
+    too_long = {"queue_id": printers, "message": "x" * 346}
+    refused(await api.post(f"/v1/sessions/{session_id}/handoff", json=too_long, headers=ALICE), 422)
+    handoff = {"queue_id": printers, "message": "y" * 345}
+    ok(await api.post(f"/v1/sessions/{session_id}/handoff", json=handoff, headers=ALICE))
+
+    offer = await offer_for(api, ZOE, session_id)
+    taken = ok(await api.post(f"/v1/offers/{offer}/accept", headers=ZOE))
+    assert taken["session_id"] == session_id and taken["participant_token"]
+    session = ok(await api.get(f"/v1/sessions/{session_id}", headers=ZOE))
+    assert session["controller"] == "zoe"
+    refused(await api.get(f"/v1/sessions/{session_id}", headers=ALICE), 403, "not_participant")
+    ok(await api.post(f"/v1/sessions/{session_id}/end", headers=ZOE))
+    refused(await api.post("/v1/join", json={"session_number": number, "name": "Late"}), 404)
+
+    events = await asyncio.wait_for(live, 30)
+    assert [e["stream_version"] for e in events] == list(range(len(events)))
+    kinds = [e["type"] for e in events]
+    for expected in ("SessionStarted", "CustomerJoined", "AssistantJoined", "ControlTransferred",
+                     "HandedToQueue", "AgentAssigned", "SessionEnded"):  # fmt: skip
+        assert expected in kinds
+    logged = ok(await api.get(f"/v1/sessions/{session_id}/events", headers=ADMIN))["events"]
+    assert [e["event_id"] for e in logged] == [e["event_id"] for e in events]
+
+
+async def test_r8_the_entry_form_and_the_customers_place_in_the_queue(
+    api: httpx.AsyncClient,
+) -> None:
+    printers = await queue(api, ["nobody-yet"])
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "the printer smokes"}
+    asked = ok(await api.post(f"/v1/queues/{printers}/requests", json=form), 201)
+    erin = {"Authorization": f"Bearer {asked['participant_token']}"}
+    where = f"/v1/queues/{printers}/requests/{asked['request_id']}"
+
+    async def placed() -> httpx.Response | None:  # routing queues it as the event arrives
+        response = await api.get(where, headers=erin)
+        return response if response.status_code != 404 else None
+
+    standing = ok(await eventually(placed, what="erin's place in the queue"))
+    assert (standing["position"], standing["session_id"]) == (1, asked["session_id"])
+
+    second = ok(
+        await api.post(f"/v1/queues/{printers}/requests", json={**form, "name": "Finn"}), 201
+    )
+    refused(
+        await api.get(where, headers={"Authorization": f"Bearer {second['participant_token']}"}),
+        403,
+    )
+    refused(await api.get(where), 401)
+    refused(await api.post(f"/v1/queues/{printers}/requests", json={**form, "email": "nope"}), 422)
