@@ -178,7 +178,7 @@ AUTH = (401, 403, 404, 409, 422, 503)
 @v1.post("/sessions", status_code=201, responses=responses(*AUTH), tags=["sessions"])
 async def start_session(body: StartBody, gw: Gw, who: Who) -> Reply:
     """S1-S3: a csr starts a session; with `email_invite` the answer carries the e-mail draft."""
-    staff(who, Role.CSR)
+    staff(who, Role.CSR, Role.AGENT)
     started = await gw.services(
         "session",
         "StartSession",
@@ -511,6 +511,8 @@ async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
 @v1.get("/queues/{queue_id}/requests/{request_id}", responses=responses(*AUTH), tags=["customers"])
 async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
     """R5: the customer's position in the queue and the estimated wait."""
+    if who.session_id is None:
+        raise ApiError(403, "not_yours", "only the customer who asked may see this request")
     standing = await gw.services("routing", "GetWaitingPosition", who, request_id=str(request_id))
     if who.session_id is None or str(who.session_id) != standing["session_id"]:
         raise ApiError(403, "not_yours", "only the customer who asked may see this request")
