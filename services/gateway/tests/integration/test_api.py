@@ -1,0 +1,264 @@
+"""The gateway's own behaviour: idempotency keys, a service that does not answer (503, never a
+hang), staff tokens from a JWKS and every way a token is bad, live updates resumed after a
+reconnect, the OpenAPI document, ``supportctl token``, and ``python -m gateway``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from gateway.bootstrap import GatewayService, start
+from gateway.cli import main as supportctl
+from support_testkit.plugin import RabbitNames, fresh_schema
+
+from .conftest import AUDIENCE, ISSUER, JWT_SECRET, bearer, gateway_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+ALICE = bearer("alice", "csr")
+CONTRACT_ROUTES = """
+POST /v1/sessions
+GET /v1/sessions/{session_id}
+GET /v1/sessions/{session_id}/events
+POST /v1/sessions/{session_id}/heartbeat
+POST /v1/sessions/{session_id}/invitations
+POST /v1/join
+POST /v1/assist
+POST /v1/sessions/{session_id}/active-customer
+POST /v1/sessions/{session_id}/control
+POST /v1/sessions/{session_id}/handoff
+POST /v1/sessions/{session_id}/leave
+POST /v1/sessions/{session_id}/end
+GET /v1/admin/site
+PUT /v1/admin/site
+POST /v1/admin/queues
+PUT /v1/admin/agents/{agent_id}
+PUT /v1/agents/me/status
+GET /v1/agents/me/offers
+POST /v1/offers/{offer_id}/accept
+POST /v1/offers/{offer_id}/decline
+POST /v1/queues/{queue_id}/requests
+GET /v1/queues/{queue_id}/requests/{request_id}
+GET /v1/sessions/{session_id}/live
+"""
+
+
+async def test_a_retried_post_with_the_same_key_gets_the_first_answer_and_runs_once(
+    api: httpx.AsyncClient,
+) -> None:
+    first = await api.post(
+        "/v1/sessions", json={"email_invite": False}, headers={**ALICE, "Idempotency-Key": "k-1"}
+    )
+    again = await api.post(
+        "/v1/sessions", json={"email_invite": False}, headers={**ALICE, "Idempotency-Key": "k-1"}
+    )
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    # a second start would have been refused: alice is a single-session csr (S2)
+    refused = await api.post("/v1/sessions", json={"email_invite": False}, headers=ALICE)
+    assert refused.status_code == 409
+    other_body = await api.post(
+        "/v1/sessions", json={"email_invite": True}, headers={**ALICE, "Idempotency-Key": "k-1"}
+    )
+    assert (other_body.status_code, other_body.json()["error"]["code"]) == (422, "key_reused")
+    # the same key from another caller is another key
+    bob = await api.post(
+        "/v1/sessions",
+        json={"email_invite": False},
+        headers={**bearer("bob", "csr"), "Idempotency-Key": "k-1"},
+    )
+    assert bob.status_code == 201 and bob.json()["session_id"] != first.json()["session_id"]
+
+
+async def test_a_refusal_is_kept_for_its_key_too(api: httpx.AsyncClient) -> None:
+    headers = {**ALICE, "Idempotency-Key": "end-unknown"}
+    path = "/v1/sessions/00000000-0000-4000-8000-000000000000/end"
+    first, again = await api.post(path, headers=headers), await api.post(path, headers=headers)
+    assert first.status_code == again.status_code == 404
+    assert again.json() == first.json()
+
+
+async def test_two_requests_with_one_key_at_once_run_once(api: httpx.AsyncClient) -> None:
+    headers = {**bearer("carl", "csr"), "Idempotency-Key": "together"}
+    answers = await asyncio.gather(
+        *(api.post("/v1/sessions", json={"email_invite": False}, headers=headers) for _ in range(5))
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}
+    started = {a.json()["session_id"] for a in answers if a.status_code == 201}
+    assert len(started) == 1  # one session, whatever the others were told
+
+
+async def test_a_service_that_does_not_answer_is_a_503_in_time(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    async with fresh_schema(database_url) as schema:
+        settings = gateway_settings(
+            amqp_url,
+            database_url,
+            schema,
+            rabbit_names,
+            routing_commands=rabbit_names.queue("nobody-consumes"),
+            request_timeout_seconds=0.5,
+        )
+        service = await start(settings)
+        try:
+            async with httpx.AsyncClient(base_url=service.url) as client:
+                began = time.monotonic()
+                response = await client.get("/v1/agents/me/offers", headers=bearer("zoe", "agent"))
+                assert time.monotonic() - began < 3
+        finally:
+            await service.stop()
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("token_args", "code"),
+    [
+        ({"ttl": -10}, "expired_token"),
+        ({"secret": "another-secret-that-is-long-enough!"}, "bad_token"),
+        ({"audience": "someone-else"}, "bad_token"),
+        ({"issuer": "evil-idp"}, "bad_token"),
+    ],
+)
+async def test_e1_a_bad_staff_token_is_401(
+    api: httpx.AsyncClient, token_args: dict[str, Any], code: str
+) -> None:
+    response = await api.get("/v1/admin/site", headers=bearer("root", "admin", **token_args))
+    assert (response.status_code, response.json()["error"]["code"]) == (401, code)
+    missing = await api.get("/v1/admin/site")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (401, "no_credentials")
+    garbage = await api.get("/v1/admin/site", headers={"Authorization": "Bearer not.a.jwt"})
+    assert garbage.status_code == 401
+
+
+async def test_e1_staff_tokens_signed_by_an_identity_provider_s_key_from_a_jwks(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, services: None, tmp_path: Path
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig"}]}))
+    claims = {"sub": "root", "roles": ["admin"], "iss": ISSUER, "aud": AUDIENCE}
+    now = int(time.time())
+    signed = jwt.encode({**claims, "exp": now + 60}, key, "RS256", headers={"kid": "k1"})
+    hs = jwt.encode({**claims, "exp": now + 60}, JWT_SECRET, "HS256")  # the dev secret: not here
+    async with fresh_schema(database_url) as schema:
+        settings = gateway_settings(
+            amqp_url,
+            database_url,
+            schema,
+            rabbit_names,
+            jwt_secret=None,
+            jwks_file=tmp_path / "jwks.json",
+        )
+        service = await start(settings)
+        try:
+            async with httpx.AsyncClient(base_url=service.url) as client:
+                good = await client.get(
+                    "/v1/admin/site", headers={"Authorization": f"Bearer {signed}"}
+                )
+                bad = await client.get("/v1/admin/site", headers={"Authorization": f"Bearer {hs}"})
+        finally:
+            await service.stop()
+    assert good.status_code == 200, good.text
+    assert bad.status_code == 401
+
+
+async def test_live_updates_resume_after_the_last_event_id(
+    api: httpx.AsyncClient, gateway: GatewayService
+) -> None:
+    started = (await api.post("/v1/sessions", json={"email_invite": False}, headers=ALICE)).json()
+    session_id = started["session_id"]
+    await api.post("/v1/join", json={"session_number": started["session_number"], "name": "Carol"})
+    got: list[dict[str, Any]] = []
+
+    async def read(last_event_id: int) -> None:
+        headers = {**ALICE, "Last-Event-ID": str(last_event_id)}
+        async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as client:
+            path = f"/v1/sessions/{session_id}/live"
+            async with client.stream("GET", path, headers=headers) as stream:
+                async for line in stream.aiter_lines():
+                    if line.startswith("data: "):
+                        got.append(json.loads(line[6:]))
+                        if got[-1]["type"] == "SessionEnded":
+                            return
+
+    reading = asyncio.create_task(read(0))  # the client had seen version 0 before it dropped
+    await asyncio.sleep(0.3)
+    await api.post(f"/v1/sessions/{session_id}/end", headers=ALICE)
+    await asyncio.wait_for(reading, 20)
+    versions = [e["stream_version"] for e in got]
+    assert versions == list(range(1, len(got) + 1))
+    assert got[0]["type"] == "CustomerJoined" and got[-1]["type"] == "SessionEnded"
+
+
+async def test_the_openapi_document_describes_every_route_of_the_contract(
+    api: httpx.AsyncClient,
+) -> None:
+    document = (await api.get("/openapi.json")).json()
+    described = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    contract = {tuple(line.split()) for line in CONTRACT_ROUTES.strip().splitlines()}
+    assert contract <= described, contract - described
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/v1/"):
+                errors = set(operation["responses"]) & {"401", "403", "404", "409", "422", "503"}
+                assert errors, f"{method} {path} documents no error"
+    error = document["components"]["schemas"]["Error"]
+    assert error["properties"]["error"]["$ref"].endswith("/ErrorBody")
+
+
+def test_supportctl_mints_a_token_the_gateway_accepts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
+    assert supportctl(["token", "ann", "--role", "agent", "--role", "csr", "--name", "Ann"]) == 0
+    token = capsys.readouterr().out.strip()
+    claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER)
+    assert (claims["sub"], claims["roles"], claims["name"]) == ("ann", ["agent", "csr"], "Ann")
+    monkeypatch.delenv("JWT_SECRET")
+    assert supportctl(["token", "ann"]) == 2
+
+
+async def test_the_gateway_process_answers_and_stops_on_sigterm(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, services: None
+) -> None:
+    async with fresh_schema(database_url) as schema:
+        config = gateway_settings(amqp_url, database_url, schema, rabbit_names)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway",
+            env={**os.environ, **config.as_environment()},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stdout is not None
+        logged: list[dict[str, Any]] = []
+        try:
+            while not logged or logged[-1].get("event") != "gateway.started":
+                line = await asyncio.wait_for(process.stdout.readline(), 30)
+                assert line, "the gateway exited before it started"
+                logged.append(json.loads(line))
+            url = f"http://127.0.0.1:{logged[-1]['port']}"
+            async with httpx.AsyncClient(base_url=url) as client:
+                assert (await client.get("/healthz")).json() == {"ok": True}
+                started = await client.post(
+                    "/v1/sessions", json={"email_invite": False}, headers=ALICE
+                )
+                assert started.status_code == 201
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 20)
+        assert process.returncode == 0
+        rest = (await process.stdout.read()).decode().splitlines()
+        assert "gateway.stopped" in {json.loads(line).get("event") for line in rest if line}
