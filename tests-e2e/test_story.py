@@ -1,0 +1,251 @@
+"""The whole story of REQUIREMENTS.md through the gateway, every service its own process on the
+real RabbitMQ and PostgreSQL and a real SMTP server; the live channel through the relay with
+the participant tokens the gateway hands out. Every refusal along the way is checked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import pytest_asyncio
+from websockets.asyncio.client import ClientConnection, connect
+
+from gateway.identity import staff_token
+from media_relay import frames
+from support_testkit.plugin import RabbitNames
+from support_testkit.waiting import eventually
+
+from .stack import JWT_SECRET, SITE, Stack, start_stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
+
+
+def staff(user: str, *roles: str) -> dict[str, str]:
+    token = staff_token(
+        JWT_SECRET, user, list(roles), issuer="support-center-dev", audience="support-api"
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+ROOT, ALICE, BOB, ZOE = (
+    staff("root", "admin"),
+    staff("alice", "csr", "agent"),
+    staff("bob", "csr"),
+    staff("zoe", "agent"),
+)
+
+
+def bearer(reply: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {reply['participant_token']}"}
+
+
+@pytest_asyncio.fixture
+async def stack(
+    amqp_url: str, database_url: str, rabbit_names: RabbitNames, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    async with AsyncExitStack() as exits:
+        yield await start_stack(exits, amqp_url, database_url, rabbit_names, tmp_path)
+
+
+@pytest_asyncio.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
+        yield client
+
+
+async def call(
+    api: httpx.AsyncClient, method: str, path: str, headers: dict[str, str], body: Any = None, *,
+    status: int = 200,
+) -> dict[str, Any]:  # fmt: skip
+    response = await api.request(method, path, json=body, headers=headers)
+    assert response.status_code == status, f"{method} {path}: {response.text}"
+    answer: dict[str, Any] = response.json()
+    if status >= 400:
+        assert answer["error"]["code"] and answer["error"]["message"]
+    return answer
+
+
+class Client:
+    """A participant's connection to the relay, with what it received."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws, self.notices, self.frames = ws, [], []  # type: ignore[var-annotated]
+        self.reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def connect(cls, reply: dict[str, Any]) -> Client:
+        ws = await connect(f"{reply['relay_url']}?token={reply['participant_token']}")
+        return cls(ws)
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if isinstance(message, bytes):
+                self.frames.append(bytes(frames.parse(message).payload))
+            else:
+                self.notices.append(json.loads(message))
+
+    async def told(self, kind: str, **fields: Any) -> dict[str, Any]:
+        def match() -> dict[str, Any] | None:
+            return next(
+                (
+                    n
+                    for n in self.notices
+                    if n["type"] == kind and all(n.get(k) == v for k, v in fields.items())
+                ),
+                None,
+            )
+
+        found = await eventually(match, what=f"{kind} {fields}")
+        assert found is not None
+        return found
+
+    async def ask(self, **request: Any) -> dict[str, Any]:
+        ref = f"r{len(self.notices)}-{id(request)}"
+        await self.ws.send(json.dumps({**request, "ref": ref}))
+        return await self.told("ok", ref=ref)
+
+
+async def offer_for(api: httpx.AsyncClient, agent: dict[str, str], session_id: str) -> str:
+    async def offered() -> str | None:
+        offers = (await call(api, "GET", "/v1/agents/me/offers", agent))["offers"]
+        return next((o["offer_id"] for o in offers if o["session_id"] == session_id), None)
+
+    found = await eventually(offered, within=20, what=f"an offer of {session_id}")
+    assert found is not None
+    return found
+
+
+async def test_the_whole_story_through_the_gateway(stack: Stack, api: httpx.AsyncClient) -> None:
+    # an admin sets up: alice and zoe are agents, a queue of zoe's
+    for agent in ("alice", "zoe"):
+        body = {"name": agent.title(), "max_sessions": 2}
+        await call(api, "PUT", f"/v1/admin/agents/{agent}", ROOT, body)
+    await call(api, "PUT", "/v1/agents/me/status", ZOE, {"status": "available"})
+    queue = {"name": "Printers", "agent_ids": ["zoe"], "policy": "most_idle",
+             "time_zone": "Europe/Prague", "hours": ALWAYS, "escalation_seconds": 600,
+             "offer_timeout_seconds": 60}  # fmt: skip
+    printers = (await call(api, "POST", "/v1/admin/queues", ROOT, queue, status=201))["queue_id"]
+
+    # S1-S3: alice starts with the e-mail invitation draft ready
+    started = await call(api, "POST", "/v1/sessions", ALICE, {"email_invite": True}, status=201)
+    session, number = started["session_id"], started["session_number"]
+    assert started["draft"]["mailto"].startswith("mailto:") and started["join_url"].startswith(SITE)
+    await call(api, "POST", "/v1/sessions", ALICE, {"email_invite": False}, status=409)  # S2
+
+    # I1: an e-mail invitation, delivered by SMTP; carol joins with its link
+    invited = {"role": "customer", "channel": "email", "to": "carol@example.com"}
+    await call(api, "POST", f"/v1/sessions/{session}/invitations", ALICE, invited, status=201)
+    await eventually(lambda: stack.mailbox.messages, within=20, what="the invitation e-mail")
+    letter = stack.mailbox.messages[0]
+    assert letter["To"] == "carol@example.com"
+    text = letter.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(rf"{re.escape(SITE)}/join\?token=\S+", text)
+    assert link is not None and f"{number[:3]} {number[3:6]} {number[6:]}" in text
+    link_token = parse_qs(urlsplit(link.group(0)).query)["token"][0]
+    carol = await call(api, "POST", "/v1/join", {}, {"token": link_token, "name": "Carol"})
+
+    # I2: a csr's invitation (by instant message) works once, and only for a signed-in csr
+    im = {"role": "csr", "channel": "instant_message"}
+    sent = await call(api, "POST", f"/v1/sessions/{session}/invitations", ALICE, im, status=201)
+    cyd_token = parse_qs(urlsplit(sent["join_url"]).query)["token"][0]
+    await call(api, "POST", "/v1/join", {}, {"token": cyd_token, "name": "Cyd"}, status=403)
+    cyd = staff("cyd", "csr")
+    await call(api, "POST", "/v1/join", cyd, {"token": cyd_token, "name": "Cyd"})
+    await call(api, "POST", "/v1/join", cyd, {"token": cyd_token, "name": "Cyd"}, status=409)
+    await call(api, "POST", f"/v1/sessions/{session}/leave", cyd)
+
+    # a second customer by the session number; an assistant by the number
+    dan = await call(api, "POST", "/v1/join", {}, {"session_number": number, "name": "Dan"})
+    bob = await call(api, "POST", "/v1/assist", BOB, {"session_number": number})
+    view = await call(api, "GET", f"/v1/sessions/{session}", bearer(carol))
+    roles = {p["id"]: p["role"] for p in view["participants"]}
+    assert roles == {"alice": "controller", carol["participant_id"]: "customer",
+                     dan["participant_id"]: "customer", "bob": "assistant"}  # fmt: skip
+
+    # the live channel: alice shares, every participant sees it (S6)
+    alice_relay = await Client.connect(started)
+    carol_relay, bob_relay = await Client.connect(carol), await Client.connect(bob)
+    sharing = (await alice_relay.ask(type="start", kind="desktop_sharing"))["activity_id"]
+    await alice_relay.ws.send(frames.encode({"kind": "share", "activity_id": sharing}, b"screen"))
+    for viewer in (carol_relay, bob_relay):
+        await eventually(lambda v=viewer: v.frames == [b"screen"], what="the shared screen")
+
+    # S5: selecting dan as active customer ends the sharing; the refusals of non-controllers
+    await call(api, "POST", f"/v1/sessions/{session}/active-customer", ALICE,
+               {"participant_id": dan["participant_id"]})  # fmt: skip
+    ended = await carol_relay.told("activity_ended", activity_id=sharing)
+    assert ended["reason"] == "active_customer_changed"
+    await call(api, "POST", f"/v1/sessions/{session}/end", bearer(carol), status=403)
+    await call(api, "POST", f"/v1/sessions/{session}/end", BOB, status=403)
+    await call(api, "POST", f"/v1/sessions/{session}/control", BOB, {"to": "bob"}, status=403)
+
+    # S8: control to bob and back; activities end at once
+    chat = (await alice_relay.ask(type="start", kind="chat"))["activity_id"]
+    await call(api, "POST", f"/v1/sessions/{session}/control", ALICE, {"to": "bob"})
+    assert (await carol_relay.told("activity_ended", activity_id=chat))["reason"] == (
+        "control_transferred"
+    )
+    await call(api, "POST", f"/v1/sessions/{session}/control", BOB, {"to": "alice"})
+
+    # S9: a hand-off message of 346 characters is refused, 345 goes; zoe is offered it
+    long = {"queue_id": printers, "message": "m" * 346}
+    await call(api, "POST", f"/v1/sessions/{session}/handoff", ALICE, long, status=422)
+    await call(api, "POST", f"/v1/sessions/{session}/handoff", BOB, {"queue_id": printers},
+               status=403)  # fmt: skip
+    handoff = {"queue_id": printers, "message": "m" * 345}
+    await call(api, "POST", f"/v1/sessions/{session}/handoff", ALICE, handoff)
+    await carol_relay.told("handed_off", by="alice")
+    offer = await offer_for(api, ZOE, session)
+    await call(api, "POST", f"/v1/offers/{offer}/accept", ROOT, status=403)
+    taken = await call(api, "POST", f"/v1/offers/{offer}/accept", ZOE)
+    assert taken["assigned"] is True
+    assert (await call(api, "GET", f"/v1/sessions/{session}", ZOE))["controller"] == "zoe"
+    await call(api, "GET", f"/v1/sessions/{session}", ALICE, status=403)  # alice is gone
+
+    # R6/S10: the agent ends it; the relay tells the customers, links and numbers stop working
+    zoe_relay = await Client.connect(taken)
+    await call(api, "POST", f"/v1/sessions/{session}/end", ZOE)
+    await carol_relay.told("session_ended", reason="ended_by_controller")
+    await zoe_relay.told("session_ended")
+    await call(api, "POST", f"/v1/sessions/{session}/end", ZOE, status=409)
+    await call(api, "POST", "/v1/join", {}, {"session_number": number, "name": "Late"}, status=404)
+    events = (await call(api, "GET", f"/v1/sessions/{session}/events", ROOT))["events"]
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "SessionStarted" and kinds[-1] == "SessionEnded"
+    assert {"HandedToQueue", "AgentAssigned", "ControlTransferred"} <= set(kinds)
+
+
+async def test_the_customer_entry_form_path(stack: Stack, api: httpx.AsyncClient) -> None:
+    await call(api, "PUT", "/v1/admin/agents/yan", ROOT, {"name": "Yan", "max_sessions": 1})
+    yan = staff("yan", "agent")
+    queue = {"name": "Billing", "agent_ids": ["yan"], "policy": "round_robin", "time_zone": "UTC",
+             "hours": ALWAYS, "escalation_seconds": 600, "offer_timeout_seconds": 60}  # fmt: skip
+    billing = (await call(api, "POST", "/v1/admin/queues", ROOT, queue, status=201))["queue_id"]
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "charged twice"}
+    asked = await call(api, "POST", f"/v1/queues/{billing}/requests", {}, form, status=201)
+    where = f"/v1/queues/{billing}/requests/{asked['request_id']}"
+
+    async def placed() -> dict[str, Any] | None:
+        response = await api.get(where, headers=bearer(asked))
+        return response.json() if response.status_code == 200 else None
+
+    standing = await eventually(placed, within=20, what="erin's place")
+    assert standing is not None and standing["position"] == 1
+    erin_relay = await Client.connect(asked)
+
+    await call(api, "PUT", "/v1/agents/me/status", yan, {"status": "available"})
+    offer = await offer_for(api, yan, asked["session_id"])
+    taken = await call(api, "POST", f"/v1/offers/{offer}/accept", yan)
+    assert taken["assigned"] is True
+    await erin_relay.told("agent_assigned", agent_id="yan")
+    await call(api, "GET", where, bearer(asked), status=404)  # not waiting any more
