@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench lint sync uv services
+.PHONY: test demo bench lint sync uv services asyncapi
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -32,3 +32,6 @@ bench: sync services
 	$(UV) run python bench/session/run.py
 	$(UV) run python bench/routing/run.py
 	$(UV) run python bench/relay/run.py
+
+asyncapi: sync  # the AsyncAPI document of support.events, from the contract models
+	$(UV) run python -m eventlog.asyncapi > docs/asyncapi.json

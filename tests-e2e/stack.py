@@ -57,6 +57,7 @@ class Stack:
     relay_port: int
     mailbox: Mailbox
     services: list[Service]
+    schemas: dict[str, str]  # each service's log
 
 
 async def _spawn(module: str, settings: BaseSettings) -> Service:
@@ -186,4 +187,8 @@ async def start_stack(
             relay_url=f"ws://127.0.0.1:{relay_port}",
         ),
     )
-    return Stack(f"http://127.0.0.1:{gateway.started['port']}", relay_port, mailbox, services)
+    logs = dict(
+        zip(("session_svc", "invite_svc", "routing_svc", "media_relay"), schemas, strict=False)
+    )
+    url = f"http://127.0.0.1:{gateway.started['port']}"
+    return Stack(url, relay_port, mailbox, services, logs)

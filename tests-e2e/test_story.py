@@ -4,125 +4,20 @@ the participant tokens the gateway hands out. Every refusal along the way is che
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import pytest_asyncio
-from websockets.asyncio.client import ClientConnection, connect
 
-from gateway.identity import staff_token
 from media_relay import frames
-from support_testkit.plugin import RabbitNames
 from support_testkit.waiting import eventually
 
-from .stack import JWT_SECRET, SITE, Stack, start_stack
+from .helpers import ALICE, ALWAYS, BOB, ROOT, ZOE, Client, bearer, call, offer_for, staff
+from .stack import SITE, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
-
-ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
-
-
-def staff(user: str, *roles: str) -> dict[str, str]:
-    token = staff_token(
-        JWT_SECRET, user, list(roles), issuer="support-center-dev", audience="support-api"
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
-ROOT, ALICE, BOB, ZOE = (
-    staff("root", "admin"),
-    staff("alice", "csr", "agent"),
-    staff("bob", "csr"),
-    staff("zoe", "agent"),
-)
-
-
-def bearer(reply: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {reply['participant_token']}"}
-
-
-@pytest_asyncio.fixture
-async def stack(
-    amqp_url: str, database_url: str, rabbit_names: RabbitNames, tmp_path: Path
-) -> AsyncIterator[Stack]:
-    async with AsyncExitStack() as exits:
-        yield await start_stack(exits, amqp_url, database_url, rabbit_names, tmp_path)
-
-
-@pytest_asyncio.fixture
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
-
-
-async def call(
-    api: httpx.AsyncClient, method: str, path: str, headers: dict[str, str], body: Any = None, *,
-    status: int = 200,
-) -> dict[str, Any]:  # fmt: skip
-    response = await api.request(method, path, json=body, headers=headers)
-    assert response.status_code == status, f"{method} {path}: {response.text}"
-    answer: dict[str, Any] = response.json()
-    if status >= 400:
-        assert answer["error"]["code"] and answer["error"]["message"]
-    return answer
-
-
-class Client:
-    """A participant's connection to the relay, with what it received."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws, self.notices, self.frames = ws, [], []  # type: ignore[var-annotated]
-        self.reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def connect(cls, reply: dict[str, Any]) -> Client:
-        ws = await connect(f"{reply['relay_url']}?token={reply['participant_token']}")
-        return cls(ws)
-
-    async def _read(self) -> None:
-        async for message in self.ws:
-            if isinstance(message, bytes):
-                self.frames.append(bytes(frames.parse(message).payload))
-            else:
-                self.notices.append(json.loads(message))
-
-    async def told(self, kind: str, **fields: Any) -> dict[str, Any]:
-        def match() -> dict[str, Any] | None:
-            return next(
-                (
-                    n
-                    for n in self.notices
-                    if n["type"] == kind and all(n.get(k) == v for k, v in fields.items())
-                ),
-                None,
-            )
-
-        found = await eventually(match, what=f"{kind} {fields}")
-        assert found is not None
-        return found
-
-    async def ask(self, **request: Any) -> dict[str, Any]:
-        ref = f"r{len(self.notices)}-{id(request)}"
-        await self.ws.send(json.dumps({**request, "ref": ref}))
-        return await self.told("ok", ref=ref)
-
-
-async def offer_for(api: httpx.AsyncClient, agent: dict[str, str], session_id: str) -> str:
-    async def offered() -> str | None:
-        offers = (await call(api, "GET", "/v1/agents/me/offers", agent))["offers"]
-        return next((o["offer_id"] for o in offers if o["session_id"] == session_id), None)
-
-    found = await eventually(offered, within=20, what=f"an offer of {session_id}")
-    assert found is not None
-    return found
 
 
 async def test_the_whole_story_through_the_gateway(stack: Stack, api: httpx.AsyncClient) -> None:

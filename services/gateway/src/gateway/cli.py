@@ -4,15 +4,25 @@
 
 mints a development bearer token signed with ``JWT_SECRET`` (issuer ``JWT_ISSUER``, audience
 ``JWT_AUDIENCE``, as the gateway checks them). Real deployments use their identity provider.
+
+    supportctl replay --queue analytics.backfill [--from 0] [--log session_svc ...]
+
+publishes the events of the services' logs (``DATABASE_URL``) after a position to a queue of
+an analytics consumer (``AMQP_URL``), to backfill it before it follows its own queue
+(``gateway.replay``). It prints its progress, and the last position of each log.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import sys
 
 from gateway.identity import Role, staff_token
+from gateway.replay import LOGS
+from gateway.replay import replay as run_replay
 from gateway.settings import Settings
 
 
@@ -24,7 +34,23 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", action="append", choices=[r.value for r in Role], default=[])
     token.add_argument("--name")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds it stays good")
+    replay = commands.add_parser("replay", help="backfill an analytics consumer's queue")
+    replay.add_argument("--queue", required=True, help="the consumer's backfill queue")
+    replay.add_argument("--from", dest="after", type=int, default=-1, help="after this position")
+    replay.add_argument("--log", action="append", choices=LOGS, help="a service's log (all)")
     args = parser.parse_args(argv)
+    if args.command == "replay":
+        last = asyncio.run(
+            run_replay(
+                os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+                os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                args.queue,
+                args.log or list(LOGS),
+                args.after,
+            )
+        )
+        print(json.dumps(last))
+        return 0
     secret = os.environ.get("JWT_SECRET")
     if not secret or len(secret) < 32:
         print("supportctl: set JWT_SECRET (32+ characters), as the gateway has it", file=sys.stderr)
