@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
 from gateway import errors
-from gateway.calls import Services
+from gateway.calls import CORRELATION, Calls
 from gateway.errors import ApiError, responses
 from gateway.identity import Caller, Identity, Role
-from gateway.live import LiveFeed
+from gateway.live import Feed
 from gateway.settings import Settings
 from service_runtime import participant_tokens
 from support_contracts.invite import Channel
@@ -42,8 +42,8 @@ Reply = dict[str, Any]
 class Gateway:
     settings: Settings
     identity: Identity
-    services: Services
-    live: LiveFeed | None
+    services: Calls
+    live: Feed
 
     def relay(self, session_id: UUID | str, participant: str) -> Reply:
         """Where the participant's client connects for chat and sharing, and with what."""
@@ -344,7 +344,6 @@ async def live(
     """The session's events as server-sent events, in order, after version `after` (or the
     `Last-Event-ID` a reconnecting client sends)."""
     await member(gw, who, session_id)
-    assert gw.live is not None
 
     async def history() -> list[dict[str, Any]]:
         reply = await gw.services("session", "GetSessionEvents", who, session_id=str(session_id))
@@ -457,7 +456,6 @@ async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     (``assigned`` false if that did not happen within the request timeout)."""
     staff(who, Role.AGENT)
     offer = await _open_offer(gw, who, offer_id)
-    assert gw.live is not None
     with gw.live.watch(UUID(offer["session_id"])) as arrivals:
         accepted = await _offer_command(gw, who, "AcceptOffer", offer)
         assigned = await _assigned(arrivals, who.id, gw.settings.request_timeout_seconds)
@@ -530,6 +528,19 @@ def create_app(gw: Gateway) -> FastAPI:
     app.state.gateway = gw
     errors.install(app)
     app.include_router(v1)
+
+    @app.middleware("http")
+    async def correlation(request: Request, call_next: Any) -> Any:
+        """The request's correlation id, given or new, on every command it sends."""
+        given = request.headers.get("x-correlation-id")
+        try:
+            correlation_id = UUID(given) if given else uuid4()
+        except ValueError:
+            return errors.error_response(422, "invalid", "X-Correlation-Id is a UUID")
+        CORRELATION.set(correlation_id)
+        response = await call_next(request)
+        response.headers["X-Correlation-Id"] = str(correlation_id)
+        return response
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Reply:

@@ -29,30 +29,13 @@ KEEP_ALIVE_SECONDS = 15.0
 History = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
-class LiveFeed:
-    def __init__(self, amqp_url: str, exchange: str, queue_prefix: str) -> None:
-        self._url, self._exchange = amqp_url, exchange
-        self.queue_name = f"{queue_prefix}.{uuid4().hex[:12]}"
-        self._connection: AbstractRobustConnection | None = None
+class Feed:
+    """Session events, as they arrive, to whoever watches that session in this process."""
+
+    def __init__(self) -> None:
         self._streams: dict[UUID, set[asyncio.Queue[Envelope | None]]] = defaultdict(set)
 
-    async def start(self) -> LiveFeed:
-        self._connection = await aio_pika.connect_robust(self._url)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            self._exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
-        await queue.bind(exchange, "session.#")
-        await queue.consume(self._on_message, no_ack=True)
-        return self
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        try:
-            envelope = Envelope.model_validate_json(message.body)
-        except ValueError:
-            log.warning("live.unreadable_event", routing_key=message.routing_key)
-            return
+    def deliver(self, envelope: Envelope) -> None:
         if not envelope.stream_id.startswith("session-"):
             return
         session_id = UUID(envelope.stream_id.removeprefix("session-"))
@@ -120,6 +103,35 @@ class LiveFeed:
         for streams in self._streams.values():
             for stream in streams:
                 stream.put_nowait(None)
+
+
+class LiveFeed(Feed):
+    """The feed of a gateway replica: a queue of its own on the events exchange."""
+
+    def __init__(self, amqp_url: str, exchange: str, queue_prefix: str) -> None:
+        super().__init__()
+        self._url, self._exchange = amqp_url, exchange
+        self.queue_name = f"{queue_prefix}.{uuid4().hex[:12]}"
+        self._connection: AbstractRobustConnection | None = None
+
+    async def start(self) -> LiveFeed:
+        self._connection = await aio_pika.connect_robust(self._url)
+        channel = await self._connection.channel()
+        exchange = await channel.declare_exchange(
+            self._exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
+        await queue.bind(exchange, "session.#")
+        await queue.consume(self._on_message, no_ack=True)
+        return self
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValueError:
+            log.warning("live.unreadable_event", routing_key=message.routing_key)
+            return
+        self.deliver(envelope)
 
     async def close(self) -> None:
         self.end_streams()
