@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from support_testkit.plugin import RabbitNames
 
-from .stack import Stack, start_stack
+from .stack import Stack, start
 
 
 @pytest_asyncio.fixture
@@ -20,7 +20,7 @@ async def stack(
     amqp_url: str, database_url: str, rabbit_names: RabbitNames, tmp_path: Path
 ) -> AsyncIterator[Stack]:
     async with AsyncExitStack() as exits:
-        yield await start_stack(exits, amqp_url, database_url, rabbit_names, tmp_path)
+        yield await start(exits, amqp_url, database_url, rabbit_names, tmp_path)
 
 
 @pytest_asyncio.fixture

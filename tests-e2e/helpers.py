@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from gateway.identity import staff_token
 from media_relay import frames
@@ -63,11 +64,14 @@ class Client:
         return cls(ws)
 
     async def _read(self) -> None:
-        async for message in self.ws:
-            if isinstance(message, bytes):
-                self.frames.append(bytes(frames.parse(message).payload))
-            else:
-                self.notices.append(json.loads(message))
+        try:
+            async for message in self.ws:
+                if isinstance(message, bytes):
+                    self.frames.append(bytes(frames.parse(message).payload))
+                else:
+                    self.notices.append(json.loads(message))
+        except ConnectionClosed:
+            pass  # the relay closed it (the session ended, the participant left)
 
     async def told(self, kind: str, **fields: Any) -> dict[str, Any]:
         def match() -> dict[str, Any] | None:

@@ -1,14 +1,12 @@
-"""``make demo``: the story of REQUIREMENTS.md as far as it is built, one step at a time, with
-the events each step caused and every refusal along the way.
-
-Built: session-svc (S1-S12), invite-svc (I1-I4) and routing-svc (R1-R8) on the event log,
-outbox and inbox. Not yet built: the media relay (#6) and the gateway (#7); the demo calls the
-services' command doors the way the gateway will.
-"""
+"""``make demo``: the whole story of REQUIREMENTS.md through the gateway's HTTP API and the
+relay's WebSocket, one step at a time, with the events each step caused and every refusal
+along the way. ``wiring.py`` says where it runs (every service its own process on RabbitMQ and
+PostgreSQL, or all of them embedded in this process)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from typing import Any
@@ -17,15 +15,43 @@ from uuid import uuid4
 
 import structlog
 import uvloop
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
-from support_demo.wiring import Demo, Refusal, choose
+from gateway.identity import staff_token
+from media_relay import frames
+from support_demo.stack import JWT_SECRET
+from support_demo.wiring import Demo, choose
 
-STEPS = 14
+STEPS = 15
 
 
 def short(value: object, most: int = 48) -> str:
     text = str(value)
     return text if len(text) <= most else f"{text[: most - 12]}...({len(text)} chars)"
+
+
+def staff(user: str, *roles: str) -> dict[str, str]:
+    token = staff_token(
+        JWT_SECRET, user, list(roles), name=user.title(),
+        issuer="support-center-dev", audience="support-api",
+    )  # fmt: skip
+    return {"Authorization": f"Bearer {token}"}
+
+
+ADMIN = staff("admin", "admin")
+ALICE, CAROL, DAVE = staff("alice", "csr"), staff("carol", "csr", "agent"), staff("dave", "agent")
+
+
+def holder(reply: dict[str, Any]) -> dict[str, str]:
+    """The participant token a join gave, as the customer's page sends it."""
+    return {"Authorization": f"Bearer {reply['participant_token']}"}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code = status, code
 
 
 class Story:
@@ -37,94 +63,113 @@ class Story:
         self.step_no += 1
         print(f"\n[{self.step_no}/{STEPS}] {text}", flush=True)
 
-    async def do(self, command_type: str, actor: str | None, **fields: Any) -> dict[str, Any]:
-        command = {
-            "command_id": str(uuid4()),
-            "correlation_id": str(uuid4()),
-            "actor_id": actor,
-            **fields,
-        }
-        reply = await self.demo.call(command_type, command)
+    async def call(
+        self, method: str, path: str, who: dict[str, str] | None, body: Any = None
+    ) -> dict[str, Any]:
+        """One request to the gateway, as a console or a customer page makes it."""
+        correlation = str(uuid4())
+        if self.demo.mine is not None:
+            self.demo.mine.add(correlation)
+        headers = {**(who or {}), "X-Correlation-Id": correlation}
+        response = await self.demo.api.request(method, path, json=body, headers=headers)
+        answer: dict[str, Any] = response.json()
+        if response.status_code >= 400:
+            error = answer["error"]
+            raise Refused(response.status_code, error["code"], error["message"])
         await self.show_new_events()
-        return reply
+        return answer
 
-    async def refused(self, command_type: str, actor: str | None, **fields: Any) -> None:
+    async def refused(
+        self, method: str, path: str, who: dict[str, str] | None, body: Any = None
+    ) -> Refused:
         try:
-            await self.do(command_type, actor, **fields)
-        except Refusal as refusal:
+            await self.call(method, path, who, body)
+        except Refused as refusal:
             print(f"      refused, as it should be: {refusal}")
-            return
-        raise SystemExit(f"demo: {command_type} by {actor} should have been refused")
+            return refusal
+        raise SystemExit(f"demo: {method} {path} should have been refused")
 
     async def refused_in_time(
-        self, code: str, command_type: str, actor: str | None, **fields: Any
+        self, code: str, method: str, path: str, who: dict[str, str] | None, body: Any = None
     ) -> None:
         """Refused with ``code`` once the last step's events reached the other services."""
         for _ in range(100):
             try:
-                await self.do(command_type, actor, **fields)
-            except Refusal as refusal:
+                await self.call(method, path, who, body)
+            except Refused as refusal:
                 if refusal.code == code:
                     print(f"      refused, as it should be: {refusal}")
                     return
             await asyncio.sleep(0.05)
-        raise SystemExit(f"demo: {command_type} was not refused with {code} within 5 s")
+        raise SystemExit(f"demo: {method} {path} was not refused with {code} within 5 s")
 
-    async def _poll(self, command_type: str, **fields: Any) -> dict[str, Any]:
-        command = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), **fields}
-        return await self.demo.call(command_type, {"actor_id": "demo", **command})
-
-    async def agent(self, agent_id: str) -> dict[str, Any] | None:
-        """The agent as routing sees it; None while its view has yet to catch up."""
-        try:
-            return dict((await self._poll("GetAgent", agent_id=agent_id))["agent"])
-        except Refusal as refusal:
-            if refusal.code != "unknown_agent":
-                raise
-            return None
-
-    async def offer_for(self, agent_id: str) -> dict[str, Any]:
+    async def offer_for(self, agent: dict[str, str]) -> dict[str, Any]:
         """The agent's open offer, once routing has made it (events travel between services)."""
         for _ in range(200):
-            agent = await self.agent(agent_id)
-            if agent and agent["offers"]:
-                return dict(agent["offers"][0])
+            offers = (await self.call("GET", "/v1/agents/me/offers", agent))["offers"]
+            if offers:
+                return dict(offers[0])
             await asyncio.sleep(0.05)
-        raise SystemExit(f"demo: no offer reached {agent_id} within 10 s")
-
-    async def until_controller(self, agent_id: str) -> None:
-        for _ in range(200):
-            session = (await self._poll("GetSession", session_id=self.session_id))["session"]
-            if session["controller"] == agent_id:
-                await self.show_new_events()
-                return
-            await asyncio.sleep(0.05)
-        raise SystemExit(f"demo: {agent_id} did not become controller within 10 s")
-
-    async def until_free(self, agent_id: str) -> None:
-        for _ in range(200):
-            agent = await self.agent(agent_id)
-            if agent and not agent["sessions"]:
-                return
-            await asyncio.sleep(0.05)
-        raise SystemExit(f"demo: {agent_id} still held a session after 10 s")
+        raise SystemExit("demo: no offer reached the agent within 10 s")
 
     async def show_new_events(self) -> None:
         if not self.session_id:
             return
-        reply = await self.demo.call(
-            "GetSessionEvents",
-            {
-                "command_id": str(uuid4()),
-                "correlation_id": str(uuid4()),
-                "actor_id": "demo",
-                "session_id": self.session_id,
-            },
-        )
-        for event in reply["events"][self.seen :]:
+        path = f"/v1/sessions/{self.session_id}/events"
+        response = await self.demo.api.get(path, headers=ADMIN)
+        for event in response.json()["events"][self.seen :]:
+            if self.demo.mine is not None:  # caused through the relay: the demo's too
+                self.demo.mine.add(event["correlation_id"])
             data = ", ".join(f"{k}={short(v)}" for k, v in event["data"].items() if v is not None)
             print(f"      v{event['stream_version']:<2} session.{event['type']:<22} {data}")
-        self.seen = len(reply["events"])
+            self.seen += 1
+
+
+class Relay:
+    """A participant's live channel: what the relay told it, and the frames it saw."""
+
+    def __init__(self, name: str, ws: ClientConnection) -> None:
+        self.name, self.ws, self.notices, self.frames = name, ws, [], []  # type: ignore[var-annotated]
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def connect(cls, name: str, reply: dict[str, Any]) -> Relay:
+        ws = await connect(f"{reply['relay_url']}?token={reply['participant_token']}")
+        return cls(name, ws)
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.ws:
+                if isinstance(message, bytes):
+                    self.frames.append(bytes(frames.parse(message).payload))
+                else:
+                    self.notices.append(json.loads(message))
+        except ConnectionClosed:
+            pass  # the relay closed it: the session ended, or the participant left
+
+    async def told(self, kind: str, **fields: Any) -> dict[str, Any]:
+        for _ in range(200):
+            for notice in self.notices:
+                if notice["type"] == kind and all(notice.get(k) == v for k, v in fields.items()):
+                    return dict(notice)
+            await asyncio.sleep(0.025)
+        raise SystemExit(f"demo: {self.name} was not told {kind} {fields} within 5 s")
+
+    async def ask(self, **request: Any) -> dict[str, Any]:
+        ref = uuid4().hex
+        await self.ws.send(json.dumps({**request, "ref": ref}))
+        return await self.told("ok", ref=ref)
+
+    async def refused(self, **request: Any) -> None:
+        ref = uuid4().hex
+        await self.ws.send(json.dumps({**request, "ref": ref}))
+        error = await self.told("error", ref=ref)
+        print(
+            f"      refused, as it should be: {error['status']} {error['code']}: {error['message']}"
+        )
+
+    async def close(self) -> None:
+        await self.ws.close()
 
 
 def token_of(join_url: str) -> str:
@@ -132,138 +177,133 @@ def token_of(join_url: str) -> str:
 
 
 async def walk(story: Story) -> None:
-    story.step("An admin makes Carol a WebACD agent and sets up the Printers queue (R1, R3)")
-    await story.do(
-        "ChangeCsrSettings",
-        "admin",
-        csr_id="carol",
-        settings={"session_mode": "single", "is_webacd_agent": True, "voice_supported": True},
-    )
-    print("      carol: WebACD agent, voice supported")
-    await story.do("ConfigureAgent", "admin", agent_id="dave", name="Dave", max_sessions=2)
-    await story.do("ChangeAgentStatus", "dave", agent_id="dave", status="available")
+    s = story
+    s.step("An admin makes Carol and Dave WebACD agents and sets up the Printers queue (R1, R3)")
+    await s.call("PUT", "/v1/admin/agents/carol", ADMIN, {"name": "Carol", "max_sessions": 2})
+    await s.call("PUT", "/v1/admin/agents/dave", ADMIN, {"name": "Dave", "max_sessions": 2})
+    await s.call("PUT", "/v1/agents/me/status", DAVE, {"status": "available"})
     always = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
-    queue = {
-        "name": "Printers",
-        "agent_ids": ["dave"],
-        "policy": "most_idle",
-        "time_zone": "Europe/Prague",
-        "hours": always,
-        "escalation_seconds": 120,
-        "offer_timeout_seconds": 60,
-    }
-    queue_id = (await story.do("ConfigureQueue", "admin", definition=queue))["queue_id"]
+    queue = {"name": "Printers", "agent_ids": ["dave"], "policy": "most_idle",
+             "time_zone": "Europe/Prague", "hours": always, "escalation_seconds": 120,
+             "offer_timeout_seconds": 60}  # fmt: skip
+    queue_id = (await s.call("POST", "/v1/admin/queues", ADMIN, queue))["queue_id"]
     print("      queue Printers: agent Dave (2 sessions at once, available), most idle first")
 
-    story.step("Alice starts a session; it comes with an e-mail draft for her own mail (S1, S3)")
-    session = (await story.do("StartSession", "alice", csr_id="alice", csr_name="Alice"))["session"]
-    story.session_id = sid = session["session_id"]
-    await story.show_new_events()
-    number = session["session_number"]
-    draft = await story.do(
-        "IssueInvitation",
-        "alice",
-        session_id=sid,
-        role="customer",
-        channel="own_email",
-        to="bob@example.com",
+    s.step("Alice starts a session; it comes with an e-mail draft for her own mail (S1, S3)")
+    started = await s.call("POST", "/v1/sessions", ALICE, {"email_invite": True})
+    s.session_id = sid = started["session_id"]
+    await s.show_new_events()
+    number = started["session_number"]
+    print(f"      session {started['session']['session_number_display']};"
+          f" draft: {short(started['draft']['mailto'], 60)}")  # fmt: skip
+
+    s.step("Alice tries a second session in single-session mode (S2)")
+    await s.refused("POST", "/v1/sessions", ALICE, {"email_invite": False})
+
+    s.step("Bob joins with the link in Alice's e-mail; Dana on the website by number (I1, S5)")
+    bob = await s.call(
+        "POST", "/v1/join", None, {"token": token_of(started["join_url"]), "name": "Bob"}
     )
-    mailto = short(draft["draft"]["mailto"], 60)
-    print(f"      session {session['session_number_display']}; draft: {mailto}")
-
-    story.step("Alice tries a second session in single-session mode (S2)")
-    await story.refused("StartSession", "alice", csr_id="alice", csr_name="Alice")
-
-    story.step("Bob joins with the link in Alice's e-mail; Dana on the website by number (I1, S5)")
-    bob = await story.do("RedeemInvitation", None, token=token_of(draft["join_url"]), name="Bob")
-    site = (
-        await story.do(
-            "IssueInvitation", "alice", session_id=sid, role="customer", channel="website"
-        )
-    )["website"]
+    website = {"role": "customer", "channel": "website"}
+    site = (await s.call("POST", f"/v1/sessions/{sid}/invitations", ALICE, website))["website"]
     print(f"      website steps for Dana: {'; '.join(site['steps'])}")
-    dana = await story.do("JoinAsCustomer", None, session_number=number, name="Dana")
-    bob_id, dana_id = bob["participant_id"], dana["participant_id"]
+    dana = await s.call("POST", "/v1/join", None, {"session_number": number, "name": "Dana"})
 
-    story.step("Carol is invited to assist by instant message; the link works once (I2, S7)")
-    im = await story.do(
-        "IssueInvitation", "alice", session_id=sid, role="csr", channel="instant_message"
+    s.step("Carol is invited to assist by instant message; the link works once (I2, S7)")
+    im = {"role": "csr", "channel": "instant_message"}
+    invited = await s.call("POST", f"/v1/sessions/{sid}/invitations", ALICE, im)
+    print(f"      message: {short(invited['instant_message']['text'], 70)}")
+    link = {"token": token_of(invited["join_url"]), "name": "Carol"}
+    await s.call("POST", "/v1/join", CAROL, link)
+    await s.refused("POST", "/v1/join", DAVE, {**link, "name": "Dave"})
+
+    s.step("Alice shares her desktop and starts a chat through the relay; all see it (M1, S6)")
+    alice_relay, bob_relay = await Relay.connect("Alice", started), await Relay.connect("Bob", bob)
+    sharing = (await alice_relay.ask(type="start", kind="desktop_sharing"))["activity_id"]
+    chat = (await alice_relay.ask(type="start", kind="chat"))["activity_id"]
+    await alice_relay.ws.send(frames.encode({"kind": "share", "activity_id": sharing}, b"<screen>"))
+    await bob_relay.ws.send(json.dumps({"type": "chat", "text": "My printer prints blank pages"}))
+    told = await alice_relay.told("chat")
+    for _ in range(200):
+        if bob_relay.frames:
+            break
+        await asyncio.sleep(0.025)
+    await s.show_new_events()
+    seen = len(bob_relay.frames)
+    print(f"      Bob sees Alice's screen ({seen} frame); Alice reads: {told['text']}")
+    await bob_relay.refused(type="start", kind="video")  # only the controller starts (M2)
+
+    s.step("Alice selects Dana as the active customer: the sharing ends at once (S5, M3)")
+    await s.call(
+        "POST",
+        f"/v1/sessions/{sid}/active-customer",
+        ALICE,
+        {"participant_id": dana["participant_id"]},
     )
-    print(f"      message: {short(im['instant_message']['text'], 70)}")
-    await story.do("RedeemInvitation", "carol", token=token_of(im["join_url"]), name="Carol")
-    await story.refused("RedeemInvitation", "dave", token=token_of(im["join_url"]), name="Dave")
+    ended = await bob_relay.told("activity_ended", activity_id=sharing)
+    print(f"      the relay tells Bob: desktop sharing ended ({ended['reason']}); the chat goes on")
 
-    story.step("Alice shares her desktop and chats; then Dana becomes the active customer (S5)")
-    await story.do(
-        "StartActivity", "alice", session_id=sid, kind="desktop_sharing", participant_id="alice"
+    s.step("Carol, an assistant, may not end the session (S8, S10)")
+    await s.refused("POST", f"/v1/sessions/{sid}/end", CAROL)
+
+    s.step("Alice transfers control to Carol: every activity ends (S8, M3)")
+    await s.call("POST", f"/v1/sessions/{sid}/control", ALICE, {"to": "carol"})
+    ended = await bob_relay.told("activity_ended", activity_id=chat)
+    print(f"      the relay tells Bob: chat ended ({ended['reason']})")
+
+    s.step("Carol hands off to the Printers queue: 346 characters refused, 345 accepted (S9)")
+    await s.refused(
+        "POST", f"/v1/sessions/{sid}/handoff", CAROL, {"queue_id": queue_id, "message": "m" * 346}
     )
-    await story.do("StartActivity", "alice", session_id=sid, kind="chat", participant_id="alice")
-    await story.do("SelectActiveCustomer", "alice", session_id=sid, participant_id=dana_id)
-    print("      the desktop sharing ended with the switch; the chat goes on")
-
-    story.step("Carol, an assistant, may not end the session (S8, S10)")
-    await story.refused("EndSession", "carol", session_id=sid)
-
-    story.step("Alice transfers control to Carol: every activity ends (S8)")
-    await story.do("StartActivity", "alice", session_id=sid, kind="voice", participant_id="alice")
-    await story.do("TransferControl", "alice", session_id=sid, to_csr="carol")
-
-    story.step("Carol hands off to the Printers queue: 346 characters refused, 345 accepted (S9)")
-    await story.refused(
-        "HandOffToQueue", "carol", session_id=sid, queue_id=queue_id, message="m" * 346
-    )
-    await story.do(
-        "HandOffToQueue",
-        "carol",
-        session_id=sid,
-        queue_id=queue_id,
-        message="Customer needs a printer specialist. " + "m" * 308,
+    message = "Customer needs a printer specialist. " + "m" * 308
+    await s.call(
+        "POST", f"/v1/sessions/{sid}/handoff", CAROL, {"queue_id": queue_id, "message": message}
     )
     print("      the customers wait; Carol has left")
 
-    story.step("Bob leaves while waiting (S11); new customers cannot join a waiting session")
-    await story.do("Leave", bob_id, session_id=sid, participant_id=bob_id)
-    await story.refused("JoinAsCustomer", None, session_number=number, name="Eve")
+    s.step("Bob leaves while waiting (S11); new customers cannot join a waiting session")
+    await s.call("POST", f"/v1/sessions/{sid}/leave", holder(bob))
+    await s.refused("POST", "/v1/join", None, {"session_number": number, "name": "Eve"})
 
-    story.step("Routing offers the session to Dave; he accepts and becomes controller (R4, R6)")
-    offer = await story.offer_for("dave")
+    s.step("Routing offers the session to Dave; he accepts and becomes controller (R4, R6)")
+    offer = await s.offer_for(DAVE)
     print(
         f"      offer to Dave, with Carol's message; it expires at {offer['expires_at'][11:19]} UTC"
     )
-    await story.do(
-        "AcceptOffer", "dave", session_id=sid, offer_id=offer["offer_id"], agent_id="dave"
-    )
-    await story.until_controller("dave")
+    taken = await s.call("POST", f"/v1/offers/{offer['offer_id']}/accept", DAVE)
+    controller = (await s.call("GET", f"/v1/sessions/{sid}", DAVE))["controller"]
+    print(f"      assigned: {taken['assigned']}; the controller is now {controller}")
 
-    story.step("Dave ends the session: everything stops, invitations are revoked (S10, I2)")
-    await story.do("EndSession", "dave", session_id=sid)
-    await story.refused("JoinAsCustomer", None, session_id=sid, name="Eve")
-    link = token_of(draft["join_url"])
-    await story.refused_in_time("revoked", "RedeemInvitation", None, token=link, name="Bob")
-    await story.until_free("dave")
-    print("      Dave's slot is free again (R7)")
+    s.step("Dave ends the session: everything stops, invitations are revoked (S10, I2)")
+    dana_relay = await Relay.connect("Dana", dana)
+    await s.call("POST", f"/v1/sessions/{sid}/end", DAVE)
+    told = await dana_relay.told("session_ended")
+    print(f"      the relay tells Dana: the session ended ({told['reason']})")
+    await s.refused("POST", "/v1/join", None, {"session_number": number, "name": "Eve"})
+    again = {"token": token_of(started["join_url"]), "name": "Bob"}
+    await s.refused_in_time("revoked", "POST", "/v1/join", None, again)
+    for relay in (alice_relay, bob_relay, dana_relay):
+        await relay.close()
 
-    story.step("Erin asks for help through the Printers entry form (R8)")
-    form = await story.do(
-        "SubmitEntryForm",
-        None,
-        queue_id=queue_id,
-        name="Erin",
-        email="erin@example.com",
-        problem="The printer on floor 2 prints blank pages",
-    )
-    await story.offer_for("dave")
-    waiting = await story.do("GetWaitingPosition", None, request_id=form["request_id"])
+    s.step("Erin asks for help through the Printers entry form (R8, R5)")
+    form = {
+        "name": "Erin",
+        "email": "erin@example.com",
+        "problem": "The printer on floor 2 prints blank pages",
+    }
+    erin = await s.call("POST", f"/v1/queues/{queue_id}/requests", None, form)
+    await s.offer_for(DAVE)
+    where = f"/v1/queues/{queue_id}/requests/{erin['request_id']}"
+    waiting = await s.call("GET", where, holder(erin))
     print(
-        f"      session {form['session']['session_number_display']} waits: position"
-        f" {waiting['position']} of {waiting['waiting']}, offered to Dave"
+        f"      Erin waits: position {waiting['position']} of {waiting['waiting']}, offered to Dave"
     )
 
-    story.step("Analytics saw every event on support.events (E2)")
+    s.step("Analytics saw every event on support.events (E2)")
 
 
 async def main() -> int:
-    async with choose() as demo:
+    async with await choose() as demo:
         print(f"support-center demo, {demo.description}")
         story = Story(demo)
         await walk(story)

@@ -1,0 +1,191 @@
+"""The whole system as processes: every service its own ``python -m ...`` on the real RabbitMQ
+and PostgreSQL, each on a schema of its own, with the caller's exchange and queue names. The
+real-mode demo runs on it, and so do the end-to-end tests (with an SMTP server of theirs)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic_settings import BaseSettings
+
+from gateway.settings import Settings as GatewaySettings
+from invite_svc.settings import Settings as InviteSettings
+from media_relay.settings import Settings as RelaySettings
+from routing_svc.settings import Settings as RoutingSettings
+from session_svc.settings import Settings as SessionSettings
+
+JWT_SECRET = "the-demo-and-e2e-jwt-secret-of-32-chars"
+PARTICIPANT_SECRET = "the-demo-and-e2e-participant-secret-32"
+SITE = "https://support.example.com"
+
+
+@dataclass
+class Service:
+    name: str
+    process: asyncio.subprocess.Process
+    started: dict[str, Any]
+    logged: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Stack:
+    gateway_url: str
+    relay_port: int
+    services: list[Service]
+    schemas: dict[str, str]  # each service's log
+
+
+async def _spawn(module: str, settings: BaseSettings) -> Service:
+    environment = settings.as_environment()  # type: ignore[attr-defined]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module,
+        env={**os.environ, **environment},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    logged: list[dict[str, Any]] = []
+    while True:
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        if not line:
+            raise RuntimeError(f"{module} exited before it started: {logged[-5:]}")
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = {"event": line.decode().rstrip()}
+        logged.append(entry)
+        if str(entry.get("event", "")).endswith(".started"):
+            break
+    service = Service(module, process, logged[-1], logged)
+    asyncio.create_task(_keep_reading(service))  # noqa: RUF006  (ends with the process)
+    return service
+
+
+async def _keep_reading(service: Service) -> None:
+    assert service.process.stdout is not None
+    async for line in service.process.stdout:
+        try:
+            service.logged.append(json.loads(line))
+        except ValueError:
+            service.logged.append({"event": line.decode().rstrip()})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _stop(service: Service) -> None:
+    if service.process.returncode is None:
+        service.process.terminate()
+        await asyncio.wait_for(service.process.wait(), 30)
+
+
+class Names(Protocol):
+    """Where the stack's messages go: the events exchange and the name of each queue."""
+
+    @property
+    def exchange(self) -> str: ...
+
+    def queue(self, name: str) -> str: ...
+
+
+async def start_stack(
+    stack: AsyncExitStack,
+    amqp_url: str,
+    database_url: str,
+    names: Names,
+    schemas: list[str],
+    tmp: Path,
+    smtp_url: str = "smtp://127.0.0.1:1025",
+) -> Stack:
+    """Start the services in order (each waits for its ``.started``); ``stack`` stops them."""
+    common: dict[str, Any] = {
+        "amqp_url": amqp_url,
+        "database_url": database_url,
+        "exchange": names.exchange,
+    }
+    commands = {s: names.queue(f"{s}-commands") for s in ("session", "invite", "routing")}
+    services = []
+
+    async def spawn(module: str, settings: BaseSettings) -> Service:
+        service = await _spawn(module, settings)
+        stack.push_async_callback(_stop, service)
+        services.append(service)
+        return service
+
+    await spawn(
+        "session_svc",
+        SessionSettings(
+            **common,
+            database_schema=schemas[0],
+            command_queue=commands["session"],
+            routing_queue=names.queue("session-routing"),
+        ),
+    )
+    await spawn(
+        "invite_svc",
+        InviteSettings(
+            **common,
+            database_schema=schemas[1],
+            command_queue=commands["invite"],
+            session_queue=commands["session"],
+            session_events_queue=names.queue("invite-sessions"),
+            smtp_url=smtp_url,
+            support_site_url=SITE,
+            delivery_seconds=0.2,
+        ),
+    )
+    await spawn(
+        "routing_svc",
+        RoutingSettings(
+            **common,
+            database_schema=schemas[2],
+            command_queue=commands["routing"],
+            session_queue=names.queue("routing-sessions"),
+            session_commands=commands["session"],
+        ),
+    )
+    relay = await spawn(
+        "media_relay",
+        RelaySettings(
+            **common,
+            database_schema=schemas[3],
+            session_queue=names.queue("relay-sessions"),
+            session_commands=commands["session"],
+            host="127.0.0.1",
+            port=0,
+            participant_token_secret=PARTICIPANT_SECRET,
+            recordings_dir=tmp / "recordings",
+        ),
+    )
+    relay_port = int(relay.started["port"])
+    gateway = await spawn(
+        "gateway",
+        GatewaySettings(
+            **common,
+            database_schema=schemas[4],
+            session_commands=commands["session"],
+            invite_commands=commands["invite"],
+            routing_commands=commands["routing"],
+            live_queue_prefix=names.queue("gateway-live"),
+            host="127.0.0.1",
+            port=0,
+            jwt_secret=JWT_SECRET,
+            participant_token_secret=PARTICIPANT_SECRET,
+            relay_url=f"ws://127.0.0.1:{relay_port}",
+        ),
+    )
+    logs = dict(
+        zip(("session_svc", "invite_svc", "routing_svc", "media_relay"), schemas, strict=False)
+    )
+    url = f"http://127.0.0.1:{gateway.started['port']}"
+    return Stack(url, relay_port, services, logs)
