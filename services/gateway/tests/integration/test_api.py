@@ -5,10 +5,13 @@ reconnect, the OpenAPI document, ``supportctl token``, and ``python -m gateway``
 from __future__ import annotations
 
 import asyncio
+import functools
+import http.server
 import json
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -144,8 +147,14 @@ async def test_e1_a_bad_staff_token_is_401(
     assert garbage.status_code == 401
 
 
+@pytest.mark.parametrize("source", ["file", "url"])
 async def test_e1_staff_tokens_signed_by_an_identity_provider_s_key_from_a_jwks(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames, services: None, tmp_path: Path
+    database_url: str,
+    amqp_url: str,
+    rabbit_names: RabbitNames,
+    services: None,
+    tmp_path: Path,
+    source: str,
 ) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
@@ -154,14 +163,16 @@ async def test_e1_staff_tokens_signed_by_an_identity_provider_s_key_from_a_jwks(
     now = int(time.time())
     signed = jwt.encode({**claims, "exp": now + 60}, key, "RS256", headers={"kid": "k1"})
     hs = jwt.encode({**claims, "exp": now + 60}, JWT_SECRET, "HS256")  # the dev secret: not here
+    keys: dict[str, object] = {"jwks_file": tmp_path / "jwks.json"}
+    server = None
+    if source == "url":  # the identity provider's JWKS endpoint, over HTTP
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        keys = {"jwks_url": f"http://127.0.0.1:{server.server_address[1]}/jwks.json"}
     async with fresh_schema(database_url) as schema:
         settings = gateway_settings(
-            amqp_url,
-            database_url,
-            schema,
-            rabbit_names,
-            jwt_secret=None,
-            jwks_file=tmp_path / "jwks.json",
+            amqp_url, database_url, schema, rabbit_names, jwt_secret=None, **keys
         )
         service = await start(settings)
         try:
@@ -172,6 +183,8 @@ async def test_e1_staff_tokens_signed_by_an_identity_provider_s_key_from_a_jwks(
                 bad = await client.get("/v1/admin/site", headers={"Authorization": f"Bearer {hs}"})
         finally:
             await service.stop()
+            if server is not None:
+                server.shutdown()
     assert good.status_code == 200, good.text
     assert bad.status_code == 401
 
