@@ -29,7 +29,11 @@ async def start_processes(
 ) -> list[asyncio.subprocess.Process]:
     return [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, env=env, stdout=asyncio.subprocess.DEVNULL
+            sys.executable,
+            "-m",
+            module,
+            env={**env, "OPS_PORT": "0"},  # each its own ops port
+            stdout=asyncio.subprocess.DEVNULL,
         )
         for _ in range(count)
     ]

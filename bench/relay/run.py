@@ -225,7 +225,8 @@ async def start_naive(port: int) -> asyncio.subprocess.Process:
 async def start_ours(settings: RelaySettings) -> tuple[asyncio.subprocess.Process, int]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "media_relay",
-        env={**os.environ, **settings.as_environment()}, stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, **settings.as_environment(), "OPS_PORT": "0"},
+        stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
     while True:

@@ -47,7 +47,7 @@ async def _spawn(module: str, settings: BaseSettings) -> Service:
     environment = settings.as_environment()  # type: ignore[attr-defined]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module,
-        env={**os.environ, **environment},
+        env={**os.environ, **environment, "OPS_PORT": "0"},  # each its own ops port
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     assert process.stdout is not None

@@ -35,7 +35,7 @@ import asyncpg
 import structlog
 
 from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, NewEvent
-from eventlog.postgres_schema import Connection, migrate
+from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
@@ -99,6 +99,7 @@ class Statements:
               AND global_position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint
                                      << {POSITION_SHIFT})
             ORDER BY global_position LIMIT $2"""
+        self.head = f"SELECT max(global_position) FROM {events}"
         self.any_after = f"SELECT EXISTS (SELECT 1 FROM {events} WHERE global_position > $1)"
         self.notify = f"NOTIFY {self.channel}"
         self.record_handled = f"""
@@ -298,6 +299,17 @@ class PostgresEventStore:
                     return
         except Exception as error:  # readers still poll; a lost wake-up only delays them
             log.warning("eventlog.notify_failed", schema=self.schema, error=repr(error))
+
+    async def ready(self) -> None:
+        """Raises unless the database answers and every migration of the log is applied."""
+        applied = await self._pool.fetchval(f"SELECT max(version) FROM {self.schema}.migrations")
+        if applied != len(MIGRATIONS):
+            raise RuntimeError(f"migrations applied: {applied}, the code has {len(MIGRATIONS)}")
+
+    async def head(self) -> int:
+        """The position of the last event recorded, or -1."""
+        head = await self._pool.fetchval(self._sql.head)
+        return -1 if head is None else int(head)
 
     async def load_checkpoint(self, name: str) -> int:
         position = await self._pool.fetchval(self._sql.load_checkpoint, name)

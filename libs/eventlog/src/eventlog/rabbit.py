@@ -8,6 +8,7 @@ the routing keys it needs, and ``<queue>.dead`` for messages that keep failing.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,11 +22,19 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from pamqp.commands import Basic
+from prometheus_client import Counter, Histogram
 
 from eventlog.inbox import Inbox
 from support_contracts import EXCHANGE, ContractViolation, Envelope
 
 log = structlog.get_logger(__name__)
+
+HANDLED = Counter(
+    "support_events_handled_total", "Events a consumer took in", ["consumer", "type", "outcome"]
+)
+HANDLER_SECONDS = Histogram(
+    "support_event_handler_seconds", "Time to handle an event (a batch's share)", ["consumer"]
+)
 
 QUORUM = {"x-queue-type": "quorum"}
 
@@ -190,8 +199,13 @@ class RabbitEventConsumer:
             kept.append(message)
         if not deliveries:
             return
+        began = time.perf_counter()
         verdicts = await self._inbox.deliver_many(deliveries)
-        for message, verdict in zip(kept, verdicts, strict=True):
+        each = (time.perf_counter() - began) / len(deliveries)
+        for message, verdict, (envelope, _) in zip(kept, verdicts, deliveries, strict=True):
+            outcome = "dead" if verdict.dead else "handled" if verdict.handled else "duplicate"
+            HANDLED.labels(self._inbox.consumer, envelope.type, outcome).inc()
+            HANDLER_SECONDS.labels(self._inbox.consumer).observe(each)
             if verdict.dead:
                 await self._dead_letter(message, verdict.error or "", verdict.attempts)
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,8 +18,16 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from pamqp.commands import Basic
+from prometheus_client import Counter, Histogram
 
 log = structlog.get_logger(__name__)
+
+ANSWERED = Counter(
+    "support_commands_total", "Commands and queries answered", ["queue", "type", "outcome"]
+)
+ANSWER_SECONDS = Histogram(
+    "support_command_seconds", "Time from taking a command to its answer", ["queue", "type"]
+)
 
 
 class Failure(Exception):
@@ -84,14 +93,22 @@ class RpcServer:
             if not isinstance(command_type, str) or not isinstance(command, dict):
                 raise TypeError("type must be a string and command an object")
         except (ValueError, KeyError, TypeError) as error:
+            ANSWERED.labels(self.queue, "?", "bad_request").inc()
             return _error(400, "bad_request", f"not a request: {error}")
+        began, outcome = time.perf_counter(), "ok"
         try:
             return {"ok": True, "result": await self._handler(command_type, command)}
         except Failure as failure:
+            outcome = "refused" if failure.status < 500 else "failed"
             return _error(failure.status, failure.code, failure.message)
         except Exception as error:  # a bug: answer, log, and do not redeliver it forever
+            outcome = "failed"
             log.exception("rpc.handler_failed", queue=self.queue, command_type=command_type)
             return _error(500, "internal", f"{type(error).__name__}: the service failed")
+        finally:
+            kind = command_type if command_type.isidentifier() else "?"
+            ANSWERED.labels(self.queue, kind, outcome).inc()
+            ANSWER_SECONDS.labels(self.queue, kind).observe(time.perf_counter() - began)
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
         """Stop taking requests, answer those in hand (for up to ``grace_seconds``); those not

@@ -4,6 +4,7 @@ until SIGTERM or SIGINT (Kubernetes' way of asking a pod to stop)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,8 +13,9 @@ from typing import Protocol
 import uvloop
 
 from service_runtime.logs import configure_json_logs
+from service_runtime.ops import OpsServer, Readiness, Refresh
 
-__all__ = ["Running", "configure_json_logs", "serve"]
+__all__ = ["OpsServer", "Readiness", "Refresh", "Running", "configure_json_logs", "serve"]
 
 
 class Door(Protocol):
@@ -53,18 +55,31 @@ class Running:
 class Service(Protocol):
     async def stop(self) -> None: ...
 
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        """Its readiness checks, and the gauges to refresh before a scrape."""
+        ...
+
 
 def serve(start: Callable[[], Awaitable[Service]]) -> None:
-    """A service's ``__main__``: JSON logs, start, run until SIGTERM or SIGINT, stop."""
+    """A service's ``__main__``: JSON logs, start, health/readiness/metrics on ``OPS_PORT``
+    (9090; ``OPS_HOST`` 0.0.0.0), run until SIGTERM or SIGINT, then: not ready at once (so
+    Kubernetes sends no new requests), stop taking work, finish what is in hand, exit."""
 
     async def main() -> None:
         configure_json_logs()
         service = await start()
+        readiness, refresh = service.ops()
+        ops = OpsServer(readiness, refresh)
+        await ops.start(
+            os.environ.get("OPS_HOST", "0.0.0.0"), int(os.environ.get("OPS_PORT", "9090"))
+        )
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
         await stopping.wait()
+        ops.stopping = True
         await service.stop()
+        await ops.stop()
 
     uvloop.run(main())

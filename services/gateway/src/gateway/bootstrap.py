@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import structlog
 import uvicorn
 
+from eventlog.ops import BrokerProbe, readiness
 from eventlog.postgres import PostgresEventStore
 from gateway.app import Gateway, create_app
 from gateway.calls import Services
@@ -18,6 +19,7 @@ from gateway.idempotency import Idempotency
 from gateway.identity import Identity
 from gateway.live import LiveFeed
 from gateway.settings import Settings
+from service_runtime import Readiness, Refresh
 from support_rpc import RpcClient
 
 log = structlog.get_logger(__name__)
@@ -34,7 +36,11 @@ class GatewayService:
     settings: Settings
     server: _Server
     serving: asyncio.Task[None]
-    parts: tuple[RpcClient, LiveFeed, PostgresEventStore]
+    parts: tuple[RpcClient, LiveFeed, BrokerProbe, PostgresEventStore]
+
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        store, probe = self.parts[3], self.parts[2]
+        return readiness(store, probe), []
 
     @property
     def port(self) -> int:
@@ -76,6 +82,7 @@ async def start(settings: Settings) -> GatewayService:
             await serving  # it failed to start: say why
             raise RuntimeError("the gateway's HTTP server stopped before it started")
         await asyncio.sleep(0.01)
-    service = GatewayService(settings, server, serving, (client, live, store))
+    probe = BrokerProbe(settings.amqp_url)
+    service = GatewayService(settings, server, serving, (client, live, probe, store))
     log.info("gateway.started", port=service.port, schema=settings.database_schema)
     return service

@@ -252,7 +252,7 @@ async def test_the_gateway_process_answers_and_stops_on_sigterm(
         config = gateway_settings(amqp_url, database_url, schema, rabbit_names)
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gateway",
-            env={**os.environ, **config.as_environment()},
+            env={**os.environ, **config.as_environment(), "OPS_PORT": "0"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert process.stdout is not None

@@ -11,6 +11,7 @@ from datetime import datetime
 import structlog
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from invite_svc.delivery import EmailDelivery
@@ -19,7 +20,7 @@ from invite_svc.handlers import InviteHandlers, utc_now
 from invite_svc.mailer import SmtpMailer
 from invite_svc.sessions import SessionDirectory, over_rabbitmq
 from invite_svc.settings import Settings
-from service_runtime import Running
+from service_runtime import Readiness, Refresh, Running
 from support_rpc import RpcClient, RpcServer
 
 log = structlog.get_logger(__name__)
@@ -33,6 +34,10 @@ class InviteService:
     delivery: EmailDelivery
     commands: RpcServer
     running: Running
+    checks: tuple[list[Readiness], list[Refresh]]
+
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        return self.checks
 
     async def stop(self) -> None:
         await self.running.stop()
@@ -61,11 +66,13 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     commands = await RpcServer(
         settings.amqp_url, settings.command_queue, command_handler(handlers)
     ).start()
-    running = Running(doors=[commands, session_events], resources=[client, publisher, store])
+    probe = BrokerProbe(settings.amqp_url)
+    running = Running(doors=[commands, session_events], resources=[client, publisher, probe, store])
     running.tasks += [
         asyncio.create_task(OutboxRelay(store, publisher).run()),
         asyncio.create_task(delivery.run()),
     ]
-    service = InviteService(settings, store, handlers, delivery, commands, running)
+    checks = (readiness(store, probe), [outbox_lag(store)])
+    service = InviteService(settings, store, handlers, delivery, commands, running, checks)
     log.info("invite_svc.started", queue=settings.command_queue, schema=settings.database_schema)
     return service

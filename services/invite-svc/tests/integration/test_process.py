@@ -38,7 +38,7 @@ async def test_the_invite_process_answers_and_stops_on_sigterm(
             sys.executable,
             "-m",
             "invite_svc",
-            env={**os.environ, **settings.as_environment()},
+            env={**os.environ, **settings.as_environment(), "OPS_PORT": "0"},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

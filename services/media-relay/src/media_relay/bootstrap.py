@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from prometheus_client import Gauge
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from media_relay.hub import Hub
@@ -18,11 +20,14 @@ from media_relay.recording import open_storage
 from media_relay.server import RelayServer
 from media_relay.settings import Settings
 from media_relay.view import RelayView
-from service_runtime import Running
+from service_runtime import Readiness, Refresh, Running
 from support_contracts.session import SESSION_EVENTS
 from support_rpc import RpcClient
 
 log = structlog.get_logger(__name__)
+
+CONNECTIONS = Gauge("support_relay_connections", "Participants connected to this relay")
+DROPPED = Gauge("support_relay_frames_dropped", "Frames dropped for slow viewers connected now")
 
 
 @dataclass
@@ -33,6 +38,10 @@ class MediaRelay:
     hub: Hub
     server: RelayServer
     running: Running
+    checks: tuple[list[Readiness], list[Refresh]]
+
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        return self.checks
 
     @property
     def port(self) -> int:
@@ -85,7 +94,8 @@ async def start(settings: Settings) -> MediaRelay:
         single_active=True,
     )
     await session_events.start()
-    running = Running(doors=[server, session_events], resources=[client, publisher, store])
+    probe = BrokerProbe(settings.amqp_url)
+    running = Running(doors=[server, session_events], resources=[client, publisher, probe, store])
     running.tasks += [
         asyncio.create_task(relay.run()),
         asyncio.create_task(follow_log(store, view, hub)),
@@ -93,4 +103,11 @@ async def start(settings: Settings) -> MediaRelay:
     await server.start(settings.host, settings.port)
     server.ready = True
     log.info("media_relay.started", port=server.port, schema=settings.database_schema)
-    return MediaRelay(settings, store, view, hub, server, running)
+
+    async def connections() -> None:
+        clients = [c for room in hub.rooms.values() for c in room.clients]
+        CONNECTIONS.set(len(clients))
+        DROPPED.set(sum(c.queue.dropped for c in clients))
+
+    checks = (readiness(store, probe), [outbox_lag(store), connections])
+    return MediaRelay(settings, store, view, hub, server, running, checks)

@@ -41,7 +41,7 @@ async def test_the_relay_process_serves_and_stops_on_sigterm(
         )
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "media_relay",
-            env={**os.environ, **config.as_environment()},
+            env={**os.environ, **config.as_environment(), "OPS_PORT": "0"},
             stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert process.stdout is not None

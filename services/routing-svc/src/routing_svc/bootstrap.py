@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from prometheus_client import Gauge
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from routing_svc.entrypoints import command_handler, session_event_handler
@@ -19,10 +21,12 @@ from routing_svc.router import Router
 from routing_svc.service import Routing
 from routing_svc.settings import Settings
 from routing_svc.view import RoutingView
-from service_runtime import Running
+from service_runtime import Readiness, Refresh, Running
 from support_rpc import RpcClient, RpcServer
 
 log = structlog.get_logger(__name__)
+
+WAITING = Gauge("support_queue_waiting", "Sessions waiting in a WebACD queue", ["queue"])
 
 
 @dataclass
@@ -33,6 +37,10 @@ class RoutingService:
     router: Router
     commands: RpcServer
     running: Running
+    checks: tuple[list[Readiness], list[Refresh]]
+
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        return self.checks
 
     async def stop(self) -> None:
         await self.running.stop()
@@ -68,7 +76,14 @@ async def start(settings: Settings) -> RoutingService:
     commands = await RpcServer(
         settings.amqp_url, settings.command_queue, command_handler(routing)
     ).start()
-    running = Running(doors=[commands, session_events], resources=[client, publisher, store])
+    probe = BrokerProbe(settings.amqp_url)
+    running = Running(doors=[commands, session_events], resources=[client, publisher, probe, store])
     running.tasks += [asyncio.create_task(relay.run()), asyncio.create_task(router.run())]
     log.info("routing_svc.started", queue=settings.command_queue, schema=settings.database_schema)
-    return RoutingService(settings, store, routing, router, commands, running)
+
+    async def queue_lengths() -> None:
+        for queue_id, waiting in list(view.waiting.items()):
+            WAITING.labels(str(queue_id)).set(len(waiting))
+
+    checks = (readiness(store, probe), [outbox_lag(store), queue_lengths])
+    return RoutingService(settings, store, routing, router, commands, running, checks)

@@ -244,7 +244,7 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
         )
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "routing_svc",
-            env={**os.environ, **config.as_environment()},
+            env={**os.environ, **config.as_environment(), "OPS_PORT": "0"},
             stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         client = await RpcClient(amqp_url).connect()

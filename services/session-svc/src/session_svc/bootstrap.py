@@ -7,11 +7,13 @@ import asyncio
 from dataclasses import dataclass
 
 import structlog
+from prometheus_client import Gauge
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
-from service_runtime import Running
+from service_runtime import Readiness, Refresh, Running
 from session_svc.console_watch import ConsoleWatch
 from session_svc.entrypoints import ROUTING_EVENTS, command_handler, routing_event_handler
 from session_svc.handlers import SessionHandlers
@@ -19,6 +21,8 @@ from session_svc.settings import Settings
 from support_rpc import RpcServer
 
 log = structlog.get_logger(__name__)
+
+LIVE_SESSIONS = Gauge("support_live_sessions", "Sessions with a controller now")
 
 
 @dataclass
@@ -28,6 +32,10 @@ class SessionService:
     handlers: SessionHandlers
     commands: RpcServer
     running: Running
+    checks: tuple[list[Readiness], list[Refresh]]
+
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        return self.checks
 
     async def stop(self) -> None:
         await self.running.stop()
@@ -50,8 +58,15 @@ async def start(settings: Settings) -> SessionService:
     commands = await RpcServer(
         settings.amqp_url, settings.command_queue, command_handler(handlers)
     ).start()
-    running = Running(doors=[commands, routing_events], resources=[publisher, store])
+    probe = BrokerProbe(settings.amqp_url)
+    running = Running(doors=[commands, routing_events], resources=[publisher, probe, store])
     running.tasks += [asyncio.create_task(relay.run()), asyncio.create_task(watch.run())]
-    service = SessionService(settings, store, handlers, commands, running)
+
+    async def live_sessions() -> None:
+        await watch.catch_up()
+        LIVE_SESSIONS.set(len(watch.last_seen))
+
+    checks = (readiness(store, probe), [outbox_lag(store), live_sessions])
+    service = SessionService(settings, store, handlers, commands, running, checks)
     log.info("session_svc.started", queue=settings.command_queue, schema=settings.database_schema)
     return service

@@ -32,7 +32,7 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
             routing_queue=rabbit_names.queue("routing"),
             exchange=rabbit_names.exchange,
         )
-        env = {**os.environ, **settings.as_environment()}
+        env = {**os.environ, **settings.as_environment(), "OPS_PORT": "0"}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

@@ -1,0 +1,99 @@
+"""``python -m session_svc`` as Kubernetes and Prometheus see it (E3): alive and ready on its
+ops port, not ready when its log's migrations are not all applied, and metrics of the commands
+it answered, the sessions it runs and its outbox lag."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from session_svc.settings import Settings
+from support_rpc import RpcClient
+from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def get(port: int, path: str) -> tuple[int, str]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: ops\r\n\r\n".encode())
+    await writer.drain()
+    raw = (await reader.read()).decode()
+    writer.close()
+    head, _, body = raw.partition("\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+async def test_e3_health_readiness_and_metrics_of_the_process(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    async with fresh_schema(database_url) as schema:
+        settings = Settings(
+            amqp_url=amqp_url,
+            database_url=database_url,
+            database_schema=schema,
+            command_queue=rabbit_names.queue("commands"),
+            routing_queue=rabbit_names.queue("routing"),
+            exchange=rabbit_names.exchange,
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "session_svc",
+            env={**os.environ, **settings.as_environment(), "OPS_PORT": "0"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        assert process.stdout is not None
+        logged: list[dict[str, Any]] = []
+        client = await RpcClient(amqp_url).connect()
+        try:
+            while not any(e.get("event") == "ops.listening" for e in logged):
+                line = await asyncio.wait_for(process.stdout.readline(), 30)
+                assert line, f"session_svc exited: {logged}"
+                logged.append(json.loads(line))
+            port = next(e["port"] for e in logged if e.get("event") == "ops.listening")
+
+            assert await get(port, "/healthz") == (200, '{"alive": true}')
+            status, body = await get(port, "/readyz")
+            assert (status, json.loads(body)) == (200, {"ready": True, "failed": {}})
+
+            command = {"command_id": str(uuid4()), "correlation_id": str(uuid4()),
+                       "actor_id": "alice", "csr_id": "alice", "csr_name": "Alice"}  # fmt: skip
+            await client.call(settings.command_queue, "StartSession", command, within_seconds=30)
+            status, metrics = await get(port, "/metrics")
+            assert status == 200
+            started = f'queue="{settings.command_queue}",type="StartSession"'
+            assert any(
+                line.startswith("support_commands_total")
+                and started in line
+                and 'outcome="ok"' in line
+                for line in metrics.splitlines()
+            ), metrics
+            assert "support_live_sessions 1.0" in metrics
+            assert f'support_outbox_lag_events{{log="{schema}"}}' in metrics
+
+            # the log's migrations not all applied: not ready, and says why
+            conn = await asyncpg.connect(database_url)
+            await conn.execute(f"DELETE FROM {schema}.migrations")
+            status, body = await get(port, "/readyz")
+            assert status == 503 and "database" in json.loads(body)["failed"]
+            await conn.execute(f"INSERT INTO {schema}.migrations (version) VALUES (1)")
+            await conn.close()
+
+            async def ready() -> bool:
+                return (await get(port, "/readyz"))[0] == 200
+
+            await eventually(ready, what="ready again")
+            assert (await get(port, "/nothing"))[0] == 404
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 20)
+            await client.close()
+        assert process.returncode == 0
