@@ -5,6 +5,11 @@
 mints a development bearer token signed with ``JWT_SECRET`` (issuer ``JWT_ISSUER``, audience
 ``JWT_AUDIENCE``, as the gateway checks them). Real deployments use their identity provider.
 
+    supportctl migrate [--log session_svc ...]
+
+creates or migrates the services' logs (``DATABASE_URL``) and exits: what the Kubernetes
+migration Job runs before a rollout (each service also migrates on start, under a lock).
+
     supportctl replay --queue analytics.backfill [--from 0] [--log session_svc ...]
 
 publishes the events of the services' logs (``DATABASE_URL``) after a position to a queue of
@@ -20,13 +25,23 @@ import json
 import os
 import sys
 
+import structlog
+
+from eventlog.postgres import PostgresEventStore
 from gateway.identity import Role, staff_token
 from gateway.replay import LOGS
 from gateway.replay import replay as run_replay
 from gateway.settings import Settings
 
 
+async def migrate_log(database_url: str, schema: str) -> None:
+    store = await PostgresEventStore.connect(database_url, schema, max_size=1)
+    await store.ready()
+    await store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout: results
     parser = argparse.ArgumentParser(prog="supportctl", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     token = commands.add_parser("token", help="mint a development bearer token")
@@ -38,11 +53,19 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--queue", required=True, help="the consumer's backfill queue")
     replay.add_argument("--from", dest="after", type=int, default=-1, help="after this position")
     replay.add_argument("--log", action="append", choices=LOGS, help="a service's log (all)")
+    migrate = commands.add_parser("migrate", help="create or migrate the services' logs")
+    migrate.add_argument("--log", action="append", help="a schema (all the services')")
     args = parser.parse_args(argv)
+    database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    if args.command == "migrate":
+        for log in args.log or [*LOGS, "gateway"]:
+            asyncio.run(migrate_log(database_url, log))
+            print(f"{log}: migrated")
+        return 0
     if args.command == "replay":
         last = asyncio.run(
             run_replay(
-                os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+                database_url,
                 os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
                 args.queue,
                 args.log or list(LOGS),

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -243,6 +244,25 @@ def test_supportctl_mints_a_token_the_gateway_accepts(
     assert (claims["sub"], claims["roles"], claims["name"]) == ("ann", ["agent", "csr"], "Ann")
     monkeypatch.delenv("JWT_SECRET")
     assert supportctl(["token", "ann"]) == 2
+
+
+async def test_supportctl_migrate_creates_every_log_it_is_named(database_url: str) -> None:
+    async with fresh_schema(database_url) as one, fresh_schema(database_url) as two:
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("supportctl")),
+            "migrate", "--log", one, "--log", two,
+            env={**os.environ, "DATABASE_URL": database_url},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        output, errors = await process.communicate()
+        assert process.returncode == 0, errors.decode()
+        assert output.decode().splitlines() == [f"{one}: migrated", f"{two}: migrated"]
+        conn = await asyncpg.connect(database_url)
+        try:
+            for schema in (one, two):
+                assert await conn.fetchval(f"SELECT max(version) FROM {schema}.migrations") == 1
+        finally:
+            await conn.close()
 
 
 async def test_the_gateway_process_answers_and_stops_on_sigterm(
