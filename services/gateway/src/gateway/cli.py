@@ -41,7 +41,6 @@ async def migrate_log(database_url: str, schema: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout: results
     parser = argparse.ArgumentParser(prog="supportctl", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     token = commands.add_parser("token", help="mint a development bearer token")
@@ -93,5 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``supportctl`` command: logs to stderr, results on stdout."""
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

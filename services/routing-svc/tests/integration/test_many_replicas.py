@@ -190,12 +190,29 @@ async def test_r6_r7_three_replicas_fifty_agents_a_thousand_hand_offs(
             while agents.tasks:  # the last sessions end
                 await asyncio.gather(*list(agents.tasks))
 
-            async def all_freed() -> bool:
+            async def not_freed() -> list[str]:
+                """The assigned sessions whose agent has no AgentSessionFinished yet, each with
+                what the log says of it (the failure message, if it comes to that)."""
                 events = await log.read_all(limit=1_000_000)
-                finished = sum(e.type == "AgentSessionFinished" for e in events)
-                return finished == len(settled(events)[0])
+                finished = {
+                    e.data["session_id"] for e in events if e.type == "AgentSessionFinished"
+                }
+                missing = settled(events)[0] - finished
+                return [
+                    f"{s}: {[e.type for e in events if e.data.get('session_id') == s]}"
+                    for s in sorted(missing)
+                ]
 
-            await eventually(all_freed, within=30, interval=0.5, what="every slot freed")
+            async def all_freed() -> bool:
+                return not await not_freed()
+
+            try:
+                await eventually(all_freed, within=60, interval=0.5, what="every slot freed")
+            except AssertionError:
+                raise AssertionError(
+                    f"slots not freed (agents accepted {agents.accepted}):\n"
+                    + "\n".join((await not_freed())[:20])
+                ) from None
         finally:
             for replica in replicas:
                 await replica.stop()
@@ -208,6 +225,8 @@ async def test_r6_r7_three_replicas_fifty_agents_a_thousand_hand_offs(
 
     won = Counter(e.data["session_id"] for e in events if e.type == "OfferAccepted")
     assert set(won.values()) == {1}, "a session assigned twice"
+    freed = Counter(e.data["session_id"] for e in events if e.type == "AgentSessionFinished")
+    assert set(freed.values()) == {1}, "a slot freed twice"
     assigned, stuck = settled(events)
     assert len(assigned) + len(stuck) == HAND_OFFS and agents.accepted == len(assigned)
     assert len(stuck) <= 2  # named hand-offs every named agent declined (R4: not again)
