@@ -41,7 +41,7 @@ def check_story(text: str) -> None:
     assert "assigned: True; the controller is now dave" in text
     assert "position 1 of 1, offered to Dave" in text
     assert "routing.OfferAccepted              1" in text
-    assert "done: 16 events in the session's stream, 47 published" in text
+    assert "done: 16 events in the session's stream, 48 published" in text
 
 
 def without_services() -> dict[str, str]:

@@ -13,6 +13,7 @@ from routing_svc.domain.tasks import (
     TaskStatus,
     accept_offer,
     decline_offer,
+    end_task,
     escalate,
     evolve_agent,
     evolve_task,
@@ -24,6 +25,7 @@ from support_contracts import Event
 from support_contracts.refusals import NotAllowed, NotFound, StateForbids
 from support_contracts.routing import (
     AgentConfigured,
+    AgentSessionFinished,
     AgentSessionStarted,
     AgentStatusChanged,
     OfferAccepted,
@@ -148,3 +150,25 @@ def test_a_session_that_ended_while_waiting_is_withdrawn_with_its_offers() -> No
     with pytest.raises(StateForbids, match="no longer open"):
         accept_offer(task, agent("ann"), offer, "ann", now=T0)
     assert withdraw_task(task, WithdrawReason.SESSION_ENDED) == []
+
+
+def test_r7_an_assigned_session_that_ends_frees_its_agent_once_however_often_it_is_told() -> None:
+    task, [offer] = offered(waiting(), "ann")
+    task_events, _ = accept_offer(task, agent("ann"), offer, "ann", now=T0)
+    task = apply(task, task_events)
+    assert task.status is TaskStatus.ASSIGNED
+
+    closed, freed = end_task(task)
+    assert freed == [AgentSessionFinished(agent_id="ann", session_id=SESSION)]
+    task = apply(task, closed)
+    assert task.status is TaskStatus.WITHDRAWN
+    assert end_task(task) == ([], [])  # the same end heard again: nothing more to free
+
+
+def test_r4_a_waiting_session_that_ends_leaves_its_queue_and_frees_nobody() -> None:
+    task, [offer] = offered(waiting(), "ann")
+    closed, freed = end_task(task)
+    assert freed == []
+    assert [type(e).__name__ for e in closed] == ["OfferWithdrawn", "TaskWithdrawn"]
+    assert offer in {e.offer_id for e in closed if isinstance(e, OfferWithdrawn)}
+    assert end_task(apply(task, closed)) == ([], [])

@@ -370,8 +370,14 @@ def queue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[AgentS
 
 def end_task(task: Task) -> tuple[list[Event], list[AgentSessionFinished]]:
     """The session ended: a waiting task leaves its queue (offers withdrawn), an agent holding
-    the session has its slot back (R6, R7)."""
-    return withdraw_task(task, WithdrawReason.SESSION_ENDED), _finished(task)
+    the session has its slot back (R6, R7). Either way the task is closed in its stream, so an
+    end heard twice (at-least-once delivery, or a second event saying so) frees nothing twice."""
+    if task.status is TaskStatus.ASSIGNED and task.id is not None and task.session_id is not None:
+        closed = TaskWithdrawn(
+            task_id=task.id, session_id=task.session_id, reason=WithdrawReason.SESSION_ENDED
+        )
+        return [closed], _finished(task)
+    return withdraw_task(task, WithdrawReason.SESSION_ENDED), []
 
 
 def _finished(task: Task) -> list[AgentSessionFinished]:
