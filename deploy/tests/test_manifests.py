@@ -132,4 +132,5 @@ def test_e3_the_manifests_say_what_ops_need(tools: Path, overlay: str) -> None:
     assert of(docs, "Cluster")["support-db"]["spec"]["instances"] == size
     config = of(docs, "ConfigMap")["support-config"]["data"]
     assert ("JWKS_URL" in config) is (overlay == "prod")
+    assert ("OTEL_EXPORTER_OTLP_ENDPOINT" in config) is (overlay == "prod")
     assert not [d for d in docs if d["kind"] == "Secret"]  # references only, no values

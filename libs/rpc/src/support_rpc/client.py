@@ -13,6 +13,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from pamqp.commands import Basic
 
+from support_rpc import tracing
 from support_rpc.server import declare_command_queue
 
 
@@ -73,6 +74,7 @@ class RpcClient:
             correlation_id=correlation_id,
             reply_to=self._reply_to,
             expiration=str(int(within_seconds * 1000)),
+            headers=dict(tracing.outgoing()) or None,  # the caller's trace goes with it
         )
         body = json.dumps({"type": command_type, "command": command}).encode()
         try:

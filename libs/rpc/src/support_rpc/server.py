@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aio_pika
@@ -17,8 +17,11 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from opentelemetry.trace import SpanKind
 from pamqp.commands import Basic
 from prometheus_client import Counter, Histogram
+
+from support_rpc import tracing
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +72,7 @@ class RpcServer:
         self._in_flight += 1
         self._drained.clear()
         try:
-            reply = await self._answer(message.body)
+            reply = await self._answer(message.body, message.headers)
             if message.reply_to and self._channel is not None:
                 channel = await self._channel.get_underlay_channel()
                 await channel.basic_publish(
@@ -86,7 +89,9 @@ class RpcServer:
             if not self._in_flight:
                 self._drained.set()
 
-    async def _answer(self, body: bytes) -> dict[str, Any]:
+    async def _answer(
+        self, body: bytes, headers: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         try:
             request = json.loads(body)
             command_type, command = request["type"], request["command"]
@@ -100,8 +105,12 @@ class RpcServer:
         structlog.contextvars.bind_contextvars(
             correlation_id=str(command.get("correlation_id")), command_type=command_type
         )
+        span = tracing.tracer.start_as_current_span(
+            f"{self.queue} {command_type}", context=tracing.incoming(headers), kind=SpanKind.SERVER
+        )
         try:
-            return {"ok": True, "result": await self._handler(command_type, command)}
+            with span:
+                return {"ok": True, "result": await self._handler(command_type, command)}
         except Failure as failure:
             outcome = "refused" if failure.status < 500 else "failed"
             return _error(failure.status, failure.code, failure.message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -14,6 +15,7 @@ import uvloop
 
 from service_runtime.logs import configure_json_logs
 from service_runtime.ops import OpsServer, Readiness, Refresh
+from service_runtime.tracing import configure_tracing
 
 __all__ = ["OpsServer", "Readiness", "Refresh", "Running", "configure_json_logs", "serve"]
 
@@ -67,6 +69,8 @@ def serve(start: Callable[[], Awaitable[Service]]) -> None:
 
     async def main() -> None:
         configure_json_logs()
+        spec = getattr(sys.modules["__main__"], "__spec__", None)  # python -m <service>
+        tracing = configure_tracing(spec.parent if spec and spec.parent else "support-center")
         service = await start()
         readiness, refresh = service.ops()
         ops = OpsServer(readiness, refresh)
@@ -81,5 +85,7 @@ def serve(start: Callable[[], Awaitable[Service]]) -> None:
         ops.stopping = True
         await service.stop()
         await ops.stop()
+        if tracing is not None:
+            tracing.shutdown()  # what is batched goes out
 
     uvloop.run(main())

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import StreamingResponse
+from opentelemetry import propagate, trace
 from pydantic import BaseModel, Field, model_validator
 
 from gateway import errors
@@ -36,6 +37,7 @@ from support_contracts.vocabulary import (
 )
 
 Reply = dict[str, Any]
+TRACER = trace.get_tracer("gateway")
 
 
 @dataclass
@@ -538,7 +540,14 @@ def create_app(gw: Gateway) -> FastAPI:
         except ValueError:
             return errors.error_response(422, "invalid", "X-Correlation-Id is a UUID")
         CORRELATION.set(correlation_id)
-        response = await call_next(request)
+        span = TRACER.start_as_current_span(
+            f"{request.method} {request.url.path}",
+            context=propagate.extract(request.headers),  # the caller's traceparent, if any
+            kind=trace.SpanKind.SERVER,
+            attributes={"correlation_id": str(correlation_id)},
+        )
+        with span:
+            response = await call_next(request)
         response.headers["X-Correlation-Id"] = str(correlation_id)
         return response
 
