@@ -54,6 +54,8 @@ async def test_the_whole_story_through_the_gateway(stack: Stack, api: httpx.Asyn
     sent = await call(api, "POST", f"/v1/sessions/{session}/invitations", ALICE, im, status=201)
     cyd_token = parse_qs(urlsplit(sent["join_url"]).query)["token"][0]
     await call(api, "POST", "/v1/join", {}, {"token": cyd_token, "name": "Cyd"}, status=403)
+    as_customer = bearer(carol)  # a customer's participant token is no csr's sign-in
+    await call(api, "POST", "/v1/join", as_customer, {"token": cyd_token, "name": "Cy"}, status=403)
     cyd = staff("cyd", "csr")
     await call(api, "POST", "/v1/join", cyd, {"token": cyd_token, "name": "Cyd"})
     await call(api, "POST", "/v1/join", cyd, {"token": cyd_token, "name": "Cyd"}, status=409)

@@ -217,7 +217,7 @@ async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
 @v1.get("/sessions/{session_id}/events", responses=responses(*AUTH), tags=["sessions"])
 async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """The session's events in order: for its controller and for admins."""
-    if not (not who.participant and who.has(Role.ADMIN)):
+    if who.participant or not who.has(Role.ADMIN):  # not an admin: the controller only
         session = await member(gw, who, session_id)
         if session["controller"] != who.id:
             raise ApiError(
@@ -258,8 +258,9 @@ async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
     """A customer joins by invitation link (`token`) or by session number; a csr's invitation
     makes a signed-in csr an assistant. The answer has the participant token."""
     if body.token is not None:
+        staff_member = who if who is not None and not who.participant else None  # csr links
         joined = await gw.services(
-            "invite", "RedeemInvitation", who, token=body.token, name=body.name
+            "invite", "RedeemInvitation", staff_member, token=body.token, name=body.name
         )
         session_id, participant = joined["session_id"], joined["participant_id"]
     else:

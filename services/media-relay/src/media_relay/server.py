@@ -18,6 +18,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID, uuid4
+from weakref import WeakKeyDictionary
 
 import structlog
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -63,7 +64,9 @@ class RelayServer:
         self.view, self.hub, self._sessions, self._recordings = view, hub, sessions, recordings
         self._secret, self._join_wait, self._clock = token_secret, join_wait_seconds, clock
         self._max_frame, self._write_limit = max_frame_bytes, write_limit_bytes
-        self._admitted: dict[ServerConnection, tuple[str, UUID]] = {}
+        # who each connection is, from its handshake; weak, so a handshake that fails after
+        # the token was checked leaves nothing behind
+        self._admitted: WeakKeyDictionary[ServerConnection, tuple[str, UUID]] = WeakKeyDictionary()
         self._requests: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self.ready = False
