@@ -11,13 +11,15 @@ Each key (with the caller's credentials, so two callers' keys never meet) is a s
 - ``RequestAbandoned`` when no answer came (a service did not answer: 503): the outcome is not
   known, and a retry may run it again. A claim older than ``stale_seconds`` with no answer (the
   gateway died) counts as abandoned.
+
+A key is good for ``ttl_seconds`` (a day): after that the same key is a new request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -38,8 +40,17 @@ def _new(kind: str, data: dict[str, Any], now: datetime) -> NewEvent:
 
 
 class Idempotency:
-    def __init__(self, app: ASGIApp, store: EventStore, *, stale_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: EventStore,
+        *,
+        stale_seconds: float = 60.0,
+        ttl_seconds: float = 24 * 3600.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.app, self.store, self.stale = app, store, timedelta(seconds=stale_seconds)
+        self.ttl, self._clock = timedelta(seconds=ttl_seconds), clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
@@ -54,14 +65,17 @@ class Idempotency:
             scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body
         ).hexdigest()
         past = await self.store.read_stream(stream)
-        now = datetime.now(UTC)
+        now = self._clock()
         last = past[-1] if past else None
-        if last is not None and last.data["fingerprint"] != fingerprint:
+        expired = (
+            last is not None and last.type != "RequestStarted" and now - last.occurred_at > self.ttl
+        )
+        if last is not None and not expired and last.data["fingerprint"] != fingerprint:
             await _answer(
                 send, 422, _error("key_reused", "this Idempotency-Key was used for another request")
             )
             return
-        if last is not None and last.type == "RequestAnswered":
+        if last is not None and not expired and last.type == "RequestAnswered":
             await _answer(send, int(last.data["status"]), last.data["body"].encode(), replayed=True)
             return
         if (
@@ -81,10 +95,10 @@ class Idempotency:
         status, chunks = await self._run(scope, body, send)
         outcome = {"fingerprint": fingerprint, "status": status}
         if status >= 500:
-            done = _new("RequestAbandoned", outcome, datetime.now(UTC))
+            done = _new("RequestAbandoned", outcome, self._clock())
         else:
             answer = {**outcome, "body": b"".join(chunks).decode()}
-            done = _new("RequestAnswered", answer, datetime.now(UTC))
+            done = _new("RequestAnswered", answer, self._clock())
         await self.store.append(stream, [done], version + 1)
 
     async def _run(self, scope: Scope, body: bytes, send: Send) -> tuple[int, list[bytes]]:
