@@ -5,18 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from support_contracts import EXCHANGE
+from service_runtime.settings import ServiceSettings
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True)
-
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+class Settings(ServiceSettings):
     database_schema: str = "gateway"
-    exchange: str = EXCHANGE
     session_commands: str = "session-svc.commands"
     invite_commands: str = "invite-svc.commands"
     routing_commands: str = "routing-svc.commands"
@@ -35,11 +29,3 @@ class Settings(BaseSettings):
     participant_token_secret: str = Field(min_length=32)  # shared with media-relay
     participant_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
     relay_url: str = "ws://localhost:8765"  # the relay as clients reach it
-
-    def as_environment(self) -> dict[str, str]:
-        """These settings as the environment of a ``python -m gateway`` process."""
-        return {
-            name.upper(): str(value)
-            for name, value in self.model_dump().items()
-            if value is not None
-        }

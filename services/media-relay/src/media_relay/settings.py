@@ -5,18 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from support_contracts import EXCHANGE
+from service_runtime.settings import ServiceSettings
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True)
-
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+class Settings(ServiceSettings):
     database_schema: str = "media_relay"
-    exchange: str = EXCHANGE
     session_queue: str = "media-relay.session-events"
     session_commands: str = "session-svc.commands"
     host: str = "0.0.0.0"
@@ -29,11 +23,3 @@ class Settings(BaseSettings):
     lossy_limit: int = Field(default=8, ge=1)
     reliable_limit_bytes: int = Field(default=16 * 2**20, ge=2**16)
     pool_size: int = 5
-
-    def as_environment(self) -> dict[str, str]:
-        """These settings as the environment of a ``python -m media_relay`` process."""
-        return {
-            name.upper(): str(value)
-            for name, value in self.model_dump().items()
-            if value is not None
-        }
