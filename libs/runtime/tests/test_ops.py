@@ -9,18 +9,14 @@ import json
 from prometheus_client import Counter
 
 from service_runtime.ops import OpsServer, Readiness
+from support_testkit.processes import http_get
 
 PROBED = Counter("test_ops_probed_total", "A metric of the test's own")
 
 
 async def get(port: int, path: str, method: str = "GET") -> tuple[int, str]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"{method} {path} HTTP/1.1\r\nHost: ops\r\n\r\n".encode())
-    await writer.drain()
-    raw = (await reader.read()).decode()
-    writer.close()
-    head, _, body = raw.partition("\r\n\r\n")
-    return int(head.split()[1]), body
+    status, _, body = await http_get(port, path, method=method)
+    return status, body.decode()
 
 
 async def test_e3_ready_only_while_every_check_passes_and_not_while_stopping() -> None:

@@ -9,7 +9,6 @@ import functools
 import http.server
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from gateway.bootstrap import GatewayService, start
 from gateway.cli import main as supportctl
 from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.processes import http_get, start_service
 
 from .conftest import AUDIENCE, ISSUER, JWT_SECRET, bearer, gateway_settings
 
@@ -270,28 +270,18 @@ async def test_the_gateway_process_answers_and_stops_on_sigterm(
 ) -> None:
     async with fresh_schema(database_url) as schema:
         config = gateway_settings(amqp_url, database_url, schema, rabbit_names)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway",
-            env={**os.environ, **config.as_environment(), "OPS_PORT": "0"},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert process.stdout is not None
-        logged: list[dict[str, Any]] = []
+        gateway = await start_service("gateway", config.as_environment(), until="ops.listening")
         try:
-            while not logged or logged[-1].get("event") != "gateway.started":
-                line = await asyncio.wait_for(process.stdout.readline(), 30)
-                assert line, "the gateway exited before it started"
-                logged.append(json.loads(line))
-            url = f"http://127.0.0.1:{logged[-1]['port']}"
+            url = f"http://127.0.0.1:{gateway.first('gateway.started')['port']}"
             async with httpx.AsyncClient(base_url=url) as client:
                 assert (await client.get("/healthz")).json() == {"ok": True}
                 started = await client.post(
                     "/v1/sessions", json={"email_invite": False}, headers=ALICE
                 )
                 assert started.status_code == 201
+            ops = gateway.first("ops.listening")["port"]
+            assert (await http_get(ops, "/readyz"))[0] == 200
         finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 20)
-        assert process.returncode == 0
-        rest = (await process.stdout.read()).decode().splitlines()
-        assert "gateway.stopped" in {json.loads(line).get("event") for line in rest if line}
+            code = await gateway.terminate()
+        assert code == 0
+        assert "gateway.stopped" in {e.get("event") for e in gateway.logged}

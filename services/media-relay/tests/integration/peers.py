@@ -9,6 +9,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -19,6 +20,7 @@ from media_relay.settings import Settings
 from service_runtime.participant_tokens import mint
 from support_rpc import RpcClient
 from support_testkit.plugin import RabbitNames
+from support_testkit.processes import http_get as plain_get
 from support_testkit.waiting import eventually
 
 SECRET = "a-test-secret-of-the-relay-and-gateway"
@@ -174,16 +176,13 @@ class Peer:
 
 
 async def http_get(url: str, token_text: str) -> tuple[int, object]:
-    """A plain HTTP GET on the relay's port (its routes besides the WebSocket)."""
-    host, _, rest = url.removeprefix("http://").partition("/")
-    address, port = host.split(":")
-    reader, writer = await asyncio.open_connection(address, int(port))
-    request = f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token_text}\r\n"
-    writer.write(f"{request}\r\n".encode())
-    await writer.drain()
-    raw = await reader.read()
-    writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
-    json_body = b"application/json" in head
+    """A GET on the relay's port (its routes besides the WebSocket), with a participant token;
+    the body parsed when it is JSON."""
+    parts = urlsplit(url)
+    path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    assert parts.port is not None
+    status, headers, body = await plain_get(
+        parts.port, path, {"Authorization": f"Bearer {token_text}"}
+    )
+    json_body = "application/json" in headers.get("content-type", "")
     return status, (json.loads(body) if json_body else body)

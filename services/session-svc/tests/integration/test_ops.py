@@ -4,12 +4,7 @@ it answered, the sessions it runs and its outbox lag."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
-import sys
-from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -18,19 +13,15 @@ import pytest
 from session_svc.settings import Settings
 from support_rpc import RpcClient
 from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.processes import http_get, start_service
 from support_testkit.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 
 async def get(port: int, path: str) -> tuple[int, str]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: ops\r\n\r\n".encode())
-    await writer.drain()
-    raw = (await reader.read()).decode()
-    writer.close()
-    head, _, body = raw.partition("\r\n\r\n")
-    return int(head.split()[1]), body
+    status, _, body = await http_get(port, path)
+    return status, body.decode()
 
 
 async def test_e3_health_readiness_and_metrics_of_the_process(
@@ -45,20 +36,12 @@ async def test_e3_health_readiness_and_metrics_of_the_process(
             routing_queue=rabbit_names.queue("routing"),
             exchange=rabbit_names.exchange,
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "session_svc",
-            env={**os.environ, **settings.as_environment(), "OPS_PORT": "0"},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        assert process.stdout is not None
-        logged: list[dict[str, Any]] = []
+        service = await start_service(
+            "session_svc", settings.as_environment(), until="ops.listening"
+        )
         client = await RpcClient(amqp_url).connect()
         try:
-            while not any(e.get("event") == "ops.listening" for e in logged):
-                line = await asyncio.wait_for(process.stdout.readline(), 30)
-                assert line, f"session_svc exited: {logged}"
-                logged.append(json.loads(line))
-            port = next(e["port"] for e in logged if e.get("event") == "ops.listening")
+            port = service.first("ops.listening")["port"]
 
             assert await get(port, "/healthz") == (200, '{"alive": true}')
             status, body = await get(port, "/readyz")
@@ -93,7 +76,6 @@ async def test_e3_health_readiness_and_metrics_of_the_process(
             await eventually(ready, what="ready again")
             assert (await get(port, "/nothing"))[0] == 404
         finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 20)
+            code = await service.terminate()
             await client.close()
-        assert process.returncode == 0
+        assert code == 0
