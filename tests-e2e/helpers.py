@@ -3,16 +3,12 @@ connection, waiting for an offer."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from gateway.identity import staff_token
-from media_relay import frames
+from support_demo.relay_client import RelayClient
 from support_testkit.waiting import eventually
 
 from .stack import JWT_SECRET
@@ -51,47 +47,7 @@ async def call(
     return answer
 
 
-class Client:
-    """A participant's connection to the relay, with what it received."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws, self.notices, self.frames = ws, [], []  # type: ignore[var-annotated]
-        self.reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def connect(cls, reply: dict[str, Any]) -> Client:
-        ws = await connect(f"{reply['relay_url']}?token={reply['participant_token']}")
-        return cls(ws)
-
-    async def _read(self) -> None:
-        try:
-            async for message in self.ws:
-                if isinstance(message, bytes):
-                    self.frames.append(bytes(frames.parse(message).payload))
-                else:
-                    self.notices.append(json.loads(message))
-        except ConnectionClosed:
-            pass  # the relay closed it (the session ended, the participant left)
-
-    async def told(self, kind: str, **fields: Any) -> dict[str, Any]:
-        def match() -> dict[str, Any] | None:
-            return next(
-                (
-                    n
-                    for n in self.notices
-                    if n["type"] == kind and all(n.get(k) == v for k, v in fields.items())
-                ),
-                None,
-            )
-
-        found = await eventually(match, what=f"{kind} {fields}")
-        assert found is not None
-        return found
-
-    async def ask(self, **request: Any) -> dict[str, Any]:
-        ref = f"r{len(self.notices)}-{id(request)}"
-        await self.ws.send(json.dumps({**request, "ref": ref}))
-        return await self.told("ok", ref=ref)
+Client = RelayClient  # a participant's relay connection, as the demo holds it
 
 
 async def offer_for(api: httpx.AsyncClient, agent: dict[str, str], session_id: str) -> str:

@@ -15,11 +15,10 @@ from uuid import uuid4
 
 import structlog
 import uvloop
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from gateway.identity import staff_token
 from media_relay import frames
+from support_demo.relay_client import RelayClient
 from support_demo.stack import JWT_SECRET
 from support_demo.wiring import Demo, choose
 
@@ -125,53 +124,6 @@ class Story:
             self.seen += 1
 
 
-class Relay:
-    """A participant's live channel: what the relay told it, and the frames it saw."""
-
-    def __init__(self, name: str, ws: ClientConnection) -> None:
-        self.name, self.ws, self.notices, self.frames = name, ws, [], []  # type: ignore[var-annotated]
-        self._reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def connect(cls, name: str, reply: dict[str, Any]) -> Relay:
-        ws = await connect(f"{reply['relay_url']}?token={reply['participant_token']}")
-        return cls(name, ws)
-
-    async def _read(self) -> None:
-        try:
-            async for message in self.ws:
-                if isinstance(message, bytes):
-                    self.frames.append(bytes(frames.parse(message).payload))
-                else:
-                    self.notices.append(json.loads(message))
-        except ConnectionClosed:
-            pass  # the relay closed it: the session ended, or the participant left
-
-    async def told(self, kind: str, **fields: Any) -> dict[str, Any]:
-        for _ in range(200):
-            for notice in self.notices:
-                if notice["type"] == kind and all(notice.get(k) == v for k, v in fields.items()):
-                    return dict(notice)
-            await asyncio.sleep(0.025)
-        raise SystemExit(f"demo: {self.name} was not told {kind} {fields} within 5 s")
-
-    async def ask(self, **request: Any) -> dict[str, Any]:
-        ref = uuid4().hex
-        await self.ws.send(json.dumps({**request, "ref": ref}))
-        return await self.told("ok", ref=ref)
-
-    async def refused(self, **request: Any) -> None:
-        ref = uuid4().hex
-        await self.ws.send(json.dumps({**request, "ref": ref}))
-        error = await self.told("error", ref=ref)
-        print(
-            f"      refused, as it should be: {error['status']} {error['code']}: {error['message']}"
-        )
-
-    async def close(self) -> None:
-        await self.ws.close()
-
-
 def token_of(join_url: str) -> str:
     return parse_qs(urlsplit(join_url).query)["token"][0]
 
@@ -218,7 +170,10 @@ async def walk(story: Story) -> None:
     await s.refused("POST", "/v1/join", DAVE, {**link, "name": "Dave"})
 
     s.step("Alice shares her desktop and starts a chat through the relay; all see it (M1, S6)")
-    alice_relay, bob_relay = await Relay.connect("Alice", started), await Relay.connect("Bob", bob)
+    alice_relay, bob_relay = (
+        await RelayClient.connect(started, "Alice"),
+        await RelayClient.connect(bob, "Bob"),
+    )
     sharing = (await alice_relay.ask(type="start", kind="desktop_sharing"))["activity_id"]
     chat = (await alice_relay.ask(type="start", kind="chat"))["activity_id"]
     await alice_relay.ws.send(frames.encode({"kind": "share", "activity_id": sharing}, b"<screen>"))
@@ -231,7 +186,8 @@ async def walk(story: Story) -> None:
     await s.show_new_events()
     seen = len(bob_relay.frames)
     print(f"      Bob sees Alice's screen ({seen} frame); Alice reads: {told['text']}")
-    await bob_relay.refused(type="start", kind="video")  # only the controller starts (M2)
+    error = await bob_relay.refused(type="start", kind="video")  # only the controller (M2)
+    print(f"      refused, as it should be: {error['status']} {error['code']}: {error['message']}")
 
     s.step("Alice selects Dana as the active customer: the sharing ends at once (S5, M3)")
     await s.call(
@@ -275,7 +231,7 @@ async def walk(story: Story) -> None:
     print(f"      assigned: {taken['assigned']}; the controller is now {controller}")
 
     s.step("Dave ends the session: everything stops, invitations are revoked (S10, I2)")
-    dana_relay = await Relay.connect("Dana", dana)
+    dana_relay = await RelayClient.connect(dana, "Dana")
     await s.call("POST", f"/v1/sessions/{sid}/end", DAVE)
     told = await dana_relay.told("session_ended")
     print(f"      the relay tells Dana: the session ended ({told['reason']})")
