@@ -186,3 +186,12 @@ async def http_get(url: str, token_text: str) -> tuple[int, object]:
     )
     json_body = "application/json" in headers.get("content-type", "")
     return status, (json.loads(body) if json_body else body)
+
+
+async def recordings(base: str, session_id: str, controller: str = "alice") -> list[dict[str, Any]]:
+    """The session's finished recordings as its controller lists them (``base`` is the
+    ``.../recordings`` URL); empty until the first is stored."""
+    status, body = await http_get(base, token(controller, session_id))
+    assert status == 200, body
+    listed: list[dict[str, Any]] = body["recordings"]  # type: ignore[index]
+    return listed

@@ -21,7 +21,7 @@ from session_svc.bootstrap import SessionService
 from support_testkit.plugin import RabbitNames
 from support_testkit.waiting import eventually
 
-from .peers import Peer, Sessions, http_get, relay_settings, token
+from .peers import Peer, Sessions, http_get, recordings, relay_settings, token
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +81,8 @@ async def test_m2_a_finished_recording_goes_to_the_bucket_and_is_fetched_from_it
 
     base = f"http://127.0.0.1:{relay_to_s3.port}/v1/sessions/{session}/recordings"
 
-    async def stored() -> list[dict[str, object]]:
-        status, body = await http_get(base, token("alice", session))  # the last controller
-        return body["recordings"] if status == 200 else []  # type: ignore[index,no-any-return]
-
-    [listed] = await eventually(stored, what="the recording listed")
+    # the session ended: its last controller lists its recordings
+    [listed] = await eventually(lambda: recordings(base, session), what="the recording")
     prefix = f"{session}/{listed['recording_id']}"
     assert (listed["activity_id"], listed["location"]) == (recording, f"s3://{BUCKET}/{prefix}/")
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")

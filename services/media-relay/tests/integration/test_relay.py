@@ -20,7 +20,7 @@ from media_relay.recording import read_records
 from media_relay.view import Status
 from support_testkit.waiting import eventually
 
-from .peers import Peer, Sessions, http_get, token
+from .peers import Peer, Sessions, http_get, recordings, token
 
 pytestmark = pytest.mark.integration
 
@@ -269,12 +269,7 @@ async def test_m2_recording_stores_chat_and_frames_until_it_ends_for_the_control
 
     base = f"http://127.0.0.1:{relay.port}/v1/sessions/{session}/recordings"
 
-    async def listing() -> list[dict[str, object]]:
-        status, body = await http_get(base, token("alice", session))
-        assert status == 200, body
-        return body["recordings"]  # type: ignore[index,no-any-return]
-
-    stored = (await eventually(listing, what="the recording listed"))[0]
+    stored = (await eventually(lambda: recordings(base, session), what="the recording"))[0]
     assert (stored["activity_id"], stored["frames"]) == (recording, 2)
     status, manifest = await http_get(f"{base}/{stored['recording_id']}", token("alice", session))
     assert status == 200 and manifest["end_reason"] == "stopped"
@@ -332,11 +327,7 @@ async def test_a_restarted_relay_rebuilds_its_view_from_its_log_and_goes_on_reco
 
         base = f"http://127.0.0.1:{again.port}/v1/sessions/{session}/recordings"
 
-        async def stored() -> list[dict[str, object]]:
-            status, body = await http_get(base, token("alice", session))
-            return body["recordings"] if status == 200 else []  # type: ignore[index,no-any-return]
-
-        [listed] = await eventually(stored, what="the recording listed")
+        [listed] = await eventually(lambda: recordings(base, session), what="the recording")
         _, raw = await http_get(f"{base}/{listed['recording_id']}/stream", token("alice", session))
         records = [r.message for r in read_records(raw)]  # type: ignore[arg-type]
         assert json.loads(records[0])["text"] == "before the restart"
