@@ -3,9 +3,10 @@
 from eventlog.conflicts import retrying
 from eventlog.follow import follow, follow_batches
 from eventlog.inbox import Handler, Inbox, Verdict
+from eventlog.leadership import lead
 from eventlog.memory import InMemoryEventStore
 from eventlog.memory_broker import InMemoryBroker, topic_matches
-from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, NewEvent
+from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, LockLost, NewEvent
 from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
 from eventlog.stream_cache import StreamCache
@@ -20,6 +21,7 @@ __all__ = [
     "InMemoryBroker",
     "InMemoryEventStore",
     "Inbox",
+    "LockLost",
     "NewEvent",
     "OutboxRelay",
     "StreamCache",
@@ -27,6 +29,7 @@ __all__ = [
     "Verdict",
     "follow",
     "follow_batches",
+    "lead",
     "retrying",
     "topic_matches",
 ]

@@ -22,6 +22,10 @@ class ConcurrencyConflict(Exception):
         super().__init__(f"stream {stream_id} expected at version {expected}, found {seen}")
 
 
+class LockLost(Exception):
+    """An exclusive lock was lost while held (its connection went): the holder was stopped."""
+
+
 class DuplicateEvent(Exception):
     """An event with this id is in the log already. Nothing was written."""
 

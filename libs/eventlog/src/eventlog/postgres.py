@@ -24,9 +24,10 @@ every event it builds on was written by a transaction with a smaller id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
@@ -34,7 +35,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, NewEvent
+from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, LockLost, NewEvent
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
 from support_contracts import Envelope
 
@@ -207,6 +208,18 @@ class PostgresTransaction:
         await self._conn.execute(self._sql.save_checkpoint, name, position)
 
 
+async def _watch(conn: asyncpg.Connection, losing: Callable[[], None], *, every: float) -> None:
+    """A lock's connection answers, or it is lost: one that stops answering without closing
+    (a network cut) is noticed too."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await conn.fetchval("SELECT 1", timeout=max(every, 2.0))
+        except Exception:
+            losing()
+            return
+
+
 async def _keep_session(conn: Connection) -> None:
     """asyncpg's default reset on release is a round trip ("SELECT pg_advisory_unlock_all();
     CLOSE ALL; UNLISTEN *; RESET ALL;") on every release. Pooled connections here keep no
@@ -361,15 +374,36 @@ class PostgresEventStore:
     @asynccontextmanager
     async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[None]:
         """Held by one process at a time across all replicas (a session advisory lock on a
-        connection of its own); waits until it is free."""
+        connection of its own); waits until it is free. If that connection goes (a database
+        failover, a network cut), the lock is gone with it: the holder is stopped at once and
+        ``LockLost`` raised from the block, rather than go on beside the next holder."""
         conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
         key = f"{self.schema}:{name}"
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):  # noqa: ASYNC110
                 await asyncio.sleep(poll_seconds)
-            yield
+            holder, lost = asyncio.current_task(), asyncio.Event()
+            assert holder is not None
+
+            def losing(*_: Any) -> None:
+                if not lost.is_set():
+                    lost.set()
+                    log.warning("eventlog.lock_lost", schema=self.schema, lock=name)
+                    holder.cancel()
+
+            conn.add_termination_listener(losing)
+            watching = asyncio.create_task(_watch(conn, losing, every=max(poll_seconds, 1.0)))
+            try:
+                yield
+            except asyncio.CancelledError:
+                if lost.is_set() and holder.uncancel() == 0:
+                    raise LockLost(f"{self.schema}:{name}: its connection was lost") from None
+                raise
+            finally:
+                watching.cancel()
         finally:
-            await conn.close()
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
 
     async def drop(self) -> None:
         """Remove this log's schema and everything in it (demos and tests, never services)."""

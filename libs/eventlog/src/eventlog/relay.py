@@ -14,6 +14,7 @@ from typing import Protocol
 import structlog
 
 from eventlog.follow import follow_batches
+from eventlog.leadership import lead
 from eventlog.store import EventStore
 from support_contracts import Envelope
 
@@ -48,9 +49,13 @@ class OutboxRelay:
         self.leading = False
 
     async def run(self) -> None:
-        """Relay until cancelled; a broker or database outage is waited out, not fatal."""
-        async with self._store.exclusive(f"relay:{self.name}"):
-            self.leading = True
+        """Relay until cancelled, in one replica at a time; a broker or database outage, or the
+        lock lost with its connection, is waited out, not fatal."""
+        await lead(self._store, f"relay:{self.name}", self._relay, retry_seconds=self._retry)
+
+    async def _relay(self) -> None:
+        self.leading = True
+        try:
             while True:
                 try:
                     await self._pump()
@@ -59,6 +64,8 @@ class OutboxRelay:
                 except Exception as error:
                     log.warning("relay.retrying", relay=self.name, error=repr(error))
                     await asyncio.sleep(self._retry)
+        finally:
+            self.leading = False
 
     async def _pump(self) -> None:
         self.position = await self._store.load_checkpoint(self.name)

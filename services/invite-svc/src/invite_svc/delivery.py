@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 import structlog
 
+from eventlog import lead
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations
@@ -115,13 +116,15 @@ class EmailDelivery:
 
     async def run(self) -> None:
         """Deliver until cancelled, in one replica at a time; wakes when the log grows."""
-        async with self._h.store.exclusive("email-delivery"):
-            while True:
-                try:
-                    await self.deliver_due()
-                    await self._h.store.wait_for_events(self.position, self._every)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as error:  # a database outage is waited out
-                    log.warning("email_delivery.retrying", error=repr(error))
-                    await asyncio.sleep(self._every)
+        await lead(self._h.store, "email-delivery", self._delivering)
+
+    async def _delivering(self) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+                await self._h.store.wait_for_events(self.position, self._every)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a database outage is waited out
+                log.warning("email_delivery.retrying", error=repr(error))
+                await asyncio.sleep(self._every)

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from eventlog import Transaction
+from eventlog import Transaction, lead
 from session_svc.domain import Session, rules
 from session_svc.handlers import SessionHandlers
 from support_contracts import Envelope, Event
@@ -74,10 +74,12 @@ class ConsoleWatch:
 
     async def run(self) -> None:
         """Sweep until cancelled, in one replica at a time."""
-        async with self._handlers.store.exclusive("console-watch"):
-            while True:
-                try:
-                    await self.sweep()
-                except Exception as error:  # a database outage is waited out
-                    log.warning("console_watch.retrying", error=repr(error))
-                await asyncio.sleep(self._every)
+        await lead(self._handlers.store, "console-watch", self._sweeping)
+
+    async def _sweeping(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception as error:  # a database outage is waited out
+                log.warning("console_watch.retrying", error=repr(error))
+            await asyncio.sleep(self._every)

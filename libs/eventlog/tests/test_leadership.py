@@ -1,0 +1,71 @@
+"""One replica at a time (the outbox relay, the console watch, e-mail delivery, the router):
+when the lock's connection goes (a database failover, a network cut), its holder is stopped at
+once, another replica takes over, and the first waits its turn again; never two at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from eventlog import lead
+from eventlog.postgres import PostgresEventStore
+from support_testkit.plugin import fresh_schema
+from support_testkit.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+HOLDERS = """
+    SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
+      AND a.query LIKE '%pg_try_advisory_lock%'
+"""
+
+
+class Replica:
+    def __init__(self, name: str) -> None:
+        self.name, self.leads, self.working = name, 0, False
+
+    async def work(self, everyone: list[Replica]) -> None:
+        self.leads += 1
+        self.working = True
+        assert sum(r.working for r in everyone) == 1, "two replicas working at once"
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.working = False
+
+
+async def test_a_lock_lost_with_its_connection_stops_its_holder_and_another_takes_over(
+    database_url: str,
+) -> None:
+    async with fresh_schema(database_url) as schema:
+        stores = [await PostgresEventStore.connect(database_url, schema) for _ in range(2)]
+        replicas = [Replica("a"), Replica("b")]
+        tasks = [
+            asyncio.create_task(
+                lead(
+                    store, "job", lambda r=r: r.work(replicas), retry_seconds=0.1, poll_seconds=0.1
+                )
+            )
+            for store, r in zip(stores, replicas, strict=True)
+        ]
+        admin = await asyncpg.connect(database_url)
+        try:
+            await eventually(lambda: sum(r.leads for r in replicas) == 1, what="one leader")
+            first = next(r for r in replicas if r.working)
+            [pid] = [row["pid"] for row in await admin.fetch(HOLDERS)]
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)  # the failover
+
+            await eventually(lambda: sum(r.leads for r in replicas) == 2, what="a new leader")
+            assert sum(r.working for r in replicas) == 1
+            assert not first.working or first.leads == 2  # stopped, or it took the lock again
+            assert all(not t.done() for t in tasks)  # nobody gave up: both still contend
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await admin.close()
+            for store in stores:
+                await store.close()
