@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from media_relay.bootstrap import MediaRelay, start
@@ -21,6 +23,12 @@ async def schema(database_url: str) -> AsyncIterator[str]:
         yield name
 
 
+@pytest.fixture
+def relay_overrides() -> dict[str, Any]:
+    """Settings a test module gives its relay besides the test's own names (none here)."""
+    return {}
+
+
 @pytest_asyncio.fixture
 async def relay(
     database_url: str,
@@ -29,6 +37,7 @@ async def relay(
     session_svc: SessionService,
     schema: str,
     tmp_path: Path,
+    relay_overrides: dict[str, Any],
 ) -> AsyncIterator[MediaRelay]:
     settings = relay_settings(
         amqp_url,
@@ -37,6 +46,7 @@ async def relay(
         rabbit_names,
         session_svc.settings.command_queue,
         tmp_path / "recordings",
+        **relay_overrides,
     )
     service = await start(settings)
     yield service

@@ -5,23 +5,21 @@ S3 endpoint on loopback (moto's server), reached by boto3 over HTTP."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import boto3
 import pytest
-import pytest_asyncio
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from media_relay import frames
-from media_relay.bootstrap import MediaRelay, start
+from media_relay.bootstrap import MediaRelay
 from media_relay.recording import read_records
-from session_svc.bootstrap import SessionService
-from support_testkit.plugin import RabbitNames
 from support_testkit.waiting import eventually
 
-from .peers import Peer, Sessions, http_get, recordings, relay_settings, token
+from .peers import Peer, Sessions, http_get, recordings, token
 
 pytestmark = pytest.mark.integration
 
@@ -41,45 +39,26 @@ def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.stop()
 
 
-@pytest_asyncio.fixture
-async def relay_to_s3(
-    database_url: str,
-    amqp_url: str,
-    rabbit_names: RabbitNames,
-    session_svc: SessionService,
-    schema: str,
-    tmp_path: Path,
-    s3_endpoint: str,
-) -> AsyncIterator[MediaRelay]:
-    settings = relay_settings(
-        amqp_url,
-        database_url,
-        schema,
-        rabbit_names,
-        session_svc.settings.command_queue,
-        tmp_path / "spool",
-        recordings_bucket=BUCKET,
-        recordings_s3_endpoint=s3_endpoint,
-    )
-    service = await start(settings)
-    yield service
-    await service.stop()
+@pytest.fixture
+def relay_overrides(s3_endpoint: str) -> dict[str, Any]:
+    """The relay of these tests keeps finished recordings in the bucket."""
+    return {"recordings_bucket": BUCKET, "recordings_s3_endpoint": s3_endpoint}
 
 
 async def test_m2_a_finished_recording_goes_to_the_bucket_and_is_fetched_from_it(
-    relay_to_s3: MediaRelay, sessions: Sessions, s3_endpoint: str, tmp_path: Path
+    relay: MediaRelay, sessions: Sessions, s3_endpoint: str, tmp_path: Path
 ) -> None:
     session = await sessions.start("alice")
     carol = await sessions.customer(session, "Carol")
-    alice = await Peer.connect(relay_to_s3.port, session, "alice")
-    carol_peer = await Peer.connect(relay_to_s3.port, session, carol)
+    alice = await Peer.connect(relay.port, session, "alice")
+    carol_peer = await Peer.connect(relay.port, session, carol)
     sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
     recording = (await alice.request(type="start", kind="recording"))["activity_id"]
     await alice.share(sharing, b"a picture")
     await eventually(lambda: carol_peer.payloads() == [b"a picture"], what="the frame")
     await sessions("EndSession", "alice", session_id=session)  # ends the recording too
 
-    base = f"http://127.0.0.1:{relay_to_s3.port}/v1/sessions/{session}/recordings"
+    base = f"http://127.0.0.1:{relay.port}/v1/sessions/{session}/recordings"
 
     # the session ended: its last controller lists its recordings
     [listed] = await eventually(lambda: recordings(base, session), what="the recording")
@@ -92,7 +71,7 @@ async def test_m2_a_finished_recording_goes_to_the_bucket_and_is_fetched_from_it
         s3.get_object(Bucket=BUCKET, Key=f"{prefix}/manifest.json")["Body"].read()
     )
     assert (manifest["end_reason"], manifest["frames"]) == ("session_ended", 1)
-    assert not (tmp_path / "spool" / session).joinpath(str(listed["recording_id"])).exists()
+    assert not (tmp_path / "recordings" / session).joinpath(str(listed["recording_id"])).exists()
 
     status, raw = await http_get(f"{base}/{listed['recording_id']}/stream", token("alice", session))
     assert status == 200
