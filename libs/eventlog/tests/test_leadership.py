@@ -69,3 +69,69 @@ async def test_a_lock_lost_with_its_connection_stops_its_holder_and_another_take
             await admin.close()
             for store in stores:
                 await store.close()
+
+
+class CarelessReplica(Replica):
+    """Works like the outbox relay's loop: a database call whose cancellation surfaces as an
+    error (asyncpg releasing a dead connection does that), caught and retried after a pause."""
+
+    async def work(self, everyone: list[Replica]) -> None:
+        self.leads += 1
+        self.working = True
+        try:
+            while True:
+                try:
+                    try:
+                        await asyncio.sleep(0.01)
+                    except asyncio.CancelledError:
+                        raise ConnectionError("connection was closed in the middle") from None
+                    assert sum(r.working for r in everyone) == 1, "two replicas working at once"
+                except ConnectionError:
+                    await asyncio.sleep(0.05)  # "relay.retrying"
+        finally:
+            self.working = False
+
+
+async def test_a_lost_lock_stops_work_that_turns_its_cancellation_into_an_error(
+    database_url: str,
+) -> None:
+    """Issue 13.1: such a loop went on without the lock beside the next holder."""
+    async with fresh_schema(database_url) as schema:
+        stores = [await PostgresEventStore.connect(database_url, schema) for _ in range(2)]
+        replicas: list[Replica] = [CarelessReplica("a"), CarelessReplica("b")]
+        overlaps = 0
+
+        async def watch_overlap() -> None:
+            nonlocal overlaps
+            while True:
+                overlaps += sum(r.working for r in replicas) > 1
+                await asyncio.sleep(0.002)
+
+        watcher = asyncio.create_task(watch_overlap())
+        tasks = [
+            asyncio.create_task(
+                lead(
+                    store, "job", lambda r=r: r.work(replicas), retry_seconds=0.1, poll_seconds=0.1
+                )
+            )
+            for store, r in zip(stores, replicas, strict=True)
+        ]
+        admin = await asyncpg.connect(database_url)
+        try:
+            await eventually(lambda: sum(r.leads for r in replicas) == 1, what="one leader")
+            first = next(r for r in replicas if r.working)
+            [pid] = [row["pid"] for row in await admin.fetch(HOLDERS)]
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+            await eventually(lambda: not first.working or first.leads == 2, what="first stopped")
+            await eventually(lambda: sum(r.leads for r in replicas) == 2, what="a new leader")
+            await asyncio.sleep(0.3)  # both loops keep running: an overlap would be counted
+            assert sum(r.working for r in replicas) == 1
+            assert overlaps == 0
+        finally:
+            watcher.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, watcher, return_exceptions=True)
+            await admin.close()
+            for store in stores:
+                await store.close()

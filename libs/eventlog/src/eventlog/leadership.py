@@ -1,6 +1,11 @@
 """Work that one replica at a time does (the outbox relay, the console watch, e-mail
 delivery, the router): run while holding the log's exclusive lock, and when the lock is lost
 (its connection went) or cannot be taken (the database does not answer), wait and take it again.
+
+The work runs as a task of its own, watched against the lease: the moment the lock is lost the
+work is cancelled, and cancelled again until it has ended, so a loop that swallows errors (or a
+cancellation that a library turned into one) cannot go on beside the next holder. Only then is
+the lock contended for again.
 """
 
 from __future__ import annotations
@@ -10,9 +15,12 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from eventlog.model import Lease, LockLost
 from eventlog.store import EventStore
 
 log = structlog.get_logger(__name__)
+
+STOP_AGAIN_SECONDS = 0.05
 
 
 async def lead(
@@ -26,11 +34,40 @@ async def lead(
     """``work`` under the lock ``name``, until it returns or the caller is cancelled."""
     while True:
         try:
-            async with store.exclusive(name, poll_seconds):
-                await work()
+            async with store.exclusive(name, poll_seconds) as lease:
+                await _under(lease, work)
             return
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the lock lost, or the database not answering
             log.warning("eventlog.lead_lost", lock=name, error=repr(error))
             await asyncio.sleep(retry_seconds)
+
+
+async def _under(lease: Lease, work: Callable[[], Awaitable[None]]) -> None:
+    async def working() -> None:
+        await work()
+
+    task = asyncio.create_task(working(), name=f"lead:{lease.name}")
+    lost = asyncio.create_task(lease.lost.wait())
+    try:
+        await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        await _stop(task)
+        raise
+    finally:
+        lost.cancel()
+    if task.done():
+        task.result()  # the work's own end, or its error
+        return
+    await _stop(task)
+    raise LockLost(f"{lease.name}: its connection was lost")
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel until it has ended: a cancellation swallowed once is sent again."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_AGAIN_SECONDS)
+    if not task.cancelled() and task.exception() is not None:
+        log.info("eventlog.lead_work_stopped", error=repr(task.exception()))

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from eventlog.model import ConcurrencyConflict, DuplicateEvent, NewEvent
+from eventlog.model import ConcurrencyConflict, DuplicateEvent, Lease, NewEvent
 from support_contracts import Envelope
 
 
@@ -134,9 +134,13 @@ class InMemoryEventStore:
         appended.set()
 
     @asynccontextmanager
-    async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[None]:
+    async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[Lease]:
         async with self._exclusive.setdefault(name, asyncio.Lock()):
-            yield
+            lease = Lease(name)
+            try:
+                yield lease
+            finally:
+                lease.released = True
 
     async def close(self) -> None:
         return None

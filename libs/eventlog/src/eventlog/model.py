@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,23 @@ class ConcurrencyConflict(Exception):
 
 
 class LockLost(Exception):
-    """An exclusive lock was lost while held (its connection went): the holder was stopped."""
+    """An exclusive lock was lost while held (its connection went): the work under it was
+    stopped."""
+
+
+class Lease:
+    """An exclusive lock while it is held. ``lost`` is set the moment the lock goes with its
+    connection; from then on another replica may hold it, so nothing more may be done under
+    it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lost = asyncio.Event()
+        self.released = False
+
+    @property
+    def held(self) -> bool:
+        return not self.lost.is_set() and not self.released
 
 
 class DuplicateEvent(Exception):

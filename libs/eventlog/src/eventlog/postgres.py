@@ -35,7 +35,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, LockLost, NewEvent
+from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, Lease, NewEvent
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
 from support_contracts import Envelope
 
@@ -372,34 +372,30 @@ class PostgresEventStore:
         self._on_notify()
 
     @asynccontextmanager
-    async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[None]:
+    async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[Lease]:
         """Held by one process at a time across all replicas (a session advisory lock on a
         connection of its own); waits until it is free. If that connection goes (a database
-        failover, a network cut), the lock is gone with it: the holder is stopped at once and
-        ``LockLost`` raised from the block, rather than go on beside the next holder."""
+        restart or failover, a network cut), the lock is gone with it and ``lease.lost`` is
+        set at once: whoever works under it must stop (``eventlog.lead`` does that)."""
         conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
         key = f"{self.schema}:{name}"
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):  # noqa: ASYNC110
                 await asyncio.sleep(poll_seconds)
-            holder, lost = asyncio.current_task(), asyncio.Event()
-            assert holder is not None
+            lease = Lease(f"{self.schema}:{name}")
 
             def losing(*_: Any) -> None:
-                if not lost.is_set():
-                    lost.set()
+                if not lease.lost.is_set():
                     log.warning("eventlog.lock_lost", schema=self.schema, lock=name)
-                    holder.cancel()
+                    lease.lost.set()
 
             conn.add_termination_listener(losing)
             watching = asyncio.create_task(_watch(conn, losing, every=max(poll_seconds, 1.0)))
             try:
-                yield
-            except asyncio.CancelledError:
-                if lost.is_set() and holder.uncancel() == 0:
-                    raise LockLost(f"{self.schema}:{name}: its connection was lost") from None
-                raise
+                yield lease
             finally:
+                lease.released = True
+                conn.remove_termination_listener(losing)
                 watching.cancel()
         finally:
             with contextlib.suppress(Exception):

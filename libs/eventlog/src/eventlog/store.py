@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 from uuid import UUID
 
-from eventlog.model import NewEvent
+from eventlog.model import Lease, NewEvent
 from support_contracts import Envelope
 
 
@@ -71,9 +71,9 @@ class EventStore(Protocol):
         ``at_most_seconds``."""
         ...
 
-    def exclusive(self, name: str, poll_seconds: float = 1.0) -> AbstractAsyncContextManager[None]:
+    def exclusive(self, name: str, poll_seconds: float = 1.0) -> AbstractAsyncContextManager[Lease]:
         """Held by one process at a time across every replica sharing this log; a waiter
-        tries again every ``poll_seconds``."""
+        tries again every ``poll_seconds``. The lease says when the lock was lost."""
         ...
 
     async def close(self) -> None: ...

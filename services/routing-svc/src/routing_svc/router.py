@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from eventlog import ConcurrencyConflict, NewEvent
+from eventlog import ConcurrencyConflict, NewEvent, lead
 from routing_svc.domain.tasks import Task, escalate, expire_offers, withdraw_offers_of
 from routing_svc.handlers import RoutingHandlers, case_stream
 from routing_svc.view import Offering, RoutingView
@@ -145,19 +145,22 @@ class Router:
         return min(max(seconds, 0.0), self._idle)
 
     async def _lead(self) -> None:
-        """Hold the lock while running; if its connection is lost, stop acting and try again
-        (another replica may have taken it meanwhile)."""
-        while True:
+        """Act while holding the lock; the moment it is lost, stop acting and contend again
+        (another replica may have taken it meanwhile): ``eventlog.lead``."""
+
+        async def leading() -> None:
+            self.view.everything_dirty()
+            self.leading = True
+            log.info("router.leading")
             try:
-                async with self.store.exclusive("router", poll_seconds=self._lock_poll):
-                    self.view.everything_dirty()
-                    self.leading = True
-                    log.info("router.leading")
-                    await asyncio.Event().wait()  # until cancelled
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("router.lead_lost", error=repr(error))
-                await asyncio.sleep(self._lock_poll)
+                await asyncio.Event().wait()  # until the lock is lost or the router stops
             finally:
                 self.leading = False
+
+        await lead(
+            self.store,
+            "router",
+            leading,
+            retry_seconds=self._lock_poll,
+            poll_seconds=self._lock_poll,
+        )
