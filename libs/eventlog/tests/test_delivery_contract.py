@@ -196,3 +196,28 @@ async def test_handler_that_fails_once_leaves_nothing_behind_and_succeeds_on_ret
     projected = await eventually(lambda: store.read_stream("projection"))
     assert [e.data["participant_id"] for e in projected] == ["try2"]
     assert await wiring.dead_letters("projector") == []
+
+
+async def test_an_outage_is_waited_out_not_dead_lettered(
+    stack: tuple[EventStore, Wiring],
+) -> None:
+    """Issue 13.8: a database outage outlasting the tries sent real events to the dead letter
+    queue; an infrastructure error is tried again, uncounted, until it is over."""
+    store, wiring = stack
+    tries: list[int] = []
+
+    async def project(envelope: Envelope, tx: Transaction) -> None:
+        tries.append(1)
+        if len(tries) <= 6:  # twice max_attempts: the database still down
+            raise ConnectionRefusedError("the database does not answer")
+        await tx.append("projection", [new_event("after the outage")], None)
+
+    inbox = Inbox(store, "projector", project, max_attempts=3)
+    await wiring.consume("projector", ["#"], inbox)
+    [event] = await store.append("session-a", [new_event()], NO_STREAM)
+    await wiring.publisher.publish([event])
+    await eventually(lambda: inbox.waiting_out, what="the outage noticed")
+    projected = await eventually(lambda: store.read_stream("projection"), within=20)
+    assert [e.data["participant_id"] for e in projected] == ["after the outage"]
+    assert await wiring.dead_letters("projector") == []
+    assert not inbox.waiting_out

@@ -1,5 +1,8 @@
 """The inbox: each event handled once per consumer, with bounded retries and a dead letter.
 
+Only an event that fails on its own is dead-lettered: while the database or the broker does
+not answer (``is_outage``), the same event is tried again, without counting, until it does.
+
 The record that ``consumer`` handled ``event_id`` commits in the same transaction as
 whatever the handler wrote, so a redelivered event finds it and is skipped, and a handler
 that fails leaves neither behind.
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 import structlog
 
 from eventlog.conflicts import retrying
+from eventlog.outages import is_outage
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope
 
@@ -22,6 +26,7 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Envelope, Transaction], Awaitable[None]]
 
 CONFLICT_RETRIES = 5
+OUTAGE_RETRY_MOST_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Inbox:
     ) -> None:
         self._store, self.consumer, self._handler = store, consumer, handler
         self.max_attempts = max_attempts
+        self.waiting_out = False  # an outage (database, broker) is being waited out
 
     async def handle(self, envelope: Envelope) -> bool:
         """True if handled now, False if this consumer had handled it before. A conflict on a
@@ -101,11 +107,18 @@ class Inbox:
             reason = f"not finished in {attempt - 1} deliveries"
             bound.error("inbox.gave_up", error=reason)
             return Verdict(handled=False, error=reason, attempts=attempt - 1)
+        outage = 0
         while True:
             try:
                 handled = await self.handle(envelope)
             except Exception as error:
                 reason = f"{type(error).__name__}: {error}"
+                if is_outage(error):  # not the event's fault: wait the outage out, uncounted
+                    outage += 1
+                    self.waiting_out = True
+                    bound.warning("inbox.outage", error=reason, tries=outage)
+                    await asyncio.sleep(retry_delay(outage, most=OUTAGE_RETRY_MOST_SECONDS))
+                    continue
                 retry = attempt < self.max_attempts
                 bound.warning("inbox.failed", error=reason, attempt=attempt, will_retry=retry)
                 if not retry:
@@ -113,6 +126,7 @@ class Inbox:
                 await asyncio.sleep(retry_delay(attempt))
                 attempt += 1
                 continue
+            self.waiting_out = False
             if not handled:
                 bound.info("inbox.duplicate_skipped")
             return Verdict(handled=handled, attempts=attempt)

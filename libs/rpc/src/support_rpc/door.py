@@ -14,6 +14,8 @@ from support_contracts.refusals import Refused
 from support_rpc.client import RemoteError
 from support_rpc.server import Failure, Handler
 
+log = structlog.get_logger(__name__)
+
 Execute = Callable[[Command], Awaitable[dict[str, Any]]]
 
 
@@ -23,9 +25,12 @@ def command_door(
     execute: Execute,
     *,
     conflicts: tuple[type[Exception], ...] = (),
+    outages: Callable[[BaseException], bool] = lambda _: False,
 ) -> Handler:
     """``takes``: the command types the service answers; ``conflicts``: errors that mean the
-    state changed under the command after its retries (answered 409, try again)."""
+    state changed under the command after its retries (answered 409, try again); ``outages``
+    tells the errors of infrastructure that did not answer (answered 503, try again: the
+    command's transaction did not commit, so nothing of it was done)."""
 
     async def handle(command_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -46,5 +51,12 @@ def command_door(
             raise Failure(remote.status, remote.code, remote.message) from remote
         except conflicts as conflict:
             raise Failure(409, "version_conflict", f"{conflict}; try again") from conflict
+        except Exception as error:
+            if outages(error):
+                log.warning("rpc.outage", service=service, command=command_type, error=repr(error))
+                raise Failure(
+                    503, "unavailable", f"{service} cannot reach its database; try again shortly"
+                ) from error
+            raise
 
     return handle

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventlog import ConcurrencyConflict, Transaction
 from eventlog.inbox import Handler as EventHandler
+from eventlog.outages import is_outage
 from invite_svc.handlers import InviteHandlers, SystemCause
 from support_contracts import Command, Envelope
 from support_contracts.invite import IssueInvitation, RedeemInvitation
@@ -26,7 +27,11 @@ def command_handler(h: InviteHandlers) -> Handler:
 
     takes = (IssueInvitation, RedeemInvitation)
     return command_door(
-        "invite-svc", dict.fromkeys(takes), execute, conflicts=(ConcurrencyConflict,)
+        "invite-svc",
+        dict.fromkeys(takes),
+        execute,
+        conflicts=(ConcurrencyConflict,),
+        outages=is_outage,
     )
 
 

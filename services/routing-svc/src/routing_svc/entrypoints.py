@@ -7,6 +7,7 @@ from typing import Any
 
 from eventlog import ConcurrencyConflict, Transaction
 from eventlog.inbox import Handler as EventHandler
+from eventlog.outages import is_outage
 from routing_svc import service
 from routing_svc.handlers import RoutingHandlers
 from support_contracts import Command, Envelope
@@ -18,7 +19,13 @@ def command_handler(routing: service.Routing) -> Handler:
     async def execute(cmd: Command) -> dict[str, Any]:
         return await service.execute(routing, cmd)
 
-    return command_door("routing-svc", service.HANDLERS, execute, conflicts=(ConcurrencyConflict,))
+    return command_door(
+        "routing-svc",
+        service.HANDLERS,
+        execute,
+        conflicts=(ConcurrencyConflict,),
+        outages=is_outage,
+    )
 
 
 def session_event_handler(h: RoutingHandlers) -> EventHandler:

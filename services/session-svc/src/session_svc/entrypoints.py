@@ -9,6 +9,7 @@ import structlog
 
 from eventlog import ConcurrencyConflict, Transaction
 from eventlog.inbox import Handler as EventHandler
+from eventlog.outages import is_outage
 from session_svc import service
 from session_svc.domain import Refused, Session, rules
 from session_svc.handlers import SessionHandlers
@@ -27,7 +28,13 @@ def command_handler(h: SessionHandlers) -> Handler:
     async def execute(cmd: Command) -> dict[str, Any]:
         return await service.execute(h, cmd)
 
-    return command_door("session-svc", service.HANDLERS, execute, conflicts=(ConcurrencyConflict,))
+    return command_door(
+        "session-svc",
+        service.HANDLERS,
+        execute,
+        conflicts=(ConcurrencyConflict,),
+        outages=is_outage,
+    )
 
 
 def routing_event_handler(h: SessionHandlers) -> EventHandler:
