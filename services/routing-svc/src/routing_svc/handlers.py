@@ -92,14 +92,16 @@ class RoutingHandlers:
 
     # --- admins and agents ----------------------------------------------------------------------
 
-    async def configure_queue(self, cmd: ConfigureQueue, *, new_id: UUID) -> UUID:
-        """R1: a new queue (``new_id``) or a new definition of an existing one."""
-        queue_id = cmd.queue_id or new_id
+    async def configure_queue(self, cmd: ConfigureQueue, *, new_id: UUID | None = None) -> UUID:
+        """R1: a new queue (``new_id``, or one derived from the command's id, so a redelivery
+        names the same queue) or a new definition of an existing one."""
+        queue_id = cmd.queue_id or new_id or uuid5(cmd.command_id, "queue")
         events = configure_queue(cmd.definition, queue_id=queue_id)
 
         async def once(tx: Transaction) -> UUID:
-            version = await tx.stream_version(queue_stream(queue_id))
-            await self._append(tx, cmd, queue_stream(queue_id), events, version)
+            if await _first_time(tx, cmd):
+                version = await tx.stream_version(queue_stream(queue_id))
+                await self._append(tx, cmd, queue_stream(queue_id), events, version)
             return queue_id
 
         return await retrying(self.store, once)
@@ -122,6 +124,8 @@ class RoutingHandlers:
     ) -> AgentState:
         async def once(tx: Transaction) -> AgentState:
             agent = await self._agent(tx, agent_id)
+            if not await _first_time(tx, cmd):
+                return agent
             stream = agent_stream(agent_id)
             return fold_agent(
                 await self._append(tx, cmd, stream, decide(agent), agent.version), agent
@@ -199,6 +203,12 @@ class RoutingHandlers:
             for e in events
         ]
         return await tx.append(stream, new, version)
+
+
+async def _first_time(tx: Transaction, cmd: Command) -> bool:
+    """Records that ``cmd`` is applied, in its transaction; False for a redelivery of a command
+    applied before, which then changes nothing."""
+    return await tx.record_handled("commands", cmd.command_id)
 
 
 def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid5
 
 from routing_svc.domain.queues import closed_refusal, is_open
 from routing_svc.domain.tasks import AgentState, Task
@@ -41,7 +41,7 @@ class Routing:
 
 
 async def configure_queue(r: Routing, cmd: ConfigureQueue) -> Reply:
-    queue_id = await r.handlers.configure_queue(cmd, new_id=uuid4())
+    queue_id = await r.handlers.configure_queue(cmd)
     return {"queue_id": str(queue_id), "definition": cmd.definition.model_dump(mode="json")}
 
 
@@ -90,7 +90,7 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> Reply:
         raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
     if not is_open(definition, r.handlers.now()):
         raise closed_refusal(definition, r.handlers.now())
-    request_id = uuid4()
+    request_id = uuid5(cmd.command_id, "request")  # the same for a redelivered form
     opened = await r.sessions(
         "OpenRequestedSession",
         {

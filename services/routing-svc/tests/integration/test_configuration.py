@@ -78,3 +78,19 @@ async def test_r3_agents_are_configured_and_change_status(store: EventStore) -> 
         ChangeAgentStatus(**ids(), agent_id="ann", status=AgentStatus.AVAILABLE)
     )
     assert len(await store.read_stream(agent_stream("ann"))) == 2  # no change, no event
+
+
+async def test_a_configuration_command_delivered_twice_is_applied_once(store: EventStore) -> None:
+    """Issue 13.2: every command handler is idempotent on its command id."""
+    h = RoutingHandlers(store)
+    queue = ConfigureQueue(**ids(), definition=DEFINITION)
+    first = await h.configure_queue(queue)
+    assert await h.configure_queue(queue) == first
+    agent = ConfigureAgent(**ids(), agent_id="ann", name="Ann", max_sessions=2)
+    await h.configure_agent(agent)
+    await h.configure_agent(agent)
+    available = ChangeAgentStatus(**ids(), agent_id="ann", status=AgentStatus.AVAILABLE)
+    await h.change_agent_status(available)
+    assert (await h.change_agent_status(available)).status is AgentStatus.AVAILABLE
+    assert len(await store.read_stream(queue_stream(first))) == 1
+    assert len(await store.read_stream(agent_stream("ann"))) == 2

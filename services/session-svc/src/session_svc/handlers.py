@@ -2,7 +2,12 @@
 (and the settings the rule reads), fold, decide, append with the expected versions; retry on a
 conflict, which re-reads the new state. What a decision changes beyond the session's own stream
 is written in the same transaction: the csr ledger (S2) and the session number (S1). Events
-reach RabbitMQ only through the outbox relay of the log."""
+reach RabbitMQ only through the outbox relay of the log.
+
+Every command is applied once: its id is recorded in the same transaction as its events, so a
+command delivered again (a replica that died between its commit and its acknowledgement, a
+gateway retrying a request) changes nothing and is answered with the session as it is; what it
+created has ids derived from the command's id, so that answer is the first one's."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from uuid import UUID, uuid5
 
 from eventlog import EventStore, NewEvent, Transaction, retrying
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
@@ -31,6 +36,7 @@ from support_contracts.session import (
 )
 
 CONFLICT_RETRIES = 8
+COMMANDS_HANDLED = "commands"  # the inbox's record of every command applied, by command id
 NUMBER_TRIES = 20
 
 Decision = Callable[[Session, Transaction], Awaitable[list[Event]]]
@@ -65,10 +71,9 @@ class SessionHandlers:
         store: EventStore,
         *,
         clock: Callable[[], datetime] = utc_now,
-        new_id: Callable[[], UUID] = uuid4,
         new_number: Callable[[], str] = random_session_number,
     ) -> None:
-        self.store, self._clock, self._new_id, self._new_number = store, clock, new_id, new_number
+        self.store, self._clock, self._new_number = store, clock, new_number
 
     async def run(self, cmd: Command, session_id: UUID, decide: Decision) -> Outcome:
         """The recipe in its own transaction, retried when another writer got there first."""
@@ -83,6 +88,8 @@ class SessionHandlers:
     ) -> Outcome:
         """The recipe inside a transaction someone else owns (the inbox's)."""
         before = fold(await tx.read_stream(session_stream(session_id)))
+        if not await tx.record_handled(COMMANDS_HANDLED, cmd.command_id):
+            return Outcome(before, [])  # a redelivery of a command applied before
         events = await decide(before, tx)
         if not events:
             return Outcome(before, [])
@@ -112,8 +119,10 @@ class SessionHandlers:
                 return number
         raise StateForbids("no_free_number", "no free session number right now; try again")
 
-    def new_id(self) -> UUID:
-        return self._new_id()
+    def id_for(self, cmd: Command, what: str) -> UUID:
+        """The id of what ``cmd`` creates (a session, a participant, an activity): the same
+        for a redelivery of the command, so its answer is the first one's."""
+        return uuid5(cmd.command_id, what)
 
     def now(self) -> datetime:
         return self._clock()

@@ -48,7 +48,7 @@ async def _session_reply(
 
 
 async def start_session(h: SessionHandlers, cmd: StartSession) -> Reply:
-    session_id = h.new_id()
+    session_id = h.id_for(cmd, "session")
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.start_session(
@@ -63,7 +63,7 @@ async def start_session(h: SessionHandlers, cmd: StartSession) -> Reply:
 
 
 async def open_requested_session(h: SessionHandlers, cmd: OpenRequestedSession) -> Reply:
-    session_id, customer_id = h.new_id(), str(h.new_id())
+    session_id, customer_id = h.id_for(cmd, "session"), str(h.id_for(cmd, "customer"))
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         number = await h.free_number(tx)
@@ -84,7 +84,7 @@ async def _target(h: SessionHandlers, session_id: UUID | None, number: str | Non
 
 
 async def join_as_customer(h: SessionHandlers, cmd: JoinAsCustomer) -> Reply:
-    participant_id = str(h.new_id())
+    participant_id = str(h.id_for(cmd, "participant"))
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.join_as_customer(s, cmd, participant_id=participant_id, site=await h.site(tx))
@@ -116,7 +116,7 @@ async def select_active_customer(h: SessionHandlers, cmd: SelectActiveCustomer) 
 
 
 async def start_activity(h: SessionHandlers, cmd: StartActivity) -> Reply:
-    activity_id = h.new_id()
+    activity_id = h.id_for(cmd, "activity")
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.start_activity(s, cmd, activity_id=activity_id)

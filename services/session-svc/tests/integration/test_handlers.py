@@ -212,3 +212,27 @@ async def test_two_replicas_racing_joins_at_the_customer_limit_let_one_in(
             assert len(state.customers()) == 1
         for h in (a, b):
             await h.store.close()
+
+
+async def test_a_command_delivered_twice_is_applied_once_and_answered_alike(
+    store: EventStore,
+) -> None:
+    """Issue 13.2: a replica that died between its commit and its ack had the command run again
+    by another replica: two SessionStarted, two customers. Now the second delivery changes
+    nothing and gets the first one's answer."""
+    h = handlers(store)
+    starting = command(StartSession, "alice", csr_id="alice", csr_name="Alice")
+    first = await service.execute(h, starting)
+    again = await service.execute(SessionHandlers(store), starting)  # another replica
+    assert again["session"]["session_id"] == first["session"]["session_id"]
+    session_id = UUID(first["session"]["session_id"])
+    joining = command(JoinAsCustomer, None, session_id=session_id, name="Carol")
+    joined = await service.execute(h, joining)
+    rejoined = await service.execute(h, joining)
+    assert rejoined["participant_id"] == joined["participant_id"]
+    types = [e.type for e in await store.read_stream(f"session-{session_id}")]
+    assert types.count("SessionStarted") == 1
+    assert types.count("CustomerJoined") == 1
+    ending = command(EndSession, "alice", session_id=session_id)
+    await service.execute(h, ending)
+    assert (await service.execute(h, ending))["session"]["status"] == "ended"  # not refused
