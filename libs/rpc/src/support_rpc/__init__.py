@@ -6,7 +6,7 @@ dropped, never executed late). Reply: ``{"ok": true, "result": {...}}`` or
 ``{"ok": false, "error": {"status": 409, "code": "...", "message": "..."}}``.
 """
 
-from support_rpc.client import RemoteError, RpcClient, RpcTimeout
+from support_rpc.client import RemoteError, RpcClient, RpcTimeout, RpcUnavailable
 from support_rpc.server import Failure, RpcServer
 
-__all__ = ["Failure", "RemoteError", "RpcClient", "RpcServer", "RpcTimeout"]
+__all__ = ["Failure", "RemoteError", "RpcClient", "RpcServer", "RpcTimeout", "RpcUnavailable"]

@@ -5,12 +5,13 @@ holds one lock for the whole round trip: one request at a time per broker object
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 from uuid import uuid4
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from pamqp.commands import Basic
 
 from support_rpc import tracing
@@ -19,6 +20,11 @@ from support_rpc.server import declare_command_queue
 
 class RpcTimeout(Exception):
     """The service did not answer in time (the gateway's 503)."""
+
+
+class RpcUnavailable(RpcTimeout):
+    """The broker did not answer, or the connection to it broke under the request: nothing
+    is known of the request's outcome (the gateway's 503, to retry)."""
 
 
 class RemoteError(Exception):
@@ -30,21 +36,64 @@ class RemoteError(Exception):
 
 
 class RpcClient:
+    """A connection of its own, opened when first needed and again after it broke (a broker
+    restart): every request after the broker is back goes through, and one made while it is
+    away fails within its timeout with ``RpcUnavailable``. Requests in flight when the
+    connection breaks fail at once, not at their timeout."""
+
     def __init__(self, url: str) -> None:
         self._url = url
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._reply_to = ""
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._declared: set[str] = set()
+        self._connecting = asyncio.Lock()
 
     async def connect(self) -> RpcClient:
-        self._connection = await aio_pika.connect_robust(self._url)
-        self._channel = await self._connection.channel()
-        replies = await self._channel.declare_queue(exclusive=True, auto_delete=True)
-        await replies.consume(self._on_reply, no_ack=True)
-        self._reply_to = replies.name
+        await self._open()
         return self
+
+    @property
+    def connected(self) -> bool:
+        # aio-pika sets is_closed only on our own close(); a broker's close clears ``connected``
+        return self._connection is not None and self._connection.connected.is_set()
+
+    async def ready(self) -> None:
+        """Raises unless a connection to the broker is open (or opens now)."""
+        await asyncio.wait_for(self._open(), 5.0)
+
+    async def _open(self) -> AbstractChannel:
+        async with self._connecting:
+            if self._channel is not None and self.connected and not self._channel.is_closed:
+                return self._channel
+            await self._drop()
+            connection = await aio_pika.connect(self._url)
+            try:
+                channel = await connection.channel()
+                replies = await channel.declare_queue(exclusive=True, auto_delete=True)
+                await replies.consume(self._on_reply, no_ack=True)
+            except BaseException:
+                await connection.close()
+                raise
+            connection.close_callbacks.add(self._on_lost)
+            self._connection, self._channel, self._reply_to = connection, channel, replies.name
+            self._declared = set()
+            return channel
+
+    def _on_lost(self, *_: Any) -> None:
+        self._channel = None
+        if self._connection is not None:
+            self._connection.connected.clear()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(RpcUnavailable("the connection to the broker was lost"))
+
+    async def _drop(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and not connection.is_closed:
+            with contextlib.suppress(Exception):
+                await connection.close()
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         future = self._pending.pop(message.correlation_id or "", None)
@@ -59,40 +108,47 @@ class RpcClient:
         *,
         within_seconds: float = 5.0,
     ) -> dict[str, Any]:
-        """Send one command and wait for its reply: the result, or RemoteError / RpcTimeout."""
-        if self._channel is None:
-            await self.connect()
-        assert self._channel is not None
-        if queue not in self._declared:  # a request made while the service starts waits for it
-            await declare_command_queue(self._channel, queue)
-            self._declared.add(queue)
+        """Send one command and wait for its reply: the result, or RemoteError, RpcTimeout or
+        RpcUnavailable, all within ``within_seconds`` (connecting and publishing included)."""
         correlation_id = uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[correlation_id] = future
-        properties = Basic.Properties(
-            content_type="application/json",
-            correlation_id=correlation_id,
-            reply_to=self._reply_to,
-            expiration=str(int(within_seconds * 1000)),
-            headers=dict(tracing.outgoing()) or None,  # the caller's trace goes with it
-        )
-        body = json.dumps({"type": command_type, "command": command}).encode()
         try:
-            channel = await self._channel.get_underlay_channel()  # aiormq's: no Message object
-            await channel.basic_publish(body, routing_key=queue, properties=properties)
-            reply = await asyncio.wait_for(future, within_seconds)
+            async with asyncio.timeout(within_seconds):
+                channel = await self._open()
+                if queue not in self._declared:  # a request made while the service starts waits
+                    await declare_command_queue(channel, queue)
+                    self._declared.add(queue)
+                self._pending[correlation_id] = future
+                properties = Basic.Properties(
+                    content_type="application/json",
+                    correlation_id=correlation_id,
+                    reply_to=self._reply_to,
+                    expiration=str(int(within_seconds * 1000)),
+                    headers=dict(tracing.outgoing()) or None,  # the caller's trace goes with it
+                )
+                body = json.dumps({"type": command_type, "command": command}).encode()
+                underlay = await channel.get_underlay_channel()  # aiormq's: no Message object
+                await underlay.basic_publish(body, routing_key=queue, properties=properties)
+                reply = await future
         except TimeoutError:
+            if not self.connected:
+                raise RpcUnavailable(f"the broker did not answer in {within_seconds} s") from None
             raise RpcTimeout(
                 f"{queue} did not answer {command_type} in {within_seconds} s"
             ) from None
+        except RpcUnavailable:
+            raise
+        except Exception as error:  # the connection or channel broke: open a new one next time
+            self._channel = None
+            raise RpcUnavailable(f"the broker did not take the request: {error!r}") from error
         finally:
             self._pending.pop(correlation_id, None)
         if reply.get("ok"):
             result: dict[str, Any] = reply["result"]
             return result
-        error = reply["error"]
-        raise RemoteError(int(error["status"]), str(error["code"]), str(error["message"]))
+        refusal = reply["error"]
+        raise RemoteError(int(refusal["status"]), str(refusal["code"]), str(refusal["message"]))
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
+        async with self._connecting:
+            await self._drop()

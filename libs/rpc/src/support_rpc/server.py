@@ -131,14 +131,20 @@ class RpcServer:
         if self._connection is None or self._connection.is_closed:
             return
         if self._channel is not None and self._consumer_tag is not None:
-            queue = await self._channel.get_queue(self.queue, ensure=False)
-            await queue.cancel(self._consumer_tag)
+            try:  # with the broker away, a robust channel would wait for it forever
+                queue = await self._channel.get_queue(self.queue, ensure=False)
+                await asyncio.wait_for(queue.cancel(self._consumer_tag), grace_seconds)
+            except Exception as error:
+                log.warning("rpc.cancel_failed", queue=self.queue, error=repr(error))
         try:
             await asyncio.wait_for(self._drained.wait(), grace_seconds)
         except TimeoutError:
             log.warning("rpc.stopped_with_requests_in_hand", queue=self.queue, left=self._in_flight)
         if self._connection is not None:
-            await self._connection.close()
+            try:
+                await asyncio.wait_for(self._connection.close(), grace_seconds)
+            except Exception as error:
+                log.warning("rpc.close_failed", queue=self.queue, error=repr(error))
 
 
 def _error(status: int, code: str, message: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from support_contracts.vocabulary import (
     UserId,
     parse_session_number,
 )
+from support_rpc import RemoteError, RpcTimeout
 
 Reply = dict[str, Any]
 TRACER = trace.get_tracer("gateway")
@@ -196,16 +197,30 @@ async def start_session(body: StartBody, gw: Gw, who: Who) -> Reply:
     }
     answer["session"] = session
     if body.email_invite:
+        answer |= await _email_draft(gw, who, session["session_id"])
+    return answer | gw.relay(session["session_id"], who.id)
+
+
+async def _email_draft(gw: Gateway, who: Caller, session_id: str) -> Reply:
+    """The started session is the answer whatever happens to its draft: with invite-svc not
+    answering, the draft is ``pending`` and the console asks for it again
+    (``POST /v1/sessions/{id}/invitations`` with ``channel: own_email``)."""
+    try:
         invitation = await gw.services(
             "invite",
             "IssueInvitation",
             who,
-            session_id=session["session_id"],
+            session_id=session_id,
             role="customer",
             channel="own_email",
         )
-        answer |= {"join_url": invitation["join_url"], "draft": invitation["draft"]}
-    return answer | gw.relay(session["session_id"], who.id)
+    except RpcTimeout as error:  # RpcUnavailable too
+        return {"draft": None, "draft_pending": True, "draft_error": str(error)}
+    except RemoteError as error:
+        if error.status < 500:
+            raise
+        return {"draft": None, "draft_pending": True, "draft_error": error.message}
+    return {"join_url": invitation["join_url"], "draft": invitation["draft"]}
 
 
 @v1.get("/sessions/{session_id}", responses=responses(*AUTH), tags=["sessions"])

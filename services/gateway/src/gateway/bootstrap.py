@@ -15,6 +15,7 @@ from eventlog.ops import BrokerProbe, readiness
 from eventlog.postgres import PostgresEventStore
 from gateway.app import Gateway, create_app
 from gateway.calls import Services
+from gateway.errors import LastResort
 from gateway.idempotency import Idempotency
 from gateway.identity import Identity
 from gateway.live import LiveFeed
@@ -39,8 +40,10 @@ class GatewayService:
     parts: tuple[RpcClient, LiveFeed, BrokerProbe, PostgresEventStore]
 
     def ops(self) -> tuple[list[Readiness], list[Refresh]]:
-        store, probe = self.parts[3], self.parts[2]
-        return readiness(store, probe), []
+        client, live, probe, store = self.parts
+        # ready only while it can work: requests and live updates each need their connection
+        own = [Readiness("requests", client.ready), Readiness("live updates", live.ready)]
+        return readiness(store, probe) + own, []
 
     @property
     def port(self) -> int:
@@ -65,7 +68,8 @@ async def start(settings: Settings) -> GatewayService:
     client = await RpcClient(settings.amqp_url).connect()
     live = await LiveFeed(settings.amqp_url, settings.exchange, settings.live_queue_prefix).start()
     gw = Gateway(settings, Identity(settings), Services(client, settings), live)
-    app = Idempotency(create_app(gw), store, stale_seconds=4 * settings.request_timeout_seconds)
+    keyed = Idempotency(create_app(gw), store, stale_seconds=4 * settings.request_timeout_seconds)
+    app = LastResort(keyed)
     config = uvicorn.Config(
         app,
         host=settings.host,

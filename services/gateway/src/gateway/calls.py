@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from gateway.identity import Caller
 from gateway.settings import Settings
@@ -19,6 +19,21 @@ from support_rpc import RemoteError, RpcClient
 from support_rpc.server import Failure, Handler
 
 CORRELATION: ContextVar[UUID | None] = ContextVar("correlation", default=None)
+REQUEST_KEY: ContextVar[RequestKey | None] = ContextVar("request_key", default=None)
+
+
+class RequestKey:
+    """A request with an ``Idempotency-Key``: the ids of the commands it sends derive from the
+    key, so a request run again (its first run's gateway died) sends the same commands, and
+    the services, which apply a command once, do nothing twice."""
+
+    def __init__(self, key: UUID) -> None:
+        self.key = key
+        self._sent: dict[str, int] = {}
+
+    def command_id(self, command_type: str) -> UUID:
+        n = self._sent[command_type] = self._sent.get(command_type, 0) + 1
+        return uuid5(self.key, f"{command_type}#{n}")
 
 
 class Calls(Protocol):
@@ -30,9 +45,10 @@ class Calls(Protocol):
         ...
 
 
-def command(caller: Caller | None, fields: dict[str, Any]) -> dict[str, Any]:
+def command(caller: Caller | None, command_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+    key = REQUEST_KEY.get()
     return {
-        "command_id": str(uuid4()),
+        "command_id": str(key.command_id(command_type) if key else uuid4()),
         "correlation_id": str(CORRELATION.get() or uuid4()),
         "actor_id": caller.id if caller else None,
         **fields,
@@ -54,7 +70,7 @@ class Services:
         return await self._client.call(
             self._queues[service],
             command_type,
-            command(caller, fields),
+            command(caller, command_type, fields),
             within_seconds=self._timeout,
         )
 
@@ -67,6 +83,6 @@ class Doors:
         self, service: str, command_type: str, caller: Caller | None, **fields: Any
     ) -> dict[str, Any]:
         try:
-            return await self._doors[service](command_type, command(caller, fields))
+            return await self._doors[service](command_type, command(caller, command_type, fields))
         except Failure as refused:
             raise RemoteError(refused.status, refused.code, refused.message) from refused

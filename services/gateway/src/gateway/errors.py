@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eventlog.outages import is_outage
 from support_rpc import RemoteError, RpcTimeout
+
+log = structlog.get_logger(__name__)
 
 
 class ApiError(Exception):
@@ -29,8 +34,52 @@ class Error(BaseModel):
     error: ErrorBody
 
 
+RETRY_AFTER_SECONDS = 2
+
+
 def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    """A 503 says when to try again (``Retry-After``)."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def unexpected(error: BaseException) -> JSONResponse:
+    """What an error no handler expected is answered with: an outage (the broker or the
+    database not answering) is a 503 to retry, anything else a 500, both with the error body."""
+    if is_outage(error):
+        return error_response(
+            503, "unavailable", "a part of the service is not answering; try again shortly"
+        )
+    return error_response(500, "internal", "the gateway failed; the error is logged")
+
+
+class LastResort:
+    """The outermost layer: an error raised before any answer was sent (the idempotency log's
+    database down, say) still gets an answer with the error body, never a bare 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            log.warning("gateway.unexpected", error=repr(error), path=scope.get("path"))
+            if started:
+                raise
+            await unexpected(error)(scope, receive, send)
 
 
 ERRORS = {
@@ -62,6 +111,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RpcTimeout)
     async def timeout(request: Request, error: RpcTimeout) -> JSONResponse:
         return error_response(503, "unavailable", f"try again shortly: {error}")
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception) -> JSONResponse:
+        log.warning("gateway.failed", error=repr(error), path=request.url.path)
+        return unexpected(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -12,26 +12,33 @@ Each key (with the caller's credentials, so two callers' keys never meet) is a s
   known, and a retry may run it again. A claim older than ``stale_seconds`` with no answer (the
   gateway died) counts as abandoned.
 
+The commands a keyed request sends have ids derived from the key (``RequestKey``), so a run
+after an abandoned or stale claim sends the same commands again and the services, which apply
+each command once, answer it without doing it twice.
+
 A key is good for ``ttl_seconds`` (a day): after that the same key is a new request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4, uuid5
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventlog import NO_STREAM, ConcurrencyConflict, EventStore, NewEvent
+from gateway.calls import REQUEST_KEY, RequestKey
 
 log = structlog.get_logger(__name__)
 
 HEADER = b"idempotency-key"
+KEYS = UUID("0b6f2b1e-5d3a-4c1a-9a57-3f1d1c0e7a42")  # the namespace of request keys' ids
 
 
 def _new(kind: str, data: dict[str, Any], now: datetime) -> NewEvent:
@@ -92,7 +99,18 @@ class Idempotency:
         except ConcurrencyConflict:
             await _answer(send, 409, _error("in_progress", "a request with this key is running"))
             return
-        status, chunks = await self._run(scope, body, send)
+        keyed = REQUEST_KEY.set(RequestKey(uuid5(KEYS, stream)))
+        try:
+            status, chunks = await self._run(scope, body, send)
+        except BaseException:  # no answer to keep: close the claim, so a retry may run it
+            abandoned = {"fingerprint": fingerprint, "status": 503}
+            with contextlib.suppress(Exception):
+                await self.store.append(
+                    stream, [_new("RequestAbandoned", abandoned, self._clock())], version + 1
+                )
+            raise
+        finally:
+            REQUEST_KEY.reset(keyed)
         outcome = {"fingerprint": fingerprint, "status": status}
         if status >= 500:
             done = _new("RequestAbandoned", outcome, self._clock())

@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
 from support_contracts import Envelope
 
@@ -106,24 +106,68 @@ class Feed:
 
 
 class LiveFeed(Feed):
-    """The feed of a gateway replica: a queue of its own on the events exchange."""
+    """The feed of a gateway replica: a queue of its own on the events exchange, declared
+    again whenever the connection to the broker is opened again (a broker restart). What was
+    published while it was away never reached the queue, so every open stream is ended when
+    the connection goes: its client reconnects with ``Last-Event-ID`` and gets the missing
+    events from the log."""
 
-    def __init__(self, amqp_url: str, exchange: str, queue_prefix: str) -> None:
+    def __init__(
+        self, amqp_url: str, exchange: str, queue_prefix: str, *, retry_seconds: float = 1.0
+    ) -> None:
         super().__init__()
-        self._url, self._exchange = amqp_url, exchange
+        self._url, self._exchange, self._retry = amqp_url, exchange, retry_seconds
         self.queue_name = f"{queue_prefix}.{uuid4().hex[:12]}"
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: AbstractConnection | None = None
+        self._keeping: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
 
     async def start(self) -> LiveFeed:
-        self._connection = await aio_pika.connect_robust(self._url)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            self._exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
-        await queue.bind(exchange, "session.#")
-        await queue.consume(self._on_message, no_ack=True)
+        await self._subscribe()  # the first time, a broker that does not answer is an error
+        self._keeping = asyncio.create_task(self._keep(), name="live:keep")
         return self
+
+    @property
+    def connected(self) -> bool:
+        # aio-pika sets is_closed only on our own close(); a broker's close clears ``connected``
+        return self._connection is not None and self._connection.connected.is_set()
+
+    async def ready(self) -> None:
+        if not self.connected:
+            raise RuntimeError("the live feed has no connection to the broker")
+
+    async def _subscribe(self) -> None:
+        connection = await aio_pika.connect(self._url)
+        try:
+            channel = await connection.channel()
+            exchange = await channel.declare_exchange(
+                self._exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
+            await queue.bind(exchange, "session.#")
+            await queue.consume(self._on_message, no_ack=True)
+        except BaseException:
+            await connection.close()
+            raise
+        self._lost = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: self._lost.set())
+        self._connection = connection
+
+    async def _keep(self) -> None:
+        while True:
+            if self._connection is not None:
+                await self._lost.wait()
+                log.warning("live.connection_lost", queue=self.queue_name)
+                self.end_streams()
+                with contextlib.suppress(Exception):
+                    await self._connection.close()
+                self._connection = None
+            try:
+                await self._subscribe()
+                log.info("live.subscribed_again", queue=self.queue_name)
+            except Exception as error:
+                log.warning("live.subscribe_failed", error=repr(error))
+                await asyncio.sleep(self._retry)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -135,6 +179,9 @@ class LiveFeed(Feed):
 
     async def close(self) -> None:
         self.end_streams()
+        if self._keeping is not None:
+            self._keeping.cancel()
+            await asyncio.gather(self._keeping, return_exceptions=True)
         if self._connection is not None:
             await self._connection.close()
 

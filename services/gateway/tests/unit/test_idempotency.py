@@ -10,9 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from aiormq.exceptions import ChannelInvalidStateError
 from starlette.types import Receive, Scope, Send
 
 from eventlog import InMemoryEventStore
+from gateway.calls import command
+from gateway.errors import LastResort
 from gateway.idempotency import Idempotency
 from support_testkit.clock import FakeClock
 from support_testkit.waiting import eventually
@@ -109,3 +112,75 @@ async def test_a_get_is_never_kept(client: httpx.AsyncClient, app: Counting) -> 
     for _ in range(2):
         await client.get("/v1/sessions/x", headers={"Idempotency-Key": "k"})
     assert app.runs == 2
+
+
+class Sending(Counting):
+    """An app that notes the command id it would send, and may raise instead of answering
+    (a channel that broke under it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.command_ids: list[str] = []
+        self.raising: Exception | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.command_ids.append(command(None, "JoinAsCustomer", {})["command_id"])
+        if self.raising is not None:
+            await receive()
+            raise self.raising
+        await super().__call__(scope, receive, send)
+
+
+async def test_a_request_run_again_sends_the_same_command_ids(clock: FakeClock) -> None:
+    """Issue 13.3: a run after a stale claim (the first gateway died) sent new command ids, so
+    session-svc applied the join twice; now the ids derive from the key."""
+    app, store = Sending(), InMemoryEventStore()
+    guarded = Idempotency(app, store, stale_seconds=20, clock=clock.now)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=guarded), base_url="http://gw"
+    ) as client:
+        app.hanging = asyncio.Event()
+        dying = asyncio.create_task(post(client, "k", {}))
+        await eventually(lambda: app.runs == 1, what="the first run under way")
+        clock.advance(21)  # the first gateway is gone: its claim is stale
+        app.hanging = None
+        assert (await post(client, "k", {})).status_code == 201
+        dying.cancel()
+        await asyncio.gather(dying, return_exceptions=True)
+        assert (await post(client, "other", {})).status_code == 201
+    first, rerun, other = app.command_ids
+    assert first == rerun != other
+
+
+async def test_a_request_that_raised_closes_its_claim_and_answers_503(clock: FakeClock) -> None:
+    """Issue 13.5: a request whose channel broke answered a bare 500 and left its claim open,
+    so every retry was told 409 in_progress."""
+    app = Sending()
+    guarded = LastResort(Idempotency(app, InMemoryEventStore(), clock=clock.now))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=guarded, raise_app_exceptions=False),
+        base_url="http://gw",
+    ) as client:
+        app.raising = ChannelInvalidStateError("writer is None")
+        broken = await post(client, "k", {})
+        assert broken.status_code == 503
+        assert broken.json()["error"]["code"] == "unavailable"
+        assert broken.headers["retry-after"]
+        app.raising = None
+        retried = await post(client, "k", {})
+        assert retried.status_code == 201
+
+
+async def test_the_idempotency_log_down_is_a_503_with_the_error_body() -> None:
+    class Down(InMemoryEventStore):
+        async def read_stream(self, stream_id: str, from_version: int = 0) -> Any:
+            raise ConnectionRefusedError(111, "the database does not answer")
+
+    guarded = LastResort(Idempotency(Counting(), Down()))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=guarded, raise_app_exceptions=False),
+        base_url="http://gw",
+    ) as client:
+        answer = await post(client, "k", {})
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "unavailable"

@@ -1,0 +1,97 @@
+"""Issue 13.5: RabbitMQ stopped and started again. While it is away, a request fails within its
+timeout as unavailable (never a hang of 12-25 s, never a bare error); once it is back, requests
+go through again and the gateway's live feed subscribes again and delivers, by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from uuid import UUID, uuid4
+
+import aio_pika
+import pytest
+
+from gateway.live import LiveFeed
+from support_contracts import Envelope
+from support_rpc import RpcClient, RpcServer, RpcTimeout, RpcUnavailable
+from support_testkit import eventually
+from support_testkit.private import PrivateRabbit
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+TIMEOUT = 2.0
+
+
+async def echo(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+    return {"echo": command}
+
+
+async def _answered(client: RpcClient) -> bool:
+    try:
+        await client.call("faults.commands", "Echo", {"n": 1}, within_seconds=TIMEOUT)
+    except RpcTimeout:  # RpcUnavailable too: the broker, or the server, not back yet
+        return False
+    return True
+
+
+def _event(session_id: str, version: int) -> Envelope:
+    return Envelope.model_validate(
+        {
+            "event_id": str(uuid4()),
+            "type": "CustomerJoined",
+            "schema_version": 1,
+            "stream_id": f"session-{session_id}",
+            "stream_version": version,
+            "global_position": version,
+            "occurred_at": "2026-12-02T12:00:00.000000Z",
+            "correlation_id": str(uuid4()),
+            "causation_id": str(uuid4()),
+            "data": {},
+        }
+    )
+
+
+async def _publish(url: str, envelope: Envelope) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            "faults.events", aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        await exchange.publish(
+            aio_pika.Message(envelope.model_dump_json().encode()), routing_key="session.Joined"
+        )
+
+
+async def test_requests_fail_in_time_while_the_broker_is_away_and_work_again_after(
+    rabbit: PrivateRabbit,
+) -> None:
+    server = await RpcServer(rabbit.url, "faults.commands", echo).start()
+    client = await RpcClient(rabbit.url).connect()
+    live = await LiveFeed(rabbit.url, "faults.events", "faults.live", retry_seconds=0.2).start()
+    session_id = str(uuid4())
+    try:
+        assert await _answered(client)
+        await asyncio.to_thread(rabbit.stop)
+
+        began = time.monotonic()
+        with pytest.raises(RpcUnavailable):
+            await client.call("faults.commands", "Echo", {}, within_seconds=TIMEOUT)
+        assert time.monotonic() - began < TIMEOUT + 1.0, "the request outlived its timeout"
+        await eventually(lambda: not live.connected, what="the live feed's loss noticed")
+        with pytest.raises(RuntimeError):
+            await live.ready()
+
+        await asyncio.to_thread(rabbit.start)
+        await eventually(lambda: _answered(client), within=60, what="requests answered again")
+        await eventually(lambda: live.connected, within=30, what="the live feed back")
+        await live.ready()
+        with live.watch(UUID(session_id)) as arrivals:
+            await _publish(rabbit.url, _event(session_id, 3))
+            arrived = await asyncio.wait_for(arrivals.get(), 10)
+        assert arrived is not None and arrived.stream_version == 3
+    finally:
+        await live.close()
+        await client.close()
+        await asyncio.wait_for(server.stop(grace_seconds=1), 10)
