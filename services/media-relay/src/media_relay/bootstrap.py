@@ -109,5 +109,10 @@ async def start(settings: Settings) -> MediaRelay:
         CONNECTIONS.set(len(clients))
         DROPPED.set(sum(c.queue.dropped for c in clients))
 
-    checks = (readiness(store, probe), [outbox_lag(store), connections])
+    async def following() -> None:
+        if not view.following:
+            raise RuntimeError("the relay cannot read its log: new participants would be refused")
+
+    ready = [*readiness(store, probe), Readiness("log followed", following)]
+    checks = (ready, [outbox_lag(store), connections])
     return MediaRelay(settings, store, view, hub, server, running, checks)

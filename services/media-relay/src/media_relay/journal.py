@@ -8,6 +8,7 @@ events (``relay.RecordingStored``) are the only ones its outbox publishes.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -31,6 +32,7 @@ async def keep_session_event(envelope: Envelope, tx: Transaction) -> None:
     """The inbox's handler: a session's event into the relay's log, ids and times unchanged."""
     if session_of(envelope) is None:
         return  # a csr's, a number's or the site's stream: nothing the relay needs
+    envelope.event()  # an unknown type or invalid data is refused here (dead-lettered), never kept
     kept = NewEvent(
         type=envelope.type,
         data=envelope.data,
@@ -48,14 +50,25 @@ def publishes(envelope: Envelope) -> bool:
     return envelope.type in OWN_EVENTS
 
 
-async def follow_log(store: EventStore, view: RelayView, hub: Hub) -> None:
-    """Fold the log into the view, forever, and let the hub enforce each session event."""
-    async for events in follow_batches(store, view.position, idle_seconds=1.0):
-        for envelope in events:
-            applied = view.apply(envelope)
-            if applied is not None:
-                await hub.on_event(*applied)
-        await view.changed()
+async def follow_log(
+    store: EventStore, view: RelayView, hub: Hub, *, retry_seconds: float = 1.0
+) -> None:
+    """Fold the log into the view, forever, and let the hub enforce each session event. A
+    database outage is waited out (the relay is not ready meanwhile: ``view.following``) and
+    the view goes on from where it was."""
+    while True:
+        try:
+            async for events in follow_batches(store, view.position, idle_seconds=1.0):
+                view.following = True
+                for envelope in events:
+                    applied = view.apply(envelope)
+                    if applied is not None:
+                        await hub.on_event(*applied)
+                await view.changed()
+        except Exception as error:
+            view.following = False
+            log.warning("relay.follow_failed", error=repr(error), position=view.position)
+            await asyncio.sleep(retry_seconds)
 
 
 async def catch_up(store: EventStore, view: RelayView) -> None:

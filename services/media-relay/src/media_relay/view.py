@@ -14,7 +14,9 @@ from enum import StrEnum
 from functools import singledispatch
 from uuid import UUID
 
-from support_contracts import Envelope, Event
+import structlog
+
+from support_contracts import ContractViolation, Envelope, Event
 from support_contracts.session import (
     ActiveCustomerSelected,
     ActivityEnded,
@@ -31,6 +33,8 @@ from support_contracts.session import (
     SessionStarted,
 )
 from support_contracts.vocabulary import ActivityKind, Role
+
+log = structlog.get_logger(__name__)
 
 SESSION_STREAM = "session-"
 
@@ -91,6 +95,7 @@ class RelayView:
     def __init__(self) -> None:
         self.sessions: dict[UUID, SessionView] = {}
         self.position = -1
+        self.following = True  # False while the log cannot be read (a database outage)
         self._changed = asyncio.Condition()
 
     def get(self, session_id: UUID) -> SessionView | None:
@@ -102,7 +107,11 @@ class RelayView:
         session_id = session_of(envelope)
         if session_id is None:
             return None
-        event = envelope.event()
+        try:
+            event = envelope.event()
+        except ContractViolation as error:  # kept before it was checked: passed over, logged
+            log.error("relay.unreadable_event", event_id=str(envelope.event_id), error=str(error))
+            return None
         session = self.sessions.setdefault(session_id, SessionView(session_id))
         if envelope.stream_version <= session.version:
             return None  # an event the view has folded already
