@@ -8,6 +8,7 @@ the routing keys it needs, and ``<queue>.dead`` for messages that keep failing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -155,7 +156,24 @@ class RabbitEventConsumer:
     def dead_letter_queue(self) -> str:
         return f"{self.queue_name}.dead"
 
-    async def start(self) -> None:
+    async def start(self, *, tries: int = 5) -> None:
+        """Declares the queues and bindings and starts consuming. Replicas started together on
+        a fresh broker race to declare the same quorum queue, and the broker may refuse one
+        of them (``INTERNAL_ERROR``): the set-up is tried again, on a new connection."""
+        for attempt in range(1, tries + 1):
+            try:
+                await self._set_up()
+                return
+            except aio_pika.exceptions.AMQPError as error:
+                if attempt == tries:
+                    raise
+                log.warning("consumer.set_up_retrying", queue=self.queue_name, error=repr(error))
+                if self._connection is not None:
+                    with contextlib.suppress(Exception):
+                        await self._connection.close()
+                await asyncio.sleep(0.2 * attempt)
+
+    async def _set_up(self) -> None:
         self._connection = await aio_pika.connect_robust(self._url)
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)

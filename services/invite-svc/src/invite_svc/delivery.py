@@ -90,8 +90,10 @@ class EmailDelivery:
         )
         bound = log.bind(invitation_id=str(invitation_id), session_id=str(session_id))
         try:
+            # one Message-ID per invitation: a resend (a reply not recorded, say, around a
+            # database outage) is recognisable as the same message by every mail program
             reply = await self._mailer.send(
-                invitation.to or "", letter, message_id=f"<{invitation_id}.{attempt}@support>"
+                invitation.to or "", letter, message_id=f"<{invitation_id}@support>"
             )
         except (TemporaryFailure, PermanentFailure) as failure:
             reason, permanent = str(failure), isinstance(failure, PermanentFailure)
