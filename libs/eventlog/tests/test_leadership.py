@@ -5,6 +5,8 @@ once, another replica takes over, and the first waits its turn again; never two 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -37,12 +39,14 @@ class Replica:
             self.working = False
 
 
-async def test_a_lock_lost_with_its_connection_stops_its_holder_and_another_takes_over(
-    database_url: str,
-) -> None:
+@asynccontextmanager
+async def contending(
+    database_url: str, replicas: list[Replica]
+) -> AsyncIterator[Callable[[], Awaitable[Replica]]]:
+    """Each replica leads ``job`` on a store of its own; yields the failover: the holder's lock
+    connection terminated, returning the replica that held it."""
     async with fresh_schema(database_url) as schema:
-        stores = [await PostgresEventStore.connect(database_url, schema) for _ in range(2)]
-        replicas = [Replica("a"), Replica("b")]
+        stores = [await PostgresEventStore.connect(database_url, schema) for _ in replicas]
         tasks = [
             asyncio.create_task(
                 lead(
@@ -52,16 +56,17 @@ async def test_a_lock_lost_with_its_connection_stops_its_holder_and_another_take
             for store, r in zip(stores, replicas, strict=True)
         ]
         admin = await asyncpg.connect(database_url)
-        try:
+
+        async def failover() -> Replica:
             await eventually(lambda: sum(r.leads for r in replicas) == 1, what="one leader")
             first = next(r for r in replicas if r.working)
             [pid] = [row["pid"] for row in await admin.fetch(HOLDERS)]
-            await admin.execute("SELECT pg_terminate_backend($1)", pid)  # the failover
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+            return first
 
-            await eventually(lambda: sum(r.leads for r in replicas) == 2, what="a new leader")
-            assert sum(r.working for r in replicas) == 1
-            assert not first.working or first.leads == 2  # stopped, or it took the lock again
-            assert all(not t.done() for t in tasks)  # nobody gave up: both still contend
+        try:
+            yield failover
+            assert all(not t.done() for t in tasks)  # nobody gave up: all still contend
         finally:
             for task in tasks:
                 task.cancel()
@@ -69,6 +74,17 @@ async def test_a_lock_lost_with_its_connection_stops_its_holder_and_another_take
             await admin.close()
             for store in stores:
                 await store.close()
+
+
+async def test_a_lock_lost_with_its_connection_stops_its_holder_and_another_takes_over(
+    database_url: str,
+) -> None:
+    replicas = [Replica("a"), Replica("b")]
+    async with contending(database_url, replicas) as failover:
+        first = await failover()
+        await eventually(lambda: sum(r.leads for r in replicas) == 2, what="a new leader")
+        assert sum(r.working for r in replicas) == 1
+        assert not first.working or first.leads == 2  # stopped, or it took the lock again
 
 
 class CarelessReplica(Replica):
@@ -96,42 +112,24 @@ async def test_a_lost_lock_stops_work_that_turns_its_cancellation_into_an_error(
     database_url: str,
 ) -> None:
     """Issue 13.1: such a loop went on without the lock beside the next holder."""
-    async with fresh_schema(database_url) as schema:
-        stores = [await PostgresEventStore.connect(database_url, schema) for _ in range(2)]
-        replicas: list[Replica] = [CarelessReplica("a"), CarelessReplica("b")]
-        overlaps = 0
+    replicas: list[Replica] = [CarelessReplica("a"), CarelessReplica("b")]
+    overlaps = 0
 
-        async def watch_overlap() -> None:
-            nonlocal overlaps
-            while True:
-                overlaps += sum(r.working for r in replicas) > 1
-                await asyncio.sleep(0.002)
+    async def watch_overlap() -> None:
+        nonlocal overlaps
+        while True:
+            overlaps += sum(r.working for r in replicas) > 1
+            await asyncio.sleep(0.002)
 
-        watcher = asyncio.create_task(watch_overlap())
-        tasks = [
-            asyncio.create_task(
-                lead(
-                    store, "job", lambda r=r: r.work(replicas), retry_seconds=0.1, poll_seconds=0.1
-                )
-            )
-            for store, r in zip(stores, replicas, strict=True)
-        ]
-        admin = await asyncpg.connect(database_url)
-        try:
-            await eventually(lambda: sum(r.leads for r in replicas) == 1, what="one leader")
-            first = next(r for r in replicas if r.working)
-            [pid] = [row["pid"] for row in await admin.fetch(HOLDERS)]
-            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    watcher = asyncio.create_task(watch_overlap())
+    try:
+        async with contending(database_url, replicas) as failover:
+            first = await failover()
             await eventually(lambda: not first.working or first.leads == 2, what="first stopped")
             await eventually(lambda: sum(r.leads for r in replicas) == 2, what="a new leader")
             await asyncio.sleep(0.3)  # both loops keep running: an overlap would be counted
             assert sum(r.working for r in replicas) == 1
             assert overlaps == 0
-        finally:
-            watcher.cancel()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, watcher, return_exceptions=True)
-            await admin.close()
-            for store in stores:
-                await store.close()
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)

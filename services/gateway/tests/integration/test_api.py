@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.bootstrap import GatewayService, start
 from gateway.cli import main as supportctl
+from session_svc.bootstrap import SessionService
 from support_testkit.plugin import RabbitNames, fresh_schema
 from support_testkit.processes import http_get, start_service
 
@@ -285,3 +286,33 @@ async def test_the_gateway_process_answers_and_stops_on_sigterm(
             code = await gateway.terminate()
         assert code == 0
         assert "gateway.stopped" in {e.get("event") for e in gateway.logged}
+
+
+async def test_a_start_answers_with_its_session_when_the_draft_cannot_be_had(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
+) -> None:
+    """Issue 13.4: with invite-svc down, a start answered 503 although the session was started,
+    and the retry with the same key was refused session_limit. Now the answer is the session,
+    its draft pending, and the retry returns the same session."""
+    async with fresh_schema(database_url) as schema:
+        settings = gateway_settings(
+            amqp_url,
+            database_url,
+            schema,
+            rabbit_names,
+            invite_commands=rabbit_names.queue("nobody-consumes"),
+            request_timeout_seconds=1.0,
+        )
+        service = await start(settings)
+        try:
+            async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+                headers = bearer("alice", "csr") | {"Idempotency-Key": "start-1"}
+                body = {"email_invite": True}
+                first = await client.post("/v1/sessions", json=body, headers=headers)
+                again = await client.post("/v1/sessions", json=body, headers=headers)
+        finally:
+            await service.stop()
+    assert first.status_code == 201, first.text
+    assert first.json()["draft"] is None and first.json()["draft_pending"] is True
+    assert again.status_code == 201
+    assert again.json()["session_id"] == first.json()["session_id"]
