@@ -80,6 +80,7 @@ class Agents:
         self._random = random.Random(5)
         self.tasks: set[asyncio.Task[None]] = set()
         self.accepted = 0
+        self._seen: set[str] = set()
 
     async def _call(self, command_type: str, agent_id: str, **fields: Any) -> bool:
         command = {
@@ -101,6 +102,11 @@ class Agents:
         return False
 
     def on_offer(self, made: dict[str, Any]) -> None:
+        """Each offer answered once, as a console shows it once: delivery is at least once, and
+        a relay taking over from a stopped replica publishes its last batch again."""
+        if made["offer_id"] in self._seen:
+            return
+        self._seen.add(made["offer_id"])
         task = asyncio.create_task(self._answer(made))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
