@@ -136,11 +136,7 @@ class InMemoryEventStore:
     @asynccontextmanager
     async def exclusive(self, name: str, poll_seconds: float = 1.0) -> AsyncIterator[Lease]:
         async with self._exclusive.setdefault(name, asyncio.Lock()):
-            lease = Lease(name)
-            try:
-                yield lease
-            finally:
-                lease.released = True
+            yield Lease(name)
 
     async def close(self) -> None:
         return None

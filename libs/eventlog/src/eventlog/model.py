@@ -36,11 +36,6 @@ class Lease:
     def __init__(self, name: str) -> None:
         self.name = name
         self.lost = asyncio.Event()
-        self.released = False
-
-    @property
-    def held(self) -> bool:
-        return not self.lost.is_set() and not self.released
 
 
 class DuplicateEvent(Exception):

@@ -394,7 +394,6 @@ class PostgresEventStore:
             try:
                 yield lease
             finally:
-                lease.released = True
                 conn.remove_termination_listener(losing)
                 watching.cancel()
         finally:

@@ -30,7 +30,7 @@ def command_door(
     """``takes``: the command types the service answers; ``conflicts``: errors that mean the
     state changed under the command after its retries (answered 409, try again); ``outages``
     tells the errors of infrastructure that did not answer (answered 503, try again: the
-    command's transaction did not commit, so nothing of it was done)."""
+    outcome is not known, and the services apply a command once, so a retry is safe)."""
 
     async def handle(command_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
