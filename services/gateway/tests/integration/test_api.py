@@ -12,6 +12,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,28 +107,33 @@ async def test_two_requests_with_one_key_at_once_run_once(api: httpx.AsyncClient
     assert len(started) == 1  # one session, whatever the others were told
 
 
+@asynccontextmanager
+async def gateway_where(
+    database_url: str, amqp_url: str, names: RabbitNames, **overrides: object
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A gateway of the test's own, with ``overrides`` to its settings, and a client of it."""
+    async with fresh_schema(database_url) as schema:
+        service = await start(gateway_settings(amqp_url, database_url, schema, names, **overrides))
+        try:
+            async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+                yield client
+        finally:
+            await service.stop()
+
+
 async def test_a_service_that_does_not_answer_is_a_503_in_time(
     database_url: str, amqp_url: str, rabbit_names: RabbitNames
 ) -> None:
-    async with fresh_schema(database_url) as schema:
-        settings = gateway_settings(
-            amqp_url,
-            database_url,
-            schema,
-            rabbit_names,
-            routing_commands=rabbit_names.queue("nobody-consumes"),
-            request_timeout_seconds=0.5,
-        )
-        service = await start(settings)
-        try:
-            async with httpx.AsyncClient(base_url=service.url) as client:
-                began = time.monotonic()
-                response = await client.get("/v1/agents/me/offers", headers=bearer("zoe", "agent"))
-                assert time.monotonic() - began < 3
-        finally:
-            await service.stop()
+    nobody = rabbit_names.queue("nobody-consumes")
+    async with gateway_where(
+        database_url, amqp_url, rabbit_names, routing_commands=nobody, request_timeout_seconds=0.5
+    ) as client:
+        began = time.monotonic()
+        response = await client.get("/v1/agents/me/offers", headers=bearer("zoe", "agent"))
+        assert time.monotonic() - began < 3
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable"
+    assert response.headers["retry-after"]
 
 
 @pytest.mark.parametrize(
@@ -294,24 +301,14 @@ async def test_a_start_answers_with_its_session_when_the_draft_cannot_be_had(
     """Issue 13.4: with invite-svc down, a start answered 503 although the session was started,
     and the retry with the same key was refused session_limit. Now the answer is the session,
     its draft pending, and the retry returns the same session."""
-    async with fresh_schema(database_url) as schema:
-        settings = gateway_settings(
-            amqp_url,
-            database_url,
-            schema,
-            rabbit_names,
-            invite_commands=rabbit_names.queue("nobody-consumes"),
-            request_timeout_seconds=1.0,
-        )
-        service = await start(settings)
-        try:
-            async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
-                headers = bearer("alice", "csr") | {"Idempotency-Key": "start-1"}
-                body = {"email_invite": True}
-                first = await client.post("/v1/sessions", json=body, headers=headers)
-                again = await client.post("/v1/sessions", json=body, headers=headers)
-        finally:
-            await service.stop()
+    nobody = rabbit_names.queue("nobody-consumes")
+    async with gateway_where(
+        database_url, amqp_url, rabbit_names, invite_commands=nobody, request_timeout_seconds=1.0
+    ) as client:
+        headers = bearer("alice", "csr") | {"Idempotency-Key": "start-1"}
+        body = {"email_invite": True}
+        first = await client.post("/v1/sessions", json=body, headers=headers)
+        again = await client.post("/v1/sessions", json=body, headers=headers)
     assert first.status_code == 201, first.text
     assert first.json()["draft"] is None and first.json()["draft_pending"] is True
     assert again.status_code == 201
