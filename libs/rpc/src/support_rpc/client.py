@@ -82,9 +82,7 @@ class RpcClient:
             return channel
 
     def _on_lost(self, *_: Any) -> None:
-        self._channel = None
-        if self._connection is not None:
-            self._connection.connected.clear()
+        self._channel = None  # aio-pika cleared ``connection.connected`` before calling this
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(RpcUnavailable("the connection to the broker was lost"))

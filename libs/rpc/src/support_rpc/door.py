@@ -54,9 +54,8 @@ def command_door(
         except Exception as error:
             if outages(error):
                 log.warning("rpc.outage", service=service, command=command_type, error=repr(error))
-                raise Failure(
-                    503, "unavailable", f"{service} cannot reach its database; try again shortly"
-                ) from error
+                unreachable = f"{service} cannot reach its database or the broker; try again"
+                raise Failure(503, "unavailable", unreachable) from error
             raise
 
     return handle

@@ -39,11 +39,23 @@ def _wait(what: str, ready: bool, port: int, within: float = START_SECONDS) -> N
 
 
 @dataclass
-class PrivateRabbit:
-    """A RabbitMQ node of its own on loopback."""
-
+class _Private:
     name: str
     port: int
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def start_if_stopped(self) -> None:
+        """Running again, whatever a test did to it."""
+        if not _answers(self.port):
+            self.start()
+
+
+@dataclass
+class PrivateRabbit(_Private):
+    """A RabbitMQ node of its own on loopback."""
+
     dist_port: int
     base: Path
 
@@ -97,10 +109,6 @@ class PrivateRabbit:
         names = subprocess.run(["epmd", "-names"], capture_output=True, text=True).stdout
         return f"name {self.name.split('@')[0]} at" in names
 
-    def start_if_stopped(self) -> None:
-        if not _answers(self.port):
-            self.start()
-
     def remove(self) -> None:
         if _answers(self.port):
             self.stop()
@@ -108,11 +116,8 @@ class PrivateRabbit:
 
 
 @dataclass
-class PrivatePostgres:
+class PrivatePostgres(_Private):
     """A PostgreSQL 15 cluster of its own on loopback, trust authentication."""
-
-    name: str
-    port: int
 
     @property
     def url(self) -> str:
@@ -165,10 +170,6 @@ class PrivatePostgres:
     def _processes(self) -> bool:
         found = subprocess.run(["pgrep", "-f", f"15/{self.name}"], capture_output=True)
         return found.returncode == 0
-
-    def start_if_stopped(self) -> None:
-        if not _answers(self.port):
-            self.start()
 
     def remove(self) -> None:
         subprocess.run(

@@ -129,8 +129,7 @@ class LiveFeed(Feed):
 
     @property
     def connected(self) -> bool:
-        # aio-pika sets is_closed only on our own close(); a broker's close clears ``connected``
-        return self._connection is not None and self._connection.connected.is_set()
+        return self._connection is not None and not self._lost.is_set()
 
     async def ready(self) -> None:
         if not self.connected:
