@@ -7,20 +7,11 @@ from typing import Any
 
 import httpx
 
-from gateway.identity import staff_token
 from support_demo.relay_client import RelayClient
+from support_demo.stack import staff
 from support_testkit.waiting import eventually
 
-from .stack import JWT_SECRET
-
 ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
-
-
-def staff(user: str, *roles: str) -> dict[str, str]:
-    token = staff_token(
-        JWT_SECRET, user, list(roles), issuer="support-center-dev", audience="support-api"
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 ROOT, ALICE, BOB, ZOE = (

@@ -16,10 +16,9 @@ from uuid import uuid4
 import structlog
 import uvloop
 
-from gateway.identity import staff_token
 from media_relay import frames
 from support_demo.relay_client import RelayClient
-from support_demo.stack import JWT_SECRET
+from support_demo.stack import staff as staff_headers
 from support_demo.wiring import Demo, choose
 
 STEPS = 15
@@ -31,11 +30,7 @@ def short(value: object, most: int = 48) -> str:
 
 
 def staff(user: str, *roles: str) -> dict[str, str]:
-    token = staff_token(
-        JWT_SECRET, user, list(roles), name=user.title(),
-        issuer="support-center-dev", audience="support-api",
-    )  # fmt: skip
-    return {"Authorization": f"Bearer {token}"}
+    return staff_headers(user, *roles, name=user.title())
 
 
 ADMIN = staff("admin", "admin")

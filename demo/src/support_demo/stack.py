@@ -1,6 +1,7 @@
 """The whole system as processes: every service its own ``python -m ...`` on the real RabbitMQ
 and PostgreSQL, each on a schema of its own, with the caller's exchange and queue names. The
-real-mode demo runs on it, and so do the end-to-end tests (with an SMTP server of theirs)."""
+real-mode demo runs on it, and so do the end-to-end tests (with an SMTP server of theirs) and
+the fault suite (with replicas, killing and starting services again)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 from pydantic_settings import BaseSettings
 
+from gateway.identity import staff_token
 from gateway.settings import Settings as GatewaySettings
 from invite_svc.settings import Settings as InviteSettings
 from media_relay.settings import Settings as RelaySettings
@@ -27,20 +29,58 @@ PARTICIPANT_SECRET = "the-demo-and-e2e-participant-secret-32"
 SITE = "https://support.example.com"
 
 
+def staff(user: str, *roles: str, name: str | None = None) -> dict[str, str]:
+    """The headers of a signed-in staff member on this development setup."""
+    token = staff_token(
+        JWT_SECRET, user, list(roles), name=name,
+        issuer="support-center-dev", audience="support-api",
+    )  # fmt: skip
+    return {"Authorization": f"Bearer {token}"}
+
+
 @dataclass
 class Service:
     name: str
     process: asyncio.subprocess.Process
     started: dict[str, Any]
     logged: list[dict[str, Any]] = field(default_factory=list)
+    settings: BaseSettings | None = None  # what it was started with, to start it again
+
+    @property
+    def ops_port(self) -> int:
+        return int(next(e["port"] for e in self.logged if e.get("event") == "ops.listening"))
 
 
 @dataclass
 class Stack:
     gateway_url: str
     relay_port: int
-    services: list[Service]
+    services: list[Service]  # those running now (a restarted one replaces its old self)
     schemas: dict[str, str]  # each service's log
+    gone: list[Service] = field(default_factory=list)  # killed or stopped, with their logs
+
+    def running(self, name: str) -> list[Service]:
+        return [s for s in self.services if s.name == name]
+
+    async def kill(self, service: Service) -> None:
+        """``kill -9``: no clean-up, no last words."""
+        service.process.kill()
+        await asyncio.wait_for(service.process.wait(), 30)
+        self.services.remove(service)
+        self.gone.append(service)
+
+    async def restart(self, service: Service) -> Service:
+        """Kill it if it still runs, then start it again with the same settings (and ports)."""
+        if service in self.services:
+            await self.kill(service)
+        assert service.settings is not None
+        again = await _spawn(service.name, service.settings)
+        self.services.append(again)
+        return again
+
+    async def stop(self) -> None:
+        for service in list(self.services):
+            await _stop(service)
 
 
 async def _spawn(module: str, settings: BaseSettings) -> Service:
@@ -63,7 +103,7 @@ async def _spawn(module: str, settings: BaseSettings) -> Service:
         logged.append(entry)
         if str(entry.get("event", "")).endswith(".started"):
             break
-    service = Service(module, process, logged[-1], logged)
+    service = Service(module, process, logged[-1], logged, settings)
     asyncio.create_task(_keep_reading(service))  # noqa: RUF006  (ends with the process)
     return service
 
@@ -106,21 +146,26 @@ async def start_stack(
     schemas: list[str],
     tmp: Path,
     smtp_url: str = "smtp://127.0.0.1:1025",
+    *,
+    replicas: int = 1,
 ) -> Stack:
-    """Start the services in order (each waits for its ``.started``); ``stack`` stops them."""
+    """Start the services in order (each waits for its ``.started``); ``stack`` stops them.
+    ``replicas`` of session-svc and routing-svc; the relay and the gateway get ports of their
+    own that they keep when started again."""
     common: dict[str, Any] = {
         "amqp_url": amqp_url,
         "database_url": database_url,
         "exchange": names.exchange,
     }
     commands = {s: names.queue(f"{s}-commands") for s in ("session", "invite", "routing")}
-    services = []
+    services: list[Service] = []
+    running = Stack("", 0, services, {})
+    stack.push_async_callback(running.stop)
 
-    async def spawn(module: str, settings: BaseSettings) -> Service:
-        service = await _spawn(module, settings)
-        stack.push_async_callback(_stop, service)
-        services.append(service)
-        return service
+    async def spawn(module: str, settings: BaseSettings, count: int = 1) -> Service:
+        for _ in range(count):
+            services.append(await _spawn(module, settings))
+        return services[-1]
 
     await spawn(
         "session_svc",
@@ -130,6 +175,7 @@ async def start_stack(
             command_queue=commands["session"],
             routing_queue=names.queue("session-routing"),
         ),
+        replicas,
     )
     await spawn(
         "invite_svc",
@@ -153,6 +199,7 @@ async def start_stack(
             session_queue=names.queue("routing-sessions"),
             session_commands=commands["session"],
         ),
+        replicas,
     )
     relay = await spawn(
         "media_relay",
@@ -162,7 +209,7 @@ async def start_stack(
             session_queue=names.queue("relay-sessions"),
             session_commands=commands["session"],
             host="127.0.0.1",
-            port=0,
+            port=free_port(),
             participant_token_secret=PARTICIPANT_SECRET,
             recordings_dir=tmp / "recordings",
         ),
@@ -178,14 +225,15 @@ async def start_stack(
             routing_commands=commands["routing"],
             live_queue_prefix=names.queue("gateway-live"),
             host="127.0.0.1",
-            port=0,
+            port=free_port(),
             jwt_secret=JWT_SECRET,
             participant_token_secret=PARTICIPANT_SECRET,
             relay_url=f"ws://127.0.0.1:{relay_port}",
         ),
     )
-    logs = dict(
+    running.schemas = dict(
         zip(("session_svc", "invite_svc", "routing_svc", "media_relay"), schemas, strict=False)
     )
-    url = f"http://127.0.0.1:{gateway.started['port']}"
-    return Stack(url, relay_port, services, logs)
+    running.gateway_url = f"http://127.0.0.1:{gateway.started['port']}"
+    running.relay_port = relay_port
+    return running

@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import aio_pika
 import pytest
@@ -62,9 +63,32 @@ async def test_events_are_persistent_json_envelopes_with_routing_key_per_type(
     assert body["occurred_at"].endswith("Z") and body["stream_version"] == 0
 
 
-async def test_a_message_that_is_not_an_envelope_is_dead_lettered_at_once(
-    pg_store: PostgresEventStore, rabbit: RabbitWiring, amqp_url: str
+def envelope(**changed: object) -> bytes:
+    """A well-formed envelope of ActiveCustomerSelected, with ``changed`` fields."""
+    body = {
+        "event_id": str(uuid4()), "type": "ActiveCustomerSelected", "schema_version": 1,
+        "stream_id": "session-a", "stream_version": 0, "global_position": 1,
+        "occurred_at": "2026-12-02T12:00:00.000000Z", "correlation_id": str(uuid4()),
+        "causation_id": str(uuid4()), "data": {"participant_id": "p"},
+    }  # fmt: skip
+    return json.dumps({**body, **changed}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"not": "an envelope"}',
+        b"{not json",
+        envelope(type="NoSuchEvent"),
+        envelope(data={"participant_id": "p", "x": 1}),
+    ],
+    ids=["not an envelope", "not json", "an unknown type", "data not of its type"],
+)
+async def test_a_message_that_is_not_a_valid_event_is_dead_lettered_at_once(
+    pg_store: PostgresEventStore, rabbit: RabbitWiring, amqp_url: str, body: bytes
 ) -> None:
+    """Issue 13.9: poison is dead-lettered before any handler sees it; the next event is
+    handled."""
     handled: list[Envelope] = []
 
     async def project(envelope: Envelope, tx: Transaction) -> None:
@@ -74,12 +98,13 @@ async def test_a_message_that_is_not_an_envelope_is_dead_lettered_at_once(
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel()
     exchange = await channel.get_exchange(rabbit.names.exchange)
-    await exchange.publish(aio_pika.Message(b'{"not": "an envelope"}'), "session.Garbage")
+    await exchange.publish(aio_pika.Message(body), "session.Garbage")
     [good] = await pg_store.append("session-a", new_events(1), NO_STREAM)
     await rabbit.publisher.publish([good])
     await eventually(lambda: handled, what="the next event handled")
+    assert [e.event_id for e in handled] == [good.event_id]
     dead = await eventually(lambda: rabbit.next_dead_letter("projector"), what="a dead letter")
-    assert dead.body == b'{"not": "an envelope"}'
+    assert dead.body == body
     assert "ContractViolation" in str(dead.headers["x-error"])
     assert dead.headers["x-original-routing-key"] == "session.Garbage"
     await connection.close()

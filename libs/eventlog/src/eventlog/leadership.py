@@ -48,20 +48,24 @@ async def _under(lease: Lease, work: Callable[[], Awaitable[None]]) -> None:
     async def working() -> None:
         await work()
 
-    task = asyncio.create_task(working(), name=f"lead:{lease.name}")
+    log.info("eventlog.leading", lock=lease.name)  # from here to lead_ended: the fault suite
+    task = asyncio.create_task(working(), name=f"lead:{lease.name}")  # checks no two overlap
     lost = asyncio.create_task(lease.lost.wait())
     try:
-        await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
+        try:
+            await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            await _stop(task)
+            raise
+        finally:
+            lost.cancel()
+        if task.done():
+            task.result()  # the work's own end, or its error
+            return
         await _stop(task)
-        raise
+        raise LockLost(f"{lease.name}: its connection was lost")
     finally:
-        lost.cancel()
-    if task.done():
-        task.result()  # the work's own end, or its error
-        return
-    await _stop(task)
-    raise LockLost(f"{lease.name}: its connection was lost")
+        log.info("eventlog.lead_ended", lock=lease.name)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

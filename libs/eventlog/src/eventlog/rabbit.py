@@ -122,7 +122,8 @@ class RabbitEventConsumer:
     A failed event is retried in place (see :meth:`Inbox.deliver`), counting the tries of
     earlier deliveries by the quorum queue's ``x-delivery-count``; after ``max_attempts`` it
     goes to ``<queue>.dead`` with the error in its headers and the consumer goes on. A message
-    that is not a valid envelope goes there at once.
+    that is not a valid envelope of a known event type, its data valid for that type, goes
+    there at once (issue 13.9: a poison message is never kept, and never stops a consumer).
     """
 
     def __init__(
@@ -210,6 +211,7 @@ class RabbitEventConsumer:
             attempt = 1 + delivery_count(message)
             try:
                 envelope = Envelope.parse(message.body)
+                envelope.event()  # an unknown type, or data not of its type: no handler's
             except ContractViolation as error:
                 await self._dead_letter(message, f"ContractViolation: {error}", attempt)
                 continue

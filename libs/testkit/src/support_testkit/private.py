@@ -128,7 +128,17 @@ class PrivatePostgres(_Private):
         port = free_port()
         name = f"faults{port}"
         subprocess.run(
-            ["pg_createcluster", "15", name, "-p", str(port), "--", "--auth=trust"],
+            [
+                "pg_createcluster",
+                "15",
+                name,
+                "-p",
+                str(port),
+                "-o",
+                "max_connections=300",
+                "--",
+                "--auth=trust",
+            ],  # fmt: skip  (the whole system, replicas and all)
             check=True,
             capture_output=True,
         )

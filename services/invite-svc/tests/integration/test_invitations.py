@@ -4,19 +4,14 @@ real SMTP server (aiosmtpd) in the test process, and a fake clock (I1-I4, S10)."
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID, uuid4
 
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
 
 from invite_svc.bootstrap import InviteService
 from invite_svc.bootstrap import start as start_invite_svc
@@ -25,37 +20,11 @@ from session_svc.bootstrap import SessionService
 from support_rpc import RemoteError, RpcClient
 from support_testkit import eventually
 from support_testkit.clock import FakeClock
+from support_testkit.mail import Mailbox, SmtpServer
 from support_testkit.plugin import RabbitNames, fresh_schema
 
 pytestmark = pytest.mark.integration
 SITE = "https://support.example.com"
-
-
-class Mailbox:
-    """The SMTP server's side: keeps every message; refuses mail for nobody@ for good."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address.startswith("nobody@"):
-            return "550 5.1.1 no such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -63,19 +32,18 @@ class Stack:
     client: RpcClient
     sessions: SessionService
     invites: InviteService
-    mailbox: Mailbox
-    smtp: Controller | None
-    smtp_port: int
+    smtp: SmtpServer
     clock: FakeClock
 
+    @property
+    def mailbox(self) -> Mailbox:
+        return self.smtp.mailbox
+
     def smtp_down(self) -> None:
-        assert self.smtp is not None
-        self.smtp.stop()  # a stopped controller cannot start again: smtp_up makes a new one
-        self.smtp = None
+        self.smtp.down()
 
     def smtp_up(self) -> None:
-        self.smtp = Controller(self.mailbox, hostname="127.0.0.1", port=self.smtp_port)
-        self.smtp.start()
+        self.smtp.up()
 
     async def _call(
         self, queue: str, kind: str, actor: str | None, **fields: Any
@@ -134,7 +102,7 @@ class Stack:
 async def stack(
     database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
 ) -> AsyncIterator[Stack]:
-    mailbox, port, clock = Mailbox(), free_port(), FakeClock()
+    smtp, clock = SmtpServer(), FakeClock()
     sessions, session_queue = session_svc, session_svc.settings.command_queue
     async with fresh_schema(database_url) as schema:
         invites = await start_invite_svc(
@@ -146,20 +114,18 @@ async def stack(
                 command_queue=rabbit_names.queue("invite-commands"),
                 session_queue=session_queue,
                 session_events_queue=rabbit_names.queue("invite-session-events"),
-                smtp_url=f"smtp://127.0.0.1:{port}",
+                smtp_url=smtp.url,
                 support_site_url=SITE,
                 delivery_seconds=0.1,
             ),
             clock=clock.now,
         )
         client = await RpcClient(amqp_url).connect()
-        stack = Stack(client, sessions, invites, mailbox, None, port, clock)
-        stack.smtp_up()
+        stack = Stack(client, sessions, invites, smtp.up(), clock)
         yield stack
         await client.close()
         await stack.invites.stop()  # the one running now: a test may have restarted it
-        if stack.smtp is not None:
-            stack.smtp.stop()
+        smtp.down()
 
 
 def token_of(url: str) -> str:
