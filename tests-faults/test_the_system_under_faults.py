@@ -341,6 +341,10 @@ async def test_the_system_under_load_and_faults(
             print(f"  sessions started {len(load.done.started)}, stuck {stuck}; {mail}; "
                   f"relay {dict(load.relay)}; story steps failed {len(load.failed)}; "
                   f"refusals {dict(load.seen.refusals)}", flush=True)  # fmt: skip
+            for service in stack.services + stack.gone:  # what went wrong, as ops would see it
+                errors = [e for e in service.logged if e.get("level") in ("error", "critical")]
+                for entry in errors[:3]:
+                    print(f"  !! {service.name}: {json.dumps(entry)[:1500]}", flush=True)
     assert not load.seen.bad, load.seen.bad[:20]
     assert not load.failed, load.failed[:20]
     assert all(row.held for row in system.rows), table(system.rows)

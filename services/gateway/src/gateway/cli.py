@@ -15,6 +15,13 @@ migration Job runs before a rollout (each service also migrates on start, under 
 publishes the events of the services' logs (``DATABASE_URL``) after a position to a queue of
 an analytics consumer (``AMQP_URL``), to backfill it before it follows its own queue
 (``gateway.replay``). It prints its progress, and the last position of each log.
+
+    supportctl dead list --queue media-relay.session-events [--limit 100]
+    supportctl dead redrive --queue media-relay.session-events [--limit N]
+
+lists a consumer's dead letters (``<queue>.dead`` on ``AMQP_URL``), one JSON line each with
+the error that put it there, removing none; or, once the cause is fixed, moves them back to
+the consumer's queue to be handled again (``eventlog.dead_letters``), and prints how many.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import sys
 
 import structlog
 
+from eventlog.dead_letters import list_dead, redrive
 from eventlog.postgres import PostgresEventStore
 from gateway.identity import Role, staff_token
 from gateway.replay import LOGS
@@ -54,8 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--log", action="append", choices=LOGS, help="a service's log (all)")
     migrate = commands.add_parser("migrate", help="create or migrate the services' logs")
     migrate.add_argument("--log", action="append", help="a schema (all the services')")
+    dead = commands.add_parser("dead", help="a consumer's dead letters: list or re-drive them")
+    dead.add_argument("action", choices=["list", "redrive"])
+    dead.add_argument("--queue", required=True, help="the consumer's queue (not its .dead)")
+    dead.add_argument("--limit", type=int, help="at most this many (list: 100)")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    if args.command == "dead":
+        return _dead_letters(amqp_url, args.action, args.queue, args.limit)
     if args.command == "migrate":
         for log in args.log or [*LOGS, "gateway"]:
             asyncio.run(migrate_log(database_url, log))
@@ -65,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         last = asyncio.run(
             run_replay(
                 database_url,
-                os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                amqp_url,
                 args.queue,
                 args.log or list(LOGS),
                 args.after,
@@ -89,6 +104,19 @@ def main(argv: list[str] | None = None) -> int:
             ttl_seconds=args.ttl,
         )
     )
+    return 0
+
+
+def _dead_letters(amqp_url: str, action: str, queue: str, limit: int | None) -> int:
+    try:
+        if action == "list":
+            for letter in asyncio.run(list_dead(amqp_url, queue, limit=limit or 100)):
+                print(json.dumps(letter.summary()))
+        else:
+            print(f"{queue}: {asyncio.run(redrive(amqp_url, queue, limit=limit))} re-driven")
+    except LookupError as error:
+        print(f"supportctl: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -45,13 +45,16 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     )
 
 
-def unexpected(error: BaseException) -> JSONResponse:
+def unexpected(error: BaseException, path: str) -> JSONResponse:
     """What an error no handler expected is answered with: an outage (the broker or the
-    database not answering) is a 503 to retry, anything else a 500, both with the error body."""
+    database not answering) is a 503 to retry, anything else a 500 (a bug: logged as an error,
+    with its traceback), both with the error body."""
     if is_outage(error):
+        log.warning("gateway.unavailable", error=repr(error), path=path)
         return error_response(
             503, "unavailable", "a part of the service is not answering; try again shortly"
         )
+    log.error("gateway.failed", error=repr(error), path=path, exc_info=error)
     return error_response(500, "internal", "the gateway failed; the error is logged")
 
 
@@ -76,10 +79,10 @@ class LastResort:
         try:
             await self.app(scope, receive, sending)
         except Exception as error:
-            log.warning("gateway.unexpected", error=repr(error), path=scope.get("path"))
             if started:
+                log.error("gateway.failed_mid_answer", error=repr(error), path=scope.get("path"))
                 raise
-            await unexpected(error)(scope, receive, send)
+            await unexpected(error, str(scope.get("path")))(scope, receive, send)
 
 
 ERRORS = {
@@ -114,8 +117,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def failed(request: Request, error: Exception) -> JSONResponse:
-        log.warning("gateway.failed", error=repr(error), path=request.url.path)
-        return unexpected(error)
+        return unexpected(error, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import asyncpg
 import httpx
 import jwt
@@ -271,6 +272,55 @@ async def test_supportctl_migrate_creates_every_log_it_is_named(database_url: st
                 assert await conn.fetchval(f"SELECT max(version) FROM {schema}.migrations") == 1
         finally:
             await conn.close()
+
+
+async def _supportctl(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("supportctl")), *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, errors = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode(), errors.decode()
+
+
+async def test_supportctl_lists_a_consumers_dead_letters_and_redrives_them(
+    amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    """Issue 13.8: ``supportctl dead list`` shows each with its error and removes none;
+    ``supportctl dead redrive`` puts them back on the consumer's queue, for a fresh start."""
+    queue, env = rabbit_names.queue("projector"), {"AMQP_URL": amqp_url}
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in (queue, f"{queue}.dead"):
+            await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
+        why = {"x-error": "RuntimeError: a bug", "x-attempts": 5, "x-consumer": "projector",
+               "x-original-routing-key": "session.SessionEnded", "x-delivery-count": 4}  # fmt: skip
+        dead = aio_pika.Message(
+            b'{"an": "event"}', headers=why, message_id="m1", type="SessionEnded"
+        )
+        await channel.default_exchange.publish(dead, routing_key=f"{queue}.dead")
+
+        for _ in range(2):  # listing removes nothing
+            code, output, _ = await _supportctl("dead", "list", "--queue", queue, env=env)
+            assert code == 0
+            [listed] = [json.loads(line) for line in output.splitlines()]
+            assert listed == {"message_id": "m1", "type": "SessionEnded", "attempts": 5,
+                              "routing_key": "session.SessionEnded", "consumer": "projector",
+                              "error": "RuntimeError: a bug"}  # fmt: skip
+        code, output, _ = await _supportctl("dead", "redrive", "--queue", queue, env=env)
+        assert (code, output.strip()) == (0, f"{queue}: 1 re-driven")
+        again = await (await channel.get_queue(queue)).get(timeout=5)
+        assert again.body == b'{"an": "event"}' and again.message_id == "m1"
+        assert again.headers["x-redriven"] == 1 and "x-error" not in again.headers
+        assert again.headers.get("x-delivery-count", 0) == 0  # the consumer counts its tries anew
+        await again.ack()
+        code, output, _ = await _supportctl("dead", "list", "--queue", queue, env=env)
+        assert (code, output) == (0, "")
+    code, _, errors = await _supportctl("dead", "list", "--queue", "no.such.queue", env=env)
+    assert code == 1 and "no.such.queue: no such queue" in errors
 
 
 async def test_the_gateway_process_answers_and_stops_on_sigterm(
