@@ -4,10 +4,12 @@ consumer's queue to be handled again (``supportctl dead list|redrive``).
 
 Listing takes every message without acknowledging it and gives them all back when it is done,
 so it removes nothing and keeps their order (a quorum queue puts a message given back behind
-those still there: giving back only the first few would move them to the end). Re-driving publishes each message to the consumer's own queue (not the
-exchange: no other consumer gets it twice), waits for the broker's confirm, and only then
-removes it from the dead letters: a crash in between leaves a copy in both, and the consumer's
-inbox takes an event once."""
+those still there: giving back only the first few would move them to the end).
+
+Re-driving publishes each message to the consumer's own queue (not the exchange: no other
+consumer gets it twice), waits for the broker's confirm, and only then removes it from the
+dead letters: a crash in between leaves a copy in both, and the consumer's inbox takes an
+event once."""
 
 from __future__ import annotations
 
