@@ -1,6 +1,7 @@
 """Issue 13.5: RabbitMQ stopped and started again. While it is away, a request fails within its
-timeout as unavailable (never a hang of 12-25 s, never a bare error); once it is back, requests
-go through again and the gateway's live feed subscribes again and delivers, by itself."""
+timeout as unavailable (never a hang of 12-25 s, never a bare error) and the command server and
+an event consumer report not ready; once it is back, requests go through again, the consumer
+consumes again and the gateway's live feed subscribes again and delivers, by themselves."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from uuid import UUID, uuid4
 import aio_pika
 import pytest
 
+from eventlog import Inbox, InMemoryEventStore, Transaction
+from eventlog.rabbit import RabbitEventConsumer
 from gateway.live import LiveFeed
 from support_contracts import Envelope
 from support_rpc import RpcClient, RpcServer, RpcTimeout, RpcUnavailable
@@ -47,7 +50,7 @@ def _event(session_id: str, version: int) -> Envelope:
             "occurred_at": "2026-12-02T12:00:00.000000Z",
             "correlation_id": str(uuid4()),
             "causation_id": str(uuid4()),
-            "data": {},
+            "data": {"participant_id": "p1", "name": "Cy", "via": "session_number"},
         }
     )
 
@@ -64,15 +67,38 @@ async def _publish(url: str, envelope: Envelope) -> None:
         )
 
 
+async def _ready(part: RpcServer | RabbitEventConsumer) -> bool:
+    try:
+        await part.ready()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def _not_ready(part: RpcServer | RabbitEventConsumer) -> bool:
+    return not await _ready(part)
+
+
 async def test_requests_fail_in_time_while_the_broker_is_away_and_work_again_after(
     rabbit: PrivateRabbit,
 ) -> None:
     server = await RpcServer(rabbit.url, "faults.commands", echo).start()
     client = await RpcClient(rabbit.url).connect()
     live = await LiveFeed(rabbit.url, "faults.events", "faults.live", retry_seconds=0.2).start()
+    handled: list[Envelope] = []
+
+    async def project(envelope: Envelope, tx: Transaction) -> None:
+        handled.append(envelope)
+
+    inbox = Inbox(InMemoryEventStore(), "faults", project)
+    consumer = RabbitEventConsumer(
+        rabbit.url, "faults.consumer", ["#"], inbox, exchange="faults.events"
+    )
+    await consumer.start()
     session_id = str(uuid4())
     try:
         assert await _answered(client)
+        assert await _ready(server) and await _ready(consumer)
         await asyncio.to_thread(rabbit.stop)
 
         began = time.monotonic()
@@ -82,16 +108,23 @@ async def test_requests_fail_in_time_while_the_broker_is_away_and_work_again_aft
         await eventually(lambda: not live.connected, what="the live feed's loss noticed")
         with pytest.raises(RuntimeError):
             await live.ready()
+        for part in (server, consumer):  # not ready while they cannot take messages
+            await eventually(lambda p=part: _not_ready(p), what=f"{part.queue_name} not ready")
 
         await asyncio.to_thread(rabbit.start)
         await eventually(lambda: _answered(client), within=60, what="requests answered again")
         await eventually(lambda: live.connected, within=30, what="the live feed back")
         await live.ready()
+        for part in (server, consumer):  # the robust connections came back by themselves
+            await eventually(lambda p=part: _ready(p), within=30, what="ready again")
         with live.watch(UUID(session_id)) as arrivals:
             await _publish(rabbit.url, _event(session_id, 3))
             arrived = await asyncio.wait_for(arrivals.get(), 10)
         assert arrived is not None and arrived.stream_version == 3
+        await eventually(lambda: handled, within=10, what="the consumer consuming again")
+        assert handled[0].stream_version == 3
     finally:
+        await consumer.stop()
         await live.close()
         await client.close()
         await asyncio.wait_for(server.stop(grace_seconds=1), 10)

@@ -1,8 +1,11 @@
 """What a service on this log reports to Kubernetes and Prometheus (``service_runtime.ops``):
-ready when PostgreSQL answers with every migration applied and RabbitMQ answers; the outbox
+ready when PostgreSQL answers with every migration applied, RabbitMQ answers and every consumer
+consumes; the outbox
 lag (events recorded and not yet published) refreshed before each scrape."""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
@@ -32,8 +35,22 @@ class BrokerProbe:
             await self._connection.close()
 
 
-def readiness(store: PostgresEventStore, broker: BrokerProbe) -> list[Readiness]:
-    return [Readiness("database", store.ready), Readiness("broker", broker)]
+class Consuming(Protocol):
+    """A queue's consumer (of events, or of commands), ready when it takes messages."""
+
+    @property
+    def queue_name(self) -> str: ...
+
+    async def ready(self) -> None: ...
+
+
+def readiness(
+    store: PostgresEventStore, broker: BrokerProbe, *consumers: Consuming
+) -> list[Readiness]:
+    """The database and the broker answer, and each consumer is connected and not waiting out
+    an outage (a connection that failed to come back is not ready, though the broker is)."""
+    checks = [Readiness("database", store.ready), Readiness("broker", broker)]
+    return checks + [Readiness(c.queue_name, c.ready) for c in consumers]
 
 
 def outbox_lag(store: PostgresEventStore, checkpoint: str = "outbox") -> Refresh:

@@ -189,6 +189,14 @@ class RabbitEventConsumer:
         self._worker = asyncio.create_task(self._work(), name=f"consumer:{self.queue_name}")
         self._consumer_tag = await self._queue.consume(self._deliveries.put)
 
+    async def ready(self) -> None:
+        """Raises unless it is connected and consuming, not waiting out an outage."""
+        connection = self._connection
+        if connection is None or connection.is_closed or not connection.connected.is_set():
+            raise RuntimeError(f"{self.queue_name}: not connected to the broker")
+        if self._inbox.waiting_out:
+            raise RuntimeError(f"{self.queue_name}: waiting out an outage")
+
     async def _work(self) -> None:
         while True:
             batch = [await self._deliveries.get()]

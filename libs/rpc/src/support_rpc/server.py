@@ -68,6 +68,16 @@ class RpcServer:
         self._consumer_tag = await queue.consume(self._on_request)
         return self
 
+    @property
+    def queue_name(self) -> str:
+        return self.queue
+
+    async def ready(self) -> None:
+        """Raises unless it is connected and taking commands."""
+        connection = self._connection
+        if connection is None or connection.is_closed or not connection.connected.is_set():
+            raise RuntimeError(f"{self.queue}: not connected to the broker")
+
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
         self._in_flight += 1
         self._drained.clear()

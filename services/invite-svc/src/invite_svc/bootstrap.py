@@ -72,7 +72,7 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
         asyncio.create_task(OutboxRelay(store, publisher).run()),
         asyncio.create_task(delivery.run()),
     ]
-    checks = (readiness(store, probe), [outbox_lag(store)])
+    checks = (readiness(store, probe, session_events, commands), [outbox_lag(store)])
     service = InviteService(settings, store, handlers, delivery, commands, running, checks)
     log.info("invite_svc.started", queue=settings.command_queue, schema=settings.database_schema)
     return service

@@ -113,6 +113,6 @@ async def start(settings: Settings) -> MediaRelay:
         if not view.following:
             raise RuntimeError("the relay cannot read its log: new participants would be refused")
 
-    ready = [*readiness(store, probe), Readiness("log followed", following)]
+    ready = [*readiness(store, probe, session_events), Readiness("log followed", following)]
     checks = (ready, [outbox_lag(store), connections])
     return MediaRelay(settings, store, view, hub, server, running, checks)

@@ -85,5 +85,5 @@ async def start(settings: Settings) -> RoutingService:
         for queue_id, waiting in list(view.waiting.items()):
             WAITING.labels(str(queue_id)).set(len(waiting))
 
-    checks = (readiness(store, probe), [outbox_lag(store), queue_lengths])
+    checks = (readiness(store, probe, session_events, commands), [outbox_lag(store), queue_lengths])
     return RoutingService(settings, store, routing, router, commands, running, checks)

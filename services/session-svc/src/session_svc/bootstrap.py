@@ -66,7 +66,7 @@ async def start(settings: Settings) -> SessionService:
         await watch.catch_up()
         LIVE_SESSIONS.set(len(watch.last_seen))
 
-    checks = (readiness(store, probe), [outbox_lag(store), live_sessions])
+    checks = (readiness(store, probe, routing_events, commands), [outbox_lag(store), live_sessions])
     service = SessionService(settings, store, handlers, commands, running, checks)
     log.info("session_svc.started", queue=settings.command_queue, schema=settings.database_schema)
     return service
