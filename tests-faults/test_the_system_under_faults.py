@@ -64,7 +64,7 @@ class Row:
     over: int
     freed_twice: int
 
-    COLUMNS = ("phase", "ready again (s)", "2xx", "4xx", "503", "no answer", "bad answers",
+    COLUMNS = ("phase", "ready after (s)", "2xx", "4xx", "503", "no answer", "bad answers",
                "lost", "applied twice", "undelivered", "two leaders", "over capacity",
                "freed twice")  # fmt: skip
 

@@ -79,8 +79,9 @@ class LastResort:
         try:
             await self.app(scope, receive, sending)
         except Exception as error:
-            if started:
-                log.error("gateway.failed_mid_answer", error=repr(error), path=scope.get("path"))
+            if started:  # the answer went out; what failed after it (its record) is logged
+                failed = log.warning if is_outage(error) else log.error
+                failed("gateway.failed_after_answer", error=repr(error), path=scope.get("path"))
                 raise
             await unexpected(error, str(scope.get("path")))(scope, receive, send)
 

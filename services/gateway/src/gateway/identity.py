@@ -56,6 +56,11 @@ class Identity:
         elif not settings.jwt_secret:
             raise ValueError("set JWKS_URL, JWKS_FILE or JWT_SECRET: staff tokens need a key")
 
+    @property
+    def may_block(self) -> bool:
+        """Checking a token may fetch the keys from the JWKS URL (a blocking HTTP call)."""
+        return self._jwks is not None
+
     def caller(self, authorization: str | None) -> Caller:
         """The caller of a request, or 401 saying why not."""
         if not authorization or not authorization.lower().startswith("bearer "):

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import aio_pika
 import asyncpg
@@ -87,6 +88,22 @@ async def test_a_retried_post_with_the_same_key_gets_the_first_answer_and_runs_o
         headers={**bearer("bob", "csr"), "Idempotency-Key": "k-1"},
     )
     assert bob.status_code == 201 and bob.json()["session_id"] != first.json()["session_id"]
+
+
+async def test_the_correlation_id_given_is_on_the_answer_and_on_every_event_it_caused(
+    api: httpx.AsyncClient,
+) -> None:
+    given = "6f1c3f1e-0d4b-4f7e-9a51-3c2d6a1b7e90"
+    headers = {**bearer("carl", "csr"), "X-Correlation-Id": given}
+    started = await api.post("/v1/sessions", json={"email_invite": False}, headers=headers)
+    assert started.status_code == 201 and started.headers["x-correlation-id"] == given
+    session = started.json()["session_id"]
+    events = await api.get(f"/v1/sessions/{session}/events", headers=bearer("root", "admin"))
+    assert [e["correlation_id"] for e in events.json()["events"]] == [given]
+    new = await api.get(f"/v1/sessions/{session}", headers=bearer("carl", "csr"))
+    assert UUID(new.headers["x-correlation-id"]) != UUID(given)  # none given: a new one
+    bad = await api.get(f"/v1/sessions/{session}", headers={**headers, "X-Correlation-Id": "x"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid")
 
 
 async def test_a_refusal_is_kept_for_its_key_too(api: httpx.AsyncClient) -> None:

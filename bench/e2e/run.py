@@ -1,0 +1,301 @@
+"""End-to-end benchmark (issue 13): commands through the gateway with every service its own
+process (``support_demo.stack``) on the machine's RabbitMQ and PostgreSQL, beside the bare
+limits of those two measured in the same run.
+
+The command is an agent changing its status (``PUT /v1/agents/me/status``, available and away
+in turn): the gateway, a request/reply to routing-svc, one event appended to its log, the
+outbox relay, ``support.events``. Each request carries an ``X-Correlation-Id``; a subscriber
+on the exchange notes when the event with that correlation id arrives.
+- bare request/reply: an echo server in a process of its own (aio-pika, no work) and a client
+  with direct reply-to, 32 requests in flight: round trips per second;
+- bare INSERT: one row a statement, autocommit, 32 at a time on a pool of 16 (asyncpg);
+- throughput: 32 agents at a time, each request after the last one's answer;
+- latency at 200 commands/s: a request every 5 ms whatever the answers do; p50, p99, p99.9 of
+  the answer, and of the delay from the answer to its event at the subscriber.
+
+Usage: uv run python bench/e2e/run.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import aio_pika
+import aiohttp
+import asyncpg
+import uvloop
+
+from support_demo.stack import staff, start_stack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import AMQP_URL, DATABASE_URL, progress
+
+AT_ONCE = 32
+RATE = 200
+ECHO = Path(__file__).with_name("echo.py")
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float, float]:
+    """p50, p99, p99.9 in milliseconds."""
+    ms = sorted(x * 1000 for x in seconds) or [float("nan")]
+    at = lambda q: ms[min(len(ms) - 1, int(len(ms) * q))]  # noqa: E731
+    return at(0.5), at(0.99), at(0.999)
+
+
+async def bare_request_reply(seconds: float, queue: str) -> float:
+    server = await asyncio.create_subprocess_exec(sys.executable, str(ECHO), AMQP_URL, queue)
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        channel = await connection.channel()
+        await channel.declare_queue(queue, auto_delete=True)
+        waiting: dict[str, asyncio.Future[None]] = {}
+
+        async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            waiting.pop(str(message.correlation_id)).set_result(None)
+
+        replies = await channel.get_queue("amq.rabbitmq.reply-to", ensure=False)
+        await replies.consume(on_reply, no_ack=True)
+        done, deadline = 0, time.perf_counter() + seconds
+        await asyncio.sleep(1)  # the echo server consuming
+
+        async def client() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                ask = str(uuid4())
+                waiting[ask] = asyncio.get_running_loop().create_future()
+                message = aio_pika.Message(
+                    b'{"type": "Echo", "command": {}}',
+                    correlation_id=ask,
+                    reply_to="amq.rabbitmq.reply-to",
+                )
+                await channel.default_exchange.publish(message, routing_key=queue)
+                await waiting[ask]
+                done += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(AT_ONCE)))
+        return done / (time.perf_counter() - began)
+    finally:
+        server.terminate()
+        await server.wait()
+        await connection.close()
+
+
+async def bare_inserts(seconds: float) -> float:
+    table = f"bench_insert_{uuid4().hex[:8]}"
+    pool = await asyncpg.create_pool(DATABASE_URL, min_size=16, max_size=16)
+    assert pool is not None
+    try:
+        await pool.execute(f"CREATE TABLE {table} (id uuid PRIMARY KEY, body jsonb)")
+        done, deadline = 0, time.perf_counter() + seconds
+
+        async def writer() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                await pool.execute(f"INSERT INTO {table} VALUES ($1, '{{}}')", uuid4())
+                done += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(writer() for _ in range(AT_ONCE)))
+        return done / (time.perf_counter() - began)
+    finally:
+        await pool.execute(f"DROP TABLE IF EXISTS {table}")
+        await pool.close()
+
+
+@dataclass
+class Names:
+    tag: str
+
+    @property
+    def exchange(self) -> str:
+        return f"bench-{self.tag}.events"
+
+    def queue(self, name: str) -> str:
+        return f"bench-{self.tag}.{name}"
+
+
+class Arrivals:
+    """A subscriber on the events exchange: when each correlation id's event arrived."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+
+    async def start(self, exits: AsyncExitStack, names: Names) -> None:
+        connection = await aio_pika.connect(AMQP_URL)
+        exits.push_async_callback(connection.close)
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            names.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(names.queue("arrivals"), exclusive=True)
+        await queue.bind(exchange, "routing.AgentStatusChanged")
+
+        async def arrived(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            self.at.setdefault(str(message.correlation_id), time.perf_counter())
+
+        await queue.consume(arrived, no_ack=True)
+
+
+class Agents:
+    """Agents through the gateway, by aiohttp: httpx cost the client more CPU than the gateway
+    had (86% of a core for 160 commands/s, measured), and the client shares the machine."""
+
+    def __init__(self, http: aiohttp.ClientSession, count: int) -> None:
+        self.http = http
+        self.headers = [staff(f"agent-{n}", "agent") for n in range(count)]
+        self.available = [False] * count
+        self.answered: dict[str, float] = {}  # correlation id: when its answer came
+        self.latencies: list[float] = []
+        self.failed = 0
+
+    async def set_up(self) -> None:
+        admin = staff("admin", "admin")
+        for n in range(len(self.headers)):
+            body = {"name": f"Agent {n}", "max_sessions": 2}
+            path = f"/v1/admin/agents/agent-{n}"
+            async with self.http.put(path, json=body, headers=admin) as reply:
+                reply.raise_for_status()
+
+    async def toggle(self, n: int) -> None:
+        self.available[n] = not self.available[n]
+        status = "available" if self.available[n] else "away"
+        correlation = str(uuid4())
+        headers = {**self.headers[n], "X-Correlation-Id": correlation}
+        began = time.perf_counter()
+        path = "/v1/agents/me/status"
+        async with self.http.put(path, json={"status": status}, headers=headers) as reply:
+            await reply.read()
+        answered = time.perf_counter()
+        if reply.status != 200:
+            self.failed += 1
+            return
+        self.latencies.append(answered - began)
+        self.answered[correlation] = answered
+
+
+async def throughput(agents: Agents, seconds: float) -> float:
+    done, deadline = 0, time.perf_counter() + seconds
+
+    async def worker(n: int) -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await agents.toggle(n)
+            done += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(AT_ONCE)))
+    return done / (time.perf_counter() - began)
+
+
+async def at_rate(agents: Agents, seconds: float) -> None:
+    """One request every 1/RATE s, round the agents; an agent's next waits for its last."""
+    count = len(agents.headers)
+    last: list[asyncio.Task[None] | None] = [None] * count
+    began = time.perf_counter()
+    for k in range(int(seconds * RATE)):
+        await asyncio.sleep(max(0.0, began + k / RATE - time.perf_counter()))
+        n = k % count
+
+        async def after(previous: asyncio.Task[None] | None, n: int = n) -> None:
+            if previous is not None:
+                await previous
+            await agents.toggle(n)
+
+        last[n] = asyncio.create_task(after(last[n]))
+    await asyncio.gather(*(t for t in last if t is not None))
+
+
+async def measure(seconds: float) -> str:
+    tag = uuid4().hex[:8]
+    progress(f"bare request/reply for {seconds:.0f} s")
+    bare_rpc = await bare_request_reply(seconds, f"bench-{tag}.echo")
+    progress(f"bare INSERTs for {seconds:.0f} s")
+    bare_insert = await bare_inserts(seconds)
+    names = Names(tag)
+    schemas = [f"bench_e2e_{tag}_{n}" for n in range(5)]
+    async with AsyncExitStack() as exits:
+        progress("starting every service as its own process")
+        stack = await start_stack(
+            exits, AMQP_URL, DATABASE_URL, names, schemas, Path(tempfile.mkdtemp())
+        )
+        arrivals = Arrivals()
+        await arrivals.start(exits, names)
+        connector = aiohttp.TCPConnector(limit=AT_ONCE * 2)
+        http = await exits.enter_async_context(
+            aiohttp.ClientSession(stack.gateway_url, connector=connector)
+        )
+        agents = Agents(http, 64)
+        await agents.set_up()
+        progress(f"throughput, {AT_ONCE} at a time, for {seconds:.0f} s")
+        rate = await throughput(agents, seconds)
+        agents.latencies.clear()
+        agents.answered.clear()
+        arrivals.at.clear()
+        progress(f"latency at {RATE} commands/s for {seconds:.0f} s")
+        await at_rate(agents, seconds)
+        await asyncio.sleep(2)  # the last events on their way
+        delays = [
+            max(0.0, arrivals.at[c] - at) for c, at in agents.answered.items() if c in arrivals.at
+        ]
+        missing = len(agents.answered) - len(delays)
+    await _drop(schemas, names)
+    answer, delivery = percentiles(agents.latencies), percentiles(delays)
+    rows = [
+        ("bare RabbitMQ request/reply", f"{bare_rpc:,.0f} round trips/s", "", ""),
+        ("bare PostgreSQL INSERT", f"{bare_insert:,.0f} rows/s", "", ""),
+        ("gateway, 32 at a time", f"{rate:,.0f} commands/s",
+         f"{rate / bare_rpc:.0%} of bare request/reply", ">= 60%"),
+        (f"answer at {RATE}/s: p50 / p99 / p99.9", "{:.1f} / {:.1f} / {:.1f} ms".format(*answer),
+         "", "p99 <= 25 ms"),
+        ("event at subscriber after answer: p50 / p99 / p99.9",
+         "{:.1f} / {:.1f} / {:.1f} ms".format(*delivery), "", "p99 <= 50 ms"),
+    ]  # fmt: skip
+    lines = [
+        "| measure | result | ratio | target |",
+        "|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        f"\n{agents.failed} requests failed; {missing} events did not arrive.",
+    ]
+    return "\n".join(lines)
+
+
+async def _drop(schemas: list[str], names: Names) -> None:
+    """The run's schemas, and its queues and exchange (their names start with its tag)."""
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        for schema in schemas:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        await conn.close()
+    listed = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", "list_queues", "name", "-q",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    output, _ = await listed.communicate()
+    ours = [q for q in output.decode().split() if q.startswith(names.queue(""))]
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in ours:
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(names.exchange)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    print(uvloop.run(measure(args.seconds)))
+
+
+if __name__ == "__main__":
+    main()
