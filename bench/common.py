@@ -75,3 +75,39 @@ async def cleanup(schema: str, queues: list[str], exchange: str) -> None:
         await channel.queue_delete(queue)
     await channel.exchange_delete(exchange)
     await connection.close()
+
+
+class Names:
+    """A run's exchange and queue names, all starting with its tag (``support_demo.stack``)."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    @property
+    def exchange(self) -> str:
+        return f"bench-{self.tag}.events"
+
+    def queue(self, name: str) -> str:
+        return f"bench-{self.tag}.{name}"
+
+
+async def drop_run(schemas: list[str], names: Names) -> None:
+    """A run's schemas, and its queues and exchange (found by their names' prefix)."""
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        for schema in schemas:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        await conn.close()
+    listed = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", "list_queues", "name", "-q",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    output, _ = await listed.communicate()
+    ours = [q for q in output.decode().split() if q.startswith(names.queue(""))]
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in ours:
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(names.exchange)

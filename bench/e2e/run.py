@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -36,7 +35,7 @@ import uvloop
 from support_demo.stack import staff, start_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import AMQP_URL, DATABASE_URL, progress
+from common import AMQP_URL, DATABASE_URL, Names, drop_run, progress
 
 AT_ONCE = 32
 RATE = 200
@@ -109,18 +108,6 @@ async def bare_inserts(seconds: float) -> float:
     finally:
         await pool.execute(f"DROP TABLE IF EXISTS {table}")
         await pool.close()
-
-
-@dataclass
-class Names:
-    tag: str
-
-    @property
-    def exchange(self) -> str:
-        return f"bench-{self.tag}.events"
-
-    def queue(self, name: str) -> str:
-        return f"bench-{self.tag}.{name}"
 
 
 class Arrivals:
@@ -247,7 +234,7 @@ async def measure(seconds: float) -> str:
             max(0.0, arrivals.at[c] - at) for c, at in agents.answered.items() if c in arrivals.at
         ]
         missing = len(agents.answered) - len(delays)
-    await _drop(schemas, names)
+    await drop_run(schemas, names)
     answer, delivery = percentiles(agents.latencies), percentiles(delays)
     rows = [
         ("bare RabbitMQ request/reply", f"{bare_rpc:,.0f} round trips/s", "", ""),
@@ -266,28 +253,6 @@ async def measure(seconds: float) -> str:
         f"\n{agents.failed} requests failed; {missing} events did not arrive.",
     ]
     return "\n".join(lines)
-
-
-async def _drop(schemas: list[str], names: Names) -> None:
-    """The run's schemas, and its queues and exchange (their names start with its tag)."""
-    conn = await asyncpg.connect(DATABASE_URL)
-    try:
-        for schema in schemas:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    finally:
-        await conn.close()
-    listed = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", "list_queues", "name", "-q",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    output, _ = await listed.communicate()
-    ours = [q for q in output.decode().split() if q.startswith(names.queue(""))]
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for queue in ours:
-            await channel.queue_delete(queue)
-        await channel.exchange_delete(names.exchange)
 
 
 def main() -> None:
