@@ -57,6 +57,13 @@ class Sessions:
         ids = {"command_id": str(uuid4()), "correlation_id": str(uuid4())}
         return await self._client.call(self._queue, kind, {**ids, **fields}, within_seconds=60)
 
+    async def hold(self) -> None:
+        """Sessions stay live however long the run: the console grace (S4) set to a day, as
+        no console sends heartbeats here."""
+        site = (await self._call("GetSiteSettings", actor_id="admin"))["site"]
+        site["console_grace_seconds"] = 86_400
+        await self._call("ChangeSiteSettings", actor_id="admin", settings=site)
+
     async def _one(self) -> None:
         csr = f"csr-{uuid4().hex[:12]}"
         started = await self._call(
@@ -144,6 +151,7 @@ async def measure(levels: list[int], relay_up_to: int) -> str:
         exits.push_async_callback(client.close)
         sessions = Sessions(client, names.queue("session-commands"), stack.relay_port)
         exits.push_async_callback(sessions.close)
+        await sessions.hold()
         for level in levels:
             await sessions.up_to(level)
             await sessions.connect_controllers(min(level, relay_up_to))

@@ -48,8 +48,9 @@ async def _under(lease: Lease, work: Callable[[], Awaitable[None]]) -> None:
     async def working() -> None:
         await work()
 
-    log.info("eventlog.leading", lock=lease.name)  # from here to lead_ended: the fault suite
-    task = asyncio.create_task(working(), name=f"lead:{lease.name}")  # checks no two overlap
+    # leading .. lead_ended: the fault suite checks from these lines that no two overlap
+    log.info("eventlog.leading", lock=lease.name)
+    task = asyncio.create_task(working(), name=f"lead:{lease.name}")
     lost = asyncio.create_task(lease.lost.wait())
     try:
         try:

@@ -1,7 +1,7 @@
 """What a service on this log reports to Kubernetes and Prometheus (``service_runtime.ops``):
 ready when PostgreSQL answers with every migration applied, RabbitMQ answers and every consumer
-consumes; the outbox
-lag (events recorded and not yet published) refreshed before each scrape."""
+consumes; the outbox lag (events recorded and not yet published) refreshed before each
+scrape."""
 
 from __future__ import annotations
 

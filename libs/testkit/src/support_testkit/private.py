@@ -127,18 +127,9 @@ class PrivatePostgres(_Private):
     def create(cls) -> PrivatePostgres:
         port = free_port()
         name = f"faults{port}"
+        room = "max_connections=300"  # the whole system, replicas and all, on one cluster
         subprocess.run(
-            [
-                "pg_createcluster",
-                "15",
-                name,
-                "-p",
-                str(port),
-                "-o",
-                "max_connections=300",
-                "--",
-                "--auth=trust",
-            ],  # fmt: skip  (the whole system, replicas and all)
+            ["pg_createcluster", "15", name, "-p", str(port), "-o", room, "--", "--auth=trust"],
             check=True,
             capture_output=True,
         )
