@@ -36,7 +36,7 @@ from invite_svc.entrypoints import command_handler as invite_door
 from invite_svc.handlers import InviteHandlers
 from invite_svc.sessions import SessionDirectory
 from media_relay.hub import Hub
-from media_relay.journal import RecordingLog, follow_log, keep_session_event, publishes
+from media_relay.journal import RecordingLog, follow_log, keep_session_event, publishes, snapshots
 from media_relay.recording import RecordingStorage
 from media_relay.server import RelayServer
 from media_relay.view import RelayView
@@ -159,7 +159,7 @@ async def embedded() -> AsyncIterator[Demo]:
             for queue, (keys, inbox) in consumers.items()
         ),
         asyncio.create_task(router.run()),
-        asyncio.create_task(follow_log(logs["relay"], view, hub)),
+        asyncio.create_task(follow_log(logs["relay"], view, hub, snapshots(logs["relay"]))),
         asyncio.create_task(_count(broker.subscribe("demo-analytics", ["#"]), seen)),
         asyncio.create_task(_feed(broker.subscribe("gateway-live", ["session.#"]), feed)),
     ]

@@ -117,6 +117,18 @@ async def test_checkpoints_only_move_forward(store: EventStore) -> None:
     assert await store.load_checkpoint("outbox") == 12
 
 
+async def test_a_snapshot_is_kept_by_name_and_only_a_later_one_replaces_it(
+    store: EventStore,
+) -> None:
+    assert await store.load_snapshot("relay-view") is None
+    await store.save_snapshot("relay-view", 10, b"\x00at ten")
+    await store.save_snapshot("relay-view", 7, b"at seven")  # a slower replica's, older
+    assert await store.load_snapshot("relay-view") == (10, b"\x00at ten")
+    await store.save_snapshot("relay-view", 12, b"at twelve")
+    assert await store.load_snapshot("relay-view") == (12, b"at twelve")
+    assert await store.load_snapshot("console-watch") is None
+
+
 async def test_waiting_reader_wakes_on_append(store: EventStore) -> None:
     last = -1
     waiter = asyncio.create_task(store.wait_for_events(last, at_most_seconds=30))

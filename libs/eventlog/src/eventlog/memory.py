@@ -86,6 +86,7 @@ class InMemoryEventStore:
         self._event_ids: set[UUID] = set()
         self._handled: set[tuple[str, UUID]] = set()
         self._checkpoints: dict[str, int] = {}
+        self._snapshots: dict[str, tuple[int, bytes]] = {}
         self._next_position = 1
         self._appended = asyncio.Event()
         self._exclusive: dict[str, asyncio.Lock] = {}
@@ -119,6 +120,13 @@ class InMemoryEventStore:
     async def save_checkpoint(self, name: str, position: int) -> None:
         async with self.transaction() as tx:
             await tx.save_checkpoint(name, position)
+
+    async def load_snapshot(self, name: str) -> tuple[int, bytes] | None:
+        return self._snapshots.get(name)
+
+    async def save_snapshot(self, name: str, position: int, state: bytes) -> None:
+        if position > self._snapshots.get(name, (-1, b""))[0]:
+            self._snapshots[name] = (position, state)
 
     async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
         appended = self._appended

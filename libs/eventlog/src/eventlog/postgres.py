@@ -111,6 +111,12 @@ class Statements:
             INSERT INTO {schema}.checkpoints (name, position) VALUES ($1, $2)
             ON CONFLICT (name) DO UPDATE SET position = excluded.position
             WHERE {schema}.checkpoints.position < excluded.position"""
+        self.load_snapshot = f"SELECT position, state FROM {schema}.snapshots WHERE name = $1"
+        self.save_snapshot = f"""
+            INSERT INTO {schema}.snapshots (name, position, state) VALUES ($1, $2, $3)
+            ON CONFLICT (name) DO UPDATE
+            SET position = excluded.position, state = excluded.state, taken_at = clock_timestamp()
+            WHERE {schema}.snapshots.position < excluded.position"""
 
 
 def _envelope(row: asyncpg.Record) -> Envelope:
@@ -330,6 +336,13 @@ class PostgresEventStore:
 
     async def save_checkpoint(self, name: str, position: int) -> None:
         await self._pool.execute(self._sql.save_checkpoint, name, position)
+
+    async def load_snapshot(self, name: str) -> tuple[int, bytes] | None:
+        row = await self._pool.fetchrow(self._sql.load_snapshot, name)
+        return None if row is None else (int(row["position"]), bytes(row["state"]))
+
+    async def save_snapshot(self, name: str, position: int, state: bytes) -> None:
+        await self._pool.execute(self._sql.save_snapshot, name, position, state)
 
     async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
         """Wakes on the NOTIFY sent after every append. Events that are committed but held

@@ -43,6 +43,15 @@ MIGRATIONS: list[str] = [
         position bigint NOT NULL
     );
     """,
+    # 2: a reader's view as of a position, so that a start need not fold the whole log
+    """
+    CREATE TABLE {s}.snapshots (
+        name text PRIMARY KEY,
+        position bigint NOT NULL,
+        state bytea NOT NULL,
+        taken_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    );
+    """,
 ]
 
 

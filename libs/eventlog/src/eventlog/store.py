@@ -66,6 +66,15 @@ class EventStore(Protocol):
 
     async def save_checkpoint(self, name: str, position: int) -> None: ...
 
+    async def load_snapshot(self, name: str) -> tuple[int, bytes] | None:
+        """The view ``name`` saved, and the position it was folded to; None if none was."""
+        ...
+
+    async def save_snapshot(self, name: str, position: int, state: bytes) -> None:
+        """Keep ``state`` as the view ``name`` folded up to ``position``, unless one of a later
+        position is kept already (replicas folding the same log may save the same view)."""
+        ...
+
     async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
         """Return soon after an event past ``after_position`` may be readable, or after
         ``at_most_seconds``."""

@@ -25,6 +25,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from eventlog.postgres_schema import MIGRATIONS
 from gateway.bootstrap import GatewayService, start
 from gateway.cli import main as supportctl
 from session_svc.bootstrap import SessionService
@@ -286,7 +287,9 @@ async def test_supportctl_migrate_creates_every_log_it_is_named(database_url: st
         conn = await asyncpg.connect(database_url)
         try:
             for schema in (one, two):
-                assert await conn.fetchval(f"SELECT max(version) FROM {schema}.migrations") == 1
+                assert await conn.fetchval(f"SELECT max(version) FROM {schema}.migrations") == len(
+                    MIGRATIONS
+                )
         finally:
             await conn.close()
 

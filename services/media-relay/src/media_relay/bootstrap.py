@@ -15,7 +15,14 @@ from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from media_relay.hub import Hub
-from media_relay.journal import RecordingLog, catch_up, follow_log, keep_session_event, publishes
+from media_relay.journal import (
+    RecordingLog,
+    catch_up,
+    follow_log,
+    keep_session_event,
+    publishes,
+    snapshots,
+)
 from media_relay.recording import open_storage
 from media_relay.server import RelayServer
 from media_relay.settings import Settings
@@ -56,8 +63,8 @@ async def start(settings: Settings) -> MediaRelay:
     store = await PostgresEventStore.connect(
         settings.database_url, settings.database_schema, max_size=settings.pool_size
     )
-    view = RelayView()
-    await catch_up(store, view)
+    view, saved = RelayView(), snapshots(store, settings.snapshot_every_events)
+    await catch_up(store, view, saved)
     recordings = RecordingLog(store)
     hub = Hub(
         view,
@@ -98,7 +105,7 @@ async def start(settings: Settings) -> MediaRelay:
     running = Running(doors=[server, session_events], resources=[client, publisher, probe, store])
     running.tasks += [
         asyncio.create_task(relay.run()),
-        asyncio.create_task(follow_log(store, view, hub)),
+        asyncio.create_task(follow_log(store, view, hub, saved)),
     ]
     await server.start(settings.host, settings.port)
     server.ready = True

@@ -17,6 +17,7 @@ import structlog
 
 from eventlog import DuplicateEvent, NewEvent, Transaction
 from eventlog.follow import follow_batches
+from eventlog.snapshots import Snapshots
 from eventlog.store import EventStore
 from media_relay.hub import Hub
 from media_relay.view import RelayView, session_of
@@ -51,7 +52,7 @@ def publishes(envelope: Envelope) -> bool:
 
 
 async def follow_log(
-    store: EventStore, view: RelayView, hub: Hub, *, retry_seconds: float = 1.0
+    store: EventStore, view: RelayView, hub: Hub, saved: Snapshots, *, retry_seconds: float = 1.0
 ) -> None:
     """Fold the log into the view, forever, and let the hub enforce each session event. A
     database outage is waited out (the relay is not ready meanwhile: ``view.following``) and
@@ -65,17 +66,27 @@ async def follow_log(
                     if applied is not None:
                         await hub.on_event(*applied)
                 await view.changed()
+                await saved.folded(len(events), view.position, view.dump)
         except Exception as error:
             view.following = False
             log.warning("relay.follow_failed", error=repr(error), position=view.position)
             await asyncio.sleep(retry_seconds)
 
 
-async def catch_up(store: EventStore, view: RelayView) -> None:
-    """The view as the log has it now, before the relay takes connections."""
+def snapshots(store: EventStore, every_events: int = 10_000) -> Snapshots:
+    """The view's snapshots (issue 13: a start folds what came after the latest, not the whole
+    log); ``v1`` is the shape of ``RelayView.dump``."""
+    return Snapshots(store, "relay-view/v1", every_events=every_events)
+
+
+async def catch_up(store: EventStore, view: RelayView, saved: Snapshots) -> None:
+    """The view as the log has it now, before the relay takes connections: the latest
+    snapshot, then the events after it."""
+    await saved.restore(view.restore)
     while events := await store.read_all(view.position, 1000):
         for envelope in events:
             view.apply(envelope)
+        await saved.folded(len(events), view.position, view.dump)
 
 
 class RecordingLog:

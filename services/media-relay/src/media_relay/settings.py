@@ -23,3 +23,4 @@ class Settings(ServiceSettings):
     lossy_limit: int = Field(default=8, ge=1)
     reliable_limit_bytes: int = Field(default=16 * 2**20, ge=2**16)
     pool_size: int = 5
+    snapshot_every_events: int = Field(default=10_000, ge=1)  # the view saved, for a fast start

@@ -8,6 +8,7 @@ Applying an event returns it with the session as it is now, and the hub enforces
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -80,6 +81,12 @@ class SessionView:
         }
 
 
+def _row(s: SessionView) -> list[object]:
+    activities = [[str(a.id), a.kind.value, a.started_by] for a in s.activities.values()]
+    return [str(s.id), s.status.value, s.controller, s.last_controller, s.active_customer,
+            s.participants, activities, s.version]  # fmt: skip
+
+
 def session_of(envelope: Envelope) -> UUID | None:
     """The session a session-stream event belongs to; None for a csr's, a number's or the
     site's stream."""
@@ -100,6 +107,24 @@ class RelayView:
 
     def get(self, session_id: UUID) -> SessionView | None:
         return self.sessions.get(session_id)
+
+    def dump(self) -> bytes:
+        """Every session as folded so far: the state of a snapshot at ``position``."""
+        return json.dumps([_row(s) for s in self.sessions.values()]).encode()
+
+    def restore(self, position: int, state: bytes) -> None:
+        """The view as ``dump`` left it, folded up to ``position``."""
+        sessions = {}
+        for row in json.loads(state):
+            sid, status, controller, last, active, participants, activities, version = row
+            session = SessionView(
+                UUID(sid), Status(status), controller, last, active,
+                {p: Role(r) for p, r in participants.items()},
+                {UUID(a): Activity(UUID(a), ActivityKind(k), by) for a, k, by in activities},
+                version,
+            )  # fmt: skip
+            sessions[session.id] = session
+        self.sessions, self.position = sessions, position
 
     def apply(self, envelope: Envelope) -> tuple[SessionView, Event] | None:
         """Fold one event of the log; the session and the event if it was a session's."""

@@ -1,7 +1,8 @@
-"""Issue 13.7 and 13.9: the relay's view of the sessions survives a poison message and a
-database outage. An envelope of an unknown type is refused before it is kept (the inbox
-dead-letters it), one kept before this check is passed over by the fold, and the task that
-follows the log waits an outage out instead of dying silently."""
+"""Issue 13.7, 13.9 and 13 (scale): the relay's view of the sessions survives a poison message
+and a database outage, and a start does not fold the whole log. An envelope of an unknown type
+is refused before it is kept (the inbox dead-letters it), one kept before this check is passed
+over by the fold, the task that follows the log waits an outage out instead of dying silently,
+and the view is snapshotted so that a start folds only what came after."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from eventlog import InMemoryEventStore, NewEvent
 from media_relay.hub import Hub
-from media_relay.journal import catch_up, follow_log, keep_session_event
+from media_relay.journal import catch_up, follow_log, keep_session_event, snapshots
 from media_relay.recording import RecordingStorage
 from media_relay.view import RelayView
 from support_contracts import ContractViolation, Envelope
@@ -71,7 +72,7 @@ async def test_an_unknown_event_in_the_log_does_not_stop_the_fold() -> None:
     await store.append(f"session-{session_id}", [poison], None)
     await store.append(f"session-{session_id}", [_started(session_id)], None)
     view = RelayView()
-    await catch_up(store, view)  # raised ContractViolation at every start before
+    await catch_up(store, view, snapshots(store))  # raised ContractViolation at every start
     session = view.get(session_id)
     assert session is not None and session.version == 1
 
@@ -93,7 +94,9 @@ async def test_following_the_log_waits_an_outage_out(tmp_path: Path) -> None:
     async def stored(manifest: dict[str, Any]) -> None: ...
 
     hub = Hub(view, RecordingStorage(tmp_path), stored)
-    following = asyncio.create_task(follow_log(store, view, hub, retry_seconds=0.05))
+    following = asyncio.create_task(
+        follow_log(store, view, hub, snapshots(store), retry_seconds=0.05)
+    )
     try:
         store.down = True
         await eventually(lambda: not view.following, what="the outage noticed")
@@ -105,3 +108,57 @@ async def test_following_the_log_waits_an_outage_out(tmp_path: Path) -> None:
     finally:
         following.cancel()
         await asyncio.gather(following, return_exceptions=True)
+
+
+def _event(event_type: str, **data: Any) -> NewEvent:
+    return NewEvent(event_type, data, uuid4(), datetime.now(UTC), uuid4(), uuid4())
+
+
+async def _sessions(store: InMemoryEventStore, count: int) -> None:
+    """Sessions with a customer, an assistant and a chat; every third one ended."""
+    for n in range(count):
+        sid, chat = uuid4(), uuid4()
+        events = [
+            _started(sid),
+            _event("CustomerJoined", participant_id=f"c{n}", name="Cy", via="session_number"),
+            _event("AssistantJoined", csr_id=f"h{n}", name="Hal", via="session_number"),
+            _event("ActivityStarted", activity_id=str(chat), kind="chat", started_by="alice"),
+        ]
+        if n % 3 == 0:
+            events.append(_event("SessionEnded", reason="ended_by_controller", ended_by="alice"))
+        await store.append(f"session-{sid}", events, None)
+
+
+class Counting(InMemoryEventStore):
+    read = 0
+
+    async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
+        events = await super().read_all(after_position, limit)
+        self.read += len(events)
+        return events
+
+
+async def test_a_start_folds_only_what_came_after_the_latest_snapshot() -> None:
+    store = Counting()
+    await _sessions(store, 30)  # 110 events
+    first = RelayView()
+    await catch_up(store, first, snapshots(store, every_events=50))
+    position, _ = await store.load_snapshot("relay-view/v1") or (None, b"")
+    assert position == first.position  # saved as the catch-up went (its one batch here)
+    await _sessions(store, 3)
+    store.read = 0
+    again, folded = RelayView(), RelayView()
+    await catch_up(store, again, snapshots(store, every_events=50))
+    assert 0 < store.read < 60  # from the snapshot on, not the whole log of 121 events
+    await catch_up(store, folded, snapshots(InMemoryEventStore()))  # no snapshot: everything
+    assert again.sessions == folded.sessions and again.position == folded.position
+    assert any(s.activities and s.participants for s in again.sessions.values())
+
+
+async def test_a_snapshot_that_cannot_be_read_is_passed_over() -> None:
+    store = InMemoryEventStore()
+    await _sessions(store, 4)
+    await store.save_snapshot("relay-view/v1", 3, b"not the shape of a view")
+    view = RelayView()
+    await catch_up(store, view, snapshots(store))
+    assert len(view.sessions) == 4  # folded from the start

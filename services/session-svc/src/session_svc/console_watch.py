@@ -10,12 +10,14 @@ two replicas sweep at once (one runs at a time anyway, under the log's exclusive
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import structlog
 
 from eventlog import Transaction, lead
+from eventlog.snapshots import Snapshots
 from session_svc.domain import Session, rules
 from session_svc.handlers import SessionHandlers
 from support_contracts import Envelope, Event
@@ -28,16 +30,30 @@ GONE = {"SessionEnded", "HandedToQueue", "HandedToAgents"}
 
 
 class ConsoleWatch:
-    def __init__(self, handlers: SessionHandlers, *, every_seconds: float = 5.0) -> None:
+    def __init__(
+        self, handlers: SessionHandlers, *, every_seconds: float = 5.0, snapshot_every: int = 10_000
+    ) -> None:
         self._handlers, self._every = handlers, every_seconds
         self.last_seen: dict[UUID, datetime] = {}
         self.position = -1
+        # a start folds from the latest snapshot, not from the start of the log (issue 13)
+        self._snapshots = Snapshots(handlers.store, "console-watch/v1", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
+        if self.position == -1:
+            await self._snapshots.restore(self._restore)
         while events := await self._handlers.store.read_all(self.position, 1000):
             for event in events:
                 self._see(event)
             self.position = events[-1].global_position
+            await self._snapshots.folded(len(events), self.position, self._dump)
+
+    def _dump(self) -> bytes:
+        return json.dumps({str(s): at.isoformat() for s, at in self.last_seen.items()}).encode()
+
+    def _restore(self, position: int, state: bytes) -> None:
+        seen = {UUID(s): datetime.fromisoformat(at) for s, at in json.loads(state).items()}
+        self.last_seen, self.position = seen, position
 
     def _see(self, event: Envelope) -> None:
         if not event.stream_id.startswith("session-"):

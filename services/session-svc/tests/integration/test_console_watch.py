@@ -10,7 +10,8 @@ from eventlog import EventStore
 from session_svc import service
 from session_svc.console_watch import ConsoleWatch
 from session_svc.handlers import SessionHandlers, session_stream
-from support_contracts.session import RecordHeartbeat
+from support_contracts.session import EndSession, RecordHeartbeat
+from support_testkit import eventually
 from support_testkit.clock import FakeClock
 
 from ..unit.story import T0, command
@@ -58,3 +59,27 @@ async def test_s4_two_watches_sweeping_at_once_end_a_session_once(store: EventSt
     first, second = await asyncio.gather(ConsoleWatch(h).sweep(), ConsoleWatch(h).sweep())
     assert sorted([*first, *second]) == [session]
     assert await ended_reasons(store, session) == ["console_closed"]
+
+
+async def test_s4_a_watch_restarted_from_its_snapshot_forgets_no_session(
+    store: EventStore,
+) -> None:
+    """Issue 13 (scale): the watch's view is snapshotted, and a new watch starts from it."""
+    clock = FakeClock(T0)
+    h = SessionHandlers(store, clock=clock.now)
+    sessions = [UUID((await start(h, f"csr-{n}"))["session_id"]) for n in range(3)]
+    first = ConsoleWatch(h, snapshot_every=1)
+
+    async def seen_all(watch: ConsoleWatch, count: int) -> bool:
+        await watch.catch_up()  # the log reads only what no running transaction could precede
+        return len(watch.last_seen) == count
+
+    await eventually(lambda: seen_all(first, 3), what="the three sessions seen")
+    saved = await store.load_snapshot("console-watch/v1")
+    assert saved is not None and saved[0] == first.position
+    await service.execute(h, command(EndSession, "csr-0", session_id=sessions[0]))
+    clock.advance(61)
+    again = ConsoleWatch(h)
+    await eventually(lambda: seen_all(again, 2), what="the two live sessions seen")
+    assert again.last_seen == {s: first.last_seen[s] for s in sessions[1:]}
+    assert sorted(await again.sweep()) == sorted(sessions[1:])
