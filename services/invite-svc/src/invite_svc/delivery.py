@@ -3,18 +3,21 @@ and retried; no invitation is lost while the server is down, and none is sent ag
 an event was delivered twice: what to send is read from the log, not from messages.
 
 The delivery keeps the e-mail invitations not yet settled: a projection of the log, rebuilt
-from its start when the service starts. Each attempt first records the hash of a new token
+when the service starts from its latest snapshot (``delivery/v1``, every 10,000 events) and the
+events after it. Each attempt first records the hash of a new token
 (``InvitationTokenMinted``), then sends, then records the outcome; it runs in one replica at a
 time (the log's exclusive lock)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from uuid import UUID, uuid4
 
 import structlog
 
 from eventlog import lead
+from eventlog.snapshots import Snapshots
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations
@@ -29,17 +32,35 @@ SETTLED = {"InvitationSent", "InvitationRevoked"}
 
 class EmailDelivery:
     def __init__(
-        self, handlers: InviteHandlers, mailer: SmtpMailer, *, every_seconds: float = 1.0
+        self,
+        handlers: InviteHandlers,
+        mailer: SmtpMailer,
+        *,
+        every_seconds: float = 1.0,
+        snapshot_every: int = 10_000,
     ) -> None:
         self._h, self._mailer, self._every = handlers, mailer, every_seconds
         self.pending: dict[UUID, set[UUID]] = {}  # session -> e-mail invitations not settled
         self.position = -1
+        self._snapshots = Snapshots(handlers.store, "delivery/v1", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
+        if self.position == -1:
+            await self._snapshots.restore(self._restore)
         while events := await self._h.store.read_all(self.position, 1000):
             for event in events:
                 self._see(event)
             self.position = events[-1].global_position
+            await self._snapshots.folded(len(events), self.position, self._dump)
+
+    def _dump(self) -> bytes:
+        pending = {str(s): [str(i) for i in invitations] for s, invitations in self.pending.items()}
+        return json.dumps(pending).encode()
+
+    def _restore(self, position: int, state: bytes) -> None:
+        pending = json.loads(state)
+        self.pending = {UUID(s): {UUID(i) for i in ids} for s, ids in pending.items()}
+        self.position = position
 
     def _see(self, event: Envelope) -> None:
         if not event.stream_id.startswith("invitations-"):

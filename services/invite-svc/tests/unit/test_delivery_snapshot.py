@@ -1,0 +1,66 @@
+"""I3 and issue 13 (scale): the e-mail delivery's watch list is snapshotted, and a delivery
+started anew takes it from the latest snapshot and the events after it, forgetting none."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventlog import InMemoryEventStore, NewEvent
+from invite_svc.delivery import EmailDelivery
+from invite_svc.handlers import InviteHandlers
+from invite_svc.mailer import SmtpMailer
+from invite_svc.sessions import SessionDirectory
+
+
+def _event(event_type: str, **data: Any) -> NewEvent:
+    return NewEvent(event_type, data, uuid4(), datetime.now(UTC), uuid4(), uuid4())
+
+
+def _issued(invitation_id: UUID, session_id: UUID, channel: str = "email") -> NewEvent:
+    return _event(
+        "InvitationIssued", invitation_id=str(invitation_id), session_id=str(session_id),
+        session_number="123456789", role="customer", channel=channel, to="c@example.com",
+        token_sha256=None, issued_by="alice",
+        expires_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    )  # fmt: skip
+
+
+class Counting(InMemoryEventStore):
+    read = 0
+
+    async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Any]:
+        events = await super().read_all(after_position, limit)
+        self.read += len(events)
+        return events
+
+
+def _delivery(store: InMemoryEventStore, every: int = 10_000) -> EmailDelivery:
+    async def nobody(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("not asked here")
+
+    handlers = InviteHandlers(store, SessionDirectory(nobody), site_url="https://s.example")
+    return EmailDelivery(handlers, SmtpMailer("smtp://127.0.0.1:1", "s@example.com"),
+                         snapshot_every=every)  # fmt: skip
+
+
+async def test_i3_a_new_delivery_starts_from_the_snapshot_and_forgets_no_email() -> None:
+    store, sessions = Counting(), [uuid4() for _ in range(5)]
+    ids = {s: [uuid4(), uuid4()] for s in sessions}
+    for s in sessions:
+        await store.append(f"invitations-{s}", [_issued(i, s) for i in ids[s]], None)
+    sent = ids[sessions[0]][0]
+    settled = _event("InvitationSent", invitation_id=str(sent), attempt=1, server_reply="250 ok")
+    await store.append(f"invitations-{sessions[0]}", [settled], 1)
+    first = _delivery(store, every=5)
+    await first.catch_up()
+    assert await store.load_snapshot("delivery/v1") is not None
+    late = uuid4()
+    await store.append(f"invitations-{sessions[1]}", [_issued(late, sessions[1])], 1)
+    store.read = 0
+    again = _delivery(store)
+    await again.catch_up()
+    assert store.read == 1  # only what came after the snapshot
+    assert again.pending == {**first.pending, sessions[1]: {*ids[sessions[1]], late}}
+    assert sent not in again.pending[sessions[0]]
