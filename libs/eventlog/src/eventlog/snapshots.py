@@ -37,13 +37,17 @@ class Snapshots:
         log.info("snapshot.restored", snapshot=self.name, position=found[0])
         return found[0]
 
-    async def folded(self, events: int, position: int, state: Callable[[], bytes]) -> None:
-        """``events`` more were folded, up to ``position``: save the view every so often."""
+    async def folded(self, events: int, position: int, state: Callable[[], bytes | None]) -> None:
+        """``events`` more were folded, up to ``position``: save the view every so often.
+        ``state`` may say None (the view holds what is not in the log yet): next time, then."""
         self._since += events
         if self._since < self._every:
             return
         try:
-            await self._store.save_snapshot(self.name, position, state())
+            dumped = state()
+            if dumped is None:
+                return
+            await self._store.save_snapshot(self.name, position, dumped)
         except Exception as error:  # a cache: the next one may succeed
             log.warning("snapshot.not_saved", snapshot=self.name, error=repr(error))
             return

@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 import structlog
 
 from eventlog import ConcurrencyConflict, NewEvent, lead
+from eventlog.snapshots import Snapshots
 from routing_svc.domain.tasks import Task, escalate, expire_offers, withdraw_offers_of
 from routing_svc.handlers import RoutingHandlers, case_stream
 from routing_svc.view import Offering, RoutingView
@@ -42,18 +43,24 @@ class Router:
         idle_seconds: float = 1.0,
         lock_poll_seconds: float = 0.5,
         follower_seconds: float = 0.1,
+        snapshot_every: int = 10_000,
     ) -> None:
         self.store, self.now = handlers.store, handlers.now
         self.view, self._new_id = view, new_id
         self._idle, self._lock_poll = idle_seconds, lock_poll_seconds
         self._follower = follower_seconds
         self.leading = False
+        self._snapshots = Snapshots(self.store, "routing-view/v1", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
-        """Apply everything recorded since the view's position."""
+        """Apply everything recorded since the view's position; the first time, from the
+        latest snapshot of the view on (``routing-view/v1``), not from the start of the log."""
+        if self.view.position == -1:
+            await self._snapshots.restore(self.view.restore)
         while events := await self.store.read_all(self.view.position, BATCH):
             for event in events:
                 self.view.apply(event)
+            await self._snapshots.folded(len(events), self.view.position, self.view.dump)
             if len(events) < BATCH:
                 return
 

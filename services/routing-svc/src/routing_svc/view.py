@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import fmean
+from typing import Any
 from uuid import UUID
 
 from routing_svc.domain.pool import Agent, AgentPool, Policy
-from routing_svc.domain.tasks import Task, TaskStatus, evolve_task, make_offers, next_task
+from routing_svc.domain.tasks import (
+    Offer,
+    Task,
+    TaskStatus,
+    evolve_task,
+    make_offers,
+    next_task,
+)
 from support_contracts import Envelope, Event
 from support_contracts.routing import (
     AgentConfigured,
@@ -414,6 +423,53 @@ class RoutingView:
         self.dirty_agents |= set(self.named)
         self.gone_away |= {a.id for a in self.agents.values() if a.offers}
 
+    # --- snapshots ------------------------------------------------------------------------------
+
+    def dump(self) -> bytes | None:
+        """What the log made of the view, as of ``position`` (issue 13: a start restores it and
+        folds only what came after); None while it holds offers the router has decided and the
+        log does not have yet. The indexes (pools, the waiting orders, timers) are rebuilt on
+        restore; the round-robin cursor, the leader's own, starts again."""
+        if any(not o.recorded for t in self.tasks.values() for o in t.offers.values()):
+            return None
+        return json.dumps({
+            "queues": {str(q): d.model_dump(mode="json") for q, d in self.queues.items()},
+            "agents": [_agent_row(a) for a in self.agents.values()],
+            "tasks": [_task_row(t) for t in self.tasks.values()],
+            "keys": {str(s): [k[0].isoformat(), k[1]] for s, k in self.keys.items()},
+            "requests": {str(r): str(s) for r, s in self.requests.items()},
+            "holding": {str(s): [_str(q), at.isoformat()] for s, (q, at) in self.holding.items()},
+            "handling": {str(q): list(h) for q, h in self.handling.items()},
+        }).encode()  # fmt: skip
+
+    def restore(self, position: int, state: bytes) -> None:
+        """The view as ``dump`` left it, folded up to ``position``; its indexes rebuilt."""
+        saved = json.loads(state)
+        for row in saved["agents"]:
+            agent = _agent_of(row)
+            self.agents[agent.id] = agent
+        for queue_id, definition in saved["queues"].items():
+            self._on_queue(QueueConfigured(queue_id=queue_id, definition=definition))
+        self.requests = {UUID(r): UUID(s) for r, s in saved["requests"].items()}
+        self.holding = {
+            UUID(s): (_uuid(q), datetime.fromisoformat(at))
+            for s, (q, at) in saved["holding"].items()
+        }
+        for queue_id, samples in saved["handling"].items():
+            self.handling[UUID(queue_id)].extend(samples)
+        for row in saved["tasks"]:
+            task = _task_of(row)
+            assert task.session_id is not None
+            at, global_position = saved["keys"][str(task.session_id)]
+            self.keys[task.session_id] = (
+                datetime.fromisoformat(at),
+                global_position,
+                task.session_id,
+            )
+            self._set_task(task)
+        self.everything_dirty()
+        self.position = position
+
     # --- queries ----------------------------------------------------------------------------------
 
     def standing(self, session_id: UUID) -> Standing | None:
@@ -437,6 +493,64 @@ class RoutingView:
         )
         estimate = fmean(handled) * position / slots if handled and slots else None
         return Standing(session_id, task.queue_id, position, len(queue), estimate)
+
+
+def _str(value: object | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _agent_row(a: AgentView) -> list[object]:
+    offers = {str(o): str(s) for o, s in a.offers.items()}
+    return [a.id, a.name, a.capacity, a.configured, a.status.value, sorted(map(str, a.sessions)),
+            offers, _str(a.free_since and a.free_since.isoformat())]  # fmt: skip
+
+
+def _agent_of(row: list[Any]) -> AgentView:
+    agent_id, name, capacity, configured, status, sessions, offers, free_since = row
+    return AgentView(
+        agent_id, name, capacity, configured, AgentStatus(status), {UUID(s) for s in sessions},
+        {UUID(o): UUID(s) for o, s in offers.items()}, _time(free_since),
+    )  # fmt: skip
+
+
+def _task_row(t: Task) -> dict[str, object]:
+    return {
+        "id": _str(t.id), "session_id": _str(t.session_id), "queue_id": _str(t.queue_id),
+        "named_agents": list(t.named_agents), "status": t.status.value,
+        "queued_at": _str(t.queued_at and t.queued_at.isoformat()), "message": t.message,
+        "request_id": _str(t.request_id), "correlation_id": _str(t.correlation_id),
+        "cause": _str(t.cause), "escalated": t.escalated,
+        "offers": [[str(o.id), o.agent_id, o.expires_at.isoformat(), o.open]
+                   for o in t.offers.values()],
+        "declined": sorted(t.declined), "passed": sorted(t.passed),
+        "assigned_to": t.assigned_to, "accepted_offer": _str(t.accepted_offer),
+        "version": t.version,
+    }  # fmt: skip
+
+
+def _task_of(row: dict[str, Any]) -> Task:
+    offers = {
+        UUID(o): Offer(UUID(o), agent, datetime.fromisoformat(expires), is_open)
+        for o, agent, expires, is_open in row["offers"]
+    }
+    return Task(
+        id=_uuid(row["id"]), session_id=_uuid(row["session_id"]), queue_id=_uuid(row["queue_id"]),
+        named_agents=tuple(row["named_agents"]), status=TaskStatus(row["status"]),
+        queued_at=_time(row["queued_at"]), message=row["message"],
+        request_id=_uuid(row["request_id"]), correlation_id=_uuid(row["correlation_id"]),
+        cause=_uuid(row["cause"]), escalated=row["escalated"], offers=offers,
+        declined=frozenset(row["declined"]), passed=frozenset(row["passed"]),
+        assigned_to=row["assigned_to"], accepted_offer=_uuid(row["accepted_offer"]),
+        version=row["version"],
+    )  # fmt: skip
 
 
 def _pooled(agent: AgentView, order: int) -> Agent:
