@@ -3,10 +3,7 @@ cause is fixed; the consumer then handles each once (real RabbitMQ and PostgreSQ
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from eventlog import NO_STREAM, Inbox, Transaction
 from eventlog.dead_letters import list_dead, redrive
@@ -19,13 +16,6 @@ from .factories import new_events
 from .wiring import RabbitWiring
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture
-async def rabbit(amqp_url: str, rabbit_names: RabbitNames) -> AsyncIterator[RabbitWiring]:
-    wiring = RabbitWiring(amqp_url, rabbit_names)
-    yield wiring
-    await wiring.close()
 
 
 async def test_dead_letters_are_listed_without_removal_and_redriven_once_fixed(

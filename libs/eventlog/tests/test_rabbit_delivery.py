@@ -6,34 +6,24 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import uuid4
 
 import aio_pika
 import pytest
-import pytest_asyncio
 
 from eventlog import NO_STREAM, Inbox, OutboxRelay, Transaction
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitPublisher
 from support_contracts import Envelope
 from support_testkit import eventually, stopped
-from support_testkit.plugin import RabbitNames
 from support_testkit.proxy import TcpProxy
 
 from .factories import new_events
 from .wiring import RabbitWiring
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture
-async def rabbit(amqp_url: str, rabbit_names: RabbitNames) -> AsyncIterator[RabbitWiring]:
-    wiring = RabbitWiring(amqp_url, rabbit_names)
-    yield wiring
-    await wiring.close()
 
 
 def unique_in_order(events: list[Envelope]) -> list[str]:

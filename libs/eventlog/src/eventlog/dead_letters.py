@@ -21,6 +21,8 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
+from eventlog.rabbit import moved
+
 WHY = ("x-error", "x-attempts", "x-consumer", "x-original-routing-key")
 DROPPED = (*WHY, "x-delivery-count")  # a fresh start: the consumer counts its tries again
 
@@ -80,23 +82,16 @@ async def list_dead(url: str, queue: str, *, limit: int = 100) -> list[DeadLette
 
 async def redrive(url: str, queue: str, *, limit: int | None = None) -> int:
     """Move up to ``limit`` (all) dead letters back to ``queue``; how many were moved."""
-    moved = 0
+    count = 0
     async with _dead_queue(url, queue) as (channel, dead):
-        while limit is None or moved < limit:
+        while limit is None or count < limit:
             message = await dead.get(fail=False)
             if message is None:
                 break
             headers = {k: v for k, v in message.headers.items() if k not in DROPPED}
             headers["x-redriven"] = int(str(message.headers.get("x-redriven", 0))) + 1
-            again = aio_pika.Message(
-                body=message.body,
-                headers=headers,
-                content_type=message.content_type,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=message.message_id,
-                type=message.type,
-            )
+            again = moved(message, headers)
             await channel.default_exchange.publish(again, routing_key=queue)  # confirmed
             await message.ack()
-            moved += 1
-    return moved
+            count += 1
+    return count

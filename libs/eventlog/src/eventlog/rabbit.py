@@ -57,6 +57,19 @@ async def declare_events_exchange(channel: AbstractChannel, name: str) -> Abstra
     return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
+def moved(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+    """The message as it came, persistent, with ``headers``: to move it to another queue (to
+    the dead letters, or back from them)."""
+    return aio_pika.Message(
+        body=message.body,
+        headers=headers,
+        content_type=message.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
+        type=message.type,
+    )
+
+
 def delivery_count(message: AbstractIncomingMessage) -> int:
     """How often a quorum queue delivered this message before (0 on the first delivery)."""
     count = message.headers.get("x-delivery-count", 0)
@@ -252,14 +265,7 @@ class RabbitEventConsumer:
                 "x-original-routing-key": message.routing_key or "",
             }
         )
-        dead = aio_pika.Message(
-            body=message.body,
-            headers=headers,
-            content_type=message.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message.message_id,
-            type=message.type,
-        )
+        dead = moved(message, headers)
         await self._dead_channel.default_exchange.publish(dead, routing_key=self.dead_letter_queue)
         await message.ack()
         log.error("inbox.dead_lettered", queue=self.queue_name, error=error, attempts=attempts)

@@ -9,9 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from eventlog.outages import is_outage
+from gateway.asgi import HttpLayer
 from support_rpc import RemoteError, RpcTimeout
 
 log = structlog.get_logger(__name__)
@@ -58,17 +59,11 @@ def unexpected(error: BaseException, path: str) -> JSONResponse:
     return error_response(500, "internal", "the gateway failed; the error is logged")
 
 
-class LastResort:
+class LastResort(HttpLayer):
     """The outermost layer: an error raised before any answer was sent (the idempotency log's
     database down, say) still gets an answer with the error body, never a bare 500."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def sending(message: Message) -> None:

@@ -12,6 +12,7 @@ from invite_svc.delivery import EmailDelivery
 from invite_svc.handlers import InviteHandlers
 from invite_svc.mailer import SmtpMailer
 from invite_svc.sessions import SessionDirectory
+from support_testkit.stores import CountingStore
 
 
 def _event(event_type: str, **data: Any) -> NewEvent:
@@ -27,15 +28,6 @@ def _issued(invitation_id: UUID, session_id: UUID, channel: str = "email") -> Ne
     )  # fmt: skip
 
 
-class Counting(InMemoryEventStore):
-    read = 0
-
-    async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Any]:
-        events = await super().read_all(after_position, limit)
-        self.read += len(events)
-        return events
-
-
 def _delivery(store: InMemoryEventStore, every: int = 10_000) -> EmailDelivery:
     async def nobody(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
         raise AssertionError("not asked here")
@@ -46,7 +38,7 @@ def _delivery(store: InMemoryEventStore, every: int = 10_000) -> EmailDelivery:
 
 
 async def test_i3_a_new_delivery_starts_from_the_snapshot_and_forgets_no_email() -> None:
-    store, sessions = Counting(), [uuid4() for _ in range(5)]
+    store, sessions = CountingStore(), [uuid4() for _ in range(5)]
     ids = {s: [uuid4(), uuid4()] for s in sessions}
     for s in sessions:
         await store.append(f"invitations-{s}", [_issued(i, s) for i in ids[s]], None)

@@ -21,6 +21,7 @@ from media_relay.recording import RecordingStorage
 from media_relay.view import RelayView
 from support_contracts import ContractViolation, Envelope
 from support_testkit import eventually
+from support_testkit.stores import CountingStore
 
 
 def _envelope(session_id: UUID, kind: str, data: dict[str, Any], version: int = 0) -> Envelope:
@@ -129,17 +130,8 @@ async def _sessions(store: InMemoryEventStore, count: int) -> None:
         await store.append(f"session-{sid}", events, None)
 
 
-class Counting(InMemoryEventStore):
-    read = 0
-
-    async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
-        events = await super().read_all(after_position, limit)
-        self.read += len(events)
-        return events
-
-
 async def test_a_start_folds_only_what_came_after_the_latest_snapshot() -> None:
-    store = Counting()
+    store = CountingStore()
     await _sessions(store, 30)  # 110 events
     first = RelayView()
     await catch_up(store, first, snapshots(store, every_events=50))

@@ -10,6 +10,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from eventlog.postgres_schema import MIGRATIONS
 from session_svc.settings import Settings
 from support_rpc import RpcClient
 from support_testkit.plugin import RabbitNames, fresh_schema
@@ -67,7 +68,8 @@ async def test_e3_health_readiness_and_metrics_of_the_process(
             await conn.execute(f"DELETE FROM {schema}.migrations")
             status, body = await get(port, "/readyz")
             assert status == 503 and "database" in json.loads(body)["failed"]
-            await conn.execute(f"INSERT INTO {schema}.migrations (version) VALUES (1)")
+            versions = f"SELECT generate_series(1, {len(MIGRATIONS)})"
+            await conn.execute(f"INSERT INTO {schema}.migrations (version) {versions}")
             await conn.close()
 
             async def ready() -> bool:
