@@ -21,6 +21,8 @@ def test_outages_are_told_from_bugs_also_when_wrapped() -> None:
     assert is_outage(asyncpg.CannotConnectNowError("the database system is starting up"))
     assert is_outage(ChannelInvalidStateError("writer is None"))
     assert is_outage(ConnectionRefusedError(111, "refused"))
+    broken = "cannot switch to state 12; another operation (2) is in progress"
+    assert is_outage(asyncpg.InternalClientError(broken))  # a connection the crash left broken
     try:
         try:
             raise asyncpg.AdminShutdownError("terminating connection")
