@@ -332,8 +332,11 @@ async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who
 
 @v1.post("/sessions/{session_id}/handoff", responses=responses(*AUTH), tags=["sessions"])
 async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Reply:
-    """S9: a controller who is an agent hands the session to a queue or to named agents."""
+    """S9: a controller who is an agent hands the session to a queue or to named agents; a
+    queue that does not exist is refused (404 ``unknown_queue``), and so are named ids that are
+    not WebACD agents (404 ``unknown_agent``, session-svc's rule): nothing would take it."""
     if body.queue_id is not None:
+        await gw.services("routing", "GetQueue", who, queue_id=str(body.queue_id))  # or 404
         return await _controller_command(
             gw, who, "HandOffToQueue", session_id, queue_id=str(body.queue_id), message=body.message
         )

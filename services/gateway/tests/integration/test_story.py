@@ -124,6 +124,16 @@ async def test_e1_the_whole_story_through_the_gateway(
 
     too_long = {"queue_id": printers, "message": "x" * 346}
     refused(await api.post(f"/v1/sessions/{session_id}/handoff", json=too_long, headers=ALICE), 422)
+    # S9, issue 14.1: a hand-off to nothing is refused and changes nothing (nobody would take
+    # it, its customers would wait for good): a queue that does not exist, ids that are not
+    # WebACD agents (bob is a csr only)
+    path = f"/v1/sessions/{session_id}/handoff"
+    nowhere = {"queue_id": "6a1f3c2e-0000-4000-8000-000000000000"}
+    refused(await api.post(path, json=nowhere, headers=ALICE), 404, "unknown_queue")
+    for named in (["nobody"], ["zoe", "bob"]):
+        answer = await api.post(path, json={"agent_ids": named}, headers=ALICE)
+        refused(answer, 404, "unknown_agent")
+    assert ok(await api.get(f"/v1/sessions/{session_id}", headers=ALICE))["controller"] == "alice"
     handoff = {"queue_id": printers, "message": "y" * 345}
     ok(await api.post(f"/v1/sessions/{session_id}/handoff", json=handoff, headers=ALICE))
 

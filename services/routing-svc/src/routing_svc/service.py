@@ -114,6 +114,8 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> Reply:
 
 async def get_queue(r: Routing, cmd: GetQueue) -> Reply:
     definition = r.view.queues.get(cmd.queue_id)
+    if definition is None:  # or the view has not folded it yet: the log says
+        definition = await r.handlers.queue(cmd.queue_id)
     if definition is None:
         raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
     available = [a for a in definition.agent_ids if (v := r.view.agents.get(a)) and v.eligible]

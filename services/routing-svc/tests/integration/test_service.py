@@ -214,6 +214,18 @@ async def test_s9_a_csr_hands_a_session_to_named_agents_and_one_takes_it(call: C
     await eventually(controller, within=10)
 
 
+async def test_a_queue_is_known_the_moment_it_is_configured(call: Caller) -> None:
+    """Issue 14.1: the gateway asks for the queue before a hand-off to it; a queue just made
+    is there even when this replica's view has not folded it yet (it reads the log)."""
+    for _ in range(5):
+        queue_id = await queue(call, [])
+        found = await call("routing", "GetQueue", "csr", queue_id=queue_id)
+        assert found["queue_id"] == queue_id
+    with pytest.raises(RemoteError) as unknown:
+        await call("routing", "GetQueue", "csr", queue_id="6a1f3c2e-0000-4000-8000-000000000000")
+    assert (unknown.value.status, unknown.value.code) == (404, "unknown_queue")
+
+
 async def test_refusals_are_answered_with_their_status(call: Caller) -> None:
     with pytest.raises(RemoteError) as unknown:
         await call("routing", "GetAgent", "zed", agent_id="zed")

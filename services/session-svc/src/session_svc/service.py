@@ -144,7 +144,9 @@ async def hand_off_to_queue(h: SessionHandlers, cmd: HandOffToQueue) -> Reply:
 
 async def hand_off_to_agents(h: SessionHandlers, cmd: HandOffToAgents) -> Reply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
-        return rules.hand_off_to_agents(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
+        agents = {a: await h.csr(tx, a) for a in dict.fromkeys(cmd.agent_ids)}
+        controller = await h.csr(tx, cmd.actor_id or "")
+        return rules.hand_off_to_agents(s, cmd, controller=controller, agents=agents)
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 

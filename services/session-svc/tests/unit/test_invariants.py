@@ -76,6 +76,7 @@ def decide(s: Session, step: tuple[str, str, str, ActivityKind, bool]) -> list[E
             s,
             command(HandOffToAgents, actor, agent_ids=[other], **sid),
             controller=csr(agent=flag),
+            agents={other: csr(agent=True)},
         ),
         "assign": lambda: rules.assign_agent(  # routing offers sessions to agents, who are csrs
             s,

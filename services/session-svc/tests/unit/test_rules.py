@@ -416,14 +416,27 @@ def test_s9_hand_off_to_a_queue_ends_activities_and_the_controller_leaves() -> N
 def test_s9_hand_off_to_agents_names_each_once_and_never_the_controller() -> None:
     s = given(started(), customer())
     cmd = command(HandOffToAgents, "alice", session_id=SESSION, agent_ids=["dave", "erin", "dave"])
-    events = rules.hand_off_to_agents(s, cmd, controller=csr(agent=True))
+    agents = {name: csr(agent=True) for name in ("alice", "dave", "erin")}
+    events = rules.hand_off_to_agents(s, cmd, controller=csr(agent=True), agents=agents)
     assert HandedToAgents(from_csr="alice", agent_ids=["dave", "erin"]) in events
     with pytest.raises(Invalid, match="not to yourself"):
         rules.hand_off_to_agents(
             s,
             command(HandOffToAgents, "alice", session_id=SESSION, agent_ids=["alice"]),
             controller=csr(agent=True),
+            agents=agents,
         )
+
+
+def test_s9_a_hand_off_to_agents_who_are_not_webacd_agents_is_refused() -> None:
+    """Issue 14.1: nobody would take it, and its customers would wait for good."""
+    s = given(started(), customer())
+    agents = {"dave": csr(agent=True), "bob": csr(agent=False)}  # bob: a csr, not an agent
+    for named in (["dave", "nobody"], ["bob"]):
+        cmd = command(HandOffToAgents, "alice", session_id=SESSION, agent_ids=named)
+        with pytest.raises(NotFound, match="no WebACD agent is called") as refused:
+            rules.hand_off_to_agents(s, cmd, controller=csr(agent=True), agents=agents)
+        assert refused.value.code == "unknown_agent"
 
 
 def test_s9_only_a_controller_who_is_an_agent_hands_off() -> None:

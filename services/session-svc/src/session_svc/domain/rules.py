@@ -4,6 +4,7 @@ or raises a refusal (``errors.py``). No I/O, no clock, no id generation: those c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -277,11 +278,19 @@ def hand_off_to_queue(s: Session, cmd: HandOffToQueue, *, controller: Csr) -> li
     return _hand_off(s, cmd.actor_id, controller, handed)
 
 
-def hand_off_to_agents(s: Session, cmd: HandOffToAgents, *, controller: Csr) -> list[Event]:
-    agents = list(dict.fromkeys(cmd.agent_ids))
-    if cmd.actor_id in agents:
+def hand_off_to_agents(
+    s: Session, cmd: HandOffToAgents, *, controller: Csr, agents: Mapping[str, Csr]
+) -> list[Event]:
+    """``agents``: the named ids' own settings; each must be a WebACD agent (issue 14.1: a
+    hand-off to nobody would leave its customers waiting for good)."""
+    _controller(s, cmd.actor_id)
+    named = list(dict.fromkeys(cmd.agent_ids))
+    if cmd.actor_id in named:
         raise Invalid("hand_off_to_self", "hand the session to other agents, not to yourself")
-    handed = HandedToAgents(from_csr=cmd.actor_id or "", agent_ids=agents, message=cmd.message)
+    unknown = [a for a in named if a not in agents or not agents[a].settings.is_webacd_agent]
+    if unknown:
+        raise NotFound("unknown_agent", f"no WebACD agent is called {', '.join(unknown)}")
+    handed = HandedToAgents(from_csr=cmd.actor_id or "", agent_ids=named, message=cmd.message)
     return _hand_off(s, cmd.actor_id, controller, handed)
 
 
