@@ -221,7 +221,8 @@ async def test_m3_a_hand_off_closes_the_former_controller_and_an_end_closes_ever
     relay: MediaRelay, sessions: Sessions
 ) -> None:
     agent = {"session_mode": "single", "is_webacd_agent": True, "voice_supported": True}
-    await sessions("ChangeCsrSettings", "alice", csr_id="alice", settings=agent)
+    for csr in ("alice", "zoe"):  # S9: WebACD agents, the one handing off and the one named
+        await sessions("ChangeCsrSettings", "admin", csr_id=csr, settings=agent)
     session = await sessions.start("alice")
     carol = await sessions.customer(session, "Carol")
     alice = await Peer.connect(relay.port, session, "alice")

@@ -169,13 +169,9 @@ async def test_r8_outside_its_hours_the_form_says_the_queue_is_closed_and_when_i
 async def test_s9_a_csr_hands_a_session_to_named_agents_and_one_takes_it(call: Caller) -> None:
     await agent(call, "ann")
     await agent(call, "ben")
-    await call(
-        "session",
-        "ChangeCsrSettings",
-        "alice",
-        csr_id="alice",
-        settings={"session_mode": "single", "is_webacd_agent": True, "voice_supported": True},
-    )
+    agent_settings = {"session_mode": "single", "is_webacd_agent": True, "voice_supported": True}
+    for csr in ("alice", "ann", "ben"):  # S9: WebACD agents, for session-svc too
+        await call("session", "ChangeCsrSettings", "admin", csr_id=csr, settings=agent_settings)
     started = await call("session", "StartSession", "alice", csr_id="alice", csr_name="Alice")
     session_id = started["session"]["session_id"]
     await call(
