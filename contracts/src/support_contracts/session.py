@@ -344,6 +344,15 @@ class ChangeCsrSettings(SessionCommand):
     settings: CsrSettings
 
 
+class AmendCsrSettings(SessionCommand):
+    """Only the settings given change; the others stay as they are (issue 14.3)."""
+
+    csr_id: UserId
+    session_mode: SessionMode | None = None
+    is_webacd_agent: bool | None = None
+    voice_supported: bool | None = None
+
+
 class GetSession(SessionCommand):
     """Query: the session's state rebuilt from its events."""
 
@@ -384,6 +393,7 @@ SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
     EndSession,
     ChangeSiteSettings,
     ChangeCsrSettings,
+    AmendCsrSettings,
     GetSession,
     GetSessionEvents,
     FindSessionByNumber,

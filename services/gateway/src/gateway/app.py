@@ -170,8 +170,8 @@ class HandoffBody(BaseModel):
 class AgentBody(BaseModel):
     name: DisplayName
     max_sessions: int = Field(ge=1)
-    session_mode: SessionMode = SessionMode.SINGLE
-    voice_supported: bool = True
+    session_mode: SessionMode | None = None  # not given: the csr's stays as it is
+    voice_supported: bool | None = None
 
 
 class StatusBody(BaseModel):
@@ -414,17 +414,13 @@ async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
 @v1.put("/admin/agents/{agent_id}", responses=responses(401, 403, 422, 503), tags=["admin"])
 async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -> Reply:
     """R3: an agent's name and most simultaneous sessions; the csr becomes a WebACD agent for
-    session-svc too (S9: only agents hand sessions off)."""
+    session-svc too (S9: only agents hand sessions off). ``session_mode`` and
+    ``voice_supported`` change the csr's settings only when given."""
     staff(who, Role.ADMIN)
-    settings = CsrSettings(
-        session_mode=body.session_mode, is_webacd_agent=True, voice_supported=body.voice_supported
-    )
+    given = body.model_dump(mode="json", include={"session_mode", "voice_supported"})
+    amended = {k: v for k, v in given.items() if v is not None}  # issue 14.3: only what is given
     await gw.services(
-        "session",
-        "ChangeCsrSettings",
-        who,
-        csr_id=agent_id,
-        settings=settings.model_dump(mode="json"),
+        "session", "AmendCsrSettings", who, csr_id=agent_id, is_webacd_agent=True, **amended
     )
     return await gw.services(
         "routing",
@@ -593,6 +589,7 @@ def create_app(gw: Gateway) -> FastAPI:
     app.state.gateway = gw
     errors.install(app)
     app.include_router(v1)
+    app.add_middleware(errors.NoNul)
     app.add_middleware(Correlation)
 
     @app.get("/healthz", include_in_schema=False)

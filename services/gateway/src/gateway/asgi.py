@@ -3,7 +3,7 @@ runs the rest of each request as a task of its own, which costs more than a requ
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class HttpLayer:
@@ -20,3 +20,26 @@ class HttpLayer:
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError
+
+
+async def read_body(receive: Receive) -> bytes:
+    parts, more = [], True
+    while more:
+        message = await receive()
+        parts.append(message.get("body", b""))
+        more = bool(message.get("more_body"))
+    return b"".join(parts)
+
+
+def replaying(body: bytes) -> Receive:
+    """A ``receive`` that hands the app a body read before, once, then the client's leaving."""
+    given = False
+
+    async def receive() -> Message:
+        nonlocal given
+        if given:
+            return {"type": "http.disconnect"}
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
 
 from eventlog.outages import is_outage
-from gateway.asgi import HttpLayer
+from gateway.asgi import HttpLayer, read_body, replaying
 from support_rpc import RemoteError, RpcTimeout
 
 log = structlog.get_logger(__name__)
@@ -57,6 +59,38 @@ def unexpected(error: BaseException, path: str) -> JSONResponse:
         )
     log.error("gateway.failed", error=repr(error), path=path, exc_info=error)
     return error_response(500, "internal", "the gateway failed; the error is logged")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class NoNul(HttpLayer):
+    """Issue 14.4: a NUL character (U+0000) in the path, the query or any string of a JSON
+    body is refused here, 422 ``invalid``: PostgreSQL cannot store it in text, and nothing a
+    person types holds one."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        body = b""
+        if not refused and scope["method"] in ("POST", "PUT", "PATCH"):
+            body = await read_body(receive)
+            try:
+                refused = _has_nul(json.loads(body)) if body else False
+            except ValueError:
+                pass  # not JSON: the route's validation says so
+            receive = replaying(body)
+        if refused:
+            message = "a NUL character (U+0000) cannot be part of any field"
+            await error_response(422, "invalid", message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class LastResort(HttpLayer):

@@ -30,9 +30,10 @@ from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from eventlog import NO_STREAM, ConcurrencyConflict, EventStore, NewEvent
+from gateway.asgi import read_body, replaying
 from gateway.calls import REQUEST_KEY, RequestKey
 
 log = structlog.get_logger(__name__)
@@ -65,7 +66,7 @@ class Idempotency:
         if key is None or scope["method"] not in ("POST", "PUT"):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         caller = headers.get(b"authorization", b"")
         stream = "idempotency-" + hashlib.sha256(caller + b"\0" + key).hexdigest()
         fingerprint = hashlib.sha256(
@@ -121,14 +122,7 @@ class Idempotency:
 
     async def _run(self, scope: Scope, body: bytes, send: Send) -> tuple[int, list[bytes]]:
         """The request as if nothing happened, its response passed on and kept."""
-        status, chunks, given = 500, [], False
-
-        async def replay() -> Message:
-            nonlocal given
-            if given:
-                return {"type": "http.disconnect"}
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        status, chunks = 500, []
 
         async def keep(message: MutableMapping[str, Any]) -> None:
             nonlocal status
@@ -138,17 +132,8 @@ class Idempotency:
                 chunks.append(bytes(message.get("body", b"")))
             await send(message)
 
-        await self.app(scope, replay, keep)
+        await self.app(scope, replaying(body), keep)
         return status, chunks
-
-
-async def _read_body(receive: Receive) -> bytes:
-    parts, more = [], True
-    while more:
-        message = await receive()
-        parts.append(message.get("body", b""))
-        more = bool(message.get("more_body"))
-    return b"".join(parts)
 
 
 def _error(code: str, message: str) -> bytes:

@@ -107,6 +107,45 @@ async def test_the_correlation_id_given_is_on_the_answer_and_on_every_event_it_c
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid")
 
 
+async def test_s9_making_a_csr_an_agent_keeps_its_session_mode(api: httpx.AsyncClient) -> None:
+    """Issue 14.3: ``PUT /v1/admin/agents/{id}`` without ``session_mode`` made a multi-session
+    csr single again, and its next start was refused ``session_limit``."""
+    root, ann = bearer("root", "admin"), bearer("ann", "csr", "agent")
+    multi = {"session_mode": "multi", "is_webacd_agent": False, "voice_supported": True}
+    assert (await api.put("/v1/admin/csrs/ann", json=multi, headers=root)).status_code == 200
+    agent = {"name": "Ann", "max_sessions": 2}
+    assert (await api.put("/v1/admin/agents/ann", json=agent, headers=root)).status_code == 200
+    for _ in range(2):  # multi-session still
+        started = await api.post("/v1/sessions", json={"email_invite": False}, headers=ann)
+        assert started.status_code == 201, started.text
+
+
+async def test_a_nul_character_in_any_field_is_422_and_changes_nothing(
+    api: httpx.AsyncClient,
+) -> None:
+    """Issue 14.4: U+0000 reached PostgreSQL and came back as a 503."""
+    root, carl = bearer("root", "admin"), bearer("carl", "csr")
+    started = await api.post("/v1/sessions", json={"email_invite": False}, headers=carl)
+    session, number = started.json()["session_id"], started.json()["session_number"]
+    nul = "Bob\x00by"
+    refused = [
+        ("POST", "/v1/join", {}, {"session_number": number, "name": nul}),
+        ("POST", f"/v1/sessions/{session}/invitations", carl,
+         {"role": "customer", "channel": "email", "to": f"{nul}@example.com"}),
+        ("POST", f"/v1/sessions/{session}/control", carl, {"to": nul}),
+        ("PUT", "/v1/admin/agents/ann", root, {"name": nul, "max_sessions": 1}),
+        ("PUT", "/v1/admin/agents/a%00n", root, {"name": "Ann", "max_sessions": 1}),
+        ("GET", f"/v1/sessions/{session}?x=%00", carl, None),
+    ]  # fmt: skip
+    for method, path, headers, body in refused:
+        answer = await api.request(method, path, json=body, headers=headers)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (422, "invalid"), path
+    events = await api.get(f"/v1/sessions/{session}/events", headers=root)
+    assert [e["type"] for e in events.json()["events"]] == ["SessionStarted"]
+    unknown = await api.get("/v1/agents/me/offers", headers=bearer("ann", "agent"))
+    assert unknown.status_code == 404  # ann was never configured
+
+
 async def test_a_refusal_is_kept_for_its_key_too(api: httpx.AsyncClient) -> None:
     headers = {**ALICE, "Idempotency-Key": "end-unknown"}
     path = "/v1/sessions/00000000-0000-4000-8000-000000000000/end"

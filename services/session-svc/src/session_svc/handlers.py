@@ -24,6 +24,7 @@ from session_svc.domain.rules import control_changes
 from session_svc.domain.settings import SITE_STREAM, csr_stream
 from support_contracts import Command, Envelope, Event
 from support_contracts.session import (
+    AmendCsrSettings,
     ChangeCsrSettings,
     ChangeSiteSettings,
     CsrSettingsChanged,
@@ -174,6 +175,28 @@ class SessionHandlers:
             changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=cmd.settings)]
             await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
             return await self.csr(tx, cmd.csr_id)
+
+    async def amend_csr_settings(self, cmd: AmendCsrSettings) -> Csr:
+        """The settings the command gives, the others as they were (a csr never set up has the
+        defaults); nothing is recorded when nothing changes."""
+        given = {
+            "session_mode": cmd.session_mode,
+            "is_webacd_agent": cmd.is_webacd_agent,
+            "voice_supported": cmd.voice_supported,
+        }
+
+        async def once(tx: Transaction) -> Csr:
+            csr = await self.csr(tx, cmd.csr_id)
+            amended = csr.settings.model_copy(
+                update={k: v for k, v in given.items() if v is not None}
+            )
+            if amended == csr.settings:
+                return csr
+            changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=amended)]
+            await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
+            return await self.csr(tx, cmd.csr_id)
+
+        return await retrying(self.store, once)
 
     # --- queries --------------------------------------------------------------------------------
 

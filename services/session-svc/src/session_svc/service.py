@@ -12,6 +12,7 @@ from session_svc.handlers import SessionHandlers
 from session_svc.views import events_view, session_view
 from support_contracts import Command, Event
 from support_contracts.session import (
+    AmendCsrSettings,
     AssignAgent,
     ChangeCsrSettings,
     ChangeSiteSettings,
@@ -179,6 +180,11 @@ async def change_csr_settings(h: SessionHandlers, cmd: ChangeCsrSettings) -> Rep
     return {"csr_id": cmd.csr_id, "settings": csr.settings.model_dump(mode="json")}
 
 
+async def amend_csr_settings(h: SessionHandlers, cmd: AmendCsrSettings) -> Reply:
+    csr = await h.amend_csr_settings(cmd)
+    return {"csr_id": cmd.csr_id, "settings": csr.settings.model_dump(mode="json")}
+
+
 async def get_session(h: SessionHandlers, cmd: GetSession) -> Reply:
     return {"session": session_view(await h.session(cmd.session_id))}
 
@@ -213,6 +219,7 @@ HANDLERS: dict[type[Command], Callable[[SessionHandlers, Any], Awaitable[Reply]]
     RecordHeartbeat: record_heartbeat,
     ChangeSiteSettings: change_site_settings,
     ChangeCsrSettings: change_csr_settings,
+    AmendCsrSettings: amend_csr_settings,
     GetSession: get_session,
     GetSessionEvents: get_session_events,
     FindSessionByNumber: find_session_by_number,

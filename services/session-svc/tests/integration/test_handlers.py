@@ -17,6 +17,7 @@ from session_svc.domain import NotAllowed, StateForbids
 from session_svc.domain.settings import DEFAULT_SITE, csr_stream
 from session_svc.handlers import SessionHandlers, number_stream
 from support_contracts.session import (
+    AmendCsrSettings,
     AssignAgent,
     ChangeCsrSettings,
     ChangeSiteSettings,
@@ -236,3 +237,27 @@ async def test_a_command_delivered_twice_is_applied_once_and_answered_alike(
     ending = command(EndSession, "alice", session_id=session_id)
     await service.execute(h, ending)
     assert (await service.execute(h, ending))["session"]["status"] == "ended"  # not refused
+
+
+async def test_s9_making_a_csr_an_agent_keeps_the_settings_it_does_not_name(
+    store: EventStore,
+) -> None:
+    """Issue 14.3: the admin's agent set-up made a multi-session csr single again."""
+    h = SessionHandlers(store)
+    multi = {"session_mode": "multi", "is_webacd_agent": False, "voice_supported": False}
+    await service.execute(h, command(ChangeCsrSettings, "root", csr_id="ann", settings=multi))
+    amended = await service.execute(
+        h, command(AmendCsrSettings, "root", csr_id="ann", is_webacd_agent=True)
+    )
+    assert amended["settings"] == {**multi, "is_webacd_agent": True}
+    again = await service.execute(
+        h, command(AmendCsrSettings, "root", csr_id="ann", is_webacd_agent=True)
+    )
+    assert again == amended
+    changes = await store.read_stream(csr_stream("ann"))
+    assert len(changes) == 2  # nothing recorded when nothing changes
+    fresh = await service.execute(
+        h, command(AmendCsrSettings, "root", csr_id="new", is_webacd_agent=True)
+    )
+    assert fresh["settings"] == {"session_mode": "single", "is_webacd_agent": True,
+                                 "voice_supported": True}  # fmt: skip
