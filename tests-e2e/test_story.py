@@ -115,7 +115,7 @@ async def test_the_whole_story_through_the_gateway(stack: Stack, api: httpx.Asyn
     await carol_relay.told("session_ended", reason="ended_by_controller")
     await zoe_relay.told("session_ended")
     await call(api, "POST", f"/v1/sessions/{session}/end", ZOE, status=409)
-    await call(api, "POST", "/v1/join", {}, {"session_number": number, "name": "Late"}, status=404)
+    await call(api, "POST", "/v1/join", {}, {"session_number": number, "name": "Late"}, status=409)
     events = (await call(api, "GET", f"/v1/sessions/{session}/events", ROOT))["events"]
     kinds = [e["type"] for e in events]
     assert kinds[0] == "SessionStarted" and kinds[-1] == "SessionEnded"

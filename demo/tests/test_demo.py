@@ -33,7 +33,7 @@ def check_story(text: str) -> None:
     assert text.count("refused, as it should be") == 8
     assert "409 session_limit" in text and "403 not_controller" in text
     assert "at most 345 characters" in text and "409 waiting_for_agent" in text
-    assert "409 used" in text and "409 revoked" in text and "404 unknown_number" in text
+    assert "409 used" in text and "409 revoked" in text and "409 session_ended" in text
     assert "Bob sees Alice's screen (1 frame)" in text
     assert "desktop sharing ended (active_customer_changed)" in text
     assert "chat ended (control_transferred)" in text

@@ -211,7 +211,11 @@ class SessionHandlers:
         return await self.store.read_stream(session_stream(session_id))
 
     async def session_by_number(self, number: str) -> Session:
+        """The live session with the number; 409 ``session_ended`` while the number's last
+        session has ended and no other holds it yet (issue 14.8: the digits were right)."""
         held = await self.store.read_stream(number_stream(number))
+        if held and held[-1].type == NumberReleased.event_type():
+            raise StateForbids("session_ended", "the session with that number has ended")
         if not held or held[-1].type != NumberReserved.event_type():
             raise NotFound("unknown_number", "no live session has that number; check the digits")
         return await self.session(UUID(held[-1].data["session_id"]))

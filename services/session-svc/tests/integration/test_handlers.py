@@ -84,8 +84,12 @@ async def test_s1_a_live_number_is_never_given_twice_and_is_free_again_after_the
     second = await start(h, "carol")  # drew 111111111 again, which is taken: takes the next
     assert (first["session_number"], second["session_number"]) == ("111111111", "222222222")
     await run(h, EndSession, "alice", session_id=UUID(first["session_id"]))
+    with pytest.raises(StateForbids, match="has ended") as ended:  # issue 14.8
+        await h.session_by_number("111111111")
+    assert ended.value.code == "session_ended"
     third = await start(h, "dave")
     assert third["session_number"] == "111111111"
+    assert str((await h.session_by_number("111111111")).id) == third["session_id"]
     with pytest.raises(Exception, match="no live session has that number"):
         await h.session_by_number("999999999")
 
