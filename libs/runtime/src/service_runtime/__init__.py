@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import uvloop
+from pydantic import ValidationError
 
 from service_runtime.logs import configure_json_logs
 from service_runtime.ops import OpsServer, Readiness, Refresh
@@ -69,8 +70,7 @@ def serve(start: Callable[[], Awaitable[Service]]) -> None:
 
     async def main() -> None:
         configure_json_logs()
-        spec = getattr(sys.modules["__main__"], "__spec__", None)  # python -m <service>
-        tracing = configure_tracing(spec.parent if spec and spec.parent else "support-center")
+        tracing = configure_tracing(_service_name())
         service = await start()
         readiness, refresh = service.ops()
         ops = OpsServer(readiness, refresh)
@@ -88,4 +88,23 @@ def serve(start: Callable[[], Awaitable[Service]]) -> None:
         if tracing is not None:
             tracing.shutdown()  # what is batched goes out
 
-    uvloop.run(main())
+    try:
+        uvloop.run(main())
+    except ValidationError as error:  # its settings, from the environment: say which, and why
+        if error.title != "Settings":  # every service's settings class; anything else: a bug
+            raise
+        raise SystemExit(settings_problem(_service_name(), error)) from None
+
+
+def _service_name() -> str:
+    spec = getattr(sys.modules["__main__"], "__spec__", None)  # python -m <service>
+    return spec.parent if spec and spec.parent else "support-center"
+
+
+def settings_problem(service: str, error: ValidationError) -> str:
+    """One line for settings that are not valid, naming each variable and what it must be
+    (issue 14.12: not a traceback)."""
+    problems = "; ".join(
+        f"{'_'.join(str(p) for p in e['loc']).upper() or '?'}: {e['msg']}" for e in error.errors()
+    )
+    return f"{service}: not started, its settings are not valid: {problems}"

@@ -382,6 +382,20 @@ async def test_supportctl_lists_a_consumers_dead_letters_and_redrives_them(
     assert code == 1 and "no.such.queue: no such queue" in errors
 
 
+async def test_bad_settings_stop_the_gateway_with_one_line_naming_them() -> None:
+    """Issue 14.12: not a pydantic traceback."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway",
+        env={**os.environ, "JWT_SECRET": "short", "PARTICIPANT_TOKEN_SECRET": "x" * 32},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, errors = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 1 and not output
+    [line] = errors.decode().splitlines()
+    assert line.startswith("gateway: not started, its settings are not valid: JWT_SECRET: ")
+    assert "at least 32 characters" in line
+
+
 async def test_the_gateway_process_answers_and_stops_on_sigterm(
     database_url: str, amqp_url: str, rabbit_names: RabbitNames, services: None
 ) -> None:
