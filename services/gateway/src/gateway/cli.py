@@ -32,17 +32,15 @@ import json
 import os
 import sys
 
-import structlog
+from gateway.logs import LOGS
+from gateway.tokens import DEV_AUDIENCE, DEV_ISSUER, Role, staff_token
 
-from eventlog.dead_letters import list_dead, redrive
-from eventlog.postgres import PostgresEventStore
-from gateway.identity import Role, staff_token
-from gateway.replay import LOGS
-from gateway.replay import replay as run_replay
-from gateway.settings import Settings
+# the rest is imported by the command that needs it: ``supportctl token`` answers at once
 
 
 async def migrate_log(database_url: str, schema: str) -> None:
+    from eventlog.postgres import PostgresEventStore
+
     store = await PostgresEventStore.connect(database_url, schema, max_size=1)
     await store.ready()
     await store.close()
@@ -77,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{log}: migrated")
         return 0
     if args.command == "replay":
+        from gateway.replay import replay as run_replay
+
         last = asyncio.run(
             run_replay(
                 database_url,
@@ -92,15 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     if not secret or len(secret) < 32:
         print("supportctl: set JWT_SECRET (32+ characters), as the gateway has it", file=sys.stderr)
         return 2
-    defaults = Settings.model_fields
     print(
         staff_token(
             secret,
             args.user,
             args.role or [Role.CSR.value],
             name=args.name,
-            issuer=os.environ.get("JWT_ISSUER", str(defaults["jwt_issuer"].default)),
-            audience=os.environ.get("JWT_AUDIENCE", str(defaults["jwt_audience"].default)),
+            issuer=os.environ.get("JWT_ISSUER", DEV_ISSUER),
+            audience=os.environ.get("JWT_AUDIENCE", DEV_AUDIENCE),
             ttl_seconds=args.ttl,
         )
     )
@@ -108,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dead_letters(amqp_url: str, action: str, queue: str, limit: int | None) -> int:
+    from eventlog.dead_letters import list_dead, redrive
+
     try:
         if action == "list":
             for letter in asyncio.run(list_dead(amqp_url, queue, limit=limit or 100)):
@@ -122,6 +123,8 @@ def _dead_letters(amqp_url: str, action: str, queue: str, limit: int | None) -> 
 
 def run() -> None:
     """The ``supportctl`` command: logs to stderr, results on stdout."""
+    import structlog
+
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     sys.exit(main())
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -18,16 +17,13 @@ import jwt
 
 from gateway.errors import ApiError
 from gateway.settings import Settings
+from gateway.tokens import Role, staff_token
 from service_runtime import participant_tokens
+
+__all__ = ["CHECKED_MOST", "CHECKED_SECONDS", "Caller", "Identity", "Role", "staff_token"]
 
 CHECKED_SECONDS = 60.0  # how long a checked token is taken as it was (a key rotated meanwhile)
 CHECKED_MOST = 10_000  # tokens kept checked; the oldest goes first
-
-
-class Role(StrEnum):
-    CSR = "csr"
-    AGENT = "agent"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -131,27 +127,3 @@ class Identity:
             return matching[0].key, ["RS256", "ES256", "PS256"]
         assert self._settings.jwt_secret is not None
         return self._settings.jwt_secret, ["HS256"]
-
-
-def staff_token(
-    secret: str,
-    user: str,
-    roles: list[str],
-    *,
-    name: str | None = None,
-    issuer: str,
-    audience: str,
-    ttl_seconds: int = 8 * 3600,
-) -> str:
-    """A development token for ``supportctl token``, signed with the shared secret."""
-    now = int(time.time())
-    claims = {
-        "sub": user,
-        "name": name or user,
-        "roles": roles,
-        "iss": issuer,
-        "aud": audience,
-        "iat": now,
-        "exp": now + ttl_seconds,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")

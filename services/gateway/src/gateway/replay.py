@@ -22,8 +22,6 @@ import asyncpg
 
 from eventlog.postgres import PostgresEventStore
 
-LOGS = ("session_svc", "invite_svc", "routing_svc", "media_relay")
-
 
 async def replay(
     database_url: str,

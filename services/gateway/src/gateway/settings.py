@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from gateway.tokens import DEV_AUDIENCE, DEV_ISSUER
 from service_runtime.settings import ServiceSettings
 
 
@@ -23,8 +24,8 @@ class Settings(ServiceSettings):
     jwt_secret: str | None = Field(default=None, min_length=32)
     jwks_url: str | None = None
     jwks_file: Path | None = None
-    jwt_issuer: str = "support-center-dev"
-    jwt_audience: str = "support-api"
+    jwt_issuer: str = DEV_ISSUER
+    jwt_audience: str = DEV_AUDIENCE
 
     participant_token_secret: str = Field(min_length=32)  # shared with media-relay
     participant_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

@@ -9,6 +9,7 @@ import functools
 import http.server
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -310,6 +311,14 @@ def test_supportctl_mints_a_token_the_gateway_accepts(
     assert (claims["sub"], claims["roles"], claims["name"]) == ("ann", ["agent", "csr"], "Ann")
     monkeypatch.delenv("JWT_SECRET")
     assert supportctl(["token", "ann"]) == 2
+
+
+def test_supportctl_token_imports_nothing_it_does_not_need() -> None:
+    """Issue 14.10: ``supportctl token`` took seconds importing the whole gateway."""
+    heavy = ["fastapi", "asyncpg", "aio_pika", "uvicorn", "pydantic_settings", "eventlog"]
+    probe = f"import sys, gateway.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert found.stdout.strip() == "[]", found.stderr
 
 
 async def test_supportctl_migrate_creates_every_log_it_is_named(database_url: str) -> None:
