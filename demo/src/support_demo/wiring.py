@@ -121,7 +121,7 @@ async def embedded() -> AsyncIterator[Demo]:
         relay_url=f"ws://127.0.0.1:{relay.port}",
     )
     gateway = Gateway(settings, Identity(settings), Doors(doors), feed)
-    app = Idempotency(create_app(gateway), InMemoryEventStore())
+    app = Idempotency(create_app(gateway), InMemoryEventStore(), who=gateway.identity.key_of)
     seen: list[tuple[str, str]] = []
     # queues exist before anything is published, as durable queues do on RabbitMQ
     consumers = {

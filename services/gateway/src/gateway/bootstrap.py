@@ -68,7 +68,12 @@ async def start(settings: Settings) -> GatewayService:
     client = await RpcClient(settings.amqp_url).connect()
     live = await LiveFeed(settings.amqp_url, settings.exchange, settings.live_queue_prefix).start()
     gw = Gateway(settings, Identity(settings), Services(client, settings), live)
-    keyed = Idempotency(create_app(gw), store, stale_seconds=4 * settings.request_timeout_seconds)
+    keyed = Idempotency(
+        create_app(gw),
+        store,
+        stale_seconds=4 * settings.request_timeout_seconds,
+        who=gw.identity.key_of,
+    )
     app = LastResort(keyed)
     config = uvicorn.Config(
         app,

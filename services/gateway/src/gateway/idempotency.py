@@ -1,7 +1,8 @@
 """``Idempotency-Key`` on POST and PUT: a retried request with the same key gets the first
 answer, and what it asked for is done once.
 
-Each key (with the caller's credentials, so two callers' keys never meet) is a stream
+Each key (with who the caller is, so two callers' keys never meet; the verified caller, not
+the token, so a retry with a refreshed token is the same request: issue 14.6) is a stream
 ``idempotency-<sha256>`` of the gateway's own log:
 
 - ``RequestStarted`` claims the key: appended with the version the stream had, so of two
@@ -24,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4, uuid5
@@ -56,9 +57,13 @@ class Idempotency:
         stale_seconds: float = 60.0,
         ttl_seconds: float = 24 * 3600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        who: Callable[[bytes], Awaitable[bytes]] | None = None,
     ) -> None:
+        """``who``: whose key it is, from the ``Authorization`` header (the verified caller:
+        ``Identity.key_of``); without it, the header as it is."""
         self.app, self.store, self.stale = app, store, timedelta(seconds=stale_seconds)
         self.ttl, self._clock = timedelta(seconds=ttl_seconds), clock
+        self._who = who
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
@@ -68,6 +73,8 @@ class Idempotency:
             return
         body = await read_body(receive)
         caller = headers.get(b"authorization", b"")
+        if self._who is not None:
+            caller = await self._who(caller)
         stream = "idempotency-" + hashlib.sha256(caller + b"\0" + key).hexdigest()
         fingerprint = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body

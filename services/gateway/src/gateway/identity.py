@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import jwt
+from fastapi.concurrency import run_in_threadpool
 
 from gateway.errors import ApiError
 from gateway.settings import Settings
@@ -85,6 +86,21 @@ class Identity:
             if len(self._checked) > CHECKED_MOST:
                 del self._checked[next(iter(self._checked))]  # the oldest
         return caller
+
+    async def key_of(self, authorization: bytes) -> bytes:
+        """Whose idempotency key it is: the verified caller (its id, roles and session), so a
+        retry with a refreshed token is the same request; a header that does not verify
+        stands for itself (its request is refused anyway)."""
+        header = authorization.decode("latin-1")
+        try:
+            if self.may_block:
+                caller = await run_in_threadpool(self.caller, header)
+            else:
+                caller = self.caller(header)
+        except ApiError:
+            return b"unverified\0" + authorization
+        roles = ",".join(sorted(caller.roles))
+        return f"{caller.id}\0{roles}\0{caller.session_id or ''}".encode()
 
     def _participant(self, token: str) -> Caller:
         try:

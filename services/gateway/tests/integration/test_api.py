@@ -147,6 +147,18 @@ async def test_a_nul_character_in_any_field_is_422_and_changes_nothing(
     assert unknown.status_code == 404  # ann was never configured
 
 
+async def test_a_retry_with_a_refreshed_token_is_the_same_request(api: httpx.AsyncClient) -> None:
+    """Issue 14.6: the key was bound to the raw header, so a client that refreshed its token
+    between two tries ran the command twice."""
+    first_token, refreshed = bearer("dora", "csr", ttl=600), bearer("dora", "csr", ttl=900)
+    assert first_token != refreshed
+    body, key = {"email_invite": False}, {"Idempotency-Key": "refreshed-1"}
+    first = await api.post("/v1/sessions", json=body, headers={**first_token, **key})
+    again = await api.post("/v1/sessions", json=body, headers={**refreshed, **key})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+
+
 async def test_a_refusal_is_kept_for_its_key_too(api: httpx.AsyncClient) -> None:
     headers = {**ALICE, "Idempotency-Key": "end-unknown"}
     path = "/v1/sessions/00000000-0000-4000-8000-000000000000/end"

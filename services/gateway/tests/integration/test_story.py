@@ -144,7 +144,8 @@ async def test_e1_the_whole_story_through_the_gateway(
     assert session["controller"] == "zoe"
     refused(await api.get(f"/v1/sessions/{session_id}", headers=ALICE), 403, "not_participant")
     ok(await api.post(f"/v1/sessions/{session_id}/end", headers=ZOE))
-    refused(await api.post("/v1/join", json={"session_number": number, "name": "Late"}), 404)
+    late = await api.post("/v1/join", json={"session_number": number, "name": "Late"})
+    refused(late, 409, "session_ended")  # issue 14.8: the digits were right
 
     events = await asyncio.wait_for(live, 30)
     assert [e["stream_version"] for e in events] == list(range(len(events)))
