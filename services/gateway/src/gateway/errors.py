@@ -83,8 +83,8 @@ class NoNul(HttpLayer):
             body = await read_body(receive)
             try:
                 refused = _has_nul(json.loads(body)) if body else False
-            except ValueError:
-                pass  # not JSON: the route's validation says so
+            except (ValueError, RecursionError):
+                pass  # not JSON (or nested past reason): the route's validation says so
             receive = replaying(body)
         if refused:
             message = "a NUL character (U+0000) cannot be part of any field"
