@@ -21,7 +21,17 @@ def progress(text: str) -> None:
 def summary(latencies: list[float]) -> tuple[float, float]:
     """Median and 99th percentile, in milliseconds, of latencies in seconds."""
     ms = sorted(x * 1000 for x in latencies)
-    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return statistics.median(ms), _at(ms, 0.99)
+
+
+def percentiles(latencies: list[float], *quantiles: float) -> tuple[float, ...]:
+    """The quantiles (0.5, 0.99, ...) in milliseconds of latencies in seconds (NaN if none)."""
+    ms = sorted(x * 1000 for x in latencies) or [float("nan")]
+    return tuple(_at(ms, q) for q in quantiles)
+
+
+def _at(ms: list[float], quantile: float) -> float:
+    return ms[min(len(ms) - 1, int(len(ms) * quantile))]
 
 
 async def start_processes(

@@ -35,18 +35,11 @@ import uvloop
 from support_demo.stack import staff, start_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import AMQP_URL, DATABASE_URL, Names, drop_run, progress
+from common import AMQP_URL, DATABASE_URL, Names, drop_run, percentiles, progress
 
 AT_ONCE = 32
 RATE = 200
 ECHO = Path(__file__).with_name("echo.py")
-
-
-def percentiles(seconds: list[float]) -> tuple[float, float, float]:
-    """p50, p99, p99.9 in milliseconds."""
-    ms = sorted(x * 1000 for x in seconds) or [float("nan")]
-    at = lambda q: ms[min(len(ms) - 1, int(len(ms) * q))]  # noqa: E731
-    return at(0.5), at(0.99), at(0.999)
 
 
 async def bare_request_reply(seconds: float, queue: str) -> float:
@@ -235,7 +228,8 @@ async def measure(seconds: float) -> str:
         ]
         missing = len(agents.answered) - len(delays)
     await drop_run(schemas, names)
-    answer, delivery = percentiles(agents.latencies), percentiles(delays)
+    answer = percentiles(agents.latencies, 0.5, 0.99, 0.999)
+    delivery = percentiles(delays, 0.5, 0.99, 0.999)
     rows = [
         ("bare RabbitMQ request/reply", f"{bare_rpc:,.0f} round trips/s", "", ""),
         ("bare PostgreSQL INSERT", f"{bare_insert:,.0f} rows/s", "", ""),

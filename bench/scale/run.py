@@ -30,7 +30,7 @@ from pydantic_settings import BaseSettings
 from websockets.asyncio.client import ClientConnection, connect
 
 from service_runtime import participant_tokens
-from support_demo.stack import PARTICIPANT_SECRET, Service, _spawn, start_stack
+from support_demo.stack import PARTICIPANT_SECRET, Service, spawn_service, start_stack
 from support_rpc import RpcClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -116,7 +116,7 @@ async def start_up_seconds(service: Service) -> float:
     if service.name == "media_relay":
         settings = settings.model_copy(update={"port": 0})
     began = time.perf_counter()
-    replica = await _spawn(service.name, settings)
+    replica = await spawn_service(service.name, settings)
     took = time.perf_counter() - began
     replica.process.terminate()
     await replica.process.wait()

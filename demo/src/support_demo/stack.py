@@ -74,7 +74,7 @@ class Stack:
         if service in self.services:
             await self.kill(service)
         assert service.settings is not None
-        again = await _spawn(service.name, service.settings)
+        again = await spawn_service(service.name, service.settings)
         self.services.append(again)
         return again
 
@@ -83,7 +83,9 @@ class Stack:
             await _stop(service)
 
 
-async def _spawn(module: str, settings: BaseSettings) -> Service:
+async def spawn_service(module: str, settings: BaseSettings) -> Service:
+    """``python -m module`` with these settings, once it has logged its ``.started`` line (it
+    is not part of any stack: the caller stops it)."""
     environment = settings.as_environment()  # type: ignore[attr-defined]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module,
@@ -164,7 +166,7 @@ async def start_stack(
 
     async def spawn(module: str, settings: BaseSettings, count: int = 1) -> Service:
         for _ in range(count):
-            services.append(await _spawn(module, settings))
+            services.append(await spawn_service(module, settings))
         return services[-1]
 
     await spawn(

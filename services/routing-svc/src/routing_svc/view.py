@@ -499,6 +499,10 @@ def _str(value: object | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def _uuid(value: str | None) -> UUID | None:
     return None if value is None else UUID(value)
 
@@ -510,7 +514,7 @@ def _time(value: str | None) -> datetime | None:
 def _agent_row(a: AgentView) -> list[object]:
     offers = {str(o): str(s) for o, s in a.offers.items()}
     return [a.id, a.name, a.capacity, a.configured, a.status.value, sorted(map(str, a.sessions)),
-            offers, _str(a.free_since and a.free_since.isoformat())]  # fmt: skip
+            offers, _iso(a.free_since)]  # fmt: skip
 
 
 def _agent_of(row: list[Any]) -> AgentView:
@@ -525,7 +529,7 @@ def _task_row(t: Task) -> dict[str, object]:
     return {
         "id": _str(t.id), "session_id": _str(t.session_id), "queue_id": _str(t.queue_id),
         "named_agents": list(t.named_agents), "status": t.status.value,
-        "queued_at": _str(t.queued_at and t.queued_at.isoformat()), "message": t.message,
+        "queued_at": _iso(t.queued_at), "message": t.message,
         "request_id": _str(t.request_id), "correlation_id": _str(t.correlation_id),
         "cause": _str(t.cause), "escalated": t.escalated,
         "offers": [[str(o.id), o.agent_id, o.expires_at.isoformat(), o.open]
