@@ -167,12 +167,22 @@ def over_capacity(logs: Logs, capacity: int) -> tuple[int, int]:
 
 def mail(logs: Logs, done: Answered, messages: list[EmailMessage]) -> dict[str, int]:
     """I3, S10: each e-mail invitation sent once (its Message-ID names it), unless its session
-    ended (and revoked it) before it could go."""
+    ended (and revoked it) before it could go. A second copy is "resent in doubt", not "sent
+    twice", only where the log shows an attempt with no outcome before it: the server took the
+    e-mail and the sender was killed before it could record so (no one can know then)."""
     sent = Counter(str(m["Message-ID"]).strip("<>").split("@")[0] for m in messages)
     revoked = {str(e.data["invitation_id"]) for e in logs.of("InvitationRevoked")}
+    attempts = Counter(str(e.data["invitation_id"]) for e in logs.of("InvitationTokenMinted"))
+    outcomes = Counter(
+        str(e.data["invitation_id"])
+        for kind in ("InvitationSent", "InvitationDeliveryFailed")
+        for e in logs.of(kind)
+    )
+    in_doubt = {i: attempts[i] - outcomes[i] for i in sent}
     return {
         "e-mails answered": len(done.invited),
-        "sent twice": sum(1 for n in sent.values() if n > 1),
+        "sent twice": sum(1 for i, n in sent.items() if n - 1 > in_doubt[i]),
+        "resent in doubt": sum(1 for i, n in sent.items() if 0 < n - 1 <= in_doubt[i]),
         "revoked unsent": len(done.invited & revoked - set(sent)),
         "never sent": len(done.invited - revoked - set(sent)),
     }

@@ -6,7 +6,11 @@ The delivery keeps the e-mail invitations not yet settled: a projection of the l
 when the service starts from its latest snapshot (``delivery/v1``, every 10,000 events) and the
 events after it. Each attempt first records the hash of a new token
 (``InvitationTokenMinted``), then sends, then records the outcome; it runs in one replica at a
-time (the log's exclusive lock)."""
+time (the log's exclusive lock). An e-mail the server took whose ``InvitationSent`` could not be
+recorded (a database outage, a lost lock) is remembered and recorded first when the log answers
+again, before anything is sent: it is not sent a second time. Only a process killed between the
+server's reply and that record leaves the attempt in doubt, and then it is sent again, with the
+invitation's one Message-ID."""
 
 from __future__ import annotations
 
@@ -42,6 +46,8 @@ class EmailDelivery:
         self._h, self._mailer, self._every = handlers, mailer, every_seconds
         self.pending: dict[UUID, set[UUID]] = {}  # session -> e-mail invitations not settled
         self.position = -1
+        # (session, invitation) -> the attempt's cause and the server's reply, not yet recorded
+        self.unrecorded: dict[tuple[UUID, UUID], tuple[Cause, str]] = {}
         self._snapshots = Snapshots(handlers.store, "delivery/v1", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
@@ -78,6 +84,8 @@ class EmailDelivery:
         """Try every e-mail that is due now; how many were handed to the server. What can no
         longer be sent (expired, revoked) leaves the watch list."""
         await self.catch_up()
+        for (session_id, invitation_id), (cause, reply) in list(self.unrecorded.items()):
+            await self._record_sent(cause, session_id, invitation_id, reply)
         delivered, now = 0, self._h.now()
         for session_id, invitations in list(self.pending.items()):
             state = await self._h.invitations(session_id)
@@ -127,9 +135,16 @@ class EmailDelivery:
 
             await self._record(cause, session_id, failed)
             return 0
-        await self._record(cause, session_id, lambda s: rules.sent(s, invitation_id, reply))
+        self.unrecorded[(session_id, invitation_id)] = (cause, reply)
         bound.info("invitation.sent", attempt=attempt)
+        await self._record_sent(cause, session_id, invitation_id, reply)
         return 1
+
+    async def _record_sent(
+        self, cause: Cause, session_id: UUID, invitation_id: UUID, reply: str
+    ) -> None:
+        await self._record(cause, session_id, lambda s: rules.sent(s, invitation_id, reply))
+        del self.unrecorded[(session_id, invitation_id)]
 
     async def _record(self, cause: Cause, session_id: UUID, decide: Decision) -> Invitations | None:
         """The state after recording what ``decide`` says, or None when it said nothing."""

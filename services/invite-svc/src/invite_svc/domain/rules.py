@@ -119,6 +119,9 @@ def mint_for_sending(
 
 
 def sent(s: Invitations, invitation_id: UUID, server_reply: str) -> list[Event]:
+    """The server took the e-mail of the latest attempt; said once."""
+    if s.invitations[invitation_id].sent:
+        return []
     attempt = s.invitations[invitation_id].attempts
     return [
         InvitationSent(
