@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from support_contracts import COMMANDS, EVENTS, ContractViolation, Envelope, json_schemas
 from support_contracts.base import Message
+from support_contracts.routing import OfferAccepted
 from support_contracts.session import HandedToQueue, JoinAsCustomer, SessionStarted
 from support_contracts.vocabulary import format_session_number, parse_session_number
 
@@ -143,3 +144,15 @@ def test_s1_session_number_is_shown_in_groups_of_three() -> None:
     assert parse_session_number("123 456-789") == "123456789"
     with pytest.raises(ValueError, match="9 digits"):
         parse_session_number("12 345")
+
+
+def test_an_accept_reads_as_before_assigned_by_was_added() -> None:
+    """Issue 14.2: ``assigned_by`` is left out when the agent accepted, so a consumer still
+    running the version before it (strict about unknown fields) reads every agent's accept."""
+    fields = {"offer_id": str(uuid4()), "task_id": str(uuid4()), "session_id": str(uuid4()),
+              "agent_id": "zoe", "agent_name": "Zoe"}  # fmt: skip
+    accepted = OfferAccepted.parse(fields)
+    assert accepted.assigned_by is None
+    assert accepted.model_dump(mode="json") == fields
+    assigned = OfferAccepted.parse({**fields, "assigned_by": "root"})
+    assert assigned.model_dump(mode="json") == {**fields, "assigned_by": "root"}

@@ -51,6 +51,7 @@ class QueueDefinition(Strict):
 class TaskSource(StrEnum):
     HAND_OFF = "hand_off"
     ENTRY_FORM = "entry_form"
+    REQUEUE = "requeue"  # an admin put the waiting session in a queue again
 
 
 class WithdrawReason(StrEnum):
@@ -103,11 +104,17 @@ class OfferMade(RoutingEvent):
 
 
 class OfferAccepted(RoutingEvent):
+    """The agent took the session. ``assigned_by``: an admin who assigned it to the agent (an
+    offer made and accepted at once on the agent's behalf). When the agent accepted, the field
+    is left out, not null: the event is then what it was before the field, and a consumer
+    still running that version reads it (a rolling upgrade; upgrade the gateway last)."""
+
     offer_id: UUID
     task_id: UUID
     session_id: UUID
     agent_id: UserId
     agent_name: DisplayName
+    assigned_by: UserId | None = Field(default=None, exclude_if=lambda by: by is None)
 
 
 class OfferDeclined(RoutingEvent):
@@ -200,6 +207,14 @@ class DeclineOffer(RoutingCommand):
     agent_id: UserId
 
 
+class AssignTask(RoutingCommand):
+    """An admin assigns a waiting session to an agent who is available and has a free slot
+    (issue 14.2); the gateway checks the role."""
+
+    session_id: UUID
+    agent_id: UserId
+
+
 class SubmitEntryForm(RoutingCommand):
     """R8: a customer asks for help; a session is opened waiting in the queue, or the answer
     says the queue is closed and when it opens."""
@@ -242,6 +257,7 @@ ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     ChangeAgentStatus,
     AcceptOffer,
     DeclineOffer,
+    AssignTask,
     SubmitEntryForm,
     GetQueue,
     GetAgent,

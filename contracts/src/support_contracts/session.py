@@ -58,6 +58,7 @@ class EndReason(StrEnum):
     CONTROLLER_LEFT = "controller_left"
     CONSOLE_CLOSED = "console_closed"
     WITHDRAWN = "withdrawn"
+    ENDED_BY_ADMIN = "ended_by_admin"  # a stranded or stuck session (issue 14.2)
 
 
 class ActivityEndReason(StrEnum):
@@ -152,6 +153,14 @@ class HandedToAgents(SessionEvent):
     message: HandOffMessage | None = None
 
 
+class SessionRequeued(SessionEvent):
+    """An admin put a waiting session (handed off or requested, no agent yet) in a queue again:
+    routing starts a new task there (issue 14.2)."""
+
+    queue_id: UUID
+    requeued_by: UserId
+
+
 class AgentAssigned(SessionEvent):
     agent_id: UserId
     agent_name: DisplayName
@@ -219,6 +228,7 @@ SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
     ParticipantLeft,
     HandedToQueue,
     HandedToAgents,
+    SessionRequeued,
     AgentAssigned,
     SessionEnded,
     ConsoleSeen,
@@ -335,6 +345,20 @@ class EndSession(SessionCommand):
     session_id: UUID
 
 
+class EndSessionAsAdmin(SessionCommand):
+    """An admin ends any live or waiting session (issue 14.2); the gateway checks the role."""
+
+    session_id: UUID
+
+
+class RequeueSession(SessionCommand):
+    """An admin puts a waiting session in a queue again (issue 14.2); the gateway checks the
+    role and that the queue exists."""
+
+    session_id: UUID
+    queue_id: UUID
+
+
 class ChangeSiteSettings(SessionCommand):
     settings: SiteSettings
 
@@ -391,6 +415,8 @@ SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
     AssignAgent,
     Leave,
     EndSession,
+    EndSessionAsAdmin,
+    RequeueSession,
     ChangeSiteSettings,
     ChangeCsrSettings,
     AmendCsrSettings,

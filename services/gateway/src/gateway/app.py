@@ -174,6 +174,14 @@ class AgentBody(BaseModel):
     voice_supported: bool | None = None
 
 
+class RequeueBody(BaseModel):
+    queue_id: UUID
+
+
+class AssignBody(BaseModel):
+    agent_id: UserId
+
+
 class StatusBody(BaseModel):
     status: AgentStatus
 
@@ -438,6 +446,38 @@ async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> 
     staff(who, Role.ADMIN)
     return await gw.services(
         "session", "ChangeCsrSettings", who, csr_id=csr_id, settings=body.model_dump(mode="json")
+    )
+
+
+# --- issue 14.2: an admin's way out for a stranded or stuck session ------------------------------
+
+
+@v1.post("/admin/sessions/{session_id}/end", responses=responses(*AUTH), tags=["admin"])
+async def admin_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """An admin ends any live or waiting session (`ended_by_admin`, with who did it)."""
+    staff(who, Role.ADMIN)
+    return await gw.services("session", "EndSessionAsAdmin", who, session_id=str(session_id))
+
+
+@v1.post("/admin/sessions/{session_id}/requeue", responses=responses(*AUTH), tags=["admin"])
+async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -> Reply:
+    """An admin puts a waiting session in a queue again (404 `unknown_queue`, 409 `not_waiting`
+    for a session with a controller); its offers begin afresh."""
+    staff(who, Role.ADMIN)
+    await gw.services("routing", "GetQueue", who, queue_id=str(body.queue_id))  # or 404
+    return await gw.services(
+        "session", "RequeueSession", who, session_id=str(session_id), queue_id=str(body.queue_id)
+    )
+
+
+@v1.post("/admin/sessions/{session_id}/assign", responses=responses(*AUTH), tags=["admin"])
+async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
+    """An admin assigns a waiting session to an agent who is available and has a free slot (404
+    `unknown_agent`; 409 `not_waiting`, `agent_unavailable`, `at_capacity`); the agent becomes
+    its controller as after accepting an offer."""
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "routing", "AssignTask", who, session_id=str(session_id), agent_id=body.agent_id
     )
 
 

@@ -25,6 +25,7 @@ ADMIN = bearer("root", "admin")
 ALICE = bearer("alice", "csr", "agent")
 BOB = bearer("bob", "csr")
 ZOE = bearer("zoe", "csr", "agent")
+YANN = bearer("yann", "csr", "agent")
 
 
 def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
@@ -182,3 +183,67 @@ async def test_r8_the_entry_form_and_the_customers_place_in_the_queue(
     )
     refused(await api.get(where), 401)
     refused(await api.post(f"/v1/queues/{printers}/requests", json={**form, "email": "nope"}), 422)
+
+
+async def test_issue_14_2_an_admin_requeues_assigns_and_ends_a_stranded_session(
+    api: httpx.AsyncClient,
+) -> None:
+    """A customer asks through a queue nobody serves; an admin moves the request to a queue with
+    an agent, assigns it to that agent, and ends it; each refused when it cannot be done."""
+    nobodys = await queue(api, ["nobody-yet"])
+    await agent(api, "yann", YANN)
+    printers = await queue(api, ["yann"])
+    form = {"name": "Gina", "email": "gina@example.com", "problem": "the screen is blank"}
+    asked = ok(await api.post(f"/v1/queues/{nobodys}/requests", json=form), 201)
+    session_id = asked["session_id"]
+    gina = {"Authorization": f"Bearer {asked['participant_token']}"}
+    admin = f"/v1/admin/sessions/{session_id}"
+    for action, body in (("end", None), ("requeue", {"queue_id": printers}),
+                         ("assign", {"agent_id": "yann"})):  # fmt: skip
+        refused(await api.post(f"{admin}/{action}", json=body, headers=YANN), 403, "forbidden")
+    nowhere = {"queue_id": "6a1f3c2e-0000-4000-8000-000000000000"}
+    refused(await api.post(f"{admin}/requeue", json=nowhere, headers=ADMIN), 404, "unknown_queue")
+
+    async def placed_in(queue_id: str) -> httpx.Response | None:
+        where = f"/v1/queues/{queue_id}/requests/{asked['request_id']}"
+        response = await api.get(where, headers=gina)
+        return response if response.status_code == 200 else None
+
+    await eventually(lambda: placed_in(nobodys), what="gina waiting in the queue nobody serves")
+    requeued = ok(await api.post(f"{admin}/requeue", json={"queue_id": printers}, headers=ADMIN))
+    assert requeued["session"]["status"] == "waiting"
+    await eventually(lambda: placed_in(printers), what="gina's request in the printers queue")
+    await offer_for(api, YANN, session_id)  # routing offers it in its new queue
+
+    refused(await api.post(f"{admin}/assign", json={"agent_id": "nobody"}, headers=ADMIN),
+            404, "unknown_agent")  # fmt: skip
+    ok(await api.put("/v1/agents/me/status", json={"status": "away"}, headers=YANN))
+    refused(await api.post(f"{admin}/assign", json={"agent_id": "yann"}, headers=ADMIN),
+            409, "agent_unavailable")  # fmt: skip
+    ok(await api.put("/v1/agents/me/status", json={"status": "available"}, headers=YANN))
+    assigned = ok(await api.post(f"{admin}/assign", json={"agent_id": "yann"}, headers=ADMIN))
+    assert (assigned["status"], assigned["assigned_to"]) == ("assigned", "yann")
+
+    async def controlled_by_yann() -> bool:
+        response = await api.get(f"/v1/sessions/{session_id}", headers=YANN)
+        return response.status_code == 200 and response.json()["controller"] == "yann"
+
+    await eventually(controlled_by_yann, what="yann the controller, as after an accept")
+    offers = ok(await api.get("/v1/agents/me/offers", headers=YANN))["offers"]
+    assert session_id not in {o["session_id"] for o in offers}  # the open offer withdrawn
+    refused(await api.post(f"{admin}/assign", json={"agent_id": "yann"}, headers=ADMIN),
+            409, "not_waiting")  # fmt: skip
+    refused(await api.post(f"{admin}/requeue", json={"queue_id": printers}, headers=ADMIN),
+            409, "not_waiting")  # fmt: skip
+
+    ended = ok(await api.post(f"{admin}/end", headers=ADMIN))
+    assert ended["session"]["status"] == "ended"
+    refused(await api.post(f"{admin}/end", headers=ADMIN), 409, "session_ended")
+    logged = ok(await api.get(f"/v1/sessions/{session_id}/events", headers=ADMIN))["events"]
+    kinds = [e["type"] for e in logged]
+    assert kinds[-1] == "SessionEnded" and "SessionRequeued" in kinds
+    assert logged[-1]["data"]["reason"] == "ended_by_admin"
+    assert logged[-1]["data"]["ended_by"] == "root"
+    assert (
+        next(e for e in logged if e["type"] == "SessionRequeued")["data"]["requeued_by"] == "root"
+    )

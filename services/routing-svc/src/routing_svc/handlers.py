@@ -23,15 +23,18 @@ from routing_svc.domain.tasks import (
     AgentState,
     Task,
     accept_offer,
+    assign_task,
     decline_offer,
     end_task,
     fold_agent,
     fold_task,
     queue_task,
+    requeue_task,
 )
 from support_contracts import Command, Envelope, Event
 from support_contracts.routing import (
     AcceptOffer,
+    AssignTask,
     ChangeAgentStatus,
     ConfigureAgent,
     ConfigureQueue,
@@ -40,12 +43,19 @@ from support_contracts.routing import (
     TaskQueued,
     TaskSource,
 )
-from support_contracts.session import HandedToAgents, HandedToQueue, SessionEnded, SessionRequested
+from support_contracts.session import (
+    HandedToAgents,
+    HandedToQueue,
+    SessionEnded,
+    SessionRequested,
+    SessionRequeued,
+)
 
 SESSION_EVENTS = [
     "session.SessionRequested",
     "session.HandedToQueue",
     "session.HandedToAgents",
+    "session.SessionRequeued",
     "session.SessionEnded",
 ]
 
@@ -147,6 +157,28 @@ class RoutingHandlers:
 
         return await retrying(self.store, once)
 
+    async def assign(self, cmd: AssignTask) -> Task:
+        """Issue 14.2: an admin's assignment; its offer id is the command's, so a redelivery
+        finds the assignment made."""
+
+        async def once(tx: Transaction) -> Task:
+            stream = case_stream(cmd.session_id)
+            task = fold_task(await tx.read_stream(stream))
+            agent = await self._agent(tx, cmd.agent_id)
+            task_events, agent_events = assign_task(
+                task,
+                agent,
+                cmd.agent_id,
+                offer_id=uuid5(cmd.command_id, "offer"),
+                by=cmd.actor_id or "",
+                now=self.now(),
+            )
+            taken = await self._append(tx, cmd, stream, task_events, task.version)
+            await self._append(tx, cmd, agent_stream(cmd.agent_id), agent_events, agent.version)
+            return fold_task(taken, task)
+
+        return await retrying(self.store, once)
+
     async def decline(self, cmd: DeclineOffer) -> Task:
         async def once(tx: Transaction) -> Task:
             stream = case_stream(cmd.session_id)
@@ -171,7 +203,8 @@ class RoutingHandlers:
             queued = _queued(event, session_id, task_id=uuid5(envelope.event_id, "task"))
             if queued is None:
                 return
-            case_events, agent_events = queue_task(task, queued)
+            follow = requeue_task if isinstance(event, SessionRequeued) else queue_task
+            case_events, agent_events = follow(task, queued)
         cause = (envelope.correlation_id, envelope.event_id)
         await self._record(tx, stream, case_events, task.version, cause)
         for finished in agent_events:
@@ -228,6 +261,13 @@ def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | No
                 source=TaskSource.HAND_OFF,
                 queue_id=event.queue_id,
                 message=event.message,
+            )
+        case SessionRequeued():
+            return TaskQueued(
+                task_id=task_id,
+                session_id=session_id,
+                source=TaskSource.REQUEUE,
+                queue_id=event.queue_id,
             )
         case HandedToAgents():
             return TaskQueued(

@@ -18,6 +18,7 @@ from support_contracts import Command
 from support_contracts.refusals import NotFound
 from support_contracts.routing import (
     AcceptOffer,
+    AssignTask,
     ChangeAgentStatus,
     ConfigureAgent,
     ConfigureQueue,
@@ -76,6 +77,10 @@ def _task_reply(task: Task) -> Reply:
 
 async def accept_offer(r: Routing, cmd: AcceptOffer) -> Reply:
     return _task_reply(await r.handlers.accept(cmd))
+
+
+async def assign_task(r: Routing, cmd: AssignTask) -> Reply:
+    return _task_reply(await r.handlers.assign(cmd))
 
 
 async def decline_offer(r: Routing, cmd: DeclineOffer) -> Reply:
@@ -188,6 +193,7 @@ HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[Reply]]] = {
     ChangeAgentStatus: change_agent_status,
     AcceptOffer: accept_offer,
     DeclineOffer: decline_offer,
+    AssignTask: assign_task,
     SubmitEntryForm: submit_entry_form,
     GetQueue: get_queue,
     GetAgent: get_agent,

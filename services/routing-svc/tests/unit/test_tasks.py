@@ -1,4 +1,5 @@
-"""R4, R6: offers, acceptance, declines, expiry, escalation and withdrawal of a task."""
+"""R4, R6: offers, acceptance, declines, expiry, escalation and withdrawal of a task; an admin's
+assignment and requeue of a waiting one (issue 14.2)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from routing_svc.domain.tasks import (
     Task,
     TaskStatus,
     accept_offer,
+    assign_task,
     decline_offer,
     end_task,
     escalate,
@@ -19,6 +21,7 @@ from routing_svc.domain.tasks import (
     evolve_task,
     expire_offers,
     make_offers,
+    requeue_task,
     withdraw_task,
 )
 from support_contracts import Event
@@ -172,3 +175,62 @@ def test_r4_a_waiting_session_that_ends_leaves_its_queue_and_frees_nobody() -> N
     assert [type(e).__name__ for e in closed] == ["OfferWithdrawn", "TaskWithdrawn"]
     assert offer in {e.offer_id for e in closed if isinstance(e, OfferWithdrawn)}
     assert end_task(apply(task, closed)) == ([], [])
+
+
+def test_issue_14_2_an_admin_assigns_a_waiting_session_within_the_agents_capacity() -> None:
+    task, [ann_offer] = offered(waiting(), "ann")
+    assigned = uuid4()
+    with pytest.raises(NotFound, match="no agent"):
+        assign_task(task, AgentState(), "ghost", offer_id=assigned, by="root", now=T0)
+    away = evolve_agent(AgentStatusChanged(agent_id="ben", status=AgentStatus.AWAY), agent("ben"))
+    with pytest.raises(StateForbids, match="away, not available"):
+        assign_task(task, away, "ben", offer_id=assigned, by="root", now=T0)
+    full = agent("ben", capacity=2, holding=2)
+    with pytest.raises(StateForbids, match="cannot take another session"):
+        assign_task(task, full, "ben", offer_id=assigned, by="root", now=T0)
+
+    task_events, agent_events = assign_task(
+        task, agent("ben"), "ben", offer_id=assigned, by="root", now=T0
+    )
+    kinds = [type(e).__name__ for e in task_events]
+    assert kinds == ["OfferMade", "OfferAccepted", "OfferWithdrawn"]
+    accepted = task_events[1]
+    assert isinstance(accepted, OfferAccepted)
+    assert (accepted.agent_id, accepted.assigned_by, accepted.offer_id) == ("ben", "root", assigned)
+    assert [e.offer_id for e in task_events if isinstance(e, OfferWithdrawn)] == [ann_offer]
+    assert agent_events == [
+        AgentSessionStarted(agent_id="ben", session_id=SESSION, task_id=task.id)
+    ]
+    taken = apply(task, task_events)
+    assert (taken.status, taken.assigned_to) == (TaskStatus.ASSIGNED, "ben")
+    again = assign_task(taken, agent("ben", holding=1), "ben", offer_id=assigned, by="root", now=T0)
+    assert again == ([], [])  # the same command delivered twice
+    with pytest.raises(StateForbids, match="not waiting"):
+        assign_task(taken, agent("ann"), "ann", offer_id=uuid4(), by="root", now=T0)
+
+
+def test_issue_14_2_a_requeue_starts_a_new_task_unless_an_agent_took_the_session() -> None:
+    form = uuid4()
+    first = apply(
+        Task(),
+        [TaskQueued(task_id=uuid4(), session_id=SESSION, source=TaskSource.ENTRY_FORM,
+                    queue_id=uuid4(), request_id=form, message="the printer smokes")],
+    )  # fmt: skip
+    task, [offer] = offered(first, "ann")
+    elsewhere = TaskQueued(
+        task_id=uuid4(), session_id=SESSION, source=TaskSource.REQUEUE, queue_id=uuid4()
+    )
+    case_events, freed = requeue_task(task, elsewhere)
+    assert freed == []
+    assert [type(e).__name__ for e in case_events] == [
+        "OfferWithdrawn",
+        "TaskWithdrawn",
+        "TaskQueued",
+    ]
+    requeued = apply(task, case_events)
+    assert (requeued.id, requeued.queue_id) == (elsewhere.task_id, elsewhere.queue_id)
+    assert (requeued.request_id, requeued.message) == (form, "the printer smokes")
+    assert not requeued.open_offers()
+
+    accepted, _ = accept_offer(task, agent("ann"), offer, "ann", now=T0)
+    assert requeue_task(apply(task, accepted), elsewhere) == ([], [])  # ann took it meanwhile

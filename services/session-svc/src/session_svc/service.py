@@ -18,6 +18,7 @@ from support_contracts.session import (
     ChangeSiteSettings,
     EndActivity,
     EndSession,
+    EndSessionAsAdmin,
     FindSessionByNumber,
     GetSession,
     GetSessionEvents,
@@ -29,6 +30,7 @@ from support_contracts.session import (
     Leave,
     OpenRequestedSession,
     RecordHeartbeat,
+    RequeueSession,
     SelectActiveCustomer,
     StartActivity,
     StartSession,
@@ -164,6 +166,14 @@ async def end_session(h: SessionHandlers, cmd: EndSession) -> Reply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_session, cmd))
 
 
+async def end_as_admin(h: SessionHandlers, cmd: EndSessionAsAdmin) -> Reply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_as_admin, cmd))
+
+
+async def requeue(h: SessionHandlers, cmd: RequeueSession) -> Reply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.requeue, cmd))
+
+
 async def record_heartbeat(h: SessionHandlers, cmd: RecordHeartbeat) -> Reply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
@@ -216,6 +226,8 @@ HANDLERS: dict[type[Command], Callable[[SessionHandlers, Any], Awaitable[Reply]]
     AssignAgent: assign_agent,
     Leave: leave,
     EndSession: end_session,
+    EndSessionAsAdmin: end_as_admin,
+    RequeueSession: requeue,
     RecordHeartbeat: record_heartbeat,
     ChangeSiteSettings: change_site_settings,
     ChangeCsrSettings: change_csr_settings,

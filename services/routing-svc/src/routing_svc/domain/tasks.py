@@ -301,6 +301,37 @@ def accept_offer(
     return task_events, agent_events
 
 
+def assign_task(
+    task: Task, agent: AgentState, agent_id: str, *, offer_id: UUID, by: str, now: datetime
+) -> tuple[list[Event], list[Event]]:
+    """Issue 14.2: an admin assigns a waiting session to an agent, recorded as an offer made and
+    accepted at once on the agent's behalf (``assigned_by``), with the capacity an agent's own
+    accept has (R6: none over capacity). Asked again, the assignment made changes nothing."""
+    if task.accepted_offer == offer_id and task.assigned_to == agent_id:
+        return [], []
+    if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
+        raise StateForbids("not_waiting", "that session is not waiting for an agent")
+    if agent.id is None:
+        raise NotFound("unknown_agent", f"no agent {agent_id} is configured")
+    if agent.status is not AgentStatus.AVAILABLE:
+        raise StateForbids(
+            "agent_unavailable", f"{agent_id} is {agent.status.value}, not available"
+        )
+    made = OfferMade(
+        offer_id=offer_id,
+        task_id=task.id,
+        session_id=task.session_id,
+        agent_id=agent_id,
+        expires_at=now,
+    )
+    task_events, agent_events = accept_offer(
+        evolve_task(made, task, now), agent, offer_id, agent_id, now=now
+    )
+    accepted, *withdrawn = task_events
+    assert isinstance(accepted, OfferAccepted)
+    return [made, accepted.model_copy(update={"assigned_by": by}), *withdrawn], agent_events
+
+
 def decline_offer(task: Task, offer_id: UUID, agent_id: str) -> list[Event]:
     """R4: a decliner is not offered this session again."""
     _offer_for(task, offer_id, agent_id)
@@ -366,6 +397,15 @@ def queue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[AgentS
     if task.status is TaskStatus.WAITING:  # handed again before anyone took it
         case_events += withdraw_task(task, WithdrawReason.HANDED_AGAIN)
     return [*case_events, queued], _finished(task)
+
+
+def requeue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[AgentSessionFinished]]:
+    """Issue 14.2: an admin's requeue starts a new task unless an agent took the session in the
+    meantime (the session then has its controller, and keeps it)."""
+    if task.status is TaskStatus.ASSIGNED:
+        return [], []
+    kept = {"message": task.message, "request_id": task.request_id}  # the customer's, still
+    return queue_task(task, queued.model_copy(update=kept))
 
 
 def end_task(task: Task) -> tuple[list[Event], list[AgentSessionFinished]]:

@@ -28,6 +28,7 @@ from support_contracts.session import (
     EndActivity,
     EndReason,
     EndSession,
+    EndSessionAsAdmin,
     HandedToAgents,
     HandedToQueue,
     HandOffToAgents,
@@ -39,9 +40,11 @@ from support_contracts.session import (
     OpenRequestedSession,
     ParticipantLeft,
     RecordHeartbeat,
+    RequeueSession,
     SelectActiveCustomer,
     SessionEnded,
     SessionRequested,
+    SessionRequeued,
     SessionStarted,
     SiteSettings,
     StartActivity,
@@ -338,6 +341,24 @@ def end_session(s: Session, cmd: EndSession) -> list[Event]:
             "not_controller", "only the controller can end the session; you may leave it"
         )
     return _end(s, EndReason.ENDED_BY_CONTROLLER, cmd.actor_id)
+
+
+# --- issue 14.2: an admin's way out for a stranded or stuck session ------------------------------
+
+
+def end_as_admin(s: Session, cmd: EndSessionAsAdmin) -> list[Event]:
+    """Any live or waiting session, whoever controls it (the gateway lets only admins ask)."""
+    _exists(s)
+    return _end(s, EndReason.ENDED_BY_ADMIN, cmd.actor_id)
+
+
+def requeue(s: Session, cmd: RequeueSession) -> list[Event]:
+    """A session waiting for an agent goes to a queue again, its offers begin afresh; one with a
+    controller is not requeued (its controller hands it off)."""
+    _exists(s)
+    if s.status is not Status.WAITING:
+        raise StateForbids("not_waiting", "the session has a controller; only a waiting one moves")
+    return [SessionRequeued(queue_id=cmd.queue_id, requeued_by=cmd.actor_id or "")]
 
 
 # --- S4: console presence -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from support_contracts.session import (
     ParticipantLeft,
     SessionEnded,
     SessionRequested,
+    SessionRequeued,
     SessionStarted,
 )
 from support_contracts.vocabulary import ActivityKind, Role
@@ -174,6 +175,12 @@ def _(event: HandedToQueue, state: Session, at: datetime) -> Session:
 def _(event: HandedToAgents, state: Session, at: datetime) -> Session:
     handoff = Handoff(None, tuple(event.agent_ids), event.message)
     return replace(state, status=Status.WAITING, handoff=handoff)
+
+
+@evolve.register
+def _(event: SessionRequeued, state: Session, at: datetime) -> Session:
+    message = state.handoff.message if state.handoff else None
+    return replace(state, handoff=Handoff(event.queue_id, (), message))
 
 
 @evolve.register
