@@ -5,6 +5,7 @@ with the reply; the services decide everything else (who controls, limits, state
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -24,7 +25,7 @@ from gateway.errors import ApiError, responses
 from gateway.identity import Caller, Identity, Role
 from gateway.live import Feed
 from gateway.settings import Settings
-from service_runtime import participant_tokens
+from service_runtime import participant_tokens, presence
 from support_contracts.invite import Channel
 from support_contracts.routing import QueueDefinition
 from support_contracts.session import CsrSettings, SiteSettings
@@ -383,7 +384,8 @@ async def live(
     last_event_id: Annotated[int | None, Header()] = None,
 ) -> StreamingResponse:
     """The session's events as server-sent events, in order, after version `after` (or the
-    `Last-Event-ID` a reconnecting client sends)."""
+    `Last-Event-ID` a reconnecting client sends). The controller's open stream keeps its console
+    present (S4) as heartbeats would."""
     await member(gw, who, session_id)
 
     async def history() -> list[dict[str, Any]]:
@@ -393,7 +395,26 @@ async def live(
 
     start = last_event_id if last_event_id is not None else after
     stream = gw.live.stream(session_id, start, history, request.is_disconnected)
+    if not who.participant:  # staff: the controller now, or once control comes to them
+        site = (await gw.services("session", "GetSiteSettings", who))["site"]
+        stream = _present_while(stream, gw, who, session_id, presence.beat_every(site))
     return StreamingResponse(stream, media_type="text/event-stream")
+
+
+async def _present_while(
+    stream: AsyncIterator[str], gw: Gateway, who: Caller, session_id: UUID, every: float
+) -> AsyncIterator[str]:
+    """S4 (issue 14.7): heartbeats for the caller while the stream is open."""
+
+    async def beat() -> None:
+        await gw.services("session", "RecordHeartbeat", who, session_id=str(session_id))
+
+    beating = asyncio.create_task(presence.keep_present(beat, every))
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        beating.cancel()
 
 
 @v1.get("/admin/site", responses=responses(401, 403, 503), tags=["admin"])

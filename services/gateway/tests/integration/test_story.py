@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
 from gateway.bootstrap import GatewayService
+from session_svc.bootstrap import SessionService
+from session_svc.console_watch import ConsoleWatch
 from support_testkit.waiting import eventually
 
 from .conftest import bearer
@@ -247,3 +250,26 @@ async def test_issue_14_2_an_admin_requeues_assigns_and_ends_a_stranded_session(
     assert (
         next(e for e in logged if e["type"] == "SessionRequeued")["data"]["requeued_by"] == "root"
     )
+
+
+async def test_s4_an_open_live_stream_keeps_the_controllers_console_without_heartbeats(
+    api: httpx.AsyncClient, gateway: GatewayService, session_svc: SessionService
+) -> None:
+    """Issue 14.7: S4 says a heartbeat *or an open live connection*. With a grace of 2 s and no
+    heartbeat, alice's session stays while her console's live stream is open and ends
+    ``console_closed`` once it closes; bob's, with no stream, ends at the first sweep."""
+    site = ok(await api.get("/v1/admin/site", headers=ADMIN))["site"]
+    changed = {**site, "console_grace_seconds": 2}
+    ok(await api.put("/v1/admin/site", json=changed, headers=ADMIN))
+    start = {"email_invite": False}
+    kept = ok(await api.post("/v1/sessions", json=start, headers=ALICE), 201)["session_id"]
+    lapsing = ok(await api.post("/v1/sessions", json=start, headers=BOB), 201)["session_id"]
+    watching = asyncio.create_task(live_events(gateway, kept, ALICE))
+    watch = ConsoleWatch(session_svc.handlers)
+    await asyncio.sleep(3.5)
+    assert await watch.sweep() == [UUID(lapsing)]
+    watching.cancel()
+    await asyncio.sleep(3.5)
+    assert await watch.sweep() == [UUID(kept)]
+    ended = ok(await api.get(f"/v1/sessions/{kept}/events", headers=ADMIN))["events"][-1]
+    assert (ended["type"], ended["data"]["reason"]) == ("SessionEnded", "console_closed")

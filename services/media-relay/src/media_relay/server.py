@@ -10,6 +10,7 @@ someone who is not (or no longer) a participant, 409 for an ended session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http
 import json
 import time
@@ -30,14 +31,16 @@ from media_relay import frames
 from media_relay.hub import Client, Hub, Refusal, SessionCommands, parse_request
 from media_relay.sending import Closing
 from media_relay.view import RelayView, SessionView, Status
+from service_runtime import presence
 from service_runtime.participant_tokens import InvalidParticipantToken, verify
 from support_contracts.session import EndActivity, StartActivity
-from support_contracts.vocabulary import ActivityKind
+from support_contracts.vocabulary import ActivityKind, Role
 from support_rpc import RemoteError, RpcTimeout
 
 log = structlog.get_logger(__name__)
 
 CHAT_MAX = 4000
+PRESENCE_FALLBACK_SECONDS = 5.0  # between beats while the site settings cannot be read
 Recordings = Callable[[UUID], Awaitable[list[dict[str, Any]]]]
 
 
@@ -186,6 +189,8 @@ class RelayServer:
             return
         client = self.hub.attach(participant_id, session)
         writer = asyncio.create_task(self._write(ws, client))
+        staff = session.participants[participant_id] is not Role.CUSTOMER
+        beating = asyncio.create_task(self._present(client)) if staff else None
         log.info("relay.connected", session_id=str(session_id), participant=participant_id)
         try:
             async for message in ws:
@@ -198,7 +203,29 @@ class RelayServer:
         finally:
             self.hub.detach(client)
             writer.cancel()
+            if beating is not None:
+                beating.cancel()
             log.info("relay.disconnected", session_id=str(session_id), participant=participant_id)
+
+    async def _present(self, client: Client) -> None:
+        """S4 (issue 14.7): a csr's open socket keeps its console present while the csr
+        controls the session, as heartbeats would (``service_runtime.presence``)."""
+
+        def ids() -> dict[str, str]:
+            return {"command_id": str(uuid4()), "correlation_id": str(uuid4()),
+                    "actor_id": client.participant_id}  # fmt: skip
+
+        every = PRESENCE_FALLBACK_SECONDS
+        with contextlib.suppress(RemoteError, RpcTimeout):
+            every = presence.beat_every((await self._sessions("GetSiteSettings", ids()))["site"])
+
+        async def beat() -> None:
+            session = self.view.get(client.session_id)
+            if session is not None and session.controller == client.participant_id:
+                command = {**ids(), "session_id": str(client.session_id)}
+                await self._sessions("RecordHeartbeat", command)
+
+        await presence.keep_present(beat, every)
 
     @staticmethod
     async def _write(ws: ServerConnection, client: Client) -> None:

@@ -1,6 +1,7 @@
 """The relay with session-svc over the real RabbitMQ and PostgreSQL, and real WebSocket clients:
 who gets in (M1), who may act (M2), what the session's events end (M3, S5, S8, S10),
-recording, reconnecting, and a relay restarted from its log."""
+recording, reconnecting, a relay restarted from its log, and the controller's open socket as
+its console's presence (S4)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from media_relay import frames
 from media_relay.bootstrap import MediaRelay, start
 from media_relay.recording import read_records
 from media_relay.view import Status
+from session_svc.bootstrap import SessionService
+from session_svc.console_watch import ConsoleWatch
 from support_testkit.waiting import eventually
 
 from .peers import Peer, Sessions, http_get, recordings, token
@@ -379,3 +382,25 @@ async def test_m4_a_slow_viewer_drops_frames_never_chat_and_holds_back_nobody(
         what="all the chat to the slow viewer",
     )
     assert 0 < len(slow.frames) < 100
+
+
+async def test_s4_the_controllers_open_socket_keeps_its_console_without_heartbeats(
+    relay: MediaRelay, sessions: Sessions, session_svc: SessionService
+) -> None:
+    """Issue 14.7: S4 says a heartbeat *or an open live connection*. With a grace of 2 s and no
+    heartbeat, the session whose controller's socket is open stays; the one whose controller
+    only has a customer connected ends ``console_closed``, and so does the first once its
+    controller's socket closes."""
+    site = (await sessions("GetSiteSettings", "root"))["site"]
+    await sessions("ChangeSiteSettings", "root", settings={**site, "console_grace_seconds": 2})
+    kept, lapsing = await sessions.start("alice"), await sessions.start("bob")
+    customer = await sessions.customer(lapsing, "Carol")
+    alice = await Peer.connect(relay.port, kept, "alice")
+    carol = await Peer.connect(relay.port, lapsing, customer)
+    watch = ConsoleWatch(session_svc.handlers)
+    await asyncio.sleep(3.5)
+    assert await watch.sweep() == [UUID(lapsing)]
+    await alice.close()
+    await carol.close()
+    await asyncio.sleep(3.5)
+    assert await watch.sweep() == [UUID(kept)]
