@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from importlib import resources
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from opentelemetry import propagate, trace
 from pydantic import BaseModel, Field, model_validator
 from starlette.datastructures import Headers
@@ -43,6 +44,7 @@ from support_contracts.vocabulary import (
 from support_rpc import RemoteError, RpcTimeout
 
 Reply = dict[str, Any]
+JOIN_PAGE = (resources.files("gateway") / "pages" / "join.html").read_text(encoding="utf-8")
 TRACER = trace.get_tracer("gateway")
 
 
@@ -656,5 +658,17 @@ def create_app(gw: Gateway) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Reply:
         return {"ok": True}
+
+    @app.get("/join", include_in_schema=False, response_class=HTMLResponse)
+    async def join_page() -> HTMLResponse:
+        """Issue 14.9: where invitations link (``SUPPORT_SITE_URL/join?token=...``) and where
+        the website instructions send a customer with the session number."""
+        return HTMLResponse(JOIN_PAGE)
+
+    @app.get("/", include_in_schema=False)
+    async def site() -> RedirectResponse:
+        """The website instructions say "go to the site, choose Join": the join page, until the
+        consoles (issue 16) have a front page."""
+        return RedirectResponse("/join", status_code=307)
 
     return app
