@@ -97,8 +97,12 @@ class Names:
     def exchange(self) -> str:
         return f"bench-{self.tag}.events"
 
+    @property
+    def prefix(self) -> str:
+        return f"bench-{self.tag}."
+
     def queue(self, name: str) -> str:
-        return f"bench-{self.tag}.{name}"
+        return f"{self.prefix}{name}"
 
 
 async def drop_run(schemas: list[str], names: Names) -> None:

@@ -22,8 +22,7 @@ async def session_svc(
                 database_url=database_url,
                 database_schema=schema,
                 exchange=rabbit_names.exchange,
-                command_queue=rabbit_names.queue("session-commands"),
-                routing_queue=rabbit_names.queue("session-routing"),
+                queue_prefix=rabbit_names.prefix,
                 console_watch_seconds=3600,
             )
         )

@@ -109,8 +109,7 @@ async def test_session_svc_answers_503_while_its_database_is_away(
         amqp_url=rabbit.url,
         database_url=postgres.url,
         database_schema=f"session_{uuid4().hex[:8]}",
-        command_queue=f"faults.session.{uuid4().hex[:8]}",
-        routing_queue=f"faults.session-routing.{uuid4().hex[:8]}",
+        queue_prefix=f"faults.{uuid4().hex[:8]}.",
         exchange="faults.events",
     )
     service = await bootstrap.start(settings)

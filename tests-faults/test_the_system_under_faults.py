@@ -32,6 +32,7 @@ from uuid import uuid4
 import aio_pika
 import pytest
 
+from support_contracts.topology import Topology
 from support_demo.stack import Service, Stack, start_stack
 from support_rpc import RpcClient
 from support_testkit import eventually
@@ -46,8 +47,6 @@ from .load import Answered, Load
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 CAPACITY = 2
-COMMAND_QUEUES = ("session-commands", "invite-commands", "routing-commands")
-EVENT_QUEUES = ("session-routing", "invite-sessions", "routing-sessions", "relay-sessions")
 SETTLE_SECONDS = 5.0  # load after each recovery, before the checks
 
 
@@ -102,8 +101,9 @@ class System:
     _answers: Counter[str] = field(default_factory=Counter)
     _bad: int = 0
 
-    def queue(self, name: str) -> str:
-        return self.names.queue(name)
+    @property
+    def topology(self) -> Topology:
+        return self.names.topology()
 
     async def kill_and_restart(self, name: str) -> None:
         service = self.stack.running(name)[0]
@@ -206,26 +206,28 @@ async def poison(system: System) -> None:
     async with connection:
         channel = await connection.channel()
         replies = await channel.declare_queue(exclusive=True)
-        for name in COMMAND_QUEUES:
+        commands = system.topology.command_queues
+        for name in commands:
             for body in POISON_COMMANDS:
-                await _publish(url, system.queue(name), body, reply_to=replies.name)
+                await _publish(url, name, body, reply_to=replies.name)
         answers = []
         async with replies.iterator() as arriving:
             async for message in arriving:
                 answers.append(json.loads(message.body))
                 await message.ack()
-                if len(answers) == len(POISON_COMMANDS) * len(COMMAND_QUEUES):
+                if len(answers) == len(POISON_COMMANDS) * len(commands):
                     break
     refused = [a["error"]["status"] for a in answers if not a["ok"]]
     assert len(refused) == len(answers) and all(400 <= s < 500 for s in refused), answers
-    for name in EVENT_QUEUES:
+    subscriptions = system.topology.subscriptions
+    for subscription in subscriptions:
         for body in (b"{not json", _envelope("NoSuchEvent", {}),
                      _envelope("HandedToQueue", {"queue_id": "not a queue"})):  # fmt: skip
-            await _publish(url, system.queue(name), body)
-    for name in EVENT_QUEUES:
+            await _publish(url, subscription.queue, body)
+    for subscription in subscriptions:
         await eventually(
-            lambda n=name: _dead(url, system.queue(n) + ".dead", 3), within=60, interval=0.5,
-            what=f"the poison of {name} dead-lettered",
+            lambda s=subscription: _dead(url, s.dead_letter_queue, 3), within=60, interval=0.5,
+            what=f"the poison of {subscription.queue} dead-lettered",
         )  # fmt: skip
 
 
@@ -244,7 +246,7 @@ async def delivered_twice(system: System) -> None:
     try:
         command = {"command_id": str(uuid4()), "correlation_id": str(uuid4()),
                    "actor_id": "twice", "csr_id": "twice", "csr_name": "Twice"}  # fmt: skip
-        queue = system.queue("session-commands")
+        queue = system.topology.command_queue("session-svc")
         first = await client.call(queue, "StartSession", command)
         again = await client.call(queue, "StartSession", command)
         assert first["session"]["session_id"] == again["session"]["session_id"]
@@ -255,9 +257,8 @@ async def delivered_twice(system: System) -> None:
         await client.close()
     logs = await verdict.Logs.read(system.postgres.url, system.stack.schemas)
     handed = next(e for e in reversed(logs.session) if e.type == "HandedToQueue")
-    await _publish(
-        system.rabbit.url, system.queue("routing-sessions"), handed.model_dump_json().encode()
-    )
+    routing = system.topology.subscription("routing-svc").queue
+    await _publish(system.rabbit.url, routing, handed.model_dump_json().encode())
 
 
 async def smtp_down(system: System) -> None:

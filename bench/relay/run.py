@@ -41,6 +41,7 @@ from media_relay.settings import Settings as RelaySettings
 from service_runtime.participant_tokens import mint
 from session_svc.bootstrap import start as start_session_svc
 from session_svc.settings import Settings as SessionSettings
+from support_contracts.topology import Topology
 from support_rpc import RpcClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -249,16 +250,15 @@ async def main(seconds: float) -> None:
     run = uuid4().hex[:8]
     exchange, schema = f"bench-relay-{run}", f"bench_relay_{run}"
     session_schema = f"bench_relay_sessions_{run}"
-    commands = f"bench-relay-{run}.session-commands"
-    queues = [commands, f"bench-relay-{run}.routing", f"bench-relay-{run}.relay-sessions"]
+    topology = Topology(exchange, f"bench-relay-{run}.")  # every service declares all of it
+    commands, queues = topology.command_queue("session-svc"), topology.queues
     sessions = await start_session_svc(
         SessionSettings(
             amqp_url=AMQP_URL,
             database_url=DATABASE_URL,
             database_schema=session_schema,
             exchange=exchange,
-            command_queue=commands,
-            routing_queue=queues[1],
+            queue_prefix=topology.prefix,
             console_watch_seconds=3600,
         )
     )
@@ -267,8 +267,7 @@ async def main(seconds: float) -> None:
         database_url=DATABASE_URL,
         database_schema=schema,
         exchange=exchange,
-        session_queue=queues[2],
-        session_commands=commands,
+        queue_prefix=topology.prefix,
         host="127.0.0.1",
         port=free_port(),
         participant_token_secret=SECRET,

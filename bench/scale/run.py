@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings
 from websockets.asyncio.client import ClientConnection, connect
 
 from service_runtime import participant_tokens
+from support_contracts.topology import Topology
 from support_demo.stack import PARTICIPANT_SECRET, Service, spawn_service, start_stack
 from support_rpc import RpcClient
 
@@ -149,7 +150,11 @@ async def measure(levels: list[int], relay_up_to: int) -> str:
         rows.append(["0", *(f"{baseline[n]:.0f} MB" for n in SERVICES), "", ""])
         client = await RpcClient(AMQP_URL).connect()
         exits.push_async_callback(client.close)
-        sessions = Sessions(client, names.queue("session-commands"), stack.relay_port)
+        sessions = Sessions(
+            client,
+            Topology(names.exchange, names.prefix).command_queue("session-svc"),
+            stack.relay_port,
+        )
         exits.push_async_callback(sessions.close)
         await sessions.hold()
         for level in levels:

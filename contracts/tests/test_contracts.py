@@ -17,6 +17,7 @@ from support_contracts import COMMANDS, EVENTS, ContractViolation, Envelope, jso
 from support_contracts.base import Message
 from support_contracts.routing import OfferAccepted
 from support_contracts.session import HandedToQueue, JoinAsCustomer, SessionStarted
+from support_contracts.topology import Topology
 from support_contracts.vocabulary import format_session_number, parse_session_number
 
 from .schema_strategy import from_model_schema
@@ -156,3 +157,17 @@ def test_an_accept_reads_as_before_assigned_by_was_added() -> None:
     assert accepted.model_dump(mode="json") == fields
     assigned = OfferAccepted.parse({**fields, "assigned_by": "root"})
     assert assigned.model_dump(mode="json") == {**fields, "assigned_by": "root"}
+
+
+def test_the_topology_names_every_queue_once_and_binds_only_events_that_exist() -> None:
+    """Issue 14.11: one topology, behind a prefix; every routing key is an event's."""
+    topology = Topology("t.events", "t.")
+    assert len(set(topology.queues)) == len(topology.queues)
+    assert all(name.startswith("t.") for name in topology.queues)
+    assert topology.command_queue("session-svc") == "t.session-svc.commands"
+    keys = {event.routing_key() for event in EVENTS.classes()}
+    for subscription in topology.subscriptions:
+        assert subscription.routing_keys and set(subscription.routing_keys) <= keys
+        assert f"{subscription.queue}.dead" in topology.queues
+    assert "session.SessionRequeued" in topology.subscription("routing-svc").routing_keys
+    assert topology.subscription("media-relay").arguments["x-single-active-consumer"] is True

@@ -122,11 +122,16 @@ def test_e3_the_manifests_say_what_ops_need(tools: Path, overlay: str) -> None:
         assert name in of(docs, "PodDisruptionBudget")
         assert name in of(docs, "Service")
     ingresses = of(docs, "Ingress")
-    assert ingresses["gateway"]["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/v1"
+    paths = [p["path"] for p in ingresses["gateway"]["spec"]["rules"][0]["http"]["paths"]]
+    assert paths == ["/v1", "/join"]  # the API and the page invitation links open (14.9)
     assert "upstream-hash-by" in " ".join(ingresses["media-relay"]["metadata"]["annotations"])
     assert len(of(docs, "NetworkPolicy")) == 3
     job = of(docs, "Job")["support-migrate"]
-    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["supportctl", "migrate"]
+    [migrate] = job["spec"]["template"]["spec"]["containers"]
+    assert migrate["command"] == ["supportctl", "migrate"]
+    # issue 14.11: it declares the topology too, on the services' broker with their exchange
+    assert {v["name"] for v in migrate["env"]} == {"DATABASE_URL", "AMQP_URL"}
+    assert migrate["envFrom"] == [{"configMapRef": {"name": "support-config"}}]
     size = 3 if overlay == "prod" else 1
     assert of(docs, "RabbitmqCluster")["support-rabbitmq"]["spec"]["replicas"] == size
     assert of(docs, "Cluster")["support-db"]["spec"]["instances"] == size
@@ -134,3 +139,5 @@ def test_e3_the_manifests_say_what_ops_need(tools: Path, overlay: str) -> None:
     assert ("JWKS_URL" in config) is (overlay == "prod")
     assert ("OTEL_EXPORTER_OTLP_ENDPOINT" in config) is (overlay == "prod")
     assert not [d for d in docs if d["kind"] == "Secret"]  # references only, no values
+    named = [k for k in config if k.endswith(("_COMMANDS", "_QUEUE"))]
+    assert not named, f"{named}: queue names are the topology's, behind QUEUE_PREFIX"

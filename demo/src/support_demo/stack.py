@@ -137,6 +137,11 @@ class Names(Protocol):
     @property
     def exchange(self) -> str: ...
 
+    @property
+    def prefix(self) -> str:
+        """Before every queue name of the topology (``support_contracts.topology``)."""
+        ...
+
     def queue(self, name: str) -> str: ...
 
 
@@ -158,8 +163,8 @@ async def start_stack(
         "amqp_url": amqp_url,
         "database_url": database_url,
         "exchange": names.exchange,
+        "queue_prefix": names.prefix,  # every service's queues: the topology's, behind it
     }
-    commands = {s: names.queue(f"{s}-commands") for s in ("session", "invite", "routing")}
     services: list[Service] = []
     running = Stack("", 0, services, {})
     stack.push_async_callback(running.stop)
@@ -174,8 +179,6 @@ async def start_stack(
         SessionSettings(
             **common,
             database_schema=schemas[0],
-            command_queue=commands["session"],
-            routing_queue=names.queue("session-routing"),
         ),
         replicas,
     )
@@ -184,9 +187,6 @@ async def start_stack(
         InviteSettings(
             **common,
             database_schema=schemas[1],
-            command_queue=commands["invite"],
-            session_queue=commands["session"],
-            session_events_queue=names.queue("invite-sessions"),
             smtp_url=smtp_url,
             support_site_url=SITE,
             delivery_seconds=0.2,
@@ -197,9 +197,6 @@ async def start_stack(
         RoutingSettings(
             **common,
             database_schema=schemas[2],
-            command_queue=commands["routing"],
-            session_queue=names.queue("routing-sessions"),
-            session_commands=commands["session"],
         ),
         replicas,
     )
@@ -208,8 +205,6 @@ async def start_stack(
         RelaySettings(
             **common,
             database_schema=schemas[3],
-            session_queue=names.queue("relay-sessions"),
-            session_commands=commands["session"],
             host="127.0.0.1",
             port=free_port(),
             participant_token_secret=PARTICIPANT_SECRET,
@@ -222,9 +217,6 @@ async def start_stack(
         GatewaySettings(
             **common,
             database_schema=schemas[4],
-            session_commands=commands["session"],
-            invite_commands=commands["invite"],
-            routing_commands=commands["routing"],
             live_queue_prefix=names.queue("gateway-live"),
             host="127.0.0.1",
             port=free_port(),

@@ -52,6 +52,7 @@ from session_svc.entrypoints import command_handler as session_door
 from session_svc.handlers import SessionHandlers
 from support_contracts import EXCHANGE, Envelope
 from support_contracts.session import SESSION_EVENTS as ALL_SESSION_EVENTS
+from support_contracts.topology import Topology
 from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, start_stack
 from support_rpc import Failure, RemoteError
 from support_rpc.server import Handler
@@ -191,8 +192,12 @@ class DemoNames:
     def exchange(self) -> str:
         return EXCHANGE
 
+    @property
+    def prefix(self) -> str:
+        return f"demo-{self.run}."
+
     def queue(self, name: str) -> str:
-        return f"demo-{self.run}.{name}"
+        return f"{self.prefix}{name}"
 
 
 @asynccontextmanager
@@ -224,25 +229,13 @@ async def real(amqp_url: str, database_url: str) -> AsyncIterator[Demo]:
             async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as api:
                 yield Demo(description, api, seen, set())
     finally:
-        queues = [names.queue(q) for q in QUEUES]
-        for queue in [*queues, *(f"{q}.dead" for q in queues)]:
+        for queue in Topology(EXCHANGE, names.prefix).queues:
             await channel.queue_delete(queue)
         await connection.close()
         conn = await asyncpg.connect(database_url)
         for schema in schemas:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # nothing left behind
         await conn.close()
-
-
-QUEUES = (
-    "session-commands",
-    "session-routing",
-    "invite-commands",
-    "invite-sessions",
-    "routing-commands",
-    "routing-sessions",
-    "relay-sessions",
-)
 
 
 async def _answers(amqp_url: str, database_url: str) -> bool:

@@ -27,6 +27,7 @@ from prometheus_client import Counter, Histogram
 
 from eventlog.inbox import Inbox
 from support_contracts import EXCHANGE, ContractViolation, Envelope
+from support_contracts.topology import QUORUM, Subscription, Topology
 
 log = structlog.get_logger(__name__)
 
@@ -36,8 +37,6 @@ HANDLED = Counter(
 HANDLER_SECONDS = Histogram(
     "support_event_handler_seconds", "Time to handle an event (a batch's share)", ["consumer"]
 )
-
-QUORUM = {"x-queue-type": "quorum"}
 
 
 def properties(event: Envelope) -> Basic.Properties:
@@ -55,6 +54,42 @@ def properties(event: Envelope) -> Basic.Properties:
 
 async def declare_events_exchange(channel: AbstractChannel, name: str) -> AbstractExchange:
     return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def declare_subscription(
+    channel: AbstractChannel, exchange: AbstractExchange, subscription: Subscription
+) -> AbstractQueue:
+    """A consumer's queue with its bindings, and its dead-letter queue."""
+    await channel.declare_queue(subscription.dead_letter_queue, durable=True, arguments=QUORUM)
+    queue = await channel.declare_queue(
+        subscription.queue, durable=True, arguments=subscription.arguments
+    )
+    for key in subscription.routing_keys:
+        await queue.bind(exchange, key)
+    return queue
+
+
+async def declare_topology(url: str, topology: Topology, *, tries: int = 5) -> None:
+    """Issue 14.11: the exchange, every command queue and every consumer's queue with its
+    bindings, whoever starts first, so no event is published before the queue that needs it
+    exists. Declaring what exists changes nothing; replicas declaring at once on a fresh
+    broker may be refused (``INTERNAL_ERROR``), and it is tried again."""
+    for attempt in range(1, tries + 1):
+        try:
+            connection = await aio_pika.connect(url)
+            async with connection:
+                channel = await connection.channel()
+                exchange = await declare_events_exchange(channel, topology.exchange)
+                for name in topology.command_queues:
+                    await channel.declare_queue(name, durable=True, arguments=QUORUM)
+                for subscription in topology.subscriptions:
+                    await declare_subscription(channel, exchange, subscription)
+            return
+        except aio_pika.exceptions.AMQPError as error:
+            if attempt == tries:
+                raise
+            log.warning("topology.declare_retrying", error=repr(error))
+            await asyncio.sleep(0.2 * attempt)
 
 
 def moved(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
@@ -152,10 +187,8 @@ class RabbitEventConsumer:
         batch: int = 50,
     ) -> None:
         self._batch = batch
-        self._url, self.queue_name, self._keys = url, queue, list(binding_keys)
-        self._arguments: dict[str, Any] = (
-            {**QUORUM, "x-single-active-consumer": True} if single_active else dict(QUORUM)
-        )
+        self._url, self.queue_name = url, queue
+        self._subscription = Subscription(queue, tuple(binding_keys), single_active)
         self._inbox, self._exchange_name, self._prefetch = inbox, exchange, prefetch
         self._connection: AbstractRobustConnection | None = None
         self._dead_channel: AbstractChannel | None = None
@@ -168,7 +201,7 @@ class RabbitEventConsumer:
 
     @property
     def dead_letter_queue(self) -> str:
-        return f"{self.queue_name}.dead"
+        return self._subscription.dead_letter_queue
 
     async def start(self, *, tries: int = 5) -> None:
         """Declares the queues and bindings and starts consuming. Replicas started together on
@@ -193,12 +226,7 @@ class RabbitEventConsumer:
         await channel.set_qos(prefetch_count=self._prefetch)
         self._dead_channel = await self._connection.channel(publisher_confirms=True)
         exchange = await declare_events_exchange(channel, self._exchange_name)
-        await channel.declare_queue(self.dead_letter_queue, durable=True, arguments=QUORUM)
-        self._queue = await channel.declare_queue(
-            self.queue_name, durable=True, arguments=self._arguments
-        )
-        for key in self._keys:
-            await self._queue.bind(exchange, key)
+        self._queue = await declare_subscription(channel, exchange, self._subscription)
         self._worker = asyncio.create_task(self._work(), name=f"consumer:{self.queue_name}")
         self._consumer_tag = await self._queue.consume(self._deliveries.put)
 

@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanKind
 from pamqp.commands import Basic
 from prometheus_client import Counter, Histogram
 
+from support_contracts.topology import QUORUM
 from support_rpc import tracing
 
 log = structlog.get_logger(__name__)
@@ -46,7 +47,7 @@ Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 async def declare_command_queue(channel: AbstractChannel, name: str) -> AbstractQueue:
     """How a command queue is declared, by the service and by its callers alike."""
-    return await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
+    return await channel.declare_queue(name, durable=True, arguments=QUORUM)
 
 
 class RpcServer:

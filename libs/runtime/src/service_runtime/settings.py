@@ -4,9 +4,14 @@ and names its schema."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from support_contracts import EXCHANGE
+from support_contracts.topology import Topology
 
 
 class ServiceSettings(BaseSettings):
@@ -16,7 +21,24 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/test"
     database_schema: str
     exchange: str = EXCHANGE
+    queue_prefix: str = ""  # before every queue name of the topology (tests give their own)
     pool_size: int = 10
+
+    # each queue name field and which queue of the topology it is: a name not given is the
+    # topology's, behind the prefix (issue 14.11: one place names them)
+    QUEUES: ClassVar[dict[str, Callable[[Topology], str]]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _queues_of_the_topology(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            topology = Topology(prefix=str(data.get("queue_prefix", "")))
+            for name, which in cls.QUEUES.items():
+                data.setdefault(name, which(topology))
+        return data
+
+    def topology(self) -> Topology:
+        return Topology(self.exchange, self.queue_prefix)
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment of the service's process (``python -m ...``)."""

@@ -22,6 +22,8 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from support_contracts.topology import Topology
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -166,6 +168,18 @@ class RabbitNames:
     @classmethod
     def fresh(cls) -> RabbitNames:
         return cls(token=f"t{uuid4().hex[:12]}")
+
+    @property
+    def prefix(self) -> str:
+        """The ``queue_prefix`` of the services a test starts: the topology's queues, its own
+        (every one of them is deleted at the end, whether a service declared it or not)."""
+        for name in Topology(self.exchange, f"{self.token}.").queues:
+            if name not in self.queues:
+                self.queues.append(name)
+        return f"{self.token}."
+
+    def topology(self) -> Topology:
+        return Topology(self.exchange, self.prefix)
 
     def queue(self, name: str) -> str:
         full = f"{self.token}.{name}"

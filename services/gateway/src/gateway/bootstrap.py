@@ -13,6 +13,7 @@ import uvicorn
 
 from eventlog.ops import BrokerProbe, readiness
 from eventlog.postgres import PostgresEventStore
+from eventlog.rabbit import declare_topology
 from gateway.app import Gateway, create_app
 from gateway.calls import Services
 from gateway.errors import LastResort
@@ -64,6 +65,7 @@ class GatewayService:
 
 
 async def start(settings: Settings) -> GatewayService:
+    await declare_topology(settings.amqp_url, settings.topology())  # issue 14.11
     store = await PostgresEventStore.connect(settings.database_url, settings.database_schema)
     client = await RpcClient(settings.amqp_url).connect()
     live = await LiveFeed(settings.amqp_url, settings.exchange, settings.live_queue_prefix).start()

@@ -5,10 +5,13 @@
 mints a development bearer token signed with ``JWT_SECRET`` (issuer ``JWT_ISSUER``, audience
 ``JWT_AUDIENCE``, as the gateway checks them). Real deployments use their identity provider.
 
-    supportctl migrate [--log session_svc ...]
+    supportctl migrate [--log session_svc ...] [--no-topology]
 
-creates or migrates the services' logs (``DATABASE_URL``) and exits: what the Kubernetes
-migration Job runs before a rollout (each service also migrates on start, under a lock).
+creates or migrates the services' logs (``DATABASE_URL``) and declares the broker's whole
+topology (``AMQP_URL``, ``EXCHANGE``, ``QUEUE_PREFIX``: every command queue, every consumer's
+queue with its bindings), and exits: what the Kubernetes migration Job runs before a rollout,
+so no event is published before the queue that needs it exists (each service also migrates
+and declares on start).
 
     supportctl replay --queue analytics.backfill [--from 0] [--log session_svc ...]
 
@@ -46,6 +49,17 @@ async def migrate_log(database_url: str, schema: str) -> None:
     await store.close()
 
 
+async def declare(amqp_url: str) -> int:
+    from eventlog.rabbit import declare_topology
+    from support_contracts import EXCHANGE
+    from support_contracts.topology import Topology
+
+    exchange = os.environ.get("EXCHANGE", EXCHANGE)
+    topology = Topology(exchange, os.environ.get("QUEUE_PREFIX", ""))
+    await declare_topology(amqp_url, topology)
+    return len(topology.queues)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="supportctl", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--log", action="append", choices=LOGS, help="a service's log (all)")
     migrate = commands.add_parser("migrate", help="create or migrate the services' logs")
     migrate.add_argument("--log", action="append", help="a schema (all the services')")
+    migrate.add_argument("--no-topology", action="store_true", help="the logs only")
     dead = commands.add_parser("dead", help="a consumer's dead letters: list or re-drive them")
     dead.add_argument("action", choices=["list", "redrive"])
     dead.add_argument("--queue", required=True, help="the consumer's queue (not its .dead)")
@@ -73,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         for log in args.log or [*LOGS, "gateway"]:
             asyncio.run(migrate_log(database_url, log))
             print(f"{log}: migrated")
+        if not args.no_topology:
+            print(f"topology: {asyncio.run(declare(amqp_url))} queues declared")
         return 0
     if args.command == "replay":
         from gateway.replay import replay as run_replay

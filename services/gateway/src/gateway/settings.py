@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
 from gateway.tokens import DEV_AUDIENCE, DEV_ISSUER
 from service_runtime.settings import ServiceSettings
+from support_contracts.topology import Topology
 
 
 class Settings(ServiceSettings):
     database_schema: str = "gateway"
-    session_commands: str = "session-svc.commands"
-    invite_commands: str = "invite-svc.commands"
-    routing_commands: str = "routing-svc.commands"
+    QUEUES: ClassVar[dict[str, Callable[[Topology], str]]] = {
+        "session_commands": lambda t: t.command_queue("session-svc"),
+        "invite_commands": lambda t: t.command_queue("invite-svc"),
+        "routing_commands": lambda t: t.command_queue("routing-svc"),
+    }
+    session_commands: str
+    invite_commands: str
+    routing_commands: str
     live_queue_prefix: str = "gateway.live"
     host: str = "0.0.0.0"
     port: int = 8080

@@ -46,9 +46,7 @@ def gateway_settings(
         "database_url": database_url,
         "database_schema": schema,
         "exchange": names.exchange,
-        "session_commands": names.queue("session-commands"),
-        "invite_commands": names.queue("invite-commands"),
-        "routing_commands": names.queue("routing-commands"),
+        "queue_prefix": names.prefix,
         "live_queue_prefix": names.queue("gateway-live"),
         "host": "127.0.0.1",
         "port": 0,
@@ -74,9 +72,7 @@ async def services(
                 database_url=database_url,
                 database_schema=invite_schema,
                 exchange=rabbit_names.exchange,
-                command_queue=rabbit_names.queue("invite-commands"),
-                session_queue=session_svc.settings.command_queue,
-                session_events_queue=rabbit_names.queue("invite-sessions"),
+                queue_prefix=rabbit_names.prefix,
                 smtp_url="smtp://127.0.0.1:9",  # nothing listens: e-mail waits, own mail works
             )
         )
@@ -87,9 +83,7 @@ async def services(
                 database_url=database_url,
                 database_schema=routing_schema,
                 exchange=rabbit_names.exchange,
-                command_queue=rabbit_names.queue("routing-commands"),
-                session_queue=rabbit_names.queue("routing-sessions"),
-                session_commands=session_svc.settings.command_queue,
+                queue_prefix=rabbit_names.prefix,
                 pool_size=4,
             )
         )

@@ -32,6 +32,7 @@ from gateway.cli import main as supportctl
 from session_svc.bootstrap import SessionService
 from support_testkit.plugin import RabbitNames, fresh_schema
 from support_testkit.processes import http_get, start_service
+from support_testkit.waiting import eventually
 
 from .conftest import AUDIENCE, ISSUER, JWT_SECRET, bearer, gateway_settings
 
@@ -333,25 +334,40 @@ def test_supportctl_token_imports_nothing_it_does_not_need() -> None:
     assert found.stdout.strip() == "[]", found.stderr
 
 
-async def test_supportctl_migrate_creates_every_log_it_is_named(database_url: str) -> None:
+async def test_supportctl_migrate_creates_every_log_and_the_topology(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+) -> None:
+    """Issue 14.11: the logs it is named, and every queue of the topology with its bindings,
+    before any service starts."""
+    env = {"DATABASE_URL": database_url, "AMQP_URL": amqp_url,
+           "EXCHANGE": rabbit_names.exchange, "QUEUE_PREFIX": rabbit_names.prefix}  # fmt: skip
+    topology = rabbit_names.topology()
     async with fresh_schema(database_url) as one, fresh_schema(database_url) as two:
-        process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("supportctl")),
-            "migrate", "--log", one, "--log", two,
-            env={**os.environ, "DATABASE_URL": database_url},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        output, errors = await process.communicate()
-        assert process.returncode == 0, errors.decode()
-        assert output.decode().splitlines() == [f"{one}: migrated", f"{two}: migrated"]
+        code, output, errors = await _supportctl("migrate", "--log", one, "--log", two, env=env)
+        assert code == 0, errors
+        declared = f"topology: {len(topology.queues)} queues declared"
+        assert output.splitlines() == [f"{one}: migrated", f"{two}: migrated", declared]
         conn = await asyncpg.connect(database_url)
         try:
             for schema in (one, two):
-                assert await conn.fetchval(f"SELECT max(version) FROM {schema}.migrations") == len(
-                    MIGRATIONS
-                )
+                version = await conn.fetchval(f"SELECT max(version) FROM {schema}.migrations")
+                assert version == len(MIGRATIONS)
         finally:
             await conn.close()
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in topology.queues:
+            await channel.declare_queue(name, passive=True)  # raises if it is not there
+        exchange = await channel.get_exchange(rabbit_names.exchange)
+        relay = topology.subscription("media-relay").queue
+        await exchange.publish(aio_pika.Message(b"{}"), routing_key="session.SessionEnded")
+        await eventually(lambda: _count(channel, relay), what="a published event in its queue")
+
+
+async def _count(channel: aio_pika.abc.AbstractChannel, queue: str) -> bool:
+    declared = await channel.declare_queue(queue, passive=True)
+    return bool(declared.declaration_result.message_count)
 
 
 async def _supportctl(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

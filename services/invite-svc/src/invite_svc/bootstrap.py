@@ -13,7 +13,7 @@ import structlog
 from eventlog import Inbox, OutboxRelay
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
-from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
 from invite_svc.delivery import EmailDelivery
 from invite_svc.entrypoints import SESSION_EVENTS, command_handler, session_event_handler
 from invite_svc.handlers import InviteHandlers, utc_now
@@ -45,6 +45,7 @@ class InviteService:
 
 
 async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> InviteService:
+    await declare_topology(settings.amqp_url, settings.topology())  # issue 14.11
     store = await PostgresEventStore.connect(
         settings.database_url, settings.database_schema, max_size=settings.pool_size
     )

@@ -12,10 +12,11 @@ from eventlog.outages import is_outage
 from invite_svc.handlers import InviteHandlers, SystemCause
 from support_contracts import Command, Envelope
 from support_contracts.invite import IssueInvitation, RedeemInvitation
+from support_contracts.topology import SUBSCRIPTIONS
 from support_rpc.door import command_door
 from support_rpc.server import Handler
 
-SESSION_EVENTS = ["session.SessionEnded"]
+SESSION_EVENTS = list(SUBSCRIPTIONS["invite-svc"].routing_keys)  # S10: what it follows
 
 
 def command_handler(h: InviteHandlers) -> Handler:

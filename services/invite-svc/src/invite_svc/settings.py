@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 from service_runtime.settings import ServiceSettings
+from support_contracts.topology import Topology
 
 
 class Settings(ServiceSettings):
     database_schema: str = "invite_svc"
-    command_queue: str = "invite-svc.commands"
-    session_queue: str = "session-svc.commands"
-    session_events_queue: str = "invite-svc.session-events"
+    QUEUES: ClassVar[dict[str, Callable[[Topology], str]]] = {
+        "command_queue": lambda t: t.command_queue("invite-svc"),
+        "session_queue": lambda t: t.command_queue("session-svc"),
+        "session_events_queue": lambda t: t.subscription("invite-svc").queue,
+    }
+    command_queue: str
+    session_queue: str
+    session_events_queue: str
     smtp_url: str = "smtp://127.0.0.1:1025"
     smtp_ca_file: str | None = None
     mail_from: str = "Support <support@example.com>"

@@ -103,7 +103,7 @@ async def stack(
     database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
 ) -> AsyncIterator[Stack]:
     smtp, clock = SmtpServer(), FakeClock()
-    sessions, session_queue = session_svc, session_svc.settings.command_queue
+    sessions = session_svc
     async with fresh_schema(database_url) as schema:
         invites = await start_invite_svc(
             InviteSettings(
@@ -111,9 +111,7 @@ async def stack(
                 database_url=database_url,
                 database_schema=schema,
                 exchange=rabbit_names.exchange,
-                command_queue=rabbit_names.queue("invite-commands"),
-                session_queue=session_queue,
-                session_events_queue=rabbit_names.queue("invite-session-events"),
+                queue_prefix=rabbit_names.prefix,
                 smtp_url=smtp.url,
                 support_site_url=SITE,
                 delivery_seconds=0.1,

@@ -30,9 +30,7 @@ async def test_the_invite_process_answers_and_stops_on_sigterm(
             database_url=database_url,
             database_schema=schema,
             exchange=rabbit_names.exchange,
-            command_queue=rabbit_names.queue("invite-commands"),
-            session_queue=session_queue,
-            session_events_queue=rabbit_names.queue("invite-session-events"),
+            queue_prefix=rabbit_names.prefix,
         )
         process = await asyncio.create_subprocess_exec(
             sys.executable,

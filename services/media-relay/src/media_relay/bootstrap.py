@@ -13,7 +13,7 @@ from prometheus_client import Gauge
 from eventlog import Inbox, OutboxRelay
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
-from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
 from media_relay.hub import Hub
 from media_relay.journal import (
     RecordingLog,
@@ -28,7 +28,6 @@ from media_relay.server import RelayServer
 from media_relay.settings import Settings
 from media_relay.view import RelayView
 from service_runtime import Readiness, Refresh, Running
-from support_contracts.session import SESSION_EVENTS
 from support_rpc import RpcClient
 
 log = structlog.get_logger(__name__)
@@ -60,6 +59,7 @@ class MediaRelay:
 
 
 async def start(settings: Settings) -> MediaRelay:
+    await declare_topology(settings.amqp_url, settings.topology())  # issue 14.11
     store = await PostgresEventStore.connect(
         settings.database_url, settings.database_schema, max_size=settings.pool_size
     )
@@ -95,7 +95,7 @@ async def start(settings: Settings) -> MediaRelay:
     session_events = RabbitEventConsumer(
         settings.amqp_url,
         settings.session_queue,
-        [event.routing_key() for event in SESSION_EVENTS],
+        settings.topology().subscription("media-relay").routing_keys,
         Inbox(store, "media-relay", keep_session_event),
         exchange=settings.exchange,
         single_active=True,

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
 from service_runtime.settings import ServiceSettings
+from support_contracts.topology import Topology
 
 
 class Settings(ServiceSettings):
     database_schema: str = "media_relay"
-    session_queue: str = "media-relay.session-events"
-    session_commands: str = "session-svc.commands"
+    QUEUES: ClassVar[dict[str, Callable[[Topology], str]]] = {
+        "session_queue": lambda t: t.subscription("media-relay").queue,
+        "session_commands": lambda t: t.command_queue("session-svc"),
+    }
+    session_queue: str
+    session_commands: str
     host: str = "0.0.0.0"
     port: int = 8765
     participant_token_secret: str = Field(min_length=32)  # HS256 wants 256 bits

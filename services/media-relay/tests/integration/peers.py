@@ -40,7 +40,7 @@ def relay_settings(
         database_url=database_url,
         database_schema=schema,
         exchange=names.exchange,
-        session_queue=names.queue("relay-session-events"),
+        queue_prefix=names.prefix,
         session_commands=session_commands,
         host="127.0.0.1",
         port=0,

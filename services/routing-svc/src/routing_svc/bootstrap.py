@@ -14,7 +14,7 @@ from prometheus_client import Gauge
 from eventlog import Inbox, OutboxRelay
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
-from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
 from routing_svc.entrypoints import command_handler, session_event_handler
 from routing_svc.handlers import SESSION_EVENTS, RoutingHandlers
 from routing_svc.router import Router
@@ -48,6 +48,7 @@ class RoutingService:
 
 
 async def start(settings: Settings) -> RoutingService:
+    await declare_topology(settings.amqp_url, settings.topology())  # issue 14.11
     store = await PostgresEventStore.connect(
         settings.database_url, settings.database_schema, max_size=settings.pool_size
     )

@@ -50,14 +50,9 @@ from support_contracts.session import (
     SessionRequested,
     SessionRequeued,
 )
+from support_contracts.topology import SUBSCRIPTIONS
 
-SESSION_EVENTS = [
-    "session.SessionRequested",
-    "session.HandedToQueue",
-    "session.HandedToAgents",
-    "session.SessionRequeued",
-    "session.SessionEnded",
-]
+SESSION_EVENTS = list(SUBSCRIPTIONS["routing-svc"].routing_keys)  # what queues or ends a task
 
 
 def case_stream(session_id: UUID) -> str:

@@ -1,6 +1,7 @@
 """routing-svc with session-svc over the real RabbitMQ and PostgreSQL: the entry form (R8),
 a csr's hand-off (S9), the offer, the accept that makes the agent controller (R6), the end
-that frees the agent (R7); and ``python -m routing_svc`` as ops run it."""
+that frees the agent (R7); a routing-svc started after the events it needs were published
+(issue 14.11); and ``python -m routing_svc`` as ops run it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+import aio_pika
 import pytest
 import pytest_asyncio
 
@@ -281,3 +283,46 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
             if line.strip()
         ]
         assert {"routing_svc.started", "routing_svc.stopped"} <= {e["event"] for e in logged}
+
+
+async def test_issue_14_11_a_routing_svc_started_after_a_hand_off_still_hears_of_it(
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
+) -> None:
+    """session-svc, started first, declared the whole topology: its HandedToQueue, published
+    while no routing-svc had ever run, waits in routing-svc's queue and is routed once it
+    starts (no start order loses an event)."""
+    client = await RpcClient(amqp_url).connect()
+    commands = session_svc.settings.command_queue
+
+    async def tell(command_type: str, **fields: Any) -> dict[str, Any]:
+        ids = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), "actor_id": "alice"}
+        return await client.call(commands, command_type, {**ids, **fields}, within_seconds=15)
+
+    try:
+        await tell("AmendCsrSettings", csr_id="alice", is_webacd_agent=True)
+        started = await tell("StartSession", csr_id="alice", csr_name="Alice")
+        session_id = started["session"]["session_id"]
+        await tell("HandOffToQueue", session_id=session_id, queue_id=str(uuid4()))
+    finally:
+        await client.close()
+    waiting = rabbit_names.topology().subscription("routing-svc").queue
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+
+        async def held() -> bool:
+            declared = await channel.declare_queue(waiting, passive=True)
+            return bool(declared.declaration_result.message_count)
+
+        await eventually(held, what="the hand-off waiting in routing-svc's queue")
+    async with fresh_schema(database_url) as schema:
+        routing = await start(settings(amqp_url, database_url, schema, rabbit_names, commands))
+        try:
+
+            async def queued() -> bool:
+                events = await routing.store.read_stream(f"routing-{session_id}")
+                return [e.type for e in events] == ["TaskQueued"]
+
+            await eventually(queued, what="the hand-off routed by the routing-svc started late")
+        finally:
+            await routing.stop()

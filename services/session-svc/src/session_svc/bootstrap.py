@@ -12,7 +12,7 @@ from prometheus_client import Gauge
 from eventlog import Inbox, OutboxRelay
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
-from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
+from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
 from service_runtime import Readiness, Refresh, Running
 from session_svc.console_watch import ConsoleWatch
 from session_svc.entrypoints import ROUTING_EVENTS, command_handler, routing_event_handler
@@ -43,6 +43,7 @@ class SessionService:
 
 
 async def start(settings: Settings) -> SessionService:
+    await declare_topology(settings.amqp_url, settings.topology())  # issue 14.11
     store = await PostgresEventStore.connect(
         settings.database_url, settings.database_schema, max_size=settings.pool_size
     )

@@ -16,12 +16,13 @@ from session_svc.handlers import SessionHandlers
 from support_contracts import Command, Envelope, Event
 from support_contracts.routing import OfferAccepted
 from support_contracts.session import AssignAgent
+from support_contracts.topology import SUBSCRIPTIONS
 from support_rpc.door import command_door
 from support_rpc.server import Handler
 
 log = structlog.get_logger(__name__)
 
-ROUTING_EVENTS = ["routing.OfferAccepted"]
+ROUTING_EVENTS = list(SUBSCRIPTIONS["session-svc"].routing_keys)  # R6: what it follows
 
 
 def command_handler(h: SessionHandlers) -> Handler:

@@ -33,8 +33,7 @@ async def test_e3_health_readiness_and_metrics_of_the_process(
             amqp_url=amqp_url,
             database_url=database_url,
             database_schema=schema,
-            command_queue=rabbit_names.queue("commands"),
-            routing_queue=rabbit_names.queue("routing"),
+            queue_prefix=rabbit_names.prefix,
             exchange=rabbit_names.exchange,
         )
         service = await start_service(

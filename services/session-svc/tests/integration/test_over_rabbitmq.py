@@ -58,8 +58,7 @@ async def svc(
             database_url=database_url,
             database_schema=schema,
             exchange=rabbit_names.exchange,
-            command_queue=rabbit_names.queue("commands"),
-            routing_queue=rabbit_names.queue("routing"),
+            queue_prefix=rabbit_names.prefix,
             console_watch_seconds=3600,
         )
         replicas = [await start(settings) for _ in range(2)]

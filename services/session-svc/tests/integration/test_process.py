@@ -23,15 +23,14 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
     database_url: str, amqp_url: str, rabbit_names: RabbitNames
 ) -> None:
     async with fresh_schema(database_url) as schema:
-        queue = rabbit_names.queue("commands")
         settings = Settings(
             amqp_url=amqp_url,
             database_url=database_url,
             database_schema=schema,
-            command_queue=queue,
-            routing_queue=rabbit_names.queue("routing"),
+            queue_prefix=rabbit_names.prefix,
             exchange=rabbit_names.exchange,
         )
+        queue = settings.command_queue
         env = {**os.environ, **settings.as_environment(), "OPS_PORT": "0"}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
