@@ -1,10 +1,12 @@
 """E2: a new analytics consumer backfills from the beginning of the logs with
 ``supportctl replay``, then follows its own queue, and misses nothing, counts nothing twice and
-sees every session's events in their order. The consumer is ``examples/analytics_consumer.py``."""
+sees every session's events in their order; and a replay publishes each event once, from the
+log that recorded it. The consumer is ``examples/analytics_consumer.py``."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +16,7 @@ import aio_pika
 import httpx
 import pytest
 
+from eventlog.postgres import PostgresEventStore
 from gateway.replay import replay
 from support_testkit.plugin import RabbitNames
 
@@ -70,8 +73,9 @@ async def test_e2_backfill_then_follow_misses_nothing_and_keeps_each_session_in_
     await analytics.declare(await connection.channel(), live, rabbit_names.exchange)
     second = await a_session(api, ALICE)
     lines: list[str] = []
+    logs = dict(stack.schemas)  # service: its schema, not the default one here
     positions = await replay(
-        database_url, amqp_url, backfill, list(stack.schemas.values()), -1, progress=lines.append
+        database_url, amqp_url, backfill, logs, dict.fromkeys(logs, -1), progress=lines.append
     )
     await call(api, "POST", f"/v1/sessions/{second['session_id']}/end", ALICE)
     third = await a_session(api, ALICE)
@@ -88,5 +92,56 @@ async def test_e2_backfill_then_follow_misses_nothing_and_keeps_each_session_in_
     for started in (first, second, third):  # every session from its first event to its end
         versions = counts.versions[f"session-{started['session_id']}"]
         assert versions == list(range(len(versions))) and len(versions) >= 4
-    assert set(positions) == set(stack.schemas.values())
+    assert set(positions) == set(stack.schemas)
     assert any("events replayed" in line for line in lines)
+
+
+async def test_e2_a_replay_publishes_each_event_once_from_the_log_that_recorded_it(
+    stack: Stack,
+    api: httpx.AsyncClient,
+    amqp_url: str,
+    database_url: str,
+    rabbit_names: RabbitNames,
+) -> None:
+    """Issue 14.5: the relay keeps copies of session events in its log; a replay publishes
+    only what each log recorded itself (what its outbox relay publishes), so the backfill holds
+    every event once, with the position of the log that recorded it; ``--from`` is per log."""
+    for _ in range(2):
+        started = await a_session(api, ALICE)
+        await call(api, "POST", f"/v1/sessions/{started['session_id']}/end", ALICE)
+    logs = dict(stack.schemas)
+    kept = await _events(database_url, logs["media_relay"])
+    assert any(e["type"] == "SessionEnded" for e in kept)  # the relay's copies are there
+    queue, nothing = rabbit_names.queue("audit"), dict.fromkeys(logs, -1)
+    last = await replay(database_url, amqp_url, queue, logs, nothing, progress=lambda _: None)
+    published = await _drain(amqp_url, queue)
+    ids = [e["event_id"] for e in published]
+    assert len(ids) == len(set(ids)), "an event published twice"
+    recorded = {e["event_id"]: e for e in await _events(database_url, logs["session_svc"])}
+    sessions = [e for e in published if e["type"].startswith("Session")]
+    assert sessions and all(e == recorded[e["event_id"]] for e in sessions)  # session-svc's own
+    # resuming one log after its last position publishes nothing more of it
+    again = await replay(database_url, amqp_url, queue, {"session_svc": logs["session_svc"]},
+                         {"session_svc": last["session_svc"]}, progress=lambda _: None)  # fmt: skip
+    assert again == {"session_svc": last["session_svc"]}
+    assert await _drain(amqp_url, queue) == []
+
+
+async def _events(database_url: str, schema: str) -> list[dict[str, Any]]:
+    store = await PostgresEventStore.connect(database_url, schema, max_size=1)
+    try:
+        return [e.model_dump(mode="json") for e in await store.read_all(-1, 100_000)]
+    finally:
+        await store.close()
+
+
+async def _drain(amqp_url: str, queue: str) -> list[dict[str, Any]]:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, durable=True)
+        messages = []
+        while (message := await declared.get(fail=False)) is not None:
+            messages.append(json.loads(message.body))
+            await message.ack()
+        return messages

@@ -13,11 +13,14 @@ queue with its bindings), and exits: what the Kubernetes migration Job runs befo
 so no event is published before the queue that needs it exists (each service also migrates
 and declares on start).
 
-    supportctl replay --queue analytics.backfill [--from 0] [--log session_svc ...]
+    supportctl replay --queue analytics.backfill [--from N | --from media_relay=N ...]
+                      [--log session_svc ... | --log media_relay=SCHEMA ...]
 
-publishes the events of the services' logs (``DATABASE_URL``) after a position to a queue of
-an analytics consumer (``AMQP_URL``), to backfill it before it follows its own queue
-(``gateway.replay``). It prints its progress, and the last position of each log.
+publishes the events each of the services' logs (``DATABASE_URL``) recorded itself after a
+position (per log: positions are each log's own) to a queue of an analytics consumer
+(``AMQP_URL``), to backfill it before it follows its own queue (``gateway.replay``). A log is
+named by its service, with its schema when it is not the default one. It prints its progress,
+and the last position of each log, as ``--from`` takes them again.
 
     supportctl dead list --queue media-relay.session-events [--limit 100]
     supportctl dead redrive --queue media-relay.session-events [--limit N]
@@ -35,7 +38,7 @@ import json
 import os
 import sys
 
-from gateway.logs import LOGS
+from gateway.logs import LOGS, parse_logs, parse_positions
 from gateway.tokens import DEV_AUDIENCE, DEV_ISSUER, Role, staff_token
 
 # the rest is imported by the command that needs it: ``supportctl token`` answers at once
@@ -70,8 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds it stays good")
     replay = commands.add_parser("replay", help="backfill an analytics consumer's queue")
     replay.add_argument("--queue", required=True, help="the consumer's backfill queue")
-    replay.add_argument("--from", dest="after", type=int, default=-1, help="after this position")
-    replay.add_argument("--log", action="append", choices=LOGS, help="a service's log (all)")
+    replay.add_argument(
+        "--from", dest="after", action="append", help="after N, or SERVICE=N for one log (-1)"
+    )
+    replay.add_argument(
+        "--log", action="append", help=f"SERVICE or SERVICE=SCHEMA ({', '.join(LOGS)}: all)"
+    )
     migrate = commands.add_parser("migrate", help="create or migrate the services' logs")
     migrate.add_argument("--log", action="append", help="a schema (all the services')")
     migrate.add_argument("--no-topology", action="store_true", help="the logs only")
@@ -94,15 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "replay":
         from gateway.replay import replay as run_replay
 
-        last = asyncio.run(
-            run_replay(
-                database_url,
-                amqp_url,
-                args.queue,
-                args.log or list(LOGS),
-                args.after,
-            )
-        )
+        try:
+            logs = parse_logs(args.log)
+            after = parse_positions(args.after, logs)
+        except ValueError as error:
+            print(f"supportctl: {error}", file=sys.stderr)
+            return 2
+        last = asyncio.run(run_replay(database_url, amqp_url, args.queue, logs, after))
         print(json.dumps(last))
         return 0
     secret = os.environ.get("JWT_SECRET")
