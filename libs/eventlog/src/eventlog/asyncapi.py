@@ -53,10 +53,10 @@ def document() -> dict[str, Any]:
         broker, title="Support center events", version="1", description=DESCRIPTION
     ).to_specification()
     jsonable: dict[str, Any] = spec.to_jsonable()
-    for message in jsonable["components"]["messages"].values():
+    for described in jsonable["components"]["messages"].values():
         # FastStream points at a header no message carries: the id is in the envelope (and in
         # the AMQP ``correlation_id`` property, which a runtime expression cannot name)
-        message["correlationId"] = CORRELATION
+        described["correlationId"] = CORRELATION
     return jsonable
 
 
