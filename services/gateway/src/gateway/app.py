@@ -14,17 +14,20 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import propagate, trace
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway import errors
+from gateway import answers, errors
+from gateway.answers import answer
 from gateway.asgi import HttpLayer
 from gateway.calls import CORRELATION, Calls
 from gateway.errors import ApiError, responses
 from gateway.identity import Caller, Identity, Role
 from gateway.live import Feed
+from gateway.openapi import document
 from gateway.settings import Settings
 from service_runtime import participant_tokens, presence
 from support_contracts.invite import Channel
@@ -77,17 +80,29 @@ async def gateway(request: Request) -> Gateway:
     return gw
 
 
-async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+# the bearer scheme, for /openapi.json (issue 14.13): the header itself is read as it came, so
+# every way it can be wrong gets its own 401
+BEARER = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A staff token from the identity provider (roles csr, agent, admin), or the"
+    " participant token a join, a start or the entry form answered with.",
+)
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+async def caller(request: Request, _: Bearer) -> Caller:
     identity = (await gateway(request)).identity
+    authorization = request.headers.get("authorization")
     if identity.may_block:
         return await run_in_threadpool(identity.caller, authorization)
     return identity.caller(authorization)
 
 
-async def maybe_caller(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Caller | None:
-    return None if authorization is None else await caller(request, authorization)
+async def maybe_caller(request: Request, _: Bearer) -> Caller | None:
+    if request.headers.get("authorization") is None:
+        return None
+    return await caller(request, _)
 
 
 Gw = Annotated[Gateway, Depends(gateway)]
@@ -128,6 +143,21 @@ class InvitationBody(BaseModel):
 
 
 class JoinBody(BaseModel):
+    """By an invitation's token, or by the session number (spaces allowed): one of the two."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["token"], "properties": {"token": {"type": "string"}}},
+                {
+                    "required": ["session_number"],
+                    "properties": {"session_number": {"type": "string"}},
+                },
+            ],
+            "examples": [{"session_number": "123 456 789", "name": "Dana"}],
+        }
+    )
+
     token: str | None = Field(default=None, min_length=16, max_length=200)
     session_number: str | None = None
     name: DisplayName
@@ -159,6 +189,17 @@ class ControlBody(BaseModel):
 
 
 class HandoffBody(BaseModel):
+    """To one WebACD queue, or to one or more agents by id: one of the two."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["queue_id"], "properties": {"queue_id": {"type": "string"}}},
+                      {"required": ["agent_ids"], "properties": {"agent_ids": {"type": "array"}}}],
+            "examples": [{"queue_id": "6a1f3c2e-8d1b-4e7a-9c55-0b6f1d2e3a4b",
+                          "message": "Printer jams on page 2; customer has tried a restart."}],
+        }
+    )  # fmt: skip
+
     queue_id: UUID | None = None
     agent_ids: list[UserId] | None = Field(default=None, min_length=1)
     message: HandOffMessage | None = None
@@ -201,7 +242,13 @@ v1 = APIRouter(prefix="/v1")
 AUTH = (401, 403, 404, 409, 422, 503)
 
 
-@v1.post("/sessions", status_code=201, responses=responses(*AUTH), tags=["sessions"])
+@v1.post(
+    "/sessions",
+    status_code=201,
+    response_model=None,
+    responses={**answer(answers.Started, 201), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def start_session(body: StartBody, gw: Gw, who: Who) -> Reply:
     """S1-S3: a csr starts a session; with `email_invite` the answer carries the e-mail draft."""
     staff(who, Role.CSR, Role.AGENT)
@@ -246,13 +293,23 @@ async def _email_draft(gw: Gateway, who: Caller, session_id: str) -> Reply:
     return {"join_url": invitation["join_url"], "draft": invitation["draft"]}
 
 
-@v1.get("/sessions/{session_id}", responses=responses(*AUTH), tags=["sessions"])
+@v1.get(
+    "/sessions/{session_id}",
+    response_model=None,
+    responses={**answer(answers.Session), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """The session rebuilt from its events: status, controller, participants, activities."""
     return await member(gw, who, session_id)
 
 
-@v1.get("/sessions/{session_id}/events", responses=responses(*AUTH), tags=["sessions"])
+@v1.get(
+    "/sessions/{session_id}/events",
+    response_model=None,
+    responses={**answer(answers.Events), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """The session's events in order: for its controller and for admins."""
     if who.participant or not who.has(Role.ADMIN):  # not an admin: the controller only
@@ -271,7 +328,12 @@ async def _controller_command(
     return await gw.services("session", command_type, who, session_id=str(session_id), **fields)
 
 
-@v1.post("/sessions/{session_id}/heartbeat", responses=responses(*AUTH), tags=["sessions"])
+@v1.post(
+    "/sessions/{session_id}/heartbeat",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S4: the controller's console is alive."""
     return await _controller_command(gw, who, "RecordHeartbeat", session_id)
@@ -280,7 +342,8 @@ async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
 @v1.post(
     "/sessions/{session_id}/invitations",
     status_code=201,
-    responses=responses(*AUTH),
+    response_model=None,
+    responses={**answer(answers.Invitation, 201), **responses(*AUTH)},
     tags=["invitations"],
 )
 async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Reply:
@@ -291,7 +354,12 @@ async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Re
     )
 
 
-@v1.post("/join", responses=responses(400, 401, 403, 404, 409, 422, 503), tags=["joining"])
+@v1.post(
+    "/join",
+    response_model=None,
+    responses={**answer(answers.Joined), **responses(400, 401, 403, 404, 409, 422, 503)},
+    tags=["joining"],
+)
 async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
     """A customer joins by invitation link (`token`) or by session number; a csr's invitation
     makes a signed-in csr an assistant. The answer has the participant token."""
@@ -311,7 +379,12 @@ async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
     )
 
 
-@v1.post("/assist", responses=responses(*AUTH), tags=["joining"])
+@v1.post(
+    "/assist",
+    response_model=None,
+    responses={**answer(answers.Assisting), **responses(*AUTH)},
+    tags=["joining"],
+)
 async def assist(body: AssistBody, gw: Gw, who: Who) -> Reply:
     """S7: a csr joins a running session as assistant by its number."""
     staff(who, Role.CSR, Role.AGENT)
@@ -327,7 +400,12 @@ async def assist(body: AssistBody, gw: Gw, who: Who) -> Reply:
     return {"session": session} | gw.relay(session["session_id"], who.id)
 
 
-@v1.post("/sessions/{session_id}/active-customer", responses=responses(*AUTH), tags=["sessions"])
+@v1.post(
+    "/sessions/{session_id}/active-customer",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, who: Who) -> Reply:
     """S5: the controller selects the active customer (sharing ends)."""
     return await _controller_command(
@@ -335,13 +413,23 @@ async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, wh
     )
 
 
-@v1.post("/sessions/{session_id}/control", responses=responses(*AUTH), tags=["sessions"])
+@v1.post(
+    "/sessions/{session_id}/control",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who) -> Reply:
     """S8: the controller hands control to an assistant (every activity ends)."""
     return await _controller_command(gw, who, "TransferControl", session_id, to_csr=body.to)
 
 
-@v1.post("/sessions/{session_id}/handoff", responses=responses(*AUTH), tags=["sessions"])
+@v1.post(
+    "/sessions/{session_id}/handoff",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Reply:
     """S9: a controller who is an agent hands the session to a queue or to named agents; a
     queue that does not exist is refused (404 ``unknown_queue``), and so are named ids that are
@@ -356,7 +444,12 @@ async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Rep
     )
 
 
-@v1.post("/sessions/{session_id}/leave", responses=responses(*AUTH), tags=["sessions"])
+@v1.post(
+    "/sessions/{session_id}/leave",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S11: any participant leaves (the controller leaving ends the session)."""
     await member(gw, who, session_id)
@@ -365,7 +458,12 @@ async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
     )
 
 
-@v1.post("/sessions/{session_id}/end", responses=responses(*AUTH), tags=["sessions"])
+@v1.post(
+    "/sessions/{session_id}/end",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["sessions"],
+)
 async def end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S10: the controller ends the session."""
     return await _controller_command(gw, who, "EndSession", session_id)
@@ -419,13 +517,23 @@ async def _present_while(
         beating.cancel()
 
 
-@v1.get("/admin/site", responses=responses(401, 403, 503), tags=["admin"])
+@v1.get(
+    "/admin/site",
+    response_model=None,
+    responses={**answer(answers.Site), **responses(401, 403, 503)},
+    tags=["admin"],
+)
 async def get_site(gw: Gw, who: Who) -> Reply:
     staff(who, Role.ADMIN)
     return await gw.services("session", "GetSiteSettings", who)
 
 
-@v1.put("/admin/site", responses=responses(401, 403, 422, 503), tags=["admin"])
+@v1.put(
+    "/admin/site",
+    response_model=None,
+    responses={**answer(answers.Site), **responses(401, 403, 422, 503)},
+    tags=["admin"],
+)
 async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
     staff(who, Role.ADMIN)
     return await gw.services(
@@ -433,7 +541,13 @@ async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
     )
 
 
-@v1.post("/admin/queues", status_code=201, responses=responses(401, 403, 422, 503), tags=["admin"])
+@v1.post(
+    "/admin/queues",
+    status_code=201,
+    response_model=None,
+    responses={**answer(answers.Queue, 201), **responses(401, 403, 422, 503)},
+    tags=["admin"],
+)
 async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
     """R1: a new queue."""
     staff(who, Role.ADMIN)
@@ -442,7 +556,12 @@ async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
     )
 
 
-@v1.put("/admin/agents/{agent_id}", responses=responses(401, 403, 422, 503), tags=["admin"])
+@v1.put(
+    "/admin/agents/{agent_id}",
+    response_model=None,
+    responses={**answer(answers.AgentAnswer), **responses(401, 403, 422, 503)},
+    tags=["admin"],
+)
 async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -> Reply:
     """R3: an agent's name and most simultaneous sessions; the csr becomes a WebACD agent for
     session-svc too (S9: only agents hand sessions off). ``session_mode`` and
@@ -463,7 +582,12 @@ async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -
     )
 
 
-@v1.put("/admin/csrs/{csr_id}", responses=responses(401, 403, 422, 503), tags=["admin"])
+@v1.put(
+    "/admin/csrs/{csr_id}",
+    response_model=None,
+    responses={**answer(answers.Csr), **responses(401, 403, 422, 503)},
+    tags=["admin"],
+)
 async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> Reply:
     """A csr's own settings (S2, S8, S9): single or multi-session, agent, voice."""
     staff(who, Role.ADMIN)
@@ -475,14 +599,24 @@ async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> 
 # --- issue 14.2: an admin's way out for a stranded or stuck session ------------------------------
 
 
-@v1.post("/admin/sessions/{session_id}/end", responses=responses(*AUTH), tags=["admin"])
+@v1.post(
+    "/admin/sessions/{session_id}/end",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["admin"],
+)
 async def admin_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """An admin ends any live or waiting session (`ended_by_admin`, with who did it)."""
     staff(who, Role.ADMIN)
     return await gw.services("session", "EndSessionAsAdmin", who, session_id=str(session_id))
 
 
-@v1.post("/admin/sessions/{session_id}/requeue", responses=responses(*AUTH), tags=["admin"])
+@v1.post(
+    "/admin/sessions/{session_id}/requeue",
+    response_model=None,
+    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    tags=["admin"],
+)
 async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -> Reply:
     """An admin puts a waiting session in a queue again (404 `unknown_queue`, 409 `not_waiting`
     for a session with a controller); its offers begin afresh."""
@@ -493,7 +627,12 @@ async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -
     )
 
 
-@v1.post("/admin/sessions/{session_id}/assign", responses=responses(*AUTH), tags=["admin"])
+@v1.post(
+    "/admin/sessions/{session_id}/assign",
+    response_model=None,
+    responses={**answer(answers.Task), **responses(*AUTH)},
+    tags=["admin"],
+)
 async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
     """An admin assigns a waiting session to an agent who is available and has a free slot (404
     `unknown_agent`; 409 `not_waiting`, `agent_unavailable`, `at_capacity`); the agent becomes
@@ -504,7 +643,12 @@ async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> 
     )
 
 
-@v1.put("/agents/me/status", responses=responses(401, 403, 404, 422, 503), tags=["agents"])
+@v1.put(
+    "/agents/me/status",
+    response_model=None,
+    responses={**answer(answers.AgentAnswer), **responses(401, 403, 404, 422, 503)},
+    tags=["agents"],
+)
 async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
     """R3: available / away / offline."""
     staff(who, Role.AGENT)
@@ -513,7 +657,12 @@ async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
     )
 
 
-@v1.get("/agents/me/offers", responses=responses(401, 403, 404, 503), tags=["agents"])
+@v1.get(
+    "/agents/me/offers",
+    response_model=None,
+    responses={**answer(answers.Offers), **responses(401, 403, 404, 503)},
+    tags=["agents"],
+)
 async def offers(gw: Gw, who: Who) -> Reply:
     """R4: the offers open to the calling agent."""
     staff(who, Role.AGENT)
@@ -542,7 +691,12 @@ async def _offer_command(gw: Gateway, who: Caller, command_type: str, offer: Rep
     ) | {"session_id": offer["session_id"]}
 
 
-@v1.post("/offers/{offer_id}/accept", responses=responses(*AUTH), tags=["agents"])
+@v1.post(
+    "/offers/{offer_id}/accept",
+    response_model=None,
+    responses={**answer(answers.Accepted), **responses(*AUTH)},
+    tags=["agents"],
+)
 async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     """R6: the agent takes the session; answered once session-svc has made it the controller
     (``assigned`` false if that did not happen within the request timeout)."""
@@ -570,7 +724,12 @@ async def _assigned(arrivals: asyncio.Queue[Any], agent_id: str, within: float) 
     return True
 
 
-@v1.post("/offers/{offer_id}/decline", responses=responses(*AUTH), tags=["agents"])
+@v1.post(
+    "/offers/{offer_id}/decline",
+    response_model=None,
+    responses={**answer(answers.Task), **responses(*AUTH)},
+    tags=["agents"],
+)
 async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     """R4: the session is not offered to this agent again."""
     staff(who, Role.AGENT)
@@ -580,7 +739,8 @@ async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
 @v1.post(
     "/queues/{queue_id}/requests",
     status_code=201,
-    responses=responses(404, 409, 422, 503),
+    response_model=None,
+    responses={**answer(answers.Requested, 201), **responses(404, 409, 422, 503)},
     tags=["customers"],
 )
 async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
@@ -598,7 +758,12 @@ async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
     } | gw.relay(session["session_id"], customer)
 
 
-@v1.get("/queues/{queue_id}/requests/{request_id}", responses=responses(*AUTH), tags=["customers"])
+@v1.get(
+    "/queues/{queue_id}/requests/{request_id}",
+    response_model=None,
+    responses={**answer(answers.Standing), **responses(*AUTH)},
+    tags=["customers"],
+)
 async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
     """R5: the customer's position in the queue and the estimated wait."""
     if who.session_id is None:
@@ -648,12 +813,14 @@ def create_app(gw: Gateway) -> FastAPI:
         title="Support center gateway",
         version="1",
         description="The HTTP API for consoles and customer pages (CONTRACT.md).",
+        generate_unique_id_function=lambda route: route.name,  # start_session, join, ...
     )
     app.state.gateway = gw
     errors.install(app)
     app.include_router(v1)
     app.add_middleware(errors.NoNul)
     app.add_middleware(Correlation)
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Reply:

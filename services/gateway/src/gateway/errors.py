@@ -151,6 +151,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            return error_response(400, "bad_json", "the body is not JSON")  # issue 14.13
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )

@@ -314,6 +314,50 @@ async def test_the_openapi_document_describes_every_route_of_the_contract(
     assert error["properties"]["error"]["$ref"].endswith("/ErrorBody")
 
 
+async def test_issue_14_13_the_document_says_how_to_call_and_what_comes_back(
+    api: httpx.AsyncClient,
+) -> None:
+    """A bearer scheme, not an ``authorization`` parameter; a named model for every answer;
+    readable operation ids; the headers, the 400 and the one-of rules; the 422 the gateway
+    really answers; and credentials checked before the body."""
+    document = (await api.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "HTTPValidationError" not in schemas
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            named = f"{method} {path}"
+            assert "_v1_" not in operation["operationId"], named
+            parameters = {p["name"].lower() for p in operation.get("parameters", [])}
+            assert "authorization" not in parameters and "x-correlation-id" in parameters, named
+            assert ("idempotency-key" in parameters) is (method in ("post", "put")), named
+            if path != "/v1/queues/{queue_id}/requests":
+                assert {"HTTPBearer": []} in operation["security"], named
+            if "422" in operation["responses"]:
+                refused = operation["responses"]["422"]["content"]["application/json"]
+                assert refused["schema"]["$ref"].endswith("/Error"), named
+            if "requestBody" in operation:
+                assert "400" in operation["responses"], named
+            if path.endswith("/live"):
+                continue
+            ok = next(
+                operation["responses"][s] for s in ("200", "201") if s in operation["responses"]
+            )
+            assert ok["content"]["application/json"]["schema"]["$ref"], named
+    assert {"token", "session_number"} == {
+        next(iter(rule["required"])) for rule in schemas["JoinBody"]["oneOf"]
+    }
+    assert len(schemas["HandoffBody"]["oneOf"]) == 2
+    assert schemas["Session"]["properties"]["status"]["enum"] == ["new", "live", "waiting", "ended"]
+    # no token and a bad body: 401, not 422; a body that is not JSON: 400
+    anonymous = await api.post("/v1/sessions", json={"email_invite": "not a bool"})
+    assert (anonymous.status_code, anonymous.json()["error"]["code"]) == (401, "no_credentials")
+    broken = await api.post(
+        "/v1/join", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert (broken.status_code, broken.json()["error"]["code"]) == (400, "bad_json")
+
+
 def test_supportctl_mints_a_token_the_gateway_accepts(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
