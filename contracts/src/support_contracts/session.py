@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from support_contracts.base import Command, Event, Strict
 from support_contracts.vocabulary import (
@@ -29,20 +29,20 @@ from support_contracts.vocabulary import (
 class SiteSettings(Strict):
     """The site's limits (S2, S4, S5, I2), set by an admin."""
 
-    multi_session_allowed: bool
-    max_sessions_per_csr: int = Field(ge=1)
-    multiple_customers_allowed: bool
-    max_customers_per_session: int = Field(ge=1)
-    console_grace_seconds: int = Field(ge=1)
-    invitation_ttl_seconds: int = Field(ge=60)
+    multi_session_allowed: StrictBool  # JSON's true and false only, as the document says
+    max_sessions_per_csr: StrictInt = Field(ge=1)
+    multiple_customers_allowed: StrictBool
+    max_customers_per_session: StrictInt = Field(ge=1)
+    console_grace_seconds: StrictInt = Field(ge=1)
+    invitation_ttl_seconds: StrictInt = Field(ge=60)
 
 
 class CsrSettings(Strict):
     """A csr's own settings (S2, S8, S9)."""
 
     session_mode: SessionMode
-    is_webacd_agent: bool
-    voice_supported: bool
+    is_webacd_agent: StrictBool  # true or false, never 0 or "yes"
+    voice_supported: StrictBool
 
 
 class SessionEvent(Event):

@@ -35,7 +35,7 @@ def format_session_number(number: str) -> str:
 def parse_session_number(text: str) -> str:
     """What a person typed (spaces or dashes allowed) -> nine digits, or ValueError."""
     digits = "".join(ch for ch in text if ch not in " -")
-    if len(digits) != SESSION_NUMBER_DIGITS or not digits.isdigit():
+    if len(digits) != SESSION_NUMBER_DIGITS or not all(ch in "0123456789" for ch in digits):
         raise ValueError(f"a session number has {SESSION_NUMBER_DIGITS} digits, got {text!r}")
     return digits
 

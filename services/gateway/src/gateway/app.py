@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import propagate, trace
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
@@ -47,6 +47,7 @@ from support_contracts.vocabulary import (
 from support_rpc import RemoteError, RpcTimeout
 
 Reply = dict[str, Any]
+SESSION_NUMBER = r"^[ -]*([0-9][ -]*){9}$"  # nine digits, spaces or dashes between (S1)
 JOIN_PAGE = (resources.files("gateway") / "pages" / "join.html").read_text(encoding="utf-8")
 TRACER = trace.get_tracer("gateway")
 
@@ -133,7 +134,7 @@ async def member(gw: Gateway, who: Caller, session_id: UUID) -> Reply:
 
 
 class StartBody(BaseModel):
-    email_invite: bool = True
+    email_invite: StrictBool = True
 
 
 class InvitationBody(BaseModel):
@@ -159,7 +160,7 @@ class JoinBody(BaseModel):
     )
 
     token: str | None = Field(default=None, min_length=16, max_length=200)
-    session_number: str | None = None
+    session_number: str | None = Field(None, json_schema_extra={"pattern": SESSION_NUMBER})
     name: DisplayName
 
     @model_validator(mode="after")
@@ -172,7 +173,7 @@ class JoinBody(BaseModel):
 
 
 class AssistBody(BaseModel):
-    session_number: str
+    session_number: str = Field(json_schema_extra={"pattern": SESSION_NUMBER})
 
     @model_validator(mode="after")
     def _digits(self) -> AssistBody:
@@ -213,9 +214,9 @@ class HandoffBody(BaseModel):
 
 class AgentBody(BaseModel):
     name: DisplayName
-    max_sessions: int = Field(ge=1)
+    max_sessions: StrictInt = Field(ge=1)
     session_mode: SessionMode | None = None  # not given: the csr's stays as it is
-    voice_supported: bool | None = None
+    voice_supported: StrictBool | None = None
 
 
 class RequeueBody(BaseModel):
@@ -785,7 +786,7 @@ class Correlation(HttpLayer):
         headers = Headers(scope=scope)
         given = headers.get("x-correlation-id")
         try:
-            correlation_id = UUID(given) if given else uuid4()
+            correlation_id = UUID(given) if given is not None else uuid4()  # "" is no UUID
         except ValueError:
             invalid = errors.error_response(422, "invalid", "X-Correlation-Id is a UUID")
             await invalid(scope, receive, send)

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
@@ -160,4 +161,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        return error_response(error.status_code, "http", str(error.detail))
+        answer = error_response(error.status_code, "http", str(error.detail))
+        answer.headers.update(error.headers or {})
+        if error.status_code == 405:  # RFC 9110: Allow lists every method of the resource
+            answer.headers["Allow"] = ", ".join(_methods(request))
+        return answer
+
+
+def _methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (one route per method here)."""
+    path = request.url.path
+    return sorted(
+        method
+        for route in request.app.routes
+        if isinstance(route, APIRoute) and route.path_regex.match(path)
+        for method in route.methods or ()
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from uuid import UUID, uuid5
 
 from eventlog import EventStore, NewEvent, Transaction, retrying
@@ -240,36 +241,20 @@ async def _first_time(tx: Transaction, cmd: Command) -> bool:
 
 
 def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | None:
+    queued = partial(TaskQueued, task_id=task_id, session_id=session_id)
     match event:
         case SessionRequested():
-            return TaskQueued(
-                task_id=task_id,
-                session_id=session_id,
-                source=TaskSource.ENTRY_FORM,
-                queue_id=event.queue_id,
-                request_id=event.request_id,
+            return queued(
+                source=TaskSource.ENTRY_FORM, queue_id=event.queue_id, request_id=event.request_id
             )
         case HandedToQueue():
-            return TaskQueued(
-                task_id=task_id,
-                session_id=session_id,
-                source=TaskSource.HAND_OFF,
-                queue_id=event.queue_id,
-                message=event.message,
+            return queued(
+                source=TaskSource.HAND_OFF, queue_id=event.queue_id, message=event.message
             )
         case SessionRequeued():
-            return TaskQueued(
-                task_id=task_id,
-                session_id=session_id,
-                source=TaskSource.REQUEUE,
-                queue_id=event.queue_id,
-            )
+            return queued(source=TaskSource.REQUEUE, queue_id=event.queue_id)
         case HandedToAgents():
-            return TaskQueued(
-                task_id=task_id,
-                session_id=session_id,
-                source=TaskSource.HAND_OFF,
-                agent_ids=event.agent_ids,
-                message=event.message,
+            return queued(
+                source=TaskSource.HAND_OFF, agent_ids=event.agent_ids, message=event.message
             )
     return None
