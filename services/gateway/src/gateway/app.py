@@ -134,10 +134,18 @@ async def member(gw: Gateway, who: Caller, session_id: UUID) -> Reply:
 
 
 class StartBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email_invite": True}]})
+
     email_invite: StrictBool = True
 
 
 class InvitationBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"role": "customer", "channel": "email", "to": "dana@example.com"}]
+        }
+    )
+
     role: InviteeRole
     channel: Channel
     to: str | None = Field(default=None, max_length=320)
@@ -173,6 +181,8 @@ class JoinBody(BaseModel):
 
 
 class AssistBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"session_number": "123 456 789"}]})
+
     session_number: str = Field(json_schema_extra={"pattern": SESSION_NUMBER})
 
     @model_validator(mode="after")
@@ -186,6 +196,8 @@ class ActiveCustomerBody(BaseModel):
 
 
 class ControlBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "bob"}]})
+
     to: UserId
 
 
@@ -213,6 +225,8 @@ class HandoffBody(BaseModel):
 
 
 class AgentBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Zoe", "max_sessions": 2}]})
+
     name: DisplayName
     max_sessions: StrictInt = Field(ge=1)
     session_mode: SessionMode | None = None  # not given: the csr's stays as it is
@@ -228,10 +242,20 @@ class AssignBody(BaseModel):
 
 
 class StatusBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "available"}]})
+
     status: AgentStatus
 
 
 class EntryForm(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Erin", "email": "erin@example.com", "problem": "The printer smokes."}
+            ]
+        }
+    )
+
     name: DisplayName
     email: EmailAddress
     problem: str = Field(min_length=1, max_length=4000)

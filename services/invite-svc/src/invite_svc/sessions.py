@@ -22,7 +22,7 @@ class SessionNow:
     number: str
 
 
-def over_rabbitmq(client: RpcClient, queue: str = "session-svc.commands") -> Call:
+def over_rabbitmq(client: RpcClient, queue: str) -> Call:
     async def call(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
         return await client.call(queue, command_type, command)
 
