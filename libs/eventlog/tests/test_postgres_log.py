@@ -1,19 +1,21 @@
 """PostgreSQL-only behaviour of the log: gap-free following under concurrent writers
-(foundation item 4) and idempotent migrations (item 3)."""
+(foundation item 4), idempotent migrations (item 3), and the inbox forgetting by age."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 from collections import defaultdict
-from uuid import UUID
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 
 from eventlog import NO_STREAM, ConcurrencyConflict, follow
+from eventlog.inbox import forgetting
 from eventlog.postgres import PostgresEventStore
-from support_testkit import stopped
+from support_testkit import eventually, stopped
 
 from .factories import new_event, new_events
 
@@ -130,3 +132,38 @@ async def test_gap_free_16_writers_10000_events_follower_sees_each_once_in_order
     for stream, order in versions.items():
         assert order == list(range(len(order))), f"{stream} out of order"
     assert await pg_store.read_all(positions[-1]) == []
+
+
+async def test_the_inbox_forgets_what_was_handled_longer_ago_than_it_keeps(
+    pg_store: PostgresEventStore, database_url: str, pg_schema: str
+) -> None:
+    """Issue 13: the inbox table grew for good. Records older than the service keeps them
+    (``INBOX_KEEP_DAYS``) go, in batches, by the one replica that leads; the recent stay, so a
+    redelivery is still recognised."""
+    old, recent = [uuid4() for _ in range(25)], uuid4()
+    async with pg_store.transaction() as tx:
+        for event_id in [*old, recent]:
+            assert await tx.record_handled("projector", event_id)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            f"UPDATE {pg_schema}.inbox SET handled_at = now() - interval '8 days'"
+            f" WHERE event_id = ANY($1::uuid[])",
+            old,
+        )
+        task = asyncio.create_task(forgetting(pg_store, keep=timedelta(days=7), every_seconds=60))
+        try:
+
+            async def forgotten() -> bool:
+                left = await conn.fetchval(f"SELECT count(*) FROM {pg_schema}.inbox")
+                return bool(left == 1)
+
+            await eventually(forgotten, what="the old records forgotten")
+        finally:
+            task.cancel()
+    finally:
+        await conn.close()
+    async with pg_store.transaction() as tx:
+        assert not await tx.record_handled("projector", recent)  # still known: a redelivery
+        assert await tx.record_handled("projector", old[0])  # forgotten: new again
+    assert await pg_store.forget_handled(datetime.now(UTC) + timedelta(days=1), limit=1) == 1

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from eventlog.conflicts import retrying
+from eventlog.leadership import lead
 from eventlog.outages import is_outage
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope
@@ -134,3 +136,27 @@ class Inbox:
 
 def retry_delay(attempt: int, *, base: float = 0.05, most: float = 2.0) -> float:
     return float(min(most, base * 2 ** (attempt - 1)))
+
+
+async def forgetting(
+    store: EventStore,
+    *,
+    keep: timedelta,
+    every_seconds: float = 3600.0,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Issue 13: the inbox's records (events handled, commands applied) kept for ``keep``, then
+    forgotten, a batch at a time, in one replica at a time, until cancelled. A redelivery
+    comes within minutes; one older than ``keep`` (a dead letter re-driven after it, say)
+    would be handled again."""
+
+    async def sweep() -> None:
+        while True:
+            try:
+                while forgotten := await store.forget_handled(clock() - keep):
+                    log.info("inbox.forgotten", records=forgotten)
+            except Exception as error:  # a database outage is waited out
+                log.warning("inbox.forgetting_retrying", error=repr(error))
+            await asyncio.sleep(every_seconds)
+
+    await lead(store, "inbox-forgetting", sweep)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from uuid import UUID
 
 from eventlog.model import ConcurrencyConflict, DuplicateEvent, Lease, NewEvent
@@ -113,6 +114,10 @@ class InMemoryEventStore:
             tx = InMemoryTransaction(self)
             yield tx
             tx._commit()
+
+    async def forget_handled(self, before: datetime, limit: int = 10_000) -> int:
+        """Nothing: the in-memory log lives only as long as its process."""
+        return 0
 
     async def load_checkpoint(self, name: str) -> int:
         return self._checkpoints.get(name, -1)

@@ -29,6 +29,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -106,6 +107,9 @@ class Statements:
         self.record_handled = f"""
             INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
             ON CONFLICT DO NOTHING RETURNING true"""
+        self.forget_handled = f"""
+            DELETE FROM {schema}.inbox WHERE ctid = ANY (ARRAY(
+                SELECT ctid FROM {schema}.inbox WHERE handled_at < $1 LIMIT $2))"""
         self.load_checkpoint = f"SELECT position FROM {schema}.checkpoints WHERE name = $1"
         self.save_checkpoint = f"""
             INSERT INTO {schema}.checkpoints (name, position) VALUES ($1, $2)
@@ -336,6 +340,12 @@ class PostgresEventStore:
 
     async def save_checkpoint(self, name: str, position: int) -> None:
         await self._pool.execute(self._sql.save_checkpoint, name, position)
+
+    async def forget_handled(self, before: datetime, limit: int = 10_000) -> int:
+        """Drops the inbox's records of what was handled before ``before`` (at most
+        ``limit``); how many."""
+        status = await self._pool.execute(self._sql.forget_handled, before, limit)
+        return int(status.split()[-1])
 
     async def load_snapshot(self, name: str) -> tuple[int, bytes] | None:
         row = await self._pool.fetchrow(self._sql.load_snapshot, name)

@@ -52,6 +52,10 @@ MIGRATIONS: list[str] = [
         taken_at timestamptz NOT NULL DEFAULT clock_timestamp()
     );
     """,
+    # 3: the inbox's records are forgotten by age (issue 13: the table grew for good)
+    """
+    CREATE INDEX inbox_handled_at ON {s}.inbox (handled_at);
+    """,
 ]
 
 

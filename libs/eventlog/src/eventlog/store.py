@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -59,6 +60,10 @@ class EventStore(Protocol):
         ...
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def forget_handled(self, before: datetime, limit: int = 10_000) -> int:
+        """Drops the inbox's records of what was handled before ``before``; how many."""
+        ...
 
     async def load_checkpoint(self, name: str) -> int:
         """How far the reader ``name`` got (-1 before its first event)."""

@@ -5,9 +5,10 @@ and names its schema."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from support_contracts import EXCHANGE
@@ -23,6 +24,7 @@ class ServiceSettings(BaseSettings):
     exchange: str = EXCHANGE
     queue_prefix: str = ""  # before every queue name of the topology (tests give their own)
     pool_size: int = 10
+    inbox_keep_days: float = Field(default=7.0, gt=0)  # what was handled, remembered this long
 
     # each queue name field and which queue of the topology it is: a name not given is the
     # topology's, behind the prefix (issue 14.11: one place names them)
@@ -36,6 +38,10 @@ class ServiceSettings(BaseSettings):
             for name, which in cls.QUEUES.items():
                 data.setdefault(name, which(topology))
         return data
+
+    @property
+    def inbox_keep(self) -> timedelta:
+        return timedelta(days=self.inbox_keep_days)
 
     def topology(self) -> Topology:
         return Topology(self.exchange, self.queue_prefix)

@@ -11,6 +11,7 @@ from datetime import datetime
 import structlog
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.inbox import forgetting
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
@@ -69,6 +70,7 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     ).start()
     probe = BrokerProbe(settings.amqp_url)
     running = Running(doors=[commands, session_events], resources=[client, publisher, probe, store])
+    running.tasks.append(asyncio.create_task(forgetting(store, keep=settings.inbox_keep)))
     running.tasks += [
         asyncio.create_task(OutboxRelay(store, publisher).run()),
         asyncio.create_task(delivery.run()),

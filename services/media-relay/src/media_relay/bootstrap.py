@@ -11,6 +11,7 @@ import structlog
 from prometheus_client import Gauge
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.inbox import forgetting
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
@@ -103,6 +104,7 @@ async def start(settings: Settings) -> MediaRelay:
     await session_events.start()
     probe = BrokerProbe(settings.amqp_url)
     running = Running(doors=[server, session_events], resources=[client, publisher, probe, store])
+    running.tasks.append(asyncio.create_task(forgetting(store, keep=settings.inbox_keep)))
     running.tasks += [
         asyncio.create_task(relay.run()),
         asyncio.create_task(follow_log(store, view, hub, saved)),

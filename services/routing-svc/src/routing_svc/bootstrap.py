@@ -12,6 +12,7 @@ import structlog
 from prometheus_client import Gauge
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.inbox import forgetting
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
@@ -79,6 +80,7 @@ async def start(settings: Settings) -> RoutingService:
     ).start()
     probe = BrokerProbe(settings.amqp_url)
     running = Running(doors=[commands, session_events], resources=[client, publisher, probe, store])
+    running.tasks.append(asyncio.create_task(forgetting(store, keep=settings.inbox_keep)))
     running.tasks += [asyncio.create_task(relay.run()), asyncio.create_task(router.run())]
     log.info("routing_svc.started", queue=settings.command_queue, schema=settings.database_schema)
 

@@ -10,6 +10,7 @@ import structlog
 from prometheus_client import Gauge
 
 from eventlog import Inbox, OutboxRelay
+from eventlog.inbox import forgetting
 from eventlog.ops import BrokerProbe, outbox_lag, readiness
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher, declare_topology
@@ -61,6 +62,7 @@ async def start(settings: Settings) -> SessionService:
     ).start()
     probe = BrokerProbe(settings.amqp_url)
     running = Running(doors=[commands, routing_events], resources=[publisher, probe, store])
+    running.tasks.append(asyncio.create_task(forgetting(store, keep=settings.inbox_keep)))
     running.tasks += [asyncio.create_task(relay.run()), asyncio.create_task(watch.run())]
 
     async def live_sessions() -> None:
