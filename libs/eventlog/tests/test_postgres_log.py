@@ -138,7 +138,7 @@ async def test_the_inbox_forgets_what_was_handled_longer_ago_than_it_keeps(
     pg_store: PostgresEventStore, database_url: str, pg_schema: str
 ) -> None:
     """Issue 13: the inbox table grew for good. Records older than the service keeps them
-    (``INBOX_KEEP_DAYS``) go, in batches, by the one replica that leads; the recent stay, so a
+    (``INBOX_KEEP_DAYS``) go, in batches, swept by every replica; the recent stay, so a
     redelivery is still recognised."""
     old, recent = [uuid4() for _ in range(25)], uuid4()
     async with pg_store.transaction() as tx:

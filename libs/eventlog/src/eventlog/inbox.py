@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from eventlog.conflicts import retrying
-from eventlog.leadership import lead
 from eventlog.outages import is_outage
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope
@@ -146,17 +145,14 @@ async def forgetting(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
     """Issue 13: the inbox's records (events handled, commands applied) kept for ``keep``, then
-    forgotten, a batch at a time, in one replica at a time, until cancelled. A redelivery
-    comes within minutes; one older than ``keep`` (a dead letter re-driven after it, say)
-    would be handled again."""
-
-    async def sweep() -> None:
-        while True:
-            try:
-                while forgotten := await store.forget_handled(clock() - keep):
-                    log.info("inbox.forgotten", records=forgotten)
-            except Exception as error:  # a database outage is waited out
-                log.warning("inbox.forgetting_retrying", error=repr(error))
-            await asyncio.sleep(every_seconds)
-
-    await lead(store, "inbox-forgetting", sweep)
+    forgotten, a batch at a time, until cancelled. Every replica may sweep (a record two delete
+    at once goes once), so no lock and no connection of its own are needed. A redelivery comes
+    within minutes; one older than ``keep`` (a dead letter re-driven after it, say) would be
+    handled again."""
+    while True:
+        try:
+            while forgotten := await store.forget_handled(clock() - keep):
+                log.info("inbox.forgotten", records=forgotten)
+        except Exception as error:  # a database outage is waited out
+            log.warning("inbox.forgetting_retrying", error=repr(error))
+        await asyncio.sleep(every_seconds)
