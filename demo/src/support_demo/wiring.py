@@ -36,7 +36,14 @@ from invite_svc.entrypoints import command_handler as invite_door
 from invite_svc.handlers import InviteHandlers
 from invite_svc.sessions import SessionDirectory
 from media_relay.hub import Hub
-from media_relay.journal import RecordingLog, follow_log, keep_session_event, publishes, snapshots
+from media_relay.journal import (
+    RecordingLog,
+    follow_log,
+    history,
+    keep_session_event,
+    publishes,
+    snapshots,
+)
 from media_relay.recording import RecordingStorage
 from media_relay.server import RelayServer
 from media_relay.view import RelayView
@@ -111,8 +118,9 @@ async def embedded() -> AsyncIterator[Demo]:
         view, RecordingStorage(Path(tempfile.mkdtemp(prefix="demo-recordings-"))), recordings.stored
     )
     relay = RelayServer(
-        view, hub, session_call, recordings.recordings, token_secret=PARTICIPANT_SECRET
-    )
+        view, hub, session_call, recordings.recordings, token_secret=PARTICIPANT_SECRET,
+        history=lambda session_id: history(logs["relay"], session_id),
+    )  # fmt: skip
     await relay.start("127.0.0.1", 0)
     relay.ready = True
     feed = Feed()

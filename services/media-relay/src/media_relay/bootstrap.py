@@ -20,6 +20,7 @@ from media_relay.journal import (
     RecordingLog,
     catch_up,
     follow_log,
+    history,
     keep_session_event,
     publishes,
     snapshots,
@@ -64,7 +65,8 @@ async def start(settings: Settings) -> MediaRelay:
     store = await PostgresEventStore.connect(
         settings.database_url, settings.database_schema, max_size=settings.pool_size
     )
-    view, saved = RelayView(), snapshots(store, settings.snapshot_every_events)
+    view = RelayView(keep_ended=settings.ended_sessions_kept)
+    saved = snapshots(store, settings.snapshot_every_events)
     await catch_up(store, view, saved)
     recordings = RecordingLog(store)
     hub = Hub(
@@ -90,6 +92,7 @@ async def start(settings: Settings) -> MediaRelay:
         sessions,
         recordings.recordings,
         token_secret=settings.participant_token_secret,
+        history=lambda session_id: history(store, session_id),
     )
     publisher = RabbitPublisher(settings.amqp_url, settings.exchange)
     relay = OutboxRelay(store, publisher, publishes=publishes)

@@ -20,7 +20,7 @@ from eventlog.follow import follow_batches
 from eventlog.snapshots import Snapshots
 from eventlog.store import EventStore
 from media_relay.hub import Hub
-from media_relay.view import RelayView, session_of
+from media_relay.view import SESSION_STREAM, RelayView, SessionView, fold_session, session_of
 from support_contracts import Envelope
 from support_contracts.relay import RELAY_EVENTS, RecordingStored
 
@@ -44,6 +44,11 @@ async def keep_session_event(envelope: Envelope, tx: Transaction) -> None:
         schema_version=envelope.schema_version,
     )
     await tx.append(envelope.stream_id, [kept], None)
+
+
+async def history(store: EventStore, session_id: UUID) -> SessionView | None:
+    """A session the view let go (ended long ago), folded again from the relay's log."""
+    return fold_session(session_id, await store.read_stream(f"{SESSION_STREAM}{session_id}"))
 
 
 def publishes(envelope: Envelope) -> bool:

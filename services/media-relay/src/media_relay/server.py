@@ -42,6 +42,12 @@ log = structlog.get_logger(__name__)
 CHAT_MAX = 4000
 PRESENCE_FALLBACK_SECONDS = 5.0  # between beats while the site settings cannot be read
 Recordings = Callable[[UUID], Awaitable[list[dict[str, Any]]]]
+History = Callable[[UUID], Awaitable[SessionView | None]]
+"""A session the view let go (ended long ago), folded from the relay's log."""
+
+
+async def _unknown(session_id: UUID) -> SessionView | None:
+    return None
 
 
 class HttpError(Exception):
@@ -59,12 +65,14 @@ class RelayServer:
         recordings: Recordings,
         *,
         token_secret: str,
+        history: History = _unknown,
         join_wait_seconds: float = 2.0,
         max_frame_bytes: int = 2**20,
         write_limit_bytes: int = 2**16,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.view, self.hub, self._sessions, self._recordings = view, hub, sessions, recordings
+        self._history = history
         self._secret, self._join_wait, self._clock = token_secret, join_wait_seconds, clock
         self._max_frame, self._write_limit = max_frame_bytes, write_limit_bytes
         # who each connection is, from its handshake; weak, so a handshake that fails after
@@ -159,7 +167,7 @@ class RelayServer:
             )
 
         await self.view.wait_until(present, within_seconds=self._join_wait)
-        session = self.view.get(session_id)
+        session = self.view.get(session_id) or await self._history(session_id)
         if session is not None and session.status is Status.ENDED:
             raise HttpError(409, "the session has ended")
         if session is None or claim.participant_id not in session.participants:
@@ -172,7 +180,7 @@ class RelayServer:
             claim = verify(self._secret, token, now=self._clock())
         except InvalidParticipantToken as error:
             raise HttpError(401, str(error)) from None
-        session = self.view.get(session_id)
+        session = self.view.get(session_id) or await self._history(session_id)
         if claim.session_id != session_id or session is None:
             raise HttpError(403, "this token is for another session")
         if claim.participant_id != session.last_controller:

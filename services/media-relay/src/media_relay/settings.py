@@ -31,3 +31,4 @@ class Settings(ServiceSettings):
     reliable_limit_bytes: int = Field(default=16 * 2**20, ge=2**16)
     pool_size: int = 5
     snapshot_every_events: int = Field(default=10_000, ge=1)  # the view saved, for a fast start
+    ended_sessions_kept: int = Field(default=10_000, ge=0)  # older ones are read from the log

@@ -96,11 +96,15 @@ def session_of(envelope: Envelope) -> UUID | None:
 
 
 class RelayView:
-    """Every session the relay has heard of, and waiters for what a caller expects to see
-    (a participant who just joined, an activity just started)."""
+    """Every live or waiting session the relay has heard of, the ``keep_ended`` that ended last
+    (issue 13: the view no longer grows with the whole history; an older ended session is
+    read back from the log when asked for, ``fold_session``), and waiters for what a caller
+    expects to see (a participant who just joined, an activity just started)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_ended: int = 10_000) -> None:
         self.sessions: dict[UUID, SessionView] = {}
+        self._ended: dict[UUID, None] = {}  # in the order they ended: the oldest goes first
+        self._keep_ended = keep_ended
         self.position = -1
         self.following = True  # False while the log cannot be read (a database outage)
         self._changed = asyncio.Condition()
@@ -125,6 +129,7 @@ class RelayView:
             )  # fmt: skip
             sessions[session.id] = session
         self.sessions, self.position = sessions, position
+        self._ended = {s.id: None for s in sessions.values() if s.status is Status.ENDED}
 
     def apply(self, envelope: Envelope) -> tuple[SessionView, Event] | None:
         """Fold one event of the log; the session and the event if it was a session's."""
@@ -142,6 +147,12 @@ class RelayView:
             return None  # an event the view has folded already
         evolve(event, session)
         session.version = envelope.stream_version
+        if session.status is Status.ENDED and session_id not in self._ended:
+            self._ended[session_id] = None
+            while len(self._ended) > self._keep_ended:
+                oldest = next(iter(self._ended))
+                del self._ended[oldest]
+                del self.sessions[oldest]
         return session, event
 
     async def changed(self) -> None:
@@ -161,6 +172,14 @@ class RelayView:
         except TimeoutError:
             return check()
         return True
+
+
+def fold_session(session_id: UUID, events: list[Envelope]) -> SessionView | None:
+    """One session from its stream in the relay's log (an ended one the view let go)."""
+    view = RelayView()
+    for envelope in events:
+        view.apply(envelope)
+    return view.get(session_id)
 
 
 @singledispatch

@@ -16,7 +16,7 @@ import pytest
 
 from eventlog import InMemoryEventStore, NewEvent
 from media_relay.hub import Hub
-from media_relay.journal import catch_up, follow_log, keep_session_event, snapshots
+from media_relay.journal import catch_up, follow_log, history, keep_session_event, snapshots
 from media_relay.recording import RecordingStorage
 from media_relay.view import RelayView
 from support_contracts import ContractViolation, Envelope
@@ -154,3 +154,31 @@ async def test_a_snapshot_that_cannot_be_read_is_passed_over() -> None:
     view = RelayView()
     await catch_up(store, view, snapshots(store))
     assert len(view.sessions) == 4  # folded from the start
+
+
+def _ended() -> NewEvent:
+    return NewEvent("SessionEnded", {"reason": "ended_by_controller", "ended_by": "alice"},
+                    uuid4(), datetime.now(UTC), uuid4(), uuid4())  # fmt: skip
+
+
+async def test_the_view_keeps_only_the_last_ended_sessions_and_the_log_has_the_rest() -> None:
+    """Issue 13: the view grew with every session ever held. It keeps the live ones and the
+    last ``keep_ended`` that ended (a snapshot too); an older one is folded from the log when
+    asked for, with its last controller (who may read its recordings)."""
+    store, view = InMemoryEventStore(), RelayView(keep_ended=2)
+    live, *ended = [uuid4() for _ in range(4)]
+    await store.append(f"session-{live}", [_started(live)], None)
+    for session_id in ended:
+        await store.append(f"session-{session_id}", [_started(session_id), _ended()], None)
+    for envelope in await store.read_all():
+        view.apply(envelope)
+    assert set(view.sessions) == {live, *ended[1:]}  # the first to end went
+    again = RelayView(keep_ended=2)
+    again.restore(view.position, view.dump())
+    await store.append(f"session-{live}", [_ended()], 0)
+    for envelope in await store.read_all(view.position):
+        again.apply(envelope)
+    assert set(again.sessions) == {ended[2], live}  # the restored order of ending held
+    gone = await history(store, ended[0])
+    assert gone is not None and (gone.status.value, gone.last_controller) == ("ended", "alice")
+    assert await history(store, uuid4()) is None
