@@ -57,6 +57,11 @@ def document(app: FastAPI) -> dict[str, Any]:
             answers["422"] = {"description": ERRORS[422], "content": ERROR}
             if operation["operationId"] in ANYONE_OR_SIGNED_IN:
                 operation["security"] = [{}, *operation.get("security", [])]
+    offers = schema["paths"]["/v1/agents/me/offers"]["get"]["responses"]["200"]
+    offers["links"] = {  # the id is in a list, where a link is not inferred
+        name: {"operationId": name, "parameters": {"offer_id": "$response.body#/offers/0/offer_id"}}
+        for name in ("accept", "decline")
+    }
     _no_nul(schema)
     zone = schema["components"]["schemas"]["QueueDefinition"]["properties"]["time_zone"]
     zone["enum"] = TIME_ZONES
