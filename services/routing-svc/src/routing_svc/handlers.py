@@ -56,6 +56,9 @@ from support_contracts.topology import SUBSCRIPTIONS
 SESSION_EVENTS = list(SUBSCRIPTIONS["routing-svc"].routing_keys)  # what queues or ends a task
 
 
+Taking = tuple[list[Event], list[Event]]  # the events of the session's task, of its agent
+
+
 def case_stream(session_id: UUID) -> str:
     return f"routing-{session_id}"
 
@@ -140,35 +143,36 @@ class RoutingHandlers:
         return await retrying(self.store, once)
 
     async def accept(self, cmd: AcceptOffer) -> Task:
-        async def once(tx: Transaction) -> Task:
-            task = fold_task(await tx.read_stream(case_stream(cmd.session_id)))
-            agent = await self._agent(tx, cmd.agent_id)
-            task_events, agent_events = accept_offer(
+        return await self._take(
+            cmd,
+            lambda task, agent: accept_offer(
                 task, agent, cmd.offer_id, cmd.agent_id, now=self.now()
-            )
-            stream = case_stream(cmd.session_id)
-            taken = await self._append(tx, cmd, stream, task_events, task.version)
-            await self._append(tx, cmd, agent_stream(cmd.agent_id), agent_events, agent.version)
-            return fold_task(taken, task)
-
-        return await retrying(self.store, once)
+            ),
+        )
 
     async def assign(self, cmd: AssignTask) -> Task:
         """Issue 14.2: an admin's assignment; its offer id is the command's, so a redelivery
         finds the assignment made."""
+        offer_id = uuid5(cmd.command_id, "offer")
+        return await self._take(
+            cmd,
+            lambda task, agent: assign_task(
+                task, agent, cmd.agent_id, offer_id=offer_id, by=cmd.actor_id or "", now=self.now()
+            ),
+        )
+
+    async def _take(
+        self, cmd: AcceptOffer | AssignTask, decide: Callable[[Task, AgentState], Taking]
+    ) -> Task:
+        """R6: the agent takes the session: the session's routing stream and the agent's
+        stream appended in one transaction, each at the version read, so one agent wins and
+        none goes over capacity."""
 
         async def once(tx: Transaction) -> Task:
             stream = case_stream(cmd.session_id)
             task = fold_task(await tx.read_stream(stream))
             agent = await self._agent(tx, cmd.agent_id)
-            task_events, agent_events = assign_task(
-                task,
-                agent,
-                cmd.agent_id,
-                offer_id=uuid5(cmd.command_id, "offer"),
-                by=cmd.actor_id or "",
-                now=self.now(),
-            )
+            task_events, agent_events = decide(task, agent)
             taken = await self._append(tx, cmd, stream, task_events, task.version)
             await self._append(tx, cmd, agent_stream(cmd.agent_id), agent_events, agent.version)
             return fold_task(taken, task)
