@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from gateway.errors import responses
 from support_contracts import Envelope
 from support_contracts.invite import Channel
 from support_contracts.routing import QueueDefinition
@@ -187,6 +188,12 @@ class Standing(BaseModel):
     estimated_wait_seconds: float | None
 
 
-def answer(model: type[BaseModel], status: int = 200) -> dict[int | str, dict[str, Any]]:
-    """The success response of a route, for its ``responses``."""
-    return {status: {"model": model, "description": model.__doc__ or model.__name__}}
+def documented(model: type[BaseModel], *errors: int, status: int = 200) -> dict[str, Any]:
+    """A route's decorator arguments for its answers: ``model`` for success (documented only:
+    the route hands back the service's reply as it came) and the error responses."""
+    success = {"model": model, "description": model.__doc__ or model.__name__}
+    return {
+        "status_code": status,
+        "response_model": None,
+        "responses": {status: success, **responses(*errors)},
+    }

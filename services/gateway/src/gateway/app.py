@@ -21,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway import answers, errors
-from gateway.answers import answer
+from gateway.answers import documented
 from gateway.asgi import HttpLayer
 from gateway.calls import CORRELATION, Calls
 from gateway.errors import ApiError, responses
@@ -269,9 +269,7 @@ AUTH = (401, 403, 404, 409, 422, 503)
 
 @v1.post(
     "/sessions",
-    status_code=201,
-    response_model=None,
-    responses={**answer(answers.Started, 201), **responses(*AUTH)},
+    **documented(answers.Started, *AUTH, status=201),
     tags=["sessions"],
 )
 async def start_session(body: StartBody, gw: Gw, who: Who) -> Reply:
@@ -320,8 +318,7 @@ async def _email_draft(gw: Gateway, who: Caller, session_id: str) -> Reply:
 
 @v1.get(
     "/sessions/{session_id}",
-    response_model=None,
-    responses={**answer(answers.Session), **responses(*AUTH)},
+    **documented(answers.Session, *AUTH),
     tags=["sessions"],
 )
 async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -331,8 +328,7 @@ async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
 
 @v1.get(
     "/sessions/{session_id}/events",
-    response_model=None,
-    responses={**answer(answers.Events), **responses(*AUTH)},
+    **documented(answers.Events, *AUTH),
     tags=["sessions"],
 )
 async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -355,8 +351,7 @@ async def _controller_command(
 
 @v1.post(
     "/sessions/{session_id}/heartbeat",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["sessions"],
 )
 async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -366,9 +361,7 @@ async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
 
 @v1.post(
     "/sessions/{session_id}/invitations",
-    status_code=201,
-    response_model=None,
-    responses={**answer(answers.Invitation, 201), **responses(*AUTH)},
+    **documented(answers.Invitation, *AUTH, status=201),
     tags=["invitations"],
 )
 async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Reply:
@@ -381,8 +374,7 @@ async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Re
 
 @v1.post(
     "/join",
-    response_model=None,
-    responses={**answer(answers.Joined), **responses(400, 401, 403, 404, 409, 422, 503)},
+    **documented(answers.Joined, 400, 401, 403, 404, 409, 422, 503),
     tags=["joining"],
 )
 async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
@@ -406,8 +398,7 @@ async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
 
 @v1.post(
     "/assist",
-    response_model=None,
-    responses={**answer(answers.Assisting), **responses(*AUTH)},
+    **documented(answers.Assisting, *AUTH),
     tags=["joining"],
 )
 async def assist(body: AssistBody, gw: Gw, who: Who) -> Reply:
@@ -427,8 +418,7 @@ async def assist(body: AssistBody, gw: Gw, who: Who) -> Reply:
 
 @v1.post(
     "/sessions/{session_id}/active-customer",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["sessions"],
 )
 async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, who: Who) -> Reply:
@@ -440,8 +430,7 @@ async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, wh
 
 @v1.post(
     "/sessions/{session_id}/control",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["sessions"],
 )
 async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who) -> Reply:
@@ -451,8 +440,7 @@ async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who
 
 @v1.post(
     "/sessions/{session_id}/handoff",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["sessions"],
 )
 async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Reply:
@@ -471,8 +459,7 @@ async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Rep
 
 @v1.post(
     "/sessions/{session_id}/leave",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["sessions"],
 )
 async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -485,8 +472,7 @@ async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
 
 @v1.post(
     "/sessions/{session_id}/end",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["sessions"],
 )
 async def end(session_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -544,8 +530,7 @@ async def _present_while(
 
 @v1.get(
     "/admin/site",
-    response_model=None,
-    responses={**answer(answers.Site), **responses(401, 403, 503)},
+    **documented(answers.Site, 401, 403, 503),
     tags=["admin"],
 )
 async def get_site(gw: Gw, who: Who) -> Reply:
@@ -555,8 +540,7 @@ async def get_site(gw: Gw, who: Who) -> Reply:
 
 @v1.put(
     "/admin/site",
-    response_model=None,
-    responses={**answer(answers.Site), **responses(401, 403, 422, 503)},
+    **documented(answers.Site, 401, 403, 422, 503),
     tags=["admin"],
 )
 async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
@@ -568,9 +552,7 @@ async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
 
 @v1.post(
     "/admin/queues",
-    status_code=201,
-    response_model=None,
-    responses={**answer(answers.Queue, 201), **responses(401, 403, 422, 503)},
+    **documented(answers.Queue, 401, 403, 422, 503, status=201),
     tags=["admin"],
 )
 async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
@@ -583,8 +565,7 @@ async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
 
 @v1.put(
     "/admin/agents/{agent_id}",
-    response_model=None,
-    responses={**answer(answers.AgentAnswer), **responses(401, 403, 422, 503)},
+    **documented(answers.AgentAnswer, 401, 403, 422, 503),
     tags=["admin"],
 )
 async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -> Reply:
@@ -609,8 +590,7 @@ async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -
 
 @v1.put(
     "/admin/csrs/{csr_id}",
-    response_model=None,
-    responses={**answer(answers.Csr), **responses(401, 403, 422, 503)},
+    **documented(answers.Csr, 401, 403, 422, 503),
     tags=["admin"],
 )
 async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> Reply:
@@ -626,8 +606,7 @@ async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> 
 
 @v1.post(
     "/admin/sessions/{session_id}/end",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["admin"],
 )
 async def admin_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -638,8 +617,7 @@ async def admin_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
 
 @v1.post(
     "/admin/sessions/{session_id}/requeue",
-    response_model=None,
-    responses={**answer(answers.SessionAnswer), **responses(*AUTH)},
+    **documented(answers.SessionAnswer, *AUTH),
     tags=["admin"],
 )
 async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -> Reply:
@@ -654,8 +632,7 @@ async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -
 
 @v1.post(
     "/admin/sessions/{session_id}/assign",
-    response_model=None,
-    responses={**answer(answers.Task), **responses(*AUTH)},
+    **documented(answers.Task, *AUTH),
     tags=["admin"],
 )
 async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
@@ -670,8 +647,7 @@ async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> 
 
 @v1.put(
     "/agents/me/status",
-    response_model=None,
-    responses={**answer(answers.AgentAnswer), **responses(401, 403, 404, 422, 503)},
+    **documented(answers.AgentAnswer, 401, 403, 404, 422, 503),
     tags=["agents"],
 )
 async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
@@ -684,8 +660,7 @@ async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
 
 @v1.get(
     "/agents/me/offers",
-    response_model=None,
-    responses={**answer(answers.Offers), **responses(401, 403, 404, 503)},
+    **documented(answers.Offers, 401, 403, 404, 503),
     tags=["agents"],
 )
 async def offers(gw: Gw, who: Who) -> Reply:
@@ -718,8 +693,7 @@ async def _offer_command(gw: Gateway, who: Caller, command_type: str, offer: Rep
 
 @v1.post(
     "/offers/{offer_id}/accept",
-    response_model=None,
-    responses={**answer(answers.Accepted), **responses(*AUTH)},
+    **documented(answers.Accepted, *AUTH),
     tags=["agents"],
 )
 async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -751,8 +725,7 @@ async def _assigned(arrivals: asyncio.Queue[Any], agent_id: str, within: float) 
 
 @v1.post(
     "/offers/{offer_id}/decline",
-    response_model=None,
-    responses={**answer(answers.Task), **responses(*AUTH)},
+    **documented(answers.Task, *AUTH),
     tags=["agents"],
 )
 async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
@@ -763,9 +736,7 @@ async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
 
 @v1.post(
     "/queues/{queue_id}/requests",
-    status_code=201,
-    response_model=None,
-    responses={**answer(answers.Requested, 201), **responses(404, 409, 422, 503)},
+    **documented(answers.Requested, 404, 409, 422, 503, status=201),
     tags=["customers"],
 )
 async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
@@ -785,8 +756,7 @@ async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
 
 @v1.get(
     "/queues/{queue_id}/requests/{request_id}",
-    response_model=None,
-    responses={**answer(answers.Standing), **responses(*AUTH)},
+    **documented(answers.Standing, *AUTH),
     tags=["customers"],
 )
 async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
