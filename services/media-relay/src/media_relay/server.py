@@ -219,18 +219,16 @@ class RelayServer:
         """S4 (issue 14.7): a csr's open socket keeps its console present while the csr
         controls the session, as heartbeats would (``service_runtime.presence``)."""
 
-        def ids() -> dict[str, str]:
-            return {"command_id": str(uuid4()), "correlation_id": str(uuid4()),
-                    "actor_id": client.participant_id}  # fmt: skip
-
         every = PRESENCE_FALLBACK_SECONDS
         with contextlib.suppress(RemoteError, RpcTimeout):
-            every = presence.beat_every((await self._sessions("GetSiteSettings", ids()))["site"])
+            every = presence.beat_every(
+                (await self._sessions("GetSiteSettings", _on_behalf(client)))["site"]
+            )
 
         async def beat() -> None:
             session = self.view.get(client.session_id)
             if session is not None and session.controller == client.participant_id:
-                command = {**ids(), "session_id": str(client.session_id)}
+                command = {**_on_behalf(client), "session_id": str(client.session_id)}
                 await self._sessions("RecordHeartbeat", command)
 
         await presence.keep_present(beat, every)
@@ -268,7 +266,7 @@ class RelayServer:
         """Start or stop an activity through session-svc, which decides who may (M2); answer
         once the relay's view has the outcome, so frames may follow at once."""
         ref = request.get("ref")
-        ids = {"command_id": uuid4(), "correlation_id": uuid4(), "actor_id": client.participant_id}
+        ids = _on_behalf(client)
         try:
             if request["type"] == "start":
                 kind = ActivityKind(str(request.get("kind")))
@@ -302,6 +300,15 @@ class RelayServer:
             )
         answer = {"activity_id": reply["activity_id"]} if "activity_id" in reply else {}
         client.tell(frames.notice("ok", ref=ref, **answer))
+
+
+def _on_behalf(client: Client) -> dict[str, str]:
+    """The ids of a new command the relay sends for the participant of ``client``."""
+    return {
+        "command_id": str(uuid4()),
+        "correlation_id": str(uuid4()),
+        "actor_id": client.participant_id,
+    }
 
 
 def _uuid(text: str) -> UUID:
