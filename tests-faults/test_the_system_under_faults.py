@@ -37,7 +37,7 @@ from support_demo.stack import Service, Stack, start_stack
 from support_rpc import RpcClient
 from support_testkit import eventually
 from support_testkit.mail import SmtpServer
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import RabbitNames, fresh_schema, waiting_in
 from support_testkit.private import PrivatePostgres, PrivateRabbit
 from support_testkit.processes import http_get
 
@@ -226,17 +226,13 @@ async def poison(system: System) -> None:
             await _publish(url, subscription.queue, body)
     for subscription in subscriptions:
         await eventually(
-            lambda s=subscription: _dead(url, s.dead_letter_queue, 3), within=60, interval=0.5,
+            lambda s=subscription: _at_least(url, s.dead_letter_queue, 3), within=60, interval=0.5,
             what=f"the poison of {subscription.queue} dead-lettered",
         )  # fmt: skip
 
 
-async def _dead(url: str, queue: str, at_least: int) -> bool:
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        return (declared.declaration_result.message_count or 0) >= at_least
+async def _at_least(url: str, queue: str, count: int) -> bool:
+    return await waiting_in(url, queue) >= count
 
 
 async def delivered_twice(system: System) -> None:

@@ -198,6 +198,15 @@ class RabbitNames:
             await conn.close()
 
 
+async def waiting_in(amqp_url: str, queue: str) -> int:
+    """How many messages wait in ``queue`` now (which must exist)."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count or 0
+
+
 @pytest_asyncio.fixture
 async def rabbit_names(amqp_url: str) -> AsyncIterator[RabbitNames]:
     names = RabbitNames.fresh()

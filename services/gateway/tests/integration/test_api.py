@@ -30,7 +30,7 @@ from eventlog.postgres_schema import MIGRATIONS
 from gateway.bootstrap import GatewayService, start
 from gateway.cli import main as supportctl
 from session_svc.bootstrap import SessionService
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import RabbitNames, fresh_schema, waiting_in
 from support_testkit.processes import http_get, start_service
 from support_testkit.waiting import eventually
 
@@ -406,12 +406,7 @@ async def test_supportctl_migrate_creates_every_log_and_the_topology(
         exchange = await channel.get_exchange(rabbit_names.exchange)
         relay = topology.subscription("media-relay").queue
         await exchange.publish(aio_pika.Message(b"{}"), routing_key="session.SessionEnded")
-        await eventually(lambda: _count(channel, relay), what="a published event in its queue")
-
-
-async def _count(channel: aio_pika.abc.AbstractChannel, queue: str) -> bool:
-    declared = await channel.declare_queue(queue, passive=True)
-    return bool(declared.declaration_result.message_count)
+        await eventually(lambda: waiting_in(amqp_url, relay), what="a published event in its queue")
 
 
 async def _supportctl(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

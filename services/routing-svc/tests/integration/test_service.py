@@ -15,14 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-import aio_pika
 import pytest
 import pytest_asyncio
 
 from routing_svc.bootstrap import RoutingService, start
 from session_svc.bootstrap import SessionService
 from support_rpc import RemoteError, RpcClient
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import RabbitNames, fresh_schema, waiting_in
 from support_testkit.waiting import eventually
 
 from .replicas import settings
@@ -306,15 +305,9 @@ async def test_issue_14_11_a_routing_svc_started_after_a_hand_off_still_hears_of
     finally:
         await client.close()
     waiting = rabbit_names.topology().subscription("routing-svc").queue
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-
-        async def held() -> bool:
-            declared = await channel.declare_queue(waiting, passive=True)
-            return bool(declared.declaration_result.message_count)
-
-        await eventually(held, what="the hand-off waiting in routing-svc's queue")
+    await eventually(
+        lambda: waiting_in(amqp_url, waiting), what="the hand-off waiting in routing-svc's queue"
+    )
     async with fresh_schema(database_url) as schema:
         routing = await start(settings(amqp_url, database_url, schema, rabbit_names, commands))
         try:
