@@ -46,10 +46,6 @@ History = Callable[[UUID], Awaitable[SessionView | None]]
 """A session the view let go (ended long ago), folded from the relay's log."""
 
 
-async def _unknown(session_id: UUID) -> SessionView | None:
-    return None
-
-
 class HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -65,7 +61,7 @@ class RelayServer:
         recordings: Recordings,
         *,
         token_secret: str,
-        history: History = _unknown,
+        history: History,
         join_wait_seconds: float = 2.0,
         max_frame_bytes: int = 2**20,
         write_limit_bytes: int = 2**16,
