@@ -125,3 +125,82 @@ async def drop_run(schemas: list[str], names: Names) -> None:
         for queue in ours:
             await channel.queue_delete(queue)
         await channel.exchange_delete(names.exchange)
+
+
+class CpuMeter:
+    """CPU seconds (user + system, from ``/proc/<pid>/stat``) spent by named groups of
+    processes between ``start()`` and ``stop()``: each service, this benchmark's own process,
+    RabbitMQ (its ``beam.smp``) and PostgreSQL (the postmaster and every backend, the ones
+    that ended meanwhile included: a parent is charged its waited-for children's time)."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = {
+            **groups,
+            "bench client": [os.getpid()],
+            "RabbitMQ": _pids_named("beam.smp"),
+            "PostgreSQL": _postgres_pids(),
+        }
+        self._began: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.groups["PostgreSQL"] = _postgres_pids()  # backends opened since
+        self._began = {name: self._seconds(pids) for name, pids in self.groups.items()}
+
+    def stop(self) -> dict[str, float]:
+        opened = [p for p in _postgres_pids() if p not in self.groups["PostgreSQL"]]
+        self.groups["PostgreSQL"] += opened  # backends opened meanwhile: all their time
+        now = {name: self._seconds(pids) for name, pids in self.groups.items()}
+        self.spent = {name: now[name] - self._began[name] for name in self.groups}
+        return self.spent
+
+    def _seconds(self, pids: list[int]) -> float:
+        total = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue  # ended: its time is its parent's now, or lost with it
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        return total / self.TICK
+
+
+def _pids_named(name: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().strip() == name:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _postgres_pids() -> list[int]:
+    return _pids_named("postgres")
+
+
+def cpu_table(phases: dict[str, tuple[dict[str, float], int]]) -> str:
+    """Each process's CPU milliseconds per command in each phase (its CPU seconds spent and
+    how many commands were done), and their sum without the benchmark's own client."""
+    names = list(next(iter(phases.values()))[0])
+    lines = [
+        "| process | " + " | ".join(phases) + " |",
+        "|---|" + "---:|" * len(phases),
+    ]
+    for name in [*names, ""]:
+        cells = []
+        for spent, commands in phases.values():
+            seconds = (
+                spent[name] if name else sum(s for n, s in spent.items() if n != "bench client")
+            )
+            cells.append(f"{1000 * seconds / max(commands, 1):.2f}")
+        if not name:
+            cells = [f"**{c}**" for c in cells]
+        lines.append(f"| {name or '**all but the client**'} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

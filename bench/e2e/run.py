@@ -35,7 +35,16 @@ import uvloop
 from support_demo.stack import staff, start_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import AMQP_URL, DATABASE_URL, Names, drop_run, percentiles, progress
+from common import (
+    AMQP_URL,
+    DATABASE_URL,
+    CpuMeter,
+    Names,
+    cpu_table,
+    drop_run,
+    percentiles,
+    progress,
+)
 
 AT_ONCE = 32
 RATE = 200
@@ -162,7 +171,8 @@ class Agents:
         self.answered[correlation] = answered
 
 
-async def throughput(agents: Agents, seconds: float) -> float:
+async def throughput(agents: Agents, seconds: float) -> tuple[float, int]:
+    """Commands per second, and how many were done."""
     done, deadline = 0, time.perf_counter() + seconds
 
     async def worker(n: int) -> None:
@@ -173,7 +183,7 @@ async def throughput(agents: Agents, seconds: float) -> float:
 
     began = time.perf_counter()
     await asyncio.gather(*(worker(n) for n in range(AT_ONCE)))
-    return done / (time.perf_counter() - began)
+    return done / (time.perf_counter() - began), done
 
 
 async def at_rate(agents: Agents, seconds: float) -> None:
@@ -216,13 +226,23 @@ async def measure(seconds: float) -> str:
         agents = Agents(http, 64)
         await agents.set_up()
         progress(f"throughput, {AT_ONCE} at a time, for {seconds:.0f} s")
-        rate = await throughput(agents, seconds)
+        pids: dict[str, list[int]] = {}
+        for service in stack.services:
+            pids.setdefault(service.name.replace("_", "-"), []).append(service.process.pid)
+        cpu = CpuMeter(pids)
+        cpu.start()
+        rate, done = await throughput(agents, seconds)
+        await asyncio.sleep(0.5)  # the last events published and delivered
+        spent = cpu.stop()
         agents.latencies.clear()
         agents.answered.clear()
         arrivals.at.clear()
         progress(f"latency at {RATE} commands/s for {seconds:.0f} s")
+        cpu.start()
         await at_rate(agents, seconds)
-        await asyncio.sleep(2)  # the last events on their way
+        await asyncio.sleep(0.5)  # the last events on their way
+        spent_at_rate = cpu.stop()
+        await asyncio.sleep(1.5)
         delays = [
             max(0.0, arrivals.at[c] - at) for c, at in agents.answered.items() if c in arrivals.at
         ]
@@ -245,7 +265,10 @@ async def measure(seconds: float) -> str:
         "|---|---|---|---|",
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
         f"\n{agents.failed} requests failed; {missing} events did not arrive.",
-    ]
+        "\nCPU per command, each process (milliseconds; from /proc):\n",
+        cpu_table({f"{RATE} commands/s": (spent_at_rate, int(seconds * RATE)),
+                   f"{AT_ONCE} at a time": (spent, done)}),
+    ]  # fmt: skip
     return "\n".join(lines)
 
 

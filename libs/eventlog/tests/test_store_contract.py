@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -106,6 +106,65 @@ async def test_inbox_records_an_event_once_and_only_with_its_transaction(
     async with store.transaction() as tx:
         assert not await tx.record_handled("routing", event_id)
         assert await tx.record_handled("invite", event_id)  # another consumer's own record
+
+
+async def test_append_once_records_the_command_with_its_events_in_one_statement(
+    store: EventStore,
+) -> None:
+    """Issue 13: a command's events and the record that it was applied, in one round trip; a
+    redelivery writes nothing and says so (None)."""
+    command_id = uuid4()
+    first = await store.append_once(
+        "agent-a", new_events(1), NO_STREAM, consumer="commands", handled_id=command_id
+    )
+    assert first is not None and [e.stream_version for e in first] == [0]
+    again = await store.append_once(
+        "agent-a", new_events(2), 0, consumer="commands", handled_id=command_id
+    )
+    assert again is None
+    assert len(await store.read_stream("agent-a")) == 1
+    many = await store.append_once(
+        "agent-a", new_events(2), 0, consumer="commands", handled_id=uuid4()
+    )
+    assert many is not None and [e.stream_version for e in many] == [1, 2]
+    async with store.transaction() as tx:  # the inbox has both records
+        assert not await tx.record_handled("commands", command_id)
+
+
+async def test_append_once_at_a_wrong_version_is_a_conflict_and_records_nothing(
+    store: EventStore,
+) -> None:
+    await store.append("agent-a", new_events(2), NO_STREAM)
+    command_id = uuid4()
+    for events in (new_events(1), new_events(3)):
+        with pytest.raises(ConcurrencyConflict, match="found version 1"):
+            await store.append_once(
+                "agent-a", events, 0, consumer="commands", handled_id=command_id
+            )
+    assert len(await store.read_stream("agent-a")) == 2
+    async with store.transaction() as tx:  # not recorded as applied: it can be tried again
+        assert await tx.record_handled("commands", command_id)
+
+
+async def test_commands_appended_once_at_the_same_time_write_one_of_them(
+    store: EventStore,
+) -> None:
+    """The same command twice (a redelivery beside the first) and other commands on the same
+    stream at once: the command is applied once, every other one wins or conflicts."""
+    command_id = uuid4()
+
+    async def send(handled_id: UUID) -> str:
+        try:
+            written = await store.append_once(
+                "agent-hot", new_events(1), NO_STREAM, consumer="c", handled_id=handled_id
+            )
+        except ConcurrencyConflict:
+            return "conflict"
+        return "before" if written is None else "written"
+
+    outcomes = await asyncio.gather(send(command_id), send(command_id), send(uuid4()))
+    assert outcomes.count("written") == 1
+    assert len(await store.read_stream("agent-hot")) == 1
 
 
 async def test_checkpoints_only_move_forward(store: EventStore) -> None:

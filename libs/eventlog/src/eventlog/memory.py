@@ -98,6 +98,23 @@ class InMemoryEventStore:
         async with self.transaction() as tx:
             return await tx.append(stream_id, events, expected_version)
 
+    async def append_once(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        consumer: str,
+        handled_id: UUID,
+    ) -> list[Envelope] | None:
+        async with self.transaction() as tx:
+            actual = await tx.stream_version(stream_id)
+            if expected_version is not None and actual != expected_version:
+                raise ConcurrencyConflict(stream_id, expected_version, actual)
+            if not await tx.record_handled(consumer, handled_id):
+                return None
+            return await tx.append(stream_id, events, expected_version)
+
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         return self._streams.get(stream_id, [])[from_version:]
 

@@ -62,33 +62,44 @@ class Statements:
             raise ValueError(f"schema name {schema!r}: lower-case letters, digits and _ only")
         events = f"{schema}.events"
         self.channel = f"eventlog_{schema}"
-        self.append = f"""
-            WITH current AS (
-                SELECT coalesce(max(stream_version), -1) AS version
-                FROM {events} WHERE stream_id = $1
-            )
+        current = f"""
+            SELECT coalesce(max(stream_version), -1) AS version
+            FROM {events} WHERE stream_id = $1"""
+        position = f"(pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $2"
+        many = f"""
             INSERT INTO {events} ({_COLUMNS})
-            SELECT (pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $2 + e.ord - 1,
+            SELECT {position} + e.ord - 1,
                    $1, current.version + e.ord, e.event_id, e.type, e.schema_version,
                    e.occurred_at, e.correlation_id, e.causation_id, e.data
             FROM current, unnest($3::uuid[], $4::text[], $5::int[], $6::timestamptz[],
                                  $7::uuid[], $8::uuid[], $9::jsonb[])
                  WITH ORDINALITY AS e(event_id, type, schema_version, occurred_at,
-                                      correlation_id, causation_id, data, ord)
-            WHERE $10::int IS NULL OR current.version = $10::int
-            RETURNING global_position, stream_version"""
-        # the same for the common single event, without encoding seven one-element arrays
-        self.append_one = f"""
-            WITH current AS (
-                SELECT coalesce(max(stream_version), -1) AS version
-                FROM {events} WHERE stream_id = $1
-            )
+                                      correlation_id, causation_id, data, ord)"""
+        # the common single event, without encoding seven one-element arrays
+        one = f"""
             INSERT INTO {events} ({_COLUMNS})
-            SELECT (pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $2,
-                   $1, current.version + 1, $3, $4, $5, $6, $7, $8, $9
-            FROM current
-            WHERE $10::int IS NULL OR current.version = $10::int
-            RETURNING global_position, stream_version"""
+            SELECT {position}, $1, current.version + 1, $3, $4, $5, $6, $7, $8, $9
+            FROM current"""
+        expected = "$10::int IS NULL OR current.version = $10::int"
+        returning = "RETURNING global_position, stream_version"
+        self.append = f"WITH current AS ({current}) {many} WHERE {expected} {returning}"
+        self.append_one = f"WITH current AS ({current}) {one} WHERE {expected} {returning}"
+        # the same, recorded in the inbox as handling $12 for the consumer $11 in the same
+        # statement: nothing is written if it was recorded before or the version differs, and
+        # the one row then says which (``before``) and the stream's version
+        once = f"""
+            WITH found AS ({current}),
+            current AS (SELECT version FROM found AS current WHERE {expected}),
+            handled AS (
+                INSERT INTO {schema}.inbox (consumer, event_id) SELECT $11::text, $12::uuid
+                FROM current ON CONFLICT DO NOTHING RETURNING true),
+            written AS ({{insert}}, handled {returning})
+            SELECT global_position, stream_version, false AS before FROM written
+            UNION ALL
+            SELECT NULL, version, EXISTS (SELECT FROM current) FROM found
+            WHERE NOT EXISTS (SELECT FROM written)"""
+        self.append_once = once.format(insert=many)
+        self.append_one_once = once.format(insert=one)
         self.stream_version = (
             f"SELECT coalesce(max(stream_version), -1) FROM {events} WHERE stream_id = $1"
         )
@@ -145,20 +156,23 @@ async def _append(
     events: Sequence[NewEvent],
     expected_version: int | None,
     first_index: int,
-) -> list[Envelope]:
+    once: tuple[str, UUID] | None = None,
+) -> list[Envelope] | None:
+    """The events recorded; with ``once`` (a consumer and what it handles), recorded as
+    handled in the same statement, and None, with nothing written, if it was before."""
     if not events:
         return []
     if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:
         raise ValueError(f"at most {MAX_EVENTS_PER_TRANSACTION} events in one transaction")
     if len(events) == 1:
         [one] = events
-        statement: str = sql.append_one
+        statement: str = sql.append_one if once is None else sql.append_one_once
         columns: tuple[Any, ...] = (
             one.event_id, one.type, one.schema_version, one.occurred_at,
             one.correlation_id, one.causation_id, one.data,
         )  # fmt: skip
     else:
-        statement = sql.append
+        statement = sql.append if once is None else sql.append_once
         columns = (
             [e.event_id for e in events], [e.type for e in events],
             [e.schema_version for e in events], [e.occurred_at for e in events],
@@ -166,13 +180,19 @@ async def _append(
             [e.data for e in events],
         )  # fmt: skip
     try:
-        rows = await conn.fetch(statement, stream_id, first_index, *columns, expected_version)
+        rows = await conn.fetch(
+            statement, stream_id, first_index, *columns, expected_version, *(once or ())
+        )
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name and "event_id" in error.constraint_name:
             raise DuplicateEvent(f"an event of {stream_id} is in the log already") from error
         raise ConcurrencyConflict(stream_id, _expected(expected_version), None) from error
     except asyncpg.SerializationError as error:
         raise ConcurrencyConflict(stream_id, _expected(expected_version), None) from error
+    if once is not None and rows[0]["global_position"] is None:
+        if rows[0]["before"]:
+            return None
+        raise ConcurrencyConflict(stream_id, _expected(expected_version), rows[0]["stream_version"])
     if not rows:
         actual = await conn.fetchval(sql.stream_version, stream_id)
         raise ConcurrencyConflict(stream_id, _expected(expected_version), actual)
@@ -200,6 +220,7 @@ class PostgresTransaction:
         recorded = await _append(
             self._conn, self._sql, stream_id, events, expected_version, self._next_index
         )
+        assert recorded is not None  # it is None only when appended once
         self._next_index += len(recorded)
         return recorded
 
@@ -279,7 +300,25 @@ class PostgresEventStore:
     ) -> list[Envelope]:
         async with self._pool.acquire() as conn:
             recorded = await _append(conn, self._sql, stream_id, events, expected_version, 0)
+        assert recorded is not None  # it is None only when appended once
         self._announce()
+        return recorded
+
+    async def append_once(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        consumer: str,
+        handled_id: UUID,
+    ) -> list[Envelope] | None:
+        async with self._pool.acquire() as conn:
+            recorded = await _append(
+                conn, self._sql, stream_id, events, expected_version, 0, (consumer, handled_id)
+            )
+        if recorded:
+            self._announce()
         return recorded
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:

@@ -48,6 +48,21 @@ class EventStore(Protocol):
         """One append in its own transaction."""
         ...
 
+    async def append_once(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        consumer: str,
+        handled_id: UUID,
+    ) -> list[Envelope] | None:
+        """One append in its own transaction, recorded in the inbox as ``consumer``'s handling
+        of ``handled_id`` (a command's id): None, and nothing written, if that was recorded
+        before. A version mismatch raises :class:`ConcurrencyConflict`, recording nothing.
+        What a transaction's ``record_handled`` and ``append`` do, in one round trip."""
+        ...
+
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
 
     async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:

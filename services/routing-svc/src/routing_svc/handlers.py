@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID, uuid5
 
-from eventlog import EventStore, NewEvent, Transaction, retrying
+from eventlog import ConcurrencyConflict, EventStore, NewEvent, Transaction, retrying
 from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
 from routing_svc.domain.tasks import (
     AgentState,
@@ -33,6 +33,7 @@ from routing_svc.domain.tasks import (
     requeue_task,
 )
 from support_contracts import Command, Envelope, Event
+from support_contracts.refusals import Refused
 from support_contracts.routing import (
     AcceptOffer,
     AssignTask,
@@ -53,6 +54,7 @@ from support_contracts.session import (
 )
 from support_contracts.topology import SUBSCRIPTIONS
 
+COMMANDS_APPLIED = "commands"  # the inbox's name for the commands this service applied
 SESSION_EVENTS = list(SUBSCRIPTIONS["routing-svc"].routing_keys)  # what queues or ends a task
 
 
@@ -131,6 +133,12 @@ class RoutingHandlers:
     async def _agent_change(
         self, cmd: Command, agent_id: str, decide: Callable[[AgentState], list[Event]]
     ) -> AgentState:
+        known = self._agents.get(agent_id)
+        if known is not None:  # decided on the agent as last read, in one round trip
+            changed = await self._change_known(cmd, agent_id, known, decide)
+            if changed is not None:
+                return changed
+
         async def once(tx: Transaction) -> AgentState:
             agent = await self._agent(tx, agent_id)
             if not await _first_time(tx, cmd):
@@ -140,7 +148,40 @@ class RoutingHandlers:
                 await self._append(tx, cmd, stream, decide(agent), agent.version), agent
             )
 
-        return await retrying(self.store, once)
+        agent = await retrying(self.store, once)
+        self._agents[agent_id] = agent  # committed: what the next change decides on
+        return agent
+
+    async def _change_known(
+        self,
+        cmd: Command,
+        agent_id: str,
+        known: AgentState,
+        decide: Callable[[AgentState], list[Event]],
+    ) -> AgentState | None:
+        """The change decided on the agent as this process last read it, appended at that
+        version with the record that ``cmd`` is applied, in one statement. None, leaving it
+        to the transaction that reads the agent first, when that may be out of date: the
+        append found the stream moved on (another replica), the decision was a refusal or no
+        change (the version check cannot confirm those), or ``cmd`` was applied before."""
+        try:
+            events = decide(known)
+        except Refused:
+            return None
+        if not events:
+            return None
+        try:
+            recorded = await self.store.append_once(
+                agent_stream(agent_id), self._stamped(cmd, events), known.version,
+                consumer=COMMANDS_APPLIED, handled_id=cmd.command_id,
+            )  # fmt: skip
+        except ConcurrencyConflict:
+            return None
+        if recorded is None:
+            return None
+        agent = fold_agent(recorded, known)
+        self._agents[agent_id] = agent
+        return agent
 
     async def accept(self, cmd: AcceptOffer) -> Task:
         return await self._take(
@@ -227,21 +268,26 @@ class RoutingHandlers:
         cause: tuple[UUID, UUID],
     ) -> list[Envelope]:
         """``cause``: the correlation id and the id of what caused these events."""
+        return await tx.append(stream, self._stamped_by(cause, events), version)
+
+    def _stamped(self, cmd: Command, events: list[Event]) -> list[NewEvent]:
+        return self._stamped_by((cmd.correlation_id, cmd.command_id), events)
+
+    def _stamped_by(self, cause: tuple[UUID, UUID], events: list[Event]) -> list[NewEvent]:
         now = self.now()
         correlation_id, causation_id = cause
-        new = [
+        return [
             NewEvent.from_event(
                 e, occurred_at=now, correlation_id=correlation_id, causation_id=causation_id
             )
             for e in events
         ]
-        return await tx.append(stream, new, version)
 
 
 async def _first_time(tx: Transaction, cmd: Command) -> bool:
     """Records that ``cmd`` is applied, in its transaction; False for a redelivery of a command
     applied before, which then changes nothing."""
-    return await tx.record_handled("commands", cmd.command_id)
+    return await tx.record_handled(COMMANDS_APPLIED, cmd.command_id)
 
 
 def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | None:

@@ -94,3 +94,26 @@ async def test_a_configuration_command_delivered_twice_is_applied_once(store: Ev
     assert (await h.change_agent_status(available)).status is AgentStatus.AVAILABLE
     assert len(await store.read_stream(queue_stream(first))) == 1
     assert len(await store.read_stream(agent_stream("ann"))) == 2
+
+
+async def test_r3_replicas_deciding_on_what_they_last_read_of_an_agent_stay_right(
+    store: EventStore,
+) -> None:
+    """Issue 13: a status change is decided on the agent as this replica last read it and
+    appended at that version in one statement. Another replica's change in between makes the
+    append conflict, and a "no change" decided on an old read is confirmed on a fresh one."""
+    one, two = RoutingHandlers(store), RoutingHandlers(store)
+
+    def status(to: AgentStatus) -> ChangeAgentStatus:
+        return ChangeAgentStatus(**ids(), agent_id="ann", status=to)
+
+    await one.configure_agent(ConfigureAgent(**ids(), agent_id="ann", name="Ann", max_sessions=1))
+    assert (await two.change_agent_status(status(AgentStatus.AVAILABLE))).version == 1
+    away = await one.change_agent_status(status(AgentStatus.AWAY))  # one read version 0
+    assert (away.status, away.version) == (AgentStatus.AWAY, 2)
+    back = await two.change_agent_status(status(AgentStatus.AVAILABLE))  # two: "available"
+    assert (back.status, back.version) == (AgentStatus.AVAILABLE, 3)
+    again = await one.change_agent_status(status(AgentStatus.AVAILABLE))  # one: "away"
+    assert (again.status, again.version) == (AgentStatus.AVAILABLE, 3)
+    stream = await store.read_stream(agent_stream("ann"))
+    assert [e.data.get("status") for e in stream] == [None, "available", "away", "available"]
