@@ -186,21 +186,20 @@ def _postgres_pids() -> list[int]:
 
 
 def cpu_table(phases: dict[str, tuple[dict[str, float], int]]) -> str:
-    """Each process's CPU milliseconds per command in each phase (its CPU seconds spent and
-    how many commands were done), and their sum without the benchmark's own client."""
-    names = list(next(iter(phases.values()))[0])
-    lines = [
-        "| process | " + " | ".join(phases) + " |",
-        "|---|" + "---:|" * len(phases),
+    """Each process's CPU milliseconds per command (or round trip) in each phase, given its
+    CPU seconds spent and how many were done, and their sum without the benchmark's own
+    client; blank where a process had no part in a phase."""
+    names = list(dict.fromkeys(name for spent, _ in phases.values() for name in spent))
+    lines = ["| process | " + " | ".join(phases) + " |", "|---|" + "---:|" * len(phases)]
+    for name in names:
+        cells = [
+            f"{1000 * spent[name] / max(done, 1):.2f}" if name in spent else ""
+            for spent, done in phases.values()
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    sums = [
+        sum(s for n, s in spent.items() if n != "bench client") * 1000 / max(done, 1)
+        for spent, done in phases.values()
     ]
-    for name in [*names, ""]:
-        cells = []
-        for spent, commands in phases.values():
-            seconds = (
-                spent[name] if name else sum(s for n, s in spent.items() if n != "bench client")
-            )
-            cells.append(f"{1000 * seconds / max(commands, 1):.2f}")
-        if not name:
-            cells = [f"**{c}**" for c in cells]
-        lines.append(f"| {name or '**all but the client**'} | " + " | ".join(cells) + " |")
+    lines.append("| **all but the client** | " + " | ".join(f"**{s:.2f}**" for s in sums) + " |")
     return "\n".join(lines)

@@ -51,7 +51,8 @@ RATE = 200
 ECHO = Path(__file__).with_name("echo.py")
 
 
-async def bare_request_reply(seconds: float, queue: str) -> float:
+async def bare_request_reply(seconds: float, queue: str) -> tuple[float, int, dict[str, float]]:
+    """Round trips per second, how many, and the CPU seconds each process spent on them."""
     server = await asyncio.create_subprocess_exec(sys.executable, str(ECHO), AMQP_URL, queue)
     connection = await aio_pika.connect(AMQP_URL)
     try:
@@ -81,9 +82,12 @@ async def bare_request_reply(seconds: float, queue: str) -> float:
                 await waiting[ask]
                 done += 1
 
+        cpu = CpuMeter({"echo server": [server.pid]})
+        cpu.start()
         began = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(AT_ONCE)))
-        return done / (time.perf_counter() - began)
+        rate = done / (time.perf_counter() - began)
+        return rate, done, cpu.stop()
     finally:
         server.terminate()
         await server.wait()
@@ -207,7 +211,7 @@ async def at_rate(agents: Agents, seconds: float) -> None:
 async def measure(seconds: float) -> str:
     tag = uuid4().hex[:8]
     progress(f"bare request/reply for {seconds:.0f} s")
-    bare_rpc = await bare_request_reply(seconds, f"bench-{tag}.echo")
+    bare_rpc, bare_done, bare_spent = await bare_request_reply(seconds, f"bench-{tag}.echo")
     progress(f"bare INSERTs for {seconds:.0f} s")
     bare_insert = await bare_inserts(seconds)
     names = Names(tag)
@@ -266,8 +270,9 @@ async def measure(seconds: float) -> str:
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
         f"\n{agents.failed} requests failed; {missing} events did not arrive.",
         "\nCPU per command, each process (milliseconds; from /proc):\n",
-        cpu_table({f"{RATE} commands/s": (spent_at_rate, int(seconds * RATE)),
-                   f"{AT_ONCE} at a time": (spent, done)}),
+        cpu_table({f"gateway, {RATE} commands/s": (spent_at_rate, int(seconds * RATE)),
+                   f"gateway, {AT_ONCE} at a time": (spent, done),
+                   f"bare request/reply, {AT_ONCE} at a time": (bare_spent, bare_done)}),
     ]  # fmt: skip
     return "\n".join(lines)
 
