@@ -93,7 +93,11 @@ async def test_relay_publishes_only_what_it_is_told_to_and_keeps_its_place(
         await eventually(lambda: len(received) == 2, what="the two own events published")
         assert {e.stream_id for e in received} == {"own-b"}
         assert relay.published == 2
-        assert await store.load_checkpoint("own-only") == last
+
+        async def saved() -> bool:
+            return await store.load_checkpoint("own-only") == last
+
+        await eventually(saved, what="the checkpoint past every event")
     finally:
         await stopped(task)
 
@@ -221,3 +225,31 @@ async def test_an_outage_is_waited_out_not_dead_lettered(
     assert [e.data["participant_id"] for e in projected] == ["after the outage"]
     assert await wiring.dead_letters("projector") == []
     assert not inbox.waiting_out
+
+
+async def test_the_relay_records_how_far_it_got_a_few_times_a_second_not_per_event(
+    stack: tuple[EventStore, Wiring],
+) -> None:
+    """Issue 13: at a low rate each event was a batch of its own, and each batch cost a write
+    of the checkpoint. Now one record covers what was published in a tenth of a second."""
+    store, wiring = stack
+    received = await wiring.listen("everything", ["#"])
+    saves: list[int] = []
+    save_checkpoint = store.save_checkpoint
+
+    async def counting(name: str, position: int) -> None:
+        saves.append(position)
+        await save_checkpoint(name, position)
+
+    store.save_checkpoint = counting  # type: ignore[method-assign]
+    relay = await start_relay(store, wiring)
+    try:
+        for n in range(40):  # 40 events, one every 10 ms or so: 40 batches
+            await store.append(f"session-{n}", new_events(1), NO_STREAM)
+            await asyncio.sleep(0.01)
+        await eventually(lambda: len(received) == 40, what="every event published")
+        last = received[-1].global_position
+        await eventually(lambda: saves[-1:] == [last], what="the last position recorded")
+        assert len(saves) <= 12, saves
+    finally:
+        await stopped(relay)

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -47,6 +48,7 @@ MAX_EVENTS_PER_TRANSACTION = 1 << POSITION_SHIFT
 HELD_BACK_RETRY_SECONDS = 0.003
 HELD_BACK_RETRY_MOST_SECONDS = 0.5
 NOTIFY_WINDOW_SECONDS = 0.005
+READS_REMEMBERED = 64
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 _COLUMNS = (
     "global_position, stream_id, stream_version, event_id, type, schema_version,"
@@ -106,12 +108,18 @@ class Statements:
         self.read_stream = f"""
             SELECT {_COLUMNS} FROM {events}
             WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version"""
+        # with the last position recorded (``head``) on every row, and one row of nulls but
+        # for it when nothing can be read: what a reader then waits for (``wait_for_events``)
         self.read_all = f"""
-            SELECT {_COLUMNS} FROM {events}
-            WHERE global_position > $1
-              AND global_position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-                                     << {POSITION_SHIFT})
-            ORDER BY global_position LIMIT $2"""
+            SELECT e.*, last.position AS head
+            FROM (SELECT max(global_position) AS position FROM {events}) AS last
+            LEFT JOIN LATERAL (
+                SELECT {_COLUMNS} FROM {events}
+                WHERE global_position > $1
+                  AND global_position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                                         << {POSITION_SHIFT})
+                ORDER BY global_position LIMIT $2) AS e ON true
+            ORDER BY e.global_position"""
         self.head = f"SELECT max(global_position) FROM {events}"
         # max() is one step down the primary key's index whatever the log's size; with
         # EXISTS (... WHERE global_position > $1), asyncpg's generic plan scanned the table
@@ -279,6 +287,8 @@ class PostgresEventStore:
         self._notify_again = False
         self._notifier: asyncpg.Connection | None = None
         self._held_back: tuple[int, float] = (-2, 0.0)  # (position, next delay) while held
+        # the position a read ended at: the last one recorded then, and the wake-up it armed
+        self._read_to: OrderedDict[int, tuple[int, asyncio.Event]] = OrderedDict()
 
     @classmethod
     async def connect(
@@ -328,8 +338,17 @@ class PostgresEventStore:
         return [_envelope(row) for row in rows]
 
     async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
+        listening = self._listener is not None and not self._listener.is_closed()
+        armed = self._appended  # set by any NOTIFY from now on, so by any commit not read
         rows = await self._pool.fetch(self._sql.read_all, after_position, limit)
-        return [_envelope(row) for row in rows]
+        events = [_envelope(row) for row in rows if row["global_position"] is not None]
+        if listening:
+            last = events[-1].global_position if events else after_position
+            head = rows[0]["head"]
+            self._read_to[last] = (-1 if head is None else int(head), armed)
+            while len(self._read_to) > READS_REMEMBERED:
+                self._read_to.popitem(last=False)
+        return events
 
     async def stream_version(self, stream_id: str) -> int:
         version: int = await self._pool.fetchval(self._sql.stream_version, stream_id)
@@ -400,8 +419,14 @@ class PostgresEventStore:
         back behind an older running transaction get no NOTIFY when that one ends, so while
         there are any, poll briefly instead."""
         await self._ensure_listener()
-        appended = self._appended
-        if await self._pool.fetchval(self._sql.any_after, after_position):
+        read = self._read_to.get(after_position)
+        if read is None:  # not what a read up to here saw: ask
+            appended = self._appended
+            held_back = await self._pool.fetchval(self._sql.any_after, after_position)
+        else:  # a read up to here saw the last position, and was armed before it began
+            head, appended = read
+            held_back = head > after_position
+        if held_back:
             await asyncio.sleep(min(at_most_seconds, self._held_back_delay(after_position)))
             return
         try:

@@ -1,13 +1,17 @@
 """The outbox relay: committed events, in global order, to the broker; nothing else reaches it.
 
-It publishes a batch, waits for every confirm, then records the batch's last position. A crash
-in between publishes that batch again on restart: at least once, never an uncommitted event.
-One relay per log runs at a time across replicas (``store.exclusive``).
+It publishes a batch, waits for every confirm, then records how far it got: at once if it has
+not for ``checkpoint_seconds`` (0.1), otherwise that long after the last record, so that at a
+low rate every event does not cost a write of its own (it did: two thirds of a statement per
+command at 200 commands/s, measured). A crash before that record publishes those events
+again on restart: at least once, never an uncommitted event. One relay per log runs at a time
+across replicas (``store.exclusive``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -37,6 +41,7 @@ class OutboxRelay:
         batch: int = 500,
         idle_seconds: float = 1.0,
         retry_seconds: float = 1.0,
+        checkpoint_seconds: float = 0.1,
         publishes: Callable[[Envelope], bool] | None = None,
     ) -> None:
         """``publishes`` picks the events that go out, when a log also keeps copies of others'
@@ -44,6 +49,7 @@ class OutboxRelay:
         self._store, self._publisher, self.name = store, publisher, name
         self._publishes = publishes
         self._batch, self._idle, self._retry = batch, idle_seconds, retry_seconds
+        self._checkpoint_every, self._saved_at = checkpoint_seconds, -checkpoint_seconds
         self.position = -1
         self.published = 0
         self.leading = False
@@ -73,10 +79,34 @@ class OutboxRelay:
         batches = follow_batches(
             self._store, self.position, batch=self._batch, idle_seconds=self._idle
         )
-        async for events in batches:
-            outgoing = events if self._publishes is None else list(filter(self._publishes, events))
-            if outgoing:
-                await self._publisher.publish(outgoing)
-            await self._store.save_checkpoint(self.name, events[-1].global_position)
-            self.position = events[-1].global_position
-            self.published += len(outgoing)
+        saving: asyncio.Task[None] | None = None
+        try:
+            async for events in batches:
+                outgoing = (
+                    events if self._publishes is None else list(filter(self._publishes, events))
+                )
+                if outgoing:
+                    await self._publisher.publish(outgoing)
+                position = events[-1].global_position
+                if saving is None or saving.done():  # no record on its way
+                    wait = self._saved_at + self._checkpoint_every - time.monotonic()
+                    if wait <= 0:
+                        await self._save(position)
+                    else:  # recorded in a moment, with whatever is published meanwhile
+                        saving = asyncio.create_task(self._save_later(wait))
+                self.position = position
+                self.published += len(outgoing)
+        finally:  # the lead lost, or the log away: whoever relays next saves its own
+            if saving is not None:
+                saving.cancel()
+
+    async def _save(self, position: int) -> None:
+        await self._store.save_checkpoint(self.name, position)
+        self._saved_at = time.monotonic()
+
+    async def _save_later(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        try:
+            await self._save(self.position)
+        except Exception as error:  # left to the next batch's record
+            log.warning("relay.checkpoint_not_saved", relay=self.name, error=repr(error))
