@@ -5,17 +5,47 @@ it was folded to, and a start takes the latest and folds only what came after.
 A snapshot is a cache: saving one may fail (the database away) and loading one may find a
 state this code cannot read (the view changed shape); either way the reader goes on, folding
 from where it is or from the start. The name carries the state's format version, so a new
-shape never reads an old one."""
+shape never reads an old one.
+
+A large view is dumped in turns (:func:`json_array`): the relay's 20,000 sessions took 155 ms
+to dump at once (measured), and every WebSocket of the process waited that long. The view must
+not change while it is dumped: the task that folds it is the one that awaits the dump."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 import structlog
 
 from eventlog.store import EventStore
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+ROWS_AT_A_TIME = 500
+
+State = Callable[[], bytes | None] | Callable[[], Awaitable[bytes | None]]
+
+
+async def json_array(
+    items: Iterable[T], row: Callable[[T], object], *, at_a_time: int = ROWS_AT_A_TIME
+) -> bytes:
+    """``[row(item), ...]`` as JSON, ``at_a_time`` rows between turns of the event loop."""
+    parts: list[str] = []
+    chunk: list[object] = []
+    for item in items:
+        chunk.append(row(item))
+        if len(chunk) == at_a_time:
+            parts.append(json.dumps(chunk)[1:-1])
+            chunk = []
+            await asyncio.sleep(0)
+    if chunk:
+        parts.append(json.dumps(chunk)[1:-1])
+    return f"[{','.join(parts)}]".encode()
 
 
 class Snapshots:
@@ -37,14 +67,17 @@ class Snapshots:
         log.info("snapshot.restored", snapshot=self.name, position=found[0])
         return found[0]
 
-    async def folded(self, events: int, position: int, state: Callable[[], bytes | None]) -> None:
+    async def folded(self, events: int, position: int, state: State) -> None:
         """``events`` more were folded, up to ``position``: save the view every so often.
-        ``state`` may say None (the view holds what is not in the log yet): next time, then."""
+        ``state`` (a function or a coroutine function) may say None (the view holds what is
+        not in the log yet): next time, then."""
         self._since += events
         if self._since < self._every:
             return
         try:
             dumped = state()
+            if inspect.isawaitable(dumped):
+                dumped = await dumped
             if dumped is None:
                 return
             await self._store.save_snapshot(self.name, position, dumped)

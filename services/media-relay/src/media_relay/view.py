@@ -17,6 +17,7 @@ from uuid import UUID
 
 import structlog
 
+from eventlog.snapshots import json_array
 from support_contracts import ContractViolation, Envelope, Event
 from support_contracts.session import (
     ActiveCustomerSelected,
@@ -112,9 +113,10 @@ class RelayView:
     def get(self, session_id: UUID) -> SessionView | None:
         return self.sessions.get(session_id)
 
-    def dump(self) -> bytes:
-        """Every session as folded so far: the state of a snapshot at ``position``."""
-        return json.dumps([_row(s) for s in self.sessions.values()]).encode()
+    async def dump(self) -> bytes:
+        """Every session as folded so far: the state of a snapshot at ``position``, dumped in
+        turns (only the task that folds the view awaits it)."""
+        return await json_array(list(self.sessions.values()), _row)
 
     def restore(self, position: int, state: bytes) -> None:
         """The view as ``dump`` left it, folded up to ``position``."""

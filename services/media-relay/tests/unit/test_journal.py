@@ -174,7 +174,7 @@ async def test_the_view_keeps_only_the_last_ended_sessions_and_the_log_has_the_r
         view.apply(envelope)
     assert set(view.sessions) == {live, *ended[1:]}  # the first to end went
     again = RelayView(keep_ended=2)
-    again.restore(view.position, view.dump())
+    again.restore(view.position, await view.dump())
     await store.append(f"session-{live}", [_ended()], 0)
     for envelope in await store.read_all(view.position):
         again.apply(envelope)
@@ -182,3 +182,23 @@ async def test_the_view_keeps_only_the_last_ended_sessions_and_the_log_has_the_r
     gone = await history(store, ended[0])
     assert gone is not None and (gone.status.value, gone.last_controller) == ("ended", "alice")
     assert await history(store, uuid4()) is None
+
+
+async def test_the_views_snapshot_is_dumped_in_turns_and_restores_the_same_sessions() -> None:
+    """Issue 13: 20,000 sessions took 155 ms to dump at once, and every WebSocket of the relay
+    waited that long; the dump now lets them run in between, and restores the same view."""
+    store, view = InMemoryEventStore(), RelayView()
+    for _ in range(3_000):
+        session_id = uuid4()
+        await store.append(f"session-{session_id}", [_started(session_id)], None)
+    for envelope in await store.read_all(limit=10_000):
+        view.apply(envelope)
+    dumping = asyncio.create_task(view.dump())
+    turns = 0
+    while not dumping.done():
+        turns += 1
+        await asyncio.sleep(0)
+    assert turns > 5  # 500 sessions at a time
+    again = RelayView()
+    again.restore(view.position, await dumping)
+    assert again.sessions == view.sessions and len(again.sessions) == 3_000

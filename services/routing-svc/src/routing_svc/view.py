@@ -25,6 +25,7 @@ from statistics import fmean
 from typing import Any
 from uuid import UUID
 
+from eventlog.snapshots import json_array
 from routing_svc.domain.pool import Agent, AgentPool, Policy
 from routing_svc.domain.tasks import (
     Offer,
@@ -425,22 +426,24 @@ class RoutingView:
 
     # --- snapshots ------------------------------------------------------------------------------
 
-    def dump(self) -> bytes | None:
+    async def dump(self) -> bytes | None:
         """What the log made of the view, as of ``position`` (issue 13: a start restores it and
         folds only what came after); None while it holds offers the router has decided and the
         log does not have yet. The indexes (pools, the waiting orders, timers) are rebuilt on
-        restore; the round-robin cursor, the leader's own, starts again."""
+        restore; the round-robin cursor, the leader's own, starts again. The agents and the
+        tasks are dumped in turns (only the router's task, which folds the view, awaits it)."""
         if any(not o.recorded for t in self.tasks.values() for o in t.offers.values()):
             return None
-        return json.dumps({
+        agents = await json_array(list(self.agents.values()), _agent_row)
+        tasks = await json_array(list(self.tasks.values()), _task_row)
+        rest = json.dumps({
             "queues": {str(q): d.model_dump(mode="json") for q, d in self.queues.items()},
-            "agents": [_agent_row(a) for a in self.agents.values()],
-            "tasks": [_task_row(t) for t in self.tasks.values()],
             "keys": {str(s): [k[0].isoformat(), k[1]] for s, k in self.keys.items()},
             "requests": {str(r): str(s) for r, s in self.requests.items()},
             "holding": {str(s): [_str(q), at.isoformat()] for s, (q, at) in self.holding.items()},
             "handling": {str(q): list(h) for q, h in self.handling.items()},
         }).encode()  # fmt: skip
+        return b'{"agents": ' + agents + b', "tasks": ' + tasks + b", " + rest[1:]
 
     def restore(self, position: int, state: bytes) -> None:
         """The view as ``dump`` left it, folded up to ``position``; its indexes rebuilt."""
