@@ -111,8 +111,7 @@ class RoutingHandlers:
 
         async def once(tx: Transaction) -> UUID:
             if await _first_time(tx, cmd):
-                version = await tx.stream_version(queue_stream(queue_id))
-                await self._append(tx, cmd, queue_stream(queue_id), events, version)
+                await self._append(tx, cmd, queue_stream(queue_id), events, None)  # at its end
             return queue_id
 
         return await retrying(self.store, once)
@@ -250,12 +249,17 @@ class RoutingHandlers:
         await self._record(tx, stream, case_events, task.version, cause)
         for finished in agent_events:
             agent = agent_stream(finished.agent_id)
-            await self._record(tx, agent, [finished], await tx.stream_version(agent), cause)
+            await self._record(tx, agent, [finished], None, cause)  # at its end, in tx's view
 
     # --- writing --------------------------------------------------------------------------------
 
     async def _append(
-        self, tx: Transaction, cmd: Command, stream: str, events: list[Event], version: int
+        self,
+        tx: Transaction,
+        cmd: Command,
+        stream: str,
+        events: list[Event],
+        version: int | None,
     ) -> list[Envelope]:
         return await self._record(tx, stream, events, version, (cmd.correlation_id, cmd.command_id))
 
@@ -264,7 +268,7 @@ class RoutingHandlers:
         tx: Transaction,
         stream: str,
         events: list[Event],
-        version: int,
+        version: int | None,
         cause: tuple[UUID, UUID],
     ) -> list[Envelope]:
         """``cause``: the correlation id and the id of what caused these events."""

@@ -151,8 +151,9 @@ class SessionHandlers:
     async def _append_to(
         self, tx: Transaction, stream: str, cmd: Command, events: Sequence[Event], now: datetime
     ) -> list[Envelope]:
-        version = await tx.stream_version(stream)
-        return await tx.append(stream, self._new_events(cmd, events, now), version)
+        # at the end of the stream as the transaction sees it: another writer's append since
+        # is a conflict all the same, and asking for the version first cost a round trip
+        return await tx.append(stream, self._new_events(cmd, events, now), None)
 
     def _new_events(self, cmd: Command, events: Sequence[Event], now: datetime) -> list[NewEvent]:
         return [
