@@ -11,7 +11,8 @@ from typing import Any
 from uuid import uuid4
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractConnection
+from aiormq.abc import DeliveredMessage
 from pamqp.commands import Basic
 
 from support_rpc import tracing
@@ -72,7 +73,10 @@ class RpcClient:
             try:
                 channel = await connection.channel()
                 replies = await channel.declare_queue(exclusive=True, auto_delete=True)
-                await replies.consume(self._on_reply, no_ack=True)
+                # aiormq's consumer: aio-pika's wraps each reply in a message object and a
+                # task of its own, which a body handed to a future does not need
+                underlay = await channel.get_underlay_channel()
+                await underlay.basic_consume(replies.name, self._on_reply, no_ack=True)
             except BaseException:
                 await connection.close()
                 raise
@@ -93,8 +97,8 @@ class RpcClient:
             with contextlib.suppress(Exception):
                 await connection.close()
 
-    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
-        future = self._pending.pop(message.correlation_id or "", None)
+    async def _on_reply(self, message: DeliveredMessage) -> None:
+        future = self._pending.pop(message.header.properties.correlation_id or "", None)
         if future is not None and not future.done():
             future.set_result(json.loads(message.body))
 
