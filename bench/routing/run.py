@@ -52,7 +52,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import (
     AMQP_URL,
     DATABASE_URL,
+    CpuMeter,
     cleanup,
+    cpu_table,
     progress,
     start_processes,
     stop_processes,
@@ -308,7 +310,10 @@ async def service(seconds: float, rates: list[float], replicas: int) -> dict[str
         await steady(load, queue_ids, 50, 2)  # warm-up, not counted
         result["steady"] = [await steady(load, queue_ids, rate, seconds) for rate in rates]
         await asyncio.sleep(2)  # the last sessions end
+        cpu = CpuMeter({"routing-svc": [p.pid for p in processes]})
+        cpu.start()
         result["burst"] = await burst(load, queue_ids, 3000)
+        result["burst_cpu"] = cpu.stop()
         await connection.close()
         await publisher.close()
         await client.close()
@@ -357,6 +362,11 @@ def main() -> None:
         f"A burst of 3,000 hand-offs, accepted at once: {run['burst']['decisions_per_second']:.0f}"
         f" routing decisions (offers)/s, {run['burst']['assignments_per_second']:.0f}"
         f" assignments/s (target 500), {run['burst']['accepted']:,} assigned.",
+        "",
+        "CPU per assignment in that burst, each process (milliseconds; from /proc; routing-svc"
+        " is its replicas together; the client publishes the hand-offs and accepts):",
+        "",
+        cpu_table({"burst": (run["burst_cpu"], run["burst"]["accepted"])}),
     ]
     print("\n".join(lines))
 
