@@ -335,16 +335,19 @@ async def test_the_system_under_load_and_faults(
             mail = verdict.mail(logs, load.done, smtp.mailbox.messages)
             stuck = verdict.stuck(logs, load.done)
             print(f"\n{table(system.rows)}\n", flush=True)
-            print(f"  sessions started {len(load.done.started)}, stuck {stuck}; {mail}; "
+            print(f"  sessions started {len(load.done.started)}, stuck {len(stuck)}; {mail}; "
                   f"relay {dict(load.relay)}; story steps failed {len(load.failed)}; "
                   f"refusals {dict(load.seen.refusals)}", flush=True)  # fmt: skip
             for service in stack.services + stack.gone:  # what went wrong, as ops would see it
                 errors = [e for e in service.logged if e.get("level") in ("error", "critical")]
                 for entry in errors[:3]:
                     print(f"  !! {service.name}: {json.dumps(entry)[:1500]}", flush=True)
+            for session in sorted(stuck)[:3]:
+                lines = "\n      ".join(verdict.story_of(logs, load.done, session))
+                print(f"  !! stuck {session}:\n      {lines}", flush=True)
     assert not load.seen.bad, load.seen.bad[:20]
     assert not load.failed, load.failed[:20]
     assert all(row.held for row in system.rows), table(system.rows)
-    assert stuck == 0
+    assert not stuck, sorted(stuck)
     assert mail["sent twice"] == 0 and mail["never sent"] == 0, mail
     assert final.held

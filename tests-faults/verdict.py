@@ -188,10 +188,23 @@ def mail(logs: Logs, done: Answered, messages: list[EmailMessage]) -> dict[str, 
     }
 
 
-def stuck(logs: Logs, done: Answered) -> int:
+def stuck(logs: Logs, done: Answered) -> set[str]:
     """Sessions the load started that have not ended."""
     ended = {_session(e) for e in logs.of("SessionEnded")}
-    return len(set(done.started) - ended)
+    return set(done.started) - ended
+
+
+def story_of(logs: Logs, done: Answered, session: str) -> list[str]:
+    """What the logs and the load know of one session, for a failure's message."""
+    streams = {f"session-{session}", f"routing-{session}"}
+    known = [
+        f"{e.occurred_at:%H:%M:%S.%f} {e.stream_id.split('-')[0]} {e.type}"
+        f" {json.dumps(e.data)[:160]}"
+        for e in sorted(logs.session + logs.routing, key=lambda e: e.occurred_at)
+        if e.stream_id in streams
+    ]
+    seen = [what for what in ("handed", "accepted", "ended") if session in getattr(done, what)]
+    return [f"the load saw it {', '.join(seen) or 'started only'}", *known]
 
 
 def _at(entry: dict[str, Any]) -> datetime:
