@@ -119,6 +119,7 @@ class Load:
         self._pace = pace
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._csrs: list[asyncio.Task[None]] = []
         self._endings: set[asyncio.Task[None]] = set()
         self.queue_id = ""
 
@@ -142,8 +143,8 @@ class Load:
         return response.json()
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._csr(c)) for c in self.csrs]
-        self._tasks += [asyncio.create_task(self._agent(a)) for a in self.agents]
+        self._csrs = [asyncio.create_task(self._csr(c)) for c in self.csrs]
+        self._tasks = self._csrs + [asyncio.create_task(self._agent(a)) for a in self.agents]
 
     async def stop(self, within: float = 90) -> None:
         """The csrs stop starting sessions; the agents go on until every session handed to
@@ -213,7 +214,7 @@ class Load:
 
     async def _agent(self, user: str) -> None:
         agent, taken = staff(user, "agent"), set[str]()
-        while not (self._stopping.is_set() and self.done.handed <= self.done.ended):
+        while not self._all_ended():
             offers = await self.client.send("GET", "/v1/agents/me/offers", agent)
             if offers is not None and offers.status_code == 200:
                 for offer in offers.json()["offers"]:
@@ -221,6 +222,15 @@ class Load:
                         taken.add(offer["offer_id"])
                         await self._accept(offer, agent)
             await asyncio.sleep(0.3)
+
+    def _all_ended(self) -> bool:
+        """Stopping, every csr's last story told (a hand-off made after the agents stopped
+        would be left waiting), and every session handed to the queue ended."""
+        return (
+            self._stopping.is_set()
+            and all(task.done() for task in self._csrs)
+            and self.done.handed <= self.done.ended
+        )
 
     async def _accept(self, offer: dict[str, Any], agent: dict[str, str]) -> None:
         accepted = await self.client.send("POST", f"/v1/offers/{offer['offer_id']}/accept", agent)
