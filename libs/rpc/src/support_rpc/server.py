@@ -57,6 +57,7 @@ class RpcServer:
         self._channel: AbstractChannel | None = None
         self._consumer_tag: str | None = None
         self.answered = 0
+        self._children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self._in_flight = 0
         self._drained = asyncio.Event()
         self._drained.set()
@@ -130,9 +131,22 @@ class RpcServer:
             log.exception("rpc.handler_failed", queue=self.queue, command_type=command_type)
             return _error(500, "internal", f"{type(error).__name__}: the service failed")
         finally:
+            answered, seconds = self._metrics(command_type, outcome)
+            answered.inc()
+            seconds.observe(time.perf_counter() - began)
+
+    def _metrics(self, command_type: str, outcome: str) -> tuple[Counter, Histogram]:
+        """The counter and the histogram of a command type and outcome, looked up once (a
+        lookup takes the metric's lock and builds its label key, every command)."""
+        key = (command_type, outcome)
+        found = self._children.get(key)
+        if found is None:
             kind = command_type if command_type.isidentifier() else "?"
-            ANSWERED.labels(self.queue, kind, outcome).inc()
-            ANSWER_SECONDS.labels(self.queue, kind).observe(time.perf_counter() - began)
+            found = (ANSWERED.labels(self.queue, kind, outcome),
+                     ANSWER_SECONDS.labels(self.queue, kind))  # fmt: skip
+            if len(self._children) < 1_000:  # the types a service knows, and a few unknown
+                self._children[key] = found
+        return found
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
         """Stop taking requests, answer those in hand (for up to ``grace_seconds``); those not
