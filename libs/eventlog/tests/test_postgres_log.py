@@ -239,3 +239,35 @@ async def test_a_caught_up_reader_waits_without_asking_again_and_misses_no_appen
     finally:
         pg_store._pool = pool
         await other.close()
+
+
+async def test_readers_at_one_position_at_once_share_one_read(
+    pg_store: PostgresEventStore,
+) -> None:
+    """Issue 13: the outbox relay and a service's own follower wake on the same NOTIFY at the
+    same position and each read the log (1.3 reads a command at 200/s). A read already on its
+    way from there answers both; one that may have been cut short by its limit does not answer
+    a reader that asked for more."""
+    await pg_store.append("session-a", new_events(5), NO_STREAM)
+    pool, reads = pg_store._pool, 0
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(pool, name)
+
+        async def fetch(self, query: str, *args: object) -> object:
+            nonlocal reads
+            reads += query == pg_store._sql.read_all
+            return await pool.fetch(query, *args)
+
+    pg_store._pool = Counting()  # type: ignore[assignment]
+    try:
+        relay, follower = await asyncio.gather(pg_store.read_all(-1, 500), pg_store.read_all(-1))
+        assert [e.event_id for e in relay] == [e.event_id for e in follower] and len(relay) == 5
+        assert reads == 1
+        first, more = await asyncio.gather(pg_store.read_all(-1, 2), pg_store.read_all(-1, 4))
+        assert (len(first), len(more), reads) == (2, 4, 3)  # 2 of 5: maybe not all there was
+        everything, three = await asyncio.gather(pg_store.read_all(-1), pg_store.read_all(-1, 3))
+        assert (len(everything), len(three), reads) == (5, 3, 4)  # the larger read answers both
+    finally:
+        pg_store._pool = pool

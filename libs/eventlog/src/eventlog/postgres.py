@@ -289,6 +289,7 @@ class PostgresEventStore:
         self._held_back: tuple[int, float] = (-2, 0.0)  # (position, next delay) while held
         # the position a read ended at: the last one recorded then, and the wake-up it armed
         self._read_to: OrderedDict[int, tuple[int, asyncio.Event]] = OrderedDict()
+        self._reading: dict[int, tuple[int, asyncio.Future[list[Envelope]]]] = {}
 
     @classmethod
     async def connect(
@@ -338,6 +339,28 @@ class PostgresEventStore:
         return [_envelope(row) for row in rows]
 
     async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
+        """Readers of one log in one process (the outbox relay and a service's own follower)
+        wake on the same NOTIFY at the same position: a read from there already on its way
+        answers them all, one statement instead of one each. A read that began before a
+        commit misses it, but its wake-up was armed before that read began (``_read_to``)."""
+        shared = self._reading.get(after_position)
+        if shared is not None:
+            shared_limit, reading = shared
+            events = await asyncio.shield(reading)
+            if shared_limit >= limit or len(events) < shared_limit:  # all there was, then
+                return events[:limit]
+        reading = asyncio.ensure_future(self._read_all(after_position, limit))
+        self._reading[after_position] = (limit, reading)
+        reading.add_done_callback(lambda _: self._done_reading(after_position, reading))
+        return list(await asyncio.shield(reading))
+
+    def _done_reading(self, after_position: int, reading: asyncio.Future[list[Envelope]]) -> None:
+        if self._reading.get(after_position, (0, None))[1] is reading:
+            del self._reading[after_position]
+        if not reading.cancelled():
+            reading.exception()  # retrieved: each reader that awaited it has it raised
+
+    async def _read_all(self, after_position: int, limit: int) -> list[Envelope]:
         listening = self._listener is not None and not self._listener.is_closed()
         armed = self._appended  # set by any NOTIFY from now on, so by any commit not read
         rows = await self._pool.fetch(self._sql.read_all, after_position, limit)
