@@ -22,6 +22,28 @@ from .factories import new_event, new_events
 pytestmark = pytest.mark.integration
 
 
+class Counting:
+    """The store's pool, counting the statements ``query`` it is asked to run, until stop()."""
+
+    def __init__(self, store: PostgresEventStore, query: str) -> None:
+        self.store, self.pool, self.query, self.calls = store, store._pool, query, 0
+        store._pool = self  # type: ignore[assignment]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.pool, name)
+
+    async def fetch(self, query: str, *args: object) -> object:
+        self.calls += query == self.query
+        return await self.pool.fetch(query, *args)
+
+    async def fetchval(self, query: str, *args: object) -> object:
+        self.calls += query == self.query
+        return await self.pool.fetchval(query, *args)
+
+    def stop(self) -> None:
+        self.store._pool = self.pool
+
+
 async def test_follower_never_skips_an_event_that_commits_late(
     pg_store: PostgresEventStore,
 ) -> None:
@@ -210,23 +232,9 @@ async def test_a_caught_up_reader_waits_without_asking_again_and_misses_no_appen
     await pg_store.wait_for_events(-1, at_most_seconds=0.01)  # listening
     await pg_store.append("session-a", new_events(1), NO_STREAM)
     [first] = await pg_store.read_all()
-    pool = pg_store._pool
-    asked = 0
-
-    class Counting:
-        """The pool, counting the question asked when a read did not say."""
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(pool, name)
-
-        async def fetchval(self, query: str, *args: object) -> object:
-            nonlocal asked
-            asked += query == pg_store._sql.any_after
-            return await pool.fetchval(query, *args)
-
-    pg_store._pool = Counting()  # type: ignore[assignment]
     other = await PostgresEventStore.connect(database_url, pg_schema)
     try:
+        asked = Counting(pg_store, pg_store._sql.any_after)
         await other.append("session-b", new_events(1), NO_STREAM)  # after the read, before the wait
         await asyncio.sleep(0.2)  # its NOTIFY arrived before anyone waits
         began = asyncio.get_running_loop().time()
@@ -235,9 +243,9 @@ async def test_a_caught_up_reader_waits_without_asking_again_and_misses_no_appen
         assert [e.stream_id for e in await pg_store.read_all(first.global_position)] == [
             "session-b"
         ]
-        assert asked == 0
+        assert asked.calls == 0
     finally:
-        pg_store._pool = pool
+        asked.stop()
         await other.close()
 
 
@@ -249,25 +257,14 @@ async def test_readers_at_one_position_at_once_share_one_read(
     way from there answers both; one that may have been cut short by its limit does not answer
     a reader that asked for more."""
     await pg_store.append("session-a", new_events(5), NO_STREAM)
-    pool, reads = pg_store._pool, 0
-
-    class Counting:
-        def __getattr__(self, name: str) -> object:
-            return getattr(pool, name)
-
-        async def fetch(self, query: str, *args: object) -> object:
-            nonlocal reads
-            reads += query == pg_store._sql.read_all
-            return await pool.fetch(query, *args)
-
-    pg_store._pool = Counting()  # type: ignore[assignment]
+    reads = Counting(pg_store, pg_store._sql.read_all)
     try:
         relay, follower = await asyncio.gather(pg_store.read_all(-1, 500), pg_store.read_all(-1))
         assert [e.event_id for e in relay] == [e.event_id for e in follower] and len(relay) == 5
-        assert reads == 1
+        assert reads.calls == 1
         first, more = await asyncio.gather(pg_store.read_all(-1, 2), pg_store.read_all(-1, 4))
-        assert (len(first), len(more), reads) == (2, 4, 3)  # 2 of 5: maybe not all there was
+        assert (len(first), len(more), reads.calls) == (2, 4, 3)  # 2 of 5: maybe not all there was
         everything, three = await asyncio.gather(pg_store.read_all(-1), pg_store.read_all(-1, 3))
-        assert (len(everything), len(three), reads) == (5, 3, 4)  # the larger read answers both
+        assert (len(everything), len(three), reads.calls) == (5, 3, 4)  # the larger answers both
     finally:
-        pg_store._pool = pool
+        reads.stop()
