@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import re
 from collections import OrderedDict
@@ -351,7 +352,7 @@ class PostgresEventStore:
                 return events[:limit]
         reading = asyncio.ensure_future(self._read_all(after_position, limit))
         self._reading[after_position] = (limit, reading)
-        reading.add_done_callback(lambda _: self._done_reading(after_position, reading))
+        reading.add_done_callback(functools.partial(self._done_reading, after_position))
         return list(await asyncio.shield(reading))
 
     def _done_reading(self, after_position: int, reading: asyncio.Future[list[Envelope]]) -> None:
