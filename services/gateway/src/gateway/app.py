@@ -703,18 +703,42 @@ async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     offer = await _open_offer(gw, who, offer_id)
     with gw.live.watch(UUID(offer["session_id"])) as arrivals:
         accepted = await _offer_command(gw, who, "AcceptOffer", offer)
-        assigned = await _assigned(arrivals, who.id, gw.settings.request_timeout_seconds)
+        assigned = await _assigned(
+            gw, who, arrivals, offer["session_id"], gw.settings.request_timeout_seconds
+        )
     return accepted | {"assigned": assigned} | gw.relay(offer["session_id"], who.id)
 
 
-async def _assigned(arrivals: asyncio.Queue[Any], agent_id: str, within: float) -> bool:
+ASKED_EVERY_SECONDS = 0.1
+
+
+async def _assigned(
+    gw: Gateway, who: Caller, arrivals: asyncio.Queue[Any], session_id: str, within: float
+) -> bool:
+    """Whether session-svc made the agent the controller within ``within`` seconds: seen on the
+    live feed (its ``AgentAssigned``), or, if the feed's connection goes meanwhile (a broker
+    restart ends every watch with None), asked of session-svc until then. It answered true
+    at that None without knowing: the one way an agent told ``assigned`` could have its end
+    refused 403 ``not_controller`` a second later, as the fault suite saw once."""
+
     async def seen() -> None:
         while True:
             envelope = await arrivals.get()
             if envelope is None:
+                await asked()
                 return
-            if envelope.type == "AgentAssigned" and envelope.data["agent_id"] == agent_id:
+            if envelope.type == "AgentAssigned" and envelope.data["agent_id"] == who.id:
                 return
+
+    async def asked() -> None:
+        while True:
+            try:
+                reply = await gw.services("session", "GetSession", who, session_id=session_id)
+                if reply["session"]["controller"] == who.id:
+                    return
+            except (RpcTimeout, RemoteError):
+                pass  # the broker or session-svc still away: ask again, until the time is up
+            await asyncio.sleep(ASKED_EVERY_SECONDS)
 
     try:
         await asyncio.wait_for(seen(), within)
