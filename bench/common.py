@@ -75,16 +75,29 @@ async def wait_for_consumers(queue: str, count: int) -> None:
         await connection.close()
 
 
-async def cleanup(schema: str, queues: list[str], exchange: str) -> None:
+async def cleanup(schema: str, queues: list[str], exchange: str, prefix: str = "") -> None:
+    """A run's schema, its queues (those named, and every one whose name starts with
+    ``prefix``: the topology a service declares at start) and its exchange."""
     conn = await asyncpg.connect(DATABASE_URL)
     await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     await conn.close()
+    queues = [*queues, *(await queues_named(prefix) if prefix else [])]
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
-    for queue in queues:
+    for queue in dict.fromkeys(queues):
         await channel.queue_delete(queue)
     await channel.exchange_delete(exchange)
     await connection.close()
+
+
+async def queues_named(prefix: str) -> list[str]:
+    """The broker's queues whose names start with ``prefix``."""
+    listed = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", "list_queues", "name", "-q",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    output, _ = await listed.communicate()
+    return [q for q in output.decode().split() if q.startswith(prefix)]
 
 
 class Names:
@@ -113,12 +126,7 @@ async def drop_run(schemas: list[str], names: Names) -> None:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     finally:
         await conn.close()
-    listed = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", "list_queues", "name", "-q",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    output, _ = await listed.communicate()
-    ours = [q for q in output.decode().split() if q.startswith(names.queue(""))]
+    ours = await queues_named(names.queue(""))
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
         channel = await connection.channel()

@@ -279,6 +279,7 @@ async def service(seconds: float, rates: list[float], replicas: int) -> dict[str
         amqp_url=AMQP_URL,
         database_url=DATABASE_URL,
         database_schema=f"bench_routing_{tag}",
+        queue_prefix=f"bench-{tag}.",  # every queue of the topology, not the default names
         command_queue=f"bench-{tag}.routing-svc.commands",
         session_queue=f"bench-{tag}.routing-svc.sessions",
         session_commands=f"bench-{tag}.nobody",
@@ -324,6 +325,7 @@ async def service(seconds: float, rates: list[float], replicas: int) -> dict[str
             settings.database_schema,
             [settings.command_queue, settings.session_queue, settings.session_queue + ".dead"],
             settings.exchange,
+            prefix=f"bench-{tag}.",
         )
     return result
 

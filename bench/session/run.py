@@ -122,6 +122,7 @@ async def measure(seconds: float) -> str:
         amqp_url=AMQP_URL,
         database_url=DATABASE_URL,
         database_schema=f"bench_session_{tag}",
+        queue_prefix=f"bench-{tag}.",  # every queue of the topology, not the default names
         command_queue=f"bench-{tag}.session-svc.commands",
         routing_queue=f"bench-{tag}.session-svc.routing",
         exchange=f"bench-{tag}.events",
@@ -155,6 +156,7 @@ async def measure(seconds: float) -> str:
             schema,
             [queue, settings.routing_queue, settings.routing_queue + ".dead"],
             settings.exchange,
+            prefix=f"bench-{tag}.",
         )
     lines = [
         f"session-svc benchmark: 2 replicas (processes), PostgreSQL and RabbitMQ on this machine,"
