@@ -129,6 +129,11 @@ async def test_append_once_records_the_command_with_its_events_in_one_statement(
     assert many is not None and [e.stream_version for e in many] == [1, 2]
     async with store.transaction() as tx:  # the inbox has both records
         assert not await tx.record_handled("commands", command_id)
+    nothing = uuid4()  # a command that changes nothing is recorded all the same
+    assert await store.append_once("agent-a", [], 2, consumer="commands", handled_id=nothing) == []
+    assert (
+        await store.append_once("agent-a", [], 2, consumer="commands", handled_id=nothing) is None
+    )
 
 
 async def test_append_once_at_a_wrong_version_is_a_conflict_and_records_nothing(

@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from eventlog.model import ConcurrencyConflict, DuplicateEvent, Lease, NewEvent
+from eventlog.store import append_once_in
 from support_contracts import Envelope
 
 
@@ -108,12 +109,9 @@ class InMemoryEventStore:
         handled_id: UUID,
     ) -> list[Envelope] | None:
         async with self.transaction() as tx:
-            actual = await tx.stream_version(stream_id)
-            if expected_version is not None and actual != expected_version:
-                raise ConcurrencyConflict(stream_id, expected_version, actual)
-            if not await tx.record_handled(consumer, handled_id):
-                return None
-            return await tx.append(stream_id, events, expected_version)
+            return await append_once_in(
+                tx, stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
+            )
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         return self._streams.get(stream_id, [])[from_version:]

@@ -40,6 +40,7 @@ import structlog
 
 from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, Lease, NewEvent
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
+from eventlog.store import append_once_in
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
@@ -327,6 +328,16 @@ class PostgresEventStore:
         consumer: str,
         handled_id: UUID,
     ) -> list[Envelope] | None:
+        if not events:  # the one statement records only with events: the record alone, then
+            async with self.transaction() as tx:
+                return await append_once_in(
+                    tx,
+                    stream_id,
+                    events,
+                    expected_version,
+                    consumer=consumer,
+                    handled_id=handled_id,
+                )
         async with self._pool.acquire() as conn:
             recorded = await _append(
                 conn, self._sql, stream_id, events, expected_version, 0, (consumer, handled_id)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from eventlog.model import Lease, NewEvent
+from eventlog.model import ConcurrencyConflict, Lease, NewEvent
 from support_contracts import Envelope
 
 
@@ -106,3 +106,22 @@ class EventStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+async def append_once_in(
+    tx: Transaction,
+    stream_id: str,
+    events: Sequence[NewEvent],
+    expected_version: int | None,
+    *,
+    consumer: str,
+    handled_id: UUID,
+) -> list[Envelope] | None:
+    """:meth:`EventStore.append_once` in ``tx``, a step at a time: the version checked first,
+    then the record, then the events (no events: the record alone)."""
+    actual = await tx.stream_version(stream_id)
+    if expected_version is not None and actual != expected_version:
+        raise ConcurrencyConflict(stream_id, expected_version, actual)
+    if not await tx.record_handled(consumer, handled_id):
+        return None
+    return await tx.append(stream_id, events, expected_version)
