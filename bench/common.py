@@ -148,17 +148,17 @@ class CpuMeter:
             **groups,
             "bench client": [os.getpid()],
             "RabbitMQ": _pids_named("beam.smp"),
-            "PostgreSQL": _postgres_pids(),
+            "PostgreSQL": _pids_named("postgres"),
         }
         self._began: dict[str, float] = {}
         self.spent: dict[str, float] = {}
 
     def start(self) -> None:
-        self.groups["PostgreSQL"] = _postgres_pids()  # backends opened since
+        self.groups["PostgreSQL"] = _pids_named("postgres")  # backends opened since
         self._began = {name: self._seconds(pids) for name, pids in self.groups.items()}
 
     def stop(self) -> dict[str, float]:
-        opened = [p for p in _postgres_pids() if p not in self.groups["PostgreSQL"]]
+        opened = [p for p in _pids_named("postgres") if p not in self.groups["PostgreSQL"]]
         self.groups["PostgreSQL"] += opened  # backends opened meanwhile: all their time
         now = {name: self._seconds(pids) for name, pids in self.groups.items()}
         self.spent = {name: now[name] - self._began[name] for name in self.groups}
@@ -187,10 +187,6 @@ def _pids_named(name: str) -> list[int]:
             except OSError:
                 continue
     return found
-
-
-def _postgres_pids() -> list[int]:
-    return _pids_named("postgres")
 
 
 def cpu_table(phases: dict[str, tuple[dict[str, float], int]]) -> str:
