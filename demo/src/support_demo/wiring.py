@@ -3,9 +3,9 @@
 Real (``AMQP_URL``/``DATABASE_URL`` set, or RabbitMQ and PostgreSQL answering on the default
 ports): every service started as its own process (``stack.py``) on schemas of the demo's own,
 dropped afterwards, with the events on ``support.events``. Embedded (nothing answers, or
-``DEMO_MODE=embedded``): every service in this process, each on its own in-memory log, their
-outbox relays and inboxes on an in-memory broker; the gateway's app called in-process, the
-relay on a loopback port."""
+``DEMO_MODE=embedded``): every service in this process, started by the same ``start()`` as its
+process, each on its own in-memory log, all on one in-memory broker; the gateway and the relay
+on loopback ports."""
 
 from __future__ import annotations
 
@@ -13,58 +13,40 @@ import asyncio
 import os
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypeVar
 from uuid import uuid4
 
 import aio_pika
 import asyncpg
 import httpx
 
-from eventlog import Inbox, InMemoryBroker, InMemoryEventStore, OutboxRelay
-from gateway.app import Gateway, create_app
-from gateway.calls import Doors
-from gateway.idempotency import Idempotency
-from gateway.identity import Identity
-from gateway.live import Feed
+from eventlog import InMemoryEventStore
+from gateway import bootstrap as gateway
 from gateway.settings import Settings as GatewaySettings
-from invite_svc.entrypoints import SESSION_EVENTS, session_event_handler
-from invite_svc.entrypoints import command_handler as invite_door
-from invite_svc.handlers import InviteHandlers
-from invite_svc.sessions import SessionDirectory
-from media_relay.hub import Hub
-from media_relay.journal import (
-    RecordingLog,
-    follow_log,
-    history,
-    keep_session_event,
-    publishes,
-    snapshots,
-)
-from media_relay.recording import RecordingStorage
-from media_relay.server import RelayServer
-from media_relay.view import RelayView
-from routing_svc.entrypoints import command_handler as routing_door
-from routing_svc.entrypoints import session_event_handler as routing_intake
-from routing_svc.handlers import SESSION_EVENTS as ROUTING_FOLLOWS
-from routing_svc.handlers import RoutingHandlers
-from routing_svc.router import Router
-from routing_svc.service import Routing
-from routing_svc.view import RoutingView
-from session_svc.entrypoints import ROUTING_EVENTS, routing_event_handler
-from session_svc.entrypoints import command_handler as session_door
-from session_svc.handlers import SessionHandlers
+from invite_svc import bootstrap as invite_svc
+from invite_svc.channels import Letter
+from invite_svc.settings import Settings as InviteSettings
+from media_relay import bootstrap as media_relay
+from media_relay.settings import Settings as RelaySettings
+from routing_svc import bootstrap as routing_svc
+from routing_svc.settings import Settings as RoutingSettings
+from service_runtime.brokers import MemoryBroker
+from session_svc import bootstrap as session_svc
+from session_svc.settings import Settings as SessionSettings
 from support_contracts import EXCHANGE, Envelope
-from support_contracts.session import SESSION_EVENTS as ALL_SESSION_EVENTS
 from support_contracts.topology import Topology
 from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, start_stack
-from support_rpc import Failure, RemoteError
-from support_rpc.server import Handler
 
-RELAY_FOLLOWS = [event.routing_key() for event in ALL_SESSION_EVENTS]
+
+class Stoppable(Protocol):
+    async def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Stoppable)
 
 
 @dataclass
@@ -86,110 +68,71 @@ async def _count(events: AsyncIterator[Envelope], seen: list[tuple[str, str]]) -
         seen.append((event.routing_key, str(event.correlation_id)))
 
 
-def through(door: Handler) -> Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]:
-    """A service's command door called in this process, refusing as it would over RabbitMQ."""
+class Mailbox:
+    """Where the embedded demo's system e-mail goes: kept here, not sent."""
 
-    async def call(command_type: str, fields: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await door(command_type, fields)
-        except Failure as failure:
-            raise RemoteError(failure.status, failure.code, failure.message) from failure
+    def __init__(self) -> None:
+        self.letters: list[tuple[str, str]] = []  # (to, subject)
 
-    return call
+    async def send(self, to: str, letter: Letter, *, message_id: str) -> str:
+        self.letters.append((to, letter.subject))
+        return f"250 kept by the demo's mailbox as {message_id}"
 
 
 @asynccontextmanager
 async def embedded() -> AsyncIterator[Demo]:
-    logs = {name: InMemoryEventStore() for name in ("session", "invite", "routing", "relay")}
-    broker = InMemoryBroker()
-    sessions = SessionHandlers(logs["session"])
-    session_door_ = session_door(sessions)
-    session_call = through(session_door_)
-    invites = InviteHandlers(logs["invite"], SessionDirectory(session_call), site_url=SITE)
-    routing = RoutingHandlers(logs["routing"])
-    router = Router(routing, RoutingView(), idle_seconds=0.05)
-    doors = {
-        "session": session_door_,
-        "invite": invite_door(invites),
-        "routing": routing_door(Routing(routing, router.view, session_call)),
-    }
-    view, recordings = RelayView(), RecordingLog(logs["relay"])
-    hub = Hub(
-        view, RecordingStorage(Path(tempfile.mkdtemp(prefix="demo-recordings-"))), recordings.stored
-    )
-    relay = RelayServer(
-        view, hub, session_call, recordings.recordings, token_secret=PARTICIPANT_SECRET,
-        history=lambda session_id: history(logs["relay"], session_id),
-    )  # fmt: skip
-    await relay.start("127.0.0.1", 0)
-    relay.ready = True
-    feed = Feed()
-    settings = GatewaySettings(
-        jwt_secret=JWT_SECRET,
-        participant_token_secret=PARTICIPANT_SECRET,
-        relay_url=f"ws://127.0.0.1:{relay.port}",
-    )
-    gateway = Gateway(settings, Identity(settings), Doors(doors), feed)
-    app = Idempotency(create_app(gateway), InMemoryEventStore(), who=gateway.identity.key_of)
+    """Every service started as its process starts it (``bootstrap.start``), each on an
+    in-memory log of its own, all on one in-memory broker."""
+    broker = MemoryBroker()
+    broker.events.declare_queue("demo-analytics", ["#"])  # before anything is published
     seen: list[tuple[str, str]] = []
-    # queues exist before anything is published, as durable queues do on RabbitMQ
-    consumers = {
-        "invite-svc.session-events": (
-            SESSION_EVENTS,
-            Inbox(logs["invite"], "invite-svc", session_event_handler(invites)),
-        ),
-        "routing-svc.session-events": (
-            ROUTING_FOLLOWS,
-            Inbox(logs["routing"], "routing-svc", routing_intake(routing)),
-        ),
-        "session-svc.routing-events": (
-            ROUTING_EVENTS,
-            Inbox(logs["session"], "session-svc", routing_event_handler(sessions)),
-        ),
-        "media-relay.session-events": (
-            RELAY_FOLLOWS,
-            Inbox(logs["relay"], "media-relay", keep_session_event),
-        ),
-    }
-    for queue, (keys, _) in consumers.items():
-        broker.declare_queue(queue, keys)
-    broker.declare_queue("demo-analytics", ["#"])
-    broker.declare_queue("gateway-live", ["session.#"])
-    tasks = [
-        *(
-            asyncio.create_task(OutboxRelay(logs[name], broker, idle_seconds=0.05).run())
-            for name in ("session", "invite", "routing")
-        ),
-        asyncio.create_task(
-            OutboxRelay(logs["relay"], broker, idle_seconds=0.05, publishes=publishes).run()
-        ),
-        *(
-            asyncio.create_task(broker.consume(queue, list(keys), inbox))
-            for queue, (keys, inbox) in consumers.items()
-        ),
-        asyncio.create_task(router.run()),
-        asyncio.create_task(follow_log(logs["relay"], view, hub, snapshots(logs["relay"]))),
-        asyncio.create_task(_count(broker.subscribe("demo-analytics", ["#"]), seen)),
-        asyncio.create_task(_feed(broker.subscribe("gateway-live", ["session.#"]), feed)),
-    ]
-    description = (
-        "embedded: every service in this process, in-memory event logs and broker, the gateway"
-        " called in-process and the relay on a loopback port (RabbitMQ and PostgreSQL did not"
-        " answer; set AMQP_URL and DATABASE_URL to run every service as its own process on them)"
-    )
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as api:
+    async with AsyncExitStack() as stops:
+        recordings = Path(stops.enter_context(tempfile.TemporaryDirectory(prefix="demo-")))
+
+        async def started(service: S) -> S:
+            stops.push_async_callback(service.stop)  # stopped in the reverse order
+            return service
+
+        def log() -> InMemoryEventStore:
+            return InMemoryEventStore()
+
+        await started(await session_svc.start(SessionSettings(), store=log(), broker=broker))
+        await started(
+            await invite_svc.start(
+                InviteSettings(support_site_url=SITE), store=log(), broker=broker, mailer=Mailbox()
+            )
+        )
+        await started(
+            await routing_svc.start(
+                RoutingSettings(), store=log(), broker=broker, idle_seconds=0.05
+            )
+        )
+        relay_settings = RelaySettings(
+            host="127.0.0.1",
+            port=0,
+            participant_token_secret=PARTICIPANT_SECRET,
+            recordings_dir=recordings,
+        )
+        relay = await started(await media_relay.start(relay_settings, store=log(), broker=broker))
+        gateway_settings = GatewaySettings(
+            host="127.0.0.1",
+            port=0,
+            jwt_secret=JWT_SECRET,
+            participant_token_secret=PARTICIPANT_SECRET,
+            relay_url=f"ws://127.0.0.1:{relay.port}",
+        )
+        gw = await started(await gateway.start(gateway_settings, store=log(), broker=broker))
+        analytics = broker.events.subscribe("demo-analytics", ["#"])
+        counting = asyncio.create_task(_count(analytics, seen))
+        stops.callback(counting.cancel)
+        description = (
+            "embedded: every service in this process, each started as its process starts it,"
+            " on in-memory event logs and one in-memory broker, the gateway and the relay on"
+            " loopback ports (RabbitMQ and PostgreSQL did not answer; set AMQP_URL and"
+            " DATABASE_URL to run every service as its own process on them)"
+        )
+        async with httpx.AsyncClient(base_url=gw.url, timeout=30) as api:
             yield Demo(description, api, seen, None)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await relay.stop()
-
-
-async def _feed(events: AsyncIterator[Envelope], feed: Feed) -> None:
-    async for event in events:
-        feed.deliver(event)
 
 
 @dataclass(frozen=True)

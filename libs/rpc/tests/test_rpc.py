@@ -1,9 +1,12 @@
-"""Request/reply through the real RabbitMQ: many in flight, errors, timeouts."""
+"""Request/reply through the real RabbitMQ, and in one process (``support_rpc.memory``, what the
+embedded demo runs on) with the same behaviour: many in flight, errors, timeouts, a late
+service, a stopping one."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
@@ -11,6 +14,8 @@ import pytest
 import pytest_asyncio
 
 from support_rpc import Failure, RemoteError, RpcClient, RpcServer, RpcTimeout
+from support_rpc.memory import MemoryRpc
+from support_rpc.server import Handler
 from support_testkit.plugin import RabbitNames
 
 pytestmark = pytest.mark.integration
@@ -32,17 +37,34 @@ async def echo(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
     return {"echo": command}
 
 
+@dataclass
+class Transport:
+    server: Callable[[str, Handler], Any]  # a server of the queue, not started
+    client: Callable[[], Any]  # a client, not connected
+    queue: Callable[[str], str]
+
+
+@pytest.fixture(params=["rabbitmq", "memory"])
+def transport(request: pytest.FixtureRequest) -> Transport:
+    if request.param == "memory":
+        memory = MemoryRpc()
+        return Transport(memory.server, memory.client, lambda name: name)
+    url: str = request.getfixturevalue("amqp_url")
+    names: RabbitNames = request.getfixturevalue("rabbit_names")
+    return Transport(lambda q, h: RpcServer(url, q, h), lambda: RpcClient(url), names.queue)
+
+
 @pytest_asyncio.fixture
-async def rpc(amqp_url: str, rabbit_names: RabbitNames) -> AsyncIterator[tuple[RpcClient, str]]:
-    queue = rabbit_names.queue("commands")
-    server = await RpcServer(amqp_url, queue, echo).start()
-    client = await RpcClient(amqp_url).connect()
+async def rpc(transport: Transport) -> AsyncIterator[tuple[Any, str]]:
+    queue = transport.queue("commands")
+    server = await transport.server(queue, echo).start()
+    client = await transport.client().connect()
     yield client, queue
     await client.close()
     await server.stop()
 
 
-async def test_many_requests_are_in_flight_at_once(rpc: tuple[RpcClient, str]) -> None:
+async def test_many_requests_are_in_flight_at_once(rpc: tuple[Any, str]) -> None:
     client, queue = rpc
     calls = [client.call(queue, "Echo", {"n": n, "wait": 0.2}) for n in range(20)]
     replies = await asyncio.gather(*calls)
@@ -50,7 +72,7 @@ async def test_many_requests_are_in_flight_at_once(rpc: tuple[RpcClient, str]) -
     assert most_in_flight >= 10  # one client, one connection: not one request at a time
 
 
-async def test_a_refusal_comes_back_as_remote_error(rpc: tuple[RpcClient, str]) -> None:
+async def test_a_refusal_comes_back_as_remote_error(rpc: tuple[Any, str]) -> None:
     client, queue = rpc
     with pytest.raises(RemoteError) as refused:
         await client.call(queue, "Refuse", {})
@@ -61,9 +83,10 @@ async def test_a_refusal_comes_back_as_remote_error(rpc: tuple[RpcClient, str]) 
 
 
 async def test_a_request_that_is_not_one_is_answered_bad_request(
-    rpc: tuple[RpcClient, str], amqp_url: str
+    rabbit_names: RabbitNames, amqp_url: str
 ) -> None:
-    _, queue = rpc
+    queue = rabbit_names.queue("commands")
+    server = await RpcServer(amqp_url, queue, echo).start()
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel()
     replies = await channel.declare_queue(exclusive=True)
@@ -76,6 +99,19 @@ async def test_a_request_that_is_not_one_is_answered_bad_request(
             await message.ack()
             break
     await connection.close()
+    await server.stop()
+
+
+async def test_in_one_process_a_request_that_is_not_one_is_answered_bad_request_too() -> None:
+    server = await MemoryRpc().server("commands", echo).start()
+    reply = await server.answer(b"not json")
+    assert (reply["ok"], reply["error"]["code"]) == (False, "bad_request")
+
+
+async def test_in_one_process_no_answer_in_time_is_a_timeout() -> None:
+    client = await MemoryRpc().client().connect()
+    with pytest.raises(RpcTimeout, match="did not answer"):
+        await client.call("nobody", "Echo", {}, within_seconds=0.3)
 
 
 async def test_no_answer_in_time_is_a_timeout_and_the_request_expires(
@@ -97,22 +133,23 @@ async def test_no_answer_in_time_is_a_timeout_and_the_request_expires(
 
 
 async def test_a_request_made_before_the_service_starts_waits_for_it(
-    amqp_url: str, rabbit_names: RabbitNames
+    transport: Transport,
 ) -> None:
-    client = await RpcClient(amqp_url).connect()
-    queue = rabbit_names.queue("late")
+    client = await transport.client().connect()
+    queue = transport.queue("late")
     call = asyncio.create_task(client.call(queue, "Echo", {"n": 1}, within_seconds=10))
     await asyncio.sleep(0.3)  # the request is in the queue; nobody serves it yet
-    server = await RpcServer(amqp_url, queue, echo).start()
+    assert not call.done()
+    server = await transport.server(queue, echo).start()
     assert (await call)["echo"] == {"n": 1}
     await server.stop()
     await client.close()
 
 
 async def test_a_stopping_server_answers_the_requests_in_hand_and_takes_no_new_ones(
-    amqp_url: str, rabbit_names: RabbitNames
+    transport: Transport,
 ) -> None:
-    queue = rabbit_names.queue("draining")
+    queue = transport.queue("draining")
     done: list[int] = []
 
     async def slow(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
@@ -120,8 +157,8 @@ async def test_a_stopping_server_answers_the_requests_in_hand_and_takes_no_new_o
         done.append(command["n"])
         return {"n": command["n"]}
 
-    server = await RpcServer(amqp_url, queue, slow).start()
-    client = await RpcClient(amqp_url).connect()
+    server = await transport.server(queue, slow).start()
+    client = await transport.client().connect()
     try:
         calls = [asyncio.create_task(client.call(queue, "Slow", {"n": n})) for n in range(5)]
         await asyncio.sleep(0.1)  # all five are in hand

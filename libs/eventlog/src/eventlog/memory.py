@@ -166,5 +166,11 @@ class InMemoryEventStore:
         async with self._exclusive.setdefault(name, asyncio.Lock()):
             yield Lease(name)
 
+    async def ready(self) -> None:
+        return None
+
+    async def head(self) -> int:
+        return self._all[-1].global_position if self._all else -1
+
     async def close(self) -> None:
         return None

@@ -48,6 +48,9 @@ class InMemoryBroker:
                 if any(topic_matches(key, event.routing_key) for key in queue.binding_keys):
                     queue.messages.put_nowait((event, 1))
 
+    def delete_queue(self, name: str) -> None:
+        self._queues.pop(name, None)
+
     def dead_letters(self, queue: str) -> list[tuple[Envelope, str]]:
         return list(self._queues[queue].dead)
 

@@ -105,6 +105,14 @@ class EventStore(Protocol):
         tries again every ``poll_seconds``. The lease says when the lock was lost."""
         ...
 
+    async def ready(self) -> None:
+        """Raises unless the log answers, ready for this code (its migrations applied)."""
+        ...
+
+    async def head(self) -> int:
+        """The position of the last event recorded, or -1."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -36,6 +36,19 @@ class RemoteError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def request_body(command_type: str, command: dict[str, Any]) -> bytes:
+    return json.dumps({"type": command_type, "command": command}).encode()
+
+
+def outcome(reply: dict[str, Any]) -> dict[str, Any]:
+    """A reply's result, or its refusal raised as :class:`RemoteError`."""
+    if reply.get("ok"):
+        result: dict[str, Any] = reply["result"]
+        return result
+    refusal = reply["error"]
+    raise RemoteError(int(refusal["status"]), str(refusal["code"]), str(refusal["message"]))
+
+
 class RpcClient:
     """A connection of its own, opened when first needed and again after it broke (a broker
     restart): every request after the broker is back goes through, and one made while it is
@@ -128,7 +141,7 @@ class RpcClient:
                     expiration=str(int(within_seconds * 1000)),
                     headers=dict(tracing.outgoing()) or None,  # the caller's trace goes with it
                 )
-                body = json.dumps({"type": command_type, "command": command}).encode()
+                body = request_body(command_type, command)
                 underlay = await channel.get_underlay_channel()  # aiormq's: no Message object
                 await underlay.basic_publish(body, routing_key=queue, properties=properties)
                 reply = await future
@@ -145,11 +158,7 @@ class RpcClient:
             raise RpcUnavailable(f"the broker did not take the request: {error!r}") from error
         finally:
             self._pending.pop(correlation_id, None)
-        if reply.get("ok"):
-            result: dict[str, Any] = reply["result"]
-            return result
-        refusal = reply["error"]
-        raise RemoteError(int(refusal["status"]), str(refusal["code"]), str(refusal["message"]))
+        return outcome(reply)
 
     async def close(self) -> None:
         async with self._connecting:

@@ -50,58 +50,16 @@ async def declare_command_queue(channel: AbstractChannel, name: str) -> Abstract
     return await channel.declare_queue(name, durable=True, arguments=QUORUM)
 
 
-class RpcServer:
-    def __init__(self, url: str, queue: str, handler: Handler, *, prefetch: int = 32) -> None:
-        self._url, self.queue, self._handler, self._prefetch = url, queue, handler, prefetch
-        self._connection: AbstractRobustConnection | None = None
-        self._channel: AbstractChannel | None = None
-        self._consumer_tag: str | None = None
-        self.answered = 0
+class Answering:
+    """A request's body answered by ``handler``, as the wire format says (the reply as a dict),
+    with its metrics: over RabbitMQ (``RpcServer``) and in one process (``support_rpc.memory``)
+    alike."""
+
+    def __init__(self, queue: str, handler: Handler) -> None:
+        self.queue, self._handler = queue, handler
         self._children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
-        self._in_flight = 0
-        self._drained = asyncio.Event()
-        self._drained.set()
 
-    async def start(self) -> RpcServer:
-        self._connection = await aio_pika.connect_robust(self._url)
-        self._channel = await self._connection.channel()
-        await self._channel.set_qos(prefetch_count=self._prefetch)
-        queue = await declare_command_queue(self._channel, self.queue)
-        self._consumer_tag = await queue.consume(self._on_request)
-        return self
-
-    @property
-    def queue_name(self) -> str:
-        return self.queue
-
-    async def ready(self) -> None:
-        """Raises unless it is connected and taking commands."""
-        connection = self._connection
-        if connection is None or connection.is_closed or not connection.connected.is_set():
-            raise RuntimeError(f"{self.queue}: not connected to the broker")
-
-    async def _on_request(self, message: AbstractIncomingMessage) -> None:
-        self._in_flight += 1
-        self._drained.clear()
-        try:
-            reply = await self._answer(message.body, message.headers)
-            if message.reply_to and self._channel is not None:
-                channel = await self._channel.get_underlay_channel()
-                await channel.basic_publish(
-                    json.dumps(reply).encode(),
-                    routing_key=message.reply_to,
-                    properties=Basic.Properties(
-                        content_type="application/json", correlation_id=message.correlation_id
-                    ),
-                )
-            await message.ack()
-            self.answered += 1
-        finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._drained.set()
-
-    async def _answer(
+    async def __call__(
         self, body: bytes, headers: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         try:
@@ -147,6 +105,58 @@ class RpcServer:
             if len(self._children) < 1_000:  # the types a service knows, and a few unknown
                 self._children[key] = found
         return found
+
+
+class RpcServer:
+    def __init__(self, url: str, queue: str, handler: Handler, *, prefetch: int = 32) -> None:
+        self._url, self.queue, self._prefetch = url, queue, prefetch
+        self._answer = Answering(queue, handler)
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._consumer_tag: str | None = None
+        self.answered = 0
+        self._in_flight = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
+
+    async def start(self) -> RpcServer:
+        self._connection = await aio_pika.connect_robust(self._url)
+        self._channel = await self._connection.channel()
+        await self._channel.set_qos(prefetch_count=self._prefetch)
+        queue = await declare_command_queue(self._channel, self.queue)
+        self._consumer_tag = await queue.consume(self._on_request)
+        return self
+
+    @property
+    def queue_name(self) -> str:
+        return self.queue
+
+    async def ready(self) -> None:
+        """Raises unless it is connected and taking commands."""
+        connection = self._connection
+        if connection is None or connection.is_closed or not connection.connected.is_set():
+            raise RuntimeError(f"{self.queue}: not connected to the broker")
+
+    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+        self._in_flight += 1
+        self._drained.clear()
+        try:
+            reply = await self._answer(message.body, message.headers)
+            if message.reply_to and self._channel is not None:
+                channel = await self._channel.get_underlay_channel()
+                await channel.basic_publish(
+                    json.dumps(reply).encode(),
+                    routing_key=message.reply_to,
+                    properties=Basic.Properties(
+                        content_type="application/json", correlation_id=message.correlation_id
+                    ),
+                )
+            await message.ack()
+            self.answered += 1
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._drained.set()
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
         """Stop taking requests, answer those in hand (for up to ``grace_seconds``); those not

@@ -1,5 +1,5 @@
-"""Running a service process: its parts stopped in the right order, and the process kept
-until SIGTERM or SIGINT (Kubernetes' way of asking a pod to stop)."""
+"""Running a service process: the service started (on its ``host.Host``), its ops port, and the
+process kept until SIGTERM or SIGINT (Kubernetes' way of asking a pod to stop)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import uvloop
@@ -18,41 +17,7 @@ from service_runtime.logs import configure_json_logs
 from service_runtime.ops import OpsServer, Readiness, Refresh
 from service_runtime.tracing import configure_tracing
 
-__all__ = ["OpsServer", "Readiness", "Refresh", "Running", "configure_json_logs", "serve"]
-
-
-class Door(Protocol):
-    """Where work comes in: a command server, an event consumer."""
-
-    async def stop(self) -> None: ...
-
-
-class Resource(Protocol):
-    """What the work uses: a broker connection, a database pool."""
-
-    async def close(self) -> None: ...
-
-
-@dataclass
-class Running:
-    doors: list[Door]
-    resources: list[Resource]
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    stopped: bool = False
-
-    async def stop(self) -> None:
-        """No new work first (what is unacknowledged goes back to its queue), then the
-        background work, then what it used. Stopping again does nothing."""
-        if self.stopped:
-            return
-        self.stopped = True
-        for door in self.doors:
-            await door.stop()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        for resource in self.resources:
-            await resource.close()
+__all__ = ["OpsServer", "Readiness", "Refresh", "configure_json_logs", "serve"]
 
 
 class Service(Protocol):

@@ -59,7 +59,7 @@ class OpsServer:
             self._server.close()
             await self._server.wait_closed()
 
-    close = stop  # a resource of ``Running`` as well as a door
+    close = stop  # a resource to close as well as a door to stop
 
     async def ready(self) -> dict[str, str]:
         """What is not ready, and why (empty when all is)."""

@@ -1,5 +1,6 @@
-"""Builds the gateway from settings: identity, the request/reply client, the live feed, the
-idempotency log, the app and its HTTP server. Tests build it with their own settings."""
+"""Builds the gateway on its host: identity, the request/reply client, the live feed, the
+idempotency log, the app and its HTTP server. Processes, the embedded demo and tests start it
+the same way; only the store and the broker they give differ."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import structlog
 import uvicorn
 
-from eventlog.ops import BrokerProbe, readiness
-from eventlog.postgres import PostgresEventStore
-from eventlog.rabbit import declare_topology
+from eventlog import EventStore
 from gateway.app import Gateway, create_app
 from gateway.calls import Services
 from gateway.errors import LastResort
@@ -21,10 +19,8 @@ from gateway.idempotency import Idempotency
 from gateway.identity import Identity
 from gateway.live import LiveFeed
 from gateway.settings import Settings
-from service_runtime import Readiness, Refresh
-from support_rpc import RpcClient
-
-log = structlog.get_logger(__name__)
+from service_runtime.brokers import Broker
+from service_runtime.host import Host, Hosted
 
 
 class _Server(uvicorn.Server):
@@ -34,17 +30,25 @@ class _Server(uvicorn.Server):
 
 
 @dataclass
-class GatewayService:
-    settings: Settings
+class _Serving:
+    """The HTTP server as the host's door: open streams end (their clients reconnect, to
+    another replica), no new connections, what is in flight finishes."""
+
     server: _Server
     serving: asyncio.Task[None]
-    parts: tuple[RpcClient, LiveFeed, BrokerProbe, PostgresEventStore]
+    live: LiveFeed
 
-    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
-        client, live, probe, store = self.parts
-        # ready only while it can work: requests and live updates each need their connection
-        own = [Readiness("requests", client.ready), Readiness("live updates", live.ready)]
-        return readiness(store, probe) + own, []
+    async def stop(self) -> None:
+        self.live.end_streams()
+        self.server.should_exit = True
+        await self.serving
+
+
+@dataclass
+class GatewayService(Hosted):
+    settings: Settings
+    host: Host
+    server: _Server
 
     @property
     def port(self) -> int:
@@ -54,31 +58,23 @@ class GatewayService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def stop(self) -> None:
-        """Stop taking connections, finish what is in flight, then close the rest."""
-        self.parts[1].end_streams()
-        self.server.should_exit = True
-        await self.serving
-        for part in self.parts:
-            await part.close()
-        log.info("gateway.stopped")
 
-
-async def start(settings: Settings) -> GatewayService:
-    await declare_topology(settings.amqp_url, settings.topology())  # issue 14.11
-    store = await PostgresEventStore.connect(settings.database_url, settings.database_schema)
-    client = await RpcClient(settings.amqp_url).connect()
-    live = await LiveFeed(settings.amqp_url, settings.exchange, settings.live_queue_prefix).start()
+async def start(
+    settings: Settings, *, store: EventStore | None = None, broker: Broker | None = None
+) -> GatewayService:
+    host = await Host.open("gateway", settings, store=store, broker=broker)
+    client = await host.client()
+    live = await LiveFeed(host.broker, settings.live_queue_prefix).start()
+    host.uses(live)
     gw = Gateway(settings, Identity(settings), Services(client, settings), live)
     keyed = Idempotency(
         create_app(gw),
-        store,
+        host.store,
         stale_seconds=4 * settings.request_timeout_seconds,
         who=gw.identity.key_of,
     )
-    app = LastResort(keyed)
     config = uvicorn.Config(
-        app,
+        LastResort(keyed),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -93,7 +89,10 @@ async def start(settings: Settings) -> GatewayService:
             await serving  # it failed to start: say why
             raise RuntimeError("the gateway's HTTP server stopped before it started")
         await asyncio.sleep(0.01)
-    probe = BrokerProbe(settings.amqp_url)
-    service = GatewayService(settings, server, serving, (client, live, probe, store))
-    log.info("gateway.started", port=service.port, schema=settings.database_schema)
+    host.door(_Serving(server, serving, live))
+    # ready only while it can work: requests and live updates each need their connection
+    host.check("requests", client.ready)
+    host.check("live updates", live.ready)
+    service = GatewayService(settings, host, server)
+    host.started(port=service.port)
     return service

@@ -1,22 +1,20 @@
-"""The services behind the gateway. Over RabbitMQ (``Services``): request/reply with a timeout,
-one reply queue of the gateway's own with many requests in flight (``support_rpc.RpcClient``),
-not one at a time. In one process (``Doors``, the embedded demo): the services' command doors
-called directly, their refusals the same errors.
+"""The services behind the gateway (``Services``): request/reply with a timeout, over the
+broker the gateway was started with. Over RabbitMQ, one reply queue of the gateway's own with
+many requests in flight (``support_rpc.RpcClient``), not one at a time; in one process (the
+embedded demo), the same requests and replies without a broker between.
 
 Every command carries the request's correlation id (``X-Correlation-Id``, or a new one), so
 the events it causes, in every service, can be found together."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 from uuid import UUID, uuid4, uuid5
 
 from gateway.identity import Caller
 from gateway.settings import Settings
-from support_rpc import RemoteError, RpcClient
-from support_rpc.server import Failure, Handler
+from service_runtime.brokers import Client
 
 CORRELATION: ContextVar[UUID | None] = ContextVar("correlation", default=None)
 REQUEST_KEY: ContextVar[RequestKey | None] = ContextVar("request_key", default=None)
@@ -56,7 +54,7 @@ def command(caller: Caller | None, command_type: str, fields: dict[str, Any]) ->
 
 
 class Services:
-    def __init__(self, client: RpcClient, settings: Settings) -> None:
+    def __init__(self, client: Client, settings: Settings) -> None:
         self._client, self._timeout = client, settings.request_timeout_seconds
         self._queues = {
             "session": settings.session_commands,
@@ -73,16 +71,3 @@ class Services:
             command(caller, command_type, fields),
             within_seconds=self._timeout,
         )
-
-
-class Doors:
-    def __init__(self, doors: Mapping[str, Handler]) -> None:
-        self._doors = doors
-
-    async def __call__(
-        self, service: str, command_type: str, caller: Caller | None, **fields: Any
-    ) -> dict[str, Any]:
-        try:
-            return await self._doors[service](command_type, command(caller, command_type, fields))
-        except Failure as refused:
-            raise RemoteError(refused.status, refused.code, refused.message) from refused

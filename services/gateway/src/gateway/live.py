@@ -15,12 +15,11 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
-import aio_pika
 import structlog
-from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
+from service_runtime.brokers import Broker
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
@@ -106,83 +105,29 @@ class Feed:
 
 
 class LiveFeed(Feed):
-    """The feed of a gateway replica: a queue of its own on the events exchange, declared
-    again whenever the connection to the broker is opened again (a broker restart). What was
+    """The feed of a gateway replica: a listener of its own on the events exchange (over
+    RabbitMQ, a queue declared again whenever the connection is opened again). What was
     published while it was away never reached the queue, so every open stream is ended when
     the connection goes: its client reconnects with ``Last-Event-ID`` and gets the missing
     events from the log."""
 
-    def __init__(
-        self, amqp_url: str, exchange: str, queue_prefix: str, *, retry_seconds: float = 1.0
-    ) -> None:
+    def __init__(self, broker: Broker, queue_prefix: str) -> None:
         super().__init__()
-        self._url, self._exchange, self._retry = amqp_url, exchange, retry_seconds
-        self.queue_name = f"{queue_prefix}.{uuid4().hex[:12]}"
-        self._connection: AbstractConnection | None = None
-        self._keeping: asyncio.Task[None] | None = None
-        self._lost = asyncio.Event()
+        self._listener = broker.listener(
+            queue_prefix, ["session.#"], self.deliver, self.end_streams
+        )
+        self.queue_name = self._listener.queue_name
 
     async def start(self) -> LiveFeed:
-        await self._subscribe()  # the first time, a broker that does not answer is an error
-        self._keeping = asyncio.create_task(self._keep(), name="live:keep")
+        await self._listener.start()  # the first time, a broker that does not answer is an error
         return self
 
-    @property
-    def connected(self) -> bool:
-        return self._connection is not None and not self._lost.is_set()
-
     async def ready(self) -> None:
-        if not self.connected:
-            raise RuntimeError("the live feed has no connection to the broker")
-
-    async def _subscribe(self) -> None:
-        connection = await aio_pika.connect(self._url)
-        try:
-            channel = await connection.channel()
-            exchange = await channel.declare_exchange(
-                self._exchange, aio_pika.ExchangeType.TOPIC, durable=True
-            )
-            queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
-            await queue.bind(exchange, "session.#")
-            await queue.consume(self._on_message, no_ack=True)
-        except BaseException:
-            await connection.close()
-            raise
-        self._lost = asyncio.Event()
-        connection.close_callbacks.add(lambda *_: self._lost.set())
-        self._connection = connection
-
-    async def _keep(self) -> None:
-        while True:
-            if self._connection is not None:
-                await self._lost.wait()
-                log.warning("live.connection_lost", queue=self.queue_name)
-                self.end_streams()
-                with contextlib.suppress(Exception):
-                    await self._connection.close()
-                self._connection = None
-            try:
-                await self._subscribe()
-                log.info("live.subscribed_again", queue=self.queue_name)
-            except Exception as error:
-                log.warning("live.subscribe_failed", error=repr(error))
-                await asyncio.sleep(self._retry)
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        try:
-            envelope = Envelope.model_validate_json(message.body)
-        except ValueError:
-            log.warning("live.unreadable_event", routing_key=message.routing_key)
-            return
-        self.deliver(envelope)
+        await self._listener.ready()
 
     async def close(self) -> None:
         self.end_streams()
-        if self._keeping is not None:
-            self._keeping.cancel()
-            await asyncio.gather(self._keeping, return_exceptions=True)
-        if self._connection is not None:
-            await self._connection.close()
+        await self._listener.close()
 
 
 def _sse(event: dict[str, Any]) -> str:

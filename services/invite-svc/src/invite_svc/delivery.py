@@ -26,7 +26,7 @@ from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations
 from invite_svc.handlers import Cause, Decision, InviteHandlers, SystemCause
-from invite_svc.mailer import PermanentFailure, SmtpMailer, TemporaryFailure
+from invite_svc.mailer import Mailer, PermanentFailure, TemporaryFailure
 from support_contracts import Envelope, Event
 
 log = structlog.get_logger(__name__)
@@ -38,7 +38,7 @@ class EmailDelivery:
     def __init__(
         self,
         handlers: InviteHandlers,
-        mailer: SmtpMailer,
+        mailer: Mailer,
         *,
         every_seconds: float = 1.0,
         snapshot_every: int = 10_000,

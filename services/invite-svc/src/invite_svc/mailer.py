@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from email.message import EmailMessage
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -22,6 +23,12 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """The server refused for good; its reason is the message."""
+
+
+class Mailer(Protocol):
+    async def send(self, to: str, letter: Letter, *, message_id: str) -> str:
+        """Hand the message on; the reply that took it, or Temporary/PermanentFailure."""
+        ...
 
 
 class SmtpMailer:

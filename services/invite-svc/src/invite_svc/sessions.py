@@ -9,8 +9,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from support_rpc import RpcClient
-
 Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 """Send session-svc a command (its type and fields) and get its reply."""
 
@@ -20,13 +18,6 @@ class SessionNow:
     live: bool
     controller: str | None
     number: str
-
-
-def over_rabbitmq(client: RpcClient, queue: str) -> Call:
-    async def call(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
-        return await client.call(queue, command_type, command)
-
-    return call
 
 
 class SessionDirectory:

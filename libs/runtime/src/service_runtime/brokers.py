@@ -1,0 +1,378 @@
+"""What a service's messages go through, as one object a service is started with
+(``bootstrap.start(settings, broker=...)``): RabbitMQ in every deployment, or memory for the
+embedded demo and fast tests. Each gives the same parts: the topology declared, a publisher of
+events (with confirms), a consumer feeding a queue to an inbox, a command server and a client
+(request/reply), a probe for readiness, and a listener (a queue of one process's own, gone with
+it: the gateway's live updates)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol
+from uuid import uuid4
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage, AbstractRobustConnection
+
+from eventlog import EventPublisher, Inbox, InMemoryBroker
+from eventlog.rabbit import (
+    RabbitEventConsumer,
+    RabbitPublisher,
+    declare_events_exchange,
+    declare_topology,
+)
+from support_contracts import Envelope
+from support_contracts.topology import Subscription, Topology
+from support_rpc import RpcClient, RpcServer
+from support_rpc.memory import MemoryRpc
+from support_rpc.server import Handler
+
+log = structlog.get_logger(__name__)
+
+
+class Part(Protocol):
+    """What takes work in (a consumer, a command server): ready when it does."""
+
+    @property
+    def queue_name(self) -> str: ...
+
+    async def ready(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Consumer(Part, Protocol):
+    async def start(self) -> None: ...
+
+
+class Server(Part, Protocol):
+    answered: int
+
+    async def start(self) -> Server: ...
+
+
+class Client(Protocol):
+    """Request/reply to the services (``support_rpc.RpcClient``'s ``call``)."""
+
+    async def connect(self) -> Client: ...
+
+    async def ready(self) -> None: ...
+
+    async def call(
+        self,
+        queue: str,
+        command_type: str,
+        command: dict[str, Any],
+        *,
+        within_seconds: float = 5.0,
+    ) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+class Publisher(EventPublisher, Protocol):
+    async def close(self) -> None: ...
+
+
+class Probe(Protocol):
+    async def __call__(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Listener(Protocol):
+    """A queue of this process's own on the events exchange, bound to some keys, each event
+    handed to ``deliver``; ``lost`` is called when what was published meanwhile may be missed
+    (the connection went), before it listens again."""
+
+    queue_name: str
+
+    async def start(self) -> None: ...
+
+    async def ready(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Broker(Protocol):
+    async def declare(self, topology: Topology) -> None: ...
+
+    def publisher(self) -> Publisher: ...
+
+    def consumer(self, subscription: Subscription, inbox: Inbox) -> Consumer: ...
+
+    def server(self, queue: str, handler: Handler) -> Server: ...
+
+    def client(self) -> Client: ...
+
+    def probe(self) -> Probe: ...
+
+    def listener(
+        self,
+        queue_prefix: str,
+        routing_keys: Sequence[str],
+        deliver: Callable[[Envelope], None],
+        lost: Callable[[], None],
+    ) -> Listener: ...
+
+
+class RabbitBroker:
+    def __init__(self, url: str, exchange: str, *, retry_seconds: float = 1.0) -> None:
+        self.url, self.exchange, self._retry = url, exchange, retry_seconds
+
+    async def declare(self, topology: Topology) -> None:
+        await declare_topology(self.url, topology)  # issue 14.11
+
+    def publisher(self) -> RabbitPublisher:
+        return RabbitPublisher(self.url, self.exchange)
+
+    def consumer(self, subscription: Subscription, inbox: Inbox) -> RabbitEventConsumer:
+        return RabbitEventConsumer(
+            self.url,
+            subscription.queue,
+            subscription.routing_keys,
+            inbox,
+            exchange=self.exchange,
+            single_active=subscription.single_active,
+        )
+
+    def server(self, queue: str, handler: Handler) -> RpcServer:
+        return RpcServer(self.url, queue, handler)
+
+    def client(self) -> RpcClient:
+        return RpcClient(self.url)
+
+    def probe(self) -> BrokerProbe:
+        return BrokerProbe(self.url)
+
+    def listener(
+        self,
+        queue_prefix: str,
+        routing_keys: Sequence[str],
+        deliver: Callable[[Envelope], None],
+        lost: Callable[[], None],
+    ) -> RabbitListener:
+        return RabbitListener(self, queue_prefix, routing_keys, deliver, lost)
+
+
+class BrokerProbe:
+    """RabbitMQ answers: a channel opens and closes on a connection kept for probing."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._connection: AbstractRobustConnection | None = None
+
+    async def __call__(self) -> None:
+        if self._connection is None or self._connection.is_closed:
+            self._connection = await aio_pika.connect_robust(self._url)
+        channel = await self._connection.channel()
+        await channel.close()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+
+class RabbitListener:
+    """An exclusive queue, declared again whenever the connection to the broker is opened
+    again (a broker restart). What was published while it was away never reached the queue,
+    so ``lost`` is called when the connection goes."""
+
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        queue_prefix: str,
+        routing_keys: Sequence[str],
+        deliver: Callable[[Envelope], None],
+        lost: Callable[[], None],
+    ) -> None:
+        self._broker, self._keys, self._deliver, self._on_lost = broker, routing_keys, deliver, lost
+        self.queue_name = f"{queue_prefix}.{uuid4().hex[:12]}"
+        self._connection: AbstractConnection | None = None
+        self._keeping: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._subscribe()  # the first time, a broker that does not answer is an error
+        self._keeping = asyncio.create_task(self._keep(), name=f"listener:{self.queue_name}")
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._lost.is_set()
+
+    async def ready(self) -> None:
+        if not self.connected:
+            raise RuntimeError(f"{self.queue_name}: no connection to the broker")
+
+    async def _subscribe(self) -> None:
+        connection = await aio_pika.connect(self._broker.url)
+        try:
+            channel = await connection.channel()
+            exchange = await declare_events_exchange(channel, self._broker.exchange)
+            queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
+            for key in self._keys:
+                await queue.bind(exchange, key)
+            await queue.consume(self._on_message, no_ack=True)
+        except BaseException:
+            await connection.close()
+            raise
+        self._lost = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: self._lost.set())
+        self._connection = connection
+
+    async def _keep(self) -> None:
+        while True:
+            if self._connection is not None:
+                await self._lost.wait()
+                log.warning("listener.connection_lost", queue=self.queue_name)
+                self._on_lost()
+                with contextlib.suppress(Exception):
+                    await self._connection.close()
+                self._connection = None
+            try:
+                await self._subscribe()
+                log.info("listener.subscribed_again", queue=self.queue_name)
+            except Exception as error:
+                log.warning("listener.subscribe_failed", error=repr(error))
+                await asyncio.sleep(self._broker._retry)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValueError:
+            log.warning("listener.unreadable_event", routing_key=message.routing_key)
+            return
+        self._deliver(envelope)
+
+    async def close(self) -> None:
+        if self._keeping is not None:
+            self._keeping.cancel()
+            await asyncio.gather(self._keeping, return_exceptions=True)
+        if self._connection is not None:
+            await self._connection.close()
+
+
+class MemoryBroker:
+    """Every service of one process on one in-memory exchange and set of command queues."""
+
+    def __init__(self) -> None:
+        self.events = InMemoryBroker()
+        self.rpc = MemoryRpc()
+
+    async def declare(self, topology: Topology) -> None:
+        for subscription in topology.subscriptions:  # queues exist before anything is published
+            self.events.declare_queue(subscription.queue, subscription.routing_keys)
+
+    def publisher(self) -> _MemoryPublisher:
+        return _MemoryPublisher(self.events)
+
+    def consumer(self, subscription: Subscription, inbox: Inbox) -> _MemoryConsumer:
+        return _MemoryConsumer(self.events, subscription, inbox)
+
+    def server(self, queue: str, handler: Handler) -> Server:
+        return self.rpc.server(queue, handler)
+
+    def client(self) -> Client:
+        return self.rpc.client()
+
+    def probe(self) -> _Answers:
+        return _Answers()
+
+    def listener(
+        self,
+        queue_prefix: str,
+        routing_keys: Sequence[str],
+        deliver: Callable[[Envelope], None],
+        lost: Callable[[], None],
+    ) -> _MemoryListener:
+        return _MemoryListener(
+            self.events, f"{queue_prefix}.{uuid4().hex[:12]}", routing_keys, deliver
+        )
+
+
+class _MemoryPublisher:
+    def __init__(self, events: InMemoryBroker) -> None:
+        self._events = events
+
+    async def publish(self, events: Sequence[Envelope]) -> None:
+        await self._events.publish(events)
+
+    async def close(self) -> None:
+        return None
+
+
+class _Answers:
+    async def __call__(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class _Running:
+    """A part that is one task while it runs."""
+
+    _task: asyncio.Task[None] | None = None
+
+    def _run(self, work: Callable[[], Any], name: str) -> None:
+        self._task = asyncio.create_task(work(), name=name)
+
+    async def _end(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+
+class _MemoryConsumer(_Running):
+    def __init__(self, events: InMemoryBroker, subscription: Subscription, inbox: Inbox) -> None:
+        self._events, self._subscription, self._inbox = events, subscription, inbox
+        self.queue_name = subscription.queue
+
+    async def start(self) -> None:
+        keys = list(self._subscription.routing_keys)
+        self._run(lambda: self._events.consume(self.queue_name, keys, self._inbox), self.queue_name)
+
+    async def ready(self) -> None:
+        if self._task is None or self._task.done():
+            raise RuntimeError(f"{self.queue_name}: not consuming")
+        if self._inbox.waiting_out:
+            raise RuntimeError(f"{self.queue_name}: waiting out an outage")
+
+    async def stop(self) -> None:
+        await self._end()
+
+
+class _MemoryListener(_Running):
+    def __init__(
+        self,
+        events: InMemoryBroker,
+        queue_name: str,
+        routing_keys: Sequence[str],
+        deliver: Callable[[Envelope], None],
+    ) -> None:
+        self._events, self.queue_name, self._keys, self._deliver = (
+            events, queue_name, list(routing_keys), deliver,
+        )  # fmt: skip
+
+    async def start(self) -> None:
+        self._events.declare_queue(self.queue_name, self._keys)
+        self._run(
+            lambda: self._listen(self._events.subscribe(self.queue_name, self._keys)),
+            self.queue_name,
+        )
+
+    async def _listen(self, events: AsyncIterator[Envelope]) -> None:
+        async for event in events:
+            self._deliver(event)
+
+    async def ready(self) -> None:
+        if self._task is None or self._task.done():
+            raise RuntimeError(f"{self.queue_name}: not listening")
+
+    async def close(self) -> None:
+        await self._end()
+        self._events.delete_queue(self.queue_name)

@@ -1,0 +1,214 @@
+"""The composition root every service is started with (issue 15.1). A service's
+``bootstrap.start(settings, *, store=None, broker=None)`` opens a :class:`Host` and declares on
+it only what is its own: its consumers and command server, its leader-only and background
+work, its readiness checks and gauges. The host owns the rest, in order: the topology
+declared, the event store (PostgreSQL unless one is given), the outbox relay and its publisher,
+the inbox records forgotten after ``inbox_keep``, the probe of the broker, and the stop: no new
+work first (what is unacknowledged goes back to its queue), then the background work, then
+what it used, the store last. Processes, the embedded demo and fast tests all start a service
+the same way; only the store and the broker they give differ."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Protocol
+
+import structlog
+from prometheus_client import Gauge
+
+from eventlog import EventStore, Inbox, OutboxRelay
+from eventlog.inbox import Handler as EventHandler
+from eventlog.inbox import forgetting
+from eventlog.postgres import PostgresEventStore
+from service_runtime.brokers import Broker, Client, RabbitBroker, Server
+from service_runtime.ops import Readiness, Refresh
+from service_runtime.settings import ServiceSettings
+from support_contracts import Envelope
+from support_contracts.topology import Subscription
+from support_rpc.server import Handler
+
+log = structlog.get_logger(__name__)
+
+Call = Callable[[str, dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]
+"""A command (its type and fields) to one service, and its reply."""
+
+OUTBOX_LAG = Gauge("support_outbox_lag_events", "Events recorded and not yet published", ["log"])
+
+
+class Stoppable(Protocol):
+    async def stop(self) -> None: ...
+
+
+class Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+class Host:
+    def __init__(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        store: EventStore,
+        broker: Broker,
+        *,
+        owned: bool,
+    ) -> None:
+        self.name, self.settings, self.store, self.broker = name, settings, store, broker
+        self._owns_store = owned
+        self._doors: list[Stoppable] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._resources: list[Closable] = []
+        self._forgetting = False
+        self._client: Client | None = None
+        probe = broker.probe()
+        self._resources.append(probe)
+        self.readiness = [Readiness("database", store.ready), Readiness("broker", probe)]
+        self.refresh: list[Refresh] = []
+        self.stopped = False
+
+    @classmethod
+    async def open(
+        cls,
+        name: str,
+        settings: ServiceSettings,
+        *,
+        store: EventStore | None = None,
+        broker: Broker | None = None,
+        pool_size: int | None = None,
+    ) -> Host:
+        """The topology declared on ``broker`` (RabbitMQ at ``AMQP_URL`` unless given), and
+        ``store`` (the service's schema on PostgreSQL at ``DATABASE_URL`` unless given;
+        closed at the stop only when opened here)."""
+        broker = broker or RabbitBroker(settings.amqp_url, settings.exchange)
+        await broker.declare(settings.topology())  # issue 14.11
+        owned = store is None
+        if store is None:
+            store = await PostgresEventStore.connect(
+                settings.database_url,
+                settings.database_schema,
+                max_size=settings.pool_size if pool_size is None else pool_size,
+            )
+        return cls(name, settings, store, broker, owned=owned)
+
+    async def consume(
+        self,
+        queue: str,
+        routing_keys: Sequence[str],
+        handler: EventHandler,
+        *,
+        single_active: bool = False,
+    ) -> None:
+        """``queue``'s events fed to ``handler`` through this service's inbox (each handled
+        once, in the transaction of what it does)."""
+        inbox = Inbox(self.store, self.name, handler)
+        consumer = self.broker.consumer(
+            Subscription(queue, tuple(routing_keys), single_active), inbox
+        )
+        await consumer.start()
+        self._took_in(consumer, consumer.queue_name, consumer.ready)
+
+    async def serve(self, queue: str, handler: Handler) -> Server:
+        """The command server of ``queue``, started."""
+        server = await self.broker.server(queue, handler).start()
+        self._took_in(server, server.queue_name, server.ready)
+        return server
+
+    async def client(self) -> Client:
+        """Request/reply to the other services (one client for the service), closed at the
+        stop."""
+        if self._client is None:
+            self._client = await self.broker.client().connect()
+            self._resources.insert(0, self._client)
+        return self._client
+
+    async def calls(self, queue: str) -> Call:
+        """Commands to the service behind ``queue``: its reply, or its refusal raised."""
+        client = await self.client()
+
+        async def call(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+            return await client.call(queue, command_type, command)
+
+        return call
+
+    def relay(self, *, publishes: Callable[[Envelope], bool] | None = None) -> OutboxRelay:
+        """The outbox relay, run in one replica at a time; its lag is a gauge."""
+        publisher = self.broker.publisher()
+        self._resources.insert(0, publisher)
+        relay = OutboxRelay(self.store, publisher, publishes=publishes)
+        self.run(relay.run(), "outbox relay")
+        self.refresh.append(self._outbox_lag)
+        return relay
+
+    def run(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        """Background work until the stop (leader-only work leads inside it)."""
+        self._tasks.append(asyncio.create_task(work, name=f"{self.name}: {name}"))
+
+    def door(self, door: Stoppable) -> None:
+        """Where work comes in that the host did not start (a WebSocket or HTTP server): it
+        stops first."""
+        self._doors.append(door)
+
+    def uses(self, resource: Closable) -> None:
+        """Closed at the stop, before the store."""
+        self._resources.insert(0, resource)
+
+    def check(self, name: str, check: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self.readiness.append(Readiness(name, check))
+
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        """Its readiness checks, and the gauges to refresh before a scrape."""
+        return self.readiness, self.refresh
+
+    async def stop(self) -> None:
+        """No new work first, then the background work, then what it used. Stopping again
+        does nothing."""
+        if self.stopped:
+            return
+        self.stopped = True
+        for door in self._doors:
+            await door.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for resource in self._resources:
+            await resource.close()
+        if self._owns_store:
+            await self.store.close()
+        log.info(f"{self._event}.stopped")
+
+    def started(self, **fields: Any) -> None:
+        log.info(f"{self._event}.started", schema=self.settings.database_schema, **fields)
+
+    @property
+    def _event(self) -> str:
+        return self.name.replace("-", "_")
+
+    def _took_in(
+        self, door: Stoppable, name: str, ready: Callable[[], Coroutine[Any, Any, None]]
+    ) -> None:
+        self._doors.append(door)
+        self.readiness.append(Readiness(name, ready))
+        if not self._forgetting:  # what the inbox recorded (events, commands) kept for a while
+            self._forgetting = True
+            self.run(forgetting(self.store, keep=self.settings.inbox_keep), "inbox forgetting")
+
+    async def _outbox_lag(self) -> None:
+        head, published = await self.store.head(), await self.store.load_checkpoint("outbox")
+        OUTBOX_LAG.labels(self.settings.database_schema).set(max(0, head - published))
+
+
+class Hosted:
+    """A started service: its host, and what it stops and reports through it."""
+
+    host: Host
+
+    @property
+    def store(self) -> EventStore:
+        return self.host.store
+
+    def ops(self) -> tuple[list[Readiness], list[Refresh]]:
+        return self.host.ops()
+
+    async def stop(self) -> None:
+        await self.host.stop()
