@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: test test-faults demo bench lint sync uv services asyncapi
+.PHONY: test test-fast test-faults demo bench lint sync uv services asyncapi
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -23,6 +23,9 @@ lint: sync
 
 test: sync services lint
 	timeout -k 30 1500 $(UV) run pytest $(PYTEST_ARGS)  # a hang fails CI in 25 min, not 90
+
+test-fast: sync  # no RabbitMQ, PostgreSQL or subprocess needed: the unit and in-memory tests
+	timeout -k 30 300 $(UV) run pytest -m "not integration" $(PYTEST_ARGS)
 
 test-faults: sync services  # RabbitMQ and PostgreSQL of its own, stopped, killed and started
 	timeout -k 30 900 $(UV) run pytest tests-faults $(PYTEST_ARGS)

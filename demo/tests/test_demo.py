@@ -10,7 +10,7 @@ import sys
 import asyncpg
 import pytest
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.integration]  # the demo as a process
 
 
 async def run_demo(env: dict[str, str], *, ok: bool = True) -> str:

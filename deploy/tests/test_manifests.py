@@ -28,7 +28,7 @@ K8S = "1.30"
 SERVICES = ["session-svc", "invite-svc", "routing-svc", "media-relay", "gateway"]
 OPERATED = {"rabbitmq.com/v1beta1", "postgresql.cnpg.io/v1"}
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.integration]  # kubeconform, node, checkov
 
 
 @pytest.fixture(scope="module")

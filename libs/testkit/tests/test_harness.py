@@ -41,6 +41,7 @@ def test_a_missing_service_fails_with_how_to_start_it(
     assert "skipped" not in result.stdout.str()
 
 
+@pytest.mark.integration  # a pytest of its own, on the real services
 def test_each_test_gets_its_own_schema_and_names(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

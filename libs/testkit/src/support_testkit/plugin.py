@@ -212,3 +212,19 @@ async def rabbit_names(amqp_url: str) -> AsyncIterator[RabbitNames]:
     names = RabbitNames.fresh()
     yield names
     await names.delete(amqp_url)
+
+
+REAL_SERVICES = {"database_url", "amqp_url"}  # every fixture that reaches one depends on these
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Issue 15.9: a test that needs RabbitMQ or PostgreSQL is marked ``integration`` by what
+    it takes, so the mark cannot be forgotten: a fixture that reaches them, or a parameter of a
+    fixture that asks for them when run (``store[postgres]``, ``stack[postgres+rabbitmq]``).
+    ``pytest -m "not integration"`` is then the fast suite."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        ids = callspec.id if callspec is not None else ""
+        if names & REAL_SERVICES or "postgres" in ids or "rabbitmq" in ids:
+            item.add_marker(pytest.mark.integration)
