@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from gateway import app
-from gateway.app import Gateway, _assigned
 from gateway.identity import Caller
+from gateway.routes import agents
+from gateway.routes.agents import Gateway, _assigned
 
 
 class Sessions:
@@ -43,7 +43,7 @@ async def test_r6_with_the_live_feed_gone_the_accept_asks_session_svc_who_contro
 ) -> None:
     """An accept answered ``assigned`` true at the feed's end without knowing (the fault
     suite saw an agent told so have its end refused 403 a second later)."""
-    monkeypatch.setattr(app, "ASKED_EVERY_SECONDS", 0.01, raising=False)
+    monkeypatch.setattr(agents, "ASKED_EVERY_SECONDS", 0.01, raising=False)
     later = Sessions("alice", "alice", "zoe")
     assert await assigned(later, within=5) and later.asked == 3
     never = Sessions("alice")

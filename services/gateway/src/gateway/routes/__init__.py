@@ -1,0 +1,14 @@
+"""The routes of CONTRACT.md, by resource. Each checks who calls (role, and membership of the
+session it names), turns the request into one command or query to the service that owns it,
+and answers with the reply; the services decide everything else (who controls, limits,
+states)."""
+
+from fastapi import APIRouter
+
+from gateway.routes import admin, agents, customers, joining, sessions
+
+v1 = APIRouter(prefix="/v1")
+for resource in (sessions, joining, admin, agents, customers):
+    v1.include_router(resource.router)
+
+__all__ = ["v1"]

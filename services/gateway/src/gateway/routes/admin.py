@@ -1,0 +1,153 @@
+"""The admin's routes: the site's settings, WebACD queues and agents, a csr's settings, and a
+session ended, re-queued or assigned by hand (R1-R3, S12)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from gateway import answers
+from gateway.answers import documented
+from gateway.identity import Role
+from gateway.routes.common import AUTH, Gw, Reply, Who, staff
+from support_contracts.routing import QueueDefinition
+from support_contracts.session import CsrSettings, SiteSettings
+from support_contracts.vocabulary import DisplayName, SessionMode, UserId
+
+router = APIRouter()
+
+
+class AgentBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Zoe", "max_sessions": 2}]})
+
+    name: DisplayName
+    max_sessions: StrictInt = Field(ge=1)
+    session_mode: SessionMode | None = None  # not given: the csr's stays as it is
+    voice_supported: StrictBool | None = None
+
+
+class RequeueBody(BaseModel):
+    queue_id: UUID
+
+
+class AssignBody(BaseModel):
+    agent_id: UserId
+
+
+@router.get(
+    "/admin/site",
+    **documented(answers.Site, 401, 403, 503),
+    tags=["admin"],
+)
+async def get_site(gw: Gw, who: Who) -> Reply:
+    staff(who, Role.ADMIN)
+    return await gw.services("session", "GetSiteSettings", who)
+
+
+@router.put(
+    "/admin/site",
+    **documented(answers.Site, 401, 403, 422, 503),
+    tags=["admin"],
+)
+async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "session", "ChangeSiteSettings", who, settings=body.model_dump(mode="json")
+    )
+
+
+@router.post(
+    "/admin/queues",
+    **documented(answers.Queue, 401, 403, 422, 503, status=201),
+    tags=["admin"],
+)
+async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
+    """R1: a new queue."""
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "routing", "ConfigureQueue", who, definition=body.model_dump(mode="json")
+    )
+
+
+@router.put(
+    "/admin/agents/{agent_id}",
+    **documented(answers.AgentAnswer, 401, 403, 422, 503),
+    tags=["admin"],
+)
+async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -> Reply:
+    """R3: an agent's name and most simultaneous sessions; the csr becomes a WebACD agent for
+    session-svc too (S9: only agents hand sessions off). ``session_mode`` and
+    ``voice_supported`` change the csr's settings only when given."""
+    staff(who, Role.ADMIN)
+    given = body.model_dump(mode="json", include={"session_mode", "voice_supported"})
+    amended = {k: v for k, v in given.items() if v is not None}  # issue 14.3: only what is given
+    await gw.services(
+        "session", "AmendCsrSettings", who, csr_id=agent_id, is_webacd_agent=True, **amended
+    )
+    return await gw.services(
+        "routing",
+        "ConfigureAgent",
+        who,
+        agent_id=agent_id,
+        name=body.name,
+        max_sessions=body.max_sessions,
+    )
+
+
+@router.put(
+    "/admin/csrs/{csr_id}",
+    **documented(answers.Csr, 401, 403, 422, 503),
+    tags=["admin"],
+)
+async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> Reply:
+    """A csr's own settings (S2, S8, S9): single or multi-session, agent, voice."""
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "session", "ChangeCsrSettings", who, csr_id=csr_id, settings=body.model_dump(mode="json")
+    )
+
+
+# issue 14.2: an admin's way out for a stranded or stuck session
+
+
+@router.post(
+    "/admin/sessions/{session_id}/end",
+    **documented(answers.SessionAnswer, *AUTH),
+    tags=["admin"],
+)
+async def admin_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """An admin ends any live or waiting session (`ended_by_admin`, with who did it)."""
+    staff(who, Role.ADMIN)
+    return await gw.services("session", "EndSessionAsAdmin", who, session_id=str(session_id))
+
+
+@router.post(
+    "/admin/sessions/{session_id}/requeue",
+    **documented(answers.SessionAnswer, *AUTH),
+    tags=["admin"],
+)
+async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -> Reply:
+    """An admin puts a waiting session in a queue again (404 `unknown_queue`, 409 `not_waiting`
+    for a session with a controller); its offers begin afresh."""
+    staff(who, Role.ADMIN)
+    await gw.services("routing", "GetQueue", who, queue_id=str(body.queue_id))  # or 404
+    return await gw.services(
+        "session", "RequeueSession", who, session_id=str(session_id), queue_id=str(body.queue_id)
+    )
+
+
+@router.post(
+    "/admin/sessions/{session_id}/assign",
+    **documented(answers.Task, *AUTH),
+    tags=["admin"],
+)
+async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
+    """An admin assigns a waiting session to an agent who is available and has a free slot (404
+    `unknown_agent`; 409 `not_waiting`, `agent_unavailable`, `at_capacity`); the agent becomes
+    its controller as after accepting an offer."""
+    staff(who, Role.ADMIN)
+    return await gw.services(
+        "routing", "AssignTask", who, session_id=str(session_id), agent_id=body.agent_id
+    )

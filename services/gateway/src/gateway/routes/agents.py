@@ -1,0 +1,139 @@
+"""A WebACD agent's routes: availability, offers, accept and decline (R3, R4, R6)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from gateway import answers
+from gateway.answers import documented
+from gateway.errors import ApiError
+from gateway.identity import Caller, Role
+from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, staff
+from support_contracts.vocabulary import AgentStatus
+from support_rpc import RemoteError, RpcTimeout
+
+router = APIRouter()
+
+
+class StatusBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "available"}]})
+
+    status: AgentStatus
+
+
+@router.put(
+    "/agents/me/status",
+    **documented(answers.AgentAnswer, 401, 403, 404, 422, 503),
+    tags=["agents"],
+)
+async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
+    """R3: available / away / offline."""
+    staff(who, Role.AGENT)
+    return await gw.services(
+        "routing", "ChangeAgentStatus", who, agent_id=who.id, status=body.status
+    )
+
+
+@router.get(
+    "/agents/me/offers",
+    **documented(answers.Offers, 401, 403, 404, 503),
+    tags=["agents"],
+)
+async def offers(gw: Gw, who: Who) -> Reply:
+    """R4: the offers open to the calling agent."""
+    staff(who, Role.AGENT)
+    agent = await gw.services("routing", "GetAgent", who, agent_id=who.id)
+    return {"offers": agent["agent"]["offers"]}
+
+
+async def _open_offer(gw: Gateway, who: Caller, offer_id: UUID) -> Reply:
+    agent = await gw.services("routing", "GetAgent", who, agent_id=who.id)
+    offer: Reply | None = next(
+        (o for o in agent["agent"]["offers"] if o["offer_id"] == str(offer_id)), None
+    )
+    if offer is None:
+        raise ApiError(404, "unknown_offer", "no such offer is open to you")
+    return offer
+
+
+async def _offer_command(gw: Gateway, who: Caller, command_type: str, offer: Reply) -> Reply:
+    return await gw.services(
+        "routing",
+        command_type,
+        who,
+        session_id=offer["session_id"],
+        offer_id=offer["offer_id"],
+        agent_id=who.id,
+    ) | {"session_id": offer["session_id"]}
+
+
+@router.post(
+    "/offers/{offer_id}/accept",
+    **documented(answers.Accepted, *AUTH),
+    tags=["agents"],
+)
+async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
+    """R6: the agent takes the session; answered once session-svc has made it the controller
+    (``assigned`` false if that did not happen within the request timeout)."""
+    staff(who, Role.AGENT)
+    offer = await _open_offer(gw, who, offer_id)
+    with gw.live.watch(UUID(offer["session_id"])) as arrivals:
+        accepted = await _offer_command(gw, who, "AcceptOffer", offer)
+        assigned = await _assigned(
+            gw, who, arrivals, offer["session_id"], gw.settings.request_timeout_seconds
+        )
+    return accepted | {"assigned": assigned} | gw.relay(offer["session_id"], who.id)
+
+
+ASKED_EVERY_SECONDS = 0.1
+
+
+async def _assigned(
+    gw: Gateway, who: Caller, arrivals: asyncio.Queue[Any], session_id: str, within: float
+) -> bool:
+    """Whether session-svc made the agent the controller within ``within`` seconds: seen on the
+    live feed (its ``AgentAssigned``), or, if the feed's connection goes meanwhile (a broker
+    restart ends every watch with None), asked of session-svc until then. It answered true
+    at that None without knowing: the one way an agent told ``assigned`` could have its end
+    refused 403 ``not_controller`` a second later, as the fault suite saw once."""
+
+    async def seen() -> None:
+        while True:
+            envelope = await arrivals.get()
+            if envelope is None:
+                await asked()
+                return
+            if envelope.type == "AgentAssigned" and envelope.data["agent_id"] == who.id:
+                return
+
+    async def asked() -> None:
+        while True:
+            try:
+                reply = await gw.services("session", "GetSession", who, session_id=session_id)
+                if reply["session"]["controller"] == who.id:
+                    return
+            except (RpcTimeout, RemoteError):
+                pass  # the broker or session-svc still away: ask again, until the time is up
+            await asyncio.sleep(ASKED_EVERY_SECONDS)
+
+    try:
+        await asyncio.wait_for(seen(), within)
+    except TimeoutError:
+        return False
+    return True
+
+
+@router.post(
+    "/offers/{offer_id}/decline",
+    **documented(answers.Task, *AUTH),
+    tags=["agents"],
+)
+async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
+    """R4: the session is not offered to this agent again."""
+    staff(who, Role.AGENT)
+    return await _offer_command(gw, who, "DeclineOffer", await _open_offer(gw, who, offer_id))

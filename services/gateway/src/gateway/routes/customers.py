@@ -1,0 +1,67 @@
+"""A customer asking for help through a queue's entry form, and the request's standing (R5)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway import answers
+from gateway.answers import documented
+from gateway.errors import ApiError
+from gateway.routes.common import AUTH, Gw, Reply, Who
+from support_contracts.vocabulary import DisplayName, EmailAddress
+
+router = APIRouter()
+
+
+class EntryForm(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Erin", "email": "erin@example.com", "problem": "The printer smokes."}
+            ]
+        }
+    )
+
+    name: DisplayName
+    email: EmailAddress
+    problem: str = Field(min_length=1, max_length=4000)
+
+
+@router.post(
+    "/queues/{queue_id}/requests",
+    **documented(answers.Requested, 404, 409, 422, 503, status=201),
+    tags=["customers"],
+)
+async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
+    """R8: a customer asks for help; outside the queue's hours the answer says it is closed."""
+    submitted = await gw.services(
+        "routing", "SubmitEntryForm", None, queue_id=str(queue_id), **body.model_dump()
+    )
+    session = submitted["session"]
+    customer = session["active_customer"]
+    return {
+        "request_id": submitted["request_id"],
+        "queue_id": str(queue_id),
+        "session_id": session["session_id"],
+        "participant_id": customer,
+    } | gw.relay(session["session_id"], customer)
+
+
+@router.get(
+    "/queues/{queue_id}/requests/{request_id}",
+    **documented(answers.Standing, *AUTH),
+    tags=["customers"],
+)
+async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
+    """R5: the customer's position in the queue and the estimated wait."""
+    if who.session_id is None:
+        raise ApiError(403, "not_yours", "only the customer who asked may see this request")
+    standing = await gw.services("routing", "GetWaitingPosition", who, request_id=str(request_id))
+    if who.session_id is None or str(who.session_id) != standing["session_id"]:
+        raise ApiError(403, "not_yours", "only the customer who asked may see this request")
+    if standing["queue_id"] != str(queue_id):
+        raise ApiError(404, "not_in_queue", "that request waits in another queue")
+    return standing
