@@ -10,6 +10,7 @@ from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, LockL
 from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
 from eventlog.stream_cache import StreamCache
+from eventlog.turns import keep_turning
 
 __all__ = [
     "NO_STREAM",
@@ -29,6 +30,7 @@ __all__ = [
     "Verdict",
     "follow",
     "follow_batches",
+    "keep_turning",
     "lead",
     "retrying",
     "topic_matches",

@@ -20,6 +20,7 @@ import structlog
 from eventlog.conflicts import retrying
 from eventlog.outages import is_outage
 from eventlog.store import EventStore, Transaction
+from eventlog.turns import keep_turning
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
@@ -149,10 +150,10 @@ async def forgetting(
     at once goes once), so no lock and no connection of its own are needed. A redelivery comes
     within minutes; one older than ``keep`` (a dead letter re-driven after it, say) would be
     handled again."""
-    while True:
-        try:
-            while forgotten := await store.forget_handled(clock() - keep):
-                log.info("inbox.forgotten", records=forgotten)
-        except Exception as error:  # a database outage is waited out
-            log.warning("inbox.forgetting_retrying", error=repr(error))
+
+    async def turn() -> None:
+        while forgotten := await store.forget_handled(clock() - keep):
+            log.info("inbox.forgotten", records=forgotten)
         await asyncio.sleep(every_seconds)
+
+    await keep_turning(turn, failed="inbox.forgetting_retrying", retry_seconds=every_seconds)

@@ -20,6 +20,7 @@ import structlog
 from eventlog.follow import follow_batches
 from eventlog.leadership import lead
 from eventlog.store import EventStore
+from eventlog.turns import keep_turning
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
@@ -62,14 +63,9 @@ class OutboxRelay:
     async def _relay(self) -> None:
         self.leading = True
         try:
-            while True:
-                try:
-                    await self._pump()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as error:
-                    log.warning("relay.retrying", relay=self.name, error=repr(error))
-                    await asyncio.sleep(self._retry)
+            await keep_turning(
+                self._pump, failed="relay.retrying", retry_seconds=self._retry, relay=self.name
+            )
         finally:
             self.leading = False
 

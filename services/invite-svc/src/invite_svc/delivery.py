@@ -14,13 +14,12 @@ invitation's one Message-ID."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from uuid import UUID, uuid4
 
 import structlog
 
-from eventlog import lead
+from eventlog import keep_turning, lead
 from eventlog.snapshots import Snapshots
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
@@ -157,12 +156,8 @@ class EmailDelivery:
         await lead(self._h.store, "email-delivery", self._delivering)
 
     async def _delivering(self) -> None:
-        while True:
-            try:
-                await self.deliver_due()
-                await self._h.store.wait_for_events(self.position, self._every)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # a database outage is waited out
-                log.warning("email_delivery.retrying", error=repr(error))
-                await asyncio.sleep(self._every)
+        async def turn() -> None:
+            await self.deliver_due()
+            await self._h.store.wait_for_events(self.position, self._every)
+
+        await keep_turning(turn, failed="email_delivery.retrying", retry_seconds=self._every)

@@ -8,14 +8,13 @@ events (``relay.RecordingStored``) are the only ones its outbox publishes.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
 import structlog
 
-from eventlog import DuplicateEvent, NewEvent, Transaction
+from eventlog import DuplicateEvent, NewEvent, Transaction, keep_turning
 from eventlog.follow import follow_batches
 from eventlog.snapshots import Snapshots
 from eventlog.store import EventStore
@@ -62,20 +61,23 @@ async def follow_log(
     """Fold the log into the view, forever, and let the hub enforce each session event. A
     database outage is waited out (the relay is not ready meanwhile: ``view.following``) and
     the view goes on from where it was."""
-    while True:
-        try:
-            async for events in follow_batches(store, view.position, idle_seconds=1.0):
-                view.following = True
-                for envelope in events:
-                    applied = view.apply(envelope)
-                    if applied is not None:
-                        await hub.on_event(*applied)
-                await view.changed()
-                await saved.folded(len(events), view.position, view.dump)
-        except Exception as error:
-            view.following = False
-            log.warning("relay.follow_failed", error=repr(error), position=view.position)
-            await asyncio.sleep(retry_seconds)
+
+    async def turn() -> None:
+        async for events in follow_batches(store, view.position, idle_seconds=1.0):
+            view.following = True
+            for envelope in events:
+                applied = view.apply(envelope)
+                if applied is not None:
+                    await hub.on_event(*applied)
+            await view.changed()
+            await saved.folded(len(events), view.position, view.dump)
+
+    def stopped() -> None:
+        view.following = False
+
+    await keep_turning(
+        turn, failed="relay.follow_failed", retry_seconds=retry_seconds, on_error=stopped
+    )
 
 
 def snapshots(store: EventStore, every_events: int = 10_000) -> Snapshots:

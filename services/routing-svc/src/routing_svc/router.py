@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from eventlog import ConcurrencyConflict, NewEvent, lead
+from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead
 from eventlog.snapshots import Snapshots
 from routing_svc.domain.tasks import Task, escalate, expire_offers, withdraw_offers_of
 from routing_svc.handlers import RoutingHandlers, case_stream
@@ -128,17 +128,16 @@ class Router:
     async def run(self) -> None:
         """Follow and act until cancelled; takes the lead when the lock is free."""
         lead = asyncio.create_task(self._lead(), name="router:lead")
+
+        async def turn() -> None:
+            await self.step()
+            if self.leading:
+                await self.store.wait_for_events(self.view.position, self._wait())
+            else:  # queries may be this stale; reading less often costs far less
+                await asyncio.sleep(self._follower)
+
         try:
-            while True:
-                try:
-                    await self.step()
-                    if self.leading:
-                        await self.store.wait_for_events(self.view.position, self._wait())
-                    else:  # queries may be this stale; reading less often costs far less
-                        await asyncio.sleep(self._follower)
-                except Exception as error:  # a database outage is waited out
-                    log.warning("router.retrying", error=repr(error))
-                    await asyncio.sleep(self._idle)
+            await keep_turning(turn, failed="router.retrying", retry_seconds=self._idle)
         finally:
             lead.cancel()
             await asyncio.gather(lead, return_exceptions=True)

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from eventlog import Transaction, lead
+from eventlog import Transaction, keep_turning, lead
 from eventlog.snapshots import Snapshots
 from session_svc.domain import Session, rules
 from session_svc.handlers import SessionHandlers
@@ -93,9 +93,8 @@ class ConsoleWatch:
         await lead(self._handlers.store, "console-watch", self._sweeping)
 
     async def _sweeping(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception as error:  # a database outage is waited out
-                log.warning("console_watch.retrying", error=repr(error))
+        async def turn() -> None:
+            await self.sweep()
             await asyncio.sleep(self._every)
+
+        await keep_turning(turn, failed="console_watch.retrying", retry_seconds=self._every)
