@@ -18,7 +18,8 @@ from eventlog.postgres import PostgresEventStore
 from session_svc import bootstrap
 from session_svc.settings import Settings
 from support_contracts import Envelope
-from support_rpc import RemoteError, RpcClient, RpcTimeout
+from support_contracts.refusals import Refusal
+from support_rpc import RpcClient, RpcTimeout
 from support_testkit import eventually
 from support_testkit.private import PrivatePostgres, PrivateRabbit
 
@@ -129,7 +130,7 @@ async def test_session_svc_answers_503_while_its_database_is_away(
             try:
                 await start_session()
                 statuses.append(200)
-            except RemoteError as error:
+            except Refusal as error:
                 statuses.append(error.status)
                 assert error.status == 503 and error.code == "unavailable", error
             except RpcTimeout:
@@ -138,7 +139,7 @@ async def test_session_svc_answers_503_while_its_database_is_away(
         await asyncio.to_thread(postgres.start)
 
         async def works() -> bool:
-            with contextlib.suppress(RemoteError, RpcTimeout):
+            with contextlib.suppress(Refusal, RpcTimeout):
                 return bool(await start_session())
             return False
 

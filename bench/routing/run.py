@@ -37,6 +37,7 @@ from routing_svc.domain.pool import Agent, AgentPool, Policy
 from routing_svc.handlers import agent_stream, queue_stream
 from routing_svc.settings import Settings
 from support_contracts import Envelope, Event
+from support_contracts.refusals import Refusal
 from support_contracts.routing import (
     AgentConfigured,
     AgentStatusChanged,
@@ -46,7 +47,7 @@ from support_contracts.routing import (
 )
 from support_contracts.session import EndReason, HandedToQueue, SessionEnded
 from support_contracts.vocabulary import AgentStatus, RoutingPolicy
-from support_rpc import RemoteError, RpcClient
+from support_rpc import RpcClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import (
@@ -219,7 +220,7 @@ class Load:
         }
         try:
             await self.client.call(self.commands, "AcceptOffer", command, within_seconds=30)
-        except RemoteError:
+        except Refusal:
             return
         self.accepted.append(time.perf_counter())
         if self.ending:

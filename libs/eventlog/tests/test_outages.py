@@ -11,9 +11,9 @@ import pytest
 from aiormq.exceptions import ChannelInvalidStateError
 
 from eventlog.outages import is_outage
+from support_contracts.refusals import Refusal
 from support_contracts.session import EndSession
 from support_rpc.door import command_door
-from support_rpc.server import Failure
 
 
 def test_outages_are_told_from_bugs_also_when_wrapped() -> None:
@@ -40,14 +40,14 @@ def _end_session() -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-async def _door_raising(error: Exception) -> Failure | None:
+async def _door_raising(error: Exception) -> Refusal | None:
     async def execute(_: Any) -> dict[str, Any]:
         raise error
 
     door = command_door("session-svc", {EndSession: None}, execute, outages=is_outage)
     try:
         await door("EndSession", _end_session())
-    except Failure as failure:
+    except Refusal as failure:
         return failure
     return None
 

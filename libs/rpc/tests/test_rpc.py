@@ -13,7 +13,8 @@ import aio_pika
 import pytest
 import pytest_asyncio
 
-from support_rpc import Failure, RemoteError, RpcClient, RpcServer, RpcTimeout
+from support_contracts.refusals import Refusal, StateForbids
+from support_rpc import RpcClient, RpcServer, RpcTimeout
 from support_rpc.memory import MemoryRpc
 from support_rpc.server import Handler
 from support_testkit.plugin import RabbitNames
@@ -27,7 +28,9 @@ most_in_flight = 0
 async def echo(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
     global in_flight, most_in_flight
     if command_type == "Refuse":
-        raise Failure(409, "session_ended", "the session has ended")
+        raise Refusal(409, "session_ended", "the session has ended")
+    if command_type == "RefuseByRule":  # a service's rules refuse by kind
+        raise StateForbids("session_limit", "you already run a live session")
     if command_type == "Crash":
         raise RuntimeError("bug")
     in_flight += 1
@@ -72,12 +75,16 @@ async def test_many_requests_are_in_flight_at_once(rpc: tuple[Any, str]) -> None
     assert most_in_flight >= 10  # one client, one connection: not one request at a time
 
 
-async def test_a_refusal_comes_back_as_remote_error(rpc: tuple[Any, str]) -> None:
+async def test_a_refusal_comes_back_as_the_same_refusal(rpc: tuple[Any, str]) -> None:
     client, queue = rpc
-    with pytest.raises(RemoteError) as refused:
+    with pytest.raises(Refusal) as refused:
         await client.call(queue, "Refuse", {})
     assert (refused.value.status, refused.value.code) == (409, "session_ended")
-    with pytest.raises(RemoteError) as crashed:
+    with pytest.raises(Refusal) as by_rule:  # issue 15.5: one type, whoever raised it
+        await client.call(queue, "RefuseByRule", {})
+    assert (by_rule.value.status, by_rule.value.code) == (409, "session_limit")
+    assert by_rule.value.message == "you already run a live session"
+    with pytest.raises(Refusal) as crashed:
         await client.call(queue, "Crash", {})
     assert (crashed.value.status, crashed.value.code) == (500, "internal")
 

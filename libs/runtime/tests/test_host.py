@@ -18,8 +18,8 @@ from service_runtime.brokers import MemoryBroker
 from service_runtime.host import Host
 from service_runtime.settings import ServiceSettings
 from support_contracts import Envelope
+from support_contracts.refusals import Refusal
 from support_contracts.session import ActiveCustomerSelected
-from support_rpc import Failure, RemoteError
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -68,13 +68,13 @@ async def test_a_command_served_on_one_host_is_answered_to_another_refusals_too(
 
     async def handler(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
         if command_type == "Refuse":
-            raise Failure(409, "session_ended", "the session has ended")
+            raise Refusal(409, "session_ended", "the session has ended")
         return {"echo": command}
 
     await serving.serve("svc.commands", handler)
     call = await calling.calls("svc.commands")
     assert await call("Echo", {"n": 1}) == {"echo": {"n": 1}}
-    with pytest.raises(RemoteError) as refused:
+    with pytest.raises(Refusal) as refused:
         await call("Refuse", {})
     assert (refused.value.status, refused.value.code) == (409, "session_ended")
     ready, _ = serving.ops()

@@ -3,10 +3,11 @@
 Wire format. Request: JSON ``{"type": <command type>, "command": {...}}`` with ``reply_to``,
 ``correlation_id`` and ``expiration`` (the caller's timeout: a request nobody took in time is
 dropped, never executed late). Reply: ``{"ok": true, "result": {...}}`` or
-``{"ok": false, "error": {"status": 409, "code": "...", "message": "..."}}``.
+``{"ok": false, "error": {"status": 409, "code": "...", "message": "..."}}``: a
+``support_contracts.refusals.Refusal`` raised by the handler, raised again at the caller.
 """
 
-from support_rpc.client import RemoteError, RpcClient, RpcTimeout, RpcUnavailable
-from support_rpc.server import Failure, RpcServer
+from support_rpc.client import RpcClient, RpcTimeout, RpcUnavailable
+from support_rpc.server import RpcServer
 
-__all__ = ["Failure", "RemoteError", "RpcClient", "RpcServer", "RpcTimeout", "RpcUnavailable"]
+__all__ = ["RpcClient", "RpcServer", "RpcTimeout", "RpcUnavailable"]

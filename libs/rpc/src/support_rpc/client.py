@@ -15,6 +15,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection
 from aiormq.abc import DeliveredMessage
 from pamqp.commands import Basic
 
+from support_contracts.refusals import Refusal
 from support_rpc import tracing
 from support_rpc.server import declare_command_queue
 
@@ -28,25 +29,16 @@ class RpcUnavailable(RpcTimeout):
     is known of the request's outcome (the gateway's 503, to retry)."""
 
 
-class RemoteError(Exception):
-    """The service refused or failed; ``status``, ``code`` and ``message`` say why."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
-
-
 def request_body(command_type: str, command: dict[str, Any]) -> bytes:
     return json.dumps({"type": command_type, "command": command}).encode()
 
 
 def outcome(reply: dict[str, Any]) -> dict[str, Any]:
-    """A reply's result, or its refusal raised as :class:`RemoteError`."""
+    """A reply's result, or its refusal raised as :class:`Refusal`."""
     if reply.get("ok"):
         result: dict[str, Any] = reply["result"]
         return result
-    refusal = reply["error"]
-    raise RemoteError(int(refusal["status"]), str(refusal["code"]), str(refusal["message"]))
+    raise Refusal.from_reply(reply["error"])
 
 
 class RpcClient:
@@ -123,7 +115,7 @@ class RpcClient:
         *,
         within_seconds: float = 5.0,
     ) -> dict[str, Any]:
-        """Send one command and wait for its reply: the result, or RemoteError, RpcTimeout or
+        """Send one command and wait for its reply: the result, or Refusal, RpcTimeout or
         RpcUnavailable, all within ``within_seconds`` (connecting and publishing included)."""
         correlation_id = uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()

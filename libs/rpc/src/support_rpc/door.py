@@ -10,9 +10,8 @@ from typing import Any
 import structlog
 
 from support_contracts import COMMANDS, Command, ContractViolation
-from support_contracts.refusals import Refused
-from support_rpc.client import RemoteError
-from support_rpc.server import Failure, Handler
+from support_contracts.refusals import Refusal
+from support_rpc.server import Handler
 
 log = structlog.get_logger(__name__)
 
@@ -37,25 +36,23 @@ def command_door(
             kind = COMMANDS.get(command_type)
             cmd = kind.parse(payload)
         except ContractViolation as error:
-            raise Failure(422, "invalid_command", str(error)) from error
+            raise Refusal(422, "invalid_command", str(error)) from error
         if kind not in takes:
-            raise Failure(400, "unknown_command", f"{service} does not take {command_type}")
+            raise Refusal(400, "unknown_command", f"{service} does not take {command_type}")
         ids = {"command": command_type, "correlation_id": str(cmd.correlation_id)}
         session_id = getattr(cmd, "session_id", None)
         try:
             with structlog.contextvars.bound_contextvars(**ids, session_id=str(session_id or "")):
                 return await execute(cmd)
-        except Refused as refused:
-            raise Failure(refused.status, refused.code, refused.message) from refused
-        except RemoteError as remote:  # another service's answer, passed on as it is
-            raise Failure(remote.status, remote.code, remote.message) from remote
+        except Refusal:  # the service's own, or another service's answer: passed on as it is
+            raise
         except conflicts as conflict:
-            raise Failure(409, "version_conflict", f"{conflict}; try again") from conflict
+            raise Refusal(409, "version_conflict", f"{conflict}; try again") from conflict
         except Exception as error:
             if outages(error):
                 log.warning("rpc.outage", service=service, command=command_type, error=repr(error))
                 unreachable = f"{service} cannot reach its database or the broker; try again"
-                raise Failure(503, "unavailable", unreachable) from error
+                raise Refusal(503, "unavailable", unreachable) from error
             raise
 
     return handle

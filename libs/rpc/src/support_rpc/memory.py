@@ -1,7 +1,7 @@
 """Request/reply in one process (the embedded demo, fast tests): the wire format of
 ``support_rpc`` without a broker between. The request is encoded as over RabbitMQ, answered by
 the same :class:`Answering` (so a bad request, a refusal and a bug are answered alike), the reply
-decoded, and a refusal raised as :class:`RemoteError`; a queue nobody serves yet is waited on
+decoded, and a refusal raised as :class:`Refusal`; a queue nobody serves yet is waited on
 until the call's time is up, as a durable queue holds a request for its service."""
 
 from __future__ import annotations

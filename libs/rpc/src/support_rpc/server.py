@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanKind
 from pamqp.commands import Basic
 from prometheus_client import Counter, Histogram
 
+from support_contracts.refusals import Refusal
 from support_contracts.topology import QUORUM
 from support_rpc import tracing
 
@@ -32,14 +33,6 @@ ANSWERED = Counter(
 ANSWER_SECONDS = Histogram(
     "support_command_seconds", "Time from taking a command to its answer", ["queue", "type"]
 )
-
-
-class Failure(Exception):
-    """What a handler raises to answer with an error reply (the gateway's 4xx/5xx)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -81,9 +74,9 @@ class Answering:
         try:
             with span:
                 return {"ok": True, "result": await self._handler(command_type, command)}
-        except Failure as failure:
-            outcome = "refused" if failure.status < 500 else "failed"
-            return _error(failure.status, failure.code, failure.message)
+        except Refusal as refusal:
+            outcome = "refused" if refusal.status < 500 else "failed"
+            return {"ok": False, "error": refusal.as_reply()}
         except Exception as error:  # a bug: answer, log, and do not redeliver it forever
             outcome = "failed"
             log.exception("rpc.handler_failed", queue=self.queue, command_type=command_type)

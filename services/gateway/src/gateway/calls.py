@@ -39,7 +39,7 @@ class Calls(Protocol):
         self, service: str, command_type: str, caller: Caller | None, **fields: Any
     ) -> dict[str, Any]:
         """A command or query to ``service`` on behalf of ``caller``: its reply, or the
-        service's refusal (RemoteError), or RpcTimeout when it did not answer in time."""
+        service's refusal (Refusal), or RpcTimeout when it did not answer in time."""
         ...
 
 

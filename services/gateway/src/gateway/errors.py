@@ -16,15 +16,10 @@ from starlette.types import Message, Receive, Scope, Send
 
 from eventlog.outages import is_outage
 from gateway.asgi import HttpLayer, read_body, replaying
-from support_rpc import RemoteError, RpcTimeout
+from support_contracts.refusals import Refusal
+from support_rpc import RpcTimeout
 
 log = structlog.get_logger(__name__)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 class ErrorBody(BaseModel):
@@ -135,12 +130,10 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, error: ApiError) -> JSONResponse:
-        return error_response(error.status, error.code, error.message)
-
-    @app.exception_handler(RemoteError)
-    async def refused(request: Request, error: RemoteError) -> JSONResponse:
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, error: Refusal) -> JSONResponse:
+        """The gateway's own refusals and the services' alike; a service that failed (5xx) is
+        a 503 to try again."""
         status = error.status if 400 <= error.status < 500 else 503
         return error_response(status, error.code, error.message)
 

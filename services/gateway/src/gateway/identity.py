@@ -16,10 +16,10 @@ from uuid import UUID
 import jwt
 from fastapi.concurrency import run_in_threadpool
 
-from gateway.errors import ApiError
 from gateway.settings import Settings
 from gateway.tokens import Role, staff_token
 from service_runtime import participant_tokens
+from support_contracts.refusals import Refusal
 
 __all__ = ["CHECKED_MOST", "CHECKED_SECONDS", "Caller", "Identity", "Role", "staff_token"]
 
@@ -67,7 +67,7 @@ class Identity:
         it was for up to a minute (never past its expiry): a console sends the same token
         with every request, and checking it cost 6% of the gateway's CPU (bench/e2e)."""
         if not authorization or not authorization.lower().startswith("bearer "):
-            raise ApiError(401, "no_credentials", "send Authorization: Bearer <token>")
+            raise Refusal(401, "no_credentials", "send Authorization: Bearer <token>")
         token, now = authorization[7:].strip(), time.time()
         known = self._checked.get(token)
         if known is not None and known[1] > now:
@@ -75,7 +75,7 @@ class Identity:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.InvalidTokenError:
-            raise ApiError(401, "bad_token", "the bearer token is not a JWT") from None
+            raise Refusal(401, "bad_token", "the bearer token is not a JWT") from None
         if unverified.get("aud") == participant_tokens.AUDIENCE:
             caller = self._participant(token)
         else:
@@ -97,7 +97,7 @@ class Identity:
                 caller = await run_in_threadpool(self.caller, header)
             else:
                 caller = self.caller(header)
-        except ApiError:
+        except Refusal:
             return b"unverified\0" + authorization
         roles = ",".join(sorted(caller.roles))
         return f"{caller.id}\0{roles}\0{caller.session_id or ''}".encode()
@@ -106,7 +106,7 @@ class Identity:
         try:
             claim = participant_tokens.verify(self._settings.participant_token_secret, token)
         except participant_tokens.InvalidParticipantToken as error:
-            raise ApiError(401, "bad_token", str(error)) from None
+            raise Refusal(401, "bad_token", str(error)) from None
         return Caller(claim.participant_id, claim.participant_id, frozenset(), claim.session_id)
 
     def _staff(self, token: str) -> Caller:
@@ -122,12 +122,12 @@ class Identity:
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
-            raise ApiError(401, "expired_token", "the bearer token has expired") from None
+            raise Refusal(401, "expired_token", "the bearer token has expired") from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
-            raise ApiError(401, "bad_token", f"the bearer token is not valid: {error}") from None
+            raise Refusal(401, "bad_token", f"the bearer token is not valid: {error}") from None
         roles = claims.get("roles", [])
         if not isinstance(roles, list):
-            raise ApiError(401, "bad_token", "the token's roles are not a list")
+            raise Refusal(401, "bad_token", "the token's roles are not a list")
         name = str(claims.get("name") or claims["sub"])
         return Caller(str(claims["sub"]), name, frozenset(str(r) for r in roles))
 

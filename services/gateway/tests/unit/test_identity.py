@@ -9,9 +9,9 @@ import jwt
 import pytest
 
 from gateway import identity
-from gateway.errors import ApiError
 from gateway.identity import Identity, staff_token
 from gateway.settings import Settings
+from support_contracts.refusals import Refusal
 
 SECRET = "a-unit-test-jwt-secret-of-32-chars!!"
 
@@ -53,7 +53,7 @@ def test_e1_a_checked_token_expires_when_it_says() -> None:
     assert who.caller(bearer).id == "ann"  # on a slow machine once (expiry in whole seconds)
     expires = jwt.decode(bearer.removeprefix("Bearer "), options={"verify_signature": False})
     time.sleep(max(0.0, expires["exp"] - time.time()) + 1.1)  # past it, within the minute kept
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         who.caller(bearer)
     assert refused.value.code == "expired_token"
 
@@ -62,6 +62,6 @@ def test_e1_a_bad_token_is_refused_every_time() -> None:
     who = _identity()
     bad = _bearer()[:-4] + "AAAA"
     for _ in range(2):
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(Refusal) as refused:
             who.caller(bad)
         assert refused.value.status == 401

@@ -17,7 +17,8 @@ from invite_svc.bootstrap import InviteService
 from invite_svc.bootstrap import start as start_invite_svc
 from invite_svc.settings import Settings as InviteSettings
 from session_svc.bootstrap import SessionService
-from support_rpc import RemoteError, RpcClient
+from support_contracts.refusals import Refusal
+from support_rpc import RpcClient
 from support_testkit import eventually
 from support_testkit.clock import FakeClock
 from support_testkit.mail import Mailbox, SmtpServer
@@ -211,20 +212,20 @@ async def test_i2_tokens_expire_csr_ones_are_single_use_bad_ones_refused(stack: 
     sid = await stack.start_session()
     csr = await stack.invite(sid, "instant_message", role="csr", to=None)
     token = token_of(csr["join_url"])
-    with pytest.raises(RemoteError) as anonymous:
+    with pytest.raises(Refusal) as anonymous:
         await stack.redeem(token, name="Carol")
     assert anonymous.value.status == 403
     assert (await stack.redeem(token, name="Carol", actor="carol"))["role"] == "csr"
-    with pytest.raises(RemoteError) as reused:
+    with pytest.raises(Refusal) as reused:
         await stack.redeem(token, name="Dave", actor="dave")
     assert (reused.value.status, reused.value.code) == (409, "used")
     assert "Dave" not in await stack.participants(sid)
-    with pytest.raises(RemoteError) as bad:
+    with pytest.raises(Refusal) as bad:
         await stack.redeem(f"{sid.replace('-', '')}.{'x' * 32}")
     assert (bad.value.status, bad.value.code) == (401, "unknown_token")
     customer = token_of((await stack.invite(sid, "instant_message", to=None))["join_url"])
     stack.clock.advance(24 * 3600 + 1)  # the site's default lifetime: one day
-    with pytest.raises(RemoteError) as expired:
+    with pytest.raises(Refusal) as expired:
         await stack.redeem(customer)
     assert (expired.value.status, expired.value.code) == (401, "expired")
 
@@ -237,22 +238,22 @@ async def test_s10_ending_the_session_revokes_its_invitations(stack: Stack) -> N
     async def revoked() -> bool:
         try:
             await stack.redeem(token)
-        except RemoteError as refused:
+        except Refusal as refused:
             return refused.code == "revoked"
         return False
 
     assert await eventually(revoked, what="the invitation revoked after SessionEnded")
-    with pytest.raises(RemoteError) as ended:
+    with pytest.raises(Refusal) as ended:
         await stack.invite(sid, "own_email")
     assert ended.value.status == 409
 
 
 async def test_i1_only_the_controller_invites(stack: Stack) -> None:
     sid = await stack.start_session()
-    with pytest.raises(RemoteError) as refused:
+    with pytest.raises(Refusal) as refused:
         await stack.invite(sid, "own_email", actor="mallory")
     assert (refused.value.status, refused.value.code) == (403, "not_controller")
-    with pytest.raises(RemoteError) as invalid:
+    with pytest.raises(Refusal) as invalid:
         await stack.invite(sid, "email", to=None)
     assert invalid.value.status == 422
 
@@ -346,7 +347,7 @@ async def test_i2_two_csrs_racing_with_one_single_use_link_let_one_in(stack: Sta
             stack.redeem(token, name=second, actor=second),
             return_exceptions=True,
         )
-        refused = [r for r in results if isinstance(r, RemoteError)]
+        refused = [r for r in results if isinstance(r, Refusal)]
         assert [r.code for r in refused] == ["used"], results
         present = set(await stack.participants(sid))
         assert len(present & {first, second}) == 1, present

@@ -14,7 +14,8 @@ import pytest
 
 from invite_svc.settings import Settings
 from session_svc.bootstrap import SessionService
-from support_rpc import RemoteError, RpcClient
+from support_contracts.refusals import Refusal
+from support_rpc import RpcClient
 from support_testkit.plugin import RabbitNames, fresh_schema
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ async def test_the_invite_process_answers_and_stops_on_sigterm(
                 within_seconds=30,
             )
             assert reply["join_url"].startswith(settings.support_site_url)
-            with pytest.raises(RemoteError):
+            with pytest.raises(Refusal):
                 await client.call(
                     settings.command_queue,
                     "RedeemInvitation",

@@ -22,6 +22,7 @@ from media_relay.recording import ObjectStorage, Recorder, RecordingStorage
 from media_relay.sending import TooFarBehind, ViewerQueue
 from media_relay.view import RelayView, SessionView, Status
 from support_contracts import Event
+from support_contracts.refusals import Refusal
 from support_contracts.session import (
     ActiveCustomerSelected,
     ActivityEnded,
@@ -46,12 +47,6 @@ CLOSE_TOO_FAR_BEHIND = 4008
 
 SessionCommands = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 RecordingStored = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class Refusal(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 @dataclass(eq=False)
@@ -151,7 +146,7 @@ class Hub:
     def _session_of(self, client: Client) -> SessionView:
         session = self.view.get(client.session_id)
         if session is None or client.participant_id not in session.participants:
-            raise Refusal("not_participant", "you are no longer a participant of this session")
+            raise Refusal(403, "not_participant", "you are no longer a participant of this session")
         return session
 
     @staticmethod
@@ -161,16 +156,18 @@ class Hub:
         activity = session.activities.get(frame.activity_id)
         if activity is None or activity.kind not in frames.ACTIVITIES[frame.kind]:
             raise Refusal(
+                409,
                 "not_running",
                 f"no {frame.kind.value} activity {frame.activity_id} is running in this session",
             )
         if frame.kind is FrameKind.SHARE and sender != activity.started_by:
-            raise Refusal("not_allowed", "only the participant who shares sends its frames")
+            raise Refusal(403, "not_allowed", "only the participant who shares sends its frames")
         if frame.kind is not FrameKind.SHARE and sender not in (
             session.controller,
             session.active_customer,
         ):
             raise Refusal(
+                403,
                 "not_allowed",
                 f"only the controller or the active customer sends {frame.kind.value} frames",
             )
@@ -289,7 +286,7 @@ def parse_request(text: str) -> dict[str, Any]:
     try:
         request = json.loads(text)
     except ValueError:
-        raise Refusal("bad_request", "a text message is a JSON object") from None
+        raise Refusal(400, "bad_request", "a text message is a JSON object") from None
     if not isinstance(request, dict) or not isinstance(request.get("type"), str):
-        raise Refusal("bad_request", 'a text message is a JSON object with a "type"')
+        raise Refusal(400, "bad_request", 'a text message is a JSON object with a "type"')
     return request

@@ -28,14 +28,15 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from media_relay import frames
-from media_relay.hub import Client, Hub, Refusal, SessionCommands, parse_request
+from media_relay.hub import Client, Hub, SessionCommands, parse_request
 from media_relay.sending import Closing
 from media_relay.view import RelayView, SessionView, Status
 from service_runtime import presence
 from service_runtime.participant_tokens import InvalidParticipantToken, verify
+from support_contracts.refusals import Refusal
 from support_contracts.session import EndActivity, StartActivity
 from support_contracts.vocabulary import ActivityKind, Role
-from support_rpc import RemoteError, RpcTimeout
+from support_rpc import RpcTimeout
 
 log = structlog.get_logger(__name__)
 
@@ -44,12 +45,6 @@ PRESENCE_FALLBACK_SECONDS = 5.0  # between beats while the site settings cannot 
 Recordings = Callable[[UUID], Awaitable[list[dict[str, Any]]]]
 History = Callable[[UUID], Awaitable[SessionView | None]]
 """A session the view let go (ended long ago), folded from the relay's log."""
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 class RelayServer:
@@ -115,13 +110,17 @@ class RelayServer:
                     200 if ok else 503, {"ready": ok} if parts == ["readyz"] else {"ok": True}
                 )
             if len(parts) < 4 or parts[:2] != ["v1", "sessions"]:
-                raise HttpError(404, f"no route {url.path}")
+                raise Refusal(404, "no_route", f"no route {url.path}")
             session_id = _uuid(parts[2])
             token = _token(request, url.query)
             match parts[3:]:
                 case ["relay"]:
                     if request.headers.get("Upgrade", "").lower() != "websocket":
-                        raise HttpError(426, "this is a WebSocket: ask with Upgrade: websocket")
+                        raise Refusal(
+                            426,
+                            "upgrade_required",
+                            "this is a WebSocket: ask with Upgrade: websocket",
+                        )
                     participant = await self._admit(token, session_id)
                     self._admitted[connection] = (participant, session_id)
                     return None  # on to the WebSocket handshake
@@ -132,19 +131,25 @@ class RelayServer:
                     await self._controller(token, session_id)
                     manifest = await self.hub.storage.manifest(session_id, _uuid(recording))
                     if manifest is None:
-                        raise HttpError(404, f"no finished recording {recording} in this session")
+                        raise Refusal(
+                            404,
+                            "unknown_recording",
+                            f"no finished recording {recording} in this session",
+                        )
                     return _json(200, manifest)
                 case ["recordings", recording, "stream"]:
                     await self._controller(token, session_id)
                     stream = await self.hub.storage.stream(session_id, _uuid(recording))
                     if stream is None:
-                        raise HttpError(404, f"no recording {recording} in this session")
+                        raise Refusal(
+                            404, "unknown_recording", f"no recording {recording} in this session"
+                        )
                     return _response(200, stream, "application/octet-stream")
                 case ["viewers"]:
                     await self._controller(token, session_id)
                     return _json(200, {"viewers": self.hub.viewers(session_id)})
-            raise HttpError(404, f"no route {url.path}")
-        except HttpError as error:
+            raise Refusal(404, "no_route", f"no route {url.path}")
+        except Refusal as error:  # its own HTTP answers: {"error": message}
             return _json(error.status, {"error": error.message})
 
     async def _admit(self, token: str, session_id: UUID) -> str:
@@ -152,9 +157,9 @@ class RelayServer:
         try:
             claim = verify(self._secret, token, now=self._clock())
         except InvalidParticipantToken as error:
-            raise HttpError(401, str(error)) from None
+            raise Refusal(401, "bad_token", str(error)) from None
         if claim.session_id != session_id:
-            raise HttpError(403, "this token is for another session")
+            raise Refusal(403, "not_participant", "this token is for another session")
 
         def present() -> bool:
             session = self.view.get(session_id)
@@ -165,9 +170,9 @@ class RelayServer:
         await self.view.wait_until(present, within_seconds=self._join_wait)
         session = self.view.get(session_id) or await self._history(session_id)
         if session is not None and session.status is Status.ENDED:
-            raise HttpError(409, "the session has ended")
+            raise Refusal(409, "session_ended", "the session has ended")
         if session is None or claim.participant_id not in session.participants:
-            raise HttpError(403, "you are not a participant of this session")
+            raise Refusal(403, "not_participant", "you are not a participant of this session")
         return claim.participant_id
 
     async def _controller(self, token: str, session_id: UUID) -> SessionView:
@@ -175,12 +180,12 @@ class RelayServer:
         try:
             claim = verify(self._secret, token, now=self._clock())
         except InvalidParticipantToken as error:
-            raise HttpError(401, str(error)) from None
+            raise Refusal(401, "bad_token", str(error)) from None
         session = self.view.get(session_id) or await self._history(session_id)
         if claim.session_id != session_id or session is None:
-            raise HttpError(403, "this token is for another session")
+            raise Refusal(403, "not_participant", "this token is for another session")
         if claim.participant_id != session.last_controller:
-            raise HttpError(403, "only the session's controller may do this")
+            raise Refusal(403, "not_controller", "only the session's controller may do this")
         return session
 
     # --- a participant's connection -------------------------------------------------------------
@@ -216,7 +221,7 @@ class RelayServer:
         controls the session, as heartbeats would (``service_runtime.presence``)."""
 
         every = PRESENCE_FALLBACK_SECONDS
-        with contextlib.suppress(RemoteError, RpcTimeout):
+        with contextlib.suppress(Refusal, RpcTimeout):
             every = presence.beat_every(
                 (await self._sessions("GetSiteSettings", _on_behalf(client)))["site"]
             )
@@ -247,14 +252,16 @@ class RelayServer:
                 case "chat":
                     message = request.get("text")
                     if not isinstance(message, str) or not 0 < len(message) <= CHAT_MAX:
-                        raise Refusal("bad_request", f"chat text is 1 to {CHAT_MAX} characters")
+                        raise Refusal(
+                            400, "bad_request", f"chat text is 1 to {CHAT_MAX} characters"
+                        )
                     self.hub.on_chat(client, message)
                 case "start" | "stop":
                     task = asyncio.create_task(self._activity(client, request))
                     self._requests.add(task)
                     task.add_done_callback(self._requests.discard)
                 case other:
-                    raise Refusal("bad_request", f"unknown message type {other!r}")
+                    raise Refusal(400, "bad_request", f"unknown message type {other!r}")
         except Refusal as error:
             client.tell(frames.notice("error", code=error.code, message=error.message))
 
@@ -279,7 +286,7 @@ class RelayServer:
         except ValueError as error:
             client.tell(frames.notice("error", ref=ref, code="bad_request", message=str(error)))
             return
-        except RemoteError as error:
+        except Refusal as error:
             refusal = {"status": error.status, "code": error.code, "message": error.message}
             client.tell(frames.notice("error", ref=ref, **refusal))
             return
@@ -311,7 +318,7 @@ def _uuid(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise HttpError(404, f"{text!r} is not an id") from None
+        raise Refusal(404, "not_an_id", f"{text!r} is not an id") from None
 
 
 def _token(request: Request, query: str) -> str:
@@ -320,7 +327,9 @@ def _token(request: Request, query: str) -> str:
         return header[7:].strip()
     tokens = parse_qs(query).get("token")
     if not tokens:
-        raise HttpError(401, "a participant token is needed (?token= or Authorization: Bearer)")
+        raise Refusal(
+            401, "no_token", "a participant token is needed (?token= or Authorization: Bearer)"
+        )
     return tokens[0]
 
 

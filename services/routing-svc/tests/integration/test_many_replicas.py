@@ -26,8 +26,9 @@ from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitPublisher
 from routing_svc.bootstrap import RoutingService, start
 from support_contracts import Envelope, Event
+from support_contracts.refusals import Refusal
 from support_contracts.session import EndReason, HandedToAgents, HandedToQueue, SessionEnded
-from support_rpc import RemoteError, RpcClient, RpcTimeout
+from support_rpc import RpcClient, RpcTimeout
 from support_testkit.plugin import RabbitNames, fresh_schema
 from support_testkit.waiting import eventually
 
@@ -93,7 +94,7 @@ class Agents:
         for _ in range(3):  # a request lost with a stopping replica is sent again
             try:
                 await self._client.call(self._queue, command_type, command, within_seconds=10)
-            except RemoteError as refused:
+            except Refusal as refused:
                 assert refused.status == 409, refused  # taken, closed, expired, at capacity
                 return False
             except RpcTimeout:

@@ -20,7 +20,8 @@ import pytest_asyncio
 
 from routing_svc.bootstrap import RoutingService, start
 from session_svc.bootstrap import SessionService
-from support_rpc import RemoteError, RpcClient
+from support_contracts.refusals import Refusal
+from support_rpc import RpcClient
 from support_testkit.plugin import RabbitNames, fresh_schema, waiting_in
 from support_testkit.waiting import eventually
 
@@ -96,7 +97,7 @@ async def offer_of(call: Caller, agent_id: str) -> dict[str, Any]:
     async def offered() -> dict[str, Any] | None:
         try:
             reply = await call("routing", "GetAgent", agent_id, agent_id=agent_id)
-        except RemoteError as error:  # queries answer from the view, which follows the log
+        except Refusal as error:  # queries answer from the view, which follows the log
             assert error.status == 404
             return None
         offers = reply["agent"]["offers"]
@@ -153,7 +154,7 @@ async def test_r8_outside_its_hours_the_form_says_the_queue_is_closed_and_when_i
     queue_id = await queue(
         call, ["ann"], [{"weekday": tomorrow, "opens": "09:00:00", "closes": "17:00:00"}]
     )
-    with pytest.raises(RemoteError) as refused:
+    with pytest.raises(Refusal) as refused:
         await call(
             "routing",
             "SubmitEntryForm",
@@ -193,7 +194,7 @@ async def test_s9_a_csr_hands_a_session_to_named_agents_and_one_takes_it(call: C
         offer_id=ben["offer_id"],
         agent_id="ben",
     )
-    with pytest.raises(RemoteError) as late:
+    with pytest.raises(Refusal) as late:
         await call(
             "routing",
             "AcceptOffer",
@@ -218,19 +219,19 @@ async def test_a_queue_is_known_the_moment_it_is_configured(call: Caller) -> Non
         queue_id = await queue(call, [])
         found = await call("routing", "GetQueue", "csr", queue_id=queue_id)
         assert found["queue_id"] == queue_id
-    with pytest.raises(RemoteError) as unknown:
+    with pytest.raises(Refusal) as unknown:
         await call("routing", "GetQueue", "csr", queue_id="6a1f3c2e-0000-4000-8000-000000000000")
     assert (unknown.value.status, unknown.value.code) == (404, "unknown_queue")
 
 
 async def test_refusals_are_answered_with_their_status(call: Caller) -> None:
-    with pytest.raises(RemoteError) as unknown:
+    with pytest.raises(Refusal) as unknown:
         await call("routing", "GetAgent", "zed", agent_id="zed")
     assert (unknown.value.status, unknown.value.code) == (404, "unknown_agent")
-    with pytest.raises(RemoteError) as bad:
+    with pytest.raises(Refusal) as bad:
         await call("routing", "ConfigureAgent", "admin", agent_id="ann", name="Ann", max_sessions=0)
     assert bad.value.status == 422
-    with pytest.raises(RemoteError) as closed_zone:
+    with pytest.raises(Refusal) as closed_zone:
         definition = {
             "name": "X",
             "agent_ids": [],

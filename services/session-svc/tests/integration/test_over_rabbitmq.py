@@ -19,8 +19,9 @@ from eventlog.rabbit import RabbitPublisher
 from session_svc.bootstrap import SessionService, start
 from session_svc.settings import Settings
 from support_contracts import Envelope
+from support_contracts.refusals import Refusal
 from support_contracts.routing import OfferAccepted
-from support_rpc import RemoteError, RpcClient
+from support_rpc import RpcClient
 from support_testkit import eventually
 from support_testkit.plugin import RabbitNames, fresh_schema
 
@@ -80,10 +81,10 @@ async def test_commands_and_queries_over_request_reply(svc: Service) -> None:
 
 async def test_refusals_and_bad_commands_come_back_as_errors(svc: Service) -> None:
     session = await svc.start_session("alice")
-    with pytest.raises(RemoteError) as refused:
+    with pytest.raises(Refusal) as refused:
         await svc.call("EndSession", "mallory", session_id=session["session_id"])
     assert (refused.value.status, refused.value.code) == (403, "not_controller")
-    with pytest.raises(RemoteError) as invalid:
+    with pytest.raises(Refusal) as invalid:
         await svc.call(
             "HandOffToQueue",
             "alice",
@@ -92,7 +93,7 @@ async def test_refusals_and_bad_commands_come_back_as_errors(svc: Service) -> No
             message="x" * 346,
         )
     assert invalid.value.status == 422 and "message" in invalid.value.message
-    with pytest.raises(RemoteError) as unknown:
+    with pytest.raises(Refusal) as unknown:
         await svc.call("GetSession", "alice", session_id=str(uuid4()))
     assert unknown.value.status == 404
 
@@ -102,7 +103,7 @@ async def test_s2_starts_racing_on_two_replicas_give_one_session(svc: Service) -
         results = await asyncio.gather(
             *(svc.start_session(f"csr-{n}") for _ in range(4)), return_exceptions=True
         )
-        refused = [r for r in results if isinstance(r, RemoteError)]
+        refused = [r for r in results if isinstance(r, Refusal)]
         assert len(refused) == 3 and {r.code for r in refused} == {"session_limit"}, results
     assert all(r.commands.answered > 0 for r in svc.replicas), "both replicas took commands"
 
@@ -169,7 +170,7 @@ async def test_two_replicas_racing_one_session_let_one_command_win(svc: Service)
             svc.call("JoinAsCustomer", None, session_id=sid, name=name) for name in ("Bob", "Dana")
         ]
         results = await asyncio.gather(*joins, return_exceptions=True)
-        refused = [r for r in results if isinstance(r, RemoteError)]
+        refused = [r for r in results if isinstance(r, Refusal)]
         assert [r.code for r in refused] == ["customer_limit"], results
         state = (await svc.call("GetSession", f"racer-{n}", session_id=sid))["session"]
         assert [p["role"] for p in state["participants"]].count("customer") == 1

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict
 
 from gateway import answers
 from gateway.answers import documented
-from gateway.errors import ApiError
 from gateway.identity import Caller, Role
 from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, staff
+from support_contracts.refusals import Refusal
 from support_contracts.vocabulary import AgentStatus
-from support_rpc import RemoteError, RpcTimeout
+from support_rpc import RpcTimeout
 
 router = APIRouter()
 
@@ -57,7 +57,7 @@ async def _open_offer(gw: Gateway, who: Caller, offer_id: UUID) -> Reply:
         (o for o in agent["agent"]["offers"] if o["offer_id"] == str(offer_id)), None
     )
     if offer is None:
-        raise ApiError(404, "unknown_offer", "no such offer is open to you")
+        raise Refusal(404, "unknown_offer", "no such offer is open to you")
     return offer
 
 
@@ -117,7 +117,7 @@ async def _assigned(
                 reply = await gw.services("session", "GetSession", who, session_id=session_id)
                 if reply["session"]["controller"] == who.id:
                     return
-            except (RpcTimeout, RemoteError):
+            except (RpcTimeout, Refusal):
                 pass  # the broker or session-svc still away: ask again, until the time is up
             await asyncio.sleep(ASKED_EVERY_SECONDS)
 

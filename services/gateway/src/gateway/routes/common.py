@@ -12,11 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.calls import Calls
-from gateway.errors import ApiError
 from gateway.identity import Caller, Identity, Role
 from gateway.live import Feed
 from gateway.settings import Settings
 from service_runtime import participant_tokens
+from support_contracts.refusals import Refusal
 
 Reply = dict[str, Any]
 SESSION_NUMBER = r"^[ -]*([0-9][ -]*){9}$"  # nine digits, spaces or dashes between (S1)
@@ -90,19 +90,19 @@ MaybeWho = Annotated[Caller | None, Depends(maybe_caller)]
 def staff(who: Caller, *roles: Role) -> None:
     if who.participant or not any(who.has(r) for r in roles):
         names = " or ".join(r.value for r in roles)
-        raise ApiError(403, "forbidden", f"only a signed-in {names} may do this")
+        raise Refusal(403, "forbidden", f"only a signed-in {names} may do this")
 
 
 async def member(gw: Gateway, who: Caller, session_id: UUID) -> Reply:
     """The session, if the caller is one of its participants (or 403): nobody reaches another
     csr's session by guessing its id."""
     if who.participant and who.session_id != session_id:
-        raise ApiError(403, "not_participant", "your token is for another session")
+        raise Refusal(403, "not_participant", "your token is for another session")
     session: Reply = (await gw.services("session", "GetSession", who, session_id=str(session_id)))[
         "session"
     ]
     if who.id not in {p["id"] for p in session["participants"]}:
-        raise ApiError(403, "not_participant", "you are not a participant of this session")
+        raise Refusal(403, "not_participant", "you are not a participant of this session")
     return session
 
 

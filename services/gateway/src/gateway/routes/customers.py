@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import answers
 from gateway.answers import documented
-from gateway.errors import ApiError
 from gateway.routes.common import AUTH, Gw, Reply, Who
+from support_contracts.refusals import Refusal
 from support_contracts.vocabulary import DisplayName, EmailAddress
 
 router = APIRouter()
@@ -58,10 +58,10 @@ async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
 async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
     """R5: the customer's position in the queue and the estimated wait."""
     if who.session_id is None:
-        raise ApiError(403, "not_yours", "only the customer who asked may see this request")
+        raise Refusal(403, "not_yours", "only the customer who asked may see this request")
     standing = await gw.services("routing", "GetWaitingPosition", who, request_id=str(request_id))
     if who.session_id is None or str(who.session_id) != standing["session_id"]:
-        raise ApiError(403, "not_yours", "only the customer who asked may see this request")
+        raise Refusal(403, "not_yours", "only the customer who asked may see this request")
     if standing["queue_id"] != str(queue_id):
-        raise ApiError(404, "not_in_queue", "that request waits in another queue")
+        raise Refusal(404, "not_in_queue", "that request waits in another queue")
     return standing

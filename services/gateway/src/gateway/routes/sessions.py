@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from gateway import answers
 from gateway.answers import documented
-from gateway.errors import ApiError, responses
+from gateway.errors import responses
 from gateway.identity import Caller, Role
 from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, member, staff
 from service_runtime import presence
 from support_contracts.invite import Channel
+from support_contracts.refusals import Refusal
 from support_contracts.vocabulary import HandOffMessage, InviteeRole, ParticipantId, UserId
-from support_rpc import RemoteError, RpcTimeout
+from support_rpc import RpcTimeout
 
 router = APIRouter()
 
@@ -118,7 +119,7 @@ async def _email_draft(gw: Gateway, who: Caller, session_id: str) -> Reply:
         )
     except RpcTimeout as error:  # RpcUnavailable too
         return {"draft": None, "draft_pending": True, "draft_error": str(error)}
-    except RemoteError as error:
+    except Refusal as error:
         if error.status < 500:
             raise
         return {"draft": None, "draft_pending": True, "draft_error": error.message}
@@ -145,9 +146,7 @@ async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
     if who.participant or not who.has(Role.ADMIN):  # not an admin: the controller only
         session = await member(gw, who, session_id)
         if session["controller"] != who.id:
-            raise ApiError(
-                403, "not_controller", "only the controller or an admin reads the events"
-            )
+            raise Refusal(403, "not_controller", "only the controller or an admin reads the events")
     return await gw.services("session", "GetSessionEvents", who, session_id=str(session_id))
 
 
