@@ -90,7 +90,8 @@ def test_e3_the_image_install_step_gives_every_service_and_no_dev_packages(tmp_p
     modules = ", ".join(module for module, _ in SERVICES.values())
     check = (
         f"import {modules}; import importlib.util as u;"
-        " print([m for m in ('pytest', 'support_testkit', 'support_demo') if u.find_spec(m)])"
+        " print([m for m in ('pytest', 'support_testkit', 'support_demo', 'faststream')"
+        " if u.find_spec(m)])"
     )
     ran = subprocess.run([python, "-c", check], capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0 and ran.stdout.strip() == "[]", ran.stdout + ran.stderr[-2000:]

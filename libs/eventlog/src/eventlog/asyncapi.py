@@ -4,7 +4,8 @@ models: one publisher per event type on the topic exchange, its message the enve
 
     uv run python -m eventlog.asyncapi > docs/asyncapi.json
 
-``contracts`` tests fail when the checked-in document and the code disagree.
+``contracts`` tests fail when the checked-in document and the code disagree. FastStream is the
+``asyncapi`` extra of ``eventlog`` (the workspace installs it; the services' image does not).
 """
 
 from __future__ import annotations
