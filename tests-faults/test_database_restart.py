@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog import NewEvent, OutboxRelay
+from eventlog import NewEvent, OutboxRelay, StreamState
 from eventlog.postgres import PostgresEventStore
 from session_svc import bootstrap
 from session_svc.settings import Settings
@@ -67,7 +67,7 @@ async def test_two_relays_never_lead_at_once_across_restarts_and_crashes(
         while True:
             event = _event()
             with contextlib.suppress(Exception):  # refused while the database is away
-                await stores[0].append(f"ping-{event.event_id}", [event], None)
+                await stores[0].append(f"ping-{event.event_id}", [event], StreamState.ANY)
                 committed.append(event.event_id)
             await asyncio.sleep(0.01)
 

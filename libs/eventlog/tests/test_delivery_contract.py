@@ -10,7 +10,15 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from eventlog import NO_STREAM, EventStore, Inbox, InMemoryEventStore, OutboxRelay, Transaction
+from eventlog import (
+    NO_STREAM,
+    EventStore,
+    Inbox,
+    InMemoryEventStore,
+    OutboxRelay,
+    StreamState,
+    Transaction,
+)
 from eventlog.postgres import PostgresEventStore
 from support_contracts import Envelope
 from support_testkit import eventually, stopped
@@ -145,7 +153,7 @@ async def test_inbox_handles_a_redelivered_event_once(stack: tuple[EventStore, W
 
     async def project(envelope: Envelope, tx: Transaction) -> None:
         handled.append(envelope)
-        await tx.append(f"projection-{envelope.stream_id}", [new_event()], None)
+        await tx.append(f"projection-{envelope.stream_id}", [new_event()], StreamState.ANY)
 
     await wiring.consume("projector", ["session.#"], Inbox(store, "projector", project))
     [event] = await store.append("session-a", [new_event()], NO_STREAM)
@@ -165,7 +173,7 @@ async def test_failing_event_is_dead_lettered_after_bounded_tries_and_consumer_g
     async def project(envelope: Envelope, tx: Transaction) -> None:
         label = envelope.data["participant_id"]
         attempts[label] += 1
-        await tx.append("projection", [new_event(label)], None)
+        await tx.append("projection", [new_event(label)], StreamState.ANY)
         if label == "poison":
             raise ValueError("cannot project poison")
 
@@ -190,7 +198,7 @@ async def test_handler_that_fails_once_leaves_nothing_behind_and_succeeds_on_ret
 
     async def project(envelope: Envelope, tx: Transaction) -> None:
         tries.append(1)
-        await tx.append("projection", [new_event(f"try{len(tries)}")], None)
+        await tx.append("projection", [new_event(f"try{len(tries)}")], StreamState.ANY)
         if len(tries) == 1:
             raise ConnectionError("a passing fault")
 
@@ -214,7 +222,7 @@ async def test_an_outage_is_waited_out_not_dead_lettered(
         tries.append(1)
         if len(tries) <= 6:  # twice max_attempts: the database still down
             raise ConnectionRefusedError("the database does not answer")
-        await tx.append("projection", [new_event("after the outage")], None)
+        await tx.append("projection", [new_event("after the outage")], StreamState.ANY)
 
     inbox = Inbox(store, "projector", project, max_attempts=3)
     await wiring.consume("projector", ["#"], inbox)

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from eventlog import NO_STREAM, EventStore, Inbox, Transaction
+from eventlog import NO_STREAM, EventStore, Inbox, StreamState, Transaction
 from eventlog.inbox import Handler
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
@@ -28,7 +28,7 @@ def projector(transactions: list[object], handled: list[str]) -> Handler:
         transactions.append(tx)  # kept, so no two share an id()
         if label == "poison":
             raise ValueError("cannot project poison")
-        await tx.append("projection", [new_event(label)], None)
+        await tx.append("projection", [new_event(label)], StreamState.ANY)
         handled.append(label)
 
     return project

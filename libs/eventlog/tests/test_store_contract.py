@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog import NO_STREAM, ConcurrencyConflict, DuplicateEvent, EventStore
+from eventlog import NO_STREAM, ConcurrencyConflict, DuplicateEvent, EventStore, StreamState
 from support_testkit import eventually
 
 from .factories import new_event, new_events
@@ -37,8 +37,35 @@ async def test_wrong_expected_version_is_a_conflict_and_writes_nothing(store: Ev
 
 async def test_any_version_appends_at_the_end(store: EventStore) -> None:
     await store.append("session-a", new_events(1), NO_STREAM)
-    written = await store.append("session-a", new_events(1), None)
+    written = await store.append("session-a", new_events(1), StreamState.ANY)
     assert written[0].stream_version == 1
+
+
+async def test_issue_15_2_an_append_says_where_it_expects_the_stream_by_its_state(
+    store: EventStore,
+) -> None:
+    with pytest.raises(ConcurrencyConflict, match="expected at an existing stream, found"):
+        await store.append("session-a", new_events(1), StreamState.EXISTS)
+    await store.append("session-a", new_events(1), StreamState.NO_STREAM)
+    with pytest.raises(ConcurrencyConflict, match="expected at no stream, found version 0"):
+        await store.append("session-a", new_events(1), StreamState.NO_STREAM)
+    [second] = await store.append("session-a", new_events(1), StreamState.EXISTS)
+    assert second.stream_version == 1
+    async with store.transaction() as tx:  # within a transaction, and in one statement, alike
+        [third] = await tx.append("session-a", new_events(1), StreamState.EXISTS)
+    assert third.stream_version == 2
+    with pytest.raises(ConcurrencyConflict):  # the one-statement append checks it too
+        await store.append_once(
+            "session-b", new_events(1), StreamState.EXISTS, consumer="commands", handled_id=uuid4()
+        )
+    assert await store.read_stream("session-b") == []
+    [fourth] = await store.append_once(
+        "session-a", new_events(1), StreamState.EXISTS, consumer="commands", handled_id=uuid4()
+    ) or [None]
+    assert fourth is not None and fourth.stream_version == 3
+    with pytest.raises(ValueError, match="not an expected version"):
+        await store.append("session-a", new_events(1), -2)
+    assert len(await store.read_stream("session-a")) == 4
 
 
 async def test_events_of_one_transaction_commit_together_or_not_at_all(store: EventStore) -> None:

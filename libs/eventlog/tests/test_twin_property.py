@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlog import ConcurrencyConflict, EventStore, InMemoryEventStore
+from eventlog import NO_STREAM, ConcurrencyConflict, EventStore, InMemoryEventStore, StreamState
+from eventlog.model import Expected
 from eventlog.postgres import PostgresEventStore
 from support_testkit.plugin import fresh_schema
 
@@ -18,7 +19,7 @@ from .factories import new_event
 
 pytestmark = pytest.mark.integration
 
-EXPECTATIONS = ["right", "stale", "ahead", "any"]
+EXPECTATIONS = ["right", "stale", "ahead", "any", "no stream", "exists"]
 append_op = st.tuples(st.integers(0, 2), st.integers(1, 3), st.sampled_from(EXPECTATIONS))
 operation = st.one_of(
     st.tuples(st.just("append"), append_op),
@@ -26,9 +27,17 @@ operation = st.one_of(
 )
 
 
-async def expected_version(store: Any, stream: str, how: str) -> int | None:
+async def expected_version(store: Any, stream: str, how: str) -> Expected:
     current = len(await store.read_stream(stream)) - 1
-    return {"right": current, "stale": current - 1, "ahead": current + 1, "any": None}[how]
+    stale: Expected = current - 1 if current > NO_STREAM else StreamState.EXISTS  # none older
+    return {
+        "right": current,
+        "stale": stale,
+        "ahead": current + 1,
+        "any": StreamState.ANY,
+        "no stream": StreamState.NO_STREAM,
+        "exists": StreamState.EXISTS,
+    }[how]
 
 
 async def apply(store: EventStore, operations: list[Any]) -> list[str]:

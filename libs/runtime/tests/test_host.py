@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import pytest
 
-from eventlog import InMemoryEventStore, NewEvent, Transaction
+from eventlog import InMemoryEventStore, NewEvent, StreamState, Transaction
 from service_runtime.brokers import MemoryBroker
 from service_runtime.host import Host
 from service_runtime.settings import ServiceSettings
@@ -54,7 +54,7 @@ async def test_what_one_host_publishes_reaches_another_hosts_inbox() -> None:
         correlation_id=uuid4(),
         causation_id=uuid4(),
     )
-    [appended] = await writer.store.append(f"session-{uuid4()}", [event], None)
+    [appended] = await writer.store.append(f"session-{uuid4()}", [event], StreamState.ANY)
     await asyncio.wait_for(arrived.wait(), 5)
     assert [e.event_id for e in handled] == [appended.event_id]
     await writer.stop()

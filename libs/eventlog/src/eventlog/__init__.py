@@ -6,7 +6,14 @@ from eventlog.inbox import Handler, Inbox, Verdict
 from eventlog.leadership import lead
 from eventlog.memory import InMemoryEventStore
 from eventlog.memory_broker import InMemoryBroker, topic_matches
-from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, LockLost, NewEvent
+from eventlog.model import (
+    NO_STREAM,
+    ConcurrencyConflict,
+    DuplicateEvent,
+    LockLost,
+    NewEvent,
+    StreamState,
+)
 from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
 from eventlog.stream_cache import StreamCache
@@ -26,6 +33,7 @@ __all__ = [
     "NewEvent",
     "OutboxRelay",
     "StreamCache",
+    "StreamState",
     "Transaction",
     "Verdict",
     "follow",

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
-from eventlog.model import ConcurrencyConflict, DuplicateEvent, Lease, NewEvent
+from eventlog.model import ConcurrencyConflict, DuplicateEvent, Expected, Lease, NewEvent, satisfied
 from eventlog.store import append_once_in
 from support_contracts import Envelope
 
@@ -31,10 +31,10 @@ class InMemoryTransaction:
         self._staged = _Staged()
 
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
         actual = await self.stream_version(stream_id)
-        if expected_version is not None and actual != expected_version:
+        if not satisfied(expected_version, actual):
             raise ConcurrencyConflict(stream_id, expected_version, actual)
         staged_ids = {e.event_id for e in self._staged.events}
         for event in events:
@@ -94,7 +94,7 @@ class InMemoryEventStore:
         self._exclusive: dict[str, asyncio.Lock] = {}
 
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
         async with self.transaction() as tx:
             return await tx.append(stream_id, events, expected_version)
@@ -103,7 +103,7 @@ class InMemoryEventStore:
         self,
         stream_id: str,
         events: Sequence[NewEvent],
-        expected_version: int | None,
+        expected_version: Expected,
         *,
         consumer: str,
         handled_id: UUID,

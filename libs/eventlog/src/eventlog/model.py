@@ -3,24 +3,75 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from support_contracts import Envelope, Event
 
 NO_STREAM = -1
-"""Expected version of a stream that must not exist yet."""
+"""The version of a stream with no events (what ``stream_version`` answers, and a fold of
+nothing has): as an expected version, the same as ``StreamState.NO_STREAM``."""
+
+
+class StreamState(Enum):
+    """Where an append expects the stream to be, besides at a version (issue 15.2): anywhere
+    (no check), not there yet, or there with at least one event."""
+
+    ANY = "any"
+    NO_STREAM = "no stream"
+    EXISTS = "an existing stream"
+
+
+Expected = int | StreamState
+"""An append's expected version: the stream's version (``NO_STREAM``, -1, for none), or a
+:class:`StreamState`."""
+
+
+def satisfied(expected: Expected, actual: int) -> bool:
+    """Whether a stream at version ``actual`` (-1: no events) is where ``expected`` says."""
+    match expected:
+        case StreamState.ANY:
+            return True
+        case StreamState.NO_STREAM:
+            return actual == NO_STREAM
+        case StreamState.EXISTS:
+            return actual > NO_STREAM
+        case int() if expected >= NO_STREAM:
+            return actual == expected
+    raise ValueError(f"not an expected version: {expected!r} (a version >= -1, or a StreamState)")
+
+
+class Cause(Protocol):
+    """What recorded events follow from: a command, or a service's own work."""
+
+    @property
+    def command_id(self) -> UUID: ...
+
+    @property
+    def correlation_id(self) -> UUID: ...
+
+
+@dataclass(frozen=True)
+class SystemCause:
+    """A cause that is not a command: an event handled (its id as ``command_id``), or a
+    service's own work."""
+
+    command_id: UUID
+    correlation_id: UUID
 
 
 class ConcurrencyConflict(Exception):
     """The stream moved on since it was read: reload, decide again, retry. Nothing was written."""
 
-    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
+    def __init__(self, stream_id: str, expected: Expected, actual: int | None) -> None:
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
         seen = "another writer's concurrent append" if actual is None else f"version {actual}"
-        super().__init__(f"stream {stream_id} expected at version {expected}, found {seen}")
+        where = expected.value if isinstance(expected, StreamState) else f"version {expected}"
+        super().__init__(f"stream {stream_id} expected at {where}, found {seen}")
 
 
 class LockLost(Exception):
@@ -73,6 +124,21 @@ class NewEvent:
             causation_id=causation_id,
             schema_version=event.schema_version,
         )
+
+    @classmethod
+    def caused(cls, events: Sequence[Event], cause: Cause, occurred_at: datetime) -> list[NewEvent]:
+        """``events`` as ``cause`` (a command, or a service's own work) made them: its
+        correlation id carried on, its id as their causation (issue 15.2: stamped in one
+        place)."""
+        return [
+            cls.from_event(
+                e,
+                occurred_at=occurred_at,
+                correlation_id=cause.correlation_id,
+                causation_id=cause.command_id,
+            )
+            for e in events
+        ]
 
     def recorded(self, stream_id: str, stream_version: int, global_position: int) -> Envelope:
         """The envelope of this event once written. Built without re-validation: the log only

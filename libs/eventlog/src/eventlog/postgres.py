@@ -38,7 +38,16 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from eventlog.model import NO_STREAM, ConcurrencyConflict, DuplicateEvent, Lease, NewEvent
+from eventlog.model import (
+    NO_STREAM,
+    ConcurrencyConflict,
+    DuplicateEvent,
+    Expected,
+    Lease,
+    NewEvent,
+    StreamState,
+    satisfied,
+)
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
 from eventlog.store import append_once_in
 from support_contracts import Envelope
@@ -84,7 +93,11 @@ class Statements:
             INSERT INTO {events} ({_COLUMNS})
             SELECT {position}, $1, current.version + 1, $3, $4, $5, $6, $7, $8, $9
             FROM current"""
-        expected = "$10::int IS NULL OR current.version = $10::int"
+        # $10: the expected version; NULL for any, -2 for a stream that exists (_parameter)
+        expected = (
+            "$10::int IS NULL OR current.version = $10::int"
+            " OR ($10::int = -2 AND current.version >= 0)"
+        )
         returning = "RETURNING global_position, stream_version"
         self.append = f"WITH current AS ({current}) {many} WHERE {expected} {returning}"
         self.append_one = f"WITH current AS ({current}) {one} WHERE {expected} {returning}"
@@ -166,7 +179,7 @@ async def _append(
     sql: Statements,
     stream_id: str,
     events: Sequence[NewEvent],
-    expected_version: int | None,
+    expected_version: Expected,
     first_index: int,
     once: tuple[str, UUID] | None = None,
 ) -> list[Envelope] | None:
@@ -193,29 +206,38 @@ async def _append(
         )  # fmt: skip
     try:
         rows = await conn.fetch(
-            statement, stream_id, first_index, *columns, expected_version, *(once or ())
+            statement, stream_id, first_index, *columns, _parameter(expected_version), *(once or ())
         )
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name and "event_id" in error.constraint_name:
             raise DuplicateEvent(f"an event of {stream_id} is in the log already") from error
-        raise ConcurrencyConflict(stream_id, _expected(expected_version), None) from error
+        raise ConcurrencyConflict(stream_id, expected_version, None) from error
     except asyncpg.SerializationError as error:
-        raise ConcurrencyConflict(stream_id, _expected(expected_version), None) from error
+        raise ConcurrencyConflict(stream_id, expected_version, None) from error
     if once is not None and rows[0]["global_position"] is None:
         if rows[0]["before"]:
             return None
-        raise ConcurrencyConflict(stream_id, _expected(expected_version), rows[0]["stream_version"])
+        raise ConcurrencyConflict(stream_id, expected_version, rows[0]["stream_version"])
     if not rows:
         actual = await conn.fetchval(sql.stream_version, stream_id)
-        raise ConcurrencyConflict(stream_id, _expected(expected_version), actual)
+        raise ConcurrencyConflict(stream_id, expected_version, actual)
     return [
         event.recorded(stream_id, row["stream_version"], row["global_position"])
         for event, row in zip(events, rows, strict=True)
     ]
 
 
-def _expected(expected_version: int | None) -> int:
-    return NO_STREAM if expected_version is None else expected_version
+def _parameter(expected: Expected) -> int | None:
+    """The expected version as the statements take it."""
+    satisfied(expected, NO_STREAM)  # refuses what is not an expected version
+    match expected:
+        case StreamState.ANY:
+            return None
+        case StreamState.NO_STREAM:
+            return NO_STREAM
+        case StreamState.EXISTS:
+            return -2
+    return expected
 
 
 class PostgresTransaction:
@@ -227,7 +249,7 @@ class PostgresTransaction:
         self._next_index = 0
 
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
         recorded = await _append(
             self._conn, self._sql, stream_id, events, expected_version, self._next_index
@@ -311,7 +333,7 @@ class PostgresEventStore:
         return cls(pool, schema, dsn)
 
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
         async with self._pool.acquire() as conn:
             recorded = await _append(conn, self._sql, stream_id, events, expected_version, 0)
@@ -323,7 +345,7 @@ class PostgresEventStore:
         self,
         stream_id: str,
         events: Sequence[NewEvent],
-        expected_version: int | None,
+        expected_version: Expected,
         *,
         consumer: str,
         handled_id: UUID,

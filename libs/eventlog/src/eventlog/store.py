@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from eventlog.model import ConcurrencyConflict, Lease, NewEvent
+from eventlog.model import ConcurrencyConflict, Expected, Lease, NewEvent, satisfied
 from support_contracts import Envelope
 
 
@@ -21,10 +21,11 @@ class Transaction(Protocol):
     """Everything done through one transaction commits together or not at all."""
 
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
-        """Append after ``expected_version`` (``NO_STREAM`` for a new stream, ``None`` for
-        any). A mismatch raises :class:`ConcurrencyConflict`."""
+        """Append where ``expected_version`` says the stream is: at a version (``NO_STREAM``
+        for none yet), or a ``StreamState`` (``ANY`` for no check). A mismatch raises
+        :class:`ConcurrencyConflict`."""
         ...
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
@@ -43,7 +44,7 @@ class Transaction(Protocol):
 
 class EventStore(Protocol):
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
         """One append in its own transaction."""
         ...
@@ -52,7 +53,7 @@ class EventStore(Protocol):
         self,
         stream_id: str,
         events: Sequence[NewEvent],
-        expected_version: int | None,
+        expected_version: Expected,
         *,
         consumer: str,
         handled_id: UUID,
@@ -120,7 +121,7 @@ async def append_once_in(
     tx: Transaction,
     stream_id: str,
     events: Sequence[NewEvent],
-    expected_version: int | None,
+    expected_version: Expected,
     *,
     consumer: str,
     handled_id: UUID,
@@ -128,7 +129,7 @@ async def append_once_in(
     """:meth:`EventStore.append_once` in ``tx``, a step at a time: the version checked first,
     then the record, then the events (no events: the record alone)."""
     actual = await tx.stream_version(stream_id)
-    if expected_version is not None and actual != expected_version:
+    if not satisfied(expected_version, actual):
         raise ConcurrencyConflict(stream_id, expected_version, actual)
     if not await tx.record_handled(consumer, handled_id):
         return None

@@ -20,11 +20,12 @@ from uuid import UUID, uuid4
 import structlog
 
 from eventlog import keep_turning, lead
+from eventlog.model import Cause, SystemCause
 from eventlog.snapshots import Snapshots
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations
-from invite_svc.handlers import Cause, Decision, InviteHandlers, SystemCause
+from invite_svc.handlers import Decision, InviteHandlers
 from invite_svc.mailer import Mailer, PermanentFailure, TemporaryFailure
 from support_contracts import Envelope, Event
 

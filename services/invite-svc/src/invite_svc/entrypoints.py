@@ -8,8 +8,9 @@ from uuid import UUID
 
 from eventlog import ConcurrencyConflict, Transaction
 from eventlog.inbox import Handler as EventHandler
+from eventlog.model import SystemCause
 from eventlog.outages import is_outage
-from invite_svc.handlers import InviteHandlers, SystemCause
+from invite_svc.handlers import InviteHandlers
 from support_contracts import Command, Envelope
 from support_contracts.invite import IssueInvitation, RedeemInvitation
 from support_contracts.topology import SUBSCRIPTIONS

@@ -5,14 +5,14 @@ a conflict. What each channel hands back is rendered here, from the token made n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
 
 from eventlog import EventStore, NewEvent, Transaction, retrying
+from eventlog.model import Cause
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations, fold
@@ -28,22 +28,6 @@ CONFLICT_RETRIES = 8
 TOKEN_CHANNELS = {Channel.OWN_EMAIL, Channel.INSTANT_MESSAGE}
 
 Decision = Callable[[Invitations], list[Event]]
-
-
-class Cause(Protocol):
-    """What the recorded events follow from: a command, or the service's own work."""
-
-    @property
-    def command_id(self) -> UUID: ...
-
-    @property
-    def correlation_id(self) -> UUID: ...
-
-
-@dataclass(frozen=True)
-class SystemCause:
-    command_id: UUID
-    correlation_id: UUID
 
 
 def invitations_stream(session_id: UUID) -> str:
@@ -82,19 +66,7 @@ class InviteHandlers:
         if not events:
             return before
         now = self.now()
-        recorded = await tx.append(
-            stream,
-            [
-                NewEvent.from_event(
-                    e,
-                    occurred_at=now,
-                    correlation_id=cmd.correlation_id,
-                    causation_id=cmd.command_id,
-                )
-                for e in events
-            ],
-            before.version,
-        )
+        recorded = await tx.append(stream, NewEvent.caused(events, cmd, now), before.version)
         return fold(recorded, before)
 
     async def invitations(self, session_id: UUID) -> Invitations:

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog import InMemoryEventStore, NewEvent
+from eventlog import InMemoryEventStore, NewEvent, StreamState
 from eventlog.memory import InMemoryTransaction
 from invite_svc.delivery import EmailDelivery
 from invite_svc.handlers import InviteHandlers
@@ -50,7 +50,7 @@ async def test_i3_a_new_delivery_starts_from_the_snapshot_and_forgets_no_email()
     store, sessions = CountingStore(), [uuid4() for _ in range(5)]
     ids = {s: [uuid4(), uuid4()] for s in sessions}
     for s in sessions:
-        await store.append(f"invitations-{s}", [_issued(i, s) for i in ids[s]], None)
+        await store.append(f"invitations-{s}", [_issued(i, s) for i in ids[s]], StreamState.ANY)
     sent = ids[sessions[0]][0]
     settled = _event("InvitationSent", invitation_id=str(sent), attempt=1, server_reply="250 ok")
     await store.append(f"invitations-{sessions[0]}", [settled], 1)
@@ -97,7 +97,9 @@ async def test_i3_an_email_taken_during_a_database_outage_is_recorded_not_sent_a
     smtp = SmtpServer(DownOnDelivery(store)).up()
     try:
         session_id, invitation_id = uuid4(), uuid4()
-        await store.append(f"invitations-{session_id}", [_issued(invitation_id, session_id)], None)
+        await store.append(
+            f"invitations-{session_id}", [_issued(invitation_id, session_id)], StreamState.ANY
+        )
 
         async def nobody(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
             raise AssertionError("not asked here")

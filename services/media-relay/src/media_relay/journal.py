@@ -14,7 +14,7 @@ from uuid import UUID, uuid5
 
 import structlog
 
-from eventlog import DuplicateEvent, NewEvent, Transaction, keep_turning
+from eventlog import DuplicateEvent, NewEvent, StreamState, Transaction, keep_turning
 from eventlog.follow import follow_batches
 from eventlog.snapshots import Snapshots
 from eventlog.store import EventStore
@@ -42,7 +42,7 @@ async def keep_session_event(envelope: Envelope, tx: Transaction) -> None:
         causation_id=envelope.causation_id,
         schema_version=envelope.schema_version,
     )
-    await tx.append(envelope.stream_id, [kept], None)
+    await tx.append(envelope.stream_id, [kept], StreamState.ANY)
 
 
 async def history(store: EventStore, session_id: UUID) -> SessionView | None:
@@ -120,7 +120,7 @@ class RecordingLog:
             event_id=uuid5(recording_id, "stored"),
         )
         try:
-            await self._store.append(f"recordings-{session_id}", [new], None)
+            await self._store.append(f"recordings-{session_id}", [new], StreamState.ANY)
         except DuplicateEvent:
             log.info("relay.recording_stored_before", recording_id=str(recording_id))
 

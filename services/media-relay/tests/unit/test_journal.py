@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog import InMemoryEventStore, NewEvent
+from eventlog import InMemoryEventStore, NewEvent, StreamState
 from media_relay.hub import Hub
 from media_relay.journal import catch_up, follow_log, history, keep_session_event, snapshots
 from media_relay.recording import RecordingStorage
@@ -70,8 +70,8 @@ async def test_an_unknown_event_is_refused_before_it_is_kept() -> None:
 async def test_an_unknown_event_in_the_log_does_not_stop_the_fold() -> None:
     store, session_id = InMemoryEventStore(), uuid4()
     poison = NewEvent("NoSuchEvent", {"x": 1}, uuid4(), datetime.now(UTC), uuid4(), uuid4())
-    await store.append(f"session-{session_id}", [poison], None)
-    await store.append(f"session-{session_id}", [_started(session_id)], None)
+    await store.append(f"session-{session_id}", [poison], StreamState.ANY)
+    await store.append(f"session-{session_id}", [_started(session_id)], StreamState.ANY)
     view = RelayView()
     await catch_up(store, view, snapshots(store))  # raised ContractViolation at every start
     session = view.get(session_id)
@@ -103,7 +103,7 @@ async def test_following_the_log_waits_an_outage_out(tmp_path: Path) -> None:
         await eventually(lambda: not view.following, what="the outage noticed")
         store.down = False
         session_id = uuid4()
-        await store.append(f"session-{session_id}", [_started(session_id)], None)
+        await store.append(f"session-{session_id}", [_started(session_id)], StreamState.ANY)
         await eventually(lambda: view.get(session_id) is not None, what="the view goes on")
         assert view.following and not following.done()
     finally:
@@ -127,7 +127,7 @@ async def _sessions(store: InMemoryEventStore, count: int) -> None:
         ]
         if n % 3 == 0:
             events.append(_event("SessionEnded", reason="ended_by_controller", ended_by="alice"))
-        await store.append(f"session-{sid}", events, None)
+        await store.append(f"session-{sid}", events, StreamState.ANY)
 
 
 async def test_a_start_folds_only_what_came_after_the_latest_snapshot() -> None:
@@ -167,9 +167,11 @@ async def test_the_view_keeps_only_the_last_ended_sessions_and_the_log_has_the_r
     asked for, with its last controller (who may read its recordings)."""
     store, view = InMemoryEventStore(), RelayView(keep_ended=2)
     live, *ended = [uuid4() for _ in range(4)]
-    await store.append(f"session-{live}", [_started(live)], None)
+    await store.append(f"session-{live}", [_started(live)], StreamState.ANY)
     for session_id in ended:
-        await store.append(f"session-{session_id}", [_started(session_id), _ended()], None)
+        await store.append(
+            f"session-{session_id}", [_started(session_id), _ended()], StreamState.ANY
+        )
     for envelope in await store.read_all():
         view.apply(envelope)
     assert set(view.sessions) == {live, *ended[1:]}  # the first to end went
@@ -190,7 +192,7 @@ async def test_the_views_snapshot_is_dumped_in_turns_and_restores_the_same_sessi
     store, view = InMemoryEventStore(), RelayView()
     for _ in range(3_000):
         session_id = uuid4()
-        await store.append(f"session-{session_id}", [_started(session_id)], None)
+        await store.append(f"session-{session_id}", [_started(session_id)], StreamState.ANY)
     for envelope in await store.read_all(limit=10_000):
         view.apply(envelope)
     dumping = asyncio.create_task(view.dump())

@@ -19,6 +19,7 @@ from functools import partial
 from uuid import UUID, uuid5
 
 from eventlog import ConcurrencyConflict, EventStore, NewEvent, Transaction, retrying
+from eventlog.model import Cause, Expected, StreamState, SystemCause
 from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
 from routing_svc.domain.tasks import (
     AgentState,
@@ -111,7 +112,7 @@ class RoutingHandlers:
 
         async def once(tx: Transaction) -> UUID:
             if await _first_time(tx, cmd):
-                await self._append(tx, cmd, queue_stream(queue_id), events, None)  # at its end
+                await self._append(tx, cmd, queue_stream(queue_id), events, StreamState.ANY)
             return queue_id
 
         return await retrying(self.store, once)
@@ -245,11 +246,11 @@ class RoutingHandlers:
                 return
             follow = requeue_task if isinstance(event, SessionRequeued) else queue_task
             case_events, agent_events = follow(task, queued)
-        cause = (envelope.correlation_id, envelope.event_id)
+        cause = SystemCause(command_id=envelope.event_id, correlation_id=envelope.correlation_id)
         await self._record(tx, stream, case_events, task.version, cause)
         for finished in agent_events:
             agent = agent_stream(finished.agent_id)
-            await self._record(tx, agent, [finished], None, cause)  # at its end, in tx's view
+            await self._record(tx, agent, [finished], StreamState.ANY, cause)  # at tx's end
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -259,33 +260,22 @@ class RoutingHandlers:
         cmd: Command,
         stream: str,
         events: list[Event],
-        version: int | None,
+        version: Expected,
     ) -> list[Envelope]:
-        return await self._record(tx, stream, events, version, (cmd.correlation_id, cmd.command_id))
+        return await self._record(tx, stream, events, version, cmd)
 
     async def _record(
         self,
         tx: Transaction,
         stream: str,
         events: list[Event],
-        version: int | None,
-        cause: tuple[UUID, UUID],
+        version: Expected,
+        cause: Cause,
     ) -> list[Envelope]:
-        """``cause``: the correlation id and the id of what caused these events."""
-        return await tx.append(stream, self._stamped_by(cause, events), version)
+        return await tx.append(stream, NewEvent.caused(events, cause, self.now()), version)
 
     def _stamped(self, cmd: Command, events: list[Event]) -> list[NewEvent]:
-        return self._stamped_by((cmd.correlation_id, cmd.command_id), events)
-
-    def _stamped_by(self, cause: tuple[UUID, UUID], events: list[Event]) -> list[NewEvent]:
-        now = self.now()
-        correlation_id, causation_id = cause
-        return [
-            NewEvent.from_event(
-                e, occurred_at=now, correlation_id=correlation_id, causation_id=causation_id
-            )
-            for e in events
-        ]
+        return NewEvent.caused(events, cmd, self.now())
 
 
 async def _first_time(tx: Transaction, cmd: Command) -> bool:

@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 import structlog
 
 from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead
+from eventlog.model import SystemCause
 from eventlog.snapshots import Snapshots
 from routing_svc.domain.tasks import Task, escalate, expire_offers, withdraw_offers_of
 from routing_svc.handlers import RoutingHandlers, case_stream
@@ -112,13 +113,8 @@ class Router:
         if not events:
             return True
         assert task.session_id is not None and task.correlation_id and task.cause
-        now = self.now()
-        new = [
-            NewEvent.from_event(
-                e, occurred_at=now, correlation_id=task.correlation_id, causation_id=task.cause
-            )
-            for e in events
-        ]
+        cause = SystemCause(command_id=task.cause, correlation_id=task.correlation_id)
+        new = NewEvent.caused(events, cause, self.now())
         try:
             await self.store.append(case_stream(task.session_id), new, task.version)
         except ConcurrencyConflict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid5
 
-from eventlog import EventStore, NewEvent, Transaction, retrying
+from eventlog import EventStore, NewEvent, StreamState, Transaction, retrying
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
 from session_svc.domain.errors import NotFound
 from session_svc.domain.rules import control_changes
@@ -153,15 +153,10 @@ class SessionHandlers:
     ) -> list[Envelope]:
         # at the end of the stream as the transaction sees it: another writer's append since
         # is a conflict all the same, and asking for the version first cost a round trip
-        return await tx.append(stream, self._new_events(cmd, events, now), None)
+        return await tx.append(stream, self._new_events(cmd, events, now), StreamState.ANY)
 
     def _new_events(self, cmd: Command, events: Sequence[Event], now: datetime) -> list[NewEvent]:
-        return [
-            NewEvent.from_event(
-                e, occurred_at=now, correlation_id=cmd.correlation_id, causation_id=cmd.command_id
-            )
-            for e in events
-        ]
+        return NewEvent.caused(events, cmd, now)
 
     # --- settings (admin) -----------------------------------------------------------------------
 
