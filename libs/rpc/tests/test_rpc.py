@@ -17,6 +17,7 @@ from support_contracts.refusals import Refusal, StateForbids
 from support_rpc import RpcClient, RpcServer, RpcTimeout
 from support_rpc.memory import MemoryRpc
 from support_rpc.server import Handler
+from support_testkit import eventually
 from support_testkit.plugin import RabbitNames
 
 pytestmark = pytest.mark.integration
@@ -158,8 +159,10 @@ async def test_a_stopping_server_answers_the_requests_in_hand_and_takes_no_new_o
 ) -> None:
     queue = transport.queue("draining")
     done: list[int] = []
+    in_hand: list[int] = []
 
     async def slow(command_type: str, command: dict[str, Any]) -> dict[str, Any]:
+        in_hand.append(command["n"])
         await asyncio.sleep(0.3)
         done.append(command["n"])
         return {"n": command["n"]}
@@ -168,7 +171,7 @@ async def test_a_stopping_server_answers_the_requests_in_hand_and_takes_no_new_o
     client = await transport.client().connect()
     try:
         calls = [asyncio.create_task(client.call(queue, "Slow", {"n": n})) for n in range(5)]
-        await asyncio.sleep(0.1)  # all five are in hand
+        await eventually(lambda: len(in_hand) == 5, what="all five in hand")
         await server.stop()
         assert [r["n"] for r in await asyncio.gather(*calls)] == list(range(5))
         assert sorted(done) == list(range(5))

@@ -290,7 +290,8 @@ async def test_live_updates_resume_after_the_last_event_id(
                             return
 
     reading = asyncio.create_task(read(0))  # the client had seen version 0 before it dropped
-    await asyncio.sleep(0.3)
+    # the history first (from the log); only the end that follows comes through live delivery
+    await eventually(lambda: any(e["type"] == "CustomerJoined" for e in got), what="history")
     await api.post(f"/v1/sessions/{session_id}/end", headers=ALICE)
     await asyncio.wait_for(reading, 20)
     versions = [e["stream_version"] for e in got]

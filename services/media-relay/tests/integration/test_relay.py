@@ -89,9 +89,16 @@ async def test_m1_s6_traffic_reaches_every_participant_of_its_session_and_nobody
     header = json.loads(carol_peer.frames[0][2 : 2 + int.from_bytes(carol_peer.frames[0][:2])])
     assert header["from"] == "alice"
     assert alice.frames == []  # a sender does not get its own frames back
-    await asyncio.sleep(0.2)  # what went to the other session would have arrived by now
+    # a sentinel in the other session, sent after: anything misrouted would be ahead of it
+    other_chat = await bob.request(type="start", kind="chat")
+    assert other_chat["type"] == "ok"
+    await eve_peer.chat("sentinel")
+    for peer in (bob, eve_peer):
+        told = await peer.expect("chat")
+        assert told["text"] == "sentinel"
     assert bob.frames == eve_peer.frames == []
-    assert not [n for n in bob.notices + eve_peer.notices if n["type"] == "chat"]
+    chats = [n["text"] for n in bob.notices + eve_peer.notices if n["type"] == "chat"]
+    assert chats == ["sentinel", "sentinel"]
 
 
 async def test_m2_only_the_controller_starts_and_only_a_running_activity_carries_frames(
@@ -194,12 +201,12 @@ async def test_m3_s8_a_transfer_of_control_ends_every_activity_and_says_why(
     assert voice_notices == ["activity_started"] + ([] if voice_supported else ["activity_ended"])
     await alice.share(sharing, b"too late")
     assert (await alice.expect("error"))["code"] == "not_running"
-    await asyncio.sleep(0.1)
-    assert carol_peer.frames == []
     # the former controller watches as an assistant; the new one may start sharing
     again = await dave.request(type="start", kind="desktop_sharing")
     await dave.share(again["activity_id"], b"dave's screen")
     await eventually(lambda: alice.payloads() == [b"dave's screen"], what="alice watches")
+    # what alice sent too late would be ahead of dave's screen: carol got only the latter
+    await eventually(lambda: carol_peer.payloads() == [b"dave's screen"], what="carol watches")
 
 
 async def test_m3_s5_switching_the_active_customer_ends_the_sharing(
