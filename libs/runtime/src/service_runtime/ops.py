@@ -6,7 +6,8 @@
 - ``GET /metrics``: Prometheus' text format (the default registry). Gauges that need I/O
   (outbox lag, open sessions, queue lengths) are refreshed just before each scrape.
 
-A plain asyncio server (HTTP/1.1, one request a connection): nothing else to run.
+A small ASGI app on uvicorn (``service_runtime.http``), ``/metrics`` answered by
+``prometheus_client``'s own ASGI app (issue 15.8: no hand-written HTTP).
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import make_asgi_app
+
+from service_runtime.http import HttpServer
 
 log = structlog.get_logger(__name__)
 
 Check = Callable[[], Awaitable[None]]  # raises when not ready, with why
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 Refresh = Callable[[], Awaitable[None]]
 
 
@@ -44,20 +51,21 @@ class OpsServer:
             list(refresh),
             check_seconds,
         )
-        self._server: asyncio.Server | None = None
+        self._server: HttpServer | None = None
+        self._metrics = make_asgi_app()
         self.port = 0
         self.stopping = False  # set on SIGTERM: not ready, while the work in hand finishes
 
     async def start(self, host: str, port: int) -> OpsServer:
-        self._server = await asyncio.start_server(self._serve, host, port)
-        self.port = int(self._server.sockets[0].getsockname()[1])
+        self._server = await HttpServer.start(self._app, host, port, grace_seconds=1)
+        self.port = self._server.port
         log.info("ops.listening", host=host, port=self.port)
         return self
 
     async def stop(self) -> None:
         if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+            server, self._server = self._server, None
+            await server.stop()
 
     close = stop  # a resource to close as well as a door to stop
 
@@ -75,39 +83,30 @@ class OpsServer:
                 )
         return failed
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await asyncio.wait_for(reader.readline(), 5)
-            while (await asyncio.wait_for(reader.readline(), 5)) not in (b"\r\n", b"\n", b""):
-                pass  # headers: nothing here needs them
-            parts = request.decode("latin-1").split()
-            path = parts[1].split("?")[0] if len(parts) >= 2 else ""
-            status, content_type, body = await self._answer(parts[0] if parts else "", path)
-            head = (
-                f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-            )
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def _answer(self, method: str, path: str) -> tuple[str, str, bytes]:
-        if method != "GET":
-            return "405 Method Not Allowed", "text/plain", b"GET only\n"
+    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if scope["method"] != "GET":
+            return await _send(send, 405, "text/plain", b"GET only\n")
         if path == "/healthz":
-            return "200 OK", "application/json", b'{"alive": true}'
+            return await _send(send, 200, "application/json", b'{"alive": true}')
         if path == "/readyz":
             failed = await self.ready()
             body = json.dumps({"ready": not failed, "failed": failed}).encode()
-            return ("503 Service Unavailable" if failed else "200 OK"), "application/json", body
+            return await _send(send, 503 if failed else 200, "application/json", body)
         if path == "/metrics":
             for refresh in self._refresh:
                 try:
                     await asyncio.wait_for(refresh(), self._timeout)
                 except Exception as error:  # stale gauges rather than no metrics
                     log.warning("ops.refresh_failed", error=repr(error))
-            return "200 OK", CONTENT_TYPE_LATEST, generate_latest()
-        return "404 Not Found", "text/plain", b"/healthz, /readyz or /metrics\n"
+            await self._metrics(scope, receive, send)
+            return
+        await _send(send, 404, "text/plain", b"/healthz, /readyz or /metrics\n")
+
+
+async def _send(send: Send, status: int, content_type: str, body: bytes) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -62,5 +62,20 @@ async def http_get(
     writer.close()
     head, _, body = raw.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    fields = dict(line.split(": ", 1) for line in header_lines if ": " in line)
-    return int(status_line.split()[1]), {k.lower(): v for k, v in fields.items()}, body
+    fields = {
+        k.lower(): v for k, v in (line.split(": ", 1) for line in header_lines if ": " in line)
+    }
+    if fields.get("transfer-encoding") == "chunked":
+        body = _unchunked(body)
+    return int(status_line.split()[1]), fields, body
+
+
+def _unchunked(raw: bytes) -> bytes:
+    body = b""
+    while raw:
+        size, _, rest = raw.partition(b"\r\n")
+        length = int(size.split(b";")[0], 16)
+        if length == 0:
+            break
+        body, raw = body + rest[:length], rest[length + 2 :]
+    return body

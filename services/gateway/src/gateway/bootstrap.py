@@ -4,12 +4,7 @@ the same way; only the store and the broker they give differ."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
-
-import uvicorn
 
 from eventlog import EventStore
 from gateway.app import Gateway, create_app
@@ -21,12 +16,7 @@ from gateway.live import LiveFeed
 from gateway.settings import Settings
 from service_runtime.brokers import Broker
 from service_runtime.host import Host, Hosted
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the process's runtime (service_runtime.serve) handles SIGTERM and SIGINT
+from service_runtime.http import HttpServer
 
 
 @dataclass
@@ -34,25 +24,23 @@ class _Serving:
     """The HTTP server as the host's door: open streams end (their clients reconnect, to
     another replica), no new connections, what is in flight finishes."""
 
-    server: _Server
-    serving: asyncio.Task[None]
+    server: HttpServer
     live: LiveFeed
 
     async def stop(self) -> None:
         self.live.end_streams()
-        self.server.should_exit = True
-        await self.serving
+        await self.server.stop()
 
 
 @dataclass
 class GatewayService(Hosted):
     settings: Settings
     host: Host
-    server: _Server
+    server: HttpServer
 
     @property
     def port(self) -> int:
-        return int(self.server.servers[0].sockets[0].getsockname()[1])
+        return self.server.port
 
     @property
     def url(self) -> str:
@@ -73,23 +61,8 @@ async def start(
         stale_seconds=4 * settings.request_timeout_seconds,
         who=gw.identity.key_of,
     )
-    config = uvicorn.Config(
-        LastResort(keyed),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=10,
-    )
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            await serving  # it failed to start: say why
-            raise RuntimeError("the gateway's HTTP server stopped before it started")
-        await asyncio.sleep(0.01)
-    host.door(_Serving(server, serving, live))
+    server = await HttpServer.start(LastResort(keyed), settings.host, settings.port)
+    host.door(_Serving(server, live))
     # ready only while it can work: requests and live updates each need their connection
     host.check("requests", client.ready)
     host.check("live updates", live.ready)
