@@ -17,6 +17,7 @@ import structlog
 import uvloop
 
 from media_relay import frames
+from support_contracts.refusals import Refusal
 from support_demo.relay_client import RelayClient
 from support_demo.stack import staff as staff_headers
 from support_demo.wiring import Demo, choose
@@ -42,20 +43,30 @@ def holder(reply: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {reply['participant_token']}"}
 
 
-class Refused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code = status, code
-
-
 class Story:
     def __init__(self, demo: Demo) -> None:
         self.demo, self.step_no, self.seen = demo, 0, 0
         self.session_id = ""
+        # what the story saw, for programs (its test): the last line, ``summary: {...}``
+        self.refusals: list[str] = []  # "409 session_limit", in order
+        self.observed: dict[str, Any] = {}
 
     def step(self, text: str) -> None:
         self.step_no += 1
         print(f"\n[{self.step_no}/{STEPS}] {text}", flush=True)
+
+    def refusal(self, status: int, code: str, message: str) -> None:
+        self.refusals.append(f"{status} {code}")
+        print(f"      refused, as it should be: {status} {code}: {message}")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "steps": self.step_no,
+            "refusals": self.refusals,
+            "observed": self.observed,
+            "session_events": self.seen,
+            "published": dict(sorted(self.demo.published.items())),
+        }
 
     async def call(
         self, method: str, path: str, who: dict[str, str] | None, body: Any = None
@@ -69,17 +80,17 @@ class Story:
         answer: dict[str, Any] = response.json()
         if response.status_code >= 400:
             error = answer["error"]
-            raise Refused(response.status_code, error["code"], error["message"])
+            raise Refusal(response.status_code, error["code"], error["message"])
         await self.show_new_events()
         return answer
 
     async def refused(
         self, method: str, path: str, who: dict[str, str] | None, body: Any = None
-    ) -> Refused:
+    ) -> Refusal:
         try:
             await self.call(method, path, who, body)
-        except Refused as refusal:
-            print(f"      refused, as it should be: {refusal}")
+        except Refusal as refusal:
+            self.refusal(refusal.status, refusal.code, refusal.message)
             return refusal
         raise SystemExit(f"demo: {method} {path} should have been refused")
 
@@ -90,9 +101,9 @@ class Story:
         for _ in range(100):
             try:
                 await self.call(method, path, who, body)
-            except Refused as refusal:
+            except Refusal as refusal:
                 if refusal.code == code:
-                    print(f"      refused, as it should be: {refusal}")
+                    self.refusal(refusal.status, refusal.code, refusal.message)
                     return
             await asyncio.sleep(0.05)
         raise SystemExit(f"demo: {method} {path} was not refused with {code} within 5 s")
@@ -181,8 +192,9 @@ async def walk(story: Story) -> None:
     await s.show_new_events()
     seen = len(bob_relay.frames)
     print(f"      Bob sees Alice's screen ({seen} frame); Alice reads: {told['text']}")
+    s.observed |= {"frames_bob_saw": seen, "chat_alice_read": told["text"]}
     error = await bob_relay.refused(type="start", kind="video")  # only the controller (M2)
-    print(f"      refused, as it should be: {error['status']} {error['code']}: {error['message']}")
+    s.refusal(error["status"], error["code"], error["message"])
 
     s.step("Alice selects Dana as the active customer: the sharing ends at once (S5, M3)")
     await s.call(
@@ -193,6 +205,7 @@ async def walk(story: Story) -> None:
     )
     ended = await bob_relay.told("activity_ended", activity_id=sharing)
     print(f"      the relay tells Bob: desktop sharing ended ({ended['reason']}); the chat goes on")
+    s.observed["sharing_ended"] = ended["reason"]
 
     s.step("Carol, an assistant, may not end the session (S8, S10)")
     await s.refused("POST", f"/v1/sessions/{sid}/end", CAROL)
@@ -201,6 +214,7 @@ async def walk(story: Story) -> None:
     await s.call("POST", f"/v1/sessions/{sid}/control", ALICE, {"to": "carol"})
     ended = await bob_relay.told("activity_ended", activity_id=chat)
     print(f"      the relay tells Bob: chat ended ({ended['reason']})")
+    s.observed["chat_ended"] = ended["reason"]
 
     s.step("Carol hands off to the Printers queue: 346 characters refused, 345 accepted (S9)")
     await s.refused(
@@ -224,12 +238,14 @@ async def walk(story: Story) -> None:
     taken = await s.call("POST", f"/v1/offers/{offer['offer_id']}/accept", DAVE)
     controller = (await s.call("GET", f"/v1/sessions/{sid}", DAVE))["controller"]
     print(f"      assigned: {taken['assigned']}; the controller is now {controller}")
+    s.observed |= {"assigned": taken["assigned"], "controller_after_handoff": controller}
 
     s.step("Dave ends the session: everything stops, invitations are revoked (S10, I2)")
     dana_relay = await RelayClient.connect(dana, "Dana")
     await s.call("POST", f"/v1/sessions/{sid}/end", DAVE)
     told = await dana_relay.told("session_ended")
     print(f"      the relay tells Dana: the session ended ({told['reason']})")
+    s.observed["dana_told_the_end"] = told["reason"]
     await s.refused("POST", "/v1/join", None, {"session_number": number, "name": "Eve"})
     again = {"token": token_of(started["join_url"]), "name": "Bob"}
     await s.refused_in_time("revoked", "POST", "/v1/join", None, again)
@@ -249,6 +265,7 @@ async def walk(story: Story) -> None:
     print(
         f"      Erin waits: position {waiting['position']} of {waiting['waiting']}, offered to Dave"
     )
+    s.observed["erin_waits"] = [waiting["position"], waiting["waiting"]]
 
     s.step("Analytics saw every event on support.events (E2)")
 
@@ -265,6 +282,7 @@ async def main() -> int:
             f"\ndone: {story.seen} events in the session's stream,"
             f" {sum(demo.published.values())} published"
         )
+        print(f"summary: {json.dumps(story.summary())}")  # the same, for programs
     return 0
 
 
