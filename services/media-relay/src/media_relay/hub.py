@@ -17,10 +17,12 @@ from uuid import UUID
 import structlog
 
 from media_relay import frames
-from media_relay.frames import BadFrame, FrameKind
+from media_relay.domain import rules
+from media_relay.domain.state import SessionView, Status
+from media_relay.frames import BadFrame
 from media_relay.recording import ObjectStorage, Recorder, RecordingStorage
 from media_relay.sending import TooFarBehind, ViewerQueue
-from media_relay.view import RelayView, SessionView, Status
+from media_relay.view import RelayView
 from support_contracts import Event
 from support_contracts.refusals import Refusal
 from support_contracts.session import (
@@ -120,7 +122,7 @@ class Hub:
         try:
             frame = frames.parse(message)
             session = self._session_of(client)
-            self._may_send(session, client.participant_id, frame)
+            rules.may_send(session, client.participant_id, frame)
         except (BadFrame, Refusal) as error:
             code = error.code if isinstance(error, Refusal) else "bad_frame"
             client.tell(frames.notice("error", code=code, message=str(error)))
@@ -148,29 +150,6 @@ class Hub:
         if session is None or client.participant_id not in session.participants:
             raise Refusal(403, "not_participant", "you are no longer a participant of this session")
         return session
-
-    @staticmethod
-    def _may_send(session: SessionView, sender: str, frame: frames.Frame) -> None:
-        """M2: frames only for a running activity of their kind; a share only from whoever
-        shares; video and files from the controller or the active customer."""
-        activity = session.activities.get(frame.activity_id)
-        if activity is None or activity.kind not in frames.ACTIVITIES[frame.kind]:
-            raise Refusal(
-                409,
-                "not_running",
-                f"no {frame.kind.value} activity {frame.activity_id} is running in this session",
-            )
-        if frame.kind is FrameKind.SHARE and sender != activity.started_by:
-            raise Refusal(403, "not_allowed", "only the participant who shares sends its frames")
-        if frame.kind is not FrameKind.SHARE and sender not in (
-            session.controller,
-            session.active_customer,
-        ):
-            raise Refusal(
-                403,
-                "not_allowed",
-                f"only the controller or the active customer sends {frame.kind.value} frames",
-            )
 
     def _to_room(
         self,

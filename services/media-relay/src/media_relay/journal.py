@@ -18,8 +18,9 @@ from eventlog import DuplicateEvent, NewEvent, StreamState, Transaction, keep_tu
 from eventlog.follow import follow_batches
 from eventlog.snapshots import Snapshots
 from eventlog.store import EventStore
+from media_relay.domain.state import SESSION_STREAM, SessionView, session_of
 from media_relay.hub import Hub
-from media_relay.view import SESSION_STREAM, RelayView, SessionView, fold_session, session_of
+from media_relay.view import RelayView, fold_session
 from support_contracts import Envelope
 from support_contracts.relay import RELAY_EVENTS, RecordingStored
 

@@ -28,9 +28,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from media_relay import frames
+from media_relay.domain.state import SessionView, Status
 from media_relay.hub import Client, Hub, SessionCommands, parse_request
 from media_relay.sending import Closing
-from media_relay.view import RelayView, SessionView, Status
+from media_relay.view import RelayView
 from service_runtime import presence
 from service_runtime.participant_tokens import InvalidParticipantToken, verify
 from support_contracts.refusals import Refusal

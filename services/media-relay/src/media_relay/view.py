@@ -10,90 +10,22 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from functools import singledispatch
 from uuid import UUID
 
 import structlog
 
 from eventlog.snapshots import json_array
+from media_relay.domain.state import Activity, SessionView, Status, evolve, session_of
 from support_contracts import ContractViolation, Envelope, Event
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityStarted,
-    AgentAssigned,
-    AssistantJoined,
-    ControlTransferred,
-    CustomerJoined,
-    HandedToAgents,
-    HandedToQueue,
-    ParticipantLeft,
-    SessionEnded,
-    SessionRequested,
-    SessionStarted,
-)
 from support_contracts.vocabulary import ActivityKind, Role
 
 log = structlog.get_logger(__name__)
-
-SESSION_STREAM = "session-"
-
-
-class Status(StrEnum):
-    LIVE = "live"
-    WAITING = "waiting"  # handed off or requested: no controller until an agent accepts
-    ENDED = "ended"
-
-
-@dataclass(frozen=True)
-class Activity:
-    id: UUID
-    kind: ActivityKind
-    started_by: str
-
-
-@dataclass
-class SessionView:
-    id: UUID
-    status: Status = Status.LIVE
-    controller: str | None = None
-    last_controller: str | None = None  # stays once the session ended: its recordings' owner
-    active_customer: str | None = None
-    participants: dict[str, Role] = field(default_factory=dict)
-    activities: dict[UUID, Activity] = field(default_factory=dict)
-    version: int = -1
-
-    def running(self, kind: ActivityKind) -> Activity | None:
-        return next((a for a in self.activities.values() if a.kind is kind), None)
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "session_id": str(self.id),
-            "status": self.status.value,
-            "controller": self.controller,
-            "active_customer": self.active_customer,
-            "participants": [{"id": p, "role": r.value} for p, r in self.participants.items()],
-            "activities": [
-                {"activity_id": str(a.id), "kind": a.kind.value, "started_by": a.started_by}
-                for a in self.activities.values()
-            ],
-        }
 
 
 def _row(s: SessionView) -> list[object]:
     activities = [[str(a.id), a.kind.value, a.started_by] for a in s.activities.values()]
     return [str(s.id), s.status.value, s.controller, s.last_controller, s.active_customer,
             s.participants, activities, s.version]  # fmt: skip
-
-
-def session_of(envelope: Envelope) -> UUID | None:
-    """The session a session-stream event belongs to; None for a csr's, a number's or the
-    site's stream."""
-    if not envelope.stream_id.startswith(SESSION_STREAM):
-        return None
-    return UUID(envelope.stream_id.removeprefix(SESSION_STREAM))
 
 
 class RelayView:
@@ -182,84 +114,3 @@ def fold_session(session_id: UUID, events: list[Envelope]) -> SessionView | None
     for envelope in events:
         view.apply(envelope)
     return view.get(session_id)
-
-
-@singledispatch
-def evolve(event: Event, s: SessionView) -> None:
-    """Events that change nothing the relay needs (console seen, numbers, settings)."""
-
-
-@evolve.register
-def _(event: SessionStarted, s: SessionView) -> None:
-    s.controller = s.last_controller = event.csr_id
-    s.participants[event.csr_id] = Role.CONTROLLER
-
-
-@evolve.register
-def _(event: SessionRequested, s: SessionView) -> None:
-    s.status = Status.WAITING
-    s.participants[event.customer_id] = Role.CUSTOMER
-    s.active_customer = event.customer_id
-
-
-@evolve.register
-def _(event: CustomerJoined, s: SessionView) -> None:
-    s.participants[event.participant_id] = Role.CUSTOMER
-
-
-@evolve.register
-def _(event: AssistantJoined, s: SessionView) -> None:
-    s.participants[event.csr_id] = Role.ASSISTANT
-
-
-@evolve.register
-def _(event: ActiveCustomerSelected, s: SessionView) -> None:
-    s.active_customer = event.participant_id
-
-
-@evolve.register
-def _(event: ControlTransferred, s: SessionView) -> None:
-    s.participants[event.from_csr] = Role.ASSISTANT
-    s.participants[event.to_csr] = Role.CONTROLLER
-    s.controller = s.last_controller = event.to_csr
-
-
-@evolve.register
-def _(event: ActivityStarted, s: SessionView) -> None:
-    s.activities[event.activity_id] = Activity(event.activity_id, event.kind, event.started_by)
-
-
-@evolve.register
-def _(event: ActivityEnded, s: SessionView) -> None:
-    s.activities.pop(event.activity_id, None)
-
-
-@evolve.register
-def _(event: ParticipantLeft, s: SessionView) -> None:
-    s.participants.pop(event.participant_id, None)
-    if s.controller == event.participant_id:
-        s.controller = None
-    if s.active_customer == event.participant_id:
-        s.active_customer = None
-
-
-@evolve.register(HandedToQueue)
-@evolve.register(HandedToAgents)
-def _(event: Event, s: SessionView) -> None:
-    s.status = Status.WAITING  # the former controller's ParticipantLeft follows
-
-
-@evolve.register
-def _(event: AgentAssigned, s: SessionView) -> None:
-    s.status = Status.LIVE
-    s.controller = s.last_controller = event.agent_id
-    s.participants[event.agent_id] = Role.CONTROLLER
-
-
-@evolve.register
-def _(event: SessionEnded, s: SessionView) -> None:
-    s.status = Status.ENDED
-    s.controller = None
-    s.active_customer = None
-    s.participants.clear()
-    s.activities.clear()

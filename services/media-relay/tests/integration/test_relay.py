@@ -17,8 +17,8 @@ from websockets.exceptions import InvalidStatus
 
 from media_relay import frames
 from media_relay.bootstrap import MediaRelay, start
+from media_relay.domain.state import Status
 from media_relay.recording import read_records
-from media_relay.view import Status
 from session_svc.bootstrap import SessionService
 from session_svc.console_watch import ConsoleWatch
 from support_testkit.waiting import eventually
