@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -39,205 +38,21 @@ import asyncpg
 import structlog
 
 from eventlog.model import (
-    NO_STREAM,
-    ConcurrencyConflict,
-    DuplicateEvent,
     Expected,
     Lease,
     NewEvent,
-    StreamState,
-    satisfied,
 )
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
+from eventlog.postgres_sql import Statements, append_events, envelope_of
 from eventlog.store import append_once_in
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
 
-POSITION_SHIFT = 16
-MAX_EVENTS_PER_TRANSACTION = 1 << POSITION_SHIFT
 HELD_BACK_RETRY_SECONDS = 0.003
 HELD_BACK_RETRY_MOST_SECONDS = 0.5
 NOTIFY_WINDOW_SECONDS = 0.005
 READS_REMEMBERED = 64
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
-_COLUMNS = (
-    "global_position, stream_id, stream_version, event_id, type, schema_version,"
-    " occurred_at, correlation_id, causation_id, data"
-)
-
-
-class Statements:
-    """The SQL of one schema, written once."""
-
-    def __init__(self, schema: str) -> None:
-        if not _SCHEMA_NAME.match(schema):
-            raise ValueError(f"schema name {schema!r}: lower-case letters, digits and _ only")
-        events = f"{schema}.events"
-        self.channel = f"eventlog_{schema}"
-        current = f"""
-            SELECT coalesce(max(stream_version), -1) AS version
-            FROM {events} WHERE stream_id = $1"""
-        position = f"(pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $2"
-        many = f"""
-            INSERT INTO {events} ({_COLUMNS})
-            SELECT {position} + e.ord - 1,
-                   $1, current.version + e.ord, e.event_id, e.type, e.schema_version,
-                   e.occurred_at, e.correlation_id, e.causation_id, e.data
-            FROM current, unnest($3::uuid[], $4::text[], $5::int[], $6::timestamptz[],
-                                 $7::uuid[], $8::uuid[], $9::jsonb[])
-                 WITH ORDINALITY AS e(event_id, type, schema_version, occurred_at,
-                                      correlation_id, causation_id, data, ord)"""
-        # the common single event, without encoding seven one-element arrays
-        one = f"""
-            INSERT INTO {events} ({_COLUMNS})
-            SELECT {position}, $1, current.version + 1, $3, $4, $5, $6, $7, $8, $9
-            FROM current"""
-        # $10: the expected version; NULL for any, -2 for a stream that exists (_parameter)
-        expected = (
-            "$10::int IS NULL OR current.version = $10::int"
-            " OR ($10::int = -2 AND current.version >= 0)"
-        )
-        returning = "RETURNING global_position, stream_version"
-        self.append = f"WITH current AS ({current}) {many} WHERE {expected} {returning}"
-        self.append_one = f"WITH current AS ({current}) {one} WHERE {expected} {returning}"
-        # the same, recorded in the inbox as handling $12 for the consumer $11 in the same
-        # statement: nothing is written if it was recorded before or the version differs, and
-        # the one row then says which (``before``) and the stream's version
-        once = f"""
-            WITH found AS ({current}),
-            current AS (SELECT version FROM found AS current WHERE {expected}),
-            handled AS (
-                INSERT INTO {schema}.inbox (consumer, event_id) SELECT $11::text, $12::uuid
-                FROM current ON CONFLICT DO NOTHING RETURNING true),
-            written AS ({{insert}}, handled {returning})
-            SELECT global_position, stream_version, false AS before FROM written
-            UNION ALL
-            SELECT NULL, version, EXISTS (SELECT FROM current) FROM found
-            WHERE NOT EXISTS (SELECT FROM written)"""
-        self.append_once = once.format(insert=many)
-        self.append_one_once = once.format(insert=one)
-        self.stream_version = (
-            f"SELECT coalesce(max(stream_version), -1) FROM {events} WHERE stream_id = $1"
-        )
-        self.read_stream = f"""
-            SELECT {_COLUMNS} FROM {events}
-            WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version"""
-        # with the last position recorded (``head``) on every row, and one row of nulls but
-        # for it when nothing can be read: what a reader then waits for (``wait_for_events``)
-        self.read_all = f"""
-            SELECT e.*, last.position AS head
-            FROM (SELECT max(global_position) AS position FROM {events}) AS last
-            LEFT JOIN LATERAL (
-                SELECT {_COLUMNS} FROM {events}
-                WHERE global_position > $1
-                  AND global_position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-                                         << {POSITION_SHIFT})
-                ORDER BY global_position LIMIT $2) AS e ON true
-            ORDER BY e.global_position"""
-        self.head = f"SELECT max(global_position) FROM {events}"
-        # max() is one step down the primary key's index whatever the log's size; with
-        # EXISTS (... WHERE global_position > $1), asyncpg's generic plan scanned the table
-        self.any_after = f"SELECT coalesce(max(global_position) > $1, false) FROM {events}"
-        self.notify = f"NOTIFY {self.channel}"
-        self.record_handled = f"""
-            INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
-            ON CONFLICT DO NOTHING RETURNING true"""
-        self.forget_handled = f"""
-            DELETE FROM {schema}.inbox WHERE ctid = ANY (ARRAY(
-                SELECT ctid FROM {schema}.inbox WHERE handled_at < $1 LIMIT $2))"""
-        self.load_checkpoint = f"SELECT position FROM {schema}.checkpoints WHERE name = $1"
-        self.save_checkpoint = f"""
-            INSERT INTO {schema}.checkpoints (name, position) VALUES ($1, $2)
-            ON CONFLICT (name) DO UPDATE SET position = excluded.position
-            WHERE {schema}.checkpoints.position < excluded.position"""
-        self.load_snapshot = f"SELECT position, state FROM {schema}.snapshots WHERE name = $1"
-        self.save_snapshot = f"""
-            INSERT INTO {schema}.snapshots (name, position, state) VALUES ($1, $2, $3)
-            ON CONFLICT (name) DO UPDATE
-            SET position = excluded.position, state = excluded.state, taken_at = clock_timestamp()
-            WHERE {schema}.snapshots.position < excluded.position"""
-
-
-def _envelope(row: asyncpg.Record) -> Envelope:
-    return Envelope.model_construct(
-        event_id=row["event_id"],
-        type=row["type"],
-        schema_version=row["schema_version"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        global_position=row["global_position"],
-        occurred_at=row["occurred_at"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        data=row["data"],
-    )
-
-
-async def _append(
-    conn: Connection,
-    sql: Statements,
-    stream_id: str,
-    events: Sequence[NewEvent],
-    expected_version: Expected,
-    first_index: int,
-    once: tuple[str, UUID] | None = None,
-) -> list[Envelope] | None:
-    """The events recorded; with ``once`` (a consumer and what it handles), recorded as
-    handled in the same statement, and None, with nothing written, if it was before."""
-    if not events:
-        return []
-    if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:
-        raise ValueError(f"at most {MAX_EVENTS_PER_TRANSACTION} events in one transaction")
-    if len(events) == 1:
-        [one] = events
-        statement: str = sql.append_one if once is None else sql.append_one_once
-        columns: tuple[Any, ...] = (
-            one.event_id, one.type, one.schema_version, one.occurred_at,
-            one.correlation_id, one.causation_id, one.data,
-        )  # fmt: skip
-    else:
-        statement = sql.append if once is None else sql.append_once
-        columns = (
-            [e.event_id for e in events], [e.type for e in events],
-            [e.schema_version for e in events], [e.occurred_at for e in events],
-            [e.correlation_id for e in events], [e.causation_id for e in events],
-            [e.data for e in events],
-        )  # fmt: skip
-    try:
-        rows = await conn.fetch(
-            statement, stream_id, first_index, *columns, _parameter(expected_version), *(once or ())
-        )
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name and "event_id" in error.constraint_name:
-            raise DuplicateEvent(f"an event of {stream_id} is in the log already") from error
-        raise ConcurrencyConflict(stream_id, expected_version, None) from error
-    except asyncpg.SerializationError as error:
-        raise ConcurrencyConflict(stream_id, expected_version, None) from error
-    if once is not None and rows[0]["global_position"] is None:
-        if rows[0]["before"]:
-            return None
-        raise ConcurrencyConflict(stream_id, expected_version, rows[0]["stream_version"])
-    if not rows:
-        actual = await conn.fetchval(sql.stream_version, stream_id)
-        raise ConcurrencyConflict(stream_id, expected_version, actual)
-    return [
-        event.recorded(stream_id, row["stream_version"], row["global_position"])
-        for event, row in zip(events, rows, strict=True)
-    ]
-
-
-def _parameter(expected: Expected) -> int | None:
-    """The expected version as the statements take it."""
-    satisfied(expected, NO_STREAM)  # refuses what is not an expected version
-    match expected:
-        case StreamState.ANY:
-            return None
-        case StreamState.NO_STREAM:
-            return NO_STREAM
-        case StreamState.EXISTS:
-            return -2
-    return expected
 
 
 class PostgresTransaction:
@@ -251,7 +66,7 @@ class PostgresTransaction:
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
-        recorded = await _append(
+        recorded = await append_events(
             self._conn, self._sql, stream_id, events, expected_version, self._next_index
         )
         assert recorded is not None  # it is None only when appended once
@@ -260,7 +75,7 @@ class PostgresTransaction:
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
-        return [_envelope(row) for row in rows]
+        return [envelope_of(row) for row in rows]
 
     async def stream_version(self, stream_id: str) -> int:
         version: int = await self._conn.fetchval(self._sql.stream_version, stream_id)
@@ -336,7 +151,7 @@ class PostgresEventStore:
         self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
         async with self._pool.acquire() as conn:
-            recorded = await _append(conn, self._sql, stream_id, events, expected_version, 0)
+            recorded = await append_events(conn, self._sql, stream_id, events, expected_version, 0)
         assert recorded is not None  # it is None only when appended once
         self._announce()
         return recorded
@@ -361,7 +176,7 @@ class PostgresEventStore:
                     handled_id=handled_id,
                 )
         async with self._pool.acquire() as conn:
-            recorded = await _append(
+            recorded = await append_events(
                 conn, self._sql, stream_id, events, expected_version, 0, (consumer, handled_id)
             )
         if recorded:
@@ -370,7 +185,7 @@ class PostgresEventStore:
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         rows = await self._pool.fetch(self._sql.read_stream, stream_id, from_version)
-        return [_envelope(row) for row in rows]
+        return [envelope_of(row) for row in rows]
 
     async def read_all(self, after_position: int = -1, limit: int = 1000) -> list[Envelope]:
         """Readers of one log in one process (the outbox relay and a service's own follower)
@@ -398,7 +213,7 @@ class PostgresEventStore:
         listening = self._listener is not None and not self._listener.is_closed()
         armed = self._appended  # set by any NOTIFY from now on, so by any commit not read
         rows = await self._pool.fetch(self._sql.read_all, after_position, limit)
-        events = [_envelope(row) for row in rows if row["global_position"] is not None]
+        events = [envelope_of(row) for row in rows if row["global_position"] is not None]
         if listening:
             last = events[-1].global_position if events else after_position
             head = rows[0]["head"]
