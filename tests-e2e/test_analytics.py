@@ -18,6 +18,7 @@ import pytest
 
 from eventlog.postgres import PostgresEventStore
 from gateway.replay import replay
+from support_testkit import eventually
 from support_testkit.plugin import RabbitNames
 
 from .helpers import ALICE, ALWAYS, ROOT, ZOE, call, offer_for
@@ -110,8 +111,12 @@ async def test_e2_a_replay_publishes_each_event_once_from_the_log_that_recorded_
         started = await a_session(api, ALICE)
         await call(api, "POST", f"/v1/sessions/{started['session_id']}/end", ALICE)
     logs = dict(stack.schemas)
-    kept = await _events(database_url, logs["media_relay"])
-    assert any(e["type"] == "SessionEnded" for e in kept)  # the relay's copies are there
+
+    async def copied() -> bool:  # the relay keeps its copy once its inbox took the event
+        kept = await _events(database_url, logs["media_relay"])
+        return sum(e["type"] == "SessionEnded" for e in kept) == 2
+
+    await eventually(copied, what="the relay's copies of the ends")
     queue, nothing = rabbit_names.queue("audit"), dict.fromkeys(logs, -1)
     last = await replay(database_url, amqp_url, queue, logs, nothing, progress=lambda _: None)
     published = await _drain(amqp_url, queue)
