@@ -75,7 +75,6 @@ class Host:
         *,
         store: EventStore | None = None,
         broker: Broker | None = None,
-        pool_size: int | None = None,
     ) -> Host:
         """The topology declared on ``broker`` (RabbitMQ at ``AMQP_URL`` unless given), and
         ``store`` (the service's schema on PostgreSQL at ``DATABASE_URL`` unless given;
@@ -87,7 +86,7 @@ class Host:
             store = await PostgresEventStore.connect(
                 settings.database_url,
                 settings.database_schema,
-                max_size=settings.pool_size if pool_size is None else pool_size,
+                max_size=settings.pool_size,
             )
         return cls(name, settings, store, broker, owned=owned)
 

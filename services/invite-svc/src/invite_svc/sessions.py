@@ -6,11 +6,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
+
+from pydantic import BaseModel
+
+from support_contracts.replies import JoinedReply, SessionReply, SiteReply
+from support_contracts.session import (
+    GetSession,
+    GetSiteSettings,
+    JoinAsAssistant,
+    JoinAsCustomer,
+    Leave,
+    SessionCommand,
+)
+from support_rpc import ask
 
 Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 """Send session-svc a command (its type and fields) and get its reply."""
+
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -24,64 +39,67 @@ class SessionDirectory:
     def __init__(self, call: Call) -> None:
         self._send = call
 
-    async def _call(
-        self,
-        command_type: str,
-        actor: str | None,
-        *,
-        correlation_id: UUID | None = None,
-        **fields: Any,
-    ) -> dict[str, Any]:
-        """``correlation_id``: of the command that led here, so the chain can be followed."""
-        command = {
-            "command_id": str(uuid4()),
-            "correlation_id": str(correlation_id or uuid4()),
-            "actor_id": actor,
-            **fields,
-        }
-        return await self._send(command_type, command)
-
     async def session(self, session_id: UUID) -> SessionNow:
-        view = (await self._call("GetSession", "invite-svc", session_id=str(session_id)))["session"]
-        live = view["status"] == "live"
-        return SessionNow(live=live, controller=view["controller"], number=view["session_number"])
+        view = (
+            await self._ask(GetSession, "invite-svc", SessionReply, session_id=session_id)
+        ).session
+        live = view.status == "live"  # a live session has its number; the rules refuse the rest
+        return SessionNow(live=live, controller=view.controller, number=view.session_number or "")
 
     async def invitation_ttl(self) -> timedelta:
-        site = (await self._call("GetSiteSettings", "invite-svc"))["site"]
-        return timedelta(seconds=int(site["invitation_ttl_seconds"]))
+        site = (await self._ask(GetSiteSettings, "invite-svc", SiteReply)).site
+        return timedelta(seconds=site.invitation_ttl_seconds)
 
     async def join_as_customer(
         self, session_id: UUID, name: str, invitation_id: UUID, correlation_id: UUID
     ) -> str:
-        reply = await self._call(
-            "JoinAsCustomer",
+        joined = await self._ask(
+            JoinAsCustomer,
             None,
-            session_id=str(session_id),
+            JoinedReply,
+            session_id=session_id,
             name=name,
-            invitation_id=str(invitation_id),
+            invitation_id=invitation_id,
             correlation_id=correlation_id,
         )
-        return str(reply["participant_id"])
+        return joined.participant_id
 
     async def join_as_assistant(
         self, session_id: UUID, csr_id: str, name: str, invitation_id: UUID, correlation_id: UUID
     ) -> str:
-        await self._call(
-            "JoinAsAssistant",
+        await self._ask(
+            JoinAsAssistant,
             csr_id,
-            session_id=str(session_id),
+            SessionReply,
+            session_id=session_id,
             csr_id=csr_id,
             name=name,
-            invitation_id=str(invitation_id),
+            invitation_id=invitation_id,
             correlation_id=correlation_id,
         )
         return csr_id
 
     async def leave(self, session_id: UUID, participant_id: str, correlation_id: UUID) -> None:
-        await self._call(
-            "Leave",
+        await self._ask(
+            Leave,
             participant_id,
-            session_id=str(session_id),
+            SessionReply,
+            session_id=session_id,
             participant_id=participant_id,
             correlation_id=correlation_id,
         )
+
+    async def _ask(
+        self,
+        kind: type[SessionCommand],
+        actor: str | None,
+        reply: type[R],
+        *,
+        correlation_id: UUID | None = None,
+        **fields: Any,
+    ) -> R:
+        """``correlation_id``: of the command that led here, so the chain can be followed."""
+        command = kind(
+            command_id=uuid4(), correlation_id=correlation_id or uuid4(), actor_id=actor, **fields
+        )
+        return await ask(self._send, command, reply)

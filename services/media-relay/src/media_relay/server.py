@@ -35,9 +35,10 @@ from media_relay.view import RelayView
 from service_runtime import presence
 from service_runtime.participant_tokens import InvalidParticipantToken, verify
 from support_contracts.refusals import Refusal
+from support_contracts.replies import ActivityReply
 from support_contracts.session import EndActivity, StartActivity
 from support_contracts.vocabulary import ActivityKind, Role
-from support_rpc import RpcTimeout
+from support_rpc import RpcTimeout, ask
 
 log = structlog.get_logger(__name__)
 
@@ -283,10 +284,11 @@ class RelayServer:
             else:
                 activity_id = UUID(str(request.get("activity_id")))
                 command = EndActivity(**ids, session_id=client.session_id, activity_id=activity_id)
-            reply = await self._sessions(command.command_type(), command.model_dump(mode="json"))
         except ValueError as error:
             client.tell(frames.notice("error", ref=ref, code="bad_request", message=str(error)))
             return
+        try:
+            reply = await ask(self._sessions, command, ActivityReply)
         except Refusal as error:
             refusal = {"status": error.status, "code": error.code, "message": error.message}
             client.tell(frames.notice("error", ref=ref, **refusal))
@@ -296,13 +298,13 @@ class RelayServer:
                 frames.notice("error", ref=ref, status=503, code="unavailable", message=str(error))
             )
             return
-        version = int(reply["session"]["version"])
+        version = reply.session.version
         session = self.view.get(client.session_id)
         if session is not None:
             await self.view.wait_until(
                 lambda: session.version >= version, within_seconds=self._join_wait
             )
-        answer = {"activity_id": reply["activity_id"]} if "activity_id" in reply else {}
+        answer = {} if reply.activity_id is None else {"activity_id": str(reply.activity_id)}
         client.tell(frames.notice("ok", ref=ref, **answer))
 
 

@@ -5,34 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from session_svc.domain import Session
-from support_contracts import Envelope
+from support_contracts import Envelope, replies
 from support_contracts.vocabulary import format_session_number
 
 
 def session_view(s: Session) -> dict[str, Any]:
-    return {
-        "session_id": str(s.id),
-        "session_number": s.number,
-        "session_number_display": format_session_number(s.number) if s.number else None,
-        "status": s.status.value,
-        "controller": s.controller,
-        "participants": [
-            {"id": p.id, "name": p.name, "role": p.role.value} for p in s.participants.values()
+    """As the reply model has it (``support_contracts.replies.Session``): what invite-svc, the
+    relay and the gateway read is typed on both sides."""
+    handoff = s.handoff
+    return replies.Session(
+        session_id=s.id,
+        session_number=s.number,
+        session_number_display=format_session_number(s.number) if s.number else None,
+        status=s.status.value,
+        controller=s.controller,
+        participants=[
+            replies.Participant(id=p.id, name=p.name, role=p.role) for p in s.participants.values()
         ],
-        "active_customer": s.active_customer,
-        "activities": [
-            {"activity_id": str(a.id), "kind": a.kind.value, "started_by": a.started_by}
+        active_customer=s.active_customer,
+        activities=[
+            replies.Activity(activity_id=a.id, kind=a.kind, started_by=a.started_by)
             for a in s.activities.values()
         ],
-        "handoff": None
-        if s.handoff is None
-        else {
-            "queue_id": str(s.handoff.queue_id) if s.handoff.queue_id else None,
-            "agent_ids": list(s.handoff.agent_ids),
-            "message": s.handoff.message,
-        },
-        "version": s.version,
-    }
+        handoff=None
+        if handoff is None
+        else replies.Handoff(
+            queue_id=handoff.queue_id, agent_ids=list(handoff.agent_ids), message=handoff.message
+        ),
+        version=s.version,
+    ).model_dump(mode="json")
 
 
 def events_view(events: list[Envelope]) -> list[dict[str, Any]]:
