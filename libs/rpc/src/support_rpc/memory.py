@@ -68,11 +68,9 @@ class MemoryServer:
 
     async def answer(self, body: bytes) -> dict[str, Any]:
         task = asyncio.ensure_future(self._answer(body))
-        self._in_hand.add(task)
-        try:
-            reply = await asyncio.shield(task)  # a caller that gives up does not stop the work
-        finally:
-            self._in_hand.discard(task)
+        self._in_hand.add(task)  # in hand until it is answered, whether the caller waits or not
+        task.add_done_callback(self._in_hand.discard)
+        reply = await asyncio.shield(task)  # a caller that gives up does not stop the work
         self.answered += 1
         decoded: dict[str, Any] = json.loads(json.dumps(reply))  # what the wire would carry
         return decoded
