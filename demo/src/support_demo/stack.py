@@ -84,8 +84,9 @@ class Stack:
 
 
 async def spawn_service(module: str, settings: BaseSettings) -> Service:
-    """``python -m module`` with these settings, once it has logged its ``.started`` line (it
-    is not part of any stack: the caller stops it)."""
+    """``python -m module`` with these settings, once it has logged its ``.started`` line and
+    its ops port listens (``ops.listening``, logged after it) (it is not part of any stack: the
+    caller stops it)."""
     environment = settings.as_environment()  # type: ignore[attr-defined]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module,
@@ -94,7 +95,9 @@ async def spawn_service(module: str, settings: BaseSettings) -> Service:
     )  # fmt: skip
     assert process.stdout is not None
     logged: list[dict[str, Any]] = []
-    while True:
+    started: dict[str, Any] | None = None
+    listening = False
+    while started is None or not listening:
         line = await asyncio.wait_for(process.stdout.readline(), 60)
         if not line:
             raise RuntimeError(f"{module} exited before it started: {logged[-5:]}")
@@ -103,9 +106,11 @@ async def spawn_service(module: str, settings: BaseSettings) -> Service:
         except ValueError:
             entry = {"event": line.decode().rstrip()}
         logged.append(entry)
-        if str(entry.get("event", "")).endswith(".started"):
-            break
-    service = Service(module, process, logged[-1], logged, settings)
+        event = str(entry.get("event", ""))
+        if event.endswith(".started"):
+            started = entry
+        listening = listening or event == "ops.listening"
+    service = Service(module, process, started, logged, settings)
     asyncio.create_task(_keep_reading(service))  # noqa: RUF006  (ends with the process)
     return service
 
