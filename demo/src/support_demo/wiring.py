@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from uuid import uuid4
 
 import aio_pika
@@ -35,16 +35,12 @@ from media_relay.settings import Settings as RelaySettings
 from routing_svc import bootstrap as routing_svc
 from routing_svc.settings import Settings as RoutingSettings
 from service_runtime.brokers import MemoryBroker
+from service_runtime.host import Stoppable
 from session_svc import bootstrap as session_svc
 from session_svc.settings import Settings as SessionSettings
 from support_contracts import EXCHANGE, Envelope
 from support_contracts.topology import Topology
 from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, start_stack
-
-
-class Stoppable(Protocol):
-    async def stop(self) -> None: ...
-
 
 S = TypeVar("S", bound=Stoppable)
 

@@ -7,8 +7,8 @@ dropped, never executed late). Reply: ``{"ok": true, "result": {...}}`` or
 ``support_contracts.refusals.Refusal`` raised by the handler, raised again at the caller.
 """
 
-from support_rpc.asking import ask
+from support_rpc.asking import Call, ask
 from support_rpc.client import RpcClient, RpcTimeout, RpcUnavailable
 from support_rpc.server import RpcServer
 
-__all__ = ["RpcClient", "RpcServer", "RpcTimeout", "RpcUnavailable", "ask"]
+__all__ = ["Call", "RpcClient", "RpcServer", "RpcTimeout", "RpcUnavailable", "ask"]

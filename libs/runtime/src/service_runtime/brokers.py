@@ -121,7 +121,7 @@ class Broker(Protocol):
 
 class RabbitBroker:
     def __init__(self, url: str, exchange: str, *, retry_seconds: float = 1.0) -> None:
-        self.url, self.exchange, self._retry = url, exchange, retry_seconds
+        self.url, self.exchange, self.retry_seconds = url, exchange, retry_seconds
 
     async def declare(self, topology: Topology) -> None:
         await declare_topology(self.url, topology)  # issue 14.11
@@ -237,7 +237,7 @@ class RabbitListener:
                 log.info("listener.subscribed_again", queue=self.queue_name)
             except Exception as error:
                 log.warning("listener.subscribe_failed", error=repr(error))
-                await asyncio.sleep(self._broker._retry)
+                await asyncio.sleep(self._broker.retry_seconds)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:

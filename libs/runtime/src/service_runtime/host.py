@@ -26,12 +26,10 @@ from service_runtime.ops import Readiness, Refresh
 from service_runtime.settings import ServiceSettings
 from support_contracts import Envelope
 from support_contracts.topology import Subscription
+from support_rpc import Call
 from support_rpc.server import Handler
 
 log = structlog.get_logger(__name__)
-
-Call = Callable[[str, dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]
-"""A command (its type and fields) to one service, and its reply."""
 
 OUTBOX_LAG = Gauge("support_outbox_lag_events", "Events recorded and not yet published", ["log"])
 

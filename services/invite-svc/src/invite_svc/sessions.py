@@ -3,7 +3,6 @@ the site's invitation lifetime, and joining (the services share no code, only co
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -20,10 +19,7 @@ from support_contracts.session import (
     Leave,
     SessionCommand,
 )
-from support_rpc import ask
-
-Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
-"""Send session-svc a command (its type and fields) and get its reply."""
+from support_rpc import Call, ask
 
 R = TypeVar("R", bound=BaseModel)
 

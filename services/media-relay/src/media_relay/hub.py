@@ -47,7 +47,6 @@ CLOSE_LEFT = 4000  # the participant left or was handed off
 CLOSE_SESSION_ENDED = 4001
 CLOSE_TOO_FAR_BEHIND = 4008
 
-SessionCommands = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 RecordingStored = Callable[[dict[str, Any]], Awaitable[None]]
 
 

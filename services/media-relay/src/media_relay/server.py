@@ -29,7 +29,7 @@ from websockets.http11 import Request, Response
 
 from media_relay import frames
 from media_relay.domain.state import SessionView, Status
-from media_relay.hub import Client, Hub, SessionCommands, parse_request
+from media_relay.hub import Client, Hub, parse_request
 from media_relay.sending import Closing
 from media_relay.view import RelayView
 from service_runtime import presence
@@ -38,7 +38,7 @@ from support_contracts.refusals import Refusal
 from support_contracts.replies import ActivityReply
 from support_contracts.session import EndActivity, StartActivity
 from support_contracts.vocabulary import ActivityKind, Role
-from support_rpc import RpcTimeout, ask
+from support_rpc import Call, RpcTimeout, ask
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +54,7 @@ class RelayServer:
         self,
         view: RelayView,
         hub: Hub,
-        sessions: SessionCommands,
+        sessions: Call,
         recordings: Recordings,
         *,
         token_secret: str,

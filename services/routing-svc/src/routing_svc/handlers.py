@@ -172,7 +172,7 @@ class RoutingHandlers:
             return None
         try:
             recorded = await self.store.append_once(
-                agent_stream(agent_id), self._stamped(cmd, events), known.version,
+                agent_stream(agent_id), NewEvent.caused(events, cmd, self.now()), known.version,
                 consumer=COMMANDS_APPLIED, handled_id=cmd.command_id,
             )  # fmt: skip
         except ConcurrencyConflict:
@@ -273,9 +273,6 @@ class RoutingHandlers:
         cause: Cause,
     ) -> list[Envelope]:
         return await tx.append(stream, NewEvent.caused(events, cause, self.now()), version)
-
-    def _stamped(self, cmd: Command, events: list[Event]) -> list[NewEvent]:
-        return NewEvent.caused(events, cmd, self.now())
 
 
 async def _first_time(tx: Transaction, cmd: Command) -> bool:

@@ -28,10 +28,9 @@ from support_contracts.routing import (
     GetWaitingPosition,
     SubmitEntryForm,
 )
+from support_rpc import Call
 
 Reply = dict[str, Any]
-Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
-"""Send session-svc a command (its type and fields) and get its reply."""
 
 
 @dataclass

@@ -97,7 +97,7 @@ class SessionHandlers:
         now = self._clock()
         after = apply(before, events, now)
         recorded = await tx.append(
-            session_stream(session_id), self._new_events(cmd, events, now), before.version
+            session_stream(session_id), NewEvent.caused(events, cmd, now), before.version
         )
         for csr_id, ledger in control_changes(before, after).items():
             await self._append_to(tx, csr_stream(csr_id), cmd, ledger, now)
@@ -153,10 +153,7 @@ class SessionHandlers:
     ) -> list[Envelope]:
         # at the end of the stream as the transaction sees it: another writer's append since
         # is a conflict all the same, and asking for the version first cost a round trip
-        return await tx.append(stream, self._new_events(cmd, events, now), StreamState.ANY)
-
-    def _new_events(self, cmd: Command, events: Sequence[Event], now: datetime) -> list[NewEvent]:
-        return NewEvent.caused(events, cmd, now)
+        return await tx.append(stream, NewEvent.caused(events, cmd, now), StreamState.ANY)
 
     # --- settings (admin) -----------------------------------------------------------------------
 
