@@ -18,6 +18,7 @@ from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
 from eventlog.stream_cache import StreamCache
 from eventlog.turns import keep_turning
+from eventlog.writing import Stream, Written, write, write_in
 
 __all__ = [
     "NO_STREAM",
@@ -32,14 +33,18 @@ __all__ = [
     "LockLost",
     "NewEvent",
     "OutboxRelay",
+    "Stream",
     "StreamCache",
     "StreamState",
     "Transaction",
     "Verdict",
+    "Written",
     "follow",
     "follow_batches",
     "keep_turning",
     "lead",
     "retrying",
     "topic_matches",
+    "write",
+    "write_in",
 ]

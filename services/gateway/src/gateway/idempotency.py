@@ -8,7 +8,8 @@ the token, so a retry with a refreshed token is the same request: issue 14.6) is
 - ``RequestStarted`` claims the key: appended with the version the stream had, so of two
   requests with one key at the same moment one claims it and the other is told 409;
 - ``RequestAnswered`` keeps the answer (status, body) for a retry, which gets it back as it was
-  (a retry with another body gets 422: the key was used for something else);
+  (a retry with another body gets 422: the key was used for something else); the answer is
+  recorded before it is sent, so a retry on its heels is not told 409;
 - ``RequestAbandoned`` when no answer came (a service did not answer: 503): the outcome is not
   known, and a retry may run it again. A claim older than ``stale_seconds`` with no answer (the
   gateway died) counts as abandoned.
@@ -16,6 +17,8 @@ the token, so a retry with a refreshed token is the same request: issue 14.6) is
 The commands a keyed request sends have ids derived from the key (``RequestKey``), so a run
 after an abandoned or stale claim sends the same commands again and the services, which apply
 each command once, answer it without doing it twice.
+
+Each step is the log's write recipe (``eventlog.write``) on the key's stream.
 
 A key is good for ``ttl_seconds`` (a day): after that the same key is a new request.
 """
@@ -27,15 +30,18 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import UUID, uuid4, uuid5
+from typing import Any, ClassVar
+from uuid import UUID, uuid5
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from eventlog import NO_STREAM, ConcurrencyConflict, EventStore, NewEvent
+from eventlog import ConcurrencyConflict, EventStore, Stream, write
+from eventlog.model import SystemCause
+from eventlog.writing import History
 from gateway.asgi import read_body, replaying
 from gateway.calls import REQUEST_KEY, RequestKey
+from support_contracts import Event
 
 log = structlog.get_logger(__name__)
 
@@ -43,9 +49,48 @@ HEADER = b"idempotency-key"
 KEYS = UUID("0b6f2b1e-5d3a-4c1a-9a57-3f1d1c0e7a42")  # the namespace of request keys' ids
 
 
-def _new(kind: str, data: dict[str, Any], now: datetime) -> NewEvent:
-    ids = uuid4()
-    return NewEvent(kind, data, ids, now, ids, ids)
+REUSED = json.dumps(
+    {
+        "error": {
+            "code": "key_reused",
+            "message": "this Idempotency-Key was used for another request",
+        }
+    }
+).encode()
+IN_PROGRESS = json.dumps(
+    {"error": {"code": "in_progress", "message": "a request with this key is running"}}
+).encode()
+
+
+class RequestStarted(Event):
+    """A request with this key is running (the claim)."""
+
+    context: ClassVar[str] = "gateway"
+    fingerprint: str
+
+
+class RequestAnswered(Event):
+    """Its answer, kept for a retry."""
+
+    context: ClassVar[str] = "gateway"
+    fingerprint: str
+    status: int
+    body: str
+
+
+class RequestAbandoned(Event):
+    """No answer came (a service did not answer): a retry may run it again."""
+
+    context: ClassVar[str] = "gateway"
+    fingerprint: str
+    status: int
+
+
+class _Known(Exception):
+    """What the key's stream already answers, instead of running the request."""
+
+    def __init__(self, status: int, body: bytes, *, replayed: bool = False) -> None:
+        self.status, self.body, self.replayed = status, body, replayed
 
 
 class Idempotency:
@@ -79,72 +124,79 @@ class Idempotency:
         fingerprint = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body
         ).hexdigest()
-        past = await self.store.read_stream(stream)
-        now = self._clock()
-        last = past[-1] if past else None
-        expired = (
-            last is not None and last.type != "RequestStarted" and now - last.occurred_at > self.ttl
-        )
-        if last is not None and not expired and last.data["fingerprint"] != fingerprint:
-            await _answer(
-                send, 422, _error("key_reused", "this Idempotency-Key was used for another request")
-            )
-            return
-        if last is not None and not expired and last.type == "RequestAnswered":
-            await _answer(send, int(last.data["status"]), last.data["body"].encode(), replayed=True)
-            return
-        if (
-            last is not None
-            and last.type == "RequestStarted"
-            and now - last.occurred_at < self.stale
-        ):
-            await _answer(send, 409, _error("in_progress", "a request with this key is running"))
-            return
-        version = last.stream_version if last is not None else NO_STREAM
-        claim = _new("RequestStarted", {"fingerprint": fingerprint}, now)
+        claims, request = Stream(stream, History), uuid5(KEYS, stream)
+        cause = SystemCause(command_id=request, correlation_id=request)
+
+        def claim(k: History) -> list[Event]:
+            return self._claim(k, fingerprint)
+
         try:
-            await self.store.append(stream, [claim], version)
+            claimed = await write(self.store, claims, claim, cause, clock=self._clock)
+        except _Known as known:
+            await _answer(send, known.status, known.body, replayed=known.replayed)
+            return
         except ConcurrencyConflict:
-            await _answer(send, 409, _error("in_progress", "a request with this key is running"))
+            await _answer(send, 409, IN_PROGRESS)
             return
-        keyed = REQUEST_KEY.set(RequestKey(uuid5(KEYS, stream)))
+        version = claimed.before.version + 1  # the claim's
+
+        async def close(done: Event) -> None:
+            """Record the outcome on the claim; a claim someone took over is theirs."""
+
+            def decide(k: History) -> list[Event]:
+                return [done] if k.version == version else []
+
+            written = await write(self.store, claims, decide, cause, clock=self._clock, attempts=1)
+            if not written.recorded:
+                log.warning("idempotency.claim_taken_over", stream=stream)
+
+        keyed = REQUEST_KEY.set(RequestKey(request))
         try:
-            status, chunks = await self._run(scope, body, send)
+            status, messages = await self._run(scope, body)
         except BaseException:  # no answer to keep: close the claim, so a retry may run it
-            abandoned = {"fingerprint": fingerprint, "status": 503}
             with contextlib.suppress(Exception):
-                await self.store.append(
-                    stream, [_new("RequestAbandoned", abandoned, self._clock())], version + 1
-                )
+                await close(RequestAbandoned(fingerprint=fingerprint, status=503))
             raise
         finally:
             REQUEST_KEY.reset(keyed)
-        outcome = {"fingerprint": fingerprint, "status": status}
-        if status >= 500:
-            done = _new("RequestAbandoned", outcome, self._clock())
-        else:
-            answer = {**outcome, "body": b"".join(chunks).decode()}
-            done = _new("RequestAnswered", answer, self._clock())
-        await self.store.append(stream, [done], version + 1)
+        try:  # the answer is recorded before it is sent: a retry on its heels gets it back
+            if status >= 500:
+                await close(RequestAbandoned(fingerprint=fingerprint, status=status))
+            else:
+                answer = b"".join(m.get("body", b"") for m in messages).decode()
+                await close(RequestAnswered(fingerprint=fingerprint, status=status, body=answer))
+        finally:  # sent even when the log failed: it was done (a retry runs the same commands)
+            for message in messages:
+                await send(message)
 
-    async def _run(self, scope: Scope, body: bytes, send: Send) -> tuple[int, list[bytes]]:
-        """The request as if nothing happened, its response passed on and kept."""
-        status, chunks = 500, []
+    def _claim(self, k: History, fingerprint: str) -> list[Event]:
+        """The claim of the key, or what its stream already answers (``_Known``): a key used
+        for another request, the answer kept, or a request still running."""
+        now, last = self._clock(), k.last
+        if last is None:
+            return [RequestStarted(fingerprint=fingerprint)]
+        age = now - last.occurred_at
+        if last.type == "RequestStarted" or age <= self.ttl:  # not expired
+            if last.data["fingerprint"] != fingerprint:
+                raise _Known(422, REUSED)
+            if last.type == "RequestAnswered":
+                raise _Known(int(last.data["status"]), last.data["body"].encode(), replayed=True)
+            if last.type == "RequestStarted" and age < self.stale:
+                raise _Known(409, IN_PROGRESS)
+        return [RequestStarted(fingerprint=fingerprint)]
+
+    async def _run(self, scope: Scope, body: bytes) -> tuple[int, list[MutableMapping[str, Any]]]:
+        """The request as if nothing happened, its response kept to be sent."""
+        status, messages = 500, []
 
         async def keep(message: MutableMapping[str, Any]) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                chunks.append(bytes(message.get("body", b"")))
-            await send(message)
+            messages.append(message)
 
         await self.app(scope, replaying(body), keep)
-        return status, chunks
-
-
-def _error(code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message}}).encode()
+        return status, messages
 
 
 async def _answer(send: Send, status: int, body: bytes, *, replayed: bool = False) -> None:

@@ -25,7 +25,7 @@ from eventlog.snapshots import Snapshots
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations
-from invite_svc.handlers import Decision, InviteHandlers
+from invite_svc.handlers import Decision, InviteHandlers, after
 from invite_svc.mailer import Mailer, PermanentFailure, TemporaryFailure
 from support_contracts import Envelope, Event
 
@@ -148,9 +148,8 @@ class EmailDelivery:
 
     async def _record(self, cause: Cause, session_id: UUID, decide: Decision) -> Invitations | None:
         """The state after recording what ``decide`` says, or None when it said nothing."""
-        before = await self._h.invitations(session_id)
-        after = await self._h.run(cause, session_id, decide)
-        return after if after.version > before.version else None
+        written = await self._h.record(cause, session_id, decide)
+        return after(written) if written.recorded else None
 
     async def run(self) -> None:
         """Deliver until cancelled, in one replica at a time; wakes when the log grows."""

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from eventlog import EventStore, NewEvent, Transaction, retrying
+from eventlog import EventStore, Stream, Transaction, Written, write, write_in
 from eventlog.model import Cause
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
@@ -24,7 +24,6 @@ from support_contracts.vocabulary import InviteeRole
 
 log = structlog.get_logger(__name__)
 
-CONFLICT_RETRIES = 8
 TOKEN_CHANNELS = {Channel.OWN_EMAIL, Channel.INSTANT_MESSAGE}
 
 Decision = Callable[[Invitations], list[Event]]
@@ -32,6 +31,15 @@ Decision = Callable[[Invitations], list[Event]]
 
 def invitations_stream(session_id: UUID) -> str:
     return f"invitations-{session_id}"
+
+
+def _stream(session_id: UUID) -> Stream[Invitations]:
+    return Stream(invitations_stream(session_id), fold)
+
+
+def after(written: Written[Invitations]) -> Invitations:
+    """The invitations once what was written is folded in."""
+    return fold(written.recorded, written.before)
 
 
 def utc_now() -> datetime:
@@ -50,24 +58,17 @@ class InviteHandlers:
         self.store, self.sessions, self.site_url, self.now = store, sessions, site_url, clock
 
     async def run(self, cmd: Cause, session_id: UUID, decide: Decision) -> Invitations:
-        """The recipe in its own transaction, retried when another writer got there first."""
+        """The invitations after the recipe, in a transaction of its own."""
+        return after(await self.record(cmd, session_id, decide))
 
-        async def once(tx: Transaction) -> Invitations:
-            return await self.decide_and_record(tx, cmd, session_id, decide)
-
-        return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
+    async def record(self, cmd: Cause, session_id: UUID, decide: Decision) -> Written[Invitations]:
+        return await write(self.store, _stream(session_id), decide, cmd, clock=self.now)
 
     async def decide_and_record(
         self, tx: Transaction, cmd: Cause, session_id: UUID, decide: Decision
     ) -> Invitations:
-        stream = invitations_stream(session_id)
-        before = fold(await tx.read_stream(stream))
-        events = decide(before)
-        if not events:
-            return before
-        now = self.now()
-        recorded = await tx.append(stream, NewEvent.caused(events, cmd, now), before.version)
-        return fold(recorded, before)
+        """The recipe in a transaction someone else owns (the inbox's)."""
+        return after(await write_in(tx, _stream(session_id), decide, cmd, now=self.now()))
 
     async def invitations(self, session_id: UUID) -> Invitations:
         return fold(await self.store.read_stream(invitations_stream(session_id)))

@@ -8,20 +8,21 @@ events (``relay.RecordingStored``) are the only ones its outbox publishes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import structlog
 
-from eventlog import DuplicateEvent, NewEvent, StreamState, Transaction, keep_turning
+from eventlog import NewEvent, Stream, StreamState, Transaction, keep_turning, write
 from eventlog.follow import follow_batches
+from eventlog.model import SystemCause
 from eventlog.snapshots import Snapshots
 from eventlog.store import EventStore
+from eventlog.writing import History
 from media_relay.domain.state import SESSION_STREAM, SessionView, session_of
 from media_relay.hub import Hub
 from media_relay.view import RelayView, fold_session
-from support_contracts import Envelope
+from support_contracts import Envelope, Event
 from support_contracts.relay import RELAY_EVENTS, RecordingStored
 
 log = structlog.get_logger(__name__)
@@ -113,16 +114,16 @@ class RecordingLog:
             bytes=manifest["bytes"],
             location=manifest["location"],
         )
-        new = NewEvent.from_event(
-            event,
-            occurred_at=datetime.now(UTC),
-            correlation_id=session_id,
-            causation_id=UUID(manifest["activity_id"]),
-            event_id=uuid5(recording_id, "stored"),
-        )
-        try:
-            await self._store.append(f"recordings-{session_id}", [new], StreamState.ANY)
-        except DuplicateEvent:
+        cause = SystemCause(command_id=event.activity_id, correlation_id=session_id)
+
+        def once(recorded: History) -> list[Event]:
+            """Stored once: a manifest reported again (a restart) changes nothing."""
+            known = {e.data["recording_id"] for e in recorded.events}
+            return [] if str(recording_id) in known else [event]
+
+        stream = Stream(f"recordings-{session_id}", History)
+        written = await write(self._store, stream, once, cause)
+        if not written.recorded:
             log.info("relay.recording_stored_before", recording_id=str(recording_id))
 
     async def recordings(self, session_id: UUID) -> list[dict[str, Any]]:

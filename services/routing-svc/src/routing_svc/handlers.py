@@ -18,8 +18,18 @@ from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID, uuid5
 
-from eventlog import ConcurrencyConflict, EventStore, NewEvent, Transaction, retrying
-from eventlog.model import Cause, Expected, StreamState, SystemCause
+from eventlog import (
+    ConcurrencyConflict,
+    EventStore,
+    NewEvent,
+    Stream,
+    Transaction,
+    retrying,
+    write,
+    write_in,
+)
+from eventlog.model import StreamState, SystemCause
+from eventlog.writing import History
 from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
 from routing_svc.domain.tasks import (
     AgentState,
@@ -37,6 +47,7 @@ from support_contracts import Command, Envelope, Event
 from support_contracts.refusals import Refused
 from support_contracts.routing import (
     AcceptOffer,
+    AgentSessionFinished,
     AssignTask,
     ChangeAgentStatus,
     ConfigureAgent,
@@ -55,7 +66,7 @@ from support_contracts.session import (
 )
 from support_contracts.topology import SUBSCRIPTIONS
 
-COMMANDS_APPLIED = "commands"  # the inbox's name for the commands this service applied
+APPLIED = "commands"  # the inbox's name for the commands this service applied
 SESSION_EVENTS = list(SUBSCRIPTIONS["routing-svc"].routing_keys)  # what queues or ends a task
 
 
@@ -109,13 +120,9 @@ class RoutingHandlers:
         names the same queue) or a new definition of an existing one."""
         queue_id = cmd.queue_id or new_id or uuid5(cmd.command_id, "queue")
         events = configure_queue(cmd.definition, queue_id=queue_id)
-
-        async def once(tx: Transaction) -> UUID:
-            if await _first_time(tx, cmd):
-                await self._append(tx, cmd, queue_stream(queue_id), events, StreamState.ANY)
-            return queue_id
-
-        return await retrying(self.store, once)
+        stream = Stream(queue_stream(queue_id), History)
+        await write(self.store, stream, lambda _: events, cmd, clock=self.now, applied=APPLIED)
+        return queue_id
 
     async def queue(self, queue_id: UUID) -> QueueDefinition | None:
         """The queue's definition as last recorded, read from the log (not a projection)."""
@@ -139,18 +146,16 @@ class RoutingHandlers:
             if changed is not None:
                 return changed
 
-        async def once(tx: Transaction) -> AgentState:
-            agent = await self._agent(tx, agent_id)
-            if not await _first_time(tx, cmd):
-                return agent
-            stream = agent_stream(agent_id)
-            return fold_agent(
-                await self._append(tx, cmd, stream, decide(agent), agent.version), agent
-            )
-
-        agent = await retrying(self.store, once)
+        written = await write(
+            self.store, self._agent_stream(agent_id), decide, cmd, clock=self.now, applied=APPLIED
+        )
+        agent = fold_agent(written.recorded, written.before)
         self._agents[agent_id] = agent  # committed: what the next change decides on
         return agent
+
+    def _agent_stream(self, agent_id: str) -> Stream[AgentState]:
+        """An agent's stream, loaded from what this process read of it before."""
+        return Stream(agent_stream(agent_id), fold_agent, partial(self._agent, agent_id=agent_id))
 
     async def _change_known(
         self,
@@ -173,7 +178,7 @@ class RoutingHandlers:
         try:
             recorded = await self.store.append_once(
                 agent_stream(agent_id), NewEvent.caused(events, cmd, self.now()), known.version,
-                consumer=COMMANDS_APPLIED, handled_id=cmd.command_id,
+                consumer=APPLIED, handled_id=cmd.command_id,
             )  # fmt: skip
         except ConcurrencyConflict:
             return None
@@ -210,24 +215,27 @@ class RoutingHandlers:
         none goes over capacity."""
 
         async def once(tx: Transaction) -> Task:
-            stream = case_stream(cmd.session_id)
-            task = fold_task(await tx.read_stream(stream))
             agent = await self._agent(tx, cmd.agent_id)
-            task_events, agent_events = decide(task, agent)
-            taken = await self._append(tx, cmd, stream, task_events, task.version)
-            await self._append(tx, cmd, agent_stream(cmd.agent_id), agent_events, agent.version)
-            return fold_task(taken, task)
+            agent_events: list[Event] = []
+
+            def take(task: Task) -> list[Event]:
+                task_events, agent_events[:] = decide(task, agent)
+                return task_events
+
+            now = self.now()
+            taken = await write_in(tx, _case(cmd.session_id), take, cmd, now=now)
+            caused = NewEvent.caused(agent_events, cmd, now)
+            await tx.append(agent_stream(cmd.agent_id), caused, agent.version)
+            return fold_task(taken.recorded, taken.before)
 
         return await retrying(self.store, once)
 
     async def decline(self, cmd: DeclineOffer) -> Task:
-        async def once(tx: Transaction) -> Task:
-            stream = case_stream(cmd.session_id)
-            task = fold_task(await tx.read_stream(stream))
-            events = decline_offer(task, cmd.offer_id, cmd.agent_id)
-            return fold_task(await self._append(tx, cmd, stream, events, task.version), task)
+        def decide(task: Task) -> list[Event]:
+            return decline_offer(task, cmd.offer_id, cmd.agent_id)
 
-        return await retrying(self.store, once)
+        written = await write(self.store, _case(cmd.session_id), decide, cmd, clock=self.now)
+        return fold_task(written.recorded, written.before)
 
     # --- session events, in the inbox's transaction ---------------------------------------------
 
@@ -236,49 +244,29 @@ class RoutingHandlers:
         task or frees its agent. The inbox records the event as handled in ``tx``."""
         event = envelope.event()
         session_id = UUID(envelope.stream_id.removeprefix("session-"))
-        stream = case_stream(session_id)
-        task = fold_task(await tx.read_stream(stream))
-        if isinstance(event, SessionEnded):
-            case_events, agent_events = end_task(task)
-        else:
+        agent_events: list[AgentSessionFinished] = []
+
+        def decide(task: Task) -> list[Event]:
+            if isinstance(event, SessionEnded):
+                case_events, agent_events[:] = end_task(task)
+                return case_events
             queued = _queued(event, session_id, task_id=uuid5(envelope.event_id, "task"))
             if queued is None:
-                return
+                return []
             follow = requeue_task if isinstance(event, SessionRequeued) else queue_task
-            case_events, agent_events = follow(task, queued)
+            case_events, agent_events[:] = follow(task, queued)
+            return case_events
+
         cause = SystemCause(command_id=envelope.event_id, correlation_id=envelope.correlation_id)
-        await self._record(tx, stream, case_events, task.version, cause)
+        now = self.now()
+        await write_in(tx, _case(session_id), decide, cause, now=now)
         for finished in agent_events:
-            agent = agent_stream(finished.agent_id)
-            await self._record(tx, agent, [finished], StreamState.ANY, cause)  # at tx's end
-
-    # --- writing --------------------------------------------------------------------------------
-
-    async def _append(
-        self,
-        tx: Transaction,
-        cmd: Command,
-        stream: str,
-        events: list[Event],
-        version: Expected,
-    ) -> list[Envelope]:
-        return await self._record(tx, stream, events, version, cmd)
-
-    async def _record(
-        self,
-        tx: Transaction,
-        stream: str,
-        events: list[Event],
-        version: Expected,
-        cause: Cause,
-    ) -> list[Envelope]:
-        return await tx.append(stream, NewEvent.caused(events, cause, self.now()), version)
+            caused = NewEvent.caused([finished], cause, now)
+            await tx.append(agent_stream(finished.agent_id), caused, StreamState.ANY)  # tx's end
 
 
-async def _first_time(tx: Transaction, cmd: Command) -> bool:
-    """Records that ``cmd`` is applied, in its transaction; False for a redelivery of a command
-    applied before, which then changes nothing."""
-    return await tx.record_handled(COMMANDS_APPLIED, cmd.command_id)
+def _case(session_id: UUID) -> Stream[Task]:
+    return Stream(case_stream(session_id), fold_task)
 
 
 def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | None:

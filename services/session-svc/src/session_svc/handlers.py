@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid5
 
-from eventlog import EventStore, NewEvent, StreamState, Transaction, retrying
+from eventlog import EventStore, NewEvent, Stream, StreamState, Transaction, retrying, write_in
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
 from session_svc.domain.errors import NotFound
 from session_svc.domain.rules import control_changes
@@ -87,22 +87,23 @@ class SessionHandlers:
     async def decide_and_record(
         self, tx: Transaction, cmd: Command, session_id: UUID, decide: Decision
     ) -> Outcome:
-        """The recipe inside a transaction someone else owns (the inbox's)."""
-        before = fold(await tx.read_stream(session_stream(session_id)))
-        if not await tx.record_handled(COMMANDS_HANDLED, cmd.command_id):
-            return Outcome(before, [])  # a redelivery of a command applied before
-        events = await decide(before, tx)
-        if not events:
-            return Outcome(before, [])
+        """The recipe inside a transaction someone else owns (the inbox's), and what follows
+        from the session's change in the csr's ledger and the number's stream."""
         now = self._clock()
-        after = apply(before, events, now)
-        recorded = await tx.append(
-            session_stream(session_id), NewEvent.caused(events, cmd, now), before.version
-        )
+
+        async def decided(before: Session) -> list[Event]:
+            return await decide(before, tx)
+
+        stream = Stream(session_stream(session_id), fold)
+        written = await write_in(tx, stream, decided, cmd, now=now, applied=COMMANDS_HANDLED)
+        before = written.before
+        if not written.recorded:
+            return Outcome(before, [])
+        after = apply(before, list(written.decided), now)
         for csr_id, ledger in control_changes(before, after).items():
             await self._append_to(tx, csr_stream(csr_id), cmd, ledger, now)
-        await self._number_follows(tx, cmd, before, after, events, now)
-        return Outcome(after, recorded)
+        await self._number_follows(tx, cmd, before, after, list(written.decided), now)
+        return Outcome(after, written.recorded)
 
     # --- what a decision reads ------------------------------------------------------------------
 

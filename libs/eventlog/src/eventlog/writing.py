@@ -1,0 +1,123 @@
+"""The one write recipe of every service (issue 15.2): load a stream, fold it, decide, stamp
+what was decided with the cause's correlation and causation, append at the version the fold
+had, and, when another writer got there first, do it all again on the new state.
+
+``write_in`` is the recipe inside a transaction someone else owns (an inbox's, or a command's
+that writes more than one stream); ``write`` runs it in a transaction of its own and retries on
+a conflict. A command applied once is recorded, in the same transaction, under ``applied``: a
+delivery of it again changes nothing and is told so (``Written.repeated``). Marten's
+``WriteToAggregate`` is the shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Generic, Protocol, TypeVar
+
+from eventlog.conflicts import retrying
+from eventlog.model import Cause, NewEvent
+from eventlog.store import EventStore, Transaction
+from support_contracts import Envelope, Event
+
+
+class Versioned(Protocol):
+    """A fold of a stream: the version of the last event it folded (-1 for none)."""
+
+    @property
+    def version(self) -> int: ...
+
+
+S = TypeVar("S", bound=Versioned)
+
+Decide = Callable[[S], Sequence[Event] | Awaitable[Sequence[Event]]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Stream(Generic[S]):
+    """A stream and how it folds. ``load`` reads it whole; a stream that keeps what it read
+    before (routing's agents) gives its own."""
+
+    id: str
+    fold: Callable[[list[Envelope]], S]
+    load: Callable[[Transaction], Awaitable[S]] | None = field(default=None, compare=False)
+
+    async def state(self, tx: Transaction) -> S:
+        if self.load is not None:
+            return await self.load(tx)
+        return self.fold(await tx.read_stream(self.id))
+
+
+@dataclass(frozen=True)
+class History:
+    """The fold of a stream whose writer decides on its events as they are (an idempotency
+    key's claims, the recordings of a session)."""
+
+    events: list[Envelope]
+
+    @property
+    def version(self) -> int:
+        return self.events[-1].stream_version if self.events else -1
+
+    @property
+    def last(self) -> Envelope | None:
+        return self.events[-1] if self.events else None
+
+
+@dataclass(frozen=True)
+class Written(Generic[S]):
+    """What a write did: the state it decided on, what it decided, and the events as recorded
+    (none when the decision was to change nothing, or the command was applied before:
+    ``repeated``)."""
+
+    before: S
+    decided: Sequence[Event] = ()
+    recorded: list[Envelope] = field(default_factory=list)
+    repeated: bool = False
+
+
+async def write_in(
+    tx: Transaction,
+    stream: Stream[S],
+    decide: Decide[S],
+    cause: Cause,
+    *,
+    now: datetime,
+    applied: str | None = None,
+) -> Written[S]:
+    """The recipe in ``tx``: ``decide`` sees the stream as ``tx`` does and may refuse (raise);
+    what it decides is appended at the version it saw, so a writer in between is a
+    ``ConcurrencyConflict`` for the owner of ``tx`` to retry."""
+    before = await stream.state(tx)
+    if applied is not None and not await tx.record_handled(applied, cause.command_id):
+        return Written(before, repeated=True)
+    decided = decide(before)
+    events = await decided if isinstance(decided, Awaitable) else decided
+    if not events:
+        return Written(before)
+    recorded = await tx.append(stream.id, NewEvent.caused(events, cause, now), before.version)
+    return Written(before, events, recorded)
+
+
+async def write(
+    store: EventStore,
+    stream: Stream[S],
+    decide: Decide[S],
+    cause: Cause,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    applied: str | None = None,
+    attempts: int = 8,
+) -> Written[S]:
+    """The recipe in a transaction of its own, again on the new state while another writer got
+    there first (``attempts`` times; the last conflict is raised)."""
+
+    async def once(tx: Transaction) -> Written[S]:
+        return await write_in(tx, stream, decide, cause, now=clock(), applied=applied)
+
+    return await retrying(store, once, attempts=attempts)
