@@ -12,6 +12,7 @@ from aiormq.exceptions import ChannelInvalidStateError
 
 from eventlog.outages import is_outage
 from support_contracts.refusals import Refusal
+from support_contracts.replies import SessionReply
 from support_contracts.session import EndSession
 from support_rpc.door import command_door
 
@@ -41,7 +42,7 @@ def _end_session() -> dict[str, Any]:
 
 
 async def _door_raising(error: Exception) -> Refusal | None:
-    async def execute(_: Any) -> dict[str, Any]:
+    async def execute(_: Any) -> SessionReply:
         raise error
 
     door = command_door("session-svc", {EndSession: None}, execute, outages=is_outage)

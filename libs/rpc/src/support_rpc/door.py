@@ -1,6 +1,6 @@
 """A service's command door: a request's type and fields parsed into the contract's command,
-handed to the service's table, and every refusal answered as an error reply with its status
-(what the gateway passes on). One door for every service."""
+handed to the service's table, its reply model put on the wire, and every refusal answered as
+an error reply with its status (what the gateway passes on). One door for every service."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
+from pydantic import BaseModel
 
 from support_contracts import COMMANDS, Command, ContractViolation
 from support_contracts.refusals import Refusal
@@ -15,7 +16,8 @@ from support_rpc.server import Handler
 
 log = structlog.get_logger(__name__)
 
-Execute = Callable[[Command], Awaitable[dict[str, Any]]]
+Execute = Callable[[Command], Awaitable[BaseModel]]
+"""A command to its reply model (``support_contracts.replies``)."""
 
 
 def command_door(
@@ -43,7 +45,7 @@ def command_door(
         session_id = getattr(cmd, "session_id", None)
         try:
             with structlog.contextvars.bound_contextvars(**ids, session_id=str(session_id or "")):
-                return await execute(cmd)
+                reply = await execute(cmd)
         except Refusal:  # the service's own, or another service's answer: passed on as it is
             raise
         except conflicts as conflict:
@@ -54,5 +56,6 @@ def command_door(
                 unreachable = f"{service} cannot reach its database or the broker; try again"
                 raise Refusal(503, "unavailable", unreachable) from error
             raise
+        return reply.model_dump(mode="json", exclude_unset=True)  # only the fields that apply
 
     return handle

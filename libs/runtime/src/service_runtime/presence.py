@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import structlog
+
+from support_contracts.session import SiteSettings
 
 log = structlog.get_logger(__name__)
 
 BEATS_PER_GRACE = 4  # a recorded beat is at most grace/3 old when the next one is due
 
 
-def beat_every(site: dict[str, Any]) -> float:
+def beat_every(site: SiteSettings) -> float:
     """Seconds between beats for the site settings' ``console_grace_seconds``."""
-    return float(site["console_grace_seconds"]) / BEATS_PER_GRACE
+    return site.console_grace_seconds / BEATS_PER_GRACE
 
 
 async def keep_present(beat: Callable[[], Awaitable[object]], every_seconds: float) -> None:

@@ -9,12 +9,16 @@ the events it causes, in every service, can be found together."""
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4, uuid5
+
+from pydantic import BaseModel
 
 from gateway.identity import Caller
 from gateway.settings import Settings
 from service_runtime.brokers import Client
+from support_contracts import Command, ContractViolation
+from support_contracts.refusals import Refusal
 
 CORRELATION: ContextVar[UUID | None] = ContextVar("correlation", default=None)
 REQUEST_KEY: ContextVar[RequestKey | None] = ContextVar("request_key", default=None)
@@ -34,23 +38,35 @@ class RequestKey:
         return uuid5(self.key, f"{command_type}#{n}")
 
 
+R = TypeVar("R", bound=BaseModel)
+C = TypeVar("C", bound=Command)
+
+
 class Calls(Protocol):
     async def __call__(
-        self, service: str, command_type: str, caller: Caller | None, **fields: Any
-    ) -> dict[str, Any]:
-        """A command or query to ``service`` on behalf of ``caller``: its reply, or the
-        service's refusal (Refusal), or RpcTimeout when it did not answer in time."""
+        self, command: type[Command], reply: type[R], caller: Caller | None, **fields: Any
+    ) -> R:
+        """A command or query, of ``command``'s type with ``fields``, to its service on behalf
+        of ``caller``: its reply as ``reply``, or the service's refusal (Refusal), or
+        RpcTimeout when it did not answer in time."""
         ...
 
 
-def command(caller: Caller | None, command_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+def stamped(caller: Caller | None, kind: type[C], fields: dict[str, Any]) -> C:
+    """The command with its ids and actor; fields its contract refuses are the caller's 422,
+    as the service's door would answer them."""
     key = REQUEST_KEY.get()
-    return {
-        "command_id": str(key.command_id(command_type) if key else uuid4()),
-        "correlation_id": str(CORRELATION.get() or uuid4()),
-        "actor_id": caller.id if caller else None,
-        **fields,
-    }
+    try:
+        return kind.parse(
+            {
+                "command_id": key.command_id(kind.command_type()) if key else uuid4(),
+                "correlation_id": CORRELATION.get() or uuid4(),
+                "actor_id": caller.id if caller else None,
+                **fields,
+            }
+        )
+    except ContractViolation as error:
+        raise Refusal(422, "invalid_command", str(error)) from error
 
 
 class Services:
@@ -63,11 +79,13 @@ class Services:
         }
 
     async def __call__(
-        self, service: str, command_type: str, caller: Caller | None, **fields: Any
-    ) -> dict[str, Any]:
-        return await self._client.call(
-            self._queues[service],
-            command_type,
-            command(caller, command_type, fields),
+        self, command: type[Command], reply: type[R], caller: Caller | None, **fields: Any
+    ) -> R:
+        sent = stamped(caller, command, fields)
+        answer = await self._client.call(
+            self._queues[command.context],
+            command.command_type(),
+            sent.model_dump(mode="json"),
             within_seconds=self._timeout,
         )
+        return reply.model_validate(answer)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, cast
+from uuid import uuid4
 
 from gateway.identity import Caller
 from gateway.routes import agents
 from gateway.routes.agents import Gateway, _assigned
+from support_contracts import Command
+from support_contracts.replies import Session, SessionReply
+from support_contracts.session import GetSession
 
 
 class Sessions:
@@ -17,11 +21,25 @@ class Sessions:
     def __init__(self, *controllers: str | None) -> None:
         self.controllers, self.asked = list(controllers), 0
 
-    async def __call__(self, service: str, kind: str, who: Any, **fields: Any) -> dict[str, Any]:
-        assert (service, kind) == ("session", "GetSession")
+    async def __call__(
+        self, command: type[Command], reply: type[SessionReply], who: Any, **fields: Any
+    ) -> SessionReply:
+        assert (command, reply) == (GetSession, SessionReply)
         self.asked += 1
         controller = self.controllers[min(self.asked, len(self.controllers)) - 1]
-        return {"session": {"id": fields["session_id"], "controller": controller}}
+        session = Session(
+            session_id=fields["session_id"],
+            session_number="123456789",
+            session_number_display="123 456 789",
+            status="live",
+            controller=controller,
+            participants=[],
+            active_customer=None,
+            activities=[],
+            handoff=None,
+            version=3,
+        )
+        return SessionReply(session=session)
 
 
 class Gw:
@@ -35,7 +53,7 @@ ZOE = Caller(id="zoe", name="Zoe", roles=frozenset({"agent"}))
 async def assigned(sessions: Sessions, within: float) -> bool:
     arrivals: asyncio.Queue[Any] = asyncio.Queue()
     arrivals.put_nowait(None)  # the live feed's connection went (a broker restart)
-    return await _assigned(cast(Gateway, Gw(sessions)), ZOE, arrivals, "s-1", within)
+    return await _assigned(cast(Gateway, Gw(sessions)), ZOE, arrivals, uuid4(), within)
 
 
 async def test_r6_with_the_live_feed_gone_the_accept_asks_session_svc_who_controls(

@@ -14,9 +14,10 @@ from aiormq.exceptions import ChannelInvalidStateError
 from starlette.types import Receive, Scope, Send
 
 from eventlog import InMemoryEventStore
-from gateway.calls import command
+from gateway.calls import stamped
 from gateway.errors import LastResort
 from gateway.idempotency import Idempotency
+from support_contracts.session import JoinAsCustomer
 from support_testkit.clock import FakeClock
 from support_testkit.waiting import eventually
 
@@ -124,7 +125,8 @@ class Sending(Counting):
         self.raising: Exception | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.command_ids.append(command(None, "JoinAsCustomer", {})["command_id"])
+        joining = {"session_number": "123456789", "name": "Dana"}
+        self.command_ids.append(stamped(None, JoinAsCustomer, joining).command_id)
         if self.raising is not None:
             await receive()
             raise self.raising

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
+from support_contracts.replies import Draft, InstantMessage, Website
 from support_contracts.vocabulary import InviteeRole, format_session_number
 
 
@@ -49,18 +49,18 @@ def mailto(to: str | None, draft: Letter) -> str:
     )
 
 
-def own_email(to: str | None, draft: Letter) -> dict[str, Any]:
-    return {"mailto": mailto(to, draft), "to": to, "subject": draft.subject, "body": draft.text}
+def own_email(to: str | None, draft: Letter) -> Draft:
+    return Draft(mailto=mailto(to, draft), to=to, subject=draft.subject, body=draft.text)
 
 
-def website(site_url: str, session_number: str, role: InviteeRole) -> dict[str, Any]:
+def website(site_url: str, session_number: str, role: InviteeRole) -> Website:
     number = format_session_number(session_number)
     steps = [f"Go to {site_url}", "Choose Join", f"Type the session number {number}"]
     if role is InviteeRole.CSR:
         steps[1] = "Sign in and choose Assist"
-    return {"site": site_url, "session_number": number, "steps": steps}
+    return Website(site=site_url, session_number=number, steps=steps)
 
 
-def instant_message(link: str, session_number: str) -> dict[str, Any]:
+def instant_message(link: str, session_number: str) -> InstantMessage:
     number = format_session_number(session_number)
-    return {"text": f"Join my support session {number}: {link}"}
+    return InstantMessage(text=f"Join my support session {number}: {link}")

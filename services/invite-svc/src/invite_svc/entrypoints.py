@@ -3,8 +3,9 @@ through the inbox. Each only turns a message into a call."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from eventlog import ConcurrencyConflict, Transaction
 from eventlog.inbox import Handler as EventHandler
@@ -21,7 +22,7 @@ SESSION_EVENTS = list(SUBSCRIPTIONS["invite-svc"].routing_keys)  # S10: what it 
 
 
 def command_handler(h: InviteHandlers) -> Handler:
-    async def execute(cmd: Command) -> dict[str, Any]:
+    async def execute(cmd: Command) -> BaseModel:
         if isinstance(cmd, IssueInvitation):
             return await h.issue(cmd)
         assert isinstance(cmd, RedeemInvitation)

@@ -20,6 +20,7 @@ from invite_svc.sessions import SessionDirectory
 from support_contracts import Event
 from support_contracts.invite import Channel, IssueInvitation, RedeemInvitation, RevokeReason
 from support_contracts.refusals import NotAllowed, StateForbids
+from support_contracts.replies import InvitationReply, RedeemedReply
 from support_contracts.vocabulary import InviteeRole
 
 log = structlog.get_logger(__name__)
@@ -75,7 +76,7 @@ class InviteHandlers:
 
     # --- I1, I4, S3: issuing --------------------------------------------------------------------
 
-    async def issue(self, cmd: IssueInvitation) -> dict[str, Any]:
+    async def issue(self, cmd: IssueInvitation) -> InvitationReply:
         repeated = (await self.invitations(cmd.session_id)).issued_by_command.get(cmd.command_id)
         if repeated is not None:
             return await self._issue_again(cmd, repeated)
@@ -100,7 +101,7 @@ class InviteHandlers:
         state = await self.run(cmd, cmd.session_id, decide)
         return self._reply(cmd, state, invitation_id, token)
 
-    async def _issue_again(self, cmd: IssueInvitation, invitation_id: UUID) -> dict[str, Any]:
+    async def _issue_again(self, cmd: IssueInvitation, invitation_id: UUID) -> InvitationReply:
         """The same command delivered again: the invitation it issued, nothing sent twice."""
         token, digest = tokens.mint(cmd.session_id) if cmd.channel in TOKEN_CHANNELS else ("", None)
 
@@ -112,17 +113,18 @@ class InviteHandlers:
 
     def _reply(
         self, cmd: IssueInvitation, state: Invitations, invitation_id: UUID, token: str
-    ) -> dict[str, Any]:
+    ) -> InvitationReply:
         invitation = state.invitations[invitation_id]
-        reply: dict[str, Any] = {
-            "invitation_id": str(invitation_id),
-            "channel": cmd.channel.value,
-            "role": cmd.role.value,
-            "expires_at": invitation.expires_at.isoformat(),
-        }
-        return {**reply, **self._hand_over(cmd, state.session_number or "", token)}
+        return InvitationReply(
+            invitation_id=invitation_id,
+            channel=cmd.channel,
+            role=cmd.role,
+            expires_at=invitation.expires_at,
+            **self._hand_over(cmd, state.session_number or "", token),
+        )
 
     def _hand_over(self, cmd: IssueInvitation, number: str, token: str) -> dict[str, Any]:
+        """The reply's fields of the channel (only they are on the wire)."""
         if cmd.channel is Channel.EMAIL:
             return {"delivery": "queued", "to": cmd.to}
         if cmd.channel is Channel.WEBSITE:
@@ -137,7 +139,7 @@ class InviteHandlers:
 
     # --- I2: joining with a token ---------------------------------------------------------------
 
-    async def redeem(self, cmd: RedeemInvitation) -> dict[str, Any]:
+    async def redeem(self, cmd: RedeemInvitation) -> RedeemedReply:
         """Check the token, have session-svc add the participant, record the acceptance. Two
         csrs racing with one single-use token: the acceptance recorded second fails the
         version check, and that csr is taken out of the session again."""
@@ -170,11 +172,9 @@ class InviteHandlers:
                     error=repr(error),
                 )
             raise
-        return {
-            "session_id": str(session_id),
-            "participant_id": participant,
-            "role": invitation.role.value,
-        }
+        return RedeemedReply(
+            session_id=session_id, participant_id=participant, role=invitation.role
+        )
 
     # --- S10: the session ended -----------------------------------------------------------------
 

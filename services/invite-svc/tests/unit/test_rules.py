@@ -167,6 +167,6 @@ def test_i1_own_mail_program_draft_is_a_correctly_encoded_mailto() -> None:
 
 def test_i1_website_and_instant_message_channels() -> None:
     site = channels.website("https://support.example.com", "123456789", InviteeRole.CUSTOMER)
-    assert site["session_number"] == "123 456 789" and "Choose Join" in site["steps"]
+    assert site.session_number == "123 456 789" and "Choose Join" in site.steps
     im = channels.instant_message("https://s.example/join?token=x", "123456789")
-    assert im["text"] == "Join my support session 123 456 789: https://s.example/join?token=x"
+    assert im.text == "Join my support session 123 456 789: https://s.example/join?token=x"

@@ -35,8 +35,8 @@ from media_relay.view import RelayView
 from service_runtime import presence
 from service_runtime.participant_tokens import InvalidParticipantToken, verify
 from support_contracts.refusals import Refusal
-from support_contracts.replies import ActivityReply
-from support_contracts.session import EndActivity, StartActivity
+from support_contracts.replies import ActivityReply, SessionReply, SiteReply
+from support_contracts.session import EndActivity, GetSiteSettings, RecordHeartbeat, StartActivity
 from support_contracts.vocabulary import ActivityKind, Role
 from support_rpc import Call, RpcTimeout, ask
 
@@ -224,15 +224,14 @@ class RelayServer:
 
         every = PRESENCE_FALLBACK_SECONDS
         with contextlib.suppress(Refusal, RpcTimeout):
-            every = presence.beat_every(
-                (await self._sessions("GetSiteSettings", _on_behalf(client)))["site"]
-            )
+            asking = GetSiteSettings(**_on_behalf(client))
+            every = presence.beat_every((await ask(self._sessions, asking, SiteReply)).site)
 
         async def beat() -> None:
             session = self.view.get(client.session_id)
             if session is not None and session.controller == client.participant_id:
-                command = {**_on_behalf(client), "session_id": str(client.session_id)}
-                await self._sessions("RecordHeartbeat", command)
+                beat = RecordHeartbeat(**_on_behalf(client), session_id=client.session_id)
+                await ask(self._sessions, beat, SessionReply)
 
         await presence.keep_present(beat, every)
 

@@ -3,7 +3,7 @@ follows through the inbox. Each only turns a message into a call."""
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel
 
 from eventlog import ConcurrencyConflict, Transaction
 from eventlog.inbox import Handler as EventHandler
@@ -16,7 +16,7 @@ from support_rpc.server import Handler
 
 
 def command_handler(routing: service.Routing) -> Handler:
-    async def execute(cmd: Command) -> dict[str, Any]:
+    async def execute(cmd: Command) -> BaseModel:
         return await service.execute(routing, cmd)
 
     return command_door(

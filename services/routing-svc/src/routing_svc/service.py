@@ -10,12 +10,24 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid5
 
+from pydantic import BaseModel
+
 from routing_svc.domain.queues import closed_refusal, is_open
 from routing_svc.domain.tasks import AgentState, Task
 from routing_svc.handlers import RoutingHandlers
-from routing_svc.view import RoutingView, Standing
+from routing_svc.view import RoutingView
 from support_contracts import Command
 from support_contracts.refusals import NotFound
+from support_contracts.replies import (
+    Agent,
+    AgentReply,
+    EntryFormReply,
+    JoinedReply,
+    Offer,
+    QueueReply,
+    StandingReply,
+    TaskReply,
+)
 from support_contracts.routing import (
     AcceptOffer,
     AssignTask,
@@ -28,9 +40,8 @@ from support_contracts.routing import (
     GetWaitingPosition,
     SubmitEntryForm,
 )
-from support_rpc import Call
-
-Reply = dict[str, Any]
+from support_contracts.session import OpenRequestedSession
+from support_rpc import Call, ask
 
 
 @dataclass
@@ -40,53 +51,53 @@ class Routing:
     sessions: Call
 
 
-async def configure_queue(r: Routing, cmd: ConfigureQueue) -> Reply:
+async def configure_queue(r: Routing, cmd: ConfigureQueue) -> QueueReply:
     queue_id = await r.handlers.configure_queue(cmd)
-    return {"queue_id": str(queue_id), "definition": cmd.definition.model_dump(mode="json")}
+    return QueueReply(queue_id=queue_id, definition=cmd.definition)
 
 
-def _agent_reply(agent: AgentState) -> Reply:
-    return {
-        "agent": {
-            "agent_id": agent.id,
-            "name": agent.name,
-            "max_sessions": agent.max_sessions,
-            "status": agent.status.value,
-            "sessions": sorted(str(s) for s in agent.sessions),
-        }
-    }
+def _agent_reply(agent: AgentState) -> AgentReply:
+    return AgentReply(
+        agent=Agent(
+            agent_id=agent.id,
+            name=agent.name,
+            max_sessions=agent.max_sessions,
+            status=agent.status,
+            sessions=sorted(agent.sessions, key=str),
+        )
+    )
 
 
-async def configure_agent(r: Routing, cmd: ConfigureAgent) -> Reply:
+async def configure_agent(r: Routing, cmd: ConfigureAgent) -> AgentReply:
     return _agent_reply(await r.handlers.configure_agent(cmd))
 
 
-async def change_agent_status(r: Routing, cmd: ChangeAgentStatus) -> Reply:
+async def change_agent_status(r: Routing, cmd: ChangeAgentStatus) -> AgentReply:
     return _agent_reply(await r.handlers.change_agent_status(cmd))
 
 
-def _task_reply(task: Task) -> Reply:
-    return {
-        "session_id": str(task.session_id),
-        "task_id": str(task.id),
-        "status": task.status.value,
-        "assigned_to": task.assigned_to,
-    }
+def _task_reply(task: Task, session_id: UUID) -> TaskReply:
+    return TaskReply(
+        session_id=task.session_id or session_id,
+        task_id=task.id,
+        status=task.status.value,
+        assigned_to=task.assigned_to,
+    )
 
 
-async def accept_offer(r: Routing, cmd: AcceptOffer) -> Reply:
-    return _task_reply(await r.handlers.accept(cmd))
+async def accept_offer(r: Routing, cmd: AcceptOffer) -> TaskReply:
+    return _task_reply(await r.handlers.accept(cmd), cmd.session_id)
 
 
-async def assign_task(r: Routing, cmd: AssignTask) -> Reply:
-    return _task_reply(await r.handlers.assign(cmd))
+async def assign_task(r: Routing, cmd: AssignTask) -> TaskReply:
+    return _task_reply(await r.handlers.assign(cmd), cmd.session_id)
 
 
-async def decline_offer(r: Routing, cmd: DeclineOffer) -> Reply:
-    return _task_reply(await r.handlers.decline(cmd))
+async def decline_offer(r: Routing, cmd: DeclineOffer) -> TaskReply:
+    return _task_reply(await r.handlers.decline(cmd), cmd.session_id)
 
 
-async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> Reply:
+async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
     """R8: outside the queue's hours the form is refused with when it opens; otherwise
     session-svc opens a session that waits in the queue (routing queues it from the event)."""
     definition = await r.handlers.queue(cmd.queue_id)
@@ -95,44 +106,41 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> Reply:
     if not is_open(definition, r.handlers.now()):
         raise closed_refusal(definition, r.handlers.now())
     request_id = uuid5(cmd.command_id, "request")  # the same for a redelivered form
-    opened = await r.sessions(
-        "OpenRequestedSession",
-        {
-            "command_id": str(cmd.command_id),
-            "correlation_id": str(cmd.correlation_id),
-            "actor_id": None,
-            "queue_id": str(cmd.queue_id),
-            "request_id": str(request_id),
-            "customer_name": cmd.name,
-            "customer_email": cmd.email,
-            "problem": cmd.problem,
-        },
+    opening = OpenRequestedSession(
+        command_id=cmd.command_id,
+        correlation_id=cmd.correlation_id,
+        queue_id=cmd.queue_id,
+        request_id=request_id,
+        customer_name=cmd.name,
+        customer_email=cmd.email,
+        problem=cmd.problem,
     )
-    return {
-        "request_id": str(request_id),
-        "queue_id": str(cmd.queue_id),
-        "session": opened["session"],
-        "participant_id": opened["participant_id"],
-    }
+    opened = await ask(r.sessions, opening, JoinedReply)
+    return EntryFormReply(
+        request_id=request_id,
+        queue_id=cmd.queue_id,
+        session=opened.session,
+        participant_id=opened.participant_id,
+    )
 
 
-async def get_queue(r: Routing, cmd: GetQueue) -> Reply:
+async def get_queue(r: Routing, cmd: GetQueue) -> QueueReply:
     definition = r.view.queues.get(cmd.queue_id)
     if definition is None:  # or the view has not folded it yet: the log says
         definition = await r.handlers.queue(cmd.queue_id)
     if definition is None:
         raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
     available = [a for a in definition.agent_ids if (v := r.view.agents.get(a)) and v.eligible]
-    return {
-        "queue_id": str(cmd.queue_id),
-        "definition": definition.model_dump(mode="json"),
-        "open": is_open(definition, r.handlers.now()),
-        "waiting": len(r.view.waiting.get(cmd.queue_id, ())),
-        "agents_free": len(available),
-    }
+    return QueueReply(
+        queue_id=cmd.queue_id,
+        definition=definition,
+        open=is_open(definition, r.handlers.now()),
+        waiting=len(r.view.waiting.get(cmd.queue_id, ())),
+        agents_free=len(available),
+    )
 
 
-async def get_agent(r: Routing, cmd: GetAgent) -> Reply:
+async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
     agent = r.view.agents.get(cmd.agent_id)
     if agent is None or not agent.configured:
         raise NotFound("unknown_agent", f"no agent {cmd.agent_id} is configured")
@@ -144,49 +152,45 @@ async def get_agent(r: Routing, cmd: GetAgent) -> Reply:
             continue  # not in the log yet: it could not be accepted
         queue = r.view.queues.get(task.queue_id) if task.queue_id else None
         offers.append(
-            {
-                "offer_id": str(offer_id),
-                "session_id": str(session_id),
-                "queue_id": str(task.queue_id) if task.queue_id else None,
-                "queue_name": queue.name if queue else None,
-                "message": task.message,
-                "expires_at": offer.expires_at.isoformat(),
-            }
+            Offer(
+                offer_id=offer_id,
+                session_id=session_id,
+                queue_id=task.queue_id,
+                queue_name=queue.name if queue else None,
+                message=task.message,
+                expires_at=offer.expires_at,
+            )
         )
-    return {
-        "agent": {
-            "agent_id": agent.id,
-            "name": agent.name,
-            "max_sessions": agent.capacity,
-            "status": agent.status.value,
-            "sessions": sorted(str(s) for s in agent.sessions),
-            "offers": offers,
-            "eligible": agent.eligible,
-        }
-    }
+    return AgentReply(
+        agent=Agent(
+            agent_id=agent.id,
+            name=agent.name,
+            max_sessions=agent.capacity,
+            status=agent.status,
+            sessions=sorted(agent.sessions, key=str),
+            offers=offers,
+            eligible=agent.eligible,
+        )
+    )
 
 
-def _standing_reply(standing: Standing) -> Reply:
-    return {
-        "session_id": str(standing.session_id),
-        "queue_id": str(standing.queue_id) if standing.queue_id else None,
-        "position": standing.position,
-        "waiting": standing.waiting,
-        "estimated_wait_seconds": standing.estimated_wait_seconds,
-    }
-
-
-async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> Reply:
+async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> StandingReply:
     session_id: UUID | None = cmd.session_id
     if cmd.request_id is not None:
         session_id = r.view.requests.get(cmd.request_id)
     standing = r.view.standing(session_id) if session_id else None
     if standing is None:
         raise NotFound("not_waiting", "that session is not waiting for an agent")
-    return _standing_reply(standing)
+    return StandingReply(
+        session_id=standing.session_id,
+        queue_id=standing.queue_id,
+        position=standing.position,
+        waiting=standing.waiting,
+        estimated_wait_seconds=standing.estimated_wait_seconds,
+    )
 
 
-HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[Reply]]] = {
+HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[BaseModel]]] = {
     ConfigureQueue: configure_queue,
     ConfigureAgent: configure_agent,
     ChangeAgentStatus: change_agent_status,
@@ -200,5 +204,5 @@ HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[Reply]]] = {
 }
 
 
-async def execute(r: Routing, cmd: Command) -> Reply:
+async def execute(r: Routing, cmd: Command) -> BaseModel:
     return await HANDLERS[type(cmd)](r, cmd)

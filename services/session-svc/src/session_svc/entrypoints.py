@@ -3,9 +3,8 @@ follows through the inbox. Each only turns a message into a command."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
+from pydantic import BaseModel
 
 from eventlog import ConcurrencyConflict, Transaction
 from eventlog.inbox import Handler as EventHandler
@@ -26,7 +25,7 @@ ROUTING_EVENTS = list(SUBSCRIPTIONS["session-svc"].routing_keys)  # R6: what it 
 
 
 def command_handler(h: SessionHandlers) -> Handler:
-    async def execute(cmd: Command) -> dict[str, Any]:
+    async def execute(cmd: Command) -> BaseModel:
         return await service.execute(h, cmd)
 
     return command_door(

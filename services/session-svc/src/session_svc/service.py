@@ -6,11 +6,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
+
 from eventlog import Transaction
 from session_svc.domain import Session, rules
 from session_svc.handlers import SessionHandlers
-from session_svc.views import events_view, session_view
+from session_svc.views import session_view
 from support_contracts import Command, Event
+from support_contracts.replies import (
+    ActivityReply,
+    CsrReply,
+    EventsReply,
+    JoinedReply,
+    SessionReply,
+    SiteReply,
+)
 from support_contracts.session import (
     AmendCsrSettings,
     AssignAgent,
@@ -37,20 +47,18 @@ from support_contracts.session import (
     TransferControl,
 )
 
-Reply = dict[str, Any]
-
 
 async def _session_reply(
     h: SessionHandlers,
     cmd: Command,
     session_id: UUID,
     decide: Callable[[Session, Transaction], Awaitable[list[Event]]],
-) -> Reply:
+) -> SessionReply:
     outcome = await h.run(cmd, session_id, decide)
-    return {"session": session_view(outcome.session)}
+    return SessionReply(session=session_view(outcome.session))
 
 
-async def start_session(h: SessionHandlers, cmd: StartSession) -> Reply:
+async def start_session(h: SessionHandlers, cmd: StartSession) -> SessionReply:
     session_id = h.id_for(cmd, "session")
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
@@ -65,7 +73,7 @@ async def start_session(h: SessionHandlers, cmd: StartSession) -> Reply:
     return await _session_reply(h, cmd, session_id, decide)
 
 
-async def open_requested_session(h: SessionHandlers, cmd: OpenRequestedSession) -> Reply:
+async def open_requested_session(h: SessionHandlers, cmd: OpenRequestedSession) -> JoinedReply:
     session_id, customer_id = h.id_for(cmd, "session"), str(h.id_for(cmd, "customer"))
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
@@ -74,7 +82,8 @@ async def open_requested_session(h: SessionHandlers, cmd: OpenRequestedSession) 
             cmd, session_id=session_id, number=number, customer_id=customer_id
         )
 
-    return {**await _session_reply(h, cmd, session_id, decide), "participant_id": customer_id}
+    session = (await _session_reply(h, cmd, session_id, decide)).session
+    return JoinedReply(session=session, participant_id=customer_id)
 
 
 async def _target(h: SessionHandlers, session_id: UUID | None, number: str | None) -> UUID:
@@ -86,17 +95,18 @@ async def _target(h: SessionHandlers, session_id: UUID | None, number: str | Non
     return found.id
 
 
-async def join_as_customer(h: SessionHandlers, cmd: JoinAsCustomer) -> Reply:
+async def join_as_customer(h: SessionHandlers, cmd: JoinAsCustomer) -> JoinedReply:
     participant_id = str(h.id_for(cmd, "participant"))
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.join_as_customer(s, cmd, participant_id=participant_id, site=await h.site(tx))
 
     target = await _target(h, cmd.session_id, cmd.session_number)
-    return {**await _session_reply(h, cmd, target, decide), "participant_id": participant_id}
+    session = (await _session_reply(h, cmd, target, decide)).session
+    return JoinedReply(session=session, participant_id=participant_id)
 
 
-async def join_as_assistant(h: SessionHandlers, cmd: JoinAsAssistant) -> Reply:
+async def join_as_assistant(h: SessionHandlers, cmd: JoinAsAssistant) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.join_as_assistant(s, cmd)
 
@@ -114,38 +124,39 @@ def _pure(
     return decide
 
 
-async def select_active_customer(h: SessionHandlers, cmd: SelectActiveCustomer) -> Reply:
+async def select_active_customer(h: SessionHandlers, cmd: SelectActiveCustomer) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.select_active_customer, cmd))
 
 
-async def start_activity(h: SessionHandlers, cmd: StartActivity) -> Reply:
+async def start_activity(h: SessionHandlers, cmd: StartActivity) -> ActivityReply:
     activity_id = h.id_for(cmd, "activity")
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.start_activity(s, cmd, activity_id=activity_id)
 
-    return {**await _session_reply(h, cmd, cmd.session_id, decide), "activity_id": str(activity_id)}
+    session = (await _session_reply(h, cmd, cmd.session_id, decide)).session
+    return ActivityReply(session=session, activity_id=activity_id)
 
 
-async def end_activity(h: SessionHandlers, cmd: EndActivity) -> Reply:
+async def end_activity(h: SessionHandlers, cmd: EndActivity) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_activity, cmd))
 
 
-async def transfer_control(h: SessionHandlers, cmd: TransferControl) -> Reply:
+async def transfer_control(h: SessionHandlers, cmd: TransferControl) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.transfer_control(s, cmd, receiver=await h.csr(tx, cmd.to_csr))
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def hand_off_to_queue(h: SessionHandlers, cmd: HandOffToQueue) -> Reply:
+async def hand_off_to_queue(h: SessionHandlers, cmd: HandOffToQueue) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.hand_off_to_queue(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def hand_off_to_agents(h: SessionHandlers, cmd: HandOffToAgents) -> Reply:
+async def hand_off_to_agents(h: SessionHandlers, cmd: HandOffToAgents) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         agents = {a: await h.csr(tx, a) for a in dict.fromkeys(cmd.agent_ids)}
         controller = await h.csr(tx, cmd.actor_id or "")
@@ -154,65 +165,65 @@ async def hand_off_to_agents(h: SessionHandlers, cmd: HandOffToAgents) -> Reply:
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def assign_agent(h: SessionHandlers, cmd: AssignAgent) -> Reply:
+async def assign_agent(h: SessionHandlers, cmd: AssignAgent) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.assign_agent, cmd))
 
 
-async def leave(h: SessionHandlers, cmd: Leave) -> Reply:
+async def leave(h: SessionHandlers, cmd: Leave) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.leave, cmd))
 
 
-async def end_session(h: SessionHandlers, cmd: EndSession) -> Reply:
+async def end_session(h: SessionHandlers, cmd: EndSession) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_session, cmd))
 
 
-async def end_as_admin(h: SessionHandlers, cmd: EndSessionAsAdmin) -> Reply:
+async def end_as_admin(h: SessionHandlers, cmd: EndSessionAsAdmin) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_as_admin, cmd))
 
 
-async def requeue(h: SessionHandlers, cmd: RequeueSession) -> Reply:
+async def requeue(h: SessionHandlers, cmd: RequeueSession) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.requeue, cmd))
 
 
-async def record_heartbeat(h: SessionHandlers, cmd: RecordHeartbeat) -> Reply:
+async def record_heartbeat(h: SessionHandlers, cmd: RecordHeartbeat) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def change_site_settings(h: SessionHandlers, cmd: ChangeSiteSettings) -> Reply:
-    return {"site": (await h.change_site_settings(cmd)).model_dump(mode="json")}
+async def change_site_settings(h: SessionHandlers, cmd: ChangeSiteSettings) -> SiteReply:
+    return SiteReply(site=await h.change_site_settings(cmd))
 
 
-async def change_csr_settings(h: SessionHandlers, cmd: ChangeCsrSettings) -> Reply:
+async def change_csr_settings(h: SessionHandlers, cmd: ChangeCsrSettings) -> CsrReply:
     csr = await h.change_csr_settings(cmd)
-    return {"csr_id": cmd.csr_id, "settings": csr.settings.model_dump(mode="json")}
+    return CsrReply(csr_id=cmd.csr_id, settings=csr.settings)
 
 
-async def amend_csr_settings(h: SessionHandlers, cmd: AmendCsrSettings) -> Reply:
+async def amend_csr_settings(h: SessionHandlers, cmd: AmendCsrSettings) -> CsrReply:
     csr = await h.amend_csr_settings(cmd)
-    return {"csr_id": cmd.csr_id, "settings": csr.settings.model_dump(mode="json")}
+    return CsrReply(csr_id=cmd.csr_id, settings=csr.settings)
 
 
-async def get_session(h: SessionHandlers, cmd: GetSession) -> Reply:
-    return {"session": session_view(await h.session(cmd.session_id))}
+async def get_session(h: SessionHandlers, cmd: GetSession) -> SessionReply:
+    return SessionReply(session=session_view(await h.session(cmd.session_id)))
 
 
-async def get_session_events(h: SessionHandlers, cmd: GetSessionEvents) -> Reply:
-    return {"events": events_view(await h.session_events(cmd.session_id))}
+async def get_session_events(h: SessionHandlers, cmd: GetSessionEvents) -> EventsReply:
+    return EventsReply(events=await h.session_events(cmd.session_id))
 
 
-async def get_site_settings(h: SessionHandlers, cmd: GetSiteSettings) -> Reply:
+async def get_site_settings(h: SessionHandlers, cmd: GetSiteSettings) -> SiteReply:
     async with h.store.transaction() as tx:
-        return {"site": (await h.site(tx)).model_dump(mode="json")}
+        return SiteReply(site=await h.site(tx))
 
 
-async def find_session_by_number(h: SessionHandlers, cmd: FindSessionByNumber) -> Reply:
-    return {"session": session_view(await h.session_by_number(cmd.session_number))}
+async def find_session_by_number(h: SessionHandlers, cmd: FindSessionByNumber) -> SessionReply:
+    return SessionReply(session=session_view(await h.session_by_number(cmd.session_number)))
 
 
-HANDLERS: dict[type[Command], Callable[[SessionHandlers, Any], Awaitable[Reply]]] = {
+HANDLERS: dict[type[Command], Callable[[SessionHandlers, Any], Awaitable[BaseModel]]] = {
     StartSession: start_session,
     OpenRequestedSession: open_requested_session,
     JoinAsCustomer: join_as_customer,
@@ -239,5 +250,5 @@ HANDLERS: dict[type[Command], Callable[[SessionHandlers, Any], Awaitable[Reply]]
 }
 
 
-async def execute(h: SessionHandlers, cmd: Command) -> Reply:
+async def execute(h: SessionHandlers, cmd: Command) -> BaseModel:
     return await HANDLERS[type(cmd)](h, cmd)

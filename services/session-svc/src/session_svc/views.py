@@ -1,17 +1,15 @@
-"""What callers see of a session: its state rebuilt from events, as JSON (GET /v1/sessions)."""
+"""What callers see of a session: its state rebuilt from events (GET /v1/sessions)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from session_svc.domain import Session
-from support_contracts import Envelope, replies
+from support_contracts import replies
 from support_contracts.vocabulary import format_session_number
 
 
-def session_view(s: Session) -> dict[str, Any]:
-    """As the reply model has it (``support_contracts.replies.Session``): what invite-svc, the
-    relay and the gateway read is typed on both sides."""
+def session_view(s: Session) -> replies.Session:
+    """The reply model (``support_contracts.replies.Session``): what invite-svc, the relay and
+    the gateway read is typed on both sides."""
     handoff = s.handoff
     return replies.Session(
         session_id=s.id,
@@ -33,8 +31,4 @@ def session_view(s: Session) -> dict[str, Any]:
             queue_id=handoff.queue_id, agent_ids=list(handoff.agent_ids), message=handoff.message
         ),
         version=s.version,
-    ).model_dump(mode="json")
-
-
-def events_view(events: list[Envelope]) -> list[dict[str, Any]]:
-    return [e.model_dump(mode="json") for e in events]
+    )

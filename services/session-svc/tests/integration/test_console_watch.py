@@ -7,7 +7,6 @@ import asyncio
 from uuid import UUID
 
 from eventlog import EventStore
-from session_svc import service
 from session_svc.console_watch import ConsoleWatch
 from session_svc.handlers import SessionHandlers, session_stream
 from support_contracts.session import EndSession, RecordHeartbeat
@@ -15,7 +14,7 @@ from support_testkit import eventually
 from support_testkit.clock import FakeClock
 
 from ..unit.story import T0, command
-from .test_handlers import start
+from .test_handlers import execute, start
 
 
 async def ended_reasons(store: EventStore, session_id: UUID) -> list[str]:
@@ -32,7 +31,7 @@ async def test_s4_the_console_gone_past_the_grace_period_ends_the_session(
     lapsing = UUID((await start(h, "carol"))["session_id"])
     watch = ConsoleWatch(h)
     clock.advance(40)
-    await service.execute(h, command(RecordHeartbeat, "alice", session_id=kept))
+    await execute(h, command(RecordHeartbeat, "alice", session_id=kept))
     clock.advance(21)  # carol's console: 61 s unseen; alice's: 21 s
     assert await watch.sweep() == [lapsing]
     assert await ended_reasons(store, lapsing) == ["console_closed"]
@@ -77,7 +76,7 @@ async def test_s4_a_watch_restarted_from_its_snapshot_forgets_no_session(
     await eventually(lambda: seen_all(first, 3), what="the three sessions seen")
     saved = await store.load_snapshot("console-watch/v1")
     assert saved is not None and saved[0] == first.position
-    await service.execute(h, command(EndSession, "csr-0", session_id=sessions[0]))
+    await execute(h, command(EndSession, "csr-0", session_id=sessions[0]))
     clock.advance(61)
     again = ConsoleWatch(h)
     await eventually(lambda: seen_all(again, 2), what="the two live sessions seen")

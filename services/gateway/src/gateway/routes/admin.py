@@ -11,9 +11,32 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from gateway import answers
 from gateway.answers import documented
 from gateway.identity import Role
-from gateway.routes.common import AUTH, Gw, Reply, Who, staff
-from support_contracts.routing import QueueDefinition
-from support_contracts.session import CsrSettings, SiteSettings
+from gateway.routes.common import AUTH, Gw, Reply, Who, staff, wire
+from support_contracts.replies import (
+    AgentReply,
+    CsrReply,
+    QueueReply,
+    SessionReply,
+    SiteReply,
+    TaskReply,
+)
+from support_contracts.routing import (
+    AssignTask,
+    ConfigureAgent,
+    ConfigureQueue,
+    GetQueue,
+    QueueDefinition,
+)
+from support_contracts.session import (
+    AmendCsrSettings,
+    ChangeCsrSettings,
+    ChangeSiteSettings,
+    CsrSettings,
+    EndSessionAsAdmin,
+    GetSiteSettings,
+    RequeueSession,
+    SiteSettings,
+)
 from support_contracts.vocabulary import DisplayName, SessionMode, UserId
 
 router = APIRouter()
@@ -38,42 +61,38 @@ class AssignBody(BaseModel):
 
 @router.get(
     "/admin/site",
-    **documented(answers.Site, 401, 403, 503),
+    **documented(answers.SiteReply, 401, 403, 503),
     tags=["admin"],
 )
 async def get_site(gw: Gw, who: Who) -> Reply:
     staff(who, Role.ADMIN)
-    return await gw.services("session", "GetSiteSettings", who)
+    return wire(await gw.services(GetSiteSettings, SiteReply, who))
 
 
 @router.put(
     "/admin/site",
-    **documented(answers.Site, 401, 403, 422, 503),
+    **documented(answers.SiteReply, 401, 403, 422, 503),
     tags=["admin"],
 )
 async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
     staff(who, Role.ADMIN)
-    return await gw.services(
-        "session", "ChangeSiteSettings", who, settings=body.model_dump(mode="json")
-    )
+    return wire(await gw.services(ChangeSiteSettings, SiteReply, who, settings=body))
 
 
 @router.post(
     "/admin/queues",
-    **documented(answers.Queue, 401, 403, 422, 503, status=201),
+    **documented(answers.QueueReply, 401, 403, 422, 503, status=201),
     tags=["admin"],
 )
 async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
     """R1: a new queue."""
     staff(who, Role.ADMIN)
-    return await gw.services(
-        "routing", "ConfigureQueue", who, definition=body.model_dump(mode="json")
-    )
+    return wire(await gw.services(ConfigureQueue, QueueReply, who, definition=body))
 
 
 @router.put(
     "/admin/agents/{agent_id}",
-    **documented(answers.AgentAnswer, 401, 403, 422, 503),
+    **documented(answers.AgentReply, 401, 403, 422, 503),
     tags=["admin"],
 )
 async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -> Reply:
@@ -84,29 +103,28 @@ async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -
     given = body.model_dump(mode="json", include={"session_mode", "voice_supported"})
     amended = {k: v for k, v in given.items() if v is not None}  # issue 14.3: only what is given
     await gw.services(
-        "session", "AmendCsrSettings", who, csr_id=agent_id, is_webacd_agent=True, **amended
+        AmendCsrSettings, CsrReply, who, csr_id=agent_id, is_webacd_agent=True, **amended
     )
-    return await gw.services(
-        "routing",
-        "ConfigureAgent",
+    configured = await gw.services(
+        ConfigureAgent,
+        AgentReply,
         who,
         agent_id=agent_id,
         name=body.name,
         max_sessions=body.max_sessions,
     )
+    return wire(configured)
 
 
 @router.put(
     "/admin/csrs/{csr_id}",
-    **documented(answers.Csr, 401, 403, 422, 503),
+    **documented(answers.CsrReply, 401, 403, 422, 503),
     tags=["admin"],
 )
 async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> Reply:
     """A csr's own settings (S2, S8, S9): single or multi-session, agent, voice."""
     staff(who, Role.ADMIN)
-    return await gw.services(
-        "session", "ChangeCsrSettings", who, csr_id=csr_id, settings=body.model_dump(mode="json")
-    )
+    return wire(await gw.services(ChangeCsrSettings, CsrReply, who, csr_id=csr_id, settings=body))
 
 
 # issue 14.2: an admin's way out for a stranded or stuck session
@@ -114,33 +132,34 @@ async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> 
 
 @router.post(
     "/admin/sessions/{session_id}/end",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["admin"],
 )
 async def admin_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """An admin ends any live or waiting session (`ended_by_admin`, with who did it)."""
     staff(who, Role.ADMIN)
-    return await gw.services("session", "EndSessionAsAdmin", who, session_id=str(session_id))
+    return wire(await gw.services(EndSessionAsAdmin, SessionReply, who, session_id=session_id))
 
 
 @router.post(
     "/admin/sessions/{session_id}/requeue",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["admin"],
 )
 async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -> Reply:
     """An admin puts a waiting session in a queue again (404 `unknown_queue`, 409 `not_waiting`
     for a session with a controller); its offers begin afresh."""
     staff(who, Role.ADMIN)
-    await gw.services("routing", "GetQueue", who, queue_id=str(body.queue_id))  # or 404
-    return await gw.services(
-        "session", "RequeueSession", who, session_id=str(session_id), queue_id=str(body.queue_id)
+    await gw.services(GetQueue, QueueReply, who, queue_id=body.queue_id)  # or 404
+    requeued = await gw.services(
+        RequeueSession, SessionReply, who, session_id=session_id, queue_id=body.queue_id
     )
+    return wire(requeued)
 
 
 @router.post(
     "/admin/sessions/{session_id}/assign",
-    **documented(answers.Task, *AUTH),
+    **documented(answers.TaskReply, *AUTH),
     tags=["admin"],
 )
 async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
@@ -148,6 +167,7 @@ async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> 
     `unknown_agent`; 409 `not_waiting`, `agent_unavailable`, `at_capacity`); the agent becomes
     its controller as after accepting an offer."""
     staff(who, Role.ADMIN)
-    return await gw.services(
-        "routing", "AssignTask", who, session_id=str(session_id), agent_id=body.agent_id
+    assigned = await gw.services(
+        AssignTask, TaskReply, who, session_id=session_id, agent_id=body.agent_id
     )
+    return wire(assigned)

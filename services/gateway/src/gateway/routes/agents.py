@@ -12,8 +12,11 @@ from pydantic import BaseModel, ConfigDict
 from gateway import answers
 from gateway.answers import documented
 from gateway.identity import Caller, Role
-from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, staff
+from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, staff, wire
 from support_contracts.refusals import Refusal
+from support_contracts.replies import AgentReply, Offer, SessionReply, TaskReply
+from support_contracts.routing import AcceptOffer, ChangeAgentStatus, DeclineOffer, GetAgent
+from support_contracts.session import GetSession
 from support_contracts.vocabulary import AgentStatus
 from support_rpc import RpcTimeout
 
@@ -28,15 +31,16 @@ class StatusBody(BaseModel):
 
 @router.put(
     "/agents/me/status",
-    **documented(answers.AgentAnswer, 401, 403, 404, 422, 503),
+    **documented(answers.AgentReply, 401, 403, 404, 422, 503),
     tags=["agents"],
 )
 async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
     """R3: available / away / offline."""
     staff(who, Role.AGENT)
-    return await gw.services(
-        "routing", "ChangeAgentStatus", who, agent_id=who.id, status=body.status
+    changed = await gw.services(
+        ChangeAgentStatus, AgentReply, who, agent_id=who.id, status=body.status
     )
+    return wire(changed)
 
 
 @router.get(
@@ -47,29 +51,33 @@ async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
 async def offers(gw: Gw, who: Who) -> Reply:
     """R4: the offers open to the calling agent."""
     staff(who, Role.AGENT)
-    agent = await gw.services("routing", "GetAgent", who, agent_id=who.id)
-    return {"offers": agent["agent"]["offers"]}
+    return {"offers": [wire(o) for o in await _offers(gw, who)]}
 
 
-async def _open_offer(gw: Gateway, who: Caller, offer_id: UUID) -> Reply:
-    agent = await gw.services("routing", "GetAgent", who, agent_id=who.id)
-    offer: Reply | None = next(
-        (o for o in agent["agent"]["offers"] if o["offer_id"] == str(offer_id)), None
-    )
+async def _offers(gw: Gateway, who: Caller) -> list[Offer]:
+    agent = (await gw.services(GetAgent, AgentReply, who, agent_id=who.id)).agent
+    return agent.offers or []
+
+
+async def _open_offer(gw: Gateway, who: Caller, offer_id: UUID) -> Offer:
+    offer = next((o for o in await _offers(gw, who) if o.offer_id == offer_id), None)
     if offer is None:
         raise Refusal(404, "unknown_offer", "no such offer is open to you")
     return offer
 
 
-async def _offer_command(gw: Gateway, who: Caller, command_type: str, offer: Reply) -> Reply:
-    return await gw.services(
-        "routing",
-        command_type,
+async def _offer_command(
+    gw: Gateway, who: Caller, command: type[AcceptOffer | DeclineOffer], offer: Offer
+) -> Reply:
+    task = await gw.services(
+        command,
+        TaskReply,
         who,
-        session_id=offer["session_id"],
-        offer_id=offer["offer_id"],
+        session_id=offer.session_id,
+        offer_id=offer.offer_id,
         agent_id=who.id,
-    ) | {"session_id": offer["session_id"]}
+    )
+    return wire(task) | {"session_id": str(offer.session_id)}
 
 
 @router.post(
@@ -82,19 +90,19 @@ async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     (``assigned`` false if that did not happen within the request timeout)."""
     staff(who, Role.AGENT)
     offer = await _open_offer(gw, who, offer_id)
-    with gw.live.watch(UUID(offer["session_id"])) as arrivals:
-        accepted = await _offer_command(gw, who, "AcceptOffer", offer)
+    with gw.live.watch(offer.session_id) as arrivals:
+        accepted = await _offer_command(gw, who, AcceptOffer, offer)
         assigned = await _assigned(
-            gw, who, arrivals, offer["session_id"], gw.settings.request_timeout_seconds
+            gw, who, arrivals, offer.session_id, gw.settings.request_timeout_seconds
         )
-    return accepted | {"assigned": assigned} | gw.relay(offer["session_id"], who.id)
+    return accepted | {"assigned": assigned} | gw.relay(offer.session_id, who.id)
 
 
 ASKED_EVERY_SECONDS = 0.1
 
 
 async def _assigned(
-    gw: Gateway, who: Caller, arrivals: asyncio.Queue[Any], session_id: str, within: float
+    gw: Gateway, who: Caller, arrivals: asyncio.Queue[Any], session_id: UUID, within: float
 ) -> bool:
     """Whether session-svc made the agent the controller within ``within`` seconds: seen on the
     live feed (its ``AgentAssigned``), or, if the feed's connection goes meanwhile (a broker
@@ -114,8 +122,8 @@ async def _assigned(
     async def asked() -> None:
         while True:
             try:
-                reply = await gw.services("session", "GetSession", who, session_id=session_id)
-                if reply["session"]["controller"] == who.id:
+                reply = await gw.services(GetSession, SessionReply, who, session_id=session_id)
+                if reply.session.controller == who.id:
                     return
             except (RpcTimeout, Refusal):
                 pass  # the broker or session-svc still away: ask again, until the time is up
@@ -130,10 +138,10 @@ async def _assigned(
 
 @router.post(
     "/offers/{offer_id}/decline",
-    **documented(answers.Task, *AUTH),
+    **documented(answers.TaskReply, *AUTH),
     tags=["agents"],
 )
 async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     """R4: the session is not offered to this agent again."""
     staff(who, Role.AGENT)
-    return await _offer_command(gw, who, "DeclineOffer", await _open_offer(gw, who, offer_id))
+    return await _offer_command(gw, who, DeclineOffer, await _open_offer(gw, who, offer_id))

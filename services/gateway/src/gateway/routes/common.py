@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from gateway.calls import Calls
 from gateway.identity import Caller, Identity, Role
@@ -17,6 +18,8 @@ from gateway.live import Feed
 from gateway.settings import Settings
 from service_runtime import participant_tokens
 from support_contracts.refusals import Refusal
+from support_contracts.replies import Session, SessionReply
+from support_contracts.session import GetSession
 
 Reply = dict[str, Any]
 SESSION_NUMBER = r"^[ -]*([0-9][ -]*){9}$"  # nine digits, spaces or dashes between (S1)
@@ -93,15 +96,19 @@ def staff(who: Caller, *roles: Role) -> None:
         raise Refusal(403, "forbidden", f"only a signed-in {names} may do this")
 
 
-async def member(gw: Gateway, who: Caller, session_id: UUID) -> Reply:
+def wire(reply: BaseModel) -> Reply:
+    """A service's reply model as the service put it on the wire: the fields that were set
+    (an optional field that does not apply is absent, not null)."""
+    return reply.model_dump(mode="json", exclude_unset=True)
+
+
+async def member(gw: Gateway, who: Caller, session_id: UUID) -> Session:
     """The session, if the caller is one of its participants (or 403): nobody reaches another
     csr's session by guessing its id."""
     if who.participant and who.session_id != session_id:
         raise Refusal(403, "not_participant", "your token is for another session")
-    session: Reply = (await gw.services("session", "GetSession", who, session_id=str(session_id)))[
-        "session"
-    ]
-    if who.id not in {p["id"] for p in session["participants"]}:
+    session = (await gw.services(GetSession, SessionReply, who, session_id=session_id)).session
+    if who.id not in {p.id for p in session.participants}:
         raise Refusal(403, "not_participant", "you are not a participant of this session")
     return session
 

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import answers
 from gateway.answers import documented
-from gateway.routes.common import AUTH, Gw, Reply, Who
+from gateway.routes.common import AUTH, Gw, Reply, Who, wire
 from support_contracts.refusals import Refusal
+from support_contracts.replies import EntryFormReply, StandingReply
+from support_contracts.routing import GetWaitingPosition, SubmitEntryForm
 from support_contracts.vocabulary import DisplayName, EmailAddress
 
 router = APIRouter()
@@ -38,30 +40,29 @@ class EntryForm(BaseModel):
 async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
     """R8: a customer asks for help; outside the queue's hours the answer says it is closed."""
     submitted = await gw.services(
-        "routing", "SubmitEntryForm", None, queue_id=str(queue_id), **body.model_dump()
+        SubmitEntryForm, EntryFormReply, None, queue_id=queue_id, **body.model_dump()
     )
-    session = submitted["session"]
-    customer = session["active_customer"]
+    session_id, customer = submitted.session.session_id, submitted.participant_id
     return {
-        "request_id": submitted["request_id"],
+        "request_id": str(submitted.request_id),
         "queue_id": str(queue_id),
-        "session_id": session["session_id"],
+        "session_id": str(session_id),
         "participant_id": customer,
-    } | gw.relay(session["session_id"], customer)
+    } | gw.relay(session_id, customer)
 
 
 @router.get(
     "/queues/{queue_id}/requests/{request_id}",
-    **documented(answers.Standing, *AUTH),
+    **documented(answers.StandingReply, *AUTH),
     tags=["customers"],
 )
 async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
     """R5: the customer's position in the queue and the estimated wait."""
     if who.session_id is None:
         raise Refusal(403, "not_yours", "only the customer who asked may see this request")
-    standing = await gw.services("routing", "GetWaitingPosition", who, request_id=str(request_id))
-    if who.session_id is None or str(who.session_id) != standing["session_id"]:
+    standing = await gw.services(GetWaitingPosition, StandingReply, who, request_id=request_id)
+    if who.session_id is None or who.session_id != standing.session_id:
         raise Refusal(403, "not_yours", "only the customer who asked may see this request")
-    if standing["queue_id"] != str(queue_id):
+    if standing.queue_id != queue_id:
         raise Refusal(404, "not_in_queue", "that request waits in another queue")
-    return standing
+    return wire(standing)

@@ -8,7 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gateway import answers
 from gateway.answers import documented
 from gateway.identity import Role
-from gateway.routes.common import AUTH, SESSION_NUMBER, Gw, MaybeWho, Reply, Who, staff
+from gateway.routes.common import AUTH, SESSION_NUMBER, Gw, MaybeWho, Reply, Who, staff, wire
+from support_contracts.invite import RedeemInvitation
+from support_contracts.replies import JoinedReply, RedeemedReply, SessionReply
+from support_contracts.session import JoinAsAssistant, JoinAsCustomer
 from support_contracts.vocabulary import DisplayName, parse_session_number
 
 router = APIRouter()
@@ -64,16 +67,16 @@ async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
     makes a signed-in csr an assistant. The answer has the participant token."""
     if body.token is not None:
         staff_member = who if who is not None and not who.participant else None  # csr links
-        joined = await gw.services(
-            "invite", "RedeemInvitation", staff_member, token=body.token, name=body.name
+        redeemed = await gw.services(
+            RedeemInvitation, RedeemedReply, staff_member, token=body.token, name=body.name
         )
-        session_id, participant = joined["session_id"], joined["participant_id"]
+        session_id, participant = redeemed.session_id, redeemed.participant_id
     else:
         joined = await gw.services(
-            "session", "JoinAsCustomer", None, session_number=body.session_number, name=body.name
+            JoinAsCustomer, JoinedReply, None, session_number=body.session_number, name=body.name
         )
-        session_id, participant = joined["session"]["session_id"], joined["participant_id"]
-    return {"session_id": session_id, "participant_id": participant} | gw.relay(
+        session_id, participant = joined.session.session_id, joined.participant_id
+    return {"session_id": str(session_id), "participant_id": participant} | gw.relay(
         session_id, participant
     )
 
@@ -87,12 +90,12 @@ async def assist(body: AssistBody, gw: Gw, who: Who) -> Reply:
     """S7: a csr joins a running session as assistant by its number."""
     staff(who, Role.CSR, Role.AGENT)
     joined = await gw.services(
-        "session",
-        "JoinAsAssistant",
+        JoinAsAssistant,
+        SessionReply,
         who,
         session_number=body.session_number,
         csr_id=who.id,
         name=who.name,
     )
-    session = joined["session"]
-    return {"session": session} | gw.relay(session["session_id"], who.id)
+    session = joined.session
+    return {"session": wire(session)} | gw.relay(session.session_id, who.id)

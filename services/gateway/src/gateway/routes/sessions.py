@@ -16,10 +16,31 @@ from gateway import answers
 from gateway.answers import documented
 from gateway.errors import responses
 from gateway.identity import Caller, Role
-from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, member, staff
+from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, member, staff, wire
 from service_runtime import presence
-from support_contracts.invite import Channel
+from support_contracts import Command
+from support_contracts.invite import Channel, IssueInvitation
 from support_contracts.refusals import Refusal
+from support_contracts.replies import (
+    EventsReply,
+    InvitationReply,
+    QueueReply,
+    SessionReply,
+    SiteReply,
+)
+from support_contracts.routing import GetQueue
+from support_contracts.session import (
+    EndSession,
+    GetSessionEvents,
+    GetSiteSettings,
+    HandOffToAgents,
+    HandOffToQueue,
+    Leave,
+    RecordHeartbeat,
+    SelectActiveCustomer,
+    StartSession,
+    TransferControl,
+)
 from support_contracts.vocabulary import HandOffMessage, InviteeRole, ParticipantId, UserId
 from support_rpc import RpcTimeout
 
@@ -86,36 +107,36 @@ async def start_session(body: StartBody, gw: Gw, who: Who) -> Reply:
     """S1-S3: a csr starts a session; with `email_invite` the answer carries the e-mail draft."""
     staff(who, Role.CSR, Role.AGENT)
     started = await gw.services(
-        "session",
-        "StartSession",
+        StartSession,
+        SessionReply,
         who,
         csr_id=who.id,
         csr_name=who.name,
         email_invite=body.email_invite,
     )
-    session = started["session"]
+    session = started.session
     answer: Reply = {
-        "session_id": session["session_id"],
-        "session_number": session["session_number"],
+        "session_id": str(session.session_id),
+        "session_number": session.session_number,
+        "session": wire(session),
     }
-    answer["session"] = session
     if body.email_invite:
-        answer |= await _email_draft(gw, who, session["session_id"])
-    return answer | gw.relay(session["session_id"], who.id)
+        answer |= await _email_draft(gw, who, session.session_id)
+    return answer | gw.relay(session.session_id, who.id)
 
 
-async def _email_draft(gw: Gateway, who: Caller, session_id: str) -> Reply:
+async def _email_draft(gw: Gateway, who: Caller, session_id: UUID) -> Reply:
     """The started session is the answer whatever happens to its draft: with invite-svc not
     answering, the draft is ``pending`` and the console asks for it again
     (``POST /v1/sessions/{id}/invitations`` with ``channel: own_email``)."""
     try:
         invitation = await gw.services(
-            "invite",
-            "IssueInvitation",
+            IssueInvitation,
+            InvitationReply,
             who,
             session_id=session_id,
-            role="customer",
-            channel="own_email",
+            role=InviteeRole.CUSTOMER,
+            channel=Channel.OWN_EMAIL,
         )
     except RpcTimeout as error:  # RpcUnavailable too
         return {"draft": None, "draft_pending": True, "draft_error": str(error)}
@@ -123,7 +144,8 @@ async def _email_draft(gw: Gateway, who: Caller, session_id: str) -> Reply:
         if error.status < 500:
             raise
         return {"draft": None, "draft_pending": True, "draft_error": error.message}
-    return {"join_url": invitation["join_url"], "draft": invitation["draft"]}
+    assert invitation.draft is not None  # the own_email channel's
+    return {"join_url": invitation.join_url, "draft": wire(invitation.draft)}
 
 
 @router.get(
@@ -133,78 +155,79 @@ async def _email_draft(gw: Gateway, who: Caller, session_id: str) -> Reply:
 )
 async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """The session rebuilt from its events: status, controller, participants, activities."""
-    return await member(gw, who, session_id)
+    return wire(await member(gw, who, session_id))
 
 
 @router.get(
     "/sessions/{session_id}/events",
-    **documented(answers.Events, *AUTH),
+    **documented(answers.EventsReply, *AUTH),
     tags=["sessions"],
 )
 async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """The session's events in order: for its controller and for admins."""
     if who.participant or not who.has(Role.ADMIN):  # not an admin: the controller only
         session = await member(gw, who, session_id)
-        if session["controller"] != who.id:
+        if session.controller != who.id:
             raise Refusal(403, "not_controller", "only the controller or an admin reads the events")
-    return await gw.services("session", "GetSessionEvents", who, session_id=str(session_id))
+    return wire(await gw.services(GetSessionEvents, EventsReply, who, session_id=session_id))
 
 
 async def _controller_command(
-    gw: Gateway, who: Caller, command_type: str, session_id: UUID, **fields: Any
+    gw: Gateway, who: Caller, command: type[Command], session_id: UUID, **fields: Any
 ) -> Reply:
     staff(who, Role.CSR, Role.AGENT)
-    return await gw.services("session", command_type, who, session_id=str(session_id), **fields)
+    return wire(await gw.services(command, SessionReply, who, session_id=session_id, **fields))
 
 
 @router.post(
     "/sessions/{session_id}/heartbeat",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["sessions"],
 )
 async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S4: the controller's console is alive."""
-    return await _controller_command(gw, who, "RecordHeartbeat", session_id)
+    return await _controller_command(gw, who, RecordHeartbeat, session_id)
 
 
 @router.post(
     "/sessions/{session_id}/invitations",
-    **documented(answers.Invitation, *AUTH, status=201),
+    **documented(answers.InvitationReply, *AUTH, status=201),
     tags=["invitations"],
 )
 async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Reply:
     """I1: the controller invites a customer or a csr by e-mail, own mail, website or IM."""
     staff(who, Role.CSR, Role.AGENT)
-    return await gw.services(
-        "invite", "IssueInvitation", who, session_id=str(session_id), **body.model_dump(mode="json")
+    fields = body.model_dump(exclude_unset=True)
+    return wire(
+        await gw.services(IssueInvitation, InvitationReply, who, session_id=session_id, **fields)
     )
 
 
 @router.post(
     "/sessions/{session_id}/active-customer",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["sessions"],
 )
 async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, who: Who) -> Reply:
     """S5: the controller selects the active customer (sharing ends)."""
     return await _controller_command(
-        gw, who, "SelectActiveCustomer", session_id, participant_id=body.participant_id
+        gw, who, SelectActiveCustomer, session_id, participant_id=body.participant_id
     )
 
 
 @router.post(
     "/sessions/{session_id}/control",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["sessions"],
 )
 async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who) -> Reply:
     """S8: the controller hands control to an assistant (every activity ends)."""
-    return await _controller_command(gw, who, "TransferControl", session_id, to_csr=body.to)
+    return await _controller_command(gw, who, TransferControl, session_id, to_csr=body.to)
 
 
 @router.post(
     "/sessions/{session_id}/handoff",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["sessions"],
 )
 async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Reply:
@@ -212,36 +235,35 @@ async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Rep
     queue that does not exist is refused (404 ``unknown_queue``), and so are named ids that are
     not WebACD agents (404 ``unknown_agent``, session-svc's rule): nothing would take it."""
     if body.queue_id is not None:
-        await gw.services("routing", "GetQueue", who, queue_id=str(body.queue_id))  # or 404
+        await gw.services(GetQueue, QueueReply, who, queue_id=body.queue_id)  # or 404
         return await _controller_command(
-            gw, who, "HandOffToQueue", session_id, queue_id=str(body.queue_id), message=body.message
+            gw, who, HandOffToQueue, session_id, queue_id=body.queue_id, message=body.message
         )
     return await _controller_command(
-        gw, who, "HandOffToAgents", session_id, agent_ids=body.agent_ids, message=body.message
+        gw, who, HandOffToAgents, session_id, agent_ids=body.agent_ids, message=body.message
     )
 
 
 @router.post(
     "/sessions/{session_id}/leave",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["sessions"],
 )
 async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S11: any participant leaves (the controller leaving ends the session)."""
     await member(gw, who, session_id)
-    return await gw.services(
-        "session", "Leave", who, session_id=str(session_id), participant_id=who.id
-    )
+    left = await gw.services(Leave, SessionReply, who, session_id=session_id, participant_id=who.id)
+    return wire(left)
 
 
 @router.post(
     "/sessions/{session_id}/end",
-    **documented(answers.SessionAnswer, *AUTH),
+    **documented(answers.SessionReply, *AUTH),
     tags=["sessions"],
 )
 async def end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S10: the controller ends the session."""
-    return await _controller_command(gw, who, "EndSession", session_id)
+    return await _controller_command(gw, who, EndSession, session_id)
 
 
 @router.get(
@@ -264,14 +286,13 @@ async def live(
     await member(gw, who, session_id)
 
     async def history() -> list[dict[str, Any]]:
-        reply = await gw.services("session", "GetSessionEvents", who, session_id=str(session_id))
-        events: list[dict[str, Any]] = reply["events"]
-        return events
+        reply = await gw.services(GetSessionEvents, EventsReply, who, session_id=session_id)
+        return [e.model_dump(mode="json") for e in reply.events]
 
     start = last_event_id if last_event_id is not None else after
     stream = gw.live.stream(session_id, start, history, request.is_disconnected)
     if not who.participant:  # staff: the controller now, or once control comes to them
-        site = (await gw.services("session", "GetSiteSettings", who))["site"]
+        site = (await gw.services(GetSiteSettings, SiteReply, who)).site
         stream = _present_while(stream, gw, who, session_id, presence.beat_every(site))
     return StreamingResponse(stream, media_type="text/event-stream")
 
@@ -282,7 +303,7 @@ async def _present_while(
     """S4 (issue 14.7): heartbeats for the caller while the stream is open."""
 
     async def beat() -> None:
-        await gw.services("session", "RecordHeartbeat", who, session_id=str(session_id))
+        await gw.services(RecordHeartbeat, SessionReply, who, session_id=session_id)
 
     beating = asyncio.create_task(presence.keep_present(beat, every))
     try:
