@@ -36,16 +36,18 @@ def serve(start: Callable[[], Awaitable[Service]]) -> None:
     async def main() -> None:
         configure_json_logs()
         tracing = configure_tracing(_service_name())
+        # before the service takes work: a SIGTERM while its ops port starts stops it cleanly
+        # (it was the default action, a kill, for those few milliseconds)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
         service = await start()
         readiness, refresh = service.ops()
         ops = OpsServer(readiness, refresh)
         await ops.start(
             os.environ.get("OPS_HOST", "0.0.0.0"), int(os.environ.get("OPS_PORT", "9090"))
         )
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stopping.set)
         await stopping.wait()
         ops.stopping = True
         await service.stop()

@@ -1,6 +1,7 @@
 """The gateway's own behaviour: idempotency keys, a service that does not answer (503, never a
 hang), staff tokens from a JWKS and every way a token is bad, live updates resumed after a
-reconnect, the OpenAPI document, ``supportctl token``, and ``python -m gateway``."""
+reconnect, and ``python -m gateway`` (the OpenAPI document in ``test_openapi``, supportctl in
+``test_supportctl``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import functools
 import http.server
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -19,18 +19,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import aio_pika
-import asyncpg
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from eventlog.postgres_schema import MIGRATIONS
 from gateway.bootstrap import GatewayService, start
-from gateway.cli import main as supportctl
 from session_svc.bootstrap import SessionService
-from support_testkit.plugin import RabbitNames, fresh_schema, waiting_in
+from support_testkit.plugin import RabbitNames, fresh_schema
 from support_testkit.processes import http_get, start_service
 from support_testkit.waiting import eventually
 
@@ -39,31 +35,6 @@ from .conftest import AUDIENCE, ISSUER, JWT_SECRET, bearer, gateway_settings
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 ALICE = bearer("alice", "csr")
-CONTRACT_ROUTES = """
-POST /v1/sessions
-GET /v1/sessions/{session_id}
-GET /v1/sessions/{session_id}/events
-POST /v1/sessions/{session_id}/heartbeat
-POST /v1/sessions/{session_id}/invitations
-POST /v1/join
-POST /v1/assist
-POST /v1/sessions/{session_id}/active-customer
-POST /v1/sessions/{session_id}/control
-POST /v1/sessions/{session_id}/handoff
-POST /v1/sessions/{session_id}/leave
-POST /v1/sessions/{session_id}/end
-GET /v1/admin/site
-PUT /v1/admin/site
-POST /v1/admin/queues
-PUT /v1/admin/agents/{agent_id}
-PUT /v1/agents/me/status
-GET /v1/agents/me/offers
-POST /v1/offers/{offer_id}/accept
-POST /v1/offers/{offer_id}/decline
-POST /v1/queues/{queue_id}/requests
-GET /v1/queues/{queue_id}/requests/{request_id}
-GET /v1/sessions/{session_id}/live
-"""
 
 
 async def test_a_retried_post_with_the_same_key_gets_the_first_answer_and_runs_once(
@@ -297,166 +268,6 @@ async def test_live_updates_resume_after_the_last_event_id(
     versions = [e["stream_version"] for e in got]
     assert versions == list(range(1, len(got) + 1))
     assert got[0]["type"] == "CustomerJoined" and got[-1]["type"] == "SessionEnded"
-
-
-async def test_the_openapi_document_describes_every_route_of_the_contract(
-    api: httpx.AsyncClient,
-) -> None:
-    document = (await api.get("/openapi.json")).json()
-    described = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
-    contract = {tuple(line.split()) for line in CONTRACT_ROUTES.strip().splitlines()}
-    assert contract <= described, contract - described
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            if path.startswith("/v1/"):
-                errors = set(operation["responses"]) & {"401", "403", "404", "409", "422", "503"}
-                assert errors, f"{method} {path} documents no error"
-    error = document["components"]["schemas"]["Error"]
-    assert error["properties"]["error"]["$ref"].endswith("/ErrorBody")
-
-
-async def test_issue_14_13_the_document_says_how_to_call_and_what_comes_back(
-    api: httpx.AsyncClient,
-) -> None:
-    """A bearer scheme, not an ``authorization`` parameter; a named model for every answer;
-    readable operation ids; the headers, the 400 and the one-of rules; the 422 the gateway
-    really answers; and credentials checked before the body."""
-    document = (await api.get("/openapi.json")).json()
-    schemas = document["components"]["schemas"]
-    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
-    assert "HTTPValidationError" not in schemas
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            named = f"{method} {path}"
-            assert "_v1_" not in operation["operationId"], named
-            parameters = {p["name"].lower() for p in operation.get("parameters", [])}
-            assert "authorization" not in parameters and "x-correlation-id" in parameters, named
-            assert ("idempotency-key" in parameters) is (method in ("post", "put")), named
-            if path != "/v1/queues/{queue_id}/requests":
-                assert {"HTTPBearer": []} in operation["security"], named
-            if "422" in operation["responses"]:
-                refused = operation["responses"]["422"]["content"]["application/json"]
-                assert refused["schema"]["$ref"].endswith("/Error"), named
-            if "requestBody" in operation:
-                assert "400" in operation["responses"], named
-            if path.endswith("/live"):
-                continue
-            ok = next(
-                operation["responses"][s] for s in ("200", "201") if s in operation["responses"]
-            )
-            assert ok["content"]["application/json"]["schema"]["$ref"], named
-    assert {"token", "session_number"} == {
-        next(iter(rule["required"])) for rule in schemas["JoinBody"]["oneOf"]
-    }
-    assert len(schemas["HandoffBody"]["oneOf"]) == 2
-    assert schemas["Session"]["properties"]["status"]["enum"] == ["new", "live", "waiting", "ended"]
-    # no token and a bad body: 401, not 422; a body that is not JSON: 400
-    anonymous = await api.post("/v1/sessions", json={"email_invite": "not a bool"})
-    assert (anonymous.status_code, anonymous.json()["error"]["code"]) == (401, "no_credentials")
-    broken = await api.post(
-        "/v1/join", content=b"{not json", headers={"Content-Type": "application/json"}
-    )
-    assert (broken.status_code, broken.json()["error"]["code"]) == (400, "bad_json")
-
-
-def test_supportctl_mints_a_token_the_gateway_accepts(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
-    assert supportctl(["token", "ann", "--role", "agent", "--role", "csr", "--name", "Ann"]) == 0
-    token = capsys.readouterr().out.strip()
-    claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER)
-    assert (claims["sub"], claims["roles"], claims["name"]) == ("ann", ["agent", "csr"], "Ann")
-    monkeypatch.delenv("JWT_SECRET")
-    assert supportctl(["token", "ann"]) == 2
-
-
-def test_supportctl_token_imports_nothing_it_does_not_need() -> None:
-    """Issue 14.10: ``supportctl token`` took seconds importing the whole gateway."""
-    heavy = ["fastapi", "asyncpg", "aio_pika", "uvicorn", "pydantic_settings", "eventlog"]
-    probe = f"import sys, gateway.cli; print([m for m in {heavy!r} if m in sys.modules])"
-    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert found.stdout.strip() == "[]", found.stderr
-
-
-async def test_supportctl_migrate_creates_every_log_and_the_topology(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
-) -> None:
-    """Issue 14.11: the logs it is named, and every queue of the topology with its bindings,
-    before any service starts."""
-    env = {"DATABASE_URL": database_url, "AMQP_URL": amqp_url,
-           "EXCHANGE": rabbit_names.exchange, "QUEUE_PREFIX": rabbit_names.prefix}  # fmt: skip
-    topology = rabbit_names.topology()
-    async with fresh_schema(database_url) as one, fresh_schema(database_url) as two:
-        code, output, errors = await _supportctl("migrate", "--log", one, "--log", two, env=env)
-        assert code == 0, errors
-        declared = f"topology: {len(topology.queues)} queues declared"
-        assert output.splitlines() == [f"{one}: migrated", f"{two}: migrated", declared]
-        conn = await asyncpg.connect(database_url)
-        try:
-            for schema in (one, two):
-                version = await conn.fetchval(f"SELECT max(version) FROM {schema}.migrations")
-                assert version == len(MIGRATIONS)
-        finally:
-            await conn.close()
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for name in topology.queues:
-            await channel.declare_queue(name, passive=True)  # raises if it is not there
-        exchange = await channel.get_exchange(rabbit_names.exchange)
-        relay = topology.subscription("media-relay").queue
-        await exchange.publish(aio_pika.Message(b"{}"), routing_key="session.SessionEnded")
-        await eventually(lambda: waiting_in(amqp_url, relay), what="a published event in its queue")
-
-
-async def _supportctl(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("supportctl")), *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    output, errors = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, output.decode(), errors.decode()
-
-
-async def test_supportctl_lists_a_consumers_dead_letters_and_redrives_them(
-    amqp_url: str, rabbit_names: RabbitNames
-) -> None:
-    """Issue 13.8: ``supportctl dead list`` shows each with its error and removes none;
-    ``supportctl dead redrive`` puts them back on the consumer's queue, for a fresh start."""
-    queue, env = rabbit_names.queue("projector"), {"AMQP_URL": amqp_url}
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for name in (queue, f"{queue}.dead"):
-            await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
-        why = {"x-error": "RuntimeError: a bug", "x-attempts": 5, "x-consumer": "projector",
-               "x-original-routing-key": "session.SessionEnded", "x-delivery-count": 4}  # fmt: skip
-        dead = aio_pika.Message(
-            b'{"an": "event"}', headers=why, message_id="m1", type="SessionEnded"
-        )
-        await channel.default_exchange.publish(dead, routing_key=f"{queue}.dead")
-
-        for _ in range(2):  # listing removes nothing
-            code, output, _ = await _supportctl("dead", "list", "--queue", queue, env=env)
-            assert code == 0
-            [listed] = [json.loads(line) for line in output.splitlines()]
-            assert listed == {"message_id": "m1", "type": "SessionEnded", "attempts": 5,
-                              "routing_key": "session.SessionEnded", "consumer": "projector",
-                              "error": "RuntimeError: a bug"}  # fmt: skip
-        code, output, _ = await _supportctl("dead", "redrive", "--queue", queue, env=env)
-        assert (code, output.strip()) == (0, f"{queue}: 1 re-driven")
-        again = await (await channel.get_queue(queue)).get(timeout=5)
-        assert again.body == b'{"an": "event"}' and again.message_id == "m1"
-        assert again.headers["x-redriven"] == 1 and "x-error" not in again.headers
-        assert again.headers.get("x-delivery-count", 0) == 0  # the consumer counts its tries anew
-        await again.ack()
-        code, output, _ = await _supportctl("dead", "list", "--queue", queue, env=env)
-        assert (code, output) == (0, "")
-    code, _, errors = await _supportctl("dead", "list", "--queue", "no.such.queue", env=env)
-    assert code == 1 and "no.such.queue: no such queue" in errors
 
 
 async def test_bad_settings_stop_the_gateway_with_one_line_naming_them() -> None:

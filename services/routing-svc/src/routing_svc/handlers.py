@@ -31,15 +31,12 @@ from eventlog import (
 from eventlog.model import StreamState, SystemCause
 from eventlog.writing import History
 from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
+from routing_svc.domain.state import AgentState, Task, fold_agent, fold_task
 from routing_svc.domain.tasks import (
-    AgentState,
-    Task,
     accept_offer,
     assign_task,
     decline_offer,
     end_task,
-    fold_agent,
-    fold_task,
     queue_task,
     requeue_task,
 )

@@ -22,9 +22,11 @@ import structlog
 from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead
 from eventlog.model import SystemCause
 from eventlog.snapshots import Snapshots
-from routing_svc.domain.tasks import Task, escalate, expire_offers, withdraw_offers_of
+from routing_svc.domain.state import Task
+from routing_svc.domain.tasks import escalate, expire_offers, withdraw_offers_of
 from routing_svc.handlers import RoutingHandlers, case_stream
-from routing_svc.view import Offering, RoutingView
+from routing_svc.view import RoutingView
+from routing_svc.view_parts import Offering
 from support_contracts import Event
 from support_contracts.routing import WithdrawReason
 

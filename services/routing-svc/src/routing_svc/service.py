@@ -13,7 +13,7 @@ from uuid import UUID, uuid5
 from pydantic import BaseModel
 
 from routing_svc.domain.queues import closed_refusal, is_open
-from routing_svc.domain.tasks import AgentState, Task
+from routing_svc.domain.state import AgentState, Task
 from routing_svc.handlers import RoutingHandlers
 from routing_svc.view import RoutingView
 from support_contracts import Command

@@ -14,27 +14,19 @@ and only available agents below capacity are offered work (R3).
 
 from __future__ import annotations
 
-import bisect
 import heapq
-import json
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from statistics import fmean
-from typing import Any
 from uuid import UUID
 
-from eventlog.snapshots import json_array
+from routing_svc import snapshot
 from routing_svc.domain.pool import Agent, AgentPool, Policy
-from routing_svc.domain.tasks import (
-    Offer,
-    Task,
-    TaskStatus,
-    evolve_task,
-    make_offers,
-    next_task,
-)
+from routing_svc.domain.state import Task, TaskStatus, evolve_task, next_task
+from routing_svc.domain.tasks import make_offers
+from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Standing
 from support_contracts import Envelope, Event
 from support_contracts.routing import (
     AgentConfigured,
@@ -51,81 +43,6 @@ from support_contracts.routing import (
     TaskQueued,
 )
 from support_contracts.vocabulary import AgentStatus
-
-HANDLING_SAMPLES = 20
-"""How many of a queue's last finished sessions the estimated wait is taken from (R5)."""
-
-Key = tuple[datetime, int, UUID]
-"""Where a waiting session stands: (queued at, log position of its TaskQueued, session)."""
-
-
-class Ordered:
-    """Keys kept sorted: oldest first, rank in O(log n) (inserts move memory, which for the
-    thousands of sessions a queue may hold costs microseconds)."""
-
-    def __init__(self) -> None:
-        self.keys: list[Key] = []
-
-    def add(self, key: Key) -> None:
-        at = bisect.bisect_left(self.keys, key)
-        if at == len(self.keys) or self.keys[at] != key:
-            self.keys.insert(at, key)
-
-    def discard(self, key: Key) -> None:
-        at = bisect.bisect_left(self.keys, key)
-        if at < len(self.keys) and self.keys[at] == key:
-            del self.keys[at]
-
-    def rank(self, key: Key) -> int:
-        return bisect.bisect_left(self.keys, key)
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def __iter__(self) -> Iterator[Key]:
-        return iter(self.keys)
-
-
-@dataclass
-class AgentView:
-    id: str
-    name: str = ""
-    capacity: int = 1
-    configured: bool = False
-    status: AgentStatus = AgentStatus.OFFLINE
-    sessions: set[UUID] = field(default_factory=set)
-    offers: dict[UUID, UUID] = field(default_factory=dict)  # open offer -> its session
-    free_since: datetime | None = None
-
-    @property
-    def load(self) -> int:
-        return len(self.sessions) + len(self.offers)
-
-    @property
-    def eligible(self) -> bool:
-        return (
-            self.configured and self.status is AgentStatus.AVAILABLE and self.load < self.capacity
-        )
-
-
-@dataclass(frozen=True)
-class Standing:
-    """R5: a waiting session's place in its queue (1 is next) and the estimated wait."""
-
-    session_id: UUID
-    queue_id: UUID | None
-    position: int | None
-    waiting: int
-    estimated_wait_seconds: float | None
-
-
-@dataclass
-class Offering:
-    """Offers the router decided for one session, to be recorded in one append."""
-
-    session_id: UUID
-    before: Task
-    events: list[OfferMade] = field(default_factory=list)
 
 
 class RoutingView:
@@ -163,7 +80,7 @@ class RoutingView:
         if envelope.stream_id.startswith("routing-"):
             self._on_case(envelope, event)
         elif isinstance(event, QueueConfigured):
-            self._on_queue(event)
+            self.on_queue(event)
         else:
             self._on_agent(event, envelope.occurred_at)
 
@@ -188,7 +105,7 @@ class RoutingView:
         if task is None:
             return
         if task.status is TaskStatus.WAITING:
-            self._set_task(task)
+            self.set_task(task)
         else:
             self._drop_task(session_id)
 
@@ -209,7 +126,7 @@ class RoutingView:
                 agent.offers.pop(event.offer_id, None)
                 self._refresh_agent(agent)
 
-    def _on_queue(self, event: QueueConfigured) -> None:
+    def on_queue(self, event: QueueConfigured) -> None:
         queue_id, definition = event.queue_id, event.definition
         old = self.pools.get(queue_id)
         for agent_id in old.agents if old else ():
@@ -220,7 +137,7 @@ class RoutingView:
             self.member_of[agent_id].add(queue_id)
             pool.put(_pooled(self._agent(agent_id), order))
         for key in list(self.waiting[queue_id]):  # the policy or the thresholds may differ
-            self._set_task(self.tasks[key[2]])
+            self.set_task(self.tasks[key[2]])
         self.dirty_queues.add(queue_id)
 
     def _on_agent(self, event: Event, at: datetime) -> None:
@@ -280,7 +197,7 @@ class RoutingView:
         mode = self.mode(task)
         return mode is Policy.EVERYBODY or (mode is not None and not task.open_offers())
 
-    def _set_task(self, task: Task) -> None:
+    def set_task(self, task: Task) -> None:
         assert task.session_id is not None
         session_id, key = task.session_id, self.keys[task.session_id]
         self.tasks[session_id] = task
@@ -389,7 +306,7 @@ class RoutingView:
             offer = replace(task.offers[event.offer_id], recorded=False)
             task = replace(task, offers={**task.offers, offer.id: offer})
             self._offers_changed(event, None, now)
-        self._set_task(task)
+        self.set_task(task)
 
     def confirm(self, offering: Offering) -> None:
         """The offers are in the log now: queries may show them (an agent may accept them)."""
@@ -404,7 +321,7 @@ class RoutingView:
             agent.offers.pop(event.offer_id, None)
             self._refresh_agent(agent)
         if offering.session_id in self.tasks:
-            self._set_task(offering.before)
+            self.set_task(offering.before)
 
     def take_gone_away(self) -> list[tuple[str, Task]]:
         """Open offers of agents who went away or offline since (R3): to withdraw."""
@@ -427,51 +344,12 @@ class RoutingView:
     # --- snapshots ------------------------------------------------------------------------------
 
     async def dump(self) -> bytes | None:
-        """What the log made of the view, as of ``position`` (issue 13: a start restores it and
-        folds only what came after); None while it holds offers the router has decided and the
-        log does not have yet. The indexes (pools, the waiting orders, timers) are rebuilt on
-        restore; the round-robin cursor, the leader's own, starts again. The agents and the
-        tasks are dumped in turns (only the router's task, which folds the view, awaits it)."""
-        if any(not o.recorded for t in self.tasks.values() for o in t.offers.values()):
-            return None
-        agents = await json_array(list(self.agents.values()), _agent_row)
-        tasks = await json_array(list(self.tasks.values()), _task_row)
-        rest = json.dumps({
-            "queues": {str(q): d.model_dump(mode="json") for q, d in self.queues.items()},
-            "keys": {str(s): [k[0].isoformat(), k[1]] for s, k in self.keys.items()},
-            "requests": {str(r): str(s) for r, s in self.requests.items()},
-            "holding": {str(s): [_str(q), at.isoformat()] for s, (q, at) in self.holding.items()},
-            "handling": {str(q): list(h) for q, h in self.handling.items()},
-        }).encode()  # fmt: skip
-        return b'{"agents": ' + agents + b', "tasks": ' + tasks + b", " + rest[1:]
+        """The view as of ``position`` for a snapshot (``routing_svc.snapshot.dump``)."""
+        return await snapshot.dump(self)
 
     def restore(self, position: int, state: bytes) -> None:
-        """The view as ``dump`` left it, folded up to ``position``; its indexes rebuilt."""
-        saved = json.loads(state)
-        for row in saved["agents"]:
-            agent = _agent_of(row)
-            self.agents[agent.id] = agent
-        for queue_id, definition in saved["queues"].items():
-            self._on_queue(QueueConfigured(queue_id=queue_id, definition=definition))
-        self.requests = {UUID(r): UUID(s) for r, s in saved["requests"].items()}
-        self.holding = {
-            UUID(s): (_uuid(q), datetime.fromisoformat(at))
-            for s, (q, at) in saved["holding"].items()
-        }
-        for queue_id, samples in saved["handling"].items():
-            self.handling[UUID(queue_id)].extend(samples)
-        for row in saved["tasks"]:
-            task = _task_of(row)
-            assert task.session_id is not None
-            at, global_position = saved["keys"][str(task.session_id)]
-            self.keys[task.session_id] = (
-                datetime.fromisoformat(at),
-                global_position,
-                task.session_id,
-            )
-            self._set_task(task)
-        self.everything_dirty()
-        self.position = position
+        """The view as a snapshot left it (``routing_svc.snapshot.restore``)."""
+        snapshot.restore(self, position, state)
 
     # --- queries ----------------------------------------------------------------------------------
 
@@ -496,68 +374,6 @@ class RoutingView:
         )
         estimate = fmean(handled) * position / slots if handled and slots else None
         return Standing(session_id, task.queue_id, position, len(queue), estimate)
-
-
-def _str(value: object | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _uuid(value: str | None) -> UUID | None:
-    return None if value is None else UUID(value)
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _agent_row(a: AgentView) -> list[object]:
-    offers = {str(o): str(s) for o, s in a.offers.items()}
-    return [a.id, a.name, a.capacity, a.configured, a.status.value, sorted(map(str, a.sessions)),
-            offers, _iso(a.free_since)]  # fmt: skip
-
-
-def _agent_of(row: list[Any]) -> AgentView:
-    agent_id, name, capacity, configured, status, sessions, offers, free_since = row
-    return AgentView(
-        agent_id, name, capacity, configured, AgentStatus(status), {UUID(s) for s in sessions},
-        {UUID(o): UUID(s) for o, s in offers.items()}, _time(free_since),
-    )  # fmt: skip
-
-
-def _task_row(t: Task) -> dict[str, object]:
-    return {
-        "id": _str(t.id), "session_id": _str(t.session_id), "queue_id": _str(t.queue_id),
-        "named_agents": list(t.named_agents), "status": t.status.value,
-        "queued_at": _iso(t.queued_at), "message": t.message,
-        "request_id": _str(t.request_id), "correlation_id": _str(t.correlation_id),
-        "cause": _str(t.cause), "escalated": t.escalated,
-        "offers": [[str(o.id), o.agent_id, o.expires_at.isoformat(), o.open]
-                   for o in t.offers.values()],
-        "declined": sorted(t.declined), "passed": sorted(t.passed),
-        "assigned_to": t.assigned_to, "accepted_offer": _str(t.accepted_offer),
-        "version": t.version,
-    }  # fmt: skip
-
-
-def _task_of(row: dict[str, Any]) -> Task:
-    offers = {
-        UUID(o): Offer(UUID(o), agent, datetime.fromisoformat(expires), is_open)
-        for o, agent, expires, is_open in row["offers"]
-    }
-    return Task(
-        id=_uuid(row["id"]), session_id=_uuid(row["session_id"]), queue_id=_uuid(row["queue_id"]),
-        named_agents=tuple(row["named_agents"]), status=TaskStatus(row["status"]),
-        queued_at=_time(row["queued_at"]), message=row["message"],
-        request_id=_uuid(row["request_id"]), correlation_id=_uuid(row["correlation_id"]),
-        cause=_uuid(row["cause"]), escalated=row["escalated"], offers=offers,
-        declined=frozenset(row["declined"]), passed=frozenset(row["passed"]),
-        assigned_to=row["assigned_to"], accepted_offer=_uuid(row["accepted_offer"]),
-        version=row["version"],
-    )  # fmt: skip
 
 
 def _pooled(agent: AgentView, order: int) -> Agent:

@@ -12,7 +12,8 @@ import pytest
 
 from eventlog import NO_STREAM, ConcurrencyConflict, NewEvent
 from eventlog.postgres import PostgresEventStore
-from routing_svc.domain.tasks import fold_task, make_offers
+from routing_svc.domain.state import fold_task
+from routing_svc.domain.tasks import make_offers
 from routing_svc.handlers import RoutingHandlers, agent_stream, case_stream
 from support_contracts import Event
 from support_contracts.refusals import StateForbids

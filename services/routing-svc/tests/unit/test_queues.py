@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from routing_svc.domain.queues import change_agent_status, configure_queue, is_open
-from routing_svc.domain.tasks import AgentState, evolve_agent
+from routing_svc.domain.state import AgentState, evolve_agent
 from support_contracts.refusals import Invalid, NotFound
 from support_contracts.routing import (
     AgentConfigured,

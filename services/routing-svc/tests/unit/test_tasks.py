@@ -8,17 +8,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from routing_svc.domain.state import AgentState, Task, TaskStatus, evolve_agent, evolve_task
 from routing_svc.domain.tasks import (
-    AgentState,
-    Task,
-    TaskStatus,
     accept_offer,
     assign_task,
     decline_offer,
     end_task,
     escalate,
-    evolve_agent,
-    evolve_task,
     expire_offers,
     make_offers,
     requeue_task,

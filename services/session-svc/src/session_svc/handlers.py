@@ -20,8 +20,7 @@ from uuid import UUID, uuid5
 from eventlog import EventStore, NewEvent, Stream, StreamState, Transaction, retrying, write_in
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
 from session_svc.domain.errors import NotFound
-from session_svc.domain.rules import control_changes
-from session_svc.domain.settings import SITE_STREAM, csr_stream
+from session_svc.domain.settings import SITE_STREAM, control_changes, csr_stream
 from support_contracts import Command, Envelope, Event
 from support_contracts.session import (
     AmendCsrSettings,

@@ -10,13 +10,16 @@ from session_svc.domain import Csr, Session, apply
 from session_svc.domain.settings import DEFAULT_SITE
 from support_contracts import Command, Event
 from support_contracts.session import (
+    ActivityStarted,
     AssistantJoined,
     CsrSettings,
     CustomerJoined,
+    JoinAsCustomer,
     SessionStarted,
     SiteSettings,
+    StartSession,
 )
-from support_contracts.vocabulary import SessionMode
+from support_contracts.vocabulary import ActivityKind, SessionMode
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 SESSION = UUID("00000000-0000-4000-8000-000000000001")
@@ -66,3 +69,18 @@ def csr(
 ) -> Csr:
     settings = CsrSettings(session_mode=mode, is_webacd_agent=agent, voice_supported=voice)
     return Csr(settings=settings, controls=frozenset(uuid4() for _ in range(controls)))
+
+
+SHARE = ActivityKind.DESKTOP_SHARING
+
+
+def activity(kind: ActivityKind, by: str = "alice") -> ActivityStarted:
+    return ActivityStarted(activity_id=uuid4(), kind=kind, started_by=by)
+
+
+def start(**kw: object) -> StartSession:
+    return command(StartSession, "alice", csr_id="alice", csr_name="Alice", **kw)
+
+
+def join(name: str = "Dana") -> JoinAsCustomer:
+    return command(JoinAsCustomer, None, session_id=SESSION, name=name)

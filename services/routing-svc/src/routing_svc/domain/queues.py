@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from routing_svc.domain.tasks import AgentState
+from routing_svc.domain.state import AgentState
 from support_contracts import Event
 from support_contracts.refusals import Invalid, NotFound, StateForbids
 from support_contracts.routing import (

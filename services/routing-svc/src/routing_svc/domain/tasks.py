@@ -1,5 +1,5 @@
-"""A routing task (a session handed off or requested) and its offers; an agent and the
-sessions it holds (R3, R4, R6). Pure: time and ids come in.
+"""What routing decides about a task (a session handed off or requested), its offers and the
+agents who take it (R3, R4, R6). Pure: time and ids come in; the states are ``state``'s.
 
 Exactly one winner and no agent over capacity: accepting appends to the task's stream and to
 the agent's stream in one transaction, each with its expected version. Two agents accepting
@@ -8,19 +8,15 @@ capacity cannot either (the agent stream)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from functools import singledispatch
 from uuid import UUID
 
-from support_contracts import Envelope, Event
+from routing_svc.domain.state import AgentState, Offer, Task, TaskStatus, evolve_task
+from support_contracts import Event
 from support_contracts.refusals import NotAllowed, NotFound, StateForbids
 from support_contracts.routing import (
-    AgentConfigured,
     AgentSessionFinished,
     AgentSessionStarted,
-    AgentStatusChanged,
     OfferAccepted,
     OfferDeclined,
     OfferExpired,
@@ -32,196 +28,6 @@ from support_contracts.routing import (
     WithdrawReason,
 )
 from support_contracts.vocabulary import AgentStatus
-
-
-class TaskStatus(StrEnum):
-    NEW = "new"
-    WAITING = "waiting"
-    ASSIGNED = "assigned"
-    WITHDRAWN = "withdrawn"
-
-
-@dataclass(frozen=True)
-class Offer:
-    id: UUID
-    agent_id: str
-    expires_at: datetime
-    open: bool = True
-    recorded: bool = True  # False while only the router's view has it (see view.reserve)
-
-
-@dataclass(frozen=True)
-class Task:
-    """The session's current routing task; a new hand-off of the same session starts a new one
-    (offers, declines and escalation begin afresh)."""
-
-    id: UUID | None = None
-    session_id: UUID | None = None
-    queue_id: UUID | None = None
-    named_agents: tuple[str, ...] = ()
-    status: TaskStatus = TaskStatus.NEW
-    queued_at: datetime | None = None
-    message: str | None = None
-    request_id: UUID | None = None
-    correlation_id: UUID | None = None
-    cause: UUID | None = None  # the TaskQueued event, which causes the offers
-    escalated: bool = False
-    offers: dict[UUID, Offer] = field(default_factory=dict)
-    declined: frozenset[str] = frozenset()
-    passed: frozenset[str] = frozenset()  # let an offer expire
-    assigned_to: str | None = None
-    accepted_offer: UUID | None = None
-    version: int = -1
-
-    def open_offers(self) -> list[Offer]:
-        return [o for o in self.offers.values() if o.open]
-
-    def excluded(self) -> set[str]:
-        """R4: never who declined it; not twice at once to the same agent; and in a queue,
-        until the session escalates, not again to who let an offer of it expire (routing
-        moves on). Named agents are asked again: nobody else may take it."""
-        held = {o.agent_id for o in self.open_offers()}
-        moved_on = self.passed if self.queue_id is not None and not self.escalated else set()
-        return set(self.declined) | held | moved_on
-
-    def may_be_offered_to(self, agent_id: str) -> bool:
-        return agent_id not in self.excluded()
-
-
-@dataclass(frozen=True)
-class AgentState:
-    id: str | None = None
-    name: str = ""
-    max_sessions: int = 1
-    status: AgentStatus = AgentStatus.OFFLINE
-    sessions: frozenset[UUID] = frozenset()
-    version: int = -1
-
-    @property
-    def can_take_work(self) -> bool:
-        return self.status is AgentStatus.AVAILABLE and len(self.sessions) < self.max_sessions
-
-
-# --- folding --------------------------------------------------------------------------------------
-
-
-def fold_task(events: list[Envelope], start: Task | None = None) -> Task:
-    """The task from recorded events; from ``start`` on when given (e.g. just appended)."""
-    task = start or Task()
-    for e in events:
-        task = next_task(task, e)
-    return task
-
-
-def next_task(task: Task, e: Envelope, event: Event | None = None) -> Task:
-    """The task after one more recorded event of its stream (``event``: ``e`` parsed, when the
-    caller has it already)."""
-    event = event or e.event()
-    if isinstance(event, TaskQueued):
-        task = Task(correlation_id=e.correlation_id, cause=e.event_id)
-    return replace(evolve_task(event, task, e.occurred_at), version=e.stream_version)
-
-
-def fold_agent(events: list[Envelope], start: AgentState | None = None) -> AgentState:
-    agent = start or AgentState()
-    for e in events:
-        agent = replace(evolve_agent(e.event(), agent), version=e.stream_version)
-    return agent
-
-
-def _close(task: Task, offer_id: UUID) -> Task:
-    closed = replace(task.offers[offer_id], open=False)
-    return replace(task, offers={**task.offers, offer_id: closed})
-
-
-@singledispatch
-def evolve_task(event: Event, task: Task, at: datetime) -> Task:
-    return task
-
-
-@evolve_task.register
-def _(event: TaskQueued, task: Task, at: datetime) -> Task:
-    return replace(
-        task,
-        id=event.task_id,
-        session_id=event.session_id,
-        queue_id=event.queue_id,
-        named_agents=tuple(event.agent_ids),
-        status=TaskStatus.WAITING,
-        queued_at=at,
-        message=event.message,
-        request_id=event.request_id,
-    )
-
-
-@evolve_task.register
-def _(event: OfferMade, task: Task, at: datetime) -> Task:
-    offer = Offer(event.offer_id, event.agent_id, event.expires_at)
-    return replace(task, offers={**task.offers, offer.id: offer})
-
-
-@evolve_task.register
-def _(event: OfferAccepted, task: Task, at: datetime) -> Task:
-    closed = _close(task, event.offer_id)
-    return replace(
-        closed,
-        status=TaskStatus.ASSIGNED,
-        assigned_to=event.agent_id,
-        accepted_offer=event.offer_id,
-    )
-
-
-@evolve_task.register
-def _(event: OfferDeclined, task: Task, at: datetime) -> Task:
-    return replace(_close(task, event.offer_id), declined=task.declined | {event.agent_id})
-
-
-@evolve_task.register
-def _(event: OfferExpired, task: Task, at: datetime) -> Task:
-    return replace(_close(task, event.offer_id), passed=task.passed | {event.agent_id})
-
-
-@evolve_task.register
-def _(event: OfferWithdrawn, task: Task, at: datetime) -> Task:
-    return _close(task, event.offer_id)
-
-
-@evolve_task.register
-def _(event: TaskEscalated, task: Task, at: datetime) -> Task:
-    return replace(task, escalated=True)
-
-
-@evolve_task.register
-def _(event: TaskWithdrawn, task: Task, at: datetime) -> Task:
-    return replace(task, status=TaskStatus.WITHDRAWN)
-
-
-@singledispatch
-def evolve_agent(event: Event, agent: AgentState) -> AgentState:
-    return agent
-
-
-@evolve_agent.register
-def _(event: AgentConfigured, agent: AgentState) -> AgentState:
-    return replace(agent, id=event.agent_id, name=event.name, max_sessions=event.max_sessions)
-
-
-@evolve_agent.register
-def _(event: AgentStatusChanged, agent: AgentState) -> AgentState:
-    return replace(agent, status=event.status)
-
-
-@evolve_agent.register
-def _(event: AgentSessionStarted, agent: AgentState) -> AgentState:
-    return replace(agent, sessions=agent.sessions | {event.session_id})
-
-
-@evolve_agent.register
-def _(event: AgentSessionFinished, agent: AgentState) -> AgentState:
-    return replace(agent, sessions=agent.sessions - {event.session_id})
-
-
-# --- rules ----------------------------------------------------------------------------------------
 
 
 def make_offers(

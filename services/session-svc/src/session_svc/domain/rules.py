@@ -21,8 +21,6 @@ from support_contracts.session import (
     AssignAgent,
     AssistantJoined,
     ConsoleSeen,
-    ControlGained,
-    ControlReleased,
     ControlTransferred,
     CustomerJoined,
     EndActivity,
@@ -384,19 +382,3 @@ def end_if_console_lapsed(s: Session, *, now: datetime, site: SiteSettings) -> l
     if now - s.console_seen_at <= timedelta(seconds=site.console_grace_seconds):
         return []
     return _end(s, EndReason.CONSOLE_CLOSED, None)
-
-
-# --- S2: who controls what ----------------------------------------------------------------------
-
-
-def control_changes(before: Session, after: Session) -> dict[str, list[Event]]:
-    """The events for each csr's own stream when a decision moved control (S2's ledger)."""
-    session_id = after.id or before.id
-    if before.controller == after.controller or session_id is None:
-        return {}
-    changes: dict[str, list[Event]] = {}
-    if before.controller is not None:
-        changes[before.controller] = [ControlReleased(session_id=session_id)]
-    if after.controller is not None:
-        changes.setdefault(after.controller, []).append(ControlGained(session_id=session_id))
-    return changes

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from support_contracts import Envelope
+from session_svc.domain.state import Session
+from support_contracts import Envelope, Event
 from support_contracts.session import (
     ControlGained,
     ControlReleased,
@@ -71,3 +72,16 @@ def fold_csr(events: list[Envelope]) -> Csr:
             csr = replace(csr, controls=csr.controls - {event.session_id})
         csr = replace(csr, version=envelope.stream_version)
     return csr
+
+
+def control_changes(before: Session, after: Session) -> dict[str, list[Event]]:
+    """The events for each csr's own stream when a decision moved control (S2's ledger)."""
+    session_id = after.id or before.id
+    if before.controller == after.controller or session_id is None:
+        return {}
+    changes: dict[str, list[Event]] = {}
+    if before.controller is not None:
+        changes[before.controller] = [ControlReleased(session_id=session_id)]
+    if after.controller is not None:
+        changes.setdefault(after.controller, []).append(ControlGained(session_id=session_id))
+    return changes

@@ -1,0 +1,209 @@
+"""The commands and queries session-svc takes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from support_contracts.base import Command
+from support_contracts.session.settings import CsrSettings, SiteSettings
+from support_contracts.vocabulary import (
+    ActivityKind,
+    DisplayName,
+    EmailAddress,
+    HandOffMessage,
+    ParticipantId,
+    SessionMode,
+    SessionNumber,
+    UserId,
+)
+
+
+class SessionCommand(Command):
+    context: ClassVar[str] = "session"
+
+
+class StartSession(SessionCommand):
+    csr_id: UserId
+    csr_name: DisplayName
+    email_invite: bool = True
+
+
+class OpenRequestedSession(SessionCommand):
+    queue_id: UUID
+    request_id: UUID
+    customer_name: DisplayName
+    customer_email: EmailAddress
+    problem: str = Field(max_length=4000)
+
+
+class JoinAsCustomer(SessionCommand):
+    """By invitation (invite-svc checked the token) or by the session number from the website."""
+
+    session_id: UUID | None = None
+    session_number: SessionNumber | None = None
+    name: DisplayName
+    invitation_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> JoinAsCustomer:
+        if (self.session_id is None) == (self.session_number is None):
+            raise ValueError("give exactly one of session_id or session_number")
+        return self
+
+
+class JoinAsAssistant(SessionCommand):
+    session_id: UUID | None = None
+    session_number: SessionNumber | None = None
+    csr_id: UserId
+    name: DisplayName
+    invitation_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> JoinAsAssistant:
+        if (self.session_id is None) == (self.session_number is None):
+            raise ValueError("give exactly one of session_id or session_number")
+        return self
+
+
+class SelectActiveCustomer(SessionCommand):
+    session_id: UUID
+    participant_id: ParticipantId
+
+
+class StartActivity(SessionCommand):
+    session_id: UUID
+    kind: ActivityKind
+    participant_id: ParticipantId
+
+
+class EndActivity(SessionCommand):
+    session_id: UUID
+    activity_id: UUID
+
+
+class TransferControl(SessionCommand):
+    session_id: UUID
+    to_csr: UserId
+
+
+class HandOffToQueue(SessionCommand):
+    session_id: UUID
+    queue_id: UUID
+    message: HandOffMessage | None = None
+
+
+class HandOffToAgents(SessionCommand):
+    session_id: UUID
+    agent_ids: list[UserId] = Field(min_length=1)
+    message: HandOffMessage | None = None
+
+
+class RecordHeartbeat(SessionCommand):
+    session_id: UUID
+
+
+class CloseLapsedConsole(SessionCommand):
+    """session-svc's own console watch: end the session if its console lapsed (S4)."""
+
+    session_id: UUID
+
+
+class AssignAgent(SessionCommand):
+    session_id: UUID
+    agent_id: UserId
+    agent_name: DisplayName
+    offer_id: UUID
+
+
+class Leave(SessionCommand):
+    session_id: UUID
+    participant_id: ParticipantId
+
+
+class EndSession(SessionCommand):
+    session_id: UUID
+
+
+class EndSessionAsAdmin(SessionCommand):
+    """An admin ends any live or waiting session (issue 14.2); the gateway checks the role."""
+
+    session_id: UUID
+
+
+class RequeueSession(SessionCommand):
+    """An admin puts a waiting session in a queue again (issue 14.2); the gateway checks the
+    role and that the queue exists."""
+
+    session_id: UUID
+    queue_id: UUID
+
+
+class ChangeSiteSettings(SessionCommand):
+    settings: SiteSettings
+
+
+class ChangeCsrSettings(SessionCommand):
+    csr_id: UserId
+    settings: CsrSettings
+
+
+class AmendCsrSettings(SessionCommand):
+    """Only the settings given change; the others stay as they are (issue 14.3)."""
+
+    csr_id: UserId
+    session_mode: SessionMode | None = None
+    is_webacd_agent: bool | None = None
+    voice_supported: bool | None = None
+
+
+class GetSession(SessionCommand):
+    """Query: the session's state rebuilt from its events."""
+
+    session_id: UUID
+
+
+class GetSessionEvents(SessionCommand):
+    """Query: the session's events in order."""
+
+    session_id: UUID
+
+
+class GetSiteSettings(SessionCommand):
+    """Query: the site settings now (other services read the limits they apply, e.g. I2)."""
+
+
+class FindSessionByNumber(SessionCommand):
+    """Query: the live session that has this number (S7, joining from the website)."""
+
+    session_number: SessionNumber
+
+
+SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
+    StartSession,
+    OpenRequestedSession,
+    JoinAsCustomer,
+    JoinAsAssistant,
+    SelectActiveCustomer,
+    StartActivity,
+    EndActivity,
+    TransferControl,
+    HandOffToQueue,
+    HandOffToAgents,
+    RecordHeartbeat,
+    CloseLapsedConsole,
+    AssignAgent,
+    Leave,
+    EndSession,
+    EndSessionAsAdmin,
+    RequeueSession,
+    ChangeSiteSettings,
+    ChangeCsrSettings,
+    AmendCsrSettings,
+    GetSession,
+    GetSessionEvents,
+    FindSessionByNumber,
+    GetSiteSettings,
+)

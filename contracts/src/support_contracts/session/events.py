@@ -1,0 +1,212 @@
+"""What session-svc records of a session (S1-S12), of its csrs' ledgers, its numbers and its
+settings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from support_contracts.base import Event
+from support_contracts.session.settings import CsrSettings, SiteSettings
+from support_contracts.vocabulary import (
+    ActivityKind,
+    DisplayName,
+    EmailAddress,
+    HandOffMessage,
+    ParticipantId,
+    Role,
+    SessionNumber,
+    UserId,
+)
+
+
+class SessionEvent(Event):
+    context: ClassVar[str] = "session"
+
+
+class EndReason(StrEnum):
+    ENDED_BY_CONTROLLER = "ended_by_controller"
+    CONTROLLER_LEFT = "controller_left"
+    CONSOLE_CLOSED = "console_closed"
+    WITHDRAWN = "withdrawn"
+    ENDED_BY_ADMIN = "ended_by_admin"  # a stranded or stuck session (issue 14.2)
+
+
+class ActivityEndReason(StrEnum):
+    STOPPED = "stopped"
+    CONTROL_TRANSFERRED = "control_transferred"
+    ACTIVE_CUSTOMER_CHANGED = "active_customer_changed"
+    HANDED_OFF = "handed_off"
+    PARTICIPANT_LEFT = "participant_left"
+    SESSION_ENDED = "session_ended"
+
+
+class LeaveReason(StrEnum):
+    LEFT = "left"
+    HANDED_OFF = "handed_off"
+
+
+class SessionStarted(SessionEvent):
+    session_id: UUID
+    session_number: SessionNumber
+    csr_id: UserId
+    csr_name: DisplayName
+    email_invite: bool
+
+
+class SessionRequested(SessionEvent):
+    """A customer asked for help through a queue's entry form (R8): no controller yet."""
+
+    session_id: UUID
+    session_number: SessionNumber
+    queue_id: UUID
+    request_id: UUID
+    customer_id: ParticipantId
+    customer_name: DisplayName
+    customer_email: EmailAddress
+    problem: str = Field(max_length=4000)
+
+
+class CustomerJoined(SessionEvent):
+    participant_id: ParticipantId
+    name: DisplayName
+    via: Literal["invitation", "session_number", "entry_form"]
+    invitation_id: UUID | None = None
+
+
+class AssistantJoined(SessionEvent):
+    csr_id: UserId
+    name: DisplayName
+    via: Literal["invitation", "session_number"]
+    invitation_id: UUID | None = None
+
+
+class ActiveCustomerSelected(SessionEvent):
+    participant_id: ParticipantId
+
+
+class ControlTransferred(SessionEvent):
+    from_csr: UserId
+    to_csr: UserId
+    voice_continues: bool
+
+
+class ActivityStarted(SessionEvent):
+    activity_id: UUID
+    kind: ActivityKind
+    started_by: ParticipantId
+
+
+class ActivityEnded(SessionEvent):
+    activity_id: UUID
+    kind: ActivityKind
+    reason: ActivityEndReason
+
+
+class ParticipantLeft(SessionEvent):
+    participant_id: ParticipantId
+    role: Role
+    reason: LeaveReason
+
+
+class HandedToQueue(SessionEvent):
+    from_csr: UserId
+    queue_id: UUID
+    message: HandOffMessage | None = None
+
+
+class HandedToAgents(SessionEvent):
+    from_csr: UserId
+    agent_ids: list[UserId] = Field(min_length=1)
+    message: HandOffMessage | None = None
+
+
+class SessionRequeued(SessionEvent):
+    """An admin put a waiting session (handed off or requested, no agent yet) in a queue again:
+    routing starts a new task there (issue 14.2)."""
+
+    queue_id: UUID
+    requeued_by: UserId
+
+
+class AgentAssigned(SessionEvent):
+    agent_id: UserId
+    agent_name: DisplayName
+    offer_id: UUID
+
+
+class SessionEnded(SessionEvent):
+    reason: EndReason
+    ended_by: ParticipantId | None = None
+
+
+class ConsoleSeen(SessionEvent):
+    """The controller's console was alive (S4). Recorded at most every third of the grace
+    period, not on every heartbeat."""
+
+    csr_id: UserId
+
+
+class ControlGained(SessionEvent):
+    """In the csr's own stream ``csr-<id>``: the csr now controls this session (S2)."""
+
+    session_id: UUID
+
+
+class ControlReleased(SessionEvent):
+    """In the csr's own stream: the csr no longer controls this session (S2)."""
+
+    session_id: UUID
+
+
+class NumberReserved(SessionEvent):
+    """In the number's own stream ``number-<digits>``: this live session has it (S1)."""
+
+    session_id: UUID
+
+
+class NumberReleased(SessionEvent):
+    """In the number's own stream: the session ended; the number may be used again."""
+
+    session_id: UUID
+
+
+class SiteSettingsChanged(SessionEvent):
+    """The whole site settings after an admin's change (admin stream ``site-settings``)."""
+
+    settings: SiteSettings
+
+
+class CsrSettingsChanged(SessionEvent):
+    """A csr's own settings after a change (stream ``csr-<id>``)."""
+
+    csr_id: UserId
+    settings: CsrSettings
+
+
+SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
+    SessionStarted,
+    SessionRequested,
+    CustomerJoined,
+    AssistantJoined,
+    ActiveCustomerSelected,
+    ControlTransferred,
+    ActivityStarted,
+    ActivityEnded,
+    ParticipantLeft,
+    HandedToQueue,
+    HandedToAgents,
+    SessionRequeued,
+    AgentAssigned,
+    SessionEnded,
+    ConsoleSeen,
+    ControlGained,
+    ControlReleased,
+    NumberReserved,
+    NumberReleased,
+    SiteSettingsChanged,
+    CsrSettingsChanged,
+)

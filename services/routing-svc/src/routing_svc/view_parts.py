@@ -1,0 +1,91 @@
+"""The pieces of routing's view: the waiting order, an agent as the view sees it, a session's
+standing, the offers the router decided for one session."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from routing_svc.domain.state import Task
+from support_contracts.routing import (
+    OfferMade,
+)
+from support_contracts.vocabulary import AgentStatus
+
+HANDLING_SAMPLES = 20
+"""How many of a queue's last finished sessions the estimated wait is taken from (R5)."""
+
+Key = tuple[datetime, int, UUID]
+"""Where a waiting session stands: (queued at, log position of its TaskQueued, session)."""
+
+
+class Ordered:
+    """Keys kept sorted: oldest first, rank in O(log n) (inserts move memory, which for the
+    thousands of sessions a queue may hold costs microseconds)."""
+
+    def __init__(self) -> None:
+        self.keys: list[Key] = []
+
+    def add(self, key: Key) -> None:
+        at = bisect.bisect_left(self.keys, key)
+        if at == len(self.keys) or self.keys[at] != key:
+            self.keys.insert(at, key)
+
+    def discard(self, key: Key) -> None:
+        at = bisect.bisect_left(self.keys, key)
+        if at < len(self.keys) and self.keys[at] == key:
+            del self.keys[at]
+
+    def rank(self, key: Key) -> int:
+        return bisect.bisect_left(self.keys, key)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self.keys)
+
+
+@dataclass
+class AgentView:
+    id: str
+    name: str = ""
+    capacity: int = 1
+    configured: bool = False
+    status: AgentStatus = AgentStatus.OFFLINE
+    sessions: set[UUID] = field(default_factory=set)
+    offers: dict[UUID, UUID] = field(default_factory=dict)  # open offer -> its session
+    free_since: datetime | None = None
+
+    @property
+    def load(self) -> int:
+        return len(self.sessions) + len(self.offers)
+
+    @property
+    def eligible(self) -> bool:
+        return (
+            self.configured and self.status is AgentStatus.AVAILABLE and self.load < self.capacity
+        )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """R5: a waiting session's place in its queue (1 is next) and the estimated wait."""
+
+    session_id: UUID
+    queue_id: UUID | None
+    position: int | None
+    waiting: int
+    estimated_wait_seconds: float | None
+
+
+@dataclass
+class Offering:
+    """Offers the router decided for one session, to be recorded in one append."""
+
+    session_id: UUID
+    before: Task
+    events: list[OfferMade] = field(default_factory=list)
