@@ -34,8 +34,8 @@ from eventlog import NO_STREAM, NewEvent
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitPublisher
 from routing_svc.domain.pool import Agent, AgentPool, Policy
-from routing_svc.handlers import agent_stream, queue_stream
 from routing_svc.settings import Settings
+from routing_svc.writing import agent_stream, queue_stream
 from support_contracts import Envelope, Event
 from support_contracts.refusals import Refusal
 from support_contracts.routing import (

@@ -5,7 +5,7 @@ an error reply with its status (what the gateway passes on). One door for every 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from pydantic import BaseModel
@@ -16,6 +16,7 @@ from support_rpc.server import Handler
 
 log = structlog.get_logger(__name__)
 
+S = TypeVar("S")
 Execute = Callable[[Command], Awaitable[BaseModel]]
 """A command to its reply model (``support_contracts.replies``)."""
 
@@ -59,3 +60,20 @@ def command_door(
         return reply.model_dump(mode="json", exclude_unset=True)  # only the fields that apply
 
     return handle
+
+
+def table_door(
+    service: str,
+    table: Mapping[type[Command], Callable[[S, Any], Awaitable[BaseModel]]],
+    state: S,
+    *,
+    conflicts: tuple[type[Exception], ...] = (),
+    outages: Callable[[BaseException], bool] = lambda _: False,
+) -> Handler:
+    """The door of a service's handler table (``handlers.HANDLERS``): each command to its
+    function, called with the service's ``state``."""
+
+    async def execute(cmd: Command) -> BaseModel:
+        return await table[type(cmd)](state, cmd)
+
+    return command_door(service, table, execute, conflicts=conflicts, outages=outages)

@@ -11,23 +11,28 @@ the same way; only the store and the broker they give differ."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from prometheus_client import Gauge
+from pydantic import BaseModel
 
-from eventlog import EventStore, Inbox, OutboxRelay
+from eventlog import ConcurrencyConflict, EventStore, Inbox, OutboxRelay
 from eventlog.inbox import Handler as EventHandler
 from eventlog.inbox import forgetting
+from eventlog.outages import is_outage
 from eventlog.postgres import PostgresEventStore
 from service_runtime.brokers import Broker, Client, RabbitBroker, Server
 from service_runtime.ops import Readiness, Refresh
 from service_runtime.settings import ServiceSettings
-from support_contracts import Envelope
+from support_contracts import Command, Envelope
 from support_contracts.topology import Subscription
 from support_rpc import Call
+from support_rpc.door import table_door
 from support_rpc.server import Handler
+
+S = TypeVar("S")
 
 log = structlog.get_logger(__name__)
 
@@ -104,6 +109,19 @@ class Host:
         )
         await consumer.start()
         self._took_in(consumer, consumer.queue_name, consumer.ready)
+
+    async def serve_table(
+        self,
+        queue: str,
+        table: Mapping[type[Command], Callable[[S, Any], Awaitable[BaseModel]]],
+        state: S,
+    ) -> Server:
+        """The command server of ``queue`` for the service's handler table: a conflict left
+        after the recipe's retries is a 409, an outage of the database or the broker a 503."""
+        door = table_door(
+            self.name, table, state, conflicts=(ConcurrencyConflict,), outages=is_outage
+        )
+        return await self.serve(queue, door)
 
     async def serve(self, queue: str, handler: Handler) -> Server:
         """The command server of ``queue``, started."""

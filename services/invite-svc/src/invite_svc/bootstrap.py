@@ -10,8 +10,8 @@ from datetime import datetime
 
 from eventlog import EventStore
 from invite_svc.delivery import EmailDelivery
-from invite_svc.entrypoints import SESSION_EVENTS, command_handler, session_event_handler
-from invite_svc.handlers import InviteHandlers, utc_now
+from invite_svc.entrypoints import SESSION_EVENTS, session_event_handler
+from invite_svc.handlers import HANDLERS, InviteHandlers, utc_now
 from invite_svc.mailer import Mailer, SmtpMailer
 from invite_svc.sessions import SessionDirectory
 from invite_svc.settings import Settings
@@ -46,7 +46,7 @@ async def start(
     await host.consume(
         settings.session_events_queue, SESSION_EVENTS, session_event_handler(handlers)
     )
-    commands = await host.serve(settings.command_queue, command_handler(handlers))
+    commands = await host.serve_table(settings.command_queue, HANDLERS, handlers)
     host.relay()
     host.run(delivery.run(), "e-mail delivery")
     host.started(queue=settings.command_queue)

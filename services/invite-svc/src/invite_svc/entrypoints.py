@@ -1,41 +1,19 @@
-"""invite-svc's doors: its commands over request/reply, and the session events it follows
-through the inbox. Each only turns a message into a call."""
+"""invite-svc's door for the session events it follows through the inbox: it only turns a
+message into a call. Its commands come in through its handler table (``handlers.HANDLERS``,
+served by the host's ``serve_table``)."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel
-
-from eventlog import ConcurrencyConflict, Transaction
+from eventlog import Transaction
 from eventlog.inbox import Handler as EventHandler
 from eventlog.model import SystemCause
-from eventlog.outages import is_outage
 from invite_svc.handlers import InviteHandlers
-from support_contracts import Command, Envelope
-from support_contracts.invite import IssueInvitation, RedeemInvitation
+from support_contracts import Envelope
 from support_contracts.topology import SUBSCRIPTIONS
-from support_rpc.door import command_door
-from support_rpc.server import Handler
 
 SESSION_EVENTS = list(SUBSCRIPTIONS["invite-svc"].routing_keys)  # S10: what it follows
-
-
-def command_handler(h: InviteHandlers) -> Handler:
-    async def execute(cmd: Command) -> BaseModel:
-        if isinstance(cmd, IssueInvitation):
-            return await h.issue(cmd)
-        assert isinstance(cmd, RedeemInvitation)
-        return await h.redeem(cmd)
-
-    takes = (IssueInvitation, RedeemInvitation)
-    return command_door(
-        "invite-svc",
-        dict.fromkeys(takes),
-        execute,
-        conflicts=(ConcurrencyConflict,),
-        outages=is_outage,
-    )
 
 
 def session_event_handler(h: InviteHandlers) -> EventHandler:

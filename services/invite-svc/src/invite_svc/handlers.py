@@ -4,12 +4,13 @@ a conflict. What each channel hands back is rendered here, from the token made n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
+from pydantic import BaseModel
 
 from eventlog import EventStore, Stream, Transaction, Written, write, write_in
 from eventlog.model import Cause
@@ -17,7 +18,7 @@ from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations, fold
 from invite_svc.sessions import SessionDirectory
-from support_contracts import Event
+from support_contracts import Command, Event
 from support_contracts.invite import Channel, IssueInvitation, RedeemInvitation, RevokeReason
 from support_contracts.refusals import NotAllowed, StateForbids
 from support_contracts.replies import InvitationReply, RedeemedReply
@@ -183,3 +184,9 @@ class InviteHandlers:
             return rules.revoke_all(s, RevokeReason.SESSION_ENDED)
 
         await self.decide_and_record(tx, cmd, session_id, decide)
+
+
+HANDLERS: dict[type[Command], Callable[[InviteHandlers, Any], Awaitable[BaseModel]]] = {
+    IssueInvitation: InviteHandlers.issue,
+    RedeemInvitation: InviteHandlers.redeem,
+}

@@ -10,12 +10,12 @@ from datetime import timedelta
 from prometheus_client import Gauge
 
 from eventlog import EventStore
-from routing_svc.entrypoints import command_handler, session_event_handler
-from routing_svc.handlers import SESSION_EVENTS, RoutingHandlers
+from routing_svc.entrypoints import session_event_handler
+from routing_svc.handlers import HANDLERS, Routing
 from routing_svc.router import Router
-from routing_svc.service import Routing
 from routing_svc.settings import Settings
 from routing_svc.view import RoutingView
+from routing_svc.writing import SESSION_EVENTS, RoutingLog
 from service_runtime.brokers import Broker, Server
 from service_runtime.host import Host, Hosted
 
@@ -41,7 +41,7 @@ async def start(
     """``idle_seconds``: how long the router waits for news before it looks again (offers
     expire, queues open) when nothing is appended."""
     host = await Host.open("routing-svc", settings, store=store, broker=broker)
-    handlers = RoutingHandlers(host.store)
+    handlers = RoutingLog(host.store)
     view = RoutingView(named_offer_timeout=timedelta(seconds=settings.named_offer_timeout_seconds))
     router = Router(handlers, view, idle_seconds=idle_seconds)
     await router.catch_up()
@@ -49,7 +49,7 @@ async def start(
     await host.consume(
         settings.session_queue, SESSION_EVENTS, session_event_handler(handlers), single_active=True
     )
-    commands = await host.serve(settings.command_queue, command_handler(routing))
+    commands = await host.serve_table(settings.command_queue, HANDLERS, routing)
     host.relay()
     host.run(router.run(), "router")
 

@@ -24,9 +24,9 @@ from eventlog.model import SystemCause
 from eventlog.snapshots import Snapshots
 from routing_svc.domain.state import Task
 from routing_svc.domain.tasks import escalate, expire_offers, withdraw_offers_of
-from routing_svc.handlers import RoutingHandlers, case_stream
 from routing_svc.view import RoutingView
 from routing_svc.view_parts import Offering
+from routing_svc.writing import RoutingLog, case_stream
 from support_contracts import Event
 from support_contracts.routing import WithdrawReason
 
@@ -39,7 +39,7 @@ BATCH = 1000
 class Router:
     def __init__(
         self,
-        handlers: RoutingHandlers,
+        handlers: RoutingLog,
         view: RoutingView,
         *,
         new_id: Callable[[], UUID] = uuid4,

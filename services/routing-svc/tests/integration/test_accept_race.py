@@ -14,7 +14,7 @@ from eventlog import NO_STREAM, ConcurrencyConflict, NewEvent
 from eventlog.postgres import PostgresEventStore
 from routing_svc.domain.state import fold_task
 from routing_svc.domain.tasks import make_offers
-from routing_svc.handlers import RoutingHandlers, agent_stream, case_stream
+from routing_svc.writing import RoutingLog, agent_stream, case_stream
 from support_contracts import Event
 from support_contracts.refusals import StateForbids
 from support_contracts.routing import (
@@ -49,7 +49,7 @@ async def test_r6_exactly_one_winner_per_task_and_no_agent_over_capacity(
         stores = [
             await PostgresEventStore.connect(database_url, schema, max_size=8) for _ in range(3)
         ]
-        replicas = [RoutingHandlers(s) for s in stores]
+        replicas = [RoutingLog(s) for s in stores]
         agents = [f"agent-{n}" for n in range(AGENTS)]
         for agent_id in agents:
             await stores[0].append(

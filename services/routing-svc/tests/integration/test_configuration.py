@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from eventlog import EventStore
-from routing_svc.handlers import RoutingHandlers, agent_stream, queue_stream
+from routing_svc.writing import RoutingLog, agent_stream, queue_stream
 from support_contracts.refusals import Invalid, NotFound
 from support_contracts.routing import (
     ChangeAgentStatus,
@@ -37,7 +37,7 @@ DEFINITION = QueueDefinition(
 
 
 async def test_r1_a_queue_is_created_then_changed_in_its_own_stream(store: EventStore) -> None:
-    h = RoutingHandlers(store)
+    h = RoutingLog(store)
     queue_id = await h.configure_queue(
         ConfigureQueue(**ids(), definition=DEFINITION), new_id=uuid4()
     )
@@ -60,7 +60,7 @@ async def test_r1_a_queue_is_created_then_changed_in_its_own_stream(store: Event
 
 
 async def test_r3_agents_are_configured_and_change_status(store: EventStore) -> None:
-    h = RoutingHandlers(store)
+    h = RoutingLog(store)
     with pytest.raises(NotFound):
         await h.change_agent_status(
             ChangeAgentStatus(**ids(), agent_id="ann", status=AgentStatus.AVAILABLE)
@@ -82,7 +82,7 @@ async def test_r3_agents_are_configured_and_change_status(store: EventStore) -> 
 
 async def test_a_configuration_command_delivered_twice_is_applied_once(store: EventStore) -> None:
     """Issue 13.2: every command handler is idempotent on its command id."""
-    h = RoutingHandlers(store)
+    h = RoutingLog(store)
     queue = ConfigureQueue(**ids(), definition=DEFINITION)
     first = await h.configure_queue(queue)
     assert await h.configure_queue(queue) == first
@@ -102,7 +102,7 @@ async def test_r3_replicas_deciding_on_what_they_last_read_of_an_agent_stay_righ
     """Issue 13: a status change is decided on the agent as this replica last read it and
     appended at that version in one statement. Another replica's change in between makes the
     append conflict, and a "no change" decided on an old read is confirmed on a fresh one."""
-    one, two = RoutingHandlers(store), RoutingHandlers(store)
+    one, two = RoutingLog(store), RoutingLog(store)
 
     def status(to: AgentStatus) -> ChangeAgentStatus:
         return ChangeAgentStatus(**ids(), agent_id="ann", status=to)

@@ -10,9 +10,9 @@ from uuid import UUID, uuid4
 
 from eventlog import EventStore, Inbox, NewEvent
 from routing_svc.entrypoints import session_event_handler
-from routing_svc.handlers import RoutingHandlers
 from routing_svc.router import Router
 from routing_svc.view import RoutingView
+from routing_svc.writing import RoutingLog
 from support_contracts import Event
 from support_contracts.routing import (
     AcceptOffer,
@@ -38,7 +38,7 @@ def command(kind: type[Any], **fields: Any) -> Any:
 class World:
     def __init__(self, store: EventStore, clock: FakeClock | None = None) -> None:
         self.store, self.clock = store, clock or FakeClock(T0)
-        self.handlers = RoutingHandlers(store, clock=self.clock.now)
+        self.handlers = RoutingLog(store, clock=self.clock.now)
         self.inbox = Inbox(store, "routing-svc", session_event_handler(self.handlers))
         self.router = self.new_router()
         self.router.leading = True

@@ -12,9 +12,10 @@ from eventlog import EventStore
 from service_runtime.brokers import Broker, Server
 from service_runtime.host import Host, Hosted
 from session_svc.console_watch import ConsoleWatch
-from session_svc.entrypoints import ROUTING_EVENTS, command_handler, routing_event_handler
-from session_svc.handlers import SessionHandlers
+from session_svc.entrypoints import ROUTING_EVENTS, routing_event_handler
+from session_svc.handlers import HANDLERS
 from session_svc.settings import Settings
+from session_svc.writing import SessionLog
 
 LIVE_SESSIONS = Gauge("support_live_sessions", "Sessions with a controller now")
 
@@ -23,7 +24,7 @@ LIVE_SESSIONS = Gauge("support_live_sessions", "Sessions with a controller now")
 class SessionService(Hosted):
     settings: Settings
     host: Host
-    handlers: SessionHandlers
+    handlers: SessionLog
     commands: Server
 
 
@@ -31,10 +32,10 @@ async def start(
     settings: Settings, *, store: EventStore | None = None, broker: Broker | None = None
 ) -> SessionService:
     host = await Host.open("session-svc", settings, store=store, broker=broker)
-    handlers = SessionHandlers(host.store)
+    handlers = SessionLog(host.store)
     watch = ConsoleWatch(handlers, every_seconds=settings.console_watch_seconds)
     await host.consume(settings.routing_queue, ROUTING_EVENTS, routing_event_handler(handlers))
-    commands = await host.serve(settings.command_queue, command_handler(handlers))
+    commands = await host.serve_table(settings.command_queue, HANDLERS, handlers)
     host.relay()
     host.run(watch.run(), "console watch")
 

@@ -19,7 +19,7 @@ import structlog
 from eventlog import Transaction, keep_turning, lead
 from eventlog.snapshots import Snapshots
 from session_svc.domain import Session, rules
-from session_svc.handlers import SessionHandlers
+from session_svc.writing import SessionLog
 from support_contracts import Envelope, Event
 from support_contracts.session import CloseLapsedConsole
 
@@ -31,7 +31,7 @@ GONE = {"SessionEnded", "HandedToQueue", "HandedToAgents"}
 
 class ConsoleWatch:
     def __init__(
-        self, handlers: SessionHandlers, *, every_seconds: float = 5.0, snapshot_every: int = 10_000
+        self, handlers: SessionLog, *, every_seconds: float = 5.0, snapshot_every: int = 10_000
     ) -> None:
         self._handlers, self._every = handlers, every_seconds
         self.last_seen: dict[UUID, datetime] = {}

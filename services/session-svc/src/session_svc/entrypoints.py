@@ -1,43 +1,26 @@
-"""The service's doors: commands and queries over request/reply, and the routing events it
-follows through the inbox. Each only turns a message into a command."""
+"""session-svc's door for the routing events it follows through the inbox: each only turns a
+message into a command. Its commands and queries come in through its handler table
+(``handlers.HANDLERS``, served by the host's ``serve_table``)."""
 
 from __future__ import annotations
 
 import structlog
-from pydantic import BaseModel
 
-from eventlog import ConcurrencyConflict, Transaction
+from eventlog import Transaction
 from eventlog.inbox import Handler as EventHandler
-from eventlog.outages import is_outage
-from session_svc import service
 from session_svc.domain import Refused, Session, rules
-from session_svc.handlers import SessionHandlers
-from support_contracts import Command, Envelope, Event
+from session_svc.writing import SessionLog
+from support_contracts import Envelope, Event
 from support_contracts.routing import OfferAccepted
 from support_contracts.session import AssignAgent
 from support_contracts.topology import SUBSCRIPTIONS
-from support_rpc.door import command_door
-from support_rpc.server import Handler
 
 log = structlog.get_logger(__name__)
 
 ROUTING_EVENTS = list(SUBSCRIPTIONS["session-svc"].routing_keys)  # R6: what it follows
 
 
-def command_handler(h: SessionHandlers) -> Handler:
-    async def execute(cmd: Command) -> BaseModel:
-        return await service.execute(h, cmd)
-
-    return command_door(
-        "session-svc",
-        service.HANDLERS,
-        execute,
-        conflicts=(ConcurrencyConflict,),
-        outages=is_outage,
-    )
-
-
-def routing_event_handler(h: SessionHandlers) -> EventHandler:
+def routing_event_handler(h: SessionLog) -> EventHandler:
     """R6: an accepted offer makes its agent the controller, in the inbox's transaction."""
 
     async def on_event(envelope: Envelope, tx: Transaction) -> None:

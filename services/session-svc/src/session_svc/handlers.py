@@ -1,214 +1,250 @@
-"""One recipe for every session command: in one REPEATABLE READ transaction, load the session
-(and the settings the rule reads), fold, decide, append with the expected versions; retry on a
-conflict, which re-reads the new state. What a decision changes beyond the session's own stream
-is written in the same transaction: the csr ledger (S2) and the session number (S1). Events
-reach RabbitMQ only through the outbox relay of the log.
-
-Every command is applied once: its id is recorded in the same transaction as its events, so a
-command delivered again (a replica that died between its commit and its acknowledgement, a
-gateway retrying a request) changes nothing and is answered with the session as it is; what it
-created has ids derived from the command's id, so that answer is the first one's."""
+"""Every command and query session-svc takes, mapped to its rule: one place to read."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from uuid import UUID, uuid5
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
 
-from eventlog import EventStore, NewEvent, Stream, StreamState, Transaction, retrying, write_in
-from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
-from session_svc.domain.errors import NotFound
-from session_svc.domain.settings import SITE_STREAM, control_changes, csr_stream
-from support_contracts import Command, Envelope, Event
+from pydantic import BaseModel
+
+from eventlog import Transaction
+from session_svc.domain import Session, rules
+from session_svc.views import session_view
+from session_svc.writing import SessionLog
+from support_contracts import Command, Event
+from support_contracts.replies import (
+    ActivityReply,
+    CsrReply,
+    EventsReply,
+    JoinedReply,
+    SessionReply,
+    SiteReply,
+)
 from support_contracts.session import (
     AmendCsrSettings,
+    AssignAgent,
     ChangeCsrSettings,
     ChangeSiteSettings,
-    CsrSettingsChanged,
-    NumberReleased,
-    NumberReserved,
-    SessionRequested,
-    SessionStarted,
-    SiteSettings,
-    SiteSettingsChanged,
+    EndActivity,
+    EndSession,
+    EndSessionAsAdmin,
+    FindSessionByNumber,
+    GetSession,
+    GetSessionEvents,
+    GetSiteSettings,
+    HandOffToAgents,
+    HandOffToQueue,
+    JoinAsAssistant,
+    JoinAsCustomer,
+    Leave,
+    OpenRequestedSession,
+    RecordHeartbeat,
+    RequeueSession,
+    SelectActiveCustomer,
+    StartActivity,
+    StartSession,
+    TransferControl,
 )
 
-CONFLICT_RETRIES = 8
-COMMANDS_HANDLED = "commands"  # the inbox's record of every command applied, by command id
-NUMBER_TRIES = 20
 
-Decision = Callable[[Session, Transaction], Awaitable[list[Event]]]
-
-
-def session_stream(session_id: UUID) -> str:
-    return f"session-{session_id}"
-
-
-def number_stream(number: str) -> str:
-    return f"number-{number}"
+async def _session_reply(
+    h: SessionLog,
+    cmd: Command,
+    session_id: UUID,
+    decide: Callable[[Session, Transaction], Awaitable[list[Event]]],
+) -> SessionReply:
+    outcome = await h.run(cmd, session_id, decide)
+    return SessionReply(session=session_view(outcome.session))
 
 
-def random_session_number() -> str:
-    """Nine digits, not guessable from the last one (S1); no leading zero to lose."""
-    return str(10**8 + secrets.randbelow(9 * 10**8))
+async def start_session(h: SessionLog, cmd: StartSession) -> SessionReply:
+    session_id = h.id_for(cmd, "session")
+
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.start_session(
+            cmd,
+            session_id=session_id,
+            number=await h.free_number(tx),
+            csr=await h.csr(tx, cmd.csr_id),
+            site=await h.site(tx),
+        )
+
+    return await _session_reply(h, cmd, session_id, decide)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+async def open_requested_session(h: SessionLog, cmd: OpenRequestedSession) -> JoinedReply:
+    session_id, customer_id = h.id_for(cmd, "session"), str(h.id_for(cmd, "customer"))
+
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        number = await h.free_number(tx)
+        return rules.open_requested_session(
+            cmd, session_id=session_id, number=number, customer_id=customer_id
+        )
+
+    session = (await _session_reply(h, cmd, session_id, decide)).session
+    return JoinedReply(session=session, participant_id=customer_id)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    session: Session
-    recorded: list[Envelope]
+async def _target(h: SessionLog, session_id: UUID | None, number: str | None) -> UUID:
+    if session_id is not None:
+        return session_id
+    assert number is not None  # the contract asks for exactly one of the two
+    found = await h.session_by_number(number)
+    assert found.id is not None
+    return found.id
 
 
-class SessionHandlers:
-    def __init__(
-        self,
-        store: EventStore,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        new_number: Callable[[], str] = random_session_number,
-    ) -> None:
-        self.store, self._clock, self._new_number = store, clock, new_number
+async def join_as_customer(h: SessionLog, cmd: JoinAsCustomer) -> JoinedReply:
+    participant_id = str(h.id_for(cmd, "participant"))
 
-    async def run(self, cmd: Command, session_id: UUID, decide: Decision) -> Outcome:
-        """The recipe in its own transaction, retried when another writer got there first."""
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.join_as_customer(s, cmd, participant_id=participant_id, site=await h.site(tx))
 
-        async def once(tx: Transaction) -> Outcome:
-            return await self.decide_and_record(tx, cmd, session_id, decide)
+    target = await _target(h, cmd.session_id, cmd.session_number)
+    session = (await _session_reply(h, cmd, target, decide)).session
+    return JoinedReply(session=session, participant_id=participant_id)
 
-        return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
 
-    async def decide_and_record(
-        self, tx: Transaction, cmd: Command, session_id: UUID, decide: Decision
-    ) -> Outcome:
-        """The recipe inside a transaction someone else owns (the inbox's), and what follows
-        from the session's change in the csr's ledger and the number's stream."""
-        now = self._clock()
+async def join_as_assistant(h: SessionLog, cmd: JoinAsAssistant) -> SessionReply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.join_as_assistant(s, cmd)
 
-        async def decided(before: Session) -> list[Event]:
-            return await decide(before, tx)
+    return await _session_reply(
+        h, cmd, await _target(h, cmd.session_id, cmd.session_number), decide
+    )
 
-        stream = Stream(session_stream(session_id), fold)
-        written = await write_in(tx, stream, decided, cmd, now=now, applied=COMMANDS_HANDLED)
-        before = written.before
-        if not written.recorded:
-            return Outcome(before, [])
-        after = apply(before, list(written.decided), now)
-        for csr_id, ledger in control_changes(before, after).items():
-            await self._append_to(tx, csr_stream(csr_id), cmd, ledger, now)
-        await self._number_follows(tx, cmd, before, after, list(written.decided), now)
-        return Outcome(after, written.recorded)
 
-    # --- what a decision reads ------------------------------------------------------------------
+def _pure(
+    rule: Callable[[Session, Any], list[Event]], cmd: Any
+) -> Callable[[Session, Transaction], Awaitable[list[Event]]]:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rule(s, cmd)
 
-    async def site(self, tx: Transaction) -> SiteSettings:
-        return fold_site(await tx.read_stream(SITE_STREAM))
+    return decide
 
-    async def csr(self, tx: Transaction, csr_id: str) -> Csr:
-        return fold_csr(await tx.read_stream(csr_stream(csr_id)))
 
-    async def free_number(self, tx: Transaction) -> str:
-        for _ in range(NUMBER_TRIES):
-            number = self._new_number()
-            held = await tx.read_stream(number_stream(number))
-            if not held or held[-1].type == NumberReleased.event_type():
-                return number
-        raise StateForbids("no_free_number", "no free session number right now; try again")
+async def select_active_customer(h: SessionLog, cmd: SelectActiveCustomer) -> SessionReply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.select_active_customer, cmd))
 
-    def id_for(self, cmd: Command, what: str) -> UUID:
-        """The id of what ``cmd`` creates (a session, a participant, an activity): the same
-        for a redelivery of the command, so its answer is the first one's."""
-        return uuid5(cmd.command_id, what)
 
-    def now(self) -> datetime:
-        return self._clock()
+async def start_activity(h: SessionLog, cmd: StartActivity) -> ActivityReply:
+    activity_id = h.id_for(cmd, "activity")
 
-    # --- what a decision writes besides the session -------------------------------------------
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.start_activity(s, cmd, activity_id=activity_id)
 
-    async def _number_follows(
-        self,
-        tx: Transaction,
-        cmd: Command,
-        before: Session,
-        after: Session,
-        events: list[Event],
-        now: datetime,
-    ) -> None:
-        """S1: a new session reserves its number; an ended one frees it."""
-        assert after.id is not None and after.number is not None
-        if any(isinstance(e, SessionStarted | SessionRequested) for e in events):
-            reserved = [NumberReserved(session_id=after.id)]
-            await self._append_to(tx, number_stream(after.number), cmd, reserved, now)
-        elif after.status is Status.ENDED and before.status is not Status.ENDED:
-            released = [NumberReleased(session_id=after.id)]
-            await self._append_to(tx, number_stream(after.number), cmd, released, now)
+    session = (await _session_reply(h, cmd, cmd.session_id, decide)).session
+    return ActivityReply(session=session, activity_id=activity_id)
 
-    async def _append_to(
-        self, tx: Transaction, stream: str, cmd: Command, events: Sequence[Event], now: datetime
-    ) -> list[Envelope]:
-        # at the end of the stream as the transaction sees it: another writer's append since
-        # is a conflict all the same, and asking for the version first cost a round trip
-        return await tx.append(stream, NewEvent.caused(events, cmd, now), StreamState.ANY)
 
-    # --- settings (admin) -----------------------------------------------------------------------
+async def end_activity(h: SessionLog, cmd: EndActivity) -> SessionReply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_activity, cmd))
 
-    async def change_site_settings(self, cmd: ChangeSiteSettings) -> SiteSettings:
-        async with self.store.transaction() as tx:
-            changed = [SiteSettingsChanged(settings=cmd.settings)]
-            await self._append_to(tx, SITE_STREAM, cmd, changed, self._clock())
-        return cmd.settings
 
-    async def change_csr_settings(self, cmd: ChangeCsrSettings) -> Csr:
-        async with self.store.transaction() as tx:
-            changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=cmd.settings)]
-            await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
-            return await self.csr(tx, cmd.csr_id)
+async def transfer_control(h: SessionLog, cmd: TransferControl) -> SessionReply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.transfer_control(s, cmd, receiver=await h.csr(tx, cmd.to_csr))
 
-    async def amend_csr_settings(self, cmd: AmendCsrSettings) -> Csr:
-        """The settings the command gives, the others as they were (a csr never set up has the
-        defaults); nothing is recorded when nothing changes."""
-        given = {
-            "session_mode": cmd.session_mode,
-            "is_webacd_agent": cmd.is_webacd_agent,
-            "voice_supported": cmd.voice_supported,
-        }
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
-        async def once(tx: Transaction) -> Csr:
-            csr = await self.csr(tx, cmd.csr_id)
-            amended = csr.settings.model_copy(
-                update={k: v for k, v in given.items() if v is not None}
-            )
-            if amended == csr.settings:
-                return csr
-            changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=amended)]
-            await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
-            return await self.csr(tx, cmd.csr_id)
 
-        return await retrying(self.store, once)
+async def hand_off_to_queue(h: SessionLog, cmd: HandOffToQueue) -> SessionReply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.hand_off_to_queue(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
 
-    # --- queries --------------------------------------------------------------------------------
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
-    async def session(self, session_id: UUID) -> Session:
-        state = fold(await self.store.read_stream(session_stream(session_id)))
-        if state.status is Status.NEW:
-            raise NotFound("unknown_session", "there is no such session")
-        return state
 
-    async def session_events(self, session_id: UUID) -> list[Envelope]:
-        await self.session(session_id)
-        return await self.store.read_stream(session_stream(session_id))
+async def hand_off_to_agents(h: SessionLog, cmd: HandOffToAgents) -> SessionReply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        agents = {a: await h.csr(tx, a) for a in dict.fromkeys(cmd.agent_ids)}
+        controller = await h.csr(tx, cmd.actor_id or "")
+        return rules.hand_off_to_agents(s, cmd, controller=controller, agents=agents)
 
-    async def session_by_number(self, number: str) -> Session:
-        """The live session with the number; 409 ``session_ended`` while the number's last
-        session has ended and no other holds it yet (issue 14.8: the digits were right)."""
-        held = await self.store.read_stream(number_stream(number))
-        if held and held[-1].type == NumberReleased.event_type():
-            raise StateForbids("session_ended", "the session with that number has ended")
-        if not held or held[-1].type != NumberReserved.event_type():
-            raise NotFound("unknown_number", "no live session has that number; check the digits")
-        return await self.session(UUID(held[-1].data["session_id"]))
+    return await _session_reply(h, cmd, cmd.session_id, decide)
+
+
+async def assign_agent(h: SessionLog, cmd: AssignAgent) -> SessionReply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.assign_agent, cmd))
+
+
+async def leave(h: SessionLog, cmd: Leave) -> SessionReply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.leave, cmd))
+
+
+async def end_session(h: SessionLog, cmd: EndSession) -> SessionReply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_session, cmd))
+
+
+async def end_as_admin(h: SessionLog, cmd: EndSessionAsAdmin) -> SessionReply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_as_admin, cmd))
+
+
+async def requeue(h: SessionLog, cmd: RequeueSession) -> SessionReply:
+    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.requeue, cmd))
+
+
+async def record_heartbeat(h: SessionLog, cmd: RecordHeartbeat) -> SessionReply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
+
+    return await _session_reply(h, cmd, cmd.session_id, decide)
+
+
+async def change_site_settings(h: SessionLog, cmd: ChangeSiteSettings) -> SiteReply:
+    return SiteReply(site=await h.change_site_settings(cmd))
+
+
+async def change_csr_settings(h: SessionLog, cmd: ChangeCsrSettings) -> CsrReply:
+    csr = await h.change_csr_settings(cmd)
+    return CsrReply(csr_id=cmd.csr_id, settings=csr.settings)
+
+
+async def amend_csr_settings(h: SessionLog, cmd: AmendCsrSettings) -> CsrReply:
+    csr = await h.amend_csr_settings(cmd)
+    return CsrReply(csr_id=cmd.csr_id, settings=csr.settings)
+
+
+async def get_session(h: SessionLog, cmd: GetSession) -> SessionReply:
+    return SessionReply(session=session_view(await h.session(cmd.session_id)))
+
+
+async def get_session_events(h: SessionLog, cmd: GetSessionEvents) -> EventsReply:
+    return EventsReply(events=await h.session_events(cmd.session_id))
+
+
+async def get_site_settings(h: SessionLog, cmd: GetSiteSettings) -> SiteReply:
+    async with h.store.transaction() as tx:
+        return SiteReply(site=await h.site(tx))
+
+
+async def find_session_by_number(h: SessionLog, cmd: FindSessionByNumber) -> SessionReply:
+    return SessionReply(session=session_view(await h.session_by_number(cmd.session_number)))
+
+
+HANDLERS: dict[type[Command], Callable[[SessionLog, Any], Awaitable[BaseModel]]] = {
+    StartSession: start_session,
+    OpenRequestedSession: open_requested_session,
+    JoinAsCustomer: join_as_customer,
+    JoinAsAssistant: join_as_assistant,
+    SelectActiveCustomer: select_active_customer,
+    StartActivity: start_activity,
+    EndActivity: end_activity,
+    TransferControl: transfer_control,
+    HandOffToQueue: hand_off_to_queue,
+    HandOffToAgents: hand_off_to_agents,
+    AssignAgent: assign_agent,
+    Leave: leave,
+    EndSession: end_session,
+    EndSessionAsAdmin: end_as_admin,
+    RequeueSession: requeue,
+    RecordHeartbeat: record_heartbeat,
+    ChangeSiteSettings: change_site_settings,
+    ChangeCsrSettings: change_csr_settings,
+    AmendCsrSettings: amend_csr_settings,
+    GetSession: get_session,
+    GetSessionEvents: get_session_events,
+    FindSessionByNumber: find_session_by_number,
+    GetSiteSettings: get_site_settings,
+}

@@ -8,13 +8,13 @@ from uuid import UUID
 
 from eventlog import EventStore
 from session_svc.console_watch import ConsoleWatch
-from session_svc.handlers import SessionHandlers, session_stream
+from session_svc.writing import SessionLog, session_stream
 from support_contracts.session import EndSession, RecordHeartbeat
 from support_testkit import eventually
 from support_testkit.clock import FakeClock
 
 from ..unit.story import T0, command
-from .test_handlers import execute, start
+from .test_writing import execute, start
 
 
 async def ended_reasons(store: EventStore, session_id: UUID) -> list[str]:
@@ -26,7 +26,7 @@ async def test_s4_the_console_gone_past_the_grace_period_ends_the_session(
     store: EventStore,
 ) -> None:
     clock = FakeClock(T0)  # default grace: 60 s
-    h = SessionHandlers(store, clock=clock.now)
+    h = SessionLog(store, clock=clock.now)
     kept = UUID((await start(h, "alice"))["session_id"])
     lapsing = UUID((await start(h, "carol"))["session_id"])
     watch = ConsoleWatch(h)
@@ -42,7 +42,7 @@ async def test_s4_the_console_gone_past_the_grace_period_ends_the_session(
 
 async def test_s4_a_restarted_watch_forgets_no_session(store: EventStore) -> None:
     clock = FakeClock(T0)
-    h = SessionHandlers(store, clock=clock.now)
+    h = SessionLog(store, clock=clock.now)
     session = UUID((await start(h))["session_id"])
     clock.advance(30)
     assert await ConsoleWatch(h).sweep() == []  # the first watch goes away here
@@ -52,7 +52,7 @@ async def test_s4_a_restarted_watch_forgets_no_session(store: EventStore) -> Non
 
 async def test_s4_two_watches_sweeping_at_once_end_a_session_once(store: EventStore) -> None:
     clock = FakeClock(T0)
-    h = SessionHandlers(store, clock=clock.now)
+    h = SessionLog(store, clock=clock.now)
     session = UUID((await start(h))["session_id"])
     clock.advance(61)
     first, second = await asyncio.gather(ConsoleWatch(h).sweep(), ConsoleWatch(h).sweep())
@@ -65,7 +65,7 @@ async def test_s4_a_watch_restarted_from_its_snapshot_forgets_no_session(
 ) -> None:
     """Issue 13 (scale): the watch's view is snapshotted, and a new watch starts from it."""
     clock = FakeClock(T0)
-    h = SessionHandlers(store, clock=clock.now)
+    h = SessionLog(store, clock=clock.now)
     sessions = [UUID((await start(h, f"csr-{n}"))["session_id"]) for n in range(3)]
     first = ConsoleWatch(h, snapshot_every=1)
 

@@ -12,10 +12,10 @@ import pytest
 
 from eventlog import EventStore
 from eventlog.postgres import PostgresEventStore
-from session_svc import service
 from session_svc.domain import NotAllowed, StateForbids
 from session_svc.domain.settings import DEFAULT_SITE, csr_stream
-from session_svc.handlers import SessionHandlers, number_stream
+from session_svc.handlers import HANDLERS
+from session_svc.writing import SessionLog, number_stream
 from support_contracts.session import (
     AmendCsrSettings,
     AssignAgent,
@@ -45,23 +45,23 @@ def numbers(*fixed: str) -> Iterator[str]:
         yield str(n)
 
 
-def handlers(store: EventStore, *fixed: str) -> SessionHandlers:
+def handlers(store: EventStore, *fixed: str) -> SessionLog:
     chosen = numbers(*fixed)
-    return SessionHandlers(store, new_number=lambda: next(chosen))
+    return SessionLog(store, new_number=lambda: next(chosen))
 
 
-async def execute(h: SessionHandlers, cmd: Any) -> dict[str, Any]:
+async def execute(h: SessionLog, cmd: Any) -> dict[str, Any]:
     """The reply as it goes on the wire (the command door's dump of the reply model)."""
-    return (await service.execute(h, cmd)).model_dump(mode="json", exclude_unset=True)
+    return (await HANDLERS[type(cmd)](h, cmd)).model_dump(mode="json", exclude_unset=True)
 
 
-async def start(h: SessionHandlers, csr: str = "alice") -> dict[str, Any]:
+async def start(h: SessionLog, csr: str = "alice") -> dict[str, Any]:
     reply = await execute(h, command(StartSession, csr, csr_id=csr, csr_name=csr.title()))
     session: dict[str, Any] = reply["session"]
     return session
 
 
-async def run(h: SessionHandlers, kind: Any, actor: str | None, **fields: Any) -> dict[str, Any]:
+async def run(h: SessionLog, kind: Any, actor: str | None, **fields: Any) -> dict[str, Any]:
     return await execute(h, command(kind, actor, **fields))
 
 
@@ -180,7 +180,7 @@ async def test_refusals_leave_the_log_as_it_was(store: EventStore) -> None:
 pytestmark = pytest.mark.integration
 
 
-async def replicas(database_url: str, schema: str, count: int) -> list[SessionHandlers]:
+async def replicas(database_url: str, schema: str, count: int) -> list[SessionLog]:
     stores = [await PostgresEventStore.connect(database_url, schema) for _ in range(count)]
     return [handlers(s) for s in stores]
 
@@ -233,7 +233,7 @@ async def test_a_command_delivered_twice_is_applied_once_and_answered_alike(
     h = handlers(store)
     starting = command(StartSession, "alice", csr_id="alice", csr_name="Alice")
     first = await execute(h, starting)
-    again = await execute(SessionHandlers(store), starting)  # another replica
+    again = await execute(SessionLog(store), starting)  # another replica
     assert again["session"]["session_id"] == first["session"]["session_id"]
     session_id = UUID(first["session"]["session_id"])
     joining = command(JoinAsCustomer, None, session_id=session_id, name="Carol")
@@ -252,7 +252,7 @@ async def test_s9_making_a_csr_an_agent_keeps_the_settings_it_does_not_name(
     store: EventStore,
 ) -> None:
     """Issue 14.3: the admin's agent set-up made a multi-session csr single again."""
-    h = SessionHandlers(store)
+    h = SessionLog(store)
     multi = {"session_mode": "multi", "is_webacd_agent": False, "voice_supported": False}
     await execute(h, command(ChangeCsrSettings, "root", csr_id="ann", settings=multi))
     amended = await execute(

@@ -1,0 +1,286 @@
+"""The recipe for routing commands and for the session events routing follows.
+
+Streams: ``queue-<id>`` (its definition), ``agent-<id>`` (configuration, status, the sessions
+it holds), ``routing-<session id>`` (the session's routing tasks and their offers: one task at
+a time, a new hand-off starts the next).
+
+An accept appends to the session's routing stream and to the agent's stream in one
+transaction, each with its expected version, so exactly one agent wins a task and none goes
+over capacity, whatever the number of replicas (R6). Session events come in through the inbox
+and are turned into routing facts in the inbox's transaction: a hand-off queues a task (and
+frees the agent who handed it on), an ended session withdraws its waiting task or frees its
+agent (R6, R7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from uuid import UUID, uuid5
+
+from eventlog import (
+    ConcurrencyConflict,
+    EventStore,
+    NewEvent,
+    Stream,
+    Transaction,
+    retrying,
+    write,
+    write_in,
+)
+from eventlog.model import StreamState, SystemCause
+from eventlog.writing import History
+from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
+from routing_svc.domain.state import AgentState, Task, fold_agent, fold_task
+from routing_svc.domain.tasks import (
+    accept_offer,
+    assign_task,
+    decline_offer,
+    end_task,
+    queue_task,
+    requeue_task,
+)
+from support_contracts import Command, Envelope, Event
+from support_contracts.refusals import Refused
+from support_contracts.routing import (
+    AcceptOffer,
+    AgentSessionFinished,
+    AssignTask,
+    ChangeAgentStatus,
+    ConfigureAgent,
+    ConfigureQueue,
+    DeclineOffer,
+    QueueDefinition,
+    TaskQueued,
+    TaskSource,
+)
+from support_contracts.session import (
+    HandedToAgents,
+    HandedToQueue,
+    SessionEnded,
+    SessionRequested,
+    SessionRequeued,
+)
+from support_contracts.topology import SUBSCRIPTIONS
+
+APPLIED = "commands"  # the inbox's name for the commands this service applied
+SESSION_EVENTS = list(SUBSCRIPTIONS["routing-svc"].routing_keys)  # what queues or ends a task
+
+
+Taking = tuple[list[Event], list[Event]]  # the events of the session's task, of its agent
+
+
+def case_stream(session_id: UUID) -> str:
+    return f"routing-{session_id}"
+
+
+def agent_stream(agent_id: str) -> str:
+    return f"agent-{agent_id}"
+
+
+def queue_stream(queue_id: UUID) -> str:
+    return f"queue-{queue_id}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RoutingLog:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        agents_kept: int = 100_000,
+    ) -> None:
+        self.store, self.now = store, clock
+        self._agents: dict[str, AgentState] = {}  # as last read: a prefix of the stream
+        self._agents_kept = agents_kept
+
+    async def _agent(self, tx: Transaction, agent_id: str) -> AgentState:
+        """The agent now, in ``tx``'s snapshot. An agent's stream grows with every session it
+        takes, so the state last read is kept and only the events after it are read: the log
+        is append-only, so what was read once stays true and the rest is the delta."""
+        known = self._agents.get(agent_id)
+        start = known.version + 1 if known else 0
+        agent = fold_agent(await tx.read_stream(agent_stream(agent_id), start), known)
+        if len(self._agents) >= self._agents_kept and agent_id not in self._agents:
+            self._agents.pop(next(iter(self._agents)))
+        self._agents[agent_id] = agent
+        return agent
+
+    # --- admins and agents ----------------------------------------------------------------------
+
+    async def configure_queue(self, cmd: ConfigureQueue, *, new_id: UUID | None = None) -> UUID:
+        """R1: a new queue (``new_id``, or one derived from the command's id, so a redelivery
+        names the same queue) or a new definition of an existing one."""
+        queue_id = cmd.queue_id or new_id or uuid5(cmd.command_id, "queue")
+        events = configure_queue(cmd.definition, queue_id=queue_id)
+        stream = Stream(queue_stream(queue_id), History)
+        await write(self.store, stream, lambda _: events, cmd, clock=self.now, applied=APPLIED)
+        return queue_id
+
+    async def queue(self, queue_id: UUID) -> QueueDefinition | None:
+        """The queue's definition as last recorded, read from the log (not a projection)."""
+        events = await self.store.read_stream(queue_stream(queue_id))
+        return QueueDefinition.model_validate(events[-1].data["definition"]) if events else None
+
+    async def configure_agent(self, cmd: ConfigureAgent) -> AgentState:
+        return await self._agent_change(cmd, cmd.agent_id, lambda _: configure_agent(cmd))
+
+    async def change_agent_status(self, cmd: ChangeAgentStatus) -> AgentState:
+        return await self._agent_change(
+            cmd, cmd.agent_id, lambda agent: change_agent_status(agent, cmd)
+        )
+
+    async def _agent_change(
+        self, cmd: Command, agent_id: str, decide: Callable[[AgentState], list[Event]]
+    ) -> AgentState:
+        known = self._agents.get(agent_id)
+        if known is not None:  # decided on the agent as last read, in one round trip
+            changed = await self._change_known(cmd, agent_id, known, decide)
+            if changed is not None:
+                return changed
+
+        written = await write(
+            self.store, self._agent_stream(agent_id), decide, cmd, clock=self.now, applied=APPLIED
+        )
+        agent = fold_agent(written.recorded, written.before)
+        self._agents[agent_id] = agent  # committed: what the next change decides on
+        return agent
+
+    def _agent_stream(self, agent_id: str) -> Stream[AgentState]:
+        """An agent's stream, loaded from what this process read of it before."""
+        return Stream(agent_stream(agent_id), fold_agent, partial(self._agent, agent_id=agent_id))
+
+    async def _change_known(
+        self,
+        cmd: Command,
+        agent_id: str,
+        known: AgentState,
+        decide: Callable[[AgentState], list[Event]],
+    ) -> AgentState | None:
+        """The change decided on the agent as this process last read it, appended at that
+        version with the record that ``cmd`` is applied, in one statement. None, leaving it
+        to the transaction that reads the agent first, when that may be out of date: the
+        append found the stream moved on (another replica), the decision was a refusal or no
+        change (the version check cannot confirm those), or ``cmd`` was applied before."""
+        try:
+            events = decide(known)
+        except Refused:
+            return None
+        if not events:
+            return None
+        try:
+            recorded = await self.store.append_once(
+                agent_stream(agent_id), NewEvent.caused(events, cmd, self.now()), known.version,
+                consumer=APPLIED, handled_id=cmd.command_id,
+            )  # fmt: skip
+        except ConcurrencyConflict:
+            return None
+        if recorded is None:
+            return None
+        agent = fold_agent(recorded, known)
+        self._agents[agent_id] = agent
+        return agent
+
+    async def accept(self, cmd: AcceptOffer) -> Task:
+        return await self._take(
+            cmd,
+            lambda task, agent: accept_offer(
+                task, agent, cmd.offer_id, cmd.agent_id, now=self.now()
+            ),
+        )
+
+    async def assign(self, cmd: AssignTask) -> Task:
+        """Issue 14.2: an admin's assignment; its offer id is the command's, so a redelivery
+        finds the assignment made."""
+        offer_id = uuid5(cmd.command_id, "offer")
+        return await self._take(
+            cmd,
+            lambda task, agent: assign_task(
+                task, agent, cmd.agent_id, offer_id=offer_id, by=cmd.actor_id or "", now=self.now()
+            ),
+        )
+
+    async def _take(
+        self, cmd: AcceptOffer | AssignTask, decide: Callable[[Task, AgentState], Taking]
+    ) -> Task:
+        """R6: the agent takes the session: the session's routing stream and the agent's
+        stream appended in one transaction, each at the version read, so one agent wins and
+        none goes over capacity."""
+
+        async def once(tx: Transaction) -> Task:
+            agent = await self._agent(tx, cmd.agent_id)
+            agent_events: list[Event] = []
+
+            def take(task: Task) -> list[Event]:
+                task_events, agent_events[:] = decide(task, agent)
+                return task_events
+
+            now = self.now()
+            taken = await write_in(tx, _case(cmd.session_id), take, cmd, now=now)
+            caused = NewEvent.caused(agent_events, cmd, now)
+            await tx.append(agent_stream(cmd.agent_id), caused, agent.version)
+            return fold_task(taken.recorded, taken.before)
+
+        return await retrying(self.store, once)
+
+    async def decline(self, cmd: DeclineOffer) -> Task:
+        def decide(task: Task) -> list[Event]:
+            return decline_offer(task, cmd.offer_id, cmd.agent_id)
+
+        written = await write(self.store, _case(cmd.session_id), decide, cmd, clock=self.now)
+        return fold_task(written.recorded, written.before)
+
+    # --- session events, in the inbox's transaction ---------------------------------------------
+
+    async def on_session_event(self, envelope: Envelope, tx: Transaction) -> None:
+        """A hand-off or an entry-form session queues a task; an ended session withdraws its
+        task or frees its agent. The inbox records the event as handled in ``tx``."""
+        event = envelope.event()
+        session_id = UUID(envelope.stream_id.removeprefix("session-"))
+        agent_events: list[AgentSessionFinished] = []
+
+        def decide(task: Task) -> list[Event]:
+            if isinstance(event, SessionEnded):
+                case_events, agent_events[:] = end_task(task)
+                return case_events
+            queued = _queued(event, session_id, task_id=uuid5(envelope.event_id, "task"))
+            if queued is None:
+                return []
+            follow = requeue_task if isinstance(event, SessionRequeued) else queue_task
+            case_events, agent_events[:] = follow(task, queued)
+            return case_events
+
+        cause = SystemCause(command_id=envelope.event_id, correlation_id=envelope.correlation_id)
+        now = self.now()
+        await write_in(tx, _case(session_id), decide, cause, now=now)
+        for finished in agent_events:
+            caused = NewEvent.caused([finished], cause, now)
+            await tx.append(agent_stream(finished.agent_id), caused, StreamState.ANY)  # tx's end
+
+
+def _case(session_id: UUID) -> Stream[Task]:
+    return Stream(case_stream(session_id), fold_task)
+
+
+def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | None:
+    queued = partial(TaskQueued, task_id=task_id, session_id=session_id)
+    match event:
+        case SessionRequested():
+            return queued(
+                source=TaskSource.ENTRY_FORM, queue_id=event.queue_id, request_id=event.request_id
+            )
+        case HandedToQueue():
+            return queued(
+                source=TaskSource.HAND_OFF, queue_id=event.queue_id, message=event.message
+            )
+        case SessionRequeued():
+            return queued(source=TaskSource.REQUEUE, queue_id=event.queue_id)
+        case HandedToAgents():
+            return queued(
+                source=TaskSource.HAND_OFF, agent_ids=event.agent_ids, message=event.message
+            )
+    return None

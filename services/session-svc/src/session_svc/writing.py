@@ -1,0 +1,214 @@
+"""One recipe for every session command: in one REPEATABLE READ transaction, load the session
+(and the settings the rule reads), fold, decide, append with the expected versions; retry on a
+conflict, which re-reads the new state. What a decision changes beyond the session's own stream
+is written in the same transaction: the csr ledger (S2) and the session number (S1). Events
+reach RabbitMQ only through the outbox relay of the log.
+
+Every command is applied once: its id is recorded in the same transaction as its events, so a
+command delivered again (a replica that died between its commit and its acknowledgement, a
+gateway retrying a request) changes nothing and is answered with the session as it is; what it
+created has ids derived from the command's id, so that answer is the first one's."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, uuid5
+
+from eventlog import EventStore, NewEvent, Stream, StreamState, Transaction, retrying, write_in
+from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
+from session_svc.domain.errors import NotFound
+from session_svc.domain.settings import SITE_STREAM, control_changes, csr_stream
+from support_contracts import Command, Envelope, Event
+from support_contracts.session import (
+    AmendCsrSettings,
+    ChangeCsrSettings,
+    ChangeSiteSettings,
+    CsrSettingsChanged,
+    NumberReleased,
+    NumberReserved,
+    SessionRequested,
+    SessionStarted,
+    SiteSettings,
+    SiteSettingsChanged,
+)
+
+CONFLICT_RETRIES = 8
+COMMANDS_HANDLED = "commands"  # the inbox's record of every command applied, by command id
+NUMBER_TRIES = 20
+
+Decision = Callable[[Session, Transaction], Awaitable[list[Event]]]
+
+
+def session_stream(session_id: UUID) -> str:
+    return f"session-{session_id}"
+
+
+def number_stream(number: str) -> str:
+    return f"number-{number}"
+
+
+def random_session_number() -> str:
+    """Nine digits, not guessable from the last one (S1); no leading zero to lose."""
+    return str(10**8 + secrets.randbelow(9 * 10**8))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    session: Session
+    recorded: list[Envelope]
+
+
+class SessionLog:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        new_number: Callable[[], str] = random_session_number,
+    ) -> None:
+        self.store, self._clock, self._new_number = store, clock, new_number
+
+    async def run(self, cmd: Command, session_id: UUID, decide: Decision) -> Outcome:
+        """The recipe in its own transaction, retried when another writer got there first."""
+
+        async def once(tx: Transaction) -> Outcome:
+            return await self.decide_and_record(tx, cmd, session_id, decide)
+
+        return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
+
+    async def decide_and_record(
+        self, tx: Transaction, cmd: Command, session_id: UUID, decide: Decision
+    ) -> Outcome:
+        """The recipe inside a transaction someone else owns (the inbox's), and what follows
+        from the session's change in the csr's ledger and the number's stream."""
+        now = self._clock()
+
+        async def decided(before: Session) -> list[Event]:
+            return await decide(before, tx)
+
+        stream = Stream(session_stream(session_id), fold)
+        written = await write_in(tx, stream, decided, cmd, now=now, applied=COMMANDS_HANDLED)
+        before = written.before
+        if not written.recorded:
+            return Outcome(before, [])
+        after = apply(before, list(written.decided), now)
+        for csr_id, ledger in control_changes(before, after).items():
+            await self._append_to(tx, csr_stream(csr_id), cmd, ledger, now)
+        await self._number_follows(tx, cmd, before, after, list(written.decided), now)
+        return Outcome(after, written.recorded)
+
+    # --- what a decision reads ------------------------------------------------------------------
+
+    async def site(self, tx: Transaction) -> SiteSettings:
+        return fold_site(await tx.read_stream(SITE_STREAM))
+
+    async def csr(self, tx: Transaction, csr_id: str) -> Csr:
+        return fold_csr(await tx.read_stream(csr_stream(csr_id)))
+
+    async def free_number(self, tx: Transaction) -> str:
+        for _ in range(NUMBER_TRIES):
+            number = self._new_number()
+            held = await tx.read_stream(number_stream(number))
+            if not held or held[-1].type == NumberReleased.event_type():
+                return number
+        raise StateForbids("no_free_number", "no free session number right now; try again")
+
+    def id_for(self, cmd: Command, what: str) -> UUID:
+        """The id of what ``cmd`` creates (a session, a participant, an activity): the same
+        for a redelivery of the command, so its answer is the first one's."""
+        return uuid5(cmd.command_id, what)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # --- what a decision writes besides the session -------------------------------------------
+
+    async def _number_follows(
+        self,
+        tx: Transaction,
+        cmd: Command,
+        before: Session,
+        after: Session,
+        events: list[Event],
+        now: datetime,
+    ) -> None:
+        """S1: a new session reserves its number; an ended one frees it."""
+        assert after.id is not None and after.number is not None
+        if any(isinstance(e, SessionStarted | SessionRequested) for e in events):
+            reserved = [NumberReserved(session_id=after.id)]
+            await self._append_to(tx, number_stream(after.number), cmd, reserved, now)
+        elif after.status is Status.ENDED and before.status is not Status.ENDED:
+            released = [NumberReleased(session_id=after.id)]
+            await self._append_to(tx, number_stream(after.number), cmd, released, now)
+
+    async def _append_to(
+        self, tx: Transaction, stream: str, cmd: Command, events: Sequence[Event], now: datetime
+    ) -> list[Envelope]:
+        # at the end of the stream as the transaction sees it: another writer's append since
+        # is a conflict all the same, and asking for the version first cost a round trip
+        return await tx.append(stream, NewEvent.caused(events, cmd, now), StreamState.ANY)
+
+    # --- settings (admin) -----------------------------------------------------------------------
+
+    async def change_site_settings(self, cmd: ChangeSiteSettings) -> SiteSettings:
+        async with self.store.transaction() as tx:
+            changed = [SiteSettingsChanged(settings=cmd.settings)]
+            await self._append_to(tx, SITE_STREAM, cmd, changed, self._clock())
+        return cmd.settings
+
+    async def change_csr_settings(self, cmd: ChangeCsrSettings) -> Csr:
+        async with self.store.transaction() as tx:
+            changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=cmd.settings)]
+            await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
+            return await self.csr(tx, cmd.csr_id)
+
+    async def amend_csr_settings(self, cmd: AmendCsrSettings) -> Csr:
+        """The settings the command gives, the others as they were (a csr never set up has the
+        defaults); nothing is recorded when nothing changes."""
+        given = {
+            "session_mode": cmd.session_mode,
+            "is_webacd_agent": cmd.is_webacd_agent,
+            "voice_supported": cmd.voice_supported,
+        }
+
+        async def once(tx: Transaction) -> Csr:
+            csr = await self.csr(tx, cmd.csr_id)
+            amended = csr.settings.model_copy(
+                update={k: v for k, v in given.items() if v is not None}
+            )
+            if amended == csr.settings:
+                return csr
+            changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=amended)]
+            await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
+            return await self.csr(tx, cmd.csr_id)
+
+        return await retrying(self.store, once)
+
+    # --- queries --------------------------------------------------------------------------------
+
+    async def session(self, session_id: UUID) -> Session:
+        state = fold(await self.store.read_stream(session_stream(session_id)))
+        if state.status is Status.NEW:
+            raise NotFound("unknown_session", "there is no such session")
+        return state
+
+    async def session_events(self, session_id: UUID) -> list[Envelope]:
+        await self.session(session_id)
+        return await self.store.read_stream(session_stream(session_id))
+
+    async def session_by_number(self, number: str) -> Session:
+        """The live session with the number; 409 ``session_ended`` while the number's last
+        session has ended and no other holds it yet (issue 14.8: the digits were right)."""
+        held = await self.store.read_stream(number_stream(number))
+        if held and held[-1].type == NumberReleased.event_type():
+            raise StateForbids("session_ended", "the session with that number has ended")
+        if not held or held[-1].type != NumberReserved.event_type():
+            raise NotFound("unknown_number", "no live session has that number; check the digits")
+        return await self.session(UUID(held[-1].data["session_id"]))
