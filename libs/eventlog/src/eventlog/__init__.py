@@ -16,7 +16,6 @@ from eventlog.model import (
 )
 from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
-from eventlog.stream_cache import StreamCache
 from eventlog.turns import keep_turning
 from eventlog.writing import Stream, Written, write, write_in
 
@@ -34,7 +33,6 @@ __all__ = [
     "NewEvent",
     "OutboxRelay",
     "Stream",
-    "StreamCache",
     "StreamState",
     "Transaction",
     "Verdict",
