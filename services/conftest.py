@@ -8,23 +8,14 @@ import pytest_asyncio
 
 from session_svc.bootstrap import SessionService, start
 from session_svc.settings import Settings
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import SettingsFor, fresh_schema
 
 
 @pytest_asyncio.fixture
 async def session_svc(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+    database_url: str, settings_for: SettingsFor
 ) -> AsyncIterator[SessionService]:
     async with fresh_schema(database_url) as schema:
-        service = await start(
-            Settings(
-                amqp_url=amqp_url,
-                database_url=database_url,
-                database_schema=schema,
-                exchange=rabbit_names.exchange,
-                queue_prefix=rabbit_names.prefix,
-                console_watch_seconds=3600,
-            )
-        )
+        service = await start(settings_for(Settings, schema, console_watch_seconds=3600))
         yield service
         await service.stop()

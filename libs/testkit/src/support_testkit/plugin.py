@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import uuid4
 
 import aio_pika
@@ -212,6 +212,34 @@ async def rabbit_names(amqp_url: str) -> AsyncIterator[RabbitNames]:
     names = RabbitNames.fresh()
     yield names
     await names.delete(amqp_url)
+
+
+S = TypeVar("S")
+
+
+class SettingsFor(Protocol):
+    def __call__(self, kind: Callable[..., S], schema: str, /, **extra: Any) -> S:
+        """``kind`` (a service's settings class) for this test: its servers, its ``schema``,
+        its RabbitMQ names; ``extra`` the test's own."""
+        ...
+
+
+@pytest.fixture
+def settings_for(database_url: str, amqp_url: str, rabbit_names: RabbitNames) -> SettingsFor:
+    """A service's settings on the test's own schema and RabbitMQ names (one way to write
+    them, for every service's tests)."""
+
+    def make(kind: Callable[..., S], schema: str, /, **extra: Any) -> S:
+        return kind(
+            amqp_url=amqp_url,
+            database_url=database_url,
+            database_schema=schema,
+            exchange=rabbit_names.exchange,
+            queue_prefix=rabbit_names.prefix,
+            **extra,
+        )
+
+    return make
 
 
 REAL_SERVICES = {"database_url", "amqp_url"}  # every fixture that reaches one depends on these

@@ -25,7 +25,7 @@ class ServiceProcess:
         assert self.process.stdout is not None
         rest = await asyncio.wait_for(self.process.stdout.read(), within)
         await asyncio.wait_for(self.process.wait(), within)
-        self.logged += [json.loads(line) for line in rest.decode().splitlines() if line.strip()]
+        self.logged += [_entry(line) for line in rest.decode().splitlines() if line.strip()]
         assert self.process.returncode is not None
         return self.process.returncode
 
@@ -45,8 +45,18 @@ async def start_service(
     while not any(e.get("event") == until for e in running.logged):
         line = await asyncio.wait_for(process.stdout.readline(), within)
         assert line, f"{module} exited before {until}: {running.logged[-5:]}"
-        running.logged.append(json.loads(line))
+        running.logged.append(_entry(line.decode()))
     return running
+
+
+def _entry(line: str) -> dict[str, Any]:
+    """A JSON log line, or what else the process wrote (a warning of a library on stderr), as
+    ``{"raw": line}``: kept, so a test of a clean log sees it."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return {"raw": line}
+    return entry if isinstance(entry, dict) else {"raw": line}
 
 
 async def http_get(

@@ -17,7 +17,7 @@ from invite_svc.settings import Settings as InviteSettings
 from routing_svc.bootstrap import start as start_routing
 from routing_svc.settings import Settings as RoutingSettings
 from session_svc.bootstrap import SessionService
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import RabbitNames, SettingsFor, fresh_schema
 
 JWT_SECRET = "the-gateway-tests-shared-jwt-secret"
 PARTICIPANT_SECRET = "the-gateway-tests-participant-secret"
@@ -60,33 +60,23 @@ def gateway_settings(
 
 @pytest_asyncio.fixture
 async def services(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
+    database_url: str,
+    amqp_url: str,
+    rabbit_names: RabbitNames,
+    settings_for: SettingsFor,
+    session_svc: SessionService,
 ) -> AsyncIterator[None]:
     """invite-svc and routing-svc beside session-svc (the shared fixture)."""
     async with AsyncExitStack() as stack:
         invite_schema = await stack.enter_async_context(fresh_schema(database_url))
         routing_schema = await stack.enter_async_context(fresh_schema(database_url))
         invite = await start_invite(
-            InviteSettings(
-                amqp_url=amqp_url,
-                database_url=database_url,
-                database_schema=invite_schema,
-                exchange=rabbit_names.exchange,
-                queue_prefix=rabbit_names.prefix,
-                smtp_url="smtp://127.0.0.1:9",  # nothing listens: e-mail waits, own mail works
+            settings_for(  # nothing listens on that SMTP port: e-mail waits, own mail works
+                InviteSettings, invite_schema, smtp_url="smtp://127.0.0.1:9"
             )
         )
         stack.push_async_callback(invite.stop)
-        routing = await start_routing(
-            RoutingSettings(
-                amqp_url=amqp_url,
-                database_url=database_url,
-                database_schema=routing_schema,
-                exchange=rabbit_names.exchange,
-                queue_prefix=rabbit_names.prefix,
-                pool_size=4,
-            )
-        )
+        routing = await start_routing(settings_for(RoutingSettings, routing_schema, pool_size=4))
         stack.push_async_callback(routing.stop)
         yield
 

@@ -22,7 +22,7 @@ from support_rpc import RpcClient
 from support_testkit import eventually
 from support_testkit.clock import FakeClock
 from support_testkit.mail import Mailbox, SmtpServer
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import SettingsFor, fresh_schema
 
 pytestmark = pytest.mark.integration
 SITE = "https://support.example.com"
@@ -101,18 +101,18 @@ class Stack:
 
 @pytest_asyncio.fixture
 async def stack(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
+    database_url: str,
+    amqp_url: str,
+    settings_for: SettingsFor,
+    session_svc: SessionService,
 ) -> AsyncIterator[Stack]:
     smtp, clock = SmtpServer(), FakeClock()
     sessions = session_svc
     async with fresh_schema(database_url) as schema:
         invites = await start_invite_svc(
-            InviteSettings(
-                amqp_url=amqp_url,
-                database_url=database_url,
-                database_schema=schema,
-                exchange=rabbit_names.exchange,
-                queue_prefix=rabbit_names.prefix,
+            settings_for(
+                InviteSettings,
+                schema,
                 smtp_url=smtp.url,
                 support_site_url=SITE,
                 delivery_seconds=0.1,

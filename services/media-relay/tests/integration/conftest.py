@@ -12,7 +12,7 @@ import pytest_asyncio
 from media_relay.bootstrap import MediaRelay, start
 from session_svc.bootstrap import SessionService
 from support_rpc import RpcClient
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import SettingsFor, fresh_schema
 
 from .peers import Sessions, relay_settings
 
@@ -31,19 +31,15 @@ def relay_overrides() -> dict[str, Any]:
 
 @pytest_asyncio.fixture
 async def relay(
-    database_url: str,
-    amqp_url: str,
-    rabbit_names: RabbitNames,
+    settings_for: SettingsFor,
     session_svc: SessionService,
     schema: str,
     tmp_path: Path,
     relay_overrides: dict[str, Any],
 ) -> AsyncIterator[MediaRelay]:
     settings = relay_settings(
-        amqp_url,
-        database_url,
+        settings_for,
         schema,
-        rabbit_names,
         session_svc.settings.command_queue,
         tmp_path / "recordings",
         **relay_overrides,

@@ -19,7 +19,7 @@ from media_relay import frames
 from media_relay.settings import Settings
 from service_runtime.participant_tokens import mint
 from support_rpc import RpcClient
-from support_testkit.plugin import RabbitNames
+from support_testkit.plugin import SettingsFor
 from support_testkit.processes import http_get as plain_get
 from support_testkit.waiting import eventually
 
@@ -27,20 +27,15 @@ SECRET = "a-test-secret-of-the-relay-and-gateway"
 
 
 def relay_settings(
-    amqp_url: str,
-    database_url: str,
+    settings_for: SettingsFor,
     schema: str,
-    names: RabbitNames,
     session_commands: str,
     recordings: Path,
     **overrides: Any,
 ) -> Settings:
-    return Settings(
-        amqp_url=amqp_url,
-        database_url=database_url,
-        database_schema=schema,
-        exchange=names.exchange,
-        queue_prefix=names.prefix,
+    return settings_for(
+        Settings,
+        schema,
         session_commands=session_commands,
         host="127.0.0.1",
         port=0,

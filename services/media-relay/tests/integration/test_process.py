@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from session_svc.bootstrap import SessionService
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import SettingsFor, fresh_schema
 from support_testkit.processes import start_service
 
 from .peers import Peer, Sessions, http_get, relay_settings
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.integration
 
 async def test_the_relay_process_serves_and_stops_on_sigterm(
     database_url: str,
-    amqp_url: str,
-    rabbit_names: RabbitNames,
+    settings_for: SettingsFor,
     session_svc: SessionService,
     sessions: Sessions,
     tmp_path: Path,
@@ -27,10 +26,8 @@ async def test_the_relay_process_serves_and_stops_on_sigterm(
     session = await sessions.start("alice")
     async with fresh_schema(database_url) as schema:
         config = relay_settings(
-            amqp_url,
-            database_url,
+            settings_for,
             schema,
-            rabbit_names,
             session_svc.settings.command_queue,
             tmp_path,
         )

@@ -4,19 +4,11 @@ the test's schema and names, as separate pods would run it."""
 from __future__ import annotations
 
 from routing_svc.settings import Settings
-from support_testkit.plugin import RabbitNames
+from support_testkit.plugin import SettingsFor
 
 
-def settings(
-    amqp_url: str, database_url: str, schema: str, names: RabbitNames, session_commands: str
-) -> Settings:
-    return Settings(
-        amqp_url=amqp_url,
-        database_url=database_url,
-        database_schema=schema,
-        exchange=names.exchange,
-        queue_prefix=names.prefix,
-        session_commands=session_commands,
-        pool_size=4,
+def settings(settings_for: SettingsFor, schema: str, session_commands: str) -> Settings:
+    return settings_for(
+        Settings, schema, session_commands=session_commands, pool_size=4,
         named_offer_timeout_seconds=2,
-    )
+    )  # fmt: skip

@@ -5,11 +5,6 @@ that frees the agent (R7); a routing-svc started after the events it needs were 
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +17,8 @@ from routing_svc.bootstrap import RoutingService, start
 from session_svc.bootstrap import SessionService
 from support_contracts.refusals import Refusal
 from support_rpc import RpcClient
-from support_testkit.plugin import RabbitNames, fresh_schema, waiting_in
+from support_testkit.plugin import RabbitNames, SettingsFor, fresh_schema, waiting_in
+from support_testkit.processes import start_service
 from support_testkit.waiting import eventually
 
 from .replicas import settings
@@ -34,14 +30,12 @@ ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in ran
 
 @pytest_asyncio.fixture
 async def routing_svc(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
+    database_url: str,
+    settings_for: SettingsFor,
+    session_svc: SessionService,
 ) -> AsyncIterator[RoutingService]:
     async with fresh_schema(database_url) as schema:
-        service = await start(
-            settings(
-                amqp_url, database_url, schema, rabbit_names, session_svc.settings.command_queue
-            )
-        )
+        service = await start(settings(settings_for, schema, session_svc.settings.command_queue))
         yield service
         await service.stop()
 
@@ -246,17 +240,16 @@ async def test_refusals_are_answered_with_their_status(call: Caller) -> None:
 
 
 async def test_the_service_process_answers_and_stops_on_sigterm(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
+    database_url: str,
+    amqp_url: str,
+    settings_for: SettingsFor,
+    session_svc: SessionService,
 ) -> None:
     async with fresh_schema(database_url) as schema:
-        config = settings(
-            amqp_url, database_url, schema, rabbit_names, session_svc.settings.command_queue
+        config = settings(settings_for, schema, session_svc.settings.command_queue)
+        service = await start_service(
+            "routing_svc", config.as_environment(), until="routing_svc.started"
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "routing_svc",
-            env={**os.environ, **config.as_environment(), "OPS_PORT": "0"},
-            stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
         client = await RpcClient(amqp_url).connect()
         try:
             ids = {"command_id": str(uuid4()), "correlation_id": str(uuid4())}
@@ -272,21 +265,19 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
             )
             assert reply["agent"]["max_sessions"] == 2
         finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 20)
+            code = await service.terminate()
             await client.close()
-        assert process.returncode == 0
-        assert process.stdout is not None
-        logged = [
-            json.loads(line)
-            for line in (await process.stdout.read()).decode().splitlines()
-            if line.strip()
-        ]
-        assert {"routing_svc.started", "routing_svc.stopped"} <= {e["event"] for e in logged}
+        assert code == 0
+        logged = {e["event"] for e in service.logged}
+        assert {"routing_svc.started", "routing_svc.stopped"} <= logged
 
 
 async def test_issue_14_11_a_routing_svc_started_after_a_hand_off_still_hears_of_it(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames, session_svc: SessionService
+    database_url: str,
+    amqp_url: str,
+    rabbit_names: RabbitNames,
+    settings_for: SettingsFor,
+    session_svc: SessionService,
 ) -> None:
     """session-svc, started first, declared the whole topology: its HandedToQueue, published
     while no routing-svc had ever run, waits in routing-svc's queue and is routed once it
@@ -310,7 +301,7 @@ async def test_issue_14_11_a_routing_svc_started_after_a_hand_off_still_hears_of
         lambda: waiting_in(amqp_url, waiting), what="the hand-off waiting in routing-svc's queue"
     )
     async with fresh_schema(database_url) as schema:
-        routing = await start(settings(amqp_url, database_url, schema, rabbit_names, commands))
+        routing = await start(settings(settings_for, schema, commands))
         try:
 
             async def queued() -> bool:

@@ -13,7 +13,7 @@ import pytest
 from eventlog.postgres_schema import MIGRATIONS
 from session_svc.settings import Settings
 from support_rpc import RpcClient
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import SettingsFor, fresh_schema
 from support_testkit.processes import http_get, start_service
 from support_testkit.waiting import eventually
 
@@ -26,16 +26,10 @@ async def get(port: int, path: str) -> tuple[int, str]:
 
 
 async def test_e3_health_readiness_and_metrics_of_the_process(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+    database_url: str, amqp_url: str, settings_for: SettingsFor
 ) -> None:
     async with fresh_schema(database_url) as schema:
-        settings = Settings(
-            amqp_url=amqp_url,
-            database_url=database_url,
-            database_schema=schema,
-            queue_prefix=rabbit_names.prefix,
-            exchange=rabbit_names.exchange,
-        )
+        settings = settings_for(Settings, schema)
         service = await start_service(
             "session_svc", settings.as_environment(), until="ops.listening"
         )

@@ -23,7 +23,7 @@ from support_contracts.refusals import Refusal
 from support_contracts.routing import OfferAccepted
 from support_rpc import RpcClient
 from support_testkit import eventually
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import SettingsFor, fresh_schema
 
 pytestmark = pytest.mark.integration
 
@@ -51,17 +51,10 @@ class Service:
 
 @pytest_asyncio.fixture
 async def svc(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+    database_url: str, amqp_url: str, settings_for: SettingsFor
 ) -> AsyncIterator[Service]:
     async with fresh_schema(database_url) as schema:
-        settings = Settings(
-            amqp_url=amqp_url,
-            database_url=database_url,
-            database_schema=schema,
-            exchange=rabbit_names.exchange,
-            queue_prefix=rabbit_names.prefix,
-            console_watch_seconds=3600,
-        )
+        settings = settings_for(Settings, schema, console_watch_seconds=3600)
         replicas = [await start(settings) for _ in range(2)]
         client = await RpcClient(amqp_url).connect()
         yield Service(replicas, client)
