@@ -1,8 +1,9 @@
 """What services answer each other (issue 15.4): reply models, so a caller reads fields, not
 keys of a dict, and renaming one fails the type check on both sides. A service's handler
 returns its reply model; ``support_rpc.ask`` sends a command model and returns its reply model.
-On the wire a reply carries the fields that were set (``exclude_unset``), so an optional field
-that does not apply is absent, not null. The gateway documents its answers with the same
+On the wire a reply carries the fields that were set (``Reply``), so an optional field that
+does not apply is absent, not null; the contracts' own models inside (a queue's definition,
+settings, events) are written whole. The gateway documents its answers with the same
 models (``/openapi.json``)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from support_contracts.envelope import Envelope
 from support_contracts.invite import Channel
@@ -19,28 +20,41 @@ from support_contracts.routing import QueueDefinition
 from support_contracts.session import CsrSettings, SiteSettings
 from support_contracts.vocabulary import ActivityKind, AgentStatus, InviteeRole, Role
 
+
+class Reply(BaseModel):
+    """A reply model: dumped, it has the fields that were set (given when it was built, or
+    present in the JSON it was read from), so a reply read and written again is the same."""
+
+    # no return annotation: pydantic would take it for the serialised schema, and every reply
+    # in /openapi.json would be "any" (the test of issue 14.13 caught it)
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        dumped = handler(self)
+        return {k: v for k, v in dumped.items() if k in self.model_fields_set}
+
+
 # --- session-svc --------------------------------------------------------------------------------
 
 
-class Participant(BaseModel):
+class Participant(Reply):
     id: str
     name: str
     role: Role
 
 
-class Activity(BaseModel):
+class Activity(Reply):
     activity_id: UUID
     kind: ActivityKind
     started_by: str
 
 
-class Handoff(BaseModel):
+class Handoff(Reply):
     queue_id: UUID | None
     agent_ids: list[str]
     message: str | None
 
 
-class Session(BaseModel):
+class Session(Reply):
     """A session rebuilt from its events."""
 
     session_id: UUID
@@ -55,7 +69,7 @@ class Session(BaseModel):
     version: int = Field(description="the stream version of its last event")
 
 
-class SessionReply(BaseModel):
+class SessionReply(Reply):
     """session-svc's answer to a command or query on one session."""
 
     session: Session
@@ -74,20 +88,20 @@ class ActivityReply(SessionReply):
     activity_id: UUID | None = None
 
 
-class SiteReply(BaseModel):
+class SiteReply(Reply):
     """session-svc's answer to ``GetSiteSettings``."""
 
     site: SiteSettings
 
 
-class CsrReply(BaseModel):
+class CsrReply(Reply):
     """session-svc's answer to a change of a csr's settings."""
 
     csr_id: str
     settings: CsrSettings
 
 
-class EventsReply(BaseModel):
+class EventsReply(Reply):
     """session-svc's answer to ``GetSessionEvents``: the session's events in order."""
 
     events: list[Envelope]
@@ -96,7 +110,7 @@ class EventsReply(BaseModel):
 # --- invite-svc ---------------------------------------------------------------------------------
 
 
-class Draft(BaseModel):
+class Draft(Reply):
     """An e-mail for the csr's own mail program."""
 
     mailto: str
@@ -105,17 +119,17 @@ class Draft(BaseModel):
     body: str
 
 
-class Website(BaseModel):
+class Website(Reply):
     site: str
     session_number: str
     steps: list[str]
 
 
-class InstantMessage(BaseModel):
+class InstantMessage(Reply):
     text: str
 
 
-class InvitationReply(BaseModel):
+class InvitationReply(Reply):
     """invite-svc's answer to ``IssueInvitation``: what the channel needs, ``delivery``
     (e-mail), ``draft`` (own mail program), ``website`` (instructions) or ``instant_message``
     (a text to copy), with ``join_url``. Only the channel's fields are on the wire."""
@@ -132,7 +146,7 @@ class InvitationReply(BaseModel):
     instant_message: InstantMessage | None = None
 
 
-class RedeemedReply(BaseModel):
+class RedeemedReply(Reply):
     """invite-svc's answer to ``RedeemInvitation``: who joined which session, as what."""
 
     session_id: UUID
@@ -143,7 +157,7 @@ class RedeemedReply(BaseModel):
 # --- routing-svc --------------------------------------------------------------------------------
 
 
-class QueueReply(BaseModel):
+class QueueReply(Reply):
     """routing-svc's answer to ``ConfigureQueue``, and with how it stands to ``GetQueue``."""
 
     queue_id: UUID
@@ -153,7 +167,7 @@ class QueueReply(BaseModel):
     agents_free: int | None = None
 
 
-class Offer(BaseModel):
+class Offer(Reply):
     offer_id: UUID
     session_id: UUID
     queue_id: UUID | None
@@ -162,7 +176,7 @@ class Offer(BaseModel):
     expires_at: datetime
 
 
-class Agent(BaseModel):
+class Agent(Reply):
     """An agent: configured capacity, status, the sessions held; ``GetAgent`` adds its open
     offers and whether routing may offer it more."""
 
@@ -175,11 +189,11 @@ class Agent(BaseModel):
     eligible: bool | None = None
 
 
-class AgentReply(BaseModel):
+class AgentReply(Reply):
     agent: Agent
 
 
-class TaskReply(BaseModel):
+class TaskReply(Reply):
     """A session's routing task."""
 
     session_id: UUID
@@ -195,7 +209,7 @@ class EntryFormReply(JoinedReply):
     queue_id: UUID
 
 
-class StandingReply(BaseModel):
+class StandingReply(Reply):
     """Where a waiting session stands in its queue."""
 
     session_id: UUID

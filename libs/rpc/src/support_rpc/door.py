@@ -57,7 +57,7 @@ def command_door(
                 unreachable = f"{service} cannot reach its database or the broker; try again"
                 raise Refusal(503, "unavailable", unreachable) from error
             raise
-        return reply.model_dump(mode="json", exclude_unset=True)  # only the fields that apply
+        return reply.model_dump(mode="json")
 
     return handle
 

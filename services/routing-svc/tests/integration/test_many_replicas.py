@@ -29,7 +29,7 @@ from support_contracts import Envelope, Event
 from support_contracts.refusals import Refusal
 from support_contracts.session import EndReason, HandedToAgents, HandedToQueue, SessionEnded
 from support_rpc import RpcClient, RpcTimeout
-from support_testkit.plugin import RabbitNames, fresh_schema
+from support_testkit.plugin import RabbitNames, SettingsFor, fresh_schema
 from support_testkit.waiting import eventually
 
 from .replicas import settings
@@ -129,10 +129,10 @@ class Agents:
 
 
 async def test_r6_r7_three_replicas_fifty_agents_a_thousand_hand_offs(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, settings_for: SettingsFor
 ) -> None:
     async with fresh_schema(database_url) as schema:
-        config = settings(amqp_url, database_url, schema, rabbit_names, "nobody.commands")
+        config = settings(settings_for, schema, "nobody.commands")
         replicas: list[RoutingService] = [await start(config) for _ in range(3)]
         client = await RpcClient(amqp_url).connect()
         publisher = await RabbitPublisher(amqp_url, rabbit_names.exchange).connect()

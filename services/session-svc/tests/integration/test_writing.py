@@ -52,7 +52,7 @@ def handlers(store: EventStore, *fixed: str) -> SessionLog:
 
 async def execute(h: SessionLog, cmd: Any) -> dict[str, Any]:
     """The reply as it goes on the wire (the command door's dump of the reply model)."""
-    return (await HANDLERS[type(cmd)](h, cmd)).model_dump(mode="json", exclude_unset=True)
+    return (await HANDLERS[type(cmd)](h, cmd)).model_dump(mode="json")
 
 
 async def start(h: SessionLog, csr: str = "alice") -> dict[str, Any]:

@@ -99,7 +99,7 @@ def staff(who: Caller, *roles: Role) -> None:
 def wire(reply: BaseModel) -> Reply:
     """A service's reply model as the service put it on the wire: the fields that were set
     (an optional field that does not apply is absent, not null)."""
-    return reply.model_dump(mode="json", exclude_unset=True)
+    return reply.model_dump(mode="json")
 
 
 async def member(gw: Gateway, who: Caller, session_id: UUID) -> Session:
