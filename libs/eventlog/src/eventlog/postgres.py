@@ -55,6 +55,10 @@ NOTIFY_WINDOW_SECONDS = 0.005
 READS_REMEMBERED = 64
 
 
+TAKEOVER_SECONDS = 0.5
+"""How long a replica that took a lock over waits before it works under it."""
+
+
 class PostgresTransaction:
     """A REPEATABLE READ transaction: its reads and its appends' version checks see one
     snapshot, taken before its transaction id exists (see the module's docstring)."""
@@ -337,11 +341,17 @@ class PostgresEventStore:
         """Held by one process at a time across all replicas (a session advisory lock on a
         connection of its own); waits until it is free. If that connection goes (a database
         restart or failover, a network cut), the lock is gone with it and ``lease.lost`` is
-        set at once: whoever works under it must stop (``eventlog.lead`` does that)."""
+        set at once: whoever works under it must stop (``eventlog.lead`` does that). A lock taken
+        over from another holder is yielded ``TAKEOVER_SECONDS`` after it is taken: the database
+        frees it the moment the last holder's connection goes, while that holder is still
+        stopping its work (its loss noticed at once, its work cancelled until it ends: tens of
+        milliseconds); two holders working at once in that gap was seen (issue 13.1's test)."""
         conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
         key = f"{self.schema}:{name}"
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):  # noqa: ASYNC110
+            waited = False
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
+                waited = True
                 await asyncio.sleep(poll_seconds)
             lease = Lease(f"{self.schema}:{name}")
 
@@ -352,6 +362,8 @@ class PostgresEventStore:
 
             conn.add_termination_listener(losing)
             watching = asyncio.create_task(_watch(conn, losing, every=max(poll_seconds, 1.0)))
+            if waited:  # taken over: the last holder may still be stopping (see TAKEOVER_SECONDS)
+                await asyncio.sleep(TAKEOVER_SECONDS)
             try:
                 yield lease
             finally:
