@@ -3,10 +3,12 @@ what was decided with the cause's correlation and causation, append at the versi
 had, and, when another writer got there first, do it all again on the new state.
 
 ``write_in`` is the recipe inside a transaction someone else owns (an inbox's, or a command's
-that writes more than one stream); ``write`` runs it in a transaction of its own and retries on
-a conflict. A command applied once is recorded, in the same transaction, under ``applied``: a
-delivery of it again changes nothing and is told so (``Written.repeated``). Marten's
-``WriteToAggregate`` is the shape.
+that writes more than one stream); ``write`` runs it on its own and retries on a conflict. A
+command applied once is recorded, in the same transaction as its events, under ``applied``: a
+delivery of it again changes nothing and is told so (``Written.repeated``). Without
+``applied``, ``write`` needs no transaction: one read and one append at the version read, which
+the append checks (two round trips to PostgreSQL, not four). Marten's ``WriteToAggregate`` is
+the shape.
 """
 
 from __future__ import annotations
@@ -16,10 +18,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
-from eventlog.conflicts import retrying
-from eventlog.model import Cause, NewEvent
+from eventlog.conflicts import again, retrying
+from eventlog.model import Cause, Expected, NewEvent
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope, Event
+
+
+class Log(Protocol):
+    """Where a write reads and appends: a transaction, or the store itself."""
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
+    ) -> list[Envelope]: ...
 
 
 class Versioned(Protocol):
@@ -45,12 +57,12 @@ class Stream(Generic[S]):
 
     id: str
     fold: Callable[[list[Envelope]], S]
-    load: Callable[[Transaction], Awaitable[S]] | None = field(default=None, compare=False)
+    load: Callable[[Log], Awaitable[S]] | None = field(default=None, compare=False)
 
-    async def state(self, tx: Transaction) -> S:
+    async def state(self, log: Log) -> S:
         if self.load is not None:
-            return await self.load(tx)
-        return self.fold(await tx.read_stream(self.id))
+            return await self.load(log)
+        return self.fold(await log.read_stream(self.id))
 
 
 @dataclass(frozen=True)
@@ -96,11 +108,17 @@ async def write_in(
     before = await stream.state(tx)
     if applied is not None and not await tx.record_handled(applied, cause.command_id):
         return Written(before, repeated=True)
+    return await _decided(tx, stream.id, before, decide, cause, now)
+
+
+async def _decided(
+    log: Log, stream_id: str, before: S, decide: Decide[S], cause: Cause, now: datetime
+) -> Written[S]:
     decided = decide(before)
     events = await decided if isinstance(decided, Awaitable) else decided
     if not events:
         return Written(before)
-    recorded = await tx.append(stream.id, NewEvent.caused(events, cause, now), before.version)
+    recorded = await log.append(stream_id, NewEvent.caused(events, cause, now), before.version)
     return Written(before, events, recorded)
 
 
@@ -114,10 +132,16 @@ async def write(
     applied: str | None = None,
     attempts: int = 8,
 ) -> Written[S]:
-    """The recipe in a transaction of its own, again on the new state while another writer got
-    there first (``attempts`` times; the last conflict is raised)."""
+    """The recipe on its own, again on the new state while another writer got there first
+    (``attempts`` times; the last conflict is raised)."""
+    if applied is not None:  # the command's record and its events commit together
 
-    async def once(tx: Transaction) -> Written[S]:
-        return await write_in(tx, stream, decide, cause, now=clock(), applied=applied)
+        async def once(tx: Transaction) -> Written[S]:
+            return await write_in(tx, stream, decide, cause, now=clock(), applied=applied)
 
-    return await retrying(store, once, attempts=attempts)
+        return await retrying(store, once, attempts=attempts)
+
+    async def read_and_append() -> Written[S]:
+        return await _decided(store, stream.id, await stream.state(store), decide, cause, clock())
+
+    return await again(read_and_append, attempts=attempts)

@@ -18,7 +18,8 @@ The commands a keyed request sends have ids derived from the key (``RequestKey``
 after an abandoned or stale claim sends the same commands again and the services, which apply
 each command once, answer it without doing it twice.
 
-Each step is the log's write recipe (``eventlog.write``) on the key's stream.
+The claim is the log's write recipe (``eventlog.write``) on the key's stream; the outcome is
+appended after it at the claim's version.
 
 A key is good for ``ttl_seconds`` (a day): after that the same key is a new request.
 """
@@ -36,7 +37,7 @@ from uuid import UUID, uuid5
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from eventlog import ConcurrencyConflict, EventStore, Stream, write
+from eventlog import ConcurrencyConflict, EventStore, NewEvent, Stream, write
 from eventlog.model import SystemCause
 from eventlog.writing import History
 from gateway.asgi import read_body, replaying
@@ -141,13 +142,13 @@ class Idempotency:
         version = claimed.before.version + 1  # the claim's
 
         async def close(done: Event) -> None:
-            """Record the outcome on the claim; a claim someone took over is theirs."""
-
-            def decide(k: History) -> list[Event]:
-                return [done] if k.version == version else []
-
-            written = await write(self.store, claims, decide, cause, clock=self._clock, attempts=1)
-            if not written.recorded:
+            """The outcome, appended right after the claim (one statement: the append checks
+            that nothing came between; a claim someone took over is theirs)."""
+            try:
+                await self.store.append(
+                    stream, NewEvent.caused([done], cause, self._clock()), version
+                )
+            except ConcurrencyConflict:
                 log.warning("idempotency.claim_taken_over", stream=stream)
 
         keyed = REQUEST_KEY.set(RequestKey(request))

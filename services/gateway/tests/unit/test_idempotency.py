@@ -178,9 +178,6 @@ async def test_the_idempotency_log_down_is_a_503_with_the_error_body() -> None:
         async def read_stream(self, stream_id: str, from_version: int = 0) -> Any:
             raise ConnectionRefusedError(111, "the database does not answer")
 
-        def transaction(self) -> Any:  # the claim is read and written in one
-            raise ConnectionRefusedError(111, "the database does not answer")
-
     guarded = LastResort(Idempotency(Counting(), Down()))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=guarded, raise_app_exceptions=False),

@@ -29,7 +29,7 @@ from eventlog import (
     write_in,
 )
 from eventlog.model import StreamState, SystemCause
-from eventlog.writing import History
+from eventlog.writing import History, Log
 from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
 from routing_svc.domain.state import AgentState, Task, fold_agent, fold_task
 from routing_svc.domain.tasks import (
@@ -98,7 +98,7 @@ class RoutingLog:
         self._agents: dict[str, AgentState] = {}  # as last read: a prefix of the stream
         self._agents_kept = agents_kept
 
-    async def _agent(self, tx: Transaction, agent_id: str) -> AgentState:
+    async def _agent(self, tx: Log, agent_id: str) -> AgentState:
         """The agent now, in ``tx``'s snapshot. An agent's stream grows with every session it
         takes, so the state last read is kept and only the events after it are read: the log
         is append-only, so what was read once stays true and the rest is the delta."""
