@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from routing_svc.domain.queues import closed_refusal, is_open
 from routing_svc.domain.state import AgentState, Task
 from routing_svc.view import RoutingView
+from routing_svc.view_parts import AgentView
 from routing_svc.writing import RoutingLog
 from support_contracts import Command
 from support_contracts.refusals import NotFound
@@ -56,24 +57,29 @@ async def configure_queue(r: Routing, cmd: ConfigureQueue) -> QueueReply:
     return QueueReply(queue_id=queue_id, definition=cmd.definition)
 
 
-def _agent_reply(agent: AgentState) -> AgentReply:
+def _agent_reply(agent: AgentState | AgentView, *, max_sessions: int, **seen: Any) -> AgentReply:
+    """An agent as the log has it (a command's answer), or as the view sees it with ``seen``,
+    its offers and whether it may be offered more (``GetAgent``)."""
     return AgentReply(
         agent=Agent(
             agent_id=agent.id,
             name=agent.name,
-            max_sessions=agent.max_sessions,
+            max_sessions=max_sessions,
             status=agent.status,
             sessions=sorted(agent.sessions, key=str),
+            **seen,
         )
     )
 
 
 async def configure_agent(r: Routing, cmd: ConfigureAgent) -> AgentReply:
-    return _agent_reply(await r.handlers.configure_agent(cmd))
+    agent = await r.handlers.configure_agent(cmd)
+    return _agent_reply(agent, max_sessions=agent.max_sessions)
 
 
 async def change_agent_status(r: Routing, cmd: ChangeAgentStatus) -> AgentReply:
-    return _agent_reply(await r.handlers.change_agent_status(cmd))
+    agent = await r.handlers.change_agent_status(cmd)
+    return _agent_reply(agent, max_sessions=agent.max_sessions)
 
 
 def _task_reply(task: Task, session_id: UUID) -> TaskReply:
@@ -161,17 +167,7 @@ async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
                 expires_at=offer.expires_at,
             )
         )
-    return AgentReply(
-        agent=Agent(
-            agent_id=agent.id,
-            name=agent.name,
-            max_sessions=agent.capacity,
-            status=agent.status,
-            sessions=sorted(agent.sessions, key=str),
-            offers=offers,
-            eligible=agent.eligible,
-        )
-    )
+    return _agent_reply(agent, max_sessions=agent.capacity, offers=offers, eligible=agent.eligible)
 
 
 async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> StandingReply:
