@@ -76,6 +76,15 @@ class Router:
             self.view.due(self.now())  # the leader's business; a follower only drops them
 
     async def act(self) -> None:
+        """What is due now; a turn that fails half-way (the database away) leaves its work to
+        the next turn: every timer, queue and agent is looked at again."""
+        try:
+            await self._act()
+        except Exception:
+            self.view.everything_dirty()
+            raise
+
+    async def _act(self) -> None:
         now = self.now()
         for task in self.view.due(now):
             await self._on_deadline(task, now)
@@ -148,13 +157,18 @@ class Router:
         seconds = (deadline - self.now()).total_seconds() + 0.001
         return min(max(seconds, 0.0), self._idle)
 
+    def take_lead(self) -> None:
+        """From now on act: on every queue, agent and timer once (a follower dropped the
+        timers that fell due while it followed)."""
+        self.view.everything_dirty()
+        self.leading = True
+
     async def _lead(self) -> None:
         """Act while holding the lock; the moment it is lost, stop acting and contend again
         (another replica may have taken it meanwhile): ``eventlog.lead``."""
 
         async def leading() -> None:
-            self.view.everything_dirty()
-            self.leading = True
+            self.take_lead()
             log.info("router.leading")
             try:
                 await asyncio.Event().wait()  # until the lock is lost or the router stops

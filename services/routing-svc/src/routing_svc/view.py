@@ -336,10 +336,14 @@ class RoutingView:
         return found
 
     def everything_dirty(self) -> None:
-        """A router that just took the lead looks at every queue and agent once."""
+        """Every queue, agent and waiting task looked at once more: by a router that just
+        took the lead, or after a turn that failed half-way. A timer set again for a task that
+        is not due decides nothing."""
         self.dirty_queues |= set(self.queues)
         self.dirty_agents |= set(self.named)
         self.gone_away |= {a.id for a in self.agents.values() if a.offers}
+        for task in self.tasks.values():
+            self._schedule(task)
 
     # --- snapshots ------------------------------------------------------------------------------
 

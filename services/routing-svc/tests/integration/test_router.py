@@ -305,3 +305,42 @@ async def test_timers_run_once_with_two_routers_acting_at_once(world: World) -> 
     await world.settle()
     assert len(await world.recorded("OfferExpired")) == 1
     assert [e["agent_id"] for e in await world.recorded("OfferMade")] == ["ann", "ben"]
+
+
+async def test_r4_an_offer_due_while_a_replica_followed_expires_once_it_leads(
+    world: World,
+) -> None:
+    await agents(world, "ann", "ben")
+    queue = await world.queue(["ann", "ben"], offer_timeout=30)
+    session = await world.hand_off(queue)
+    await world.settle()
+    world.router.leading = False  # the leader is gone; this replica follows meanwhile
+    world.clock.advance(31)
+    await world.settle()  # a follower drops the timers that fall due: not its business
+    assert await world.recorded("OfferExpired") == []
+    world.router.take_lead()
+    await world.settle()
+    assert [e["agent_id"] for e in await world.recorded("OfferExpired")] == ["ann"]
+    assert world.offered_to(session) == ["ben"]
+
+
+async def test_r4_an_expiry_the_database_did_not_take_is_tried_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await agents(world, "ann", "ben")
+    queue = await world.queue(["ann", "ben"], offer_timeout=30)
+    session = await world.hand_off(queue)
+    await world.settle()
+    append = world.store.append
+
+    async def away(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the database is away")
+
+    monkeypatch.setattr(world.store, "append", away)
+    world.clock.advance(31)
+    with pytest.raises(ConnectionError):
+        await world.router.step()
+    monkeypatch.setattr(world.store, "append", append)
+    await world.settle()
+    assert [e["agent_id"] for e in await world.recorded("OfferExpired")] == ["ann"]
+    assert world.offered_to(session) == ["ben"]
