@@ -21,7 +21,7 @@ import structlog
 
 from eventlog import keep_turning, lead
 from eventlog.model import Cause, SystemCause
-from eventlog.snapshots import Snapshots
+from eventlog.snapshots import Snapshots, catch_up
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
 from invite_svc.domain.state import Invitations
@@ -51,24 +51,19 @@ class EmailDelivery:
         self._snapshots = Snapshots(handlers.store, "delivery/v1", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
-        if self.position == -1:
-            await self._snapshots.restore(self._restore)
-        while events := await self._h.store.read_all(self.position, 1000):
-            for event in events:
-                self._see(event)
-            self.position = events[-1].global_position
-            await self._snapshots.folded(len(events), self.position, self._dump)
+        await catch_up(self._h.store, self, self._snapshots)
 
-    def _dump(self) -> bytes:
+    async def dump(self) -> bytes:
         pending = {str(s): [str(i) for i in invitations] for s, invitations in self.pending.items()}
         return json.dumps(pending).encode()
 
-    def _restore(self, position: int, state: bytes) -> None:
+    def restore(self, position: int, state: bytes) -> None:
         pending = json.loads(state)
         self.pending = {UUID(s): {UUID(i) for i in ids} for s, ids in pending.items()}
         self.position = position
 
-    def _see(self, event: Envelope) -> None:
+    def apply(self, event: Envelope) -> None:
+        self.position = event.global_position
         if not event.stream_id.startswith("invitations-"):
             return
         session_id = UUID(event.stream_id.removeprefix("invitations-"))

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from prometheus_client import Gauge
 
 from eventlog import EventStore
+from eventlog.snapshots import catch_up
 from media_relay.hub import Hub
 from media_relay.journal import (
     RecordingLog,
-    catch_up,
     follow_log,
     history,
     keep_session_event,

@@ -88,16 +88,6 @@ def snapshots(store: EventStore, every_events: int = 10_000) -> Snapshots:
     return Snapshots(store, "relay-view/v1", every_events=every_events)
 
 
-async def catch_up(store: EventStore, view: RelayView, saved: Snapshots) -> None:
-    """The view as the log has it now, before the relay takes connections: the latest
-    snapshot, then the events after it."""
-    await saved.restore(view.restore)
-    while events := await store.read_all(view.position, 1000):
-        for envelope in events:
-            view.apply(envelope)
-        await saved.folded(len(events), view.position, view.dump)
-
-
 class RecordingLog:
     """Finished recordings, as ``relay.RecordingStored`` events in ``recordings-<session>``."""
 

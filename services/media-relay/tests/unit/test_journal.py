@@ -15,8 +15,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from eventlog import InMemoryEventStore, NewEvent, StreamState
+from eventlog.snapshots import catch_up
 from media_relay.hub import Hub
-from media_relay.journal import catch_up, follow_log, history, keep_session_event, snapshots
+from media_relay.journal import follow_log, history, keep_session_event, snapshots
 from media_relay.recording import RecordingStorage
 from media_relay.view import RelayView
 from support_contracts import ContractViolation, Envelope

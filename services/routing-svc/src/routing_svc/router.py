@@ -21,7 +21,7 @@ import structlog
 
 from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead
 from eventlog.model import SystemCause
-from eventlog.snapshots import Snapshots
+from eventlog.snapshots import Snapshots, catch_up
 from routing_svc.domain.state import Task
 from routing_svc.domain.tasks import escalate, expire_offers, withdraw_offers_of
 from routing_svc.view import RoutingView
@@ -58,14 +58,7 @@ class Router:
     async def catch_up(self) -> None:
         """Apply everything recorded since the view's position; the first time, from the
         latest snapshot of the view on (``routing-view/v1``), not from the start of the log."""
-        if self.view.position == -1:
-            await self._snapshots.restore(self.view.restore)
-        while events := await self.store.read_all(self.view.position, BATCH):
-            for event in events:
-                self.view.apply(event)
-            await self._snapshots.folded(len(events), self.view.position, self.view.dump)
-            if len(events) < BATCH:
-                return
+        await catch_up(self.store, self.view, self._snapshots, batch=BATCH)
 
     async def step(self) -> None:
         """Catch up, and when leading act on what is due now."""

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 import structlog
 
 from eventlog import Transaction, keep_turning, lead
-from eventlog.snapshots import Snapshots
+from eventlog.snapshots import Snapshots, catch_up
 from session_svc.domain import Session, rules
 from session_svc.writing import SessionLog
 from support_contracts import Envelope, Event
@@ -40,22 +40,17 @@ class ConsoleWatch:
         self._snapshots = Snapshots(handlers.store, "console-watch/v1", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
-        if self.position == -1:
-            await self._snapshots.restore(self._restore)
-        while events := await self._handlers.store.read_all(self.position, 1000):
-            for event in events:
-                self._see(event)
-            self.position = events[-1].global_position
-            await self._snapshots.folded(len(events), self.position, self._dump)
+        await catch_up(self._handlers.store, self, self._snapshots)
 
-    def _dump(self) -> bytes:
+    async def dump(self) -> bytes:
         return json.dumps({str(s): at.isoformat() for s, at in self.last_seen.items()}).encode()
 
-    def _restore(self, position: int, state: bytes) -> None:
+    def restore(self, position: int, state: bytes) -> None:
         seen = {UUID(s): datetime.fromisoformat(at) for s, at in json.loads(state).items()}
         self.last_seen, self.position = seen, position
 
-    def _see(self, event: Envelope) -> None:
+    def apply(self, event: Envelope) -> None:
+        self.position = event.global_position
         if not event.stream_id.startswith("session-"):
             return
         session_id = UUID(event.stream_id.removeprefix("session-"))
