@@ -13,18 +13,12 @@ from support_testkit.private import PrivatePostgres, PrivateRabbit
 
 @pytest.fixture(scope="session")
 def private_rabbit() -> Iterator[PrivateRabbit]:
-    rabbit = PrivateRabbit.create()
-    rabbit.start()
-    yield rabbit
-    rabbit.remove()
+    yield from PrivateRabbit.running()
 
 
 @pytest.fixture(scope="session")
 def private_postgres() -> Iterator[PrivatePostgres]:
-    postgres = PrivatePostgres.create()
-    postgres.start()
-    yield postgres
-    postgres.remove()
+    yield from PrivatePostgres.running()
 
 
 @pytest.fixture

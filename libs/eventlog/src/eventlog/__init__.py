@@ -13,6 +13,7 @@ from eventlog.model import (
     LockLost,
     NewEvent,
     StreamState,
+    utc_now,
 )
 from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
@@ -43,6 +44,7 @@ __all__ = [
     "lead",
     "retrying",
     "topic_matches",
+    "utc_now",
     "write",
     "write_in",
 ]

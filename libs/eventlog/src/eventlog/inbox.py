@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
 from eventlog.conflicts import retrying
+from eventlog.model import utc_now
 from eventlog.outages import is_outage
 from eventlog.store import EventStore, Transaction
 from eventlog.turns import keep_turning
@@ -143,7 +144,7 @@ async def forgetting(
     *,
     keep: timedelta,
     every_seconds: float = 3600.0,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = utc_now,
 ) -> None:
     """Issue 13: the inbox's records (events handled, commands applied) kept for ``keep``, then
     forgotten, a batch at a time, until cancelled. Every replica may sweep (a record two delete

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -43,6 +43,11 @@ def satisfied(expected: Expected, actual: int) -> bool:
         case int() if expected >= NO_STREAM:
             return actual == expected
     raise ValueError(f"not an expected version: {expected!r} (a version >= -1, or a StreamState)")
+
+
+def utc_now() -> datetime:
+    """The clock every service keeps time by, unless a test gives it another."""
+    return datetime.now(UTC)
 
 
 class Cause(Protocol):

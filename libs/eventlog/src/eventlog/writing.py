@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from eventlog.conflicts import again, retrying
-from eventlog.model import Cause, Expected, NewEvent
+from eventlog.model import Cause, Expected, NewEvent, utc_now
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope, Event
 
@@ -44,10 +44,6 @@ class Versioned(Protocol):
 S = TypeVar("S", bound=Versioned)
 
 Decide = Callable[[S], Sequence[Event] | Awaitable[Sequence[Event]]]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

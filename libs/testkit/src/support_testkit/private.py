@@ -12,8 +12,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 START_SECONDS = 90.0
 
@@ -43,7 +45,25 @@ class _Private:
     name: str
     port: int
 
+    @classmethod
+    def create(cls) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def running(cls) -> Iterator[Self]:
+        """Made and started, and removed once the caller is done (a fixture's
+        ``yield from``), whatever happened to it meanwhile."""
+        server = cls.create()
+        try:
+            server.start()
+            yield server
+        finally:
+            server.remove()
+
     def start(self) -> None:
+        raise NotImplementedError
+
+    def remove(self) -> None:
         raise NotImplementedError
 
     def start_if_stopped(self) -> None:

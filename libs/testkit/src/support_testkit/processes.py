@@ -13,6 +13,7 @@ from typing import Any
 
 @dataclass
 class ServiceProcess:
+    module: str
     process: asyncio.subprocess.Process
     logged: list[dict[str, Any]] = field(default_factory=list)
 
@@ -29,6 +30,17 @@ class ServiceProcess:
         assert self.process.returncode is not None
         return self.process.returncode
 
+    def assert_stopped_cleanly(self, code: int) -> None:
+        """A clean stop: exit code 0, ``<module>.started`` and ``.stopped`` logged, every line
+        JSON with its level and time, and nothing to warn of (issue 17.1: a stop once warned
+        of the locks it gave up itself)."""
+        assert code == 0, self.logged[-5:]
+        events = {e.get("event") for e in self.logged}
+        assert {f"{self.module}.started", f"{self.module}.stopped"} <= events
+        assert all({"level", "timestamp"} <= set(e) for e in self.logged)
+        warned = [e for e in self.logged if e["level"] in ("warning", "error", "critical")]
+        assert not warned, warned
+
 
 async def start_service(
     module: str, environment: dict[str, str], *, until: str, within: float = 30
@@ -41,7 +53,7 @@ async def start_service(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     assert process.stdout is not None
-    running = ServiceProcess(process)
+    running = ServiceProcess(module, process)
     while not any(e.get("event") == until for e in running.logged):
         line = await asyncio.wait_for(process.stdout.readline(), within)
         assert line, f"{module} exited before {until}: {running.logged[-5:]}"

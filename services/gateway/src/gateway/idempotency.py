@@ -30,14 +30,14 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from eventlog import ConcurrencyConflict, EventStore, NewEvent, Stream, write
+from eventlog import ConcurrencyConflict, EventStore, NewEvent, Stream, utc_now, write
 from eventlog.model import SystemCause
 from eventlog.writing import History
 from gateway.asgi import read_body, replaying
@@ -102,7 +102,7 @@ class Idempotency:
         *,
         stale_seconds: float = 60.0,
         ttl_seconds: float = 24 * 3600.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         who: Callable[[bytes], Awaitable[bytes]] | None = None,
     ) -> None:
         """``who``: whose key it is, from the ``Authorization`` header (the verified caller:

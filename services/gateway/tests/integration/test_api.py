@@ -302,8 +302,7 @@ async def test_the_gateway_process_answers_and_stops_on_sigterm(
             assert (await http_get(ops, "/readyz"))[0] == 200
         finally:
             code = await gateway.terminate()
-        assert code == 0
-        assert "gateway.stopped" in {e.get("event") for e in gateway.logged}
+        gateway.assert_stopped_cleanly(code)
 
 
 async def test_a_start_answers_with_its_session_when_the_draft_cannot_be_had(

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from eventlog import EventStore
+from eventlog import EventStore, utc_now
 from invite_svc.delivery import EmailDelivery
 from invite_svc.entrypoints import SESSION_EVENTS, session_event_handler
-from invite_svc.handlers import HANDLERS, InviteHandlers, utc_now
+from invite_svc.handlers import HANDLERS, InviteHandlers
 from invite_svc.mailer import Mailer, SmtpMailer
 from invite_svc.sessions import SessionDirectory
 from invite_svc.settings import Settings

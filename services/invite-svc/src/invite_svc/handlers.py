@@ -5,14 +5,14 @@ a conflict. What each channel hands back is rendered here, from the token made n
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
 from pydantic import BaseModel
 
-from eventlog import EventStore, Stream, Transaction, Written, write, write_in
+from eventlog import EventStore, Stream, Transaction, Written, utc_now, write, write_in
 from eventlog.model import Cause
 from invite_svc import channels, tokens
 from invite_svc.domain import rules
@@ -42,10 +42,6 @@ def _stream(session_id: UUID) -> Stream[Invitations]:
 def after(written: Written[Invitations]) -> Invitations:
     """The invitations once what was written is folded in."""
     return fold(written.recorded, written.before)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class InviteHandlers:

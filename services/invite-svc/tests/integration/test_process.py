@@ -61,6 +61,4 @@ async def test_the_invite_process_answers_and_stops_on_sigterm(
         finally:
             code = await service.terminate()
             await client.close()
-        assert code == 0
-        logged = service.logged
-        assert {"invite_svc.started", "invite_svc.stopped"} <= {e["event"] for e in logged}
+        service.assert_stopped_cleanly(code)

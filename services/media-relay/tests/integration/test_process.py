@@ -49,7 +49,6 @@ async def test_the_relay_process_serves_and_stops_on_sigterm(
             bob = await Peer.connect(port, later, "bob")
         finally:
             code = await relay.terminate()
-        assert code == 0
+        relay.assert_stopped_cleanly(code)
         assert (await bob.closed_with())[0] == 1001
-        logged = relay.logged
-        assert {"relay.connected", "media_relay.stopped"} <= {e["event"] for e in logged}
+        assert "relay.connected" in {e["event"] for e in relay.logged}

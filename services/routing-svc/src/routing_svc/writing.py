@@ -14,7 +14,7 @@ agent (R6, R7)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from uuid import UUID, uuid5
 
@@ -25,6 +25,7 @@ from eventlog import (
     Stream,
     Transaction,
     retrying,
+    utc_now,
     write,
     write_in,
 )
@@ -80,10 +81,6 @@ def agent_stream(agent_id: str) -> str:
 
 def queue_stream(queue_id: UUID) -> str:
     return f"queue-{queue_id}"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class RoutingLog:

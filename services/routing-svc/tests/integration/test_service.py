@@ -267,9 +267,7 @@ async def test_the_service_process_answers_and_stops_on_sigterm(
         finally:
             code = await service.terminate()
             await client.close()
-        assert code == 0
-        logged = {e["event"] for e in service.logged}
-        assert {"routing_svc.started", "routing_svc.stopped"} <= logged
+        service.assert_stopped_cleanly(code)
 
 
 async def test_issue_14_11_a_routing_svc_started_after_a_hand_off_still_hears_of_it(

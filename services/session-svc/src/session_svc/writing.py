@@ -14,10 +14,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid5
 
-from eventlog import EventStore, NewEvent, Stream, StreamState, Transaction, retrying, write_in
+from eventlog import (
+    EventStore,
+    NewEvent,
+    Stream,
+    StreamState,
+    Transaction,
+    retrying,
+    utc_now,
+    write_in,
+)
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
 from session_svc.domain.errors import NotFound
 from session_svc.domain.settings import SITE_STREAM, control_changes, csr_stream
@@ -53,10 +62,6 @@ def number_stream(number: str) -> str:
 def random_session_number() -> str:
     """Nine digits, not guessable from the last one (S1); no leading zero to lose."""
     return str(10**8 + secrets.randbelow(9 * 10**8))
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
