@@ -79,6 +79,19 @@ class Sessions:
         return str(started["activity_id"])
 
 
+async def gather(
+    port: int, sessions: Sessions, *, assistant: str | None = None
+) -> tuple[str, str, Peer, Peer]:
+    """alice's session with the customer Carol (and ``assistant``, joined but not connected),
+    alice and Carol connected to the relay: the session, Carol's id and the two peers."""
+    session = await sessions.start("alice")
+    carol = await sessions.customer(session, "Carol")
+    if assistant is not None:
+        await sessions.assistant(session, assistant)
+    alice = await Peer.connect(port, session, "alice")
+    return session, carol, alice, await Peer.connect(port, session, carol)
+
+
 class Peer:
     def __init__(self, ws: ClientConnection, participant: str) -> None:
         self.ws, self.participant = ws, participant

@@ -19,7 +19,7 @@ from media_relay.bootstrap import MediaRelay
 from media_relay.recording import read_records
 from support_testkit.waiting import eventually
 
-from .peers import Peer, Sessions, http_get, recordings, token
+from .peers import Sessions, gather, http_get, recordings, token
 
 pytestmark = pytest.mark.integration
 
@@ -48,10 +48,7 @@ def relay_overrides(s3_endpoint: str) -> dict[str, Any]:
 async def test_m2_a_finished_recording_goes_to_the_bucket_and_is_fetched_from_it(
     relay: MediaRelay, sessions: Sessions, s3_endpoint: str, tmp_path: Path
 ) -> None:
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    alice = await Peer.connect(relay.port, session, "alice")
-    carol_peer = await Peer.connect(relay.port, session, carol)
+    session, _carol, alice, carol_peer = await gather(relay.port, sessions)
     sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
     recording = (await alice.request(type="start", kind="recording"))["activity_id"]
     await alice.share(sharing, b"a picture")

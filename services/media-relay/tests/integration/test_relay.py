@@ -23,7 +23,7 @@ from session_svc.bootstrap import SessionService
 from session_svc.console_watch import ConsoleWatch
 from support_testkit.waiting import eventually
 
-from .peers import Peer, Sessions, http_get, recordings, token
+from .peers import Peer, Sessions, gather, http_get, recordings, token
 
 pytestmark = pytest.mark.integration
 
@@ -104,11 +104,7 @@ async def test_m1_s6_traffic_reaches_every_participant_of_its_session_and_nobody
 async def test_m2_only_the_controller_starts_and_only_a_running_activity_carries_frames(
     relay: MediaRelay, sessions: Sessions
 ) -> None:
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    await sessions.assistant(session, "dave")
-    alice = await Peer.connect(relay.port, session, "alice")
-    carol_peer = await Peer.connect(relay.port, session, carol)
+    session, _carol, alice, carol_peer = await gather(relay.port, sessions, assistant="dave")
     dave = await Peer.connect(relay.port, session, "dave")
 
     refusal = await dave.request(type="start", kind="video")
@@ -147,10 +143,7 @@ async def test_m2_only_the_controller_starts_and_only_a_running_activity_carries
 async def test_file_chunks_carry_name_offset_and_a_checksum_the_relay_checks(
     relay: MediaRelay, sessions: Sessions
 ) -> None:
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    alice = await Peer.connect(relay.port, session, "alice")
-    carol_peer = await Peer.connect(relay.port, session, carol)
+    _session, _carol, alice, carol_peer = await gather(relay.port, sessions)
     transfer = (await alice.request(type="start", kind="file_transfer"))["activity_id"]
 
     await alice.ws.send(frames.file_chunk(uuid4(), "x", 0, b"")[:2] + b"")  # a cut frame
@@ -171,10 +164,7 @@ async def test_file_chunks_carry_name_offset_and_a_checksum_the_relay_checks(
 async def test_m2_recording_stores_chat_and_frames_until_it_ends_for_the_controller(
     relay: MediaRelay, sessions: Sessions
 ) -> None:
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    alice = await Peer.connect(relay.port, session, "alice")
-    carol_peer = await Peer.connect(relay.port, session, carol)
+    session, carol, alice, carol_peer = await gather(relay.port, sessions)
     chat = (await alice.request(type="start", kind="chat"))["activity_id"]
     sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
     await carol_peer.chat("before the recording")
@@ -203,10 +193,7 @@ async def test_m2_recording_stores_chat_and_frames_until_it_ends_for_the_control
 async def test_a_client_reconnects_and_finds_the_session_as_it_is(
     relay: MediaRelay, sessions: Sessions
 ) -> None:
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    alice = await Peer.connect(relay.port, session, "alice")
-    carol_peer = await Peer.connect(relay.port, session, carol)
+    session, carol, alice, carol_peer = await gather(relay.port, sessions)
     sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
     await carol_peer.close()
 
@@ -260,11 +247,7 @@ async def test_a_restarted_relay_rebuilds_its_view_from_its_log_and_goes_on_reco
 async def test_m4_a_slow_viewer_drops_frames_never_chat_and_holds_back_nobody(
     relay: MediaRelay, sessions: Sessions
 ) -> None:
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    await sessions.assistant(session, "dave")
-    alice = await Peer.connect(relay.port, session, "alice")
-    fast = await Peer.connect(relay.port, session, carol)
+    session, carol, alice, fast = await gather(relay.port, sessions, assistant="dave")
     slow = await Peer.connect(relay.port, session, "dave", receive_buffer=4096)
     sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
     await alice.request(type="start", kind="chat")

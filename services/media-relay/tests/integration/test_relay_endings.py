@@ -8,7 +8,7 @@ import pytest
 from media_relay.bootstrap import MediaRelay
 from support_testkit.waiting import eventually
 
-from .peers import Peer, Sessions
+from .peers import Peer, Sessions, gather
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +24,7 @@ async def test_m3_s8_a_transfer_of_control_ends_every_activity_and_says_why(
         csr_id="dave",
         settings={**dave_system, "voice_supported": voice_supported},
     )
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    await sessions.assistant(session, "dave")
-    alice = await Peer.connect(relay.port, session, "alice")
-    carol_peer = await Peer.connect(relay.port, session, carol)
+    session, _carol, alice, carol_peer = await gather(relay.port, sessions, assistant="dave")
     dave = await Peer.connect(relay.port, session, "dave")
     sharing = (await alice.request(type="start", kind="desktop_sharing"))["activity_id"]
     voice = (await alice.request(type="start", kind="voice"))["activity_id"]
@@ -78,10 +74,7 @@ async def test_m3_a_hand_off_closes_the_former_controller_and_an_end_closes_ever
     agent = {"session_mode": "single", "is_webacd_agent": True, "voice_supported": True}
     for csr in ("alice", "zoe"):  # S9: WebACD agents, the one handing off and the one named
         await sessions("ChangeCsrSettings", "admin", csr_id=csr, settings=agent)
-    session = await sessions.start("alice")
-    carol = await sessions.customer(session, "Carol")
-    alice = await Peer.connect(relay.port, session, "alice")
-    carol_peer = await Peer.connect(relay.port, session, carol)
+    session, carol, alice, carol_peer = await gather(relay.port, sessions)
     chat = (await alice.request(type="start", kind="chat"))["activity_id"]
 
     await sessions("HandOffToAgents", "alice", session_id=session, agent_ids=["zoe"])
