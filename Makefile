@@ -1,10 +1,10 @@
-# The two commands of the README: `make test` and `make demo`. Both work from a fresh clone:
+# The commands of the README: `make run`, `make test` and `make demo`. All work from a fresh clone:
 # they install uv (through pip) when it is missing and sync the workspace from uv.lock.
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: test test-fast test-faults demo bench lint sync uv services asyncapi
+.PHONY: run test test-fast test-faults demo bench lint sync uv services asyncapi
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -29,6 +29,9 @@ test-fast: sync  # no RabbitMQ, PostgreSQL or subprocess needed: the unit and in
 
 test-faults: sync services  # RabbitMQ and PostgreSQL of its own, stopped, killed and started
 	timeout -k 30 900 $(UV) run pytest tests-faults $(PYTEST_ARGS)
+
+run: sync  # the whole stack until Ctrl-C: processes on RabbitMQ and PostgreSQL, or embedded
+	@$(UV) run python -m support_demo.run
 
 demo: sync
 	@$(UV) run python -m support_demo

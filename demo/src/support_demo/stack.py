@@ -83,10 +83,14 @@ class Stack:
             await _stop(service)
 
 
-async def spawn_service(module: str, settings: BaseSettings) -> Service:
+async def spawn_service(
+    module: str, settings: BaseSettings, *, log_file: Path | None = None
+) -> Service:
     """``python -m module`` with these settings, once it has logged its ``.started`` line and
     its ops port listens (``ops.listening``, logged after it) (it is not part of any stack: the
-    caller stops it)."""
+    caller stops it). Its log is kept in ``logged``, or, with ``log_file``, appended to that
+    file (``logged`` then keeps only the lines up to its start: a long run's log is not held
+    in memory)."""
     environment = settings.as_environment()  # type: ignore[attr-defined]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module,
@@ -111,7 +115,12 @@ async def spawn_service(module: str, settings: BaseSettings) -> Service:
             started = entry
         listening = listening or event == "ops.listening"
     service = Service(module, process, started, logged, settings)
-    asyncio.create_task(_keep_reading(service))  # noqa: RUF006  (ends with the process)
+    if log_file is None:
+        asyncio.create_task(_keep_reading(service))  # noqa: RUF006  (ends with the process)
+    else:
+        with log_file.open("a") as file:
+            file.writelines(json.dumps(entry) + "\n" for entry in logged)
+        asyncio.create_task(_append(service, log_file))  # noqa: RUF006  (ends with the process)
     return service
 
 
@@ -122,6 +131,13 @@ async def _keep_reading(service: Service) -> None:
             service.logged.append(json.loads(line))
         except ValueError:
             service.logged.append({"event": line.decode().rstrip()})
+
+
+async def _append(service: Service, log_file: Path) -> None:
+    assert service.process.stdout is not None
+    with log_file.open("ab", buffering=0) as file:
+        async for line in service.process.stdout:
+            file.write(line)
 
 
 def free_port() -> int:
@@ -160,10 +176,16 @@ async def start_stack(
     smtp_url: str = "smtp://127.0.0.1:1025",
     *,
     replicas: int = 1,
+    gateway_port: int | None = None,
+    relay_port: int | None = None,
+    site: str = SITE,
+    log_dir: Path | None = None,
 ) -> Stack:
     """Start the services in order (each waits for its ``.started``); ``stack`` stops them.
     ``replicas`` of session-svc and routing-svc; the relay and the gateway get ports of their
-    own that they keep when started again."""
+    own (free ones unless given) that they keep when started again; ``site``: where the links
+    of invitations lead; ``log_dir``: each service's log in a file there (``<module>.log``),
+    not in memory."""
     common: dict[str, Any] = {
         "amqp_url": amqp_url,
         "database_url": database_url,
@@ -175,8 +197,9 @@ async def start_stack(
     stack.push_async_callback(running.stop)
 
     async def spawn(module: str, settings: BaseSettings, count: int = 1) -> Service:
+        log_file = None if log_dir is None else log_dir / f"{module}.log"
         for _ in range(count):
-            services.append(await spawn_service(module, settings))
+            services.append(await spawn_service(module, settings, log_file=log_file))
         return services[-1]
 
     await spawn(
@@ -193,7 +216,7 @@ async def start_stack(
             **common,
             database_schema=schemas[1],
             smtp_url=smtp_url,
-            support_site_url=SITE,
+            support_site_url=site,
             delivery_seconds=0.2,
         ),
     )
@@ -211,12 +234,12 @@ async def start_stack(
             **common,
             database_schema=schemas[3],
             host="127.0.0.1",
-            port=free_port(),
+            port=relay_port or free_port(),
             participant_token_secret=PARTICIPANT_SECRET,
             recordings_dir=tmp / "recordings",
         ),
     )
-    relay_port = int(relay.started["port"])
+    relay_port = int(relay.started["port"])  # the one it listens on
     gateway = await spawn(
         "gateway",
         GatewaySettings(
@@ -224,7 +247,7 @@ async def start_stack(
             database_schema=schemas[4],
             live_queue_prefix=names.queue("gateway-live"),
             host="127.0.0.1",
-            port=free_port(),
+            port=gateway_port or free_port(),
             jwt_secret=JWT_SECRET,
             participant_token_secret=PARTICIPANT_SECRET,
             relay_url=f"ws://127.0.0.1:{relay_port}",

@@ -43,12 +43,14 @@ from support_contracts.topology import Topology
 from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, start_stack
 
 S = TypeVar("S", bound=Stoppable)
+MAIL_KEPT_HERE = "smtp://127.0.0.1:1"  # not used: the embedded demo's ``Mailbox`` takes the mail
 
 
 @dataclass
 class Demo:
     description: str
-    api: httpx.AsyncClient
+    api: httpx.AsyncClient  # the gateway's
+    relay_url: str
     seen: list[tuple[str, str]]  # (routing key, correlation id) of what support.events carried
     mine: set[str] | None  # the demo's correlation ids (None: everything is the demo's)
 
@@ -76,9 +78,17 @@ class Mailbox:
 
 
 @asynccontextmanager
-async def embedded() -> AsyncIterator[Demo]:
+async def embedded(
+    *,
+    gateway_port: int = 0,
+    relay_port: int = 0,
+    site: str = SITE,
+    smtp_url: str | None = None,
+) -> AsyncIterator[Demo]:
     """Every service started as its process starts it (``bootstrap.start``), each on an
-    in-memory log of its own, all on one in-memory broker."""
+    in-memory log of its own, all on one in-memory broker; the gateway and the relay on these
+    loopback ports (0: any free one), system e-mail to the SMTP server at ``smtp_url`` (kept
+    in memory, unsent, when there is none)."""
     broker = MemoryBroker()
     broker.events.declare_queue("demo-analytics", ["#"])  # before anything is published
     seen: list[tuple[str, str]] = []
@@ -95,7 +105,10 @@ async def embedded() -> AsyncIterator[Demo]:
         await started(await session_svc.start(SessionSettings(), store=log(), broker=broker))
         await started(
             await invite_svc.start(
-                InviteSettings(support_site_url=SITE), store=log(), broker=broker, mailer=Mailbox()
+                InviteSettings(support_site_url=site, smtp_url=smtp_url or MAIL_KEPT_HERE),
+                store=log(),
+                broker=broker,
+                mailer=None if smtp_url else Mailbox(),
             )
         )
         await started(
@@ -105,14 +118,14 @@ async def embedded() -> AsyncIterator[Demo]:
         )
         relay_settings = RelaySettings(
             host="127.0.0.1",
-            port=0,
+            port=relay_port,
             participant_token_secret=PARTICIPANT_SECRET,
             recordings_dir=recordings,
         )
         relay = await started(await media_relay.start(relay_settings, store=log(), broker=broker))
         gateway_settings = GatewaySettings(
             host="127.0.0.1",
-            port=0,
+            port=gateway_port,
             jwt_secret=JWT_SECRET,
             participant_token_secret=PARTICIPANT_SECRET,
             relay_url=f"ws://127.0.0.1:{relay.port}",
@@ -128,7 +141,7 @@ async def embedded() -> AsyncIterator[Demo]:
             " DATABASE_URL to run every service as its own process on them)"
         )
         async with httpx.AsyncClient(base_url=gw.url, timeout=30) as api:
-            yield Demo(description, api, seen, None)
+            yield Demo(description, api, f"ws://127.0.0.1:{relay.port}", seen, None)
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,7 @@ async def real(amqp_url: str, database_url: str) -> AsyncIterator[Demo]:
                 f" and RabbitMQ at {amqp_url} ({EXCHANGE})"
             )
             async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as api:
-                yield Demo(description, api, seen, set())
+                yield Demo(description, api, f"ws://127.0.0.1:{stack.relay_port}", seen, set())
     finally:
         for queue in Topology(EXCHANGE, names.prefix).queues:
             await channel.queue_delete(queue)
@@ -196,20 +209,27 @@ async def _answers(amqp_url: str, database_url: str) -> bool:
     return True
 
 
-async def choose() -> AbstractAsyncContextManager[Demo]:
-    """Real when RabbitMQ and PostgreSQL answer (where the variables say, or on the default
-    ports); embedded when the variables are unset and nothing answers, or DEMO_MODE=embedded.
-    Variables that point at something that does not answer are a mistake, said as such."""
+async def servers(command: str) -> tuple[str, str] | None:
+    """RabbitMQ's and PostgreSQL's URLs when they answer (where the variables say, or on the
+    default ports); None for embedded: the variables unset and nothing answers, or
+    DEMO_MODE=embedded. Variables that point at something that does not answer are a mistake,
+    said as such (``command`` says who stops)."""
     given = os.environ.get("AMQP_URL"), os.environ.get("DATABASE_URL")
     amqp_url = given[0] or "amqp://guest:guest@127.0.0.1:5672/"
     database_url = given[1] or "postgresql://postgres@127.0.0.1:5432/test"
     if os.environ.get("DEMO_MODE") == "embedded":
-        return embedded()
+        return None
     if await _answers(amqp_url, database_url):
-        return real(amqp_url, database_url)
+        return amqp_url, database_url
     if any(given):
         raise SystemExit(
-            f"demo: RabbitMQ at {amqp_url} or PostgreSQL at {database_url} does not answer;"
+            f"{command}: RabbitMQ at {amqp_url} or PostgreSQL at {database_url} does not answer;"
             " start them (scripts/services-up) or unset AMQP_URL and DATABASE_URL"
         )
-    return embedded()
+    return None
+
+
+async def choose() -> AbstractAsyncContextManager[Demo]:
+    """The demo, real or embedded as ``servers`` finds."""
+    found = await servers("demo")
+    return embedded() if found is None else real(*found)

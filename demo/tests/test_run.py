@@ -1,0 +1,170 @@
+"""``make run`` (issue 16.1): the whole stack comes up with nothing configured, says where the
+gateway is and how to sign in, takes requests with the tokens it printed, shows the system
+e-mail it caught (a customer joins with that e-mail's link), and stops cleanly on Ctrl-C. On
+RabbitMQ and PostgreSQL what it did is still there at the next run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from uuid import uuid4
+
+import aio_pika
+import asyncpg
+import httpx
+import pytest
+
+from support_contracts import EXCHANGE
+from support_contracts.topology import Topology
+from support_demo.run import until_stopped
+from support_demo.stack import Service, Stack
+
+pytestmark = [pytest.mark.timeout(180), pytest.mark.integration]  # the stack as a process
+
+READY = "Ctrl-C stops it."
+
+
+class Run:
+    """``python -m support_demo.run`` as ``make run`` starts it; its output read as it comes."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process, self.lines = process, list[str]()
+
+    async def read_until(self, pattern: str, within: float = 60) -> re.Match[str]:
+        assert self.process.stdout is not None
+        async with asyncio.timeout(within):
+            while True:
+                for line in self.lines:
+                    if found := re.search(pattern, line):
+                        return found
+                line = await self.process.stdout.readline()
+                assert line, f"make run ended before {pattern!r}:\n" + "\n".join(self.lines)
+                self.lines.append(line.decode().rstrip())
+
+    @property
+    def gateway(self) -> str:
+        [url] = [m[1] for line in self.lines if (m := re.search(r"gateway API +(\S+)/v1", line))]
+        return url
+
+    def token_of(self, user: str) -> dict[str, str]:
+        at = next(i for i, line in enumerate(self.lines) if line.endswith(f", {user}:"))
+        return {"Authorization": self.lines[at + 1].split("Authorization: ")[1]}
+
+    async def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # Ctrl-C
+        await self.read_until("^run: stopped$", within=60)
+        return await asyncio.wait_for(self.process.wait(), 30)
+
+
+@asynccontextmanager
+async def make_run(folder: Path, **environment: str) -> AsyncIterator[Run]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "support_demo.run",
+        env={**os.environ, "GATEWAY_PORT": "0", "RELAY_PORT": "0", "RUN_DIR": str(folder),
+             **environment},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    run = Run(process)
+    try:
+        await run.read_until(READY)
+        yield run
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def invite_and_join(run: Run, api: httpx.AsyncClient, session_id: str) -> None:
+    """I1: the system e-mail goes to the run's mail catcher, which shows its link; the
+    customer joins with it."""
+    invited = await api.post(
+        f"/v1/sessions/{session_id}/invitations",
+        json={"role": "customer", "channel": "email", "to": "bob@example.com"},
+        headers=run.token_of("alice"),
+    )
+    assert invited.status_code == 201, invited.text
+    await run.read_until(r"e-mail to bob@example\.com: Invitation to a support session")
+    link = (await run.read_until(r"its join link: \S+/join\?token=(\S+)"))[1]
+    joined = await api.post("/v1/join", json={"token": link, "name": "Bob"})
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["session_id"] == session_id and joined.json()["participant_token"]
+    mail = sorted((run_folder(run) / "mail").glob("*.eml"))
+    assert len(mail) == 1 and b"bob@example.com" in mail[0].read_bytes()
+
+
+def run_folder(run: Run) -> Path:
+    [kept] = [m[1] for line in run.lines if (m := re.search(r"kept under (\S+) and", line))]
+    return Path(kept).parent
+
+
+async def test_make_run_embedded_serves_the_api_shows_the_mail_and_stops_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    async with make_run(tmp_path, DEMO_MODE="embedded") as run:
+        assert any(line.startswith("support center running, embedded") for line in run.lines)
+        async with httpx.AsyncClient(base_url=run.gateway, timeout=30) as api:
+            assert (await api.get("/healthz")).status_code == 200
+            started = await api.post(
+                "/v1/sessions", json={"email_invite": False}, headers=run.token_of("alice")
+            )
+            assert started.status_code == 201, started.text
+            await invite_and_join(run, api, started.json()["session_id"])
+            site = await api.get("/v1/admin/site", headers=run.token_of("admin"))
+            assert site.status_code == 200, site.text  # the admin's token is an admin's
+            refused = await api.get("/v1/admin/site", headers=run.token_of("alice"))
+            assert refused.status_code == 403
+        assert await run.stop() == 0
+
+
+async def test_make_run_on_rabbitmq_and_postgresql_keeps_what_it_did_for_the_next_run(
+    tmp_path: Path, amqp_url: str, database_url: str
+) -> None:
+    name = f"t{uuid4().hex[:10]}"
+    environment = {"AMQP_URL": amqp_url, "DATABASE_URL": database_url, "RUN_NAME": name}
+    try:
+        async with make_run(tmp_path, **environment) as run:
+            assert any(line.startswith("support center running, real") for line in run.lines)
+            async with httpx.AsyncClient(base_url=run.gateway, timeout=30) as api:
+                started = await api.post(
+                    "/v1/sessions", json={"email_invite": False}, headers=run.token_of("alice")
+                )
+                assert started.status_code == 201, started.text
+                session_id = started.json()["session_id"]
+                await invite_and_join(run, api, session_id)
+            assert await run.stop() == 0
+        logs = sorted(p.name for p in (tmp_path / "logs").iterdir())
+        assert logs == [f"{m}.log" for m in ("gateway", "invite_svc", "media_relay",
+                                              "routing_svc", "session_svc")]  # fmt: skip
+        async with make_run(tmp_path, **environment) as again:
+            async with httpx.AsyncClient(base_url=again.gateway, timeout=30) as api:
+                kept = await api.get(f"/v1/sessions/{session_id}", headers=again.token_of("alice"))
+                assert kept.status_code == 200, kept.text
+                assert [p["name"] for p in kept.json()["participants"]] == ["Alice", "Bob"]
+            assert await again.stop() == 0
+    finally:
+        await forget(amqp_url, database_url, name)
+
+
+async def forget(amqp_url: str, database_url: str, name: str) -> None:
+    """What a run keeps for the next: its schemas and its queues."""
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    for queue in Topology(EXCHANGE, f"{name}.").queues:
+        await channel.queue_delete(queue)
+    await connection.close()
+    conn = await asyncpg.connect(database_url)
+    for service in ("session", "invite", "routing", "relay", "gateway"):
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name}_{service} CASCADE")
+    await conn.close()
+
+
+async def test_make_run_stops_with_exit_code_1_when_a_service_process_ends_by_itself() -> None:
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "raise SystemExit(3)")
+    service = Service("routing_svc", process, started={})
+    assert await until_stopped(Stack("", 0, [service], {})) == 1
