@@ -167,4 +167,4 @@ async def forget(amqp_url: str, database_url: str, name: str) -> None:
 async def test_make_run_stops_with_exit_code_1_when_a_service_process_ends_by_itself() -> None:
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", "raise SystemExit(3)")
     service = Service("routing_svc", process, started={})
-    assert await until_stopped(Stack("", 0, [service], {})) == 1
+    assert await until_stopped(asyncio.Event(), Stack("", 0, [service], {})) == 1

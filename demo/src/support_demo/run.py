@@ -23,7 +23,8 @@ import shlex
 import signal
 import socket
 import sys
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,19 +212,26 @@ def banner(running: Running, mail: MailCatcher) -> str:
     return "\n".join(lines)
 
 
-async def until_stopped(stack: Stack | None) -> int:
-    """0 once SIGINT or SIGTERM comes; 1 if a service's process ends by itself first."""
-    asked = asyncio.Event()
+@contextmanager
+def asked_on_signals(asked: asyncio.Event) -> Iterator[None]:
+    """SIGINT (Ctrl-C) and SIGTERM set ``asked``, for as long as the run lasts: one asked for
+    a stop while it starts or stops is not an interruption half-way (the services, in the same
+    process group, get Ctrl-C too, and stop themselves cleanly)."""
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, asked.set)
-    stop = asyncio.create_task(asked.wait())
-    exits = {asyncio.create_task(s.process.wait()): s for s in (stack.services if stack else [])}
     try:
-        done, pending = await asyncio.wait({stop, *exits}, return_when=asyncio.FIRST_COMPLETED)
+        yield
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+async def until_stopped(asked: asyncio.Event, stack: Stack | None) -> int:
+    """0 once a stop is asked for; 1 if a service's process ends by itself first."""
+    stop = asyncio.create_task(asked.wait())
+    exits = {asyncio.create_task(s.process.wait()): s for s in (stack.services if stack else [])}
+    done, pending = await asyncio.wait({stop, *exits}, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
     ended = [exits[task] for task in done if task in exits]
@@ -236,14 +244,16 @@ async def until_stopped(stack: Stack | None) -> int:
 
 async def main() -> int:
     settings = RunSettings.from_environment()
-    mail = MailCatcher(settings.folder / "mail").up()
-    try:
-        async with AsyncExitStack() as exits:
-            running = await start(settings, exits, mail)
-            print(banner(running, mail), flush=True)
-            code = await until_stopped(running.stack)
-    finally:
-        mail.down()
+    asked = asyncio.Event()
+    with asked_on_signals(asked):
+        mail = MailCatcher(settings.folder / "mail").up()
+        try:
+            async with AsyncExitStack() as exits:
+                running = await start(settings, exits, mail)
+                print(banner(running, mail), flush=True)
+                code = await until_stopped(asked, running.stack)
+        finally:
+            mail.down()
     print("run: stopped", flush=True)
     return code
 
@@ -252,7 +262,7 @@ def run() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     try:
         code = uvloop.run(main())
-    except KeyboardInterrupt:  # before the stack was up: whatever started was stopped
+    except KeyboardInterrupt:  # before it listened for signals: nothing was started yet
         code = 130
     sys.exit(code)
 
