@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-faults demo bench lint sync uv services asyncapi
+.PHONY: run test test-fast test-faults demo bench lint sync uv services asyncapi consoles browser
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -16,12 +16,33 @@ sync: uv
 services:
 	@scripts/services-up
 
+# The consoles' pages (consoles/README.md): npm packages from the lock, the API client
+# generated from the gateway's /openapi.json, lint and types, the build into the gateway's
+# package (kept in git, so that the image and every install serve it without Node.js; in CI a
+# build that differs from the one committed fails).
+CONSOLES_BUILD := services/gateway/src/gateway/pages/app
+
+consoles/node_modules/.installed: consoles/package-lock.json
+	cd consoles && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+consoles: sync consoles/node_modules/.installed
+	mkdir -p consoles/build
+	$(UV) run supportctl openapi > consoles/build/openapi.json
+	cd consoles && npm run -s api && npm run -s check && npm run -s build
+	@if [ -n "$${CI:-}" ] && ! git diff --quiet -- $(CONSOLES_BUILD); then \
+		echo "consoles: the committed build is not what consoles/ builds: run make consoles and commit it" >&2; \
+		git diff --stat -- $(CONSOLES_BUILD) >&2; exit 1; fi
+
+browser:
+	@scripts/browser-up
+
 lint: sync
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy contracts/src libs/eventlog/src libs/testkit/src demo/src services/session-svc/src services/invite-svc/src libs/rpc/src libs/runtime/src services/routing-svc/src services/media-relay/src services/gateway/src
 
-test: sync services lint
+test: sync services lint consoles browser
 	timeout -k 30 1500 $(UV) run pytest $(PYTEST_ARGS)  # a hang fails CI in 25 min, not 90
 
 test-fast: sync  # no RabbitMQ, PostgreSQL or subprocess needed: the unit and in-memory tests
@@ -31,6 +52,8 @@ test-faults: sync services  # RabbitMQ and PostgreSQL of its own, stopped, kille
 	timeout -k 30 900 $(UV) run pytest tests-faults $(PYTEST_ARGS)
 
 run: sync  # the whole stack until Ctrl-C: processes on RabbitMQ and PostgreSQL, or embedded
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory consoles >/dev/null; \
+		else echo "run: no npm here: the consoles as committed" >&2; fi
 	@$(UV) run python -m support_demo.run
 
 demo: sync

@@ -6,78 +6,18 @@ RabbitMQ and PostgreSQL what it did is still there at the next run."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import uuid4
 
-import aio_pika
-import asyncpg
 import httpx
 import pytest
 
-from support_contracts import EXCHANGE
-from support_contracts.topology import Topology
 from support_demo.run import until_stopped
 from support_demo.stack import Service, Stack
+from support_testkit.make_run import Run, forget, make_run
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.integration]  # the stack as a process
-
-READY = "Ctrl-C stops it."
-
-
-class Run:
-    """``python -m support_demo.run`` as ``make run`` starts it; its output read as it comes."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process, self.lines = process, list[str]()
-
-    async def read_until(self, pattern: str, within: float = 60) -> re.Match[str]:
-        assert self.process.stdout is not None
-        async with asyncio.timeout(within):
-            while True:
-                for line in self.lines:
-                    if found := re.search(pattern, line):
-                        return found
-                line = await self.process.stdout.readline()
-                assert line, f"make run ended before {pattern!r}:\n" + "\n".join(self.lines)
-                self.lines.append(line.decode().rstrip())
-
-    @property
-    def gateway(self) -> str:
-        [url] = [m[1] for line in self.lines if (m := re.search(r"gateway API +(\S+)/v1", line))]
-        return url
-
-    def token_of(self, user: str) -> dict[str, str]:
-        at = next(i for i, line in enumerate(self.lines) if line.endswith(f", {user}:"))
-        return {"Authorization": self.lines[at + 1].split("Authorization: ")[1]}
-
-    async def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)  # Ctrl-C
-        await self.read_until("^run: stopped$", within=60)
-        return await asyncio.wait_for(self.process.wait(), 30)
-
-
-@asynccontextmanager
-async def make_run(folder: Path, **environment: str) -> AsyncIterator[Run]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "support_demo.run",
-        env={**os.environ, "GATEWAY_PORT": "0", "RELAY_PORT": "0", "RUN_DIR": str(folder),
-             **environment},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    run = Run(process)
-    try:
-        await run.read_until(READY)
-        yield run
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def invite_and_join(run: Run, api: httpx.AsyncClient, session_id: str) -> None:
@@ -94,13 +34,8 @@ async def invite_and_join(run: Run, api: httpx.AsyncClient, session_id: str) -> 
     joined = await api.post("/v1/join", json={"token": link, "name": "Bob"})
     assert joined.status_code == 200, joined.text
     assert joined.json()["session_id"] == session_id and joined.json()["participant_token"]
-    mail = sorted((run_folder(run) / "mail").glob("*.eml"))
+    mail = sorted((run.folder / "mail").glob("*.eml"))
     assert len(mail) == 1 and b"bob@example.com" in mail[0].read_bytes()
-
-
-def run_folder(run: Run) -> Path:
-    [kept] = [m[1] for line in run.lines if (m := re.search(r"kept under (\S+) and", line))]
-    return Path(kept).parent
 
 
 async def test_make_run_embedded_serves_the_api_shows_the_mail_and_stops_on_ctrl_c(
@@ -149,19 +84,6 @@ async def test_make_run_on_rabbitmq_and_postgresql_keeps_what_it_did_for_the_nex
             assert await again.stop() == 0
     finally:
         await forget(amqp_url, database_url, name)
-
-
-async def forget(amqp_url: str, database_url: str, name: str) -> None:
-    """What a run keeps for the next: its schemas and its queues."""
-    connection = await aio_pika.connect(amqp_url)
-    channel = await connection.channel()
-    for queue in Topology(EXCHANGE, f"{name}.").queues:
-        await channel.queue_delete(queue)
-    await connection.close()
-    conn = await asyncpg.connect(database_url)
-    for service in ("session", "invite", "routing", "relay", "gateway"):
-        await conn.execute(f"DROP SCHEMA IF EXISTS {name}_{service} CASCADE")
-    await conn.close()
 
 
 async def test_make_run_stops_with_exit_code_1_when_a_service_process_ends_by_itself() -> None:

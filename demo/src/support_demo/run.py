@@ -149,6 +149,7 @@ async def start(settings: RunSettings, exits: AsyncExitStack, mail: MailCatcher)
                 relay_port=settings.relay_port,
                 site=site,
                 smtp_url=mail.url,
+                dev_sign_in=True,
             )
         )
         description = (
@@ -173,6 +174,7 @@ async def start(settings: RunSettings, exits: AsyncExitStack, mail: MailCatcher)
         relay_port=settings.relay_port,
         site=site,
         log_dir=logs,
+        dev_sign_in=True,
     )
     description = (
         f"real: every service its own process on RabbitMQ at {amqp_url} (events on {EXCHANGE},"
@@ -191,13 +193,15 @@ def banner(running: Running, mail: MailCatcher) -> str:
     lines = [
         f"support center running, {running.description}",
         "",
+        f"  console      {running.gateway_url}/console  (sign in with any name; csr, agent, admin)",
+        f"  customers    {running.gateway_url}/join  (where the invitations' links lead)",
         f"  gateway API  {running.gateway_url}/v1  (described at {running.gateway_url}/docs)",
         f"  relay        {running.relay_url}",
         f"  e-mail       SMTP at {mail.url} in this process; each message kept under"
         f" {mail.folder} and shown here",
         "",
-        "  The consoles' pages are not built yet (issue 16): sign in to the API with these",
-        "  development tokens (valid 8 hours; `supportctl token NAME --role ROLE` mints more):",
+        "  For the API itself, development tokens (valid 8 hours; the console's sign-in and",
+        "  `supportctl token NAME --role ROLE` make more):",
     ]
     for who, user, roles in people:
         token = staff(user, *roles, name=user.title())["Authorization"]

@@ -180,12 +180,13 @@ async def start_stack(
     relay_port: int | None = None,
     site: str = SITE,
     log_dir: Path | None = None,
+    dev_sign_in: bool = False,
 ) -> Stack:
     """Start the services in order (each waits for its ``.started``); ``stack`` stops them.
     ``replicas`` of session-svc and routing-svc; the relay and the gateway get ports of their
     own (free ones unless given) that they keep when started again; ``site``: where the links
     of invitations lead; ``log_dir``: each service's log in a file there (``<module>.log``),
-    not in memory."""
+    not in memory; ``dev_sign_in``: the consoles sign in by name (a development setup)."""
     common: dict[str, Any] = {
         "amqp_url": amqp_url,
         "database_url": database_url,
@@ -251,6 +252,7 @@ async def start_stack(
             jwt_secret=JWT_SECRET,
             participant_token_secret=PARTICIPANT_SECRET,
             relay_url=f"ws://127.0.0.1:{relay_port}",
+            dev_sign_in=dev_sign_in,
         ),
     )
     running.schemas = dict(

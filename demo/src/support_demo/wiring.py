@@ -84,11 +84,12 @@ async def embedded(
     relay_port: int = 0,
     site: str = SITE,
     smtp_url: str | None = None,
+    dev_sign_in: bool = False,
 ) -> AsyncIterator[Demo]:
     """Every service started as its process starts it (``bootstrap.start``), each on an
     in-memory log of its own, all on one in-memory broker; the gateway and the relay on these
     loopback ports (0: any free one), system e-mail to the SMTP server at ``smtp_url`` (kept
-    in memory, unsent, when there is none)."""
+    in memory, unsent, when there is none); ``dev_sign_in``: the consoles sign in by name."""
     broker = MemoryBroker()
     broker.events.declare_queue("demo-analytics", ["#"])  # before anything is published
     seen: list[tuple[str, str]] = []
@@ -129,6 +130,7 @@ async def embedded(
             jwt_secret=JWT_SECRET,
             participant_token_secret=PARTICIPANT_SECRET,
             relay_url=f"ws://127.0.0.1:{relay.port}",
+            dev_sign_in=dev_sign_in,
         )
         gw = await started(await gateway.start(gateway_settings, store=log(), broker=broker))
         analytics = broker.events.subscribe("demo-analytics", ["#"])

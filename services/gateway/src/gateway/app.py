@@ -1,25 +1,21 @@
 """The gateway's ASGI app: the routes of ``gateway.routes`` under ``/v1``, the error answers,
-the correlation id and server span of every request, and the pages (issue 14.9)."""
+the correlation id and server span of every request, and the consoles' pages (issue 16)."""
 
 from __future__ import annotations
 
-from importlib import resources
 from uuid import UUID, uuid4
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, RedirectResponse
 from opentelemetry import propagate, trace
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway import errors
+from gateway import consoles, errors
 from gateway.asgi import HttpLayer
 from gateway.calls import CORRELATION
 from gateway.openapi import document
 from gateway.routes import v1
 from gateway.routes.common import Gateway, Reply
-
-JOIN_PAGE = (resources.files("gateway") / "pages" / "join.html").read_text(encoding="utf-8")
 
 TRACER = trace.get_tracer("gateway")
 
@@ -56,7 +52,8 @@ class Correlation(HttpLayer):
             await self.app(scope, receive, answering)
 
 
-def create_app(gw: Gateway) -> FastAPI:
+def create_app(gw: Gateway | None) -> FastAPI:
+    """The app serving ``gw`` (None: an app only for its ``/openapi.json``)."""
     app = FastAPI(
         title="Support center gateway",
         version="1",
@@ -74,18 +71,7 @@ def create_app(gw: Gateway) -> FastAPI:
     async def healthz() -> Reply:
         return {"ok": True}
 
-    @app.get("/join", include_in_schema=False, response_class=HTMLResponse)
-    async def join_page() -> HTMLResponse:
-        """Issue 14.9: where invitations link (``SUPPORT_SITE_URL/join?token=...``) and where
-        the website instructions send a customer with the session number."""
-        return HTMLResponse(JOIN_PAGE)
-
-    @app.get("/", include_in_schema=False)
-    async def site() -> RedirectResponse:
-        """The website instructions say "go to the site, choose Join": the join page, until the
-        consoles (issue 16) have a front page."""
-        return RedirectResponse("/join", status_code=307)
-
+    consoles.install(app)
     return app
 
 

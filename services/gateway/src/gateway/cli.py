@@ -86,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     dead.add_argument("action", choices=["list", "redrive"])
     dead.add_argument("--queue", required=True, help="the consumer's queue (not its .dead)")
     dead.add_argument("--limit", type=int, help="at most this many (list: 100)")
+    commands.add_parser("openapi", help="print the gateway's /openapi.json (the consoles' build)")
     args = parser.parse_args(argv)
+    if args.command == "openapi":
+        from gateway.app import create_app
+
+        print(json.dumps(create_app(None).openapi(), indent=1, sort_keys=True))
+        return 0
     database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     if args.command == "dead":

@@ -34,6 +34,9 @@ class Settings(ServiceSettings):
     jwks_file: Path | None = None
     jwt_issuer: str = DEV_ISSUER
     jwt_audience: str = DEV_AUDIENCE
+    # a development setup's sign-in page mints tokens with jwt_secret (``make run``); never on
+    # in production
+    dev_sign_in: bool = False
 
     participant_token_secret: str = Field(min_length=32)  # shared with media-relay
     participant_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

@@ -323,18 +323,3 @@ async def test_a_start_answers_with_its_session_when_the_draft_cannot_be_had(
     assert first.json()["draft"] is None and first.json()["draft_pending"] is True
     assert again.status_code == 201
     assert again.json()["session_id"] == first.json()["session_id"]
-
-
-async def test_the_join_link_of_an_invitation_opens_the_join_page(api: httpx.AsyncClient) -> None:
-    """Issue 14.9: an invitation's link (``SUPPORT_SITE_URL/join?token=...``) and the site
-    itself (the website instructions: go to the site, choose Join) open a page that joins
-    through ``POST /v1/join``. (The page in a browser: the consoles issue's browser tests.)"""
-    started = await api.post("/v1/sessions", json={"email_invite": True}, headers=ALICE)
-    link = httpx.URL(started.json()["join_url"])
-    assert link.path == "/join" and link.params["token"]
-    page = await api.get(f"{link.path}?{link.query.decode()}")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<input id="name" name="name" required' in page.text
-    assert 'fetch("/v1/join"' in page.text and 'get("token")' in page.text
-    front = await api.get("/")
-    assert (front.status_code, front.headers["location"]) == (307, "/join")

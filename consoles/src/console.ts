@@ -1,0 +1,386 @@
+// The CSR dashboard and the agent view (issue 16.2-16.3): sign in, start or assist a session,
+// a tab per session with its participants, invitations, transfers, hand-off, end and leave,
+// live from the gateway's updates (two consoles on one session agree without reloading); a
+// WebACD agent's availability and offers. Every refusal is shown as the API words it.
+import {
+  apiClient,
+  byId,
+  displayNumber,
+  element,
+  follow,
+  type LiveEvent,
+  learnNames,
+  type Offer,
+  refusal,
+  type Session,
+  told,
+} from "./api";
+
+type Me = { token: string; user: string; name: string; roles: string[] };
+
+const KEPT = "support.staff";
+const MESSAGE_MOST = 345; // S9
+let me: Me | null = JSON.parse(sessionStorage.getItem(KEPT) ?? "null");
+const api = apiClient(() => me?.token ?? null);
+const tabs = new Map<string, SessionTab>();
+
+function say(where: HTMLElement, outcome: { error?: unknown; response: Response }): void {
+  where.textContent = refusal(outcome.error, outcome.response);
+  where.hidden = false;
+}
+
+class SessionTab {
+  readonly panel: HTMLElement;
+  readonly tab: HTMLButtonElement;
+  private readonly names = new Map<string, string>();
+  private readonly stop = new AbortController();
+
+  constructor(readonly id: string) {
+    const template = byId<HTMLTemplateElement>("session-panel");
+    const copy = template.content.firstElementChild?.cloneNode(true);
+    if (!(copy instanceof HTMLElement)) throw new Error("no session panel template");
+    this.panel = copy;
+    this.panel.id = `panel-${id}`;
+    this.tab = element("button", "Session", {
+      type: "button",
+      role: "tab",
+      id: `tab-${id}`,
+      "aria-controls": this.panel.id,
+    });
+    this.panel.setAttribute("aria-labelledby", this.tab.id);
+    this.tab.addEventListener("click", () => this.select());
+    byId("tabs").append(this.tab);
+    byId("panels").append(this.panel);
+    this.wire();
+    this.select();
+    void this.refresh();
+    void follow(id, me?.token ?? "", (event) => this.heard(event), this.stop.signal);
+  }
+
+  slot<T extends HTMLElement>(name: string): T {
+    const found = this.panel.querySelector<T>(`[data-slot="${name}"]`);
+    if (!found) throw new Error(`no ${name} in the session panel`);
+    return found;
+  }
+
+  select(): void {
+    for (const other of tabs.values()) {
+      other.panel.hidden = other !== this;
+      other.tab.setAttribute("aria-selected", String(other === this));
+    }
+  }
+
+  close(): void {
+    this.stop.abort();
+    this.panel.remove();
+    this.tab.remove();
+    tabs.delete(this.id);
+    tabs.values().next().value?.select();
+  }
+
+  private path() {
+    return { params: { path: { session_id: this.id } } };
+  }
+
+  private problem(outcome: { error?: unknown; response: Response }): void {
+    say(this.slot("problem"), outcome);
+  }
+
+  async refresh(): Promise<void> {
+    const { data } = await api.GET("/v1/sessions/{session_id}", this.path());
+    if (data) this.show(data);
+  }
+
+  private heard(event: LiveEvent): void {
+    learnNames(event, this.names);
+    const words = told(event, this.names);
+    if (words) this.slot("happened").append(element("li", words));
+    if (
+      event.type === "SessionEnded" ||
+      (event.type === "ParticipantLeft" && event.data.participant_id === me?.user)
+    ) {
+      this.slot("status").textContent = event.type === "SessionEnded" ? "ended" : "you left";
+      for (const form of this.panel.querySelectorAll("form, [data-slot=end], [data-slot=leave]")) {
+        form.setAttribute("hidden", "");
+      }
+      return;
+    }
+    void this.refresh();
+  }
+
+  show(session: Session): void {
+    for (const p of session.participants) this.names.set(p.id, p.name);
+    const number = displayNumber(session.session_number);
+    this.tab.textContent = `Session ${number}`;
+    this.slot("number").textContent = number;
+    this.slot("status").textContent = session.status;
+    const controls = session.controller === me?.user;
+    const controller = session.controller ? this.names.get(session.controller) : null;
+    this.slot("controller").textContent = controls
+      ? "You control this session."
+      : controller
+        ? `${controller} controls this session; you assist.`
+        : "Nobody controls this session now.";
+    this.slot("participants").replaceChildren(
+      ...session.participants.map((p) => this.person(p, session, controls)),
+    );
+    const assistants = session.participants.filter((p) => p.role === "assistant");
+    const to = this.slot<HTMLFormElement>("transfer").elements.namedItem("to") as HTMLSelectElement;
+    to.replaceChildren(...assistants.map((p) => element("option", p.name, { value: p.id })));
+    for (const name of ["transfer", "handoff", "invite", "end"]) {
+      this.slot(name).hidden = !controls || (name === "transfer" && assistants.length === 0);
+    }
+    this.slot("leave").hidden = controls;
+  }
+
+  private person(
+    p: Session["participants"][number],
+    session: Session,
+    controls: boolean,
+  ): HTMLElement {
+    const active = p.id === session.active_customer ? " (active customer)" : "";
+    const item = element("li", `${p.name}: ${p.role}${active}`);
+    if (controls && p.role === "customer" && !active) {
+      const choose = element("button", "Make active", { type: "button" });
+      choose.setAttribute("aria-label", `Make active: ${p.name}`);
+      choose.addEventListener("click", async () => {
+        const outcome = await api.POST("/v1/sessions/{session_id}/active-customer", {
+          ...this.path(),
+          body: { participant_id: p.id },
+        });
+        if (outcome.error) this.problem(outcome);
+      });
+      item.append(choose);
+    }
+    return item;
+  }
+
+  private wire(): void {
+    const invite = this.slot<HTMLFormElement>("invite");
+    const channel = invite.elements.namedItem("channel") as HTMLSelectElement;
+    const showTo = () => {
+      this.slot("to-field").hidden = !["email", "own_email"].includes(channel.value);
+    };
+    channel.addEventListener("change", showTo);
+    showTo();
+    invite.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.invite(invite);
+    });
+    const handoff = this.slot<HTMLFormElement>("handoff");
+    const message = handoff.elements.namedItem("message") as HTMLTextAreaElement;
+    message.addEventListener("input", () => {
+      this.slot("counter").textContent = `${message.value.length} / ${MESSAGE_MOST}`;
+    });
+    for (const radio of handoff.querySelectorAll<HTMLInputElement>("input[name=target]")) {
+      radio.addEventListener("change", () => {
+        this.slot("queue-field").hidden = radio.value !== "queue" || !radio.checked;
+        this.slot("agents-field").hidden = radio.value !== "agents" || !radio.checked;
+      });
+    }
+    handoff.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.handOff(handoff);
+    });
+    const transfer = this.slot<HTMLFormElement>("transfer");
+    transfer.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const to = (transfer.elements.namedItem("to") as HTMLSelectElement).value;
+      const outcome = await api.POST("/v1/sessions/{session_id}/control", {
+        ...this.path(),
+        body: { to },
+      });
+      if (outcome.error) this.problem(outcome);
+    });
+    this.slot("end").addEventListener("click", async () => {
+      const outcome = await api.POST("/v1/sessions/{session_id}/end", this.path());
+      if (outcome.error) this.problem(outcome);
+    });
+    this.slot("leave").addEventListener("click", async () => {
+      const outcome = await api.POST("/v1/sessions/{session_id}/leave", this.path());
+      if (outcome.error) this.problem(outcome);
+    });
+  }
+
+  private async invite(form: HTMLFormElement): Promise<void> {
+    const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
+    const channel = field("channel") as "email" | "own_email" | "website" | "instant_message";
+    const role = field("role") as "customer" | "csr";
+    const to = field("to");
+    const body =
+      ["email", "own_email"].includes(channel) && to ? { role, channel, to } : { role, channel };
+    const outcome = await api.POST("/v1/sessions/{session_id}/invitations", {
+      ...this.path(),
+      body,
+    });
+    const shown = this.slot("invited");
+    const invited = outcome.data;
+    if (!invited) {
+      this.problem(outcome);
+      return;
+    }
+    if (invited.draft) {
+      const link = element("a", "Open the invitation in your mail program", {
+        href: invited.draft.mailto,
+      });
+      shown.replaceChildren(link);
+    } else if (invited.website) {
+      const steps = element("ol");
+      steps.append(...invited.website.steps.map((step) => element("li", step)));
+      shown.replaceChildren(element("p", "Tell the invitee:"), steps);
+    } else if (invited.instant_message) {
+      const text = element("pre", invited.instant_message.text);
+      const copy = element("button", "Copy the message", { type: "button" });
+      copy.addEventListener(
+        "click",
+        () => void navigator.clipboard?.writeText(text.textContent ?? ""),
+      );
+      shown.replaceChildren(text, copy);
+    } else {
+      shown.replaceChildren(
+        element("p", `The invitation is on its way to ${invited.to ?? "the invitee"}.`),
+      );
+    }
+  }
+
+  private async handOff(form: HTMLFormElement): Promise<void> {
+    const field = (name: string) =>
+      (form.elements.namedItem(name) as HTMLInputElement).value.trim();
+    const toQueue =
+      (form.querySelector("input[name=target]:checked") as HTMLInputElement).value === "queue";
+    const message = field("message") || undefined;
+    const body = toQueue
+      ? { queue_id: field("queue_id"), message }
+      : {
+          agent_ids: field("agent_ids")
+            .split(",")
+            .map((a) => a.trim())
+            .filter(Boolean),
+          message,
+        };
+    const outcome = await api.POST("/v1/sessions/{session_id}/handoff", { ...this.path(), body });
+    if (outcome.error) this.problem(outcome);
+  }
+}
+
+function open(sessionId: string): void {
+  const known = tabs.get(sessionId);
+  if (known) {
+    known.select();
+    return;
+  }
+  tabs.set(sessionId, new SessionTab(sessionId));
+}
+
+function signIn(): void {
+  const form = byId<HTMLFormElement>("sign-in");
+  form.hidden = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const roles = [...form.querySelectorAll<HTMLInputElement>("input[name=roles]:checked")].map(
+      (box) => box.value as "csr" | "agent" | "admin",
+    );
+    const user = byId<HTMLInputElement>("user").value.trim();
+    const name = byId<HTMLInputElement>("display-name").value.trim();
+    const outcome = await api.POST("/v1/dev/sign-in", { body: { user, name, roles } });
+    if (!outcome.data) {
+      say(byId("sign-in-problem"), outcome);
+      return;
+    }
+    me = { token: outcome.data.token, user, name, roles };
+    sessionStorage.setItem(KEPT, JSON.stringify(me));
+    form.hidden = true;
+    signedIn(me);
+  });
+}
+
+function signedIn(who: Me): void {
+  byId("signed-in").hidden = false;
+  byId("me").textContent = `${who.name} (${who.roles.join(", ")})`;
+  byId("sign-out").addEventListener("click", () => {
+    sessionStorage.removeItem(KEPT);
+    location.reload();
+  });
+  const problem = byId("problem");
+  byId<HTMLFormElement>("start").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problem.hidden = true;
+    const emailInvite = byId<HTMLInputElement>("email-invite").checked;
+    const outcome = await api.POST("/v1/sessions", { body: { email_invite: emailInvite } });
+    if (!outcome.data) {
+      say(problem, outcome);
+      return;
+    }
+    const draft = outcome.data.draft;
+    byId("draft").hidden = !draft;
+    if (draft) {
+      byId<HTMLAnchorElement>("draft-link").href = draft.mailto;
+      window.open(draft.mailto, "_blank"); // S3: the e-mail window opens by itself
+    }
+    open(String(outcome.data.session_id));
+  });
+  byId<HTMLFormElement>("assist").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problem.hidden = true;
+    const session_number = byId<HTMLInputElement>("assist-number").value;
+    const outcome = await api.POST("/v1/assist", { body: { session_number } });
+    if (!outcome.data) {
+      say(problem, outcome);
+      return;
+    }
+    open(String(outcome.data.session.session_id));
+  });
+  if (who.roles.includes("agent")) agentView();
+}
+
+function agentView(): void {
+  byId("agent").hidden = false;
+  const problem = byId("problem");
+  for (const radio of document.querySelectorAll<HTMLInputElement>("input[name=availability]")) {
+    radio.addEventListener("change", async () => {
+      const status = radio.value as "available" | "away" | "offline";
+      const outcome = await api.PUT("/v1/agents/me/status", { body: { status } });
+      if (outcome.error) say(problem, outcome);
+    });
+  }
+  let offers: Offer[] = [];
+  const render = () => {
+    byId("no-offers").hidden = offers.length > 0;
+    byId("offers").replaceChildren(...offers.map((offer) => offered(offer)));
+  };
+  const offered = (offer: Offer): HTMLElement => {
+    const seconds = Math.max(0, Math.round((Date.parse(offer.expires_at) - Date.now()) / 1000));
+    const from = offer.queue_name ? `from ${offer.queue_name}` : "for you by name";
+    const item = element("li", `A session ${from}: "${offer.message ?? ""}", ${seconds} s left`);
+    const path = { params: { path: { offer_id: String(offer.offer_id) } } };
+    const accept = element("button", "Accept", { type: "button" });
+    accept.addEventListener("click", async () => {
+      const outcome = await api.POST("/v1/offers/{offer_id}/accept", path);
+      if (!outcome.data) return say(problem, outcome);
+      offers = offers.filter((o) => o.offer_id !== offer.offer_id);
+      render();
+      open(String(offer.session_id));
+    });
+    const decline = element("button", "Decline", { type: "button" });
+    decline.addEventListener("click", async () => {
+      const outcome = await api.POST("/v1/offers/{offer_id}/decline", path);
+      if (outcome.error) say(problem, outcome);
+    });
+    item.append(accept, decline);
+    return item;
+  };
+  const poll = async () => {
+    const { data } = await api.GET("/v1/agents/me/offers");
+    if (data) offers = data.offers;
+    render();
+  };
+  void poll();
+  setInterval(() => void poll(), 2000);
+  setInterval(render, 1000); // the countdown
+}
+
+if (me) {
+  signedIn(me);
+} else {
+  signIn();
+}

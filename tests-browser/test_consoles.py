@@ -1,0 +1,128 @@
+"""The source document's stories clicked through in a browser (issue 16.7): a csr, an agent
+and customers, each in a browser context of their own, at once, on the stack of ``make run``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import Page, expect
+
+from support_testkit.make_run import Run
+
+from .people import Person, accessibility, shot
+
+NUMBER = re.compile(r"Session (\d{3} \d{3} \d{3})")
+
+
+async def sign_in(page: Page, user: str, name: str, *roles: str) -> None:
+    await page.goto("/console")
+    await page.get_by_label("User id").fill(user)
+    await page.get_by_label("Your name").fill(name)
+    for role, label in (("csr", "csr"), ("agent", "WebACD agent"), ("admin", "admin")):
+        await page.get_by_label(label, exact=True).set_checked(role in roles)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+
+
+async def start(page: Page) -> str:
+    """S1: a session started from the dashboard; its number as the tab shows it."""
+    await page.get_by_label("Open an e-mail invitation for the customer").uncheck()
+    await page.get_by_role("button", name="Start", exact=True).click()
+    tab = page.get_by_role("tab", name=NUMBER)
+    await expect(tab).to_be_visible()
+    found = NUMBER.search(await tab.inner_text())
+    assert found is not None
+    await expect(page.get_by_text("You control this session.")).to_be_visible()
+    return found[1]
+
+
+async def join_by_number(page: Page, number: str, name: str) -> None:
+    await page.goto("/join")
+    await page.get_by_label("Session number").fill(number)  # as shown, spaces and all
+    await page.get_by_label("Your name").fill(name)
+    await page.get_by_role("button", name="Join").click()
+    await expect(page.locator("#people")).to_contain_text(f"{name} (you): customer")
+
+
+async def test_s1_s2_s5_s10_a_csr_starts_customers_join_by_number_and_see_it_end(
+    person: Person,
+) -> None:
+    test = "s1-s5-s10"
+    alice = await person("alice")
+    await sign_in(alice, "alice", "Alice", "csr")
+    number = await start(alice)
+    await shot(alice, test, "1-started")
+
+    carol = await person("carol-phone")
+    await join_by_number(carol, number, "Carol")
+    await expect(carol.get_by_text("Alice is helping you")).to_be_visible()
+    panel = alice.get_by_role("tabpanel")
+    await expect(panel.get_by_text("Carol: customer (active customer)")).to_be_visible()  # live
+    dana = await person("dana")
+    await join_by_number(dana, number, "Dana")
+    await expect(carol.locator("#people")).to_contain_text("Dana: customer")
+    await shot(carol, test, "2-carol-joined")
+
+    await panel.get_by_role("button", name="Make active: Dana").click()  # S5
+    await expect(carol.locator("#happened")).to_contain_text("Dana is now the active customer")
+    await expect(panel.get_by_text("Dana: customer (active customer)")).to_be_visible()
+    await shot(alice, test, "3-dana-active")
+
+    await alice.get_by_role("button", name="Start", exact=True).click()  # S2: single-session
+    await expect(alice.locator("#problem")).to_contain_text("you already run a live session")
+    assert await accessibility(alice) == []
+    assert await accessibility(carol) == []
+
+    await panel.get_by_role("button", name="End session").click()  # S10
+    for customer in (carol, dana):
+        await expect(customer.locator("#ended")).to_contain_text(
+            "The session has ended (ended by controller)"
+        )
+    await expect(panel.get_by_text("ended", exact=True)).to_be_visible()
+    await shot(carol, test, "4-ended")
+
+
+async def test_s9_r4_r6_an_agent_takes_the_session_handed_to_him_with_a_345_character_message(
+    person: Person, stack: Run
+) -> None:
+    test = "s9-r4-r6"
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=stack.token_of("admin")) as api:
+        for agent, name in (("alice", "Alice"), ("dave", "Dave")):  # R3: WebACD agents
+            made = await api.put(
+                f"/v1/admin/agents/{agent}", json={"name": name, "max_sessions": 2}
+            )
+            assert made.status_code == 200, made.text
+    dave = await person("dave")
+    await sign_in(dave, "dave", "Dave", "csr", "agent")
+    await dave.get_by_label("available").check()
+    alice = await person("alice")
+    await sign_in(alice, "alice", "Alice", "csr", "agent")
+    number = await start(alice)
+    carol = await person("carol")
+    await join_by_number(carol, number, "Carol")
+
+    panel = alice.get_by_role("tabpanel")
+    await panel.get_by_label("agents", exact=True).check()
+    await panel.get_by_label("Agent ids, separated by commas").fill("dave")
+    message = panel.get_by_label("Personal message")
+    await message.fill("")
+    await message.press_sequentially("m" * 346)  # S9: the 346th character cannot be typed
+    assert len(await message.input_value()) == 345
+    await expect(panel.get_by_text("345 / 345")).to_be_visible()
+    await shot(alice, test, "1-handing-off")
+    await panel.get_by_role("button", name="Hand off").click()
+    await expect(carol.locator("#happened")).to_contain_text("handed to WebACD")
+    await expect(carol.locator("#helping")).to_contain_text("Waiting for an agent")
+
+    offer = dave.locator("#offers li")  # R4: the offer, with its message and its countdown
+    await expect(offer).to_contain_text("m" * 345)
+    await expect(offer).to_contain_text(re.compile(r"\d+ s left"))
+    await shot(dave, test, "2-offer")
+    await offer.get_by_role("button", name="Accept").click()
+    await expect(dave.get_by_text("You control this session.")).to_be_visible()  # R6
+    await expect(carol.locator("#helping")).to_contain_text("Dave is helping you")
+    await expect(carol.locator("#happened")).to_contain_text("Dave took the session")
+    await shot(carol, test, "3-dave-helps")
+    assert await accessibility(dave) == []
