@@ -4,7 +4,9 @@ and customers, each in a browser context of their own, at once, on the stack of 
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime
 
 import httpx
 from playwright.async_api import Page, expect
@@ -40,13 +42,14 @@ async def start(page: Page) -> str:
 
 async def join_by_number(page: Page, number: str, name: str) -> None:
     await page.goto("/join")
-    await page.get_by_label("Session number").fill(number)  # as shown, spaces and all
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_role("button", name="Join").click()
+    form = page.locator("#join")
+    await form.get_by_label("Session number").fill(number)  # as shown, spaces and all
+    await form.get_by_label("Your name").fill(name)
+    await form.get_by_role("button", name="Join").click()
     await expect(page.locator("#people")).to_contain_text(f"{name} (you): customer")
 
 
-async def test_s1_s2_s5_s10_a_csr_starts_customers_join_by_number_and_see_it_end(
+async def test_s1_s2_s5_s10_m1_a_csr_starts_customers_join_by_number_chat_and_see_it_end(
     person: Person,
 ) -> None:
     test = "s1-s5-s10"
@@ -64,6 +67,16 @@ async def test_s1_s2_s5_s10_a_csr_starts_customers_join_by_number_and_see_it_end
     await join_by_number(dana, number, "Dana")
     await expect(carol.locator("#people")).to_contain_text("Dana: customer")
     await shot(carol, test, "2-carol-joined")
+
+    await panel.get_by_role("button", name="Start chat").click()  # M1: through the relay
+    await carol.get_by_label("Message", exact=True).fill("My printer prints blank pages")
+    await carol.get_by_role("button", name="Send").click()
+    said = "Carol: My printer prints blank pages"
+    for page in (alice, carol, dana):
+        await expect(page.get_by_text(said)).to_be_visible()
+    await panel.get_by_label("Message", exact=True).fill("Let us look at it together")
+    await panel.get_by_role("button", name="Send").click()
+    await expect(carol.get_by_text("Alice: Let us look at it together")).to_be_visible()
 
     await panel.get_by_role("button", name="Make active: Dana").click()  # S5
     await expect(carol.locator("#happened")).to_contain_text("Dana is now the active customer")
@@ -126,3 +139,82 @@ async def test_s9_r4_r6_an_agent_takes_the_session_handed_to_him_with_a_345_char
     await expect(carol.locator("#happened")).to_contain_text("Dave took the session")
     await shot(carol, test, "3-dave-helps")
     assert await accessibility(dave) == []
+
+
+def queue(name: str, agents: list[str], weekdays: range | list[int]) -> dict[str, object]:
+    return {
+        "name": name, "agent_ids": agents, "policy": "most_idle", "time_zone": "UTC",
+        "hours": [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in weekdays],
+        "escalation_seconds": 120, "offer_timeout_seconds": 60,
+    }  # fmt: skip
+
+
+async def test_r8_r5_the_entry_form_waits_in_line_then_an_agent_takes_it(
+    person: Person, stack: Run
+) -> None:
+    test = "r8-r5"
+    today = datetime.now(UTC).weekday()
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=stack.token_of("admin")) as api:
+        made = await api.put("/v1/admin/agents/dave", json={"name": "Dave", "max_sessions": 2})
+        assert made.status_code == 200, made.text
+        printers = await api.post("/v1/admin/queues", json=queue("Printers", ["dave"], range(7)))
+        closed = await api.post(
+            "/v1/admin/queues", json=queue("Night", ["dave"], [(today + 3) % 7])
+        )
+        assert printers.status_code == closed.status_code == 201, (printers.text, closed.text)
+
+    erin = await person("erin-phone")
+    await erin.goto(f"/queues/{closed.json()['queue_id']}/form")
+    await ask(erin, "Erin")
+    await expect(erin.get_by_role("alert")).to_contain_text("it opens")  # R8: closed, and when
+    await shot(erin, test, "1-closed")
+
+    await erin.goto(f"/queues/{printers.json()['queue_id']}/form")
+    await ask(erin, "Erin")
+    await expect(erin.locator("#standing")).to_contain_text("You are number 1 of 1 waiting")  # R5
+    await expect(erin.locator("#helping")).to_contain_text("Waiting for an agent")
+    await shot(erin, test, "2-waiting")
+    assert await accessibility(erin) == []
+
+    dave = await person("dave")
+    await sign_in(dave, "dave", "Dave", "csr", "agent")
+    await dave.get_by_label("available").check()  # the agent comes: the session is offered
+    offer = dave.locator("#offers li")
+    await expect(offer).to_contain_text("from Printers")
+    await offer.get_by_role("button", name="Accept").click()
+    await expect(dave.get_by_text("You control this session.")).to_be_visible()
+    await expect(erin.locator("#helping")).to_contain_text("Dave is helping you")
+    await expect(erin.locator("#standing")).to_be_hidden()
+    await shot(erin, test, "3-taken")
+
+
+async def ask(page: Page, name: str) -> None:
+    form = page.locator("#request")
+    await form.get_by_label("Your name").fill(name)
+    await form.get_by_label("Your e-mail address").fill(f"{name.lower()}@example.com")
+    await form.get_by_label("The problem").fill("The printer on floor 2 prints blank pages")
+    await form.get_by_role("button", name="Ask for help").click()
+
+
+async def test_s4_closing_the_csrs_page_ends_the_session_for_the_customer(
+    person: Person, stack: Run
+) -> None:
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=stack.token_of("admin")) as api:
+        site = (await api.get("/v1/admin/site")).json()["site"]
+        changed = await api.put("/v1/admin/site", json={**site, "console_grace_seconds": 2})
+        assert changed.status_code == 200, changed.text
+    alice = await person("alice")
+    await sign_in(alice, "alice", "Alice", "csr")
+    number = await start(alice)
+    carol = await person("carol")
+    await join_by_number(carol, number, "Carol")
+    await expect(alice.get_by_role("tabpanel").locator("[data-slot=happened]")).to_contain_text(
+        "Carol joined"
+    )  # the console's live updates are open: while they are, the session lives
+    await asyncio.sleep(4)  # past the grace period, the page still open
+    await expect(carol.locator("#helping")).to_contain_text("Alice is helping you")
+    await alice.context.close()  # the csr closes the page
+    await expect(carol.locator("#ended")).to_contain_text(
+        "The session has ended (console closed)", timeout=30_000
+    )
+    await shot(carol, "s4", "1-console-closed")

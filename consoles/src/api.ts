@@ -159,3 +159,64 @@ export function told(event: LiveEvent, names: Map<string, string>): string | nul
       return null;
   }
 }
+
+/** Where a participant's chat and sharing go: the media relay, as a start, a join or an
+ * accept answered (`relay_url`, `participant_token`). */
+export type RelayAddress = { relay_url: string; participant_token: string };
+
+export type Notice = { type: string; [field: string]: unknown };
+
+/** The participant's WebSocket to the relay (M1): chat out, the relay's notices in. */
+export class RelayChannel {
+  private socket: WebSocket | null = null;
+
+  constructor(
+    private readonly address: RelayAddress,
+    private readonly onNotice: (notice: Notice) => void,
+  ) {}
+
+  open(): void {
+    const url = `${this.address.relay_url}?token=${encodeURIComponent(this.address.participant_token)}`;
+    this.socket = new WebSocket(url);
+    this.socket.addEventListener("message", (message) => {
+      if (typeof message.data === "string") this.onNotice(JSON.parse(message.data) as Notice);
+    });
+  }
+
+  send(request: Record<string, unknown>): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(request));
+  }
+
+  close(): void {
+    this.socket?.close();
+  }
+}
+
+/** The chat of a page: the messages as they come (names for ids), and a form to say more,
+ * open only while the session's chat runs. */
+export class ChatPanel {
+  constructor(
+    channel: RelayChannel,
+    private readonly list: HTMLElement,
+    private readonly form: HTMLFormElement,
+    private readonly names: Map<string, string>,
+  ) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = form.elements.namedItem("text") as HTMLInputElement;
+      if (!input.value.trim()) return;
+      channel.send({ type: "chat", text: input.value });
+      input.value = "";
+    });
+  }
+
+  heard(notice: Notice): void {
+    if (notice.type !== "chat") return;
+    const who = this.names.get(String(notice.from)) ?? String(notice.from);
+    this.list.append(element("li", `${who}: ${String(notice.text)}`));
+  }
+
+  running(chat: boolean): void {
+    this.form.hidden = !chat;
+  }
+}

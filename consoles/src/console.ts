@@ -5,12 +5,15 @@
 import {
   apiClient,
   byId,
+  ChatPanel,
   displayNumber,
   element,
   follow,
   type LiveEvent,
   learnNames,
   type Offer,
+  type RelayAddress,
+  RelayChannel,
   refusal,
   type Session,
   told,
@@ -34,8 +37,13 @@ class SessionTab {
   readonly tab: HTMLButtonElement;
   private readonly names = new Map<string, string>();
   private readonly stop = new AbortController();
+  private readonly relay: RelayChannel;
+  private readonly chat: ChatPanel;
 
-  constructor(readonly id: string) {
+  constructor(
+    readonly id: string,
+    address: RelayAddress,
+  ) {
     const template = byId<HTMLTemplateElement>("session-panel");
     const copy = template.content.firstElementChild?.cloneNode(true);
     if (!(copy instanceof HTMLElement)) throw new Error("no session panel template");
@@ -51,6 +59,15 @@ class SessionTab {
     this.tab.addEventListener("click", () => this.select());
     byId("tabs").append(this.tab);
     byId("panels").append(this.panel);
+    this.relay = new RelayChannel(address, (notice) => {
+      this.chat.heard(notice);
+      if (notice.type === "error") {
+        this.slot("problem").textContent = String(notice.message); // the relay's refusal
+        this.slot("problem").hidden = false;
+      }
+    });
+    this.chat = new ChatPanel(this.relay, this.slot("chat"), this.slot("say"), this.names);
+    this.relay.open();
     this.wire();
     this.select();
     void this.refresh();
@@ -72,6 +89,7 @@ class SessionTab {
 
   close(): void {
     this.stop.abort();
+    this.relay.close();
     this.panel.remove();
     this.tab.remove();
     tabs.delete(this.id);
@@ -131,6 +149,9 @@ class SessionTab {
       this.slot(name).hidden = !controls || (name === "transfer" && assistants.length === 0);
     }
     this.slot("leave").hidden = controls;
+    const chatting = session.activities.some((a) => a.kind === "chat");
+    this.chat.running(chatting);
+    this.slot("start-chat").hidden = !controls || chatting;
   }
 
   private person(
@@ -191,6 +212,9 @@ class SessionTab {
         body: { to },
       });
       if (outcome.error) this.problem(outcome);
+    });
+    this.slot("start-chat").addEventListener("click", () => {
+      this.relay.send({ type: "start", kind: "chat", ref: crypto.randomUUID() }); // M1, M2
     });
     this.slot("end").addEventListener("click", async () => {
       const outcome = await api.POST("/v1/sessions/{session_id}/end", this.path());
@@ -263,13 +287,13 @@ class SessionTab {
   }
 }
 
-function open(sessionId: string): void {
+function open(sessionId: string, relay: RelayAddress): void {
   const known = tabs.get(sessionId);
   if (known) {
     known.select();
     return;
   }
-  tabs.set(sessionId, new SessionTab(sessionId));
+  tabs.set(sessionId, new SessionTab(sessionId, relay));
 }
 
 function signIn(): void {
@@ -317,7 +341,7 @@ function signedIn(who: Me): void {
       byId<HTMLAnchorElement>("draft-link").href = draft.mailto;
       window.open(draft.mailto, "_blank"); // S3: the e-mail window opens by itself
     }
-    open(String(outcome.data.session_id));
+    open(String(outcome.data.session_id), outcome.data);
   });
   byId<HTMLFormElement>("assist").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -328,7 +352,7 @@ function signedIn(who: Me): void {
       say(problem, outcome);
       return;
     }
-    open(String(outcome.data.session.session_id));
+    open(String(outcome.data.session.session_id), outcome.data);
   });
   if (who.roles.includes("agent")) agentView();
 }
@@ -359,7 +383,7 @@ function agentView(): void {
       if (!outcome.data) return say(problem, outcome);
       offers = offers.filter((o) => o.offer_id !== offer.offer_id);
       render();
-      open(String(offer.session_id));
+      open(String(offer.session_id), outcome.data);
     });
     const decline = element("button", "Decline", { type: "button" });
     decline.addEventListener("click", async () => {

@@ -4,17 +4,25 @@
 import {
   apiClient,
   byId,
+  ChatPanel,
   displayNumber,
   element,
   endReason,
   follow,
   learnNames,
+  RelayChannel,
   refusal,
   type Session,
   told,
 } from "./api";
 
-type Joined = { session_id: string; participant_id: string; participant_token: string };
+type Joined = {
+  session_id: string;
+  participant_id: string;
+  participant_token: string;
+  relay_url: string;
+  request?: { queue_id: string; request_id: string }; // asked through a queue's entry form
+};
 
 const KEPT = "support.customer";
 let joined: Joined | null = JSON.parse(sessionStorage.getItem(KEPT) ?? "null");
@@ -48,7 +56,76 @@ function setUpJoin(): void {
   });
 }
 
+const ENTRY_FORM = /^\/queues\/([^/]+)\/form$/;
+
+function setUpEntryForm(queueId: string): void {
+  const form = byId<HTMLFormElement>("request");
+  byId("join").hidden = true;
+  form.hidden = false;
+  byId("title").textContent = "Ask for help";
+  document.title = "Ask for help";
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = byId("request-problem-said");
+    problem.hidden = true;
+    const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
+    const body = { name: field("name"), email: field("email"), problem: field("problem") };
+    const path = { path: { queue_id: queueId } };
+    const { data, error, response } = await api.POST("/v1/queues/{queue_id}/requests", {
+      params: path,
+      body,
+    });
+    if (!data) {
+      problem.textContent = refusal(error, response); // closed: when it opens (R8)
+      problem.hidden = false;
+      return;
+    }
+    joined = {
+      session_id: String(data.session_id),
+      participant_id: data.participant_id,
+      participant_token: data.participant_token,
+      relay_url: data.relay_url,
+      request: { queue_id: queueId, request_id: String(data.request_id) },
+    };
+    sessionStorage.setItem(KEPT, JSON.stringify(joined));
+    form.hidden = true;
+    void remoteSupport(joined);
+  });
+}
+
+/** R5: the place in the queue and the estimated wait, while the customer waits (the
+ * session's status says so; routing may not have queued it yet at the first ask). */
+async function waitInLine(me: Joined): Promise<void> {
+  const standing = byId("standing");
+  while (me.request && stillWaiting) {
+    const { data } = await api.GET("/v1/queues/{queue_id}/requests/{request_id}", {
+      params: { path: me.request },
+    });
+    if (data && stillWaiting) {
+      const wait = data.estimated_wait_seconds;
+      standing.textContent =
+        `You are number ${data.position ?? "?"} of ${data.waiting} waiting; ` +
+        (wait == null ? "the wait cannot be estimated yet." : `about ${minutes(wait)} to wait.`);
+      standing.hidden = false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, data ? 2000 : 250));
+  }
+  standing.hidden = true;
+}
+
+function minutes(seconds: number): string {
+  const whole = Math.max(1, Math.round(seconds / 60));
+  return whole === 1 ? "a minute" : `${whole} minutes`;
+}
+
+let chat: ChatPanel | null = null;
+let stillWaiting = true; // until the session is taken or ends
+
 function show(session: Session, me: string): void {
+  stillWaiting = session.status === "waiting";
+  const chatting = session.activities.some((a) => a.kind === "chat");
+  chat?.running(chatting);
+  byId("no-chat").hidden = chatting;
   for (const p of session.participants) names.set(p.id, p.name);
   byId("session-number").textContent = displayNumber(session.session_number);
   const controller = session.participants.find((p) => p.id === session.controller);
@@ -71,6 +148,10 @@ function show(session: Session, me: string): void {
 async function remoteSupport(me: Joined): Promise<void> {
   byId("join").hidden = true;
   byId("support").hidden = false;
+  void waitInLine(me);
+  const relay = new RelayChannel(me, (notice) => chat?.heard(notice));
+  chat = new ChatPanel(relay, byId("chat"), byId<HTMLFormElement>("say"), names);
+  relay.open();
   byId("title").textContent = "Remote support";
   document.title = "Remote support";
   const refresh = async () => {
@@ -89,6 +170,7 @@ async function remoteSupport(me: Joined): Promise<void> {
       const words = told(event, names);
       if (words) happened.append(element("li", words));
       if (event.type === "SessionEnded") {
+        stillWaiting = false;
         byId("ended").textContent =
           `The session has ended (${endReason(event)}). You may close this page.`;
         byId("ended").hidden = false;
@@ -102,8 +184,11 @@ async function remoteSupport(me: Joined): Promise<void> {
   );
 }
 
+const asking = ENTRY_FORM.exec(location.pathname);
 if (joined && !new URLSearchParams(location.search).has("token")) {
   void remoteSupport(joined);
+} else if (asking?.[1]) {
+  setUpEntryForm(asking[1]);
 } else {
   setUpJoin();
 }

@@ -34,7 +34,7 @@ import uvloop
 from aiosmtpd.controller import Controller
 
 from support_contracts import EXCHANGE
-from support_demo.stack import Stack, free_port, staff, start_stack
+from support_demo.stack import ContractNames, Stack, free_port, staff, start_stack
 from support_demo.wiring import embedded, servers
 
 SCHEMAS = ("session", "invite", "routing", "relay", "gateway")
@@ -76,25 +76,6 @@ def _port(variable: str, default: int) -> int:
                 f"run: port {port} is taken (another `make run`?); set {variable} to another"
             ) from None
     return port
-
-
-@dataclass(frozen=True)
-class RunNames:
-    """The run's queues: the topology's names behind ``<name>.``, events on the contract's
-    exchange."""
-
-    name: str
-
-    @property
-    def exchange(self) -> str:
-        return EXCHANGE
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.name}."
-
-    def queue(self, name: str) -> str:
-        return f"{self.prefix}{name}"
 
 
 class MailCatcher:
@@ -166,7 +147,7 @@ async def start(settings: RunSettings, exits: AsyncExitStack, mail: MailCatcher)
         exits,
         amqp_url,
         database_url,
-        RunNames(settings.name),
+        ContractNames(f"{settings.name}."),
         schemas,
         settings.folder,
         mail.url,

@@ -23,6 +23,7 @@ from invite_svc.settings import Settings as InviteSettings
 from media_relay.settings import Settings as RelaySettings
 from routing_svc.settings import Settings as RoutingSettings
 from session_svc.settings import Settings as SessionSettings
+from support_contracts import EXCHANGE
 
 JWT_SECRET = "the-demo-and-e2e-jwt-secret-of-32-chars"
 PARTICIPANT_SECRET = "the-demo-and-e2e-participant-secret-32"
@@ -150,6 +151,20 @@ async def _stop(service: Service) -> None:
     if service.process.returncode is None:
         service.process.terminate()
         await asyncio.wait_for(service.process.wait(), 30)
+
+
+@dataclass(frozen=True)
+class ContractNames:
+    """The contract's events exchange, and the topology's queues behind ``prefix``."""
+
+    prefix: str
+
+    @property
+    def exchange(self) -> str:
+        return EXCHANGE
+
+    def queue(self, name: str) -> str:
+        return f"{self.prefix}{name}"
 
 
 class Names(Protocol):

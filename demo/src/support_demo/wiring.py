@@ -40,7 +40,7 @@ from session_svc import bootstrap as session_svc
 from session_svc.settings import Settings as SessionSettings
 from support_contracts import EXCHANGE, Envelope
 from support_contracts.topology import Topology
-from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, start_stack
+from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, ContractNames, start_stack
 
 S = TypeVar("S", bound=Stoppable)
 MAIL_KEPT_HERE = "smtp://127.0.0.1:1"  # not used: the embedded demo's ``Mailbox`` takes the mail
@@ -146,26 +146,11 @@ async def embedded(
             yield Demo(description, api, f"ws://127.0.0.1:{relay.port}", seen, None)
 
 
-@dataclass(frozen=True)
-class DemoNames:
-    run: str
-
-    @property
-    def exchange(self) -> str:
-        return EXCHANGE
-
-    @property
-    def prefix(self) -> str:
-        return f"demo-{self.run}."
-
-    def queue(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-
 @asynccontextmanager
 async def real(amqp_url: str, database_url: str) -> AsyncIterator[Demo]:
-    names = DemoNames(uuid4().hex[:8])
-    schemas = [f"demo_{names.run}_{service}" for service in ("ses", "inv", "rt", "rel", "gw")]
+    run = uuid4().hex[:8]
+    names = ContractNames(f"demo-{run}.")
+    schemas = [f"demo_{run}_{service}" for service in ("ses", "inv", "rt", "rel", "gw")]
     connection = await aio_pika.connect_robust(amqp_url)
     channel = await connection.channel()
     exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)

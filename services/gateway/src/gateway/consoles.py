@@ -1,9 +1,10 @@
 """The consoles' pages (issue 16), on the API's origin: the CSR dashboard with the agent view
 (``/console``), the customer's Join and Remote Support page (``/join``, where invitations
-link), and their scripts and style sheet (``/app/...``). The scripts are built from
-``consoles/`` (TypeScript against a client generated from ``/openapi.json``) by ``make
-consoles``, and the build is kept in the package (``pages/app``) so that the image and every
-install serve it without Node.js (``consoles/README.md``)."""
+link; ``/queues/{id}/form``, a queue's entry form), and their scripts and style sheet
+(``/app/...``). The scripts are built from ``consoles/`` (TypeScript against a client
+generated from ``/openapi.json``) by ``make consoles``, and the build is kept in the package
+(``pages/app``) so that the image and every install serve it without Node.js
+(``consoles/README.md``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ async def join_page() -> HTMLResponse:
     """Issue 14.9: where invitations link (``SUPPORT_SITE_URL/join?token=...``) and where the
     website instructions send a customer with the session number; after joining, the
     customer's Remote Support page."""
+    return HTMLResponse(JOIN_PAGE)
+
+
+@router.get("/queues/{queue_id}/form", response_class=HTMLResponse)
+async def entry_form_page(queue_id: str) -> HTMLResponse:
+    """R8: a queue's entry form, then the place in the queue and the estimated wait (R5)
+    while the customer waits, then the Remote Support page: the Join page's script decides
+    by the path."""
     return HTMLResponse(JOIN_PAGE)
 
 

@@ -33,12 +33,14 @@ async def test_the_join_link_of_an_invitation_opens_the_join_page(api: httpx.Asy
     assert (front.status_code, front.headers["location"]) == (307, "/join")
 
 
-async def test_the_dashboard_is_served_with_its_script_and_style(api: httpx.AsyncClient) -> None:
+async def test_the_dashboard_and_the_entry_form_are_served_with_their_scripts(api: httpx.AsyncClient) -> None:
     page = await api.get("/console")
     assert page.status_code == 200 and '<script type="module" src="/app/console.js">' in page.text
     for asset in ("/app/console.js", "/app/pages.css"):
         assert (await api.get(asset)).status_code == 200, asset
     assert (await api.get("/app/nothing.js")).status_code == 404
+    form = await api.get("/queues/6a1f3c2e-8d1b-4e7a-9c55-0b6f1d2e3a4b/form")  # R8's page
+    assert form.status_code == 200 and '<form id="request" hidden' in form.text
 
 
 async def test_signing_in_by_name_is_refused_unless_the_setup_is_for_development(
