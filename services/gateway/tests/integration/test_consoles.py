@@ -33,7 +33,9 @@ async def test_the_join_link_of_an_invitation_opens_the_join_page(api: httpx.Asy
     assert (front.status_code, front.headers["location"]) == (307, "/join")
 
 
-async def test_the_dashboard_and_the_entry_form_are_served_with_their_scripts(api: httpx.AsyncClient) -> None:
+async def test_the_dashboard_and_the_entry_form_are_served_with_their_scripts(
+    api: httpx.AsyncClient,
+) -> None:
     page = await api.get("/console")
     assert page.status_code == 200 and '<script type="module" src="/app/console.js">' in page.text
     for asset in ("/app/console.js", "/app/pages.css"):
