@@ -52,8 +52,9 @@ test-faults: sync services  # RabbitMQ and PostgreSQL of its own, stopped, kille
 	timeout -k 30 900 $(UV) run pytest tests-faults $(PYTEST_ARGS)
 
 run: sync  # the whole stack until Ctrl-C: processes on RabbitMQ and PostgreSQL, or embedded
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory consoles >/dev/null; \
-		else echo "run: no npm here: the consoles as committed" >&2; fi
+	@if ! command -v npm >/dev/null 2>&1; then echo "run: no npm here: the consoles as committed" >&2; \
+		elif ! $(MAKE) --no-print-directory consoles >/dev/null 2>&1; then \
+		echo "run: the consoles did not build (make consoles says why): serving them as committed" >&2; fi
 	@$(UV) run python -m support_demo.run
 
 demo: sync

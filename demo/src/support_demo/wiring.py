@@ -43,7 +43,6 @@ from support_contracts.topology import Topology
 from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, ContractNames, start_stack
 
 S = TypeVar("S", bound=Stoppable)
-MAIL_KEPT_HERE = "smtp://127.0.0.1:1"  # not used: the embedded demo's ``Mailbox`` takes the mail
 
 
 @dataclass
@@ -104,14 +103,11 @@ async def embedded(
             return InMemoryEventStore()
 
         await started(await session_svc.start(SessionSettings(), store=log(), broker=broker))
-        await started(
-            await invite_svc.start(
-                InviteSettings(support_site_url=site, smtp_url=smtp_url or MAIL_KEPT_HERE),
-                store=log(),
-                broker=broker,
-                mailer=None if smtp_url else Mailbox(),
-            )
-        )
+        invites = InviteSettings(support_site_url=site)
+        if smtp_url is not None:
+            invites = InviteSettings(support_site_url=site, smtp_url=smtp_url)
+        mailer = None if smtp_url else Mailbox()  # the settings' SMTP server, or kept here
+        await started(await invite_svc.start(invites, store=log(), broker=broker, mailer=mailer))
         await started(
             await routing_svc.start(
                 RoutingSettings(), store=log(), broker=broker, idle_seconds=0.05
