@@ -218,3 +218,73 @@ async def test_s4_closing_the_csrs_page_ends_the_session_for_the_customer(
         "The session has ended (console closed)", timeout=30_000
     )
     await shot(carol, "s4", "1-console-closed")
+
+
+async def test_s3_i1_s7_s8_m3_s11_invite_assist_transfer_control_and_leave(
+    person: Person, stack: Run
+) -> None:
+    test = "s3-i1-s7-s8-s11"
+    alice = await person("alice")
+    await sign_in(alice, "alice", "Alice", "csr")
+    await alice.get_by_role("button", name="Start", exact=True).click()  # S3: with the draft
+    await expect(
+        alice.get_by_role("link", name="Open the invitation in your mail program")
+    ).to_have_attribute("href", re.compile("^mailto:"))
+    panel = alice.get_by_role("tabpanel")
+    found = NUMBER.search(await alice.get_by_role("tab", name=NUMBER).inner_text())
+    assert found is not None
+    number = found[1]
+
+    invite = panel.locator("[data-slot=invite]")  # I1: the four channels
+    invited = panel.locator("[data-slot=invited]")
+    await invite.get_by_label("How").select_option("website")
+    await invite.get_by_role("button", name="Invite").click()
+    await expect(invited).to_contain_text(number.replace(" ", "")[:3])  # the steps name it
+    await invite.get_by_label("How").select_option("instant_message")
+    await invite.get_by_role("button", name="Invite").click()
+    await expect(invited.get_by_role("button", name="Copy the message")).to_be_visible()
+    await invite.get_by_label("How").select_option("own_email")
+    await invite.get_by_label("E-mail address").fill("carol@example.com")
+    await invite.get_by_role("button", name="Invite").click()
+    await expect(invited.get_by_role("link")).to_have_attribute("href", re.compile("^mailto:carol"))
+    await invite.get_by_label("How").select_option("email")
+    await invite.get_by_label("E-mail address").fill("bob@example.com")
+    await invite.get_by_role("button", name="Invite").click()
+    await expect(invited).to_contain_text("on its way to bob@example.com")
+    await shot(alice, test, "1-invited")
+    await stack.read_until(r"e-mail to bob@example\.com")
+    link = (await stack.read_until(r"its join link: (\S+)"))[1]
+
+    bob = await person("bob")  # with the link of the e-mail the system sent
+    await bob.goto(link)  # the run made the links lead to its gateway
+    await expect(bob.get_by_text("You were invited by a link")).to_be_visible()
+    await bob.locator("#join").get_by_label("Your name").fill("Bob")
+    await bob.locator("#join").get_by_role("button", name="Join").click()
+    await expect(bob.locator("#people")).to_contain_text("Bob (you): customer")
+
+    dave = await person("dave")  # S7: a csr assists by the number
+    await sign_in(dave, "dave", "Dave", "csr")
+    await dave.get_by_label("Session number").fill(number)
+    await dave.get_by_role("button", name="Assist").click()
+    await expect(dave.get_by_text("Alice controls this session; you assist.")).to_be_visible()
+    await expect(panel.get_by_text("Dave: assistant")).to_be_visible()
+    await panel.get_by_role("button", name="Start chat").click()
+    await expect(bob.get_by_label("Message", exact=True)).to_be_visible()
+
+    transfer = panel.locator("[data-slot=transfer]")  # S8: only assistants in the session
+    assert await transfer.get_by_label("To an assistant in this session").locator(
+        "option"
+    ).all_inner_texts() == ["Dave"]
+    await transfer.get_by_role("button", name="Transfer control").click()
+    await expect(dave.get_by_text("You control this session.")).to_be_visible()
+    await expect(panel.get_by_text("Dave controls this session; you assist.")).to_be_visible()
+    await expect(bob.locator("#helping")).to_contain_text("Dave is helping you")
+    await expect(bob.get_by_label("Message", exact=True)).to_be_hidden()  # M3: the chat ended
+    await shot(dave, test, "2-dave-controls")
+
+    await panel.get_by_role("button", name="Leave").click()  # S11: the assistant leaves
+    dave_panel = dave.get_by_role("tabpanel")
+    await expect(dave_panel.locator("[data-slot=participants]")).not_to_contain_text("Alice")
+    await expect(panel.get_by_text("you left")).to_be_visible()
+    await expect(bob.locator("#happened")).to_contain_text("Alice left")
+    await shot(bob, test, "3-alice-left")

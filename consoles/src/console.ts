@@ -148,6 +148,7 @@ class SessionTab {
     for (const name of ["transfer", "handoff", "invite", "end"]) {
       this.slot(name).hidden = !controls || (name === "transfer" && assistants.length === 0);
     }
+    if (!me?.roles.includes("agent")) this.slot("handoff").hidden = true; // S9: agents only
     this.slot("leave").hidden = controls;
     const chatting = session.activities.some((a) => a.kind === "chat");
     this.chat.running(chatting);
