@@ -50,19 +50,17 @@ export type LiveEvent = {
 
 /** The session's events as they happen (the gateway's server-sent events, read with fetch so
  * the token goes in a header); reconnects after a lost connection from the last event seen,
- * and ends with the session or when `stop` is aborted. */
+ * and ends with the session, or when the caller may no longer follow it. */
 export async function follow(
   sessionId: string,
   token: string,
   onEvent: (event: LiveEvent) => void,
-  stop: AbortSignal,
 ): Promise<void> {
   let last = -1;
-  while (!stop.aborted) {
+  for (;;) {
     try {
       const response = await fetch(`/v1/sessions/${sessionId}/live?after=${last}`, {
         headers: { Authorization: `Bearer ${token}` },
-        signal: stop,
       });
       if (response.status >= 400 && response.status < 500) return; // not ours (any more)
       if (response.ok && response.body) {
@@ -73,7 +71,7 @@ export async function follow(
         }
       }
     } catch {
-      if (stop.aborted) return;
+      // the connection went: again in a second, from the last event seen
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }

@@ -36,7 +36,6 @@ class SessionTab {
   readonly panel: HTMLElement;
   readonly tab: HTMLButtonElement;
   private readonly names = new Map<string, string>();
-  private readonly stop = new AbortController();
   private readonly relay: RelayChannel;
   private readonly chat: ChatPanel;
 
@@ -69,9 +68,8 @@ class SessionTab {
     this.chat = new ChatPanel(this.relay, this.slot("chat"), this.slot("say"), this.names);
     this.relay.open();
     this.wire();
-    this.select();
     void this.refresh();
-    void follow(id, me?.token ?? "", (event) => this.heard(event), this.stop.signal);
+    void follow(id, me?.token ?? "", (event) => this.heard(event));
   }
 
   slot<T extends HTMLElement>(name: string): T {
@@ -85,15 +83,6 @@ class SessionTab {
       other.panel.hidden = other !== this;
       other.tab.setAttribute("aria-selected", String(other === this));
     }
-  }
-
-  close(): void {
-    this.stop.abort();
-    this.relay.close();
-    this.panel.remove();
-    this.tab.remove();
-    tabs.delete(this.id);
-    tabs.values().next().value?.select();
   }
 
   private path() {
@@ -294,7 +283,9 @@ function open(sessionId: string, relay: RelayAddress): void {
     known.select();
     return;
   }
-  tabs.set(sessionId, new SessionTab(sessionId, relay));
+  const tab = new SessionTab(sessionId, relay);
+  tabs.set(sessionId, tab);
+  tab.select();
 }
 
 function signIn(): void {

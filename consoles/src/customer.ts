@@ -162,26 +162,21 @@ async function remoteSupport(me: Joined): Promise<void> {
   };
   await refresh();
   const happened = byId("happened");
-  await follow(
-    me.session_id,
-    me.participant_token,
-    (event) => {
-      learnNames(event, names);
-      const words = told(event, names);
-      if (words) happened.append(element("li", words));
-      if (event.type === "SessionEnded") {
-        stillWaiting = false;
-        byId("ended").textContent =
-          `The session has ended (${endReason(event)}). You may close this page.`;
-        byId("ended").hidden = false;
-        byId("helping").textContent = "";
-        sessionStorage.removeItem(KEPT);
-      } else {
-        void refresh();
-      }
-    },
-    new AbortController().signal,
-  );
+  await follow(me.session_id, me.participant_token, (event) => {
+    learnNames(event, names);
+    const words = told(event, names);
+    if (words) happened.append(element("li", words));
+    if (event.type === "SessionEnded") {
+      stillWaiting = false;
+      byId("ended").textContent =
+        `The session has ended (${endReason(event)}). You may close this page.`;
+      byId("ended").hidden = false;
+      byId("helping").textContent = "";
+      sessionStorage.removeItem(KEPT);
+    } else {
+      void refresh();
+    }
+  });
 }
 
 const asking = ENTRY_FORM.exec(location.pathname);
