@@ -24,8 +24,6 @@ FLAGS = [  # Debian's Chromium as root, on a machine with no network but loopbac
     "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
