@@ -288,3 +288,39 @@ async def test_s3_i1_s7_s8_m3_s11_invite_assist_transfer_control_and_leave(
     await expect(panel.get_by_text("you left")).to_be_visible()
     await expect(bob.locator("#happened")).to_contain_text("Alice left")
     await shot(bob, test, "3-alice-left")
+
+
+async def test_s1_a_csr_starts_and_a_customer_joins_with_the_keyboard_alone(
+    person: Person,
+) -> None:
+    """Issue 16.8: every control is reached and used by the keyboard (Tab, typing, Space,
+    Enter), no pointer."""
+    alice = await person("alice")
+    await alice.goto("/console")
+    keys = alice.keyboard
+    await keys.press("Tab")  # the user id, first
+    await keys.type("alice")
+    await keys.press("Tab")
+    await keys.type("Alice")
+    for _ in range(4):  # csr (checked), agent, admin, then Sign in
+        await keys.press("Tab")
+    await keys.press("Enter")
+    await expect(alice.get_by_text("Signed in as Alice (csr)")).to_be_visible()
+    await keys.press("Tab")  # Sign out
+    await keys.press("Tab")  # the e-mail invitation: off
+    await keys.press("Space")
+    await keys.press("Tab")
+    await keys.press("Enter")  # Start
+    tab = alice.get_by_role("tab", name=NUMBER)
+    await expect(tab).to_be_visible()
+    found = NUMBER.search(await tab.inner_text())
+    assert found is not None
+
+    carol = await person("carol")
+    await carol.goto("/join")
+    await carol.keyboard.press("Tab")  # the session number, first
+    await carol.keyboard.type(found[1])
+    await carol.keyboard.press("Tab")
+    await carol.keyboard.type("Carol")
+    await carol.keyboard.press("Enter")  # submits the form
+    await expect(carol.get_by_text("Alice is helping you")).to_be_visible()
