@@ -93,6 +93,7 @@ async def test_s1_s2_s5_s10_m1_a_csr_starts_customers_join_by_number_chat_and_se
         await expect(customer.locator("#ended")).to_contain_text(
             "The session has ended (ended by controller)"
         )
+        await expect(customer.get_by_label("Message", exact=True)).to_be_hidden()  # no chat
     await expect(panel.get_by_text("ended", exact=True)).to_be_visible()
     await shot(carol, test, "4-ended")
 
@@ -186,6 +187,10 @@ async def test_r8_r5_the_entry_form_waits_in_line_then_an_agent_takes_it(
     await expect(erin.locator("#helping")).to_contain_text("Dave is helping you")
     await expect(erin.locator("#standing")).to_be_hidden()
     await shot(erin, test, "3-taken")
+    await erin.goto(f"/queues/{closed.json()['queue_id']}/form")  # another queue: a new form
+    await expect(erin.get_by_role("button", name="Ask for help")).to_be_visible()
+    await erin.goto(f"/queues/{printers.json()['queue_id']}/form")  # back: her session goes on
+    await expect(erin.locator("#helping")).to_contain_text("Dave is helping you")
 
 
 async def ask(page: Page, name: str) -> None:

@@ -172,6 +172,8 @@ async function remoteSupport(me: Joined): Promise<void> {
         `The session has ended (${endReason(event)}). You may close this page.`;
       byId("ended").hidden = false;
       byId("helping").textContent = "";
+      chat?.running(false); // the relay has closed the channel
+      byId("no-chat").hidden = true;
       sessionStorage.removeItem(KEPT);
     } else {
       void refresh();
@@ -179,11 +181,14 @@ async function remoteSupport(me: Joined): Promise<void> {
   });
 }
 
-const asking = ENTRY_FORM.exec(location.pathname);
-if (joined && !new URLSearchParams(location.search).has("token")) {
+// the session this tab joined goes on after a reload; a new invitation's link, or another
+// queue's form, starts anew
+const asking = ENTRY_FORM.exec(location.pathname)?.[1];
+const invited = new URLSearchParams(location.search).has("token");
+if (joined && !invited && (!asking || joined.request?.queue_id === asking)) {
   void remoteSupport(joined);
-} else if (asking?.[1]) {
-  setUpEntryForm(asking[1]);
+} else if (asking) {
+  setUpEntryForm(asking);
 } else {
   setUpJoin();
 }
