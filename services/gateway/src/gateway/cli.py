@@ -39,7 +39,7 @@ import os
 import sys
 
 from gateway.logs import LOGS, parse_logs, parse_positions
-from gateway.tokens import DEV_AUDIENCE, DEV_ISSUER, Role, staff_token
+from gateway.tokens import DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_SECONDS, Role, staff_token
 
 # the rest is imported by the command that needs it: ``supportctl token`` answers at once
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("user")
     token.add_argument("--role", action="append", choices=[r.value for r in Role], default=[])
     token.add_argument("--name")
-    token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds it stays good")
+    token.add_argument("--ttl", type=int, default=DEV_TOKEN_SECONDS, help="seconds it stays good")
     replay = commands.add_parser("replay", help="backfill an analytics consumer's queue")
     replay.add_argument("--queue", required=True, help="the consumer's backfill queue")
     replay.add_argument(

@@ -10,6 +10,7 @@ import jwt
 
 DEV_ISSUER = "support-center-dev"
 DEV_AUDIENCE = "support-api"
+DEV_TOKEN_SECONDS = 8 * 3600  # a working day
 
 
 class Role(StrEnum):
@@ -26,7 +27,7 @@ def staff_token(
     name: str | None = None,
     issuer: str,
     audience: str,
-    ttl_seconds: int = 8 * 3600,
+    ttl_seconds: int = DEV_TOKEN_SECONDS,
 ) -> str:
     """A development token for ``supportctl token``, signed with the shared secret."""
     now = int(time.time())

@@ -10,13 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.answers import documented
 from gateway.routes.common import Gw, Reply
-from gateway.tokens import Role, staff_token
+from gateway.tokens import DEV_TOKEN_SECONDS, Role, staff_token
 from support_contracts.refusals import Refusal
 from support_contracts.vocabulary import DisplayName, UserId
 
 router = APIRouter()
-
-TOKEN_SECONDS = 8 * 3600
 
 
 class SignIn(BaseModel):
@@ -58,8 +56,7 @@ async def sign_in(body: SignIn, gw: Gw) -> Reply:
         name=body.name,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
-        ttl_seconds=TOKEN_SECONDS,
     )
     signed = SignedIn(token=token, user=body.user, name=body.name, roles=roles,
-                      expires_in=TOKEN_SECONDS)  # fmt: skip
+                      expires_in=DEV_TOKEN_SECONDS)  # fmt: skip
     return signed.model_dump(mode="json")
