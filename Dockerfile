@@ -8,8 +8,13 @@ ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /src
 COPY . .
-# the services and their libraries from the lock file; no dev, test, demo or bench packages
-RUN uv sync --frozen --no-default-groups --no-editable \
+# the services and their libraries from the lock file; no dev, test, demo or bench packages.
+# Behind a TLS-inspecting proxy, give its certificate authority as a build secret:
+#   docker build --secret id=extra_ca,src=/path/to/ca-bundle.crt .
+RUN --mount=type=secret,id=extra_ca \
+    if [ -s /run/secrets/extra_ca ]; then \
+        export SSL_CERT_FILE=/run/secrets/extra_ca UV_NATIVE_TLS=1; fi; \
+    uv sync --frozen --no-default-groups --no-editable \
     --package session-svc --package invite-svc --package routing-svc \
     --package media-relay --package gateway
 

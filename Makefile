@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-faults demo bench lint sync uv services asyncapi consoles browser
+.PHONY: run test test-fast test-faults test-containers demo bench lint sync uv services asyncapi consoles browser containers
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -37,6 +37,9 @@ consoles: sync consoles/node_modules/.installed
 browser:
 	@scripts/browser-up
 
+containers:
+	@scripts/podman-up
+
 lint: sync
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
@@ -50,6 +53,11 @@ test-fast: sync  # no RabbitMQ, PostgreSQL or subprocess needed: the unit and in
 
 test-faults: sync services  # RabbitMQ and PostgreSQL of its own, stopped, killed and started
 	timeout -k 30 900 $(UV) run pytest tests-faults $(PYTEST_ARGS)
+
+# The image from the Dockerfile and docker-compose.yml, built and run with podman on stand-ins for
+# the upstream images (tests-containers/README.md); then the end-to-end story on the image.
+test-containers: sync services containers
+	timeout -k 30 1500 $(UV) run pytest --services-from-image tests-containers tests-e2e/test_story.py $(PYTEST_ARGS)
 
 run: sync  # the whole stack until Ctrl-C: processes on RabbitMQ and PostgreSQL, or embedded
 	@if ! command -v npm >/dev/null 2>&1; then echo "run: no npm here: the consoles as committed" >&2; \

@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from support_demo.stack import JWT_SECRET, SITE, start_stack
+from support_demo.stack import JWT_SECRET, SITE, Image, start_stack
 from support_demo.stack import Stack as Processes
 from support_testkit.mail import Mailbox, SmtpServer
 from support_testkit.plugin import RabbitNames, fresh_schema
@@ -31,10 +31,17 @@ class Stack:
 
 
 async def start(
-    exits: AsyncExitStack, amqp_url: str, database_url: str, names: RabbitNames, tmp: Path
+    exits: AsyncExitStack,
+    amqp_url: str,
+    database_url: str,
+    names: RabbitNames,
+    tmp: Path,
+    image: Image | None = None,
 ) -> Stack:
     smtp = SmtpServer().up()
     exits.callback(smtp.down)
     schemas = [await exits.enter_async_context(fresh_schema(database_url)) for _ in range(5)]
-    processes = await start_stack(exits, amqp_url, database_url, names, schemas, tmp, smtp.url)
+    processes = await start_stack(
+        exits, amqp_url, database_url, names, schemas, tmp, smtp.url, image=image
+    )
     return Stack(processes, smtp.mailbox)

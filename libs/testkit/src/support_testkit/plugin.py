@@ -256,3 +256,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         ids = callspec.id if callspec is not None else ""
         if names & REAL_SERVICES or "postgres" in ids or "rabbitmq" in ids:
             item.add_marker(pytest.mark.integration)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--services-from-image",
+        action="store_true",
+        help="the end-to-end tests' services as containers of the image built from the "
+        "Dockerfile with podman (tests-containers/README.md), not as processes",
+    )

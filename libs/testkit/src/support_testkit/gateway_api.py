@@ -1,0 +1,34 @@
+"""Calls to the gateway as the end-to-end and container tests make them: a call that must
+answer a given status (a refusal with the contract's error body), and waiting for an offer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from support_testkit.waiting import eventually
+
+ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
+
+
+async def call(
+    api: httpx.AsyncClient, method: str, path: str, headers: dict[str, str], body: Any = None, *,
+    status: int = 200,
+) -> dict[str, Any]:  # fmt: skip
+    response = await api.request(method, path, json=body, headers=headers)
+    assert response.status_code == status, f"{method} {path}: {response.text}"
+    answer: dict[str, Any] = response.json()
+    if status >= 400:
+        assert answer["error"]["code"] and answer["error"]["message"]
+    return answer
+
+
+async def offer_for(api: httpx.AsyncClient, agent: dict[str, str], session_id: str) -> str:
+    async def offered() -> str | None:
+        offers = (await call(api, "GET", "/v1/agents/me/offers", agent))["offers"]
+        return next((o["offer_id"] for o in offers if o["session_id"] == session_id), None)
+
+    found: str | None = await eventually(offered, within=20, what=f"an offer of {session_id}")
+    assert found is not None
+    return found
