@@ -32,7 +32,7 @@ from media_relay import frames
 from support_demo.relay_client import RelayClient
 from support_demo.stack import free_port
 from support_testkit.containers import ROOT, built_image, podman, use_project_podman_settings
-from support_testkit.gateway_api import ALWAYS, call, offer_for
+from support_testkit.gateway_api import call, offer_for, printers_desk
 from support_testkit.tools import uv_tool
 from support_testkit.waiting import eventually
 
@@ -160,16 +160,7 @@ async def test_issue_17_2_the_story_through_the_published_ports(stack: ComposeSt
         me = {"user": "alice", "name": "Alice", "roles": ["csr", "agent"]}
         signed_in = await call(api, "POST", "/v1/dev/sign-in", {}, me)
         alice = {"Authorization": f"Bearer {signed_in['token']}"}
-        for agent in ("alice", "zoe"):  # alice hands off (S9: a WebACD agent), zoe takes it
-            body = {"name": agent.title(), "max_sessions": 2}
-            await call(api, "PUT", f"/v1/admin/agents/{agent}", root, body)
-        await call(api, "PUT", "/v1/agents/me/status", zoe, {"status": "available"})
-        queue = {"name": "Printers", "agent_ids": ["zoe"], "policy": "most_idle",
-                 "time_zone": "Europe/Prague", "hours": ALWAYS, "escalation_seconds": 600,
-                 "offer_timeout_seconds": 60}  # fmt: skip
-        printers = (await call(api, "POST", "/v1/admin/queues", root, queue, status=201))[
-            "queue_id"
-        ]
+        printers = await printers_desk(api, root, zoe)  # alice hands off to it, zoe takes it
         started = await call(
             api, "POST", "/v1/sessions", alice, {"email_invite": False}, status=201
         )

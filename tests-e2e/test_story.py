@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from media_relay import frames
+from support_testkit.gateway_api import printers_desk
 from support_testkit.waiting import eventually
 
 from .helpers import ALICE, ALWAYS, BOB, ROOT, ZOE, Client, bearer, call, offer_for, staff
@@ -22,14 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 async def test_the_whole_story_through_the_gateway(stack: Stack, api: httpx.AsyncClient) -> None:
     # an admin sets up: alice and zoe are agents, a queue of zoe's
-    for agent in ("alice", "zoe"):
-        body = {"name": agent.title(), "max_sessions": 2}
-        await call(api, "PUT", f"/v1/admin/agents/{agent}", ROOT, body)
-    await call(api, "PUT", "/v1/agents/me/status", ZOE, {"status": "available"})
-    queue = {"name": "Printers", "agent_ids": ["zoe"], "policy": "most_idle",
-             "time_zone": "Europe/Prague", "hours": ALWAYS, "escalation_seconds": 600,
-             "offer_timeout_seconds": 60}  # fmt: skip
-    printers = (await call(api, "POST", "/v1/admin/queues", ROOT, queue, status=201))["queue_id"]
+    printers = await printers_desk(api, ROOT, ZOE)
 
     # S1-S3: alice starts with the e-mail invitation draft ready
     started = await call(api, "POST", "/v1/sessions", ALICE, {"email_invite": True}, status=201)

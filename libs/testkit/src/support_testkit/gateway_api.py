@@ -32,3 +32,17 @@ async def offer_for(api: httpx.AsyncClient, agent: dict[str, str], session_id: s
     found: str | None = await eventually(offered, within=20, what=f"an offer of {session_id}")
     assert found is not None
     return found
+
+
+async def printers_desk(api: httpx.AsyncClient, admin: dict[str, str], zoe: dict[str, str]) -> str:
+    """An admin sets up the story's desk: alice and zoe are agents (alice may hand off, S9),
+    zoe is available, and a queue "Printers" of zoe's, open always; its id."""
+    for agent in ("alice", "zoe"):
+        body = {"name": agent.title(), "max_sessions": 2}
+        await call(api, "PUT", f"/v1/admin/agents/{agent}", admin, body)
+    await call(api, "PUT", "/v1/agents/me/status", zoe, {"status": "available"})
+    queue = {"name": "Printers", "agent_ids": ["zoe"], "policy": "most_idle",
+             "time_zone": "Europe/Prague", "hours": ALWAYS, "escalation_seconds": 600,
+             "offer_timeout_seconds": 60}  # fmt: skip
+    created = await call(api, "POST", "/v1/admin/queues", admin, queue, status=201)
+    return str(created["queue_id"])
