@@ -9,9 +9,10 @@ import re
 from datetime import UTC, datetime
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, WebSocketRoute, expect
 
 from support_testkit.make_run import Run
+from support_testkit.waiting import eventually
 
 from .people import Person, accessibility, shot
 
@@ -329,3 +330,37 @@ async def test_s1_a_csr_starts_and_a_customer_joins_with_the_keyboard_alone(
     await carol.keyboard.type("Carol")
     await carol.keyboard.press("Enter")  # submits the form
     await expect(carol.get_by_text("Alice is helping you")).to_be_visible()
+
+
+async def test_m1_a_customer_page_opens_its_relay_channel_again_when_it_drops(
+    person: Person,
+) -> None:
+    """The customer's live channel is cut (as a relay restarting or a network blinking would
+    cut it); the page opens it again by itself, and the chat goes on through the new one."""
+    alice = await person("alice")
+    await sign_in(alice, "alice", "Alice", "csr")
+    number = await start(alice)
+    carol = await person("carol-cut")
+    routed: list[WebSocketRoute] = []
+
+    def through(page_side: WebSocketRoute) -> None:  # to the relay, as it is, but cuttable
+        page_side.connect_to_server()
+        routed.append(page_side)
+
+    await carol.route_web_socket(re.compile(r"/relay\b"), through)
+    await join_by_number(carol, number, "Carol")
+    await eventually(lambda: len(routed) == 1, what="carol's relay channel")
+    await routed[0].close(code=1001, reason="going away")  # the cut
+    await eventually(lambda: len(routed) == 2, within=10, what="the channel opened again")
+
+    panel = alice.get_by_role("tabpanel")
+    await panel.get_by_role("button", name="Start chat").click()
+    await carol.get_by_label("Message", exact=True).fill("Still there?")
+    await carol.get_by_role("button", name="Send").click()
+    await expect(alice.get_by_text("Carol: Still there?")).to_be_visible()
+    await panel.get_by_label("Message", exact=True).fill("Yes")
+    await panel.get_by_role("button", name="Send").click()
+    await expect(carol.get_by_text("Alice: Yes")).to_be_visible()
+    await panel.get_by_role("button", name="End session").click()
+    await expect(carol.locator("#ended")).to_contain_text("The session has ended")
+    assert len(routed) == 2  # the relay's close at the end is final: not opened again

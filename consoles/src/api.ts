@@ -164,9 +164,22 @@ export type RelayAddress = { relay_url: string; participant_token: string };
 
 export type Notice = { type: string; [field: string]: unknown };
 
-/** The participant's WebSocket to the relay (M1): chat out, the relay's notices in. */
+/** How the relay closes a channel for good: the participant left or was handed off (4000), the
+ * session ended (4001), no longer a participant (4003). */
+const FINAL_CLOSES = new Set([4000, 4001, 4003]);
+const RETRY_FIRST_MS = 250;
+const RETRY_MOST_MS = 5000;
+const TRIES_UNOPENED = 10; // about 30 s of a relay that never lets this participant in
+
+/** The participant's WebSocket to the relay (M1): chat out, the relay's notices in. A channel
+ * that closes for any other reason (a relay restarted, a network that blinked, a join the
+ * relay had not heard of yet) is opened again, after 0.25 s doubling to 5 s; after ten tries
+ * in a row that never opened, the page is told (an `error` notice). */
 export class RelayChannel {
   private socket: WebSocket | null = null;
+  private closed = false;
+  private delay = RETRY_FIRST_MS;
+  private unopened = 0;
 
   constructor(
     private readonly address: RelayAddress,
@@ -174,10 +187,28 @@ export class RelayChannel {
   ) {}
 
   open(): void {
+    if (this.closed) return;
     const url = `${this.address.relay_url}?token=${encodeURIComponent(this.address.participant_token)}`;
-    this.socket = new WebSocket(url);
-    this.socket.addEventListener("message", (message) => {
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+      this.delay = RETRY_FIRST_MS;
+      this.unopened = 0;
+    });
+    socket.addEventListener("message", (message) => {
       if (typeof message.data === "string") this.onNotice(JSON.parse(message.data) as Notice);
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.closed || FINAL_CLOSES.has(event.code)) return;
+      this.unopened = opened ? 0 : this.unopened + 1;
+      if (this.unopened >= TRIES_UNOPENED) {
+        this.onNotice({ type: "error", message: "the live channel could not be opened again" });
+        return;
+      }
+      setTimeout(() => this.open(), this.delay);
+      this.delay = Math.min(this.delay * 2, RETRY_MOST_MS);
     });
   }
 
@@ -186,6 +217,7 @@ export class RelayChannel {
   }
 
   close(): void {
+    this.closed = true;
     this.socket?.close();
   }
 }
