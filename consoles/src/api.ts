@@ -36,6 +36,12 @@ export function refusal(error: unknown, response?: Response): string {
   return `The service answered ${response?.status ?? "nothing"}; try again.`;
 }
 
+/** A refusal shown in its place on the page. */
+export function say(where: HTMLElement, outcome: { error?: unknown; response: Response }): void {
+  where.textContent = refusal(outcome.error, outcome.response);
+  where.hidden = false;
+}
+
 /** S1: a session number as people read it, `123 456 789`. */
 export function displayNumber(number: string | null | undefined): string {
   const digits = (number ?? "").replace(/\D/g, "");

@@ -1,7 +1,8 @@
-// The CSR dashboard and the agent view (issue 16.2-16.3): sign in, start or assist a session,
-// a tab per session with its participants, invitations, transfers, hand-off, end and leave,
-// live from the gateway's updates (two consoles on one session agree without reloading); a
-// WebACD agent's availability and offers. Every refusal is shown as the API words it.
+// The CSR dashboard (issue 16.2): sign in, start or assist a session, a tab per session with
+// its participants, invitations, transfers, hand-off, end and leave, live from the gateway's
+// updates (two consoles on one session agree without reloading); for an agent, the agent view
+// (agent.ts). Every refusal is shown as the API words it.
+import { agentView } from "./agent";
 import {
   apiClient,
   byId,
@@ -11,11 +12,10 @@ import {
   follow,
   type LiveEvent,
   learnNames,
-  type Offer,
   type RelayAddress,
   RelayChannel,
-  refusal,
   type Session,
+  say,
   told,
 } from "./api";
 
@@ -26,11 +26,6 @@ const MESSAGE_MOST = 345; // S9
 let me: Me | null = JSON.parse(sessionStorage.getItem(KEPT) ?? "null");
 const api = apiClient(() => me?.token ?? null);
 const tabs = new Map<string, SessionTab>();
-
-function say(where: HTMLElement, outcome: { error?: unknown; response: Response }): void {
-  where.textContent = refusal(outcome.error, outcome.response);
-  where.hidden = false;
-}
 
 class SessionTab {
   readonly panel: HTMLElement;
@@ -346,53 +341,7 @@ function signedIn(who: Me): void {
     }
     open(String(outcome.data.session.session_id), outcome.data);
   });
-  if (who.roles.includes("agent")) agentView();
-}
-
-function agentView(): void {
-  byId("agent").hidden = false;
-  const problem = byId("problem");
-  for (const radio of document.querySelectorAll<HTMLInputElement>("input[name=availability]")) {
-    radio.addEventListener("change", async () => {
-      const status = radio.value as "available" | "away" | "offline";
-      const outcome = await api.PUT("/v1/agents/me/status", { body: { status } });
-      if (outcome.error) say(problem, outcome);
-    });
-  }
-  let offers: Offer[] = [];
-  const render = () => {
-    byId("no-offers").hidden = offers.length > 0;
-    byId("offers").replaceChildren(...offers.map((offer) => offered(offer)));
-  };
-  const offered = (offer: Offer): HTMLElement => {
-    const seconds = Math.max(0, Math.round((Date.parse(offer.expires_at) - Date.now()) / 1000));
-    const from = offer.queue_name ? `from ${offer.queue_name}` : "for you by name";
-    const item = element("li", `A session ${from}: "${offer.message ?? ""}", ${seconds} s left`);
-    const path = { params: { path: { offer_id: String(offer.offer_id) } } };
-    const accept = element("button", "Accept", { type: "button" });
-    accept.addEventListener("click", async () => {
-      const outcome = await api.POST("/v1/offers/{offer_id}/accept", path);
-      if (!outcome.data) return say(problem, outcome);
-      offers = offers.filter((o) => o.offer_id !== offer.offer_id);
-      render();
-      open(String(offer.session_id), outcome.data);
-    });
-    const decline = element("button", "Decline", { type: "button" });
-    decline.addEventListener("click", async () => {
-      const outcome = await api.POST("/v1/offers/{offer_id}/decline", path);
-      if (outcome.error) say(problem, outcome);
-    });
-    item.append(accept, decline);
-    return item;
-  };
-  const poll = async () => {
-    const { data } = await api.GET("/v1/agents/me/offers");
-    if (data) offers = data.offers;
-    render();
-  };
-  void poll();
-  setInterval(() => void poll(), 2000);
-  setInterval(render, 1000); // the countdown
+  if (who.roles.includes("agent")) agentView(api, open);
 }
 
 if (me) {
