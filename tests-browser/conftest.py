@@ -22,6 +22,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [  # Debian's Chromium as root, on a machine with no network but loopback
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+    # a headless browser has no screen to share: Chromium's fake capture device (a moving test
+    # picture) answers getDisplayMedia, and the picker is accepted without a person
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--auto-select-desktop-capture-source=Entire screen",
 ]  # fmt: skip
 
 

@@ -41,6 +41,13 @@ async def start(page: Page) -> str:
     return found[1]
 
 
+async def alice_started(person: Person) -> tuple[Page, str]:
+    """Alice, a csr, signed in with a session started; and its number."""
+    alice = await person("alice")
+    await sign_in(alice, "alice", "Alice", "csr")
+    return alice, await start(alice)
+
+
 async def join_by_number(page: Page, number: str, name: str) -> None:
     await page.goto("/join")
     form = page.locator("#join")
@@ -54,9 +61,7 @@ async def test_s1_s2_s5_s10_m1_a_csr_starts_customers_join_by_number_chat_and_se
     person: Person,
 ) -> None:
     test = "s1-s5-s10"
-    alice = await person("alice")
-    await sign_in(alice, "alice", "Alice", "csr")
-    number = await start(alice)
+    alice, number = await alice_started(person)
     await shot(alice, test, "1-started")
 
     carol = await person("carol-phone")
@@ -209,9 +214,7 @@ async def test_s4_closing_the_csrs_page_ends_the_session_for_the_customer(
         site = (await api.get("/v1/admin/site")).json()["site"]
         changed = await api.put("/v1/admin/site", json={**site, "console_grace_seconds": 2})
         assert changed.status_code == 200, changed.text
-    alice = await person("alice")
-    await sign_in(alice, "alice", "Alice", "csr")
-    number = await start(alice)
+    alice, number = await alice_started(person)
     carol = await person("carol")
     await join_by_number(carol, number, "Carol")
     await expect(alice.get_by_role("tabpanel").locator("[data-slot=happened]")).to_contain_text(
@@ -337,9 +340,7 @@ async def test_m1_a_customer_page_opens_its_relay_channel_again_when_it_drops(
 ) -> None:
     """The customer's live channel is cut (as a relay restarting or a network blinking would
     cut it); the page opens it again by itself, and the chat goes on through the new one."""
-    alice = await person("alice")
-    await sign_in(alice, "alice", "Alice", "csr")
-    number = await start(alice)
+    alice, number = await alice_started(person)
     carol = await person("carol-cut")
     routed: list[WebSocketRoute] = []
 
@@ -364,3 +365,47 @@ async def test_m1_a_customer_page_opens_its_relay_channel_again_when_it_drops(
     await panel.get_by_role("button", name="End session").click()
     await expect(carol.locator("#ended")).to_contain_text("The session has ended")
     assert len(routed) == 2  # the relay's close at the end is final: not opened again
+
+
+async def shows_a_picture(page: Page) -> None:
+    """The shared screen is shown: a decoded picture of the fake capture device's size."""
+    picture = page.locator("figure:visible img")
+    await expect(picture).to_be_visible()
+    await eventually(
+        lambda: picture.evaluate("img => img.complete && img.naturalWidth > 100"),
+        what="a decoded picture of the shared screen",
+    )
+
+
+async def test_s6_m2_m3_a_shared_screen_is_seen_by_all_and_stops_when_the_customer_changes(
+    person: Person,
+) -> None:
+    test = "s6-m2"
+    alice, number = await alice_started(person)
+    carol, dana = await person("carol-screen"), await person("dana-screen")
+    await join_by_number(carol, number, "Carol")
+    await join_by_number(dana, number, "Dana")
+    panel = alice.get_by_role("tabpanel")
+    await expect(dana.get_by_role("button", name="Share my screen")).to_be_hidden()  # M2
+
+    await panel.get_by_role("button", name="Share my screen").click()  # S6: the controller
+    for viewer in (carol, dana):
+        await shows_a_picture(viewer)
+        await expect(viewer.locator("#screen figcaption")).to_have_text("Alice shares a screen")
+    await shot(carol, test, "1-carol-sees-alice")
+    assert await accessibility(carol) == []
+
+    await panel.get_by_role("button", name="Make active: Dana").click()  # S5 ends it (M3)
+    for viewer in (carol, dana):
+        await expect(viewer.locator("#screen")).to_be_hidden()
+    await expect(panel.get_by_role("button", name="Stop sharing")).to_be_hidden()
+
+    share = dana.get_by_role("button", name="Share my screen")  # M2: the active customer's own
+    await share.click()
+    await shows_a_picture(alice)
+    await expect(panel.locator("figcaption")).to_have_text("Dana shares a screen")
+    await shows_a_picture(carol)
+    await shot(alice, test, "2-alice-sees-dana")
+    await dana.get_by_role("button", name="Stop sharing").click()
+    for viewer in (alice, carol):
+        await expect(viewer.locator("figure:visible")).to_have_count(0)

@@ -190,12 +190,14 @@ export class RelayChannel {
   constructor(
     private readonly address: RelayAddress,
     private readonly onNotice: (notice: Notice) => void,
+    private readonly onFrame: (frame: ArrayBuffer) => void = () => {},
   ) {}
 
   open(): void {
     if (this.closed) return;
     const url = `${this.address.relay_url}?token=${encodeURIComponent(this.address.participant_token)}`;
     const socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
     this.socket = socket;
     let opened = false;
     socket.addEventListener("open", () => {
@@ -205,6 +207,7 @@ export class RelayChannel {
     });
     socket.addEventListener("message", (message) => {
       if (typeof message.data === "string") this.onNotice(JSON.parse(message.data) as Notice);
+      else this.onFrame(message.data as ArrayBuffer);
     });
     socket.addEventListener("close", (event) => {
       if (this.closed || FINAL_CLOSES.has(event.code)) return;
@@ -220,6 +223,11 @@ export class RelayChannel {
 
   send(request: Record<string, unknown>): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(request));
+  }
+
+  /** A frame of an activity (M1), if the channel is open now. */
+  sendFrame(frame: Uint8Array): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame);
   }
 
   close(): void {

@@ -12,12 +12,14 @@ import {
   follow,
   type LiveEvent,
   learnNames,
+  type Notice,
   type RelayAddress,
   RelayChannel,
   type Session,
   say,
   told,
 } from "./api";
+import { ScreenPanel } from "./screen";
 
 type Me = { token: string; user: string; name: string; roles: string[] };
 
@@ -33,6 +35,7 @@ class SessionTab {
   private readonly names = new Map<string, string>();
   private readonly relay: RelayChannel;
   private readonly chat: ChatPanel;
+  private readonly screen: ScreenPanel;
 
   constructor(
     readonly id: string,
@@ -53,14 +56,21 @@ class SessionTab {
     this.tab.addEventListener("click", () => this.select());
     byId("tabs").append(this.tab);
     byId("panels").append(this.panel);
-    this.relay = new RelayChannel(address, (notice) => {
+    const heard = (notice: Notice) => {
       this.chat.heard(notice);
+      this.screen.heard(notice);
       if (notice.type === "error") {
         this.slot("problem").textContent = String(notice.message); // the relay's refusal
         this.slot("problem").hidden = false;
       }
-    });
+    };
+    this.relay = new RelayChannel(address, heard, (frame) => this.screen.frame(frame));
     this.chat = new ChatPanel(this.relay, this.slot("chat"), this.slot("say"), this.names);
+    this.screen = new ScreenPanel(this.relay, () => me?.user ?? "", this.names, {
+      share: this.slot("share"),
+      stop: this.slot("stop-share"),
+      view: this.slot("screen"),
+    });
     this.relay.open();
     this.wire();
     void this.refresh();
@@ -137,6 +147,10 @@ class SessionTab {
     const chatting = session.activities.some((a) => a.kind === "chat");
     this.chat.running(chatting);
     this.slot("start-chat").hidden = !controls || chatting;
+    this.screen.may(
+      controls,
+      session.activities.some((a) => a.kind === "desktop_sharing"),
+    );
   }
 
   private person(

@@ -15,6 +15,7 @@ import {
   type Session,
   told,
 } from "./api";
+import { ScreenPanel } from "./screen";
 
 type Joined = {
   session_id: string;
@@ -119,6 +120,7 @@ function minutes(seconds: number): string {
 }
 
 let chat: ChatPanel | null = null;
+let screen: ScreenPanel | null = null; // M2: the active customer may share its own screen
 let stillWaiting = true; // until the session is taken or ends
 
 function show(session: Session, me: string): void {
@@ -126,6 +128,9 @@ function show(session: Session, me: string): void {
   const chatting = session.activities.some((a) => a.kind === "chat");
   chat?.running(chatting);
   byId("no-chat").hidden = chatting;
+  const sharing = session.activities.some((a) => a.kind === "desktop_sharing");
+  const live = session.status !== "ended";
+  screen?.may(live && session.active_customer === me, sharing);
   for (const p of session.participants) names.set(p.id, p.name);
   byId("session-number").textContent = displayNumber(session.session_number);
   const controller = session.participants.find((p) => p.id === session.controller);
@@ -149,8 +154,20 @@ async function remoteSupport(me: Joined): Promise<void> {
   byId("join").hidden = true;
   byId("support").hidden = false;
   void waitInLine(me);
-  const relay = new RelayChannel(me, (notice) => chat?.heard(notice));
+  const relay = new RelayChannel(
+    me,
+    (notice) => {
+      chat?.heard(notice);
+      screen?.heard(notice);
+    },
+    (frame) => screen?.frame(frame),
+  );
   chat = new ChatPanel(relay, byId("chat"), byId<HTMLFormElement>("say"), names);
+  screen = new ScreenPanel(relay, () => me.participant_id, names, {
+    share: byId<HTMLButtonElement>("share"),
+    stop: byId<HTMLButtonElement>("stop-share"),
+    view: byId("screen"),
+  });
   relay.open();
   byId("title").textContent = "Remote support";
   document.title = "Remote support";
