@@ -130,12 +130,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
             running.up_when_healthy(service)
         yield running
     finally:
-        logs = tmp_path_factory.mktemp("compose-logs")  # what each container said, kept
-        for service in running.started_at:
-            said = podman("logs", running.container(service), check=False)
-            (logs / f"{service}.log").write_text(said.stdout + said.stderr)
-        print(f"compose logs: {logs}")
-        running.compose("down", "--volumes", "--timeout=30", timeout=600)
+        try:
+            logs = tmp_path_factory.mktemp("compose-logs")  # what each container said, kept
+            for service in running.started_at:
+                said = podman("logs", running.container(service), check=False)
+                (logs / f"{service}.log").write_text(said.stdout + said.stderr)
+            print(f"compose logs: {logs}")
+        finally:
+            running.compose("down", "--volumes", "--timeout=30", timeout=600)
 
 
 def test_issue_17_2_the_compose_stack_comes_up_healthy_in_dependency_order(

@@ -127,8 +127,9 @@ async def spawn_service(
     after it) (it is not part of any stack: the caller stops it). Its log is kept in
     ``logged``, or, with ``log_file``, appended to that file (``logged`` then keeps only the
     lines up to its start: a long run's log is not held in memory)."""
+    # each its own ops port
     environment = {**settings.as_environment(), "OPS_PORT": "0"}  # type: ignore[attr-defined]
-    command, container = [sys.executable, "-m", module], None  # each its own ops port
+    command, container = [sys.executable, "-m", module], None
     if image is not None:
         container = f"support-{module.replace('_', '-')}-{secrets.token_hex(4)}"
         command = image.command(container, module, environment)
