@@ -148,6 +148,9 @@ def test_issue_17_2_the_compose_stack_comes_up_healthy_in_dependency_order(
     for name, service in services.items():
         for needed in service.get("depends_on", {}):  # started only once what it needs was
             assert stack.healthy_at[needed] <= stack.started_at[name], (name, needed)
+    show = ["psql", "-U", "postgres", "-Atc", "SHOW idle_in_transaction_session_timeout"]
+    said = podman("exec", stack.container("postgres"), *show).stdout.strip()
+    assert said == "30s"  # the compose file's setting reached the server
     for name in ("rabbitmq", "postgres", "mailpit"):  # built here, named for what they are
         image = podman("inspect", "--format={{.ImageName}}", stack.container(name)).stdout
         labels = json.loads(podman("image", "inspect", image.strip()).stdout)[0]["Labels"]

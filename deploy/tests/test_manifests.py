@@ -130,6 +130,8 @@ def test_e3_the_manifests_say_what_ops_need(tools: Path, overlay: str) -> None:
     size = 3 if overlay == "prod" else 1
     assert of(docs, "RabbitmqCluster")["support-rabbitmq"]["spec"]["replicas"] == size
     assert of(docs, "Cluster")["support-db"]["spec"]["instances"] == size
+    parameters = of(docs, "Cluster")["support-db"]["spec"]["postgresql"]["parameters"]
+    assert parameters["idle_in_transaction_session_timeout"] == "30s"  # readers held back
     config = of(docs, "ConfigMap")["support-config"]["data"]
     assert ("JWKS_URL" in config) is (overlay == "prod")
     assert ("OTEL_EXPORTER_OTLP_ENDPOINT" in config) is (overlay == "prod")
