@@ -32,7 +32,7 @@ def podman(
 
 @functools.cache
 def built_image() -> str:
-    """The stand-in base images when missing (``tests-containers/standins/build``), then the
+    """The stand-in images when missing or changed (``tests-containers/standins/build``), then the
     image from the Dockerfile, once per test session (later builds reuse podman's layers). With
     ``SSL_CERT_FILE`` set (this machine's TLS-inspecting certificate authority), it goes in as
     the Dockerfile's optional ``extra_ca`` build secret."""
