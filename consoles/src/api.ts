@@ -183,7 +183,6 @@ const TRIES_UNOPENED = 10; // about 30 s of a relay that never lets this partici
  * in a row that never opened, the page is told (an `error` notice). */
 export class RelayChannel {
   private socket: WebSocket | null = null;
-  private closed = false;
   private delay = RETRY_FIRST_MS;
   private unopened = 0;
 
@@ -194,7 +193,6 @@ export class RelayChannel {
   ) {}
 
   open(): void {
-    if (this.closed) return;
     const url = `${this.address.relay_url}?token=${encodeURIComponent(this.address.participant_token)}`;
     const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
@@ -210,7 +208,7 @@ export class RelayChannel {
       else this.onFrame(message.data as ArrayBuffer);
     });
     socket.addEventListener("close", (event) => {
-      if (this.closed || FINAL_CLOSES.has(event.code)) return;
+      if (FINAL_CLOSES.has(event.code)) return;
       this.unopened = opened ? 0 : this.unopened + 1;
       if (this.unopened >= TRIES_UNOPENED) {
         this.onNotice({ type: "error", message: "the live channel could not be opened again" });
@@ -228,11 +226,6 @@ export class RelayChannel {
   /** A frame of an activity (M1), if the channel is open now. */
   sendFrame(frame: Uint8Array): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.socket?.close();
   }
 }
 

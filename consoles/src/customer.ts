@@ -11,8 +11,8 @@ import {
   follow,
   learnNames,
   RelayChannel,
-  refusal,
   type Session,
+  say,
   told,
 } from "./api";
 import { ScreenPanel } from "./screen";
@@ -47,8 +47,7 @@ function setUpJoin(): void {
     const body = token ? { token, name } : { session_number: number.value, name };
     const { data, error, response } = await api.POST("/v1/join", { body });
     if (!data) {
-      problem.textContent = refusal(error, response);
-      problem.hidden = false;
+      say(problem, { error, response });
       return;
     }
     joined = { ...data, session_id: String(data.session_id) };
@@ -77,8 +76,7 @@ function setUpEntryForm(queueId: string): void {
       body,
     });
     if (!data) {
-      problem.textContent = refusal(error, response); // closed: when it opens (R8)
-      problem.hidden = false;
+      say(problem, { error, response }); // closed: when it opens (R8)
       return;
     }
     joined = {
