@@ -34,7 +34,12 @@ consoles: sync consoles/node_modules/.installed
 		echo "consoles: the committed build is not what consoles/ builds: run make consoles and commit it" >&2; \
 		git diff --stat -- $(CONSOLES_BUILD) >&2; exit 1; fi
 
-browser:
+# the browser tests' Chromium, and the OpenID provider of the sign-in test (tests-browser/idp)
+tests-browser/idp/node_modules/.installed: tests-browser/idp/package-lock.json
+	cd tests-browser/idp && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser: tests-browser/idp/node_modules/.installed
 	@scripts/browser-up
 
 containers:

@@ -38,10 +38,19 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def stack(tmp_path: Path, amqp_url: str, database_url: str) -> AsyncIterator[Run]:
+def run_environment() -> dict[str, str]:
+    """More of ``make run``'s environment (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path, amqp_url: str, database_url: str, run_environment: dict[str, str]
+) -> AsyncIterator[Run]:
     """``make run`` on the real servers, under a name of this test's own."""
     name = f"b{uuid4().hex[:10]}"
-    environment = {"AMQP_URL": amqp_url, "DATABASE_URL": database_url, "RUN_NAME": name}
+    environment = {"AMQP_URL": amqp_url, "DATABASE_URL": database_url, "RUN_NAME": name,
+                   **run_environment}  # fmt: skip
     try:
         async with make_run(tmp_path, **environment) as run:
             yield run

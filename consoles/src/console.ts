@@ -20,12 +20,10 @@ import {
   told,
 } from "./api";
 import { ScreenPanel } from "./screen";
+import { forget, kept, type Me, signIn } from "./signin";
 
-type Me = { token: string; user: string; name: string; roles: string[] };
-
-const KEPT = "support.staff";
 const MESSAGE_MOST = 345; // S9
-let me: Me | null = JSON.parse(sessionStorage.getItem(KEPT) ?? "null");
+let me: Me | null = kept();
 const api = apiClient(() => me?.token ?? null);
 const tabs = new Map<string, SessionTab>();
 
@@ -297,33 +295,11 @@ function open(sessionId: string, relay: RelayAddress): void {
   tab.select();
 }
 
-function signIn(): void {
-  const form = byId<HTMLFormElement>("sign-in");
-  form.hidden = false;
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const roles = [...form.querySelectorAll<HTMLInputElement>("input[name=roles]:checked")].map(
-      (box) => box.value as "csr" | "agent" | "admin",
-    );
-    const user = byId<HTMLInputElement>("user").value.trim();
-    const name = byId<HTMLInputElement>("display-name").value.trim();
-    const outcome = await api.POST("/v1/dev/sign-in", { body: { user, name, roles } });
-    if (!outcome.data) {
-      say(byId("sign-in-problem"), outcome);
-      return;
-    }
-    me = { token: outcome.data.token, user, name, roles };
-    sessionStorage.setItem(KEPT, JSON.stringify(me));
-    form.hidden = true;
-    signedIn(me);
-  });
-}
-
 function signedIn(who: Me): void {
   byId("signed-in").hidden = false;
   byId("me").textContent = `${who.name} (${who.roles.join(", ")})`;
   byId("sign-out").addEventListener("click", () => {
-    sessionStorage.removeItem(KEPT);
+    forget();
     location.reload();
   });
   const problem = byId("problem");
@@ -358,8 +334,5 @@ function signedIn(who: Me): void {
   if (who.roles.includes("agent")) agentView(api, open);
 }
 
-if (me) {
-  signedIn(me);
-} else {
-  signIn();
-}
+me ??= await signIn(api);
+signedIn(me);

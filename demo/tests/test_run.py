@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from support_demo.run import until_stopped
-from support_demo.stack import Service, Stack
+from gateway.settings import Settings as GatewaySettings
+from support_demo.stack import IdentityProvider, Service, Stack, signing_in
 from support_testkit.make_run import Run, forget, make_run
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.integration]  # the stack as a process
@@ -90,3 +91,33 @@ async def test_make_run_stops_with_exit_code_1_when_a_service_process_ends_by_it
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", "raise SystemExit(3)")
     service = Service("routing_svc", process, started={})
     assert await until_stopped(asyncio.Event(), Stack("", 0, [service], {})) == 1
+
+
+def test_make_run_takes_an_identity_provider_from_the_gateway_s_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16.2: ``make run`` with ``OIDC_CLIENT_ID`` (and the provider's keys, issuer and
+    audience) signs staff in with that provider instead of by name; what is missing is said."""
+    environ = {
+        "OIDC_CLIENT_ID": "support-consoles",
+        "JWKS_URL": "https://login.example.com/jwks",
+        "JWT_ISSUER": "https://login.example.com/",
+        "JWT_AUDIENCE": "https://support.example.com/api",
+        "OIDC_AUTHORIZE_PARAMETERS": '{"audience": "https://support.example.com/api"}',
+    }
+    provider = IdentityProvider.from_environment(environ)
+    assert provider is not None
+    gateway = GatewaySettings(
+        participant_token_secret="p" * 32, jwt_secret="s" * 32,
+        session_commands="s", invite_commands="i", routing_commands="r",
+        **signing_in(True, provider),
+    )  # fmt: skip
+    assert (gateway.oidc_client_id, gateway.dev_sign_in) == ("support-consoles", False)
+    # as a service process gets it: the parameters as JSON, read back as they were
+    for name, value in gateway.as_environment().items():
+        monkeypatch.setenv(name, value)
+    again = GatewaySettings()  # type: ignore[call-arg]
+    assert again.oidc_authorize_parameters == {"audience": "https://support.example.com/api"}
+    assert IdentityProvider.from_environment({}) is None
+    with pytest.raises(ValueError, match="set JWKS_URL, JWT_AUDIENCE too"):
+        IdentityProvider.from_environment({"OIDC_CLIENT_ID": "c", "JWT_ISSUER": "i"})

@@ -34,7 +34,14 @@ import uvloop
 from aiosmtpd.controller import Controller
 
 from support_contracts import EXCHANGE
-from support_demo.stack import ContractNames, Stack, free_port, staff, start_stack
+from support_demo.stack import (
+    ContractNames,
+    IdentityProvider,
+    Stack,
+    free_port,
+    staff,
+    start_stack,
+)
 from support_demo.wiring import embedded, servers
 
 SCHEMAS = ("session", "invite", "routing", "relay", "gateway")
@@ -47,6 +54,7 @@ class RunSettings:
     folder: Path
     gateway_port: int
     relay_port: int
+    provider: IdentityProvider | None  # staff sign in with it; by name when there is none
 
     @classmethod
     def from_environment(cls) -> RunSettings:
@@ -58,7 +66,15 @@ class RunSettings:
             folder=Path(os.environ.get("RUN_DIR", ".run")).resolve(),
             gateway_port=_port("GATEWAY_PORT", 8080),
             relay_port=_port("RELAY_PORT", 8765),
+            provider=_provider(),
         )
+
+
+def _provider() -> IdentityProvider | None:
+    try:
+        return IdentityProvider.from_environment(dict(os.environ))
+    except ValueError as error:
+        raise SystemExit(f"run: the identity provider: {error}") from None
 
 
 def _port(variable: str, default: int) -> int:
@@ -131,6 +147,7 @@ async def start(settings: RunSettings, exits: AsyncExitStack, mail: MailCatcher)
                 site=site,
                 smtp_url=mail.url,
                 dev_sign_in=True,
+                provider=settings.provider,
             )
         )
         description = (
@@ -156,6 +173,7 @@ async def start(settings: RunSettings, exits: AsyncExitStack, mail: MailCatcher)
         site=site,
         log_dir=logs,
         dev_sign_in=True,
+        provider=settings.provider,
     )
     description = (
         f"real: every service its own process on RabbitMQ at {amqp_url} (events on {EXCHANGE},"
@@ -165,21 +183,28 @@ async def start(settings: RunSettings, exits: AsyncExitStack, mail: MailCatcher)
     return Running(description, stack.gateway_url, f"ws://127.0.0.1:{stack.relay_port}", stack)
 
 
-def banner(running: Running, mail: MailCatcher) -> str:
+def banner(running: Running, mail: MailCatcher, provider: IdentityProvider | None) -> str:
     people = [
         ("a csr", "alice", ("csr",)),
         ("an agent (and csr)", "dave", ("csr", "agent")),
         ("an admin", "admin", ("admin",)),
     ]
+    console = "sign in with any name; csr, agent, admin"
+    if provider is not None:
+        console = f"staff sign in at {provider.issuer}"
     lines = [
         f"support center running, {running.description}",
         "",
-        f"  console      {running.gateway_url}/console  (sign in with any name; csr, agent, admin)",
+        f"  console      {running.gateway_url}/console  ({console})",
         f"  customers    {running.gateway_url}/join  (where the invitations' links lead)",
         f"  gateway API  {running.gateway_url}/v1  (described at {running.gateway_url}/docs)",
         f"  relay        {running.relay_url}",
         f"  e-mail       SMTP at {mail.url} in this process; each message kept under"
         f" {mail.folder} and shown here",
+    ]
+    if provider is not None:  # the provider's tokens only: there are no development ones
+        return "\n".join([*lines, "", "Ctrl-C stops it."])
+    lines += [
         "",
         "  For the API itself, development tokens (valid 8 hours; the console's sign-in and",
         "  `supportctl token NAME --role ROLE` make more):",
@@ -235,7 +260,7 @@ async def main() -> int:
         try:
             async with AsyncExitStack() as exits:
                 running = await start(settings, exits, mail)
-                print(banner(running, mail), flush=True)
+                print(banner(running, mail, settings.provider), flush=True)
                 code = await until_stopped(asked, running.stack)
         finally:
             mail.down()

@@ -42,6 +42,56 @@ def staff(user: str, *roles: str, name: str | None = None) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class IdentityProvider:
+    """Staff sign in with an OpenID provider (issue 16.2): the issuer the gateway trusts, where
+    its keys are, the audience of the access tokens it gives for the gateway, and the consoles'
+    client id there (a public client, PKCE). ``make run`` takes it from the gateway's own
+    variables (``from_environment``)."""
+
+    issuer: str
+    jwks_url: str
+    audience: str
+    client_id: str
+    scope: str = "openid profile"
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    VARIABLES = ("OIDC_CLIENT_ID", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE")
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str]) -> IdentityProvider | None:
+        """The provider those variables name (``OIDC_CLIENT_ID``, ``JWKS_URL``, ``JWT_ISSUER``,
+        ``JWT_AUDIENCE``; ``OIDC_SCOPE`` and ``OIDC_AUTHORIZE_PARAMETERS``, a JSON object, if
+        wanted), None if ``OIDC_CLIENT_ID`` is not set; ``ValueError`` naming what is missing."""
+        if not environ.get("OIDC_CLIENT_ID"):
+            return None
+        missing = [v for v in cls.VARIABLES if not environ.get(v)]
+        if missing:
+            raise ValueError(f"OIDC_CLIENT_ID is set, so set {', '.join(missing)} too")
+        parameters = json.loads(environ.get("OIDC_AUTHORIZE_PARAMETERS", "{}"))
+        if not isinstance(parameters, dict):
+            raise ValueError("OIDC_AUTHORIZE_PARAMETERS must be a JSON object")
+        return cls(environ["JWT_ISSUER"], environ["JWKS_URL"], environ["JWT_AUDIENCE"],
+                   environ["OIDC_CLIENT_ID"], environ.get("OIDC_SCOPE", cls.scope),
+                   {str(k): str(v) for k, v in parameters.items()})  # fmt: skip
+
+
+def signing_in(dev_sign_in: bool, provider: IdentityProvider | None) -> dict[str, Any]:
+    """The gateway's settings for how staff sign in: by name (a development setup), or with the
+    provider (the development secret still signs ``supportctl token``'s tokens, which the
+    gateway then refuses: the provider's keys check every staff token)."""
+    if provider is None:
+        return {"dev_sign_in": dev_sign_in}
+    return {
+        "jwt_issuer": provider.issuer,
+        "jwks_url": provider.jwks_url,
+        "jwt_audience": provider.audience,
+        "oidc_client_id": provider.client_id,
+        "oidc_scope": provider.scope,
+        "oidc_authorize_parameters": provider.parameters,
+    }
+
+
+@dataclass(frozen=True)
 class Image:
     """Every service a container of this image (the Dockerfile's) instead of a process: run by
     podman on the host's network (so ports and servers are as for a process), with a read-only
@@ -235,6 +285,7 @@ async def start_stack(
     site: str = SITE,
     log_dir: Path | None = None,
     dev_sign_in: bool = False,
+    provider: IdentityProvider | None = None,
     image: Image | None = None,
 ) -> Stack:
     """Start the services in order (each waits for its ``.started``); ``stack`` stops them.
@@ -242,6 +293,7 @@ async def start_stack(
     own (free ones unless given) that they keep when started again; ``site``: where the links
     of invitations lead; ``log_dir``: each service's log in a file there (``<module>.log``),
     not in memory; ``dev_sign_in``: the consoles sign in by name (a development setup);
+    ``provider``: staff sign in with that identity provider (and not by name);
     ``image``: every service a container of it (``tmp`` mounted, the relay's recordings there)."""
     if image is not None:
         image = replace(image, volumes=(*image.volumes, tmp))
@@ -312,7 +364,7 @@ async def start_stack(
             jwt_secret=JWT_SECRET,
             participant_token_secret=PARTICIPANT_SECRET,
             relay_url=f"ws://127.0.0.1:{relay_port}",
-            dev_sign_in=dev_sign_in,
+            **signing_in(dev_sign_in, provider),
         ),
     )
     running.schemas = dict(

@@ -40,7 +40,15 @@ from session_svc import bootstrap as session_svc
 from session_svc.settings import Settings as SessionSettings
 from support_contracts import EXCHANGE, Envelope
 from support_contracts.topology import Topology
-from support_demo.stack import JWT_SECRET, PARTICIPANT_SECRET, SITE, ContractNames, start_stack
+from support_demo.stack import (
+    JWT_SECRET,
+    PARTICIPANT_SECRET,
+    SITE,
+    ContractNames,
+    IdentityProvider,
+    signing_in,
+    start_stack,
+)
 
 S = TypeVar("S", bound=Stoppable)
 
@@ -84,11 +92,13 @@ async def embedded(
     site: str = SITE,
     smtp_url: str | None = None,
     dev_sign_in: bool = False,
+    provider: IdentityProvider | None = None,
 ) -> AsyncIterator[Demo]:
     """Every service started as its process starts it (``bootstrap.start``), each on an
     in-memory log of its own, all on one in-memory broker; the gateway and the relay on these
     loopback ports (0: any free one), system e-mail to the SMTP server at ``smtp_url`` (kept
-    in memory, unsent, when there is none); ``dev_sign_in``: the consoles sign in by name."""
+    in memory, unsent, when there is none); ``dev_sign_in``: the consoles sign in by name;
+    ``provider``: with that identity provider instead."""
     broker = MemoryBroker()
     broker.events.declare_queue("demo-analytics", ["#"])  # before anything is published
     seen: list[tuple[str, str]] = []
@@ -126,7 +136,7 @@ async def embedded(
             jwt_secret=JWT_SECRET,
             participant_token_secret=PARTICIPANT_SECRET,
             relay_url=f"ws://127.0.0.1:{relay.port}",
-            dev_sign_in=dev_sign_in,
+            **signing_in(dev_sign_in, provider),
         )
         gw = await started(await gateway.start(gateway_settings, store=log(), broker=broker))
         analytics = broker.events.subscribe("demo-analytics", ["#"])

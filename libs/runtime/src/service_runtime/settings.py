@@ -4,6 +4,7 @@ and names its schema."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -48,5 +49,9 @@ class ServiceSettings(BaseSettings):
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment of the service's process (``python -m ...``)."""
-        values = self.model_dump().items()
-        return {name.upper(): str(value) for name, value in values if value is not None}
+        values = self.model_dump(mode="json").items()
+        return {
+            name.upper(): json.dumps(value) if isinstance(value, dict | list) else str(value)
+            for name, value in values
+            if value is not None
+        }

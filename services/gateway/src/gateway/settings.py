@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from gateway.tokens import DEV_AUDIENCE, DEV_ISSUER
 from service_runtime.settings import ServiceSettings
@@ -37,6 +37,23 @@ class Settings(ServiceSettings):
     # a development setup's sign-in page mints tokens with jwt_secret (``make run``); never on
     # in production
     dev_sign_in: bool = False
+    # the consoles' sign-in with the identity provider (issue 16.2): OpenID Connect's
+    # authorization code flow with PKCE, the consoles a public client of the provider whose
+    # issuer is jwt_issuer (its discovery document at <issuer>/.well-known/openid-configuration)
+    oidc_client_id: str | None = Field(default=None, min_length=1)
+    oidc_scope: str = "openid profile"
+    # more parameters of the authorization request, as the provider wants them, to get an
+    # access token for jwt_audience: {"audience": ...} (Auth0), {"resource": ...} (RFC 8707)
+    oidc_authorize_parameters: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _provider_keys(self) -> Settings:
+        if self.oidc_client_id and not (self.jwks_url or self.jwks_file):
+            raise ValueError(
+                "OIDC_CLIENT_ID needs JWKS_URL (or JWKS_FILE): the identity provider's keys"
+                " check the tokens its sign-in gives"
+            )
+        return self
 
     participant_token_secret: str = Field(min_length=32)  # shared with media-relay
     participant_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

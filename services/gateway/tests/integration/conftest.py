@@ -34,6 +34,7 @@ def bearer(
         issuer=claims.get("issuer", ISSUER),
         audience=claims.get("audience", AUDIENCE),
         ttl_seconds=ttl,
+        name=claims.get("name"),
     )
     return {"Authorization": f"Bearer {token}"}
 

@@ -5,10 +5,10 @@ states)."""
 
 from fastapi import APIRouter
 
-from gateway.routes import admin, agents, customers, development, joining, sessions
+from gateway.routes import admin, agents, customers, joining, sessions, signing_in
 
 v1 = APIRouter(prefix="/v1")
-for resource in (sessions, joining, admin, agents, customers, development):
+for resource in (sessions, joining, admin, agents, customers, signing_in):
     v1.include_router(resource.router)
 
 __all__ = ["v1"]
