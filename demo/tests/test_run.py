@@ -13,8 +13,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from support_demo.run import until_stopped
 from gateway.settings import Settings as GatewaySettings
+from support_demo.run import until_stopped
 from support_demo.stack import IdentityProvider, Service, Stack, signing_in
 from support_testkit.make_run import Run, forget, make_run
 
