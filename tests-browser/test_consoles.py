@@ -14,47 +14,16 @@ from playwright.async_api import Page, WebSocketRoute, expect
 from support_testkit.make_run import Run
 from support_testkit.waiting import eventually
 
-from .people import Person, accessibility, shot
-
-NUMBER = re.compile(r"Session (\d{3} \d{3} \d{3})")
-
-
-async def sign_in(page: Page, user: str, name: str, *roles: str) -> None:
-    await page.goto("/console")
-    await page.get_by_label("User id").fill(user)
-    await page.get_by_label("Your name").fill(name)
-    for role, label in (("csr", "csr"), ("agent", "WebACD agent"), ("admin", "admin")):
-        await page.get_by_label(label, exact=True).set_checked(role in roles)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
-
-
-async def start(page: Page) -> str:
-    """S1: a session started from the dashboard; its number as the tab shows it."""
-    await page.get_by_label("Open an e-mail invitation for the customer").uncheck()
-    await page.get_by_role("button", name="Start", exact=True).click()
-    tab = page.get_by_role("tab", name=NUMBER)
-    await expect(tab).to_be_visible()
-    found = NUMBER.search(await tab.inner_text())
-    assert found is not None
-    await expect(page.get_by_text("You control this session.")).to_be_visible()
-    return found[1]
-
-
-async def alice_started(person: Person) -> tuple[Page, str]:
-    """Alice, a csr, signed in with a session started; and its number."""
-    alice = await person("alice")
-    await sign_in(alice, "alice", "Alice", "csr")
-    return alice, await start(alice)
-
-
-async def join_by_number(page: Page, number: str, name: str) -> None:
-    await page.goto("/join")
-    form = page.locator("#join")
-    await form.get_by_label("Session number").fill(number)  # as shown, spaces and all
-    await form.get_by_label("Your name").fill(name)
-    await form.get_by_role("button", name="Join").click()
-    await expect(page.locator("#people")).to_contain_text(f"{name} (you): customer")
+from .people import (
+    NUMBER,
+    Person,
+    accessibility,
+    alice_started,
+    join_by_number,
+    shot,
+    sign_in,
+    start,
+)
 
 
 async def test_s1_s2_s5_s10_m1_a_csr_starts_customers_join_by_number_chat_and_see_it_end(
@@ -291,12 +260,21 @@ async def test_s3_i1_s7_s8_m3_s11_invite_assist_transfer_control_and_leave(
     await expect(bob.get_by_label("Message", exact=True)).to_be_hidden()  # M3: the chat ended
     await shot(dave, test, "2-dave-controls")
 
-    await panel.get_by_role("button", name="Leave").click()  # S11: the assistant leaves
-    dave_panel = dave.get_by_role("tabpanel")
-    await expect(dave_panel.locator("[data-slot=participants]")).not_to_contain_text("Alice")
-    await expect(panel.get_by_text("you left")).to_be_visible()
-    await expect(bob.locator("#happened")).to_contain_text("Alice left")
-    await shot(bob, test, "3-alice-left")
+    dave_panel = dave.get_by_role("tabpanel")  # and back: Alice is now the one assistant
+    back = dave_panel.locator("[data-slot=transfer]")
+    await expect(
+        back.get_by_label("To an assistant in this session").locator("option")
+    ).to_have_text(["Alice"])
+    await back.get_by_role("button", name="Transfer control").click()
+    await expect(panel.get_by_text("You control this session.")).to_be_visible()
+    await expect(dave_panel.get_by_text("Alice controls this session; you assist.")).to_be_visible()
+    await expect(bob.locator("#helping")).to_contain_text("Alice is helping you")
+
+    await dave_panel.get_by_role("button", name="Leave").click()  # S11: the assistant leaves
+    await expect(panel.locator("[data-slot=participants]")).not_to_contain_text("Dave")
+    await expect(dave_panel.get_by_text("you left")).to_be_visible()
+    await expect(bob.locator("#happened")).to_contain_text("Dave left")
+    await shot(bob, test, "3-dave-left")
 
 
 async def test_s1_a_csr_starts_and_a_customer_joins_with_the_keyboard_alone(
