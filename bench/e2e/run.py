@@ -18,7 +18,12 @@ on the exchange notes when the event with that correlation id arrives.
   machine it moves less than the rates do, and the ratio of ours to the bare one in the same
   run moves less still.
 
-Usage: uv run python bench/e2e/run.py [--seconds 10]
+With ``--profile DIR``, py-spy (``uv tool run py-spy``) samples each service during the
+throughput phase and writes its stacks, folded (one line a stack and its count), to
+``DIR/<service>-<pid>.txt``; ``bench/e2e/hot.py DIR`` sums them by function. The sampler takes
+a core's share of its own, so the figures of a profiled run are not the table's.
+
+Usage: uv run python bench/e2e/run.py [--seconds 10] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -213,7 +218,24 @@ async def at_rate(agents: Agents, seconds: float) -> None:
     await asyncio.gather(*(t for t in last if t is not None))
 
 
-async def measure(seconds: float) -> str:
+async def profiled(
+    pids: dict[str, list[int]], seconds: float, into: Path
+) -> list[asyncio.subprocess.Process]:
+    """A py-spy sampler on every service process, for ``seconds``."""
+    await asyncio.to_thread(into.mkdir, parents=True, exist_ok=True)
+    return [
+        await asyncio.create_subprocess_exec(
+            "uv", "tool", "run", "py-spy", "record", "--nonblocking", "--format", "raw",
+            "--rate", "250", "--duration", str(int(seconds)), "--pid", str(pid),
+            "--output", str(into / f"{name}-{pid}.txt"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        for name, group in pids.items()
+        for pid in group
+    ]  # fmt: skip
+
+
+async def measure(seconds: float, profile: Path | None = None) -> str:
     tag = uuid4().hex[:8]
     progress(f"bare request/reply for {seconds:.0f} s")
     bare_rpc, bare_done, bare_spent = await bare_request_reply(seconds, f"bench-{tag}.echo")
@@ -239,8 +261,10 @@ async def measure(seconds: float) -> str:
         for service in stack.services:
             pids.setdefault(service.name.replace("_", "-"), []).append(service.process.pid)
         cpu = CpuMeter(pids)
+        samplers = [] if profile is None else await profiled(pids, seconds, profile)
         cpu.start()
         rate, done = await throughput(agents, seconds)
+        await asyncio.gather(*(sampler.wait() for sampler in samplers))
         await asyncio.sleep(0.5)  # the last events published and delivered
         spent = cpu.stop()
         agents.latencies.clear()
@@ -285,8 +309,9 @@ async def measure(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--profile", type=Path, help="py-spy each service into this folder")
     args = parser.parse_args()
-    print(uvloop.run(measure(args.seconds)))
+    print(uvloop.run(measure(args.seconds, args.profile)))
 
 
 if __name__ == "__main__":
