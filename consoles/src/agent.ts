@@ -1,18 +1,44 @@
-// The agent view (issue 16.3): availability (available, away, offline), the offers with their
-// hand-off message and a countdown to expiry, Accept and Decline; an accepted session opens as
-// a tab of the dashboard (``open``), where the agent is its controller.
-import { type Api, byId, element, type Offer, type RelayAddress, say } from "./api";
+// The agent view (issue 16.3): availability (available, away, offline) and, away or offline,
+// why (a reason of the site's list, R12); the status as routing has it (it sets away an agent
+// who lets offers expire, R13); the offers with their hand-off message and a countdown to
+// expiry, Accept and Decline; an accepted session opens as a tab of the dashboard (``open``),
+// where the agent is its controller.
+import { type Api, byId, element, type Offer, type RelayAddress, type Schemas, say } from "./api";
+
+type Status = "available" | "away" | "offline";
+
+/** R12, R13: the agent's state in words. */
+function described(agent: Schemas["Agent"]): string {
+  if (agent.reason === "not_responding") {
+    return "Routing set you away: you let offers expire (not responding). Choose available to get offers again.";
+  }
+  const why = agent.reason ? ` (${agent.reason.replaceAll("_", " ")})` : "";
+  return `You are ${agent.status}${why}.`;
+}
 
 export function agentView(api: Api, open: (sessionId: string, relay: RelayAddress) => void): void {
   byId("agent").hidden = false;
   const problem = byId("problem");
-  for (const radio of document.querySelectorAll<HTMLInputElement>("input[name=availability]")) {
-    radio.addEventListener("change", async () => {
-      const status = radio.value as "available" | "away" | "offline";
-      const outcome = await api.PUT("/v1/agents/me/status", { body: { status } });
-      if (outcome.error) say(problem, outcome);
-    });
-  }
+  const radios = [...document.querySelectorAll<HTMLInputElement>("input[name=availability]")];
+  const reason = byId<HTMLSelectElement>("status-reason");
+  const chosen = (): Status => (radios.find((r) => r.checked)?.value ?? "offline") as Status;
+  let sent = 0; // when a change was last sent: the poll does not undo a change on its way
+  const send = async () => {
+    sent = Date.now();
+    const status = chosen();
+    byId("reason-field").hidden = status === "available";
+    const why = status === "available" ? null : reason.value || null;
+    const outcome = await api.PUT("/v1/agents/me/status", { body: { status, reason: why } });
+    if (outcome.error) say(problem, outcome);
+    else byId("agent-status").textContent = described(outcome.data.agent);
+  };
+  for (const radio of radios) radio.addEventListener("change", () => void send());
+  reason.addEventListener("change", () => void send());
+  void api.GET("/v1/status-reasons").then(({ data }) => {
+    for (const word of data?.reasons ?? []) {
+      reason.append(element("option", word.replaceAll("_", " "), { value: word }));
+    }
+  });
   let offers: Offer[] = [];
   const render = () => {
     byId("no-offers").hidden = offers.length > 0;
@@ -40,8 +66,17 @@ export function agentView(api: Api, open: (sessionId: string, relay: RelayAddres
     return item;
   };
   const poll = async () => {
-    const { data } = await api.GET("/v1/agents/me/offers");
-    if (data) offers = data.offers;
+    const { data } = await api.GET("/v1/agents/me");
+    if (data) {
+      offers = data.agent.offers ?? [];
+      if (Date.now() - sent > 3000) {
+        byId("agent-status").textContent = described(data.agent);
+        for (const radio of radios) radio.checked = radio.value === data.agent.status;
+        byId("reason-field").hidden = data.agent.status === "available";
+        const listed = [...reason.options].some((o) => o.value === data.agent.reason);
+        reason.value = listed ? (data.agent.reason ?? "") : ""; // not_responding is not a choice
+      }
+    }
     render();
   };
   void poll();

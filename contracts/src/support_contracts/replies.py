@@ -187,10 +187,20 @@ class Agent(Reply):
     sessions: list[UUID]
     offers: list[Offer] | None = None
     eligible: bool | None = None
+    reason: str | None = None  # R12: why it is away or offline, when said
+    # R12: seconds in each state since it was configured, up to now: "available", "away",
+    # "offline", and for each reason given "away:lunch", "offline:end_of_shift"...
+    time_in_state: dict[str, float] | None = None
 
 
 class AgentReply(Reply):
     agent: Agent
+
+
+class StatusReasonsReply(Reply):
+    """R12: the site's reasons for away and offline."""
+
+    reasons: list[str]
 
 
 class TaskReply(Reply):

@@ -16,8 +16,19 @@ from support_contracts.vocabulary import (
     EmailAddress,
     HandOffMessage,
     RoutingPolicy,
+    StatusReason,
     UserId,
 )
+
+DEFAULT_STATUS_REASONS = ("lunch", "break", "training", "meeting")
+"""R12: the site's reasons for away and offline until an admin sets others."""
+
+
+def _absent(value: object) -> bool:
+    """A field left out of the JSON when not set: an event or definition without it is then
+    what it was before the field, so a consumer still running that version reads it (a
+    rolling upgrade)."""
+    return value is None
 
 
 class RoutingEvent(Event):
@@ -46,6 +57,8 @@ class QueueDefinition(Strict):
     hours: list[OpeningHours]
     escalation_seconds: int = Field(ge=1)
     offer_timeout_seconds: int = Field(ge=1)
+    # R13: an agent who lets this many offers in a row expire is set away, not responding
+    max_missed_offers: int | None = Field(default=None, ge=1, exclude_if=_absent)
 
 
 class TaskSource(StrEnum):
@@ -73,8 +86,18 @@ class AgentConfigured(RoutingEvent):
 
 
 class AgentStatusChanged(RoutingEvent):
+    """R3, R12: ``reason``, for away and offline, is a word of the site's list, or
+    ``not_responding`` when routing set the agent away (R13)."""
+
     agent_id: UserId
     status: AgentStatus
+    reason: StatusReason | None = Field(default=None, exclude_if=_absent)
+
+
+class StatusReasonsConfigured(RoutingEvent):
+    """R12: the site's reasons for away and offline (stream ``status-reasons``)."""
+
+    reasons: list[StatusReason]
 
 
 class TaskQueued(RoutingEvent):
@@ -114,7 +137,7 @@ class OfferAccepted(RoutingEvent):
     session_id: UUID
     agent_id: UserId
     agent_name: DisplayName
-    assigned_by: UserId | None = Field(default=None, exclude_if=lambda by: by is None)
+    assigned_by: UserId | None = Field(default=None, exclude_if=_absent)
 
 
 class OfferDeclined(RoutingEvent):
@@ -164,6 +187,7 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     QueueConfigured,
     AgentConfigured,
     AgentStatusChanged,
+    StatusReasonsConfigured,
     TaskQueued,
     TaskEscalated,
     OfferMade,
@@ -193,6 +217,17 @@ class ConfigureAgent(RoutingCommand):
 class ChangeAgentStatus(RoutingCommand):
     agent_id: UserId
     status: AgentStatus
+    reason: StatusReason | None = None  # R12: for away and offline, from the site's list
+
+
+class ConfigureStatusReasons(RoutingCommand):
+    """R12: an admin sets the site's reasons for away and offline."""
+
+    reasons: list[StatusReason] = Field(min_length=1, max_length=50)
+
+
+class GetStatusReasons(RoutingCommand):
+    """Query (R12): the site's reasons for away and offline."""
 
 
 class AcceptOffer(RoutingCommand):
@@ -255,6 +290,8 @@ ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     ConfigureQueue,
     ConfigureAgent,
     ChangeAgentStatus,
+    ConfigureStatusReasons,
+    GetStatusReasons,
     AcceptOffer,
     DeclineOffer,
     AssignTask,

@@ -21,6 +21,10 @@ ParticipantId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 HandOffMessage = Annotated[str, StringConstraints(max_length=HANDOFF_MESSAGE_MAX)]
+StatusReason = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+"""Why an agent is away or offline (R12): a word of the site's list, ``lunch``, ``training``."""
+NOT_RESPONDING = "not_responding"
+"""R13: the reason routing gives when it sets away an agent who let offers expire."""
 EmailAddress = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320),

@@ -22,6 +22,7 @@ from support_contracts.replies import QueueReply as QueueReply
 from support_contracts.replies import SessionReply as SessionReply
 from support_contracts.replies import SiteReply as SiteReply
 from support_contracts.replies import StandingReply as StandingReply
+from support_contracts.replies import StatusReasonsReply as StatusReasonsReply
 
 __all__ = [
     "AgentReply",
@@ -33,6 +34,7 @@ __all__ = [
     "SessionReply",
     "SiteReply",
     "StandingReply",
+    "StatusReasonsReply",
     "TaskReply",
 ]
 

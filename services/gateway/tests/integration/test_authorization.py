@@ -86,7 +86,11 @@ def routes(s: str, queue: str, request: str, offer: str) -> list[Route]:
         r("POST", f"/v1/admin/sessions/{s}/requeue", {"admin"}, {"queue_id": queue}),
         r("POST", f"/v1/admin/sessions/{s}/assign", {"admin"}, {"agent_id": "zoe"}),
         r("PUT", "/v1/agents/me/status", {"agent"}, {"status": "away"}),
+        r("GET", "/v1/status-reasons", {"csr", "controller", "agent", "admin"}),
+        r("PUT", "/v1/admin/status-reasons", {"admin"}, {"reasons": ["lunch", "training"]}),
+        r("GET", "/v1/me", {"csr", "controller", "agent", "admin"}),
         r("GET", "/v1/agents/me/offers", {"agent"}),
+        r("GET", "/v1/agents/me", {"agent"}),
         r("POST", f"/v1/offers/{offer}/accept", {"agent"}),
         r("POST", f"/v1/offers/{offer}/decline", {"agent"}),
         r(

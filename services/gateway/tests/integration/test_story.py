@@ -273,3 +273,35 @@ async def test_s4_an_open_live_stream_keeps_the_controllers_console_without_hear
     assert await watch.sweep() == [UUID(kept)]
     ended = ok(await api.get(f"/v1/sessions/{kept}/events", headers=ADMIN))["events"][-1]
     assert (ended["type"], ended["data"]["reason"]) == ("SessionEnded", "console_closed")
+
+
+async def test_r12_an_agent_says_why_it_is_away_from_the_site_s_list(
+    api: httpx.AsyncClient,
+) -> None:
+    ok(await api.put("/v1/admin/agents/yann", json={"name": "Yann", "max_sessions": 1},
+                     headers=ADMIN))  # fmt: skip
+    defaults = ok(await api.get("/v1/status-reasons", headers=YANN))["reasons"]
+    assert "lunch" in defaults
+    reasons = {"reasons": ["lunch", "coaching"]}
+    refused(await api.put("/v1/admin/status-reasons", json=reasons, headers=YANN), 403)
+    assert ok(await api.put("/v1/admin/status-reasons", json=reasons, headers=ADMIN)) == reasons
+    assert ok(await api.get("/v1/status-reasons", headers=YANN)) == reasons
+    away = ok(await api.put("/v1/agents/me/status", json={"status": "away", "reason": "coaching"},
+                            headers=YANN))["agent"]  # fmt: skip
+    assert (away["status"], away["reason"]) == ("away", "coaching")
+    assert "away:coaching" in away["time_in_state"]
+    refused(await api.put("/v1/agents/me/status", json={"status": "away", "reason": "training"},
+                          headers=YANN), 422, "unknown_reason")  # fmt: skip
+    refused(await api.put("/v1/agents/me/status", json={"status": "available", "reason": "lunch"},
+                          headers=YANN), 422, "reason_not_expected")  # fmt: skip
+    refused(await api.put("/v1/admin/status-reasons", json={"reasons": ["Lunch Break"]},
+                          headers=ADMIN), 422)  # fmt: skip
+
+    async def seen_away() -> dict[str, Any] | None:  # routing's view follows its log
+        agent: dict[str, Any] = ok(await api.get("/v1/agents/me", headers=YANN))["agent"]
+        return agent if agent.get("reason") == "coaching" else None
+
+    seen = await eventually(seen_away, what="yann away, coaching, in routing's view")
+    assert (seen["status"], seen["offers"], seen["eligible"]) == ("away", [], False)
+    back = ok(await api.put("/v1/agents/me/status", json={"status": "available"}, headers=YANN))
+    assert "reason" not in back["agent"]

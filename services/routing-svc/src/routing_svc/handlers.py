@@ -27,6 +27,7 @@ from support_contracts.replies import (
     Offer,
     QueueReply,
     StandingReply,
+    StatusReasonsReply,
     TaskReply,
 )
 from support_contracts.routing import (
@@ -35,9 +36,11 @@ from support_contracts.routing import (
     ChangeAgentStatus,
     ConfigureAgent,
     ConfigureQueue,
+    ConfigureStatusReasons,
     DeclineOffer,
     GetAgent,
     GetQueue,
+    GetStatusReasons,
     GetWaitingPosition,
     SubmitEntryForm,
 )
@@ -57,9 +60,13 @@ async def configure_queue(r: Routing, cmd: ConfigureQueue) -> QueueReply:
     return QueueReply(queue_id=queue_id, definition=cmd.definition)
 
 
-def _agent_reply(agent: AgentState | AgentView, *, max_sessions: int, **seen: Any) -> AgentReply:
+def _agent_reply(
+    r: Routing, agent: AgentState | AgentView, *, max_sessions: int, **seen: Any
+) -> AgentReply:
     """An agent as the log has it (a command's answer), or as the view sees it with ``seen``,
-    its offers and whether it may be offered more (``GetAgent``)."""
+    its offers and whether it may be offered more (``GetAgent``); with its time in each state
+    up to now (R12)."""
+    reason = {"reason": agent.reason} if agent.reason else {}
     return AgentReply(
         agent=Agent(
             agent_id=agent.id,
@@ -67,6 +74,8 @@ def _agent_reply(agent: AgentState | AgentView, *, max_sessions: int, **seen: An
             max_sessions=max_sessions,
             status=agent.status,
             sessions=sorted(agent.sessions, key=str),
+            time_in_state=agent.time_in_state(r.handlers.now()),
+            **reason,
             **seen,
         )
     )
@@ -74,12 +83,20 @@ def _agent_reply(agent: AgentState | AgentView, *, max_sessions: int, **seen: An
 
 async def configure_agent(r: Routing, cmd: ConfigureAgent) -> AgentReply:
     agent = await r.handlers.configure_agent(cmd)
-    return _agent_reply(agent, max_sessions=agent.max_sessions)
+    return _agent_reply(r, agent, max_sessions=agent.max_sessions)
 
 
 async def change_agent_status(r: Routing, cmd: ChangeAgentStatus) -> AgentReply:
     agent = await r.handlers.change_agent_status(cmd)
-    return _agent_reply(agent, max_sessions=agent.max_sessions)
+    return _agent_reply(r, agent, max_sessions=agent.max_sessions)
+
+
+async def configure_status_reasons(r: Routing, cmd: ConfigureStatusReasons) -> StatusReasonsReply:
+    return StatusReasonsReply(reasons=await r.handlers.configure_status_reasons(cmd))
+
+
+async def get_status_reasons(r: Routing, cmd: GetStatusReasons) -> StatusReasonsReply:
+    return StatusReasonsReply(reasons=await r.handlers.status_reasons())
 
 
 def _task_reply(task: Task, session_id: UUID) -> TaskReply:
@@ -167,7 +184,9 @@ async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
                 expires_at=offer.expires_at,
             )
         )
-    return _agent_reply(agent, max_sessions=agent.capacity, offers=offers, eligible=agent.eligible)
+    return _agent_reply(
+        r, agent, max_sessions=agent.capacity, offers=offers, eligible=agent.eligible
+    )
 
 
 async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> StandingReply:
@@ -190,6 +209,8 @@ HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[BaseModel]]] = 
     ConfigureQueue: configure_queue,
     ConfigureAgent: configure_agent,
     ChangeAgentStatus: change_agent_status,
+    ConfigureStatusReasons: configure_status_reasons,
+    GetStatusReasons: get_status_reasons,
     AcceptOffer: accept_offer,
     DeclineOffer: decline_offer,
     AssignTask: assign_task,

@@ -1,7 +1,8 @@
 """The router: follows routing's log into a ``RoutingView`` and, in the one replica that holds
 the log's ``router`` lock, acts on it: makes offers (R4, R5), drains queues when slots free
-(R7), expires offers and escalates sessions when their time comes (R4), and withdraws the
-offers of agents who went away (R3).
+(R7), expires offers and escalates sessions when their time comes (R4), withdraws the
+offers of agents who went away (R3), and sets away the agents who let too many offers in a row
+expire (R13).
 
 Timers survive restarts and run once: deadlines are rebuilt from the recorded offers and hand-
 offs, only the lock holder acts, and every decision is appended with the session stream's
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import structlog
 
@@ -48,16 +49,17 @@ class Router:
         follower_seconds: float = 0.1,
         snapshot_every: int = 10_000,
     ) -> None:
-        self.store, self.now = handlers.store, handlers.now
+        self.handlers, self.store, self.now = handlers, handlers.store, handlers.now
         self.view, self._new_id = view, new_id
         self._idle, self._lock_poll = idle_seconds, lock_poll_seconds
         self._follower = follower_seconds
         self.leading = False
-        self._snapshots = Snapshots(self.store, "routing-view/v1", every_events=snapshot_every)
+        self._snapshots = Snapshots(self.store, "routing-view/v2", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
         """Apply everything recorded since the view's position; the first time, from the
-        latest snapshot of the view on (``routing-view/v1``), not from the start of the log."""
+        latest snapshot of the view on (``routing-view/v2``; v1, without R12 and R13, is not
+        read), not from the start of the log."""
         await catch_up(self.store, self.view, self._snapshots, batch=BATCH)
 
     async def step(self) -> None:
@@ -81,6 +83,11 @@ class Router:
         now = self.now()
         for task in self.view.due(now):
             await self._on_deadline(task, now)
+        for agent in self.view.take_not_responding():  # R13: away first, then withdrawn
+            assert agent.missed_cause is not None
+            offer_id, correlation_id = agent.missed_cause
+            cause = SystemCause(uuid5(offer_id, "not-responding"), correlation_id)
+            await self.handlers.set_not_responding(agent.id, cause)
         for agent_id, task in self.view.take_gone_away():
             events = withdraw_offers_of(task, agent_id, WithdrawReason.AGENT_UNAVAILABLE)
             if not await self._record(task, events):

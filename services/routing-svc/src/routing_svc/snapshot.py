@@ -86,15 +86,20 @@ def _time(value: str | None) -> datetime | None:
 
 def _agent_row(a: AgentView) -> list[object]:
     offers = {str(o): str(s) for o, s in a.offers.items()}
+    missed_cause = [str(x) for x in a.missed_cause] if a.missed_cause else None
     return [a.id, a.name, a.capacity, a.configured, a.status.value, sorted(map(str, a.sessions)),
-            offers, _iso(a.free_since)]  # fmt: skip
+            offers, _iso(a.free_since), a.reason, _iso(a.since), a.spent, a.missed,
+            a.missed_limit, missed_cause]  # fmt: skip
 
 
 def _agent_of(row: list[Any]) -> AgentView:
-    agent_id, name, capacity, configured, status, sessions, offers, free_since = row
+    (agent_id, name, capacity, configured, status, sessions, offers, free_since, reason, since,
+     spent, missed, missed_limit, missed_cause) = row  # fmt: skip
     return AgentView(
         agent_id, name, capacity, configured, AgentStatus(status), {UUID(s) for s in sessions},
-        {UUID(o): UUID(s) for o, s in offers.items()}, _time(free_since),
+        {UUID(o): UUID(s) for o, s in offers.items()}, _time(free_since), reason, _time(since),
+        dict(spent), missed, missed_limit,
+        (UUID(missed_cause[0]), UUID(missed_cause[1])) if missed_cause else None,
     )  # fmt: skip
 
 

@@ -24,7 +24,14 @@ from uuid import UUID
 
 from routing_svc import snapshot
 from routing_svc.domain.pool import Agent, AgentPool, Policy
-from routing_svc.domain.state import Task, TaskStatus, evolve_task, next_task
+from routing_svc.domain.state import (
+    Task,
+    TaskStatus,
+    evolve_task,
+    next_task,
+    spent_until,
+    state_keys,
+)
 from routing_svc.domain.tasks import make_offers
 from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Standing
 from support_contracts import Envelope, Event
@@ -68,6 +75,7 @@ class RoutingView:
         self.dirty_queues: set[UUID] = set()
         self.dirty_agents: set[str] = set()
         self.gone_away: set[str] = set()  # agents away or offline who still hold open offers
+        self.not_responding: set[str] = set()  # R13: available agents to set away
 
     # --- following the log ----------------------------------------------------------------------
 
@@ -119,12 +127,29 @@ class RoutingView:
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
                 agent.sessions.add(event.session_id)
+                agent.missed = 0  # R13: it answered
                 self.holding[event.session_id] = (before.queue_id if before else None, at)
                 self._refresh_agent(agent)
             case OfferDeclined() | OfferExpired() | OfferWithdrawn():
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
+                if isinstance(event, OfferDeclined):
+                    agent.missed = 0  # R13: it answered
+                elif isinstance(event, OfferExpired):
+                    self._missed(agent, event, before)
                 self._refresh_agent(agent)
+
+    def _missed(self, agent: AgentView, event: OfferExpired, task: Task | None) -> None:
+        """R13: an offer of a queue that the agent let expire counts toward the queue's limit
+        (named hand-offs are offered again and again by design: they do not count)."""
+        definition = self.queues.get(task.queue_id) if task and task.queue_id else None
+        if definition is None or task is None or task.correlation_id is None:
+            return
+        agent.missed += 1
+        agent.missed_limit = definition.max_missed_offers
+        agent.missed_cause = (event.offer_id, task.correlation_id)
+        if agent.not_responding:
+            self.not_responding.add(agent.id)
 
     def on_queue(self, event: QueueConfigured) -> None:
         queue_id, definition = event.queue_id, event.definition
@@ -149,11 +174,15 @@ class RoutingView:
                     event.max_sessions,
                     True,
                 )
+                agent.since = agent.since or at
             case AgentStatusChanged():
                 agent = self._agent(event.agent_id)
-                agent.status = event.status
+                keys = state_keys(agent.status, agent.reason)
+                agent.spent = spent_until(agent.spent, keys, agent.since, at)
+                agent.status, agent.reason, agent.since = event.status, event.reason, at
                 if event.status is AgentStatus.AVAILABLE:
                     agent.free_since = at
+                    agent.missed = 0  # R13: back, and answering again
                 elif agent.offers:
                     self.gone_away.add(agent.id)
             case AgentSessionStarted():
@@ -335,6 +364,12 @@ class RoutingView:
         self.gone_away.clear()
         return found
 
+    def take_not_responding(self) -> list[AgentView]:
+        """R13: available agents who let too many offers in a row expire: to set away."""
+        found = [self.agents[a] for a in sorted(self.not_responding)]
+        self.not_responding.clear()
+        return [a for a in found if a.not_responding]
+
     def everything_dirty(self) -> None:
         """Every queue, agent and waiting task looked at once more: by a router that just
         took the lead, or after a turn that failed half-way. A timer set again for a task that
@@ -342,6 +377,7 @@ class RoutingView:
         self.dirty_queues |= set(self.queues)
         self.dirty_agents |= set(self.named)
         self.gone_away |= {a.id for a in self.agents.values() if a.offers}
+        self.not_responding |= {a.id for a in self.agents.values() if a.not_responding}
         for task in self.tasks.values():
             self._schedule(task)
 
@@ -381,7 +417,8 @@ class RoutingView:
 
 
 def _pooled(agent: AgentView, order: int) -> Agent:
-    return Agent(agent.id, agent.capacity, order, agent.status, agent.load, agent.free_since)
+    status = AgentStatus.AWAY if agent.not_responding else agent.status  # R13: as if away
+    return Agent(agent.id, agent.capacity, order, status, agent.load, agent.free_since)
 
 
 def _recorded(task: Task, offer_ids: list[UUID]) -> Task:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from routing_svc.domain.state import Task
+from routing_svc.domain.state import Task, spent_until, state_keys
 from support_contracts.routing import (
     OfferMade,
 )
@@ -59,16 +59,35 @@ class AgentView:
     sessions: set[UUID] = field(default_factory=set)
     offers: dict[UUID, UUID] = field(default_factory=dict)  # open offer -> its session
     free_since: datetime | None = None
+    reason: str | None = None  # R12: why away or offline
+    since: datetime | None = None  # R12: when its state began
+    spent: dict[str, float] = field(default_factory=dict)  # R12: seconds, before ``since``
+    missed: int = 0  # R13: offers of queues it let expire in a row
+    missed_limit: int | None = None  # R13: the queue's limit, of the last it let expire
+    missed_cause: tuple[UUID, UUID] | None = None  # R13: that offer, and its correlation id
+
+    @property
+    def not_responding(self) -> bool:
+        """R13: available, and it let as many offers in a row expire as the queue allows."""
+        limit = self.missed_limit
+        return self.status is AgentStatus.AVAILABLE and limit is not None and self.missed >= limit
+
+    def time_in_state(self, now: datetime) -> dict[str, float]:
+        return spent_until(self.spent, state_keys(self.status, self.reason), self.since, now)
 
     @property
     def load(self) -> int:
         return len(self.sessions) + len(self.offers)
 
     @property
+    def offerable(self) -> bool:
+        """Available as routing sees it: not while it is to be set away, not responding (R13),
+        so no offer is made to it before the log has that change."""
+        return self.status is AgentStatus.AVAILABLE and not self.not_responding
+
+    @property
     def eligible(self) -> bool:
-        return (
-            self.configured and self.status is AgentStatus.AVAILABLE and self.load < self.capacity
-        )
+        return self.configured and self.offerable and self.load < self.capacity
 
 
 @dataclass(frozen=True)

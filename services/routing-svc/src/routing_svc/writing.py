@@ -29,9 +29,15 @@ from eventlog import (
     write,
     write_in,
 )
-from eventlog.model import StreamState, SystemCause
+from eventlog.model import Cause, StreamState, SystemCause
 from eventlog.writing import History, Log
-from routing_svc.domain.queues import change_agent_status, configure_agent, configure_queue
+from routing_svc.domain.queues import (
+    change_agent_status,
+    configure_agent,
+    configure_queue,
+    configure_status_reasons,
+    set_not_responding,
+)
 from routing_svc.domain.state import AgentState, Task, fold_agent, fold_task
 from routing_svc.domain.tasks import (
     accept_offer,
@@ -41,15 +47,17 @@ from routing_svc.domain.tasks import (
     queue_task,
     requeue_task,
 )
-from support_contracts import Command, Envelope, Event
+from support_contracts import Envelope, Event
 from support_contracts.refusals import Refused
 from support_contracts.routing import (
+    DEFAULT_STATUS_REASONS,
     AcceptOffer,
     AgentSessionFinished,
     AssignTask,
     ChangeAgentStatus,
     ConfigureAgent,
     ConfigureQueue,
+    ConfigureStatusReasons,
     DeclineOffer,
     QueueDefinition,
     TaskQueued,
@@ -81,6 +89,9 @@ def agent_stream(agent_id: str) -> str:
 
 def queue_stream(queue_id: UUID) -> str:
     return f"queue-{queue_id}"
+
+
+STATUS_REASONS = "status-reasons"  # R12: the site's reasons for away and offline
 
 
 class RoutingLog:
@@ -127,12 +138,32 @@ class RoutingLog:
         return await self._agent_change(cmd, cmd.agent_id, lambda _: configure_agent(cmd))
 
     async def change_agent_status(self, cmd: ChangeAgentStatus) -> AgentState:
+        """R3, R12: the site's reasons are read only for a change that gives one (a change of
+        status alone stays one statement)."""
+        reasons = await self.status_reasons() if cmd.reason is not None else ()
         return await self._agent_change(
-            cmd, cmd.agent_id, lambda agent: change_agent_status(agent, cmd)
+            cmd, cmd.agent_id, lambda agent: change_agent_status(agent, cmd, reasons)
         )
 
+    async def set_not_responding(self, agent_id: str, cause: Cause) -> AgentState:
+        """R13: the router sets away an agent who let too many offers in a row expire; ``cause``
+        (derived from the last of them) is recorded as applied, so a router that does it again
+        changes nothing."""
+        return await self._agent_change(cause, agent_id, set_not_responding)
+
+    async def configure_status_reasons(self, cmd: ConfigureStatusReasons) -> list[str]:
+        events = configure_status_reasons(cmd.reasons)
+        stream = Stream(STATUS_REASONS, History)
+        await write(self.store, stream, lambda _: events, cmd, clock=self.now, applied=APPLIED)
+        return list(cmd.reasons)
+
+    async def status_reasons(self) -> list[str]:
+        """R12: the site's reasons as last set, read from the log; the defaults until then."""
+        events = await self.store.read_stream(STATUS_REASONS)
+        return list(events[-1].data["reasons"]) if events else list(DEFAULT_STATUS_REASONS)
+
     async def _agent_change(
-        self, cmd: Command, agent_id: str, decide: Callable[[AgentState], list[Event]]
+        self, cmd: Cause, agent_id: str, decide: Callable[[AgentState], list[Event]]
     ) -> AgentState:
         known = self._agents.get(agent_id)
         if known is not None:  # decided on the agent as last read, in one round trip
@@ -153,7 +184,7 @@ class RoutingLog:
 
     async def _change_known(
         self,
-        cmd: Command,
+        cmd: Cause,
         agent_id: str,
         known: AgentState,
         decide: Callable[[AgentState], list[Event]],

@@ -62,6 +62,7 @@ class World:
         escalation: int = 600,
         offer_timeout: int = 30,
         hours: list[OpeningHours] = ALWAYS,
+        max_missed: int | None = None,
     ) -> UUID:
         definition = QueueDefinition(
             name="Printers",
@@ -71,6 +72,7 @@ class World:
             hours=hours,
             escalation_seconds=escalation,
             offer_timeout_seconds=offer_timeout,
+            max_missed_offers=max_missed,
         )
         return await self.handlers.configure_queue(
             command(ConfigureQueue, definition=definition), new_id=uuid4()
@@ -84,9 +86,9 @@ class World:
         )
         await self.status(agent_id, status)
 
-    async def status(self, agent_id: str, status: AgentStatus) -> None:
+    async def status(self, agent_id: str, status: AgentStatus, reason: str | None = None) -> None:
         await self.handlers.change_agent_status(
-            command(ChangeAgentStatus, agent_id=agent_id, status=status)
+            command(ChangeAgentStatus, agent_id=agent_id, status=status, reason=reason)
         )
 
     # --- sessions -------------------------------------------------------------------------------

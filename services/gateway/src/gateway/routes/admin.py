@@ -18,12 +18,14 @@ from support_contracts.replies import (
     QueueReply,
     SessionReply,
     SiteReply,
+    StatusReasonsReply,
     TaskReply,
 )
 from support_contracts.routing import (
     AssignTask,
     ConfigureAgent,
     ConfigureQueue,
+    ConfigureStatusReasons,
     GetQueue,
     QueueDefinition,
 )
@@ -37,7 +39,7 @@ from support_contracts.session import (
     RequeueSession,
     SiteSettings,
 )
-from support_contracts.vocabulary import DisplayName, SessionMode, UserId
+from support_contracts.vocabulary import DisplayName, SessionMode, StatusReason, UserId
 
 router = APIRouter()
 
@@ -77,6 +79,28 @@ async def get_site(gw: Gw, who: Who) -> Reply:
 async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
     staff(who, Role.ADMIN)
     return wire(await gw.services(ChangeSiteSettings, SiteReply, who, settings=body))
+
+
+class StatusReasonsBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reasons": ["lunch", "training", "end_of_shift"]}]}
+    )
+
+    reasons: list[StatusReason] = Field(min_length=1, max_length=50)
+
+
+@router.put(
+    "/admin/status-reasons",
+    **documented(answers.StatusReasonsReply, 401, 403, 422, 503),
+    tags=["admin"],
+)
+async def put_status_reasons(body: StatusReasonsBody, gw: Gw, who: Who) -> Reply:
+    """R12: the site's reasons for away and offline (``not_responding`` is routing's own)."""
+    staff(who, Role.ADMIN)
+    configured = await gw.services(
+        ConfigureStatusReasons, StatusReasonsReply, who, reasons=body.reasons
+    )
+    return wire(configured)
 
 
 @router.post(

@@ -1,4 +1,5 @@
-"""A WebACD agent's routes: availability, offers, accept and decline (R3, R4, R6)."""
+"""A WebACD agent's routes: availability and why away (R3, R12), offers, accept and decline
+(R4, R6)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,45 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import answers
 from gateway.answers import documented
 from gateway.identity import Caller, Role
 from gateway.routes.common import AUTH, Gateway, Gw, Reply, Who, staff, wire
 from support_contracts.refusals import Refusal
-from support_contracts.replies import AgentReply, Offer, SessionReply, TaskReply
-from support_contracts.routing import AcceptOffer, ChangeAgentStatus, DeclineOffer, GetAgent
+from support_contracts.replies import (
+    AgentReply,
+    Offer,
+    SessionReply,
+    StatusReasonsReply,
+    TaskReply,
+)
+from support_contracts.routing import (
+    AcceptOffer,
+    ChangeAgentStatus,
+    DeclineOffer,
+    GetAgent,
+    GetStatusReasons,
+)
 from support_contracts.session import GetSession
-from support_contracts.vocabulary import AgentStatus
+from support_contracts.vocabulary import AgentStatus, StatusReason
 from support_rpc import RpcTimeout
 
 router = APIRouter()
 
 
 class StatusBody(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "available"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "available"}, {"status": "away", "reason": "lunch"}]
+        }
+    )
 
     status: AgentStatus
+    reason: StatusReason | None = Field(
+        default=None, description="R12: for away and offline, one of GET /v1/status-reasons"
+    )
 
 
 @router.put(
@@ -35,12 +55,36 @@ class StatusBody(BaseModel):
     tags=["agents"],
 )
 async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
-    """R3: available / away / offline."""
+    """R3: available / away / offline; R12: away and offline with a reason of the site's."""
     staff(who, Role.AGENT)
     changed = await gw.services(
-        ChangeAgentStatus, AgentReply, who, agent_id=who.id, status=body.status
+        ChangeAgentStatus, AgentReply, who, agent_id=who.id, status=body.status, reason=body.reason
     )
     return wire(changed)
+
+
+@router.get(
+    "/status-reasons",
+    **documented(answers.StatusReasonsReply, 401, 403, 503),
+    tags=["agents"],
+)
+async def status_reasons(gw: Gw, who: Who) -> Reply:
+    """R12: the site's reasons for away and offline (an admin sets them)."""
+    staff(who, Role.AGENT, Role.CSR, Role.ADMIN)
+    return wire(await gw.services(GetStatusReasons, StatusReasonsReply, who))
+
+
+@router.get(
+    "/agents/me",
+    **documented(answers.AgentReply, 401, 403, 404, 503),
+    tags=["agents"],
+)
+async def agent_me(gw: Gw, who: Who) -> Reply:
+    """The calling agent as routing sees it: status and reason (routing sets away an agent who
+    lets offers expire, R13), time in each state (R12), open offers, whether it may be offered
+    more."""
+    staff(who, Role.AGENT)
+    return wire(await gw.services(GetAgent, AgentReply, who, agent_id=who.id))
 
 
 @router.get(

@@ -1,8 +1,9 @@
-"""Queues and agents as an admin sets them (R1, R3), and whether a queue is open now (R8).
-Pure: time comes in."""
+"""Queues and agents as an admin sets them (R1, R3), an agent's status and its reason (R3,
+R12, R13), and whether a queue is open now (R8). Pure: time comes in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,13 +12,16 @@ from routing_svc.domain.state import AgentState
 from support_contracts import Event
 from support_contracts.refusals import Invalid, NotFound, StateForbids
 from support_contracts.routing import (
+    DEFAULT_STATUS_REASONS,
     AgentConfigured,
     AgentStatusChanged,
     ChangeAgentStatus,
     ConfigureAgent,
     QueueConfigured,
     QueueDefinition,
+    StatusReasonsConfigured,
 )
+from support_contracts.vocabulary import NOT_RESPONDING, AgentStatus
 
 
 def configure_queue(definition: QueueDefinition, *, queue_id: UUID) -> list[Event]:
@@ -77,10 +81,41 @@ def configure_agent(cmd: ConfigureAgent) -> list[Event]:
     return [AgentConfigured(agent_id=cmd.agent_id, name=cmd.name, max_sessions=cmd.max_sessions)]
 
 
-def change_agent_status(agent: AgentState, cmd: ChangeAgentStatus) -> list[Event]:
-    """R3: available, away or offline; away and offline stop new offers at once."""
+def change_agent_status(
+    agent: AgentState, cmd: ChangeAgentStatus, reasons: Sequence[str] = DEFAULT_STATUS_REASONS
+) -> list[Event]:
+    """R3: available, away or offline; away and offline stop new offers at once. R12: away
+    and offline may say why, with a word of the site's ``reasons``."""
     if agent.id is None:
         raise NotFound("unknown_agent", f"no agent {cmd.agent_id} is configured")
-    if agent.status is cmd.status:
+    if cmd.reason is not None:
+        if cmd.status is AgentStatus.AVAILABLE:
+            raise Invalid("reason_not_expected", "an available agent gives no reason")
+        if cmd.reason == NOT_RESPONDING:
+            raise Invalid("reserved_reason", f"{NOT_RESPONDING} is given by routing only (R13)")
+        if cmd.reason not in reasons:
+            raise Invalid(
+                "unknown_reason", f"{cmd.reason!r} is not one of the site's: {', '.join(reasons)}"
+            )
+    if agent.status is cmd.status and agent.reason == cmd.reason:
         return []
-    return [AgentStatusChanged(agent_id=cmd.agent_id, status=cmd.status)]
+    return [AgentStatusChanged(agent_id=cmd.agent_id, status=cmd.status, reason=cmd.reason)]
+
+
+def set_not_responding(agent: AgentState) -> list[Event]:
+    """R13: an available agent who let too many offers in a row expire is set away, not
+    responding, and gets no offers until available again (nothing if it is not available now:
+    it went away or took a session meanwhile is not a reason to change what it chose)."""
+    if agent.id is None or agent.status is not AgentStatus.AVAILABLE:
+        return []
+    return [AgentStatusChanged(agent_id=agent.id, status=AgentStatus.AWAY, reason=NOT_RESPONDING)]
+
+
+def configure_status_reasons(reasons: Sequence[str]) -> list[Event]:
+    """R12: the site's reasons for away and offline, each once; ``not_responding`` is
+    routing's own (R13)."""
+    if NOT_RESPONDING in reasons:
+        raise Invalid("reserved_reason", f"{NOT_RESPONDING} is given by routing only (R13)")
+    if len(set(reasons)) != len(reasons):
+        raise Invalid("reason_twice", "name each reason once")
+    return [StatusReasonsConfigured(reasons=list(reasons))]

@@ -1,8 +1,10 @@
-"""A routing task (a session handed off or requested) and its offers; an agent and the
-sessions it holds: the states, and how each folds from its stream (R3, R4, R6)."""
+"""A routing task (a session handed off or requested) and its offers; an agent, the sessions it
+holds and the time it spent in each state: the states, and how each folds from its stream (R3,
+R4, R6, R12)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -87,12 +89,36 @@ class AgentState:
     name: str = ""
     max_sessions: int = 1
     status: AgentStatus = AgentStatus.OFFLINE
+    reason: str | None = None  # R12: why away or offline, when said
+    since: datetime | None = None  # when the state began (configured, or its last change)
+    spent: Mapping[str, float] = field(default_factory=dict)  # R12: seconds, before ``since``
     sessions: frozenset[UUID] = frozenset()
     version: int = -1
 
     @property
     def can_take_work(self) -> bool:
         return self.status is AgentStatus.AVAILABLE and len(self.sessions) < self.max_sessions
+
+    def time_in_state(self, now: datetime) -> dict[str, float]:
+        """R12: seconds in each state and each state's reason since it was configured."""
+        return spent_until(self.spent, state_keys(self.status, self.reason), self.since, now)
+
+
+def state_keys(status: AgentStatus, reason: str | None) -> tuple[str, ...]:
+    """Where time in a state counts (R12): the state, and the state with its reason."""
+    return (status.value, f"{status.value}:{reason}") if reason else (status.value,)
+
+
+def spent_until(
+    spent: Mapping[str, float], keys: tuple[str, ...], since: datetime | None, at: datetime
+) -> dict[str, float]:
+    """``spent`` with the time from ``since`` to ``at`` added to each of ``keys``."""
+    total = dict(spent)
+    if since is not None:
+        seconds = max(0.0, (at - since).total_seconds())
+        for key in keys:
+            total[key] = total.get(key, 0.0) + seconds
+    return total
 
 
 # --- folding --------------------------------------------------------------------------------------
@@ -118,7 +144,7 @@ def next_task(task: Task, e: Envelope, event: Event | None = None) -> Task:
 def fold_agent(events: list[Envelope], start: AgentState | None = None) -> AgentState:
     agent = start or AgentState()
     for e in events:
-        agent = replace(evolve_agent(e.event(), agent), version=e.stream_version)
+        agent = replace(evolve_agent(e.event(), agent, e.occurred_at), version=e.stream_version)
     return agent
 
 
@@ -190,25 +216,33 @@ def _(event: TaskWithdrawn, task: Task, at: datetime) -> Task:
 
 
 @singledispatch
-def evolve_agent(event: Event, agent: AgentState) -> AgentState:
+def evolve_agent(event: Event, agent: AgentState, at: datetime | None = None) -> AgentState:
+    """The agent after one more event of its stream, recorded ``at`` (None: the time in each
+    state is not kept)."""
     return agent
 
 
 @evolve_agent.register
-def _(event: AgentConfigured, agent: AgentState) -> AgentState:
-    return replace(agent, id=event.agent_id, name=event.name, max_sessions=event.max_sessions)
+def _(event: AgentConfigured, agent: AgentState, at: datetime | None = None) -> AgentState:
+    since = agent.since or at  # the clock of its states starts when it is first configured
+    return replace(
+        agent, id=event.agent_id, name=event.name, max_sessions=event.max_sessions, since=since
+    )
 
 
 @evolve_agent.register
-def _(event: AgentStatusChanged, agent: AgentState) -> AgentState:
-    return replace(agent, status=event.status)
+def _(event: AgentStatusChanged, agent: AgentState, at: datetime | None = None) -> AgentState:
+    spent = agent.spent
+    if at is not None:
+        spent = spent_until(spent, state_keys(agent.status, agent.reason), agent.since, at)
+    return replace(agent, status=event.status, reason=event.reason, since=at, spent=spent)
 
 
 @evolve_agent.register
-def _(event: AgentSessionStarted, agent: AgentState) -> AgentState:
+def _(event: AgentSessionStarted, agent: AgentState, at: datetime | None = None) -> AgentState:
     return replace(agent, sessions=agent.sessions | {event.session_id})
 
 
 @evolve_agent.register
-def _(event: AgentSessionFinished, agent: AgentState) -> AgentState:
+def _(event: AgentSessionFinished, agent: AgentState, at: datetime | None = None) -> AgentState:
     return replace(agent, sessions=agent.sessions - {event.session_id})
