@@ -56,3 +56,42 @@ async def test_r12_r13_an_agent_away_for_lunch_then_set_away_for_not_responding(
     await shot(dave, test, "2-not-responding")
     await dave.get_by_label("available").check()  # back: offers again
     await expect(status).to_have_text("You are available.")
+
+
+async def test_r11_an_agent_wraps_up_a_session_with_a_code_of_the_queue_s_list(
+    person: Person, stack: Run
+) -> None:
+    test = "r11"
+    queue = {
+        "name": "Printers", "agent_ids": ["dave"], "policy": "most_idle", "time_zone": "UTC",
+        "hours": ALWAYS, "escalation_seconds": 600, "offer_timeout_seconds": 60,
+        "wrap_up_seconds": 600, "wrap_up_codes": ["resolved", "escalated"],
+        "wrap_up_code_required": True,
+    }  # fmt: skip
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=stack.token_of("admin")) as api:
+        made = await api.put("/v1/admin/agents/dave", json={"name": "Dave", "max_sessions": 1})
+        printers = await api.post("/v1/admin/queues", json=queue)
+        assert (made.status_code, printers.status_code) == (200, 201), printers.text
+    dave = await person("dave")
+    await sign_in(dave, "dave", "Dave", "csr", "agent")
+    await dave.get_by_label("available").check()
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "the printer smokes"}
+    async with httpx.AsyncClient(base_url=stack.gateway) as customer:
+        asked = await customer.post(f"/v1/queues/{printers.json()['queue_id']}/requests", json=form)
+        assert asked.status_code == 201, asked.text
+    offer = dave.locator("#offers li")
+    await offer.get_by_role("button", name="Accept").click()
+    panel = dave.get_by_role("tabpanel")
+    await expect(panel.get_by_text("You control this session.")).to_be_visible()
+    await panel.get_by_role("button", name="End session").click()
+
+    wrap_up = dave.locator("#wrap-ups li")  # R11: the slot stays taken until he finishes
+    await expect(wrap_up).to_contain_text("A session ended: wrap it up by")
+    await wrap_up.get_by_role("button", name="Finish wrap-up").click()
+    await expect(dave.locator("#problem")).to_contain_text("this queue wants a wrap-up code")
+    await wrap_up.get_by_label("Wrap-up code").select_option("resolved")
+    assert await accessibility(dave) == []
+    await shot(dave, test, "1-wrap-up")
+    await wrap_up.get_by_role("button", name="Finish wrap-up").click()
+    await expect(dave.locator("#no-wrap-ups")).to_be_visible()
+    await expect(wrap_up).to_have_count(0)

@@ -2,10 +2,12 @@
 // why (a reason of the site's list, R12); the status as routing has it (it sets away an agent
 // who lets offers expire, R13); the offers with their hand-off message and a countdown to
 // expiry, Accept and Decline; an accepted session opens as a tab of the dashboard (``open``),
-// where the agent is its controller.
+// where the agent is its controller; the sessions it wraps up (R11), each finished with a code
+// of the queue's list.
 import { type Api, byId, element, type Offer, type RelayAddress, type Schemas, say } from "./api";
 
 type Status = "available" | "away" | "offline";
+type WrapUp = Schemas["WrapUp"];
 
 /** R12, R13: the agent's state in words. */
 function described(agent: Schemas["Agent"]): string {
@@ -40,6 +42,37 @@ export function agentView(api: Api, open: (sessionId: string, relay: RelayAddres
     }
   });
   let offers: Offer[] = [];
+  let wrapUps: WrapUp[] = [];
+  const wrapping = (wrapUp: WrapUp): HTMLElement => {
+    const by = new Date(wrapUp.until).toLocaleTimeString();
+    const item = element("li", `A session ended: wrap it up by ${by} `);
+    const code = element("select", "", { "aria-label": "Wrap-up code" });
+    code.append(
+      element("option", wrapUp.code_required ? "choose a code" : "no code", { value: "" }),
+    );
+    for (const word of wrapUp.codes) {
+      code.append(element("option", word.replaceAll("_", " "), { value: word }));
+    }
+    const finish = element("button", "Finish wrap-up", { type: "button" });
+    finish.addEventListener("click", async () => {
+      const path = { params: { path: { session_id: String(wrapUp.session_id) } } };
+      const body = { code: code.value || null };
+      const outcome = await api.POST("/v1/agents/me/wrap-ups/{session_id}/finish", {
+        ...path,
+        body,
+      });
+      if (!outcome.data) return say(problem, outcome);
+      wrapUps = outcome.data.agent.wrap_ups ?? [];
+      renderWrapUps();
+    });
+    if (wrapUp.codes.length > 0) item.append(code);
+    item.append(finish);
+    return item;
+  };
+  const renderWrapUps = () => {
+    byId("no-wrap-ups").hidden = wrapUps.length > 0;
+    byId("wrap-ups").replaceChildren(...wrapUps.map(wrapping));
+  };
   const render = () => {
     byId("no-offers").hidden = offers.length > 0;
     byId("offers").replaceChildren(...offers.map((offer) => offered(offer)));
@@ -69,6 +102,9 @@ export function agentView(api: Api, open: (sessionId: string, relay: RelayAddres
     const { data } = await api.GET("/v1/agents/me");
     if (data) {
       offers = data.agent.offers ?? [];
+      const shown = JSON.stringify(wrapUps.map((w) => w.session_id));
+      wrapUps = data.agent.wrap_ups ?? [];
+      if (JSON.stringify(wrapUps.map((w) => w.session_id)) !== shown) renderWrapUps(); // keep a chosen code
       if (Date.now() - sent > 3000) {
         byId("agent-status").textContent = described(data.agent);
         for (const radio of radios) radio.checked = radio.value === data.agent.status;

@@ -176,6 +176,16 @@ class Offer(Reply):
     expires_at: datetime
 
 
+class WrapUp(Reply):
+    """R11: a session the agent is wrapping up, its slot taken until ``until``."""
+
+    session_id: UUID
+    queue_id: UUID
+    until: datetime
+    codes: list[str]
+    code_required: bool
+
+
 class Agent(Reply):
     """An agent: configured capacity, status, the sessions held; ``GetAgent`` adds its open
     offers and whether routing may offer it more."""
@@ -191,6 +201,7 @@ class Agent(Reply):
     # R12: seconds in each state since it was configured, up to now: "available", "away",
     # "offline", and for each reason given "away:lunch", "offline:end_of_shift"...
     time_in_state: dict[str, float] | None = None
+    wrap_ups: list[WrapUp] | None = None  # R11: what it wraps up now (its slots still taken)
 
 
 class AgentReply(Reply):

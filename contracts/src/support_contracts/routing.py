@@ -18,6 +18,7 @@ from support_contracts.vocabulary import (
     RoutingPolicy,
     StatusReason,
     UserId,
+    WrapUpCode,
 )
 
 DEFAULT_STATUS_REASONS = ("lunch", "break", "training", "meeting")
@@ -59,6 +60,11 @@ class QueueDefinition(Strict):
     offer_timeout_seconds: int = Field(ge=1)
     # R13: an agent who lets this many offers in a row expire is set away, not responding
     max_missed_offers: int | None = Field(default=None, ge=1, exclude_if=_absent)
+    # R11: after a session of this queue ends, its agent's slot stays taken this long, or
+    # until the agent finishes the wrap-up (with one of the codes, if required)
+    wrap_up_seconds: int | None = Field(default=None, ge=1, le=3600, exclude_if=_absent)
+    wrap_up_codes: list[WrapUpCode] | None = Field(default=None, max_length=50, exclude_if=_absent)
+    wrap_up_code_required: bool | None = Field(default=None, exclude_if=_absent)
 
 
 class TaskSource(StrEnum):
@@ -171,10 +177,32 @@ class AgentSessionStarted(RoutingEvent):
 
 
 class AgentSessionFinished(RoutingEvent):
-    """In the agent's stream: the session ended or moved on; the slot is free (R7)."""
+    """In the agent's stream: the session ended or moved on; the slot is free (R7), unless a
+    wrap-up starts with it (R11)."""
 
     agent_id: UserId
     session_id: UUID
+
+
+class WrapUpStarted(RoutingEvent):
+    """R11, in the agent's stream: the session of a queue with a wrap-up ended; its slot stays
+    taken until ``until`` or until the agent finishes, with the queue's codes as they were."""
+
+    agent_id: UserId
+    session_id: UUID
+    queue_id: UUID
+    until: datetime
+    codes: list[WrapUpCode] = Field(default_factory=list)
+    code_required: bool = False
+
+
+class WrapUpFinished(RoutingEvent):
+    """R11: the agent finished its wrap-up (``code``, if given), or its time ran out."""
+
+    agent_id: UserId
+    session_id: UUID
+    code: WrapUpCode | None = None
+    timed_out: bool = False
 
 
 class TaskWithdrawn(RoutingEvent):
@@ -198,6 +226,8 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     TaskWithdrawn,
     AgentSessionStarted,
     AgentSessionFinished,
+    WrapUpStarted,
+    WrapUpFinished,
 )
 
 
@@ -218,6 +248,14 @@ class ChangeAgentStatus(RoutingCommand):
     agent_id: UserId
     status: AgentStatus
     reason: StatusReason | None = None  # R12: for away and offline, from the site's list
+
+
+class FinishWrapUp(RoutingCommand):
+    """R11: an agent ends the wrap-up of a session, with a code of the queue's list."""
+
+    agent_id: UserId
+    session_id: UUID
+    code: WrapUpCode | None = None
 
 
 class ConfigureStatusReasons(RoutingCommand):
@@ -290,6 +328,7 @@ ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     ConfigureQueue,
     ConfigureAgent,
     ChangeAgentStatus,
+    FinishWrapUp,
     ConfigureStatusReasons,
     GetStatusReasons,
     AcceptOffer,

@@ -23,6 +23,8 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 HandOffMessage = Annotated[str, StringConstraints(max_length=HANDOFF_MESSAGE_MAX)]
 StatusReason = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 """Why an agent is away or offline (R12): a word of the site's list, ``lunch``, ``training``."""
+WrapUpCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+"""What came of a session, as an agent records it in its wrap-up (R11): ``resolved``..."""
 NOT_RESPONDING = "not_responding"
 """R13: the reason routing gives when it sets away an agent who let offers expire."""
 EmailAddress = Annotated[

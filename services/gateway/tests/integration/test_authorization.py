@@ -91,6 +91,7 @@ def routes(s: str, queue: str, request: str, offer: str) -> list[Route]:
         r("GET", "/v1/me", {"csr", "controller", "agent", "admin"}),
         r("GET", "/v1/agents/me/offers", {"agent"}),
         r("GET", "/v1/agents/me", {"agent"}),
+        r("POST", f"/v1/agents/me/wrap-ups/{s}/finish", {"agent"}, {}),
         r("POST", f"/v1/offers/{offer}/accept", {"agent"}),
         r("POST", f"/v1/offers/{offer}/decline", {"agent"}),
         r(

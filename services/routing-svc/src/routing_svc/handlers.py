@@ -29,6 +29,7 @@ from support_contracts.replies import (
     StandingReply,
     StatusReasonsReply,
     TaskReply,
+    WrapUp,
 )
 from support_contracts.routing import (
     AcceptOffer,
@@ -38,6 +39,7 @@ from support_contracts.routing import (
     ConfigureQueue,
     ConfigureStatusReasons,
     DeclineOffer,
+    FinishWrapUp,
     GetAgent,
     GetQueue,
     GetStatusReasons,
@@ -67,6 +69,11 @@ def _agent_reply(
     its offers and whether it may be offered more (``GetAgent``); with its time in each state
     up to now (R12)."""
     reason = {"reason": agent.reason} if agent.reason else {}
+    wrap_ups = [
+        WrapUp(session_id=w.session_id, queue_id=w.queue_id, until=w.until, codes=w.codes,
+               code_required=w.code_required)
+        for w in agent.wrapping
+    ]  # fmt: skip
     return AgentReply(
         agent=Agent(
             agent_id=agent.id,
@@ -75,6 +82,7 @@ def _agent_reply(
             status=agent.status,
             sessions=sorted(agent.sessions, key=str),
             time_in_state=agent.time_in_state(r.handlers.now()),
+            wrap_ups=wrap_ups,
             **reason,
             **seen,
         )
@@ -88,6 +96,11 @@ async def configure_agent(r: Routing, cmd: ConfigureAgent) -> AgentReply:
 
 async def change_agent_status(r: Routing, cmd: ChangeAgentStatus) -> AgentReply:
     agent = await r.handlers.change_agent_status(cmd)
+    return _agent_reply(r, agent, max_sessions=agent.max_sessions)
+
+
+async def finish_wrap_up(r: Routing, cmd: FinishWrapUp) -> AgentReply:
+    agent = await r.handlers.finish_wrap_up(cmd)
     return _agent_reply(r, agent, max_sessions=agent.max_sessions)
 
 
@@ -209,6 +222,7 @@ HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[BaseModel]]] = 
     ConfigureQueue: configure_queue,
     ConfigureAgent: configure_agent,
     ChangeAgentStatus: change_agent_status,
+    FinishWrapUp: finish_wrap_up,
     ConfigureStatusReasons: configure_status_reasons,
     GetStatusReasons: get_status_reasons,
     AcceptOffer: accept_offer,

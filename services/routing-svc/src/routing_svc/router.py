@@ -2,7 +2,7 @@
 the log's ``router`` lock, acts on it: makes offers (R4, R5), drains queues when slots free
 (R7), expires offers and escalates sessions when their time comes (R4), withdraws the
 offers of agents who went away (R3), and sets away the agents who let too many offers in a row
-expire (R13).
+expire (R13), and ends the wrap-ups whose time ran out (R11).
 
 Timers survive restarts and run once: deadlines are rebuilt from the recorded offers and hand-
 offs, only the lock holder acts, and every decision is appended with the session stream's
@@ -83,6 +83,9 @@ class Router:
         now = self.now()
         for task in self.view.due(now):
             await self._on_deadline(task, now)
+        for agent_id, session_id, correlation_id in self.view.due_wrap_ups(now):  # R11
+            cause = SystemCause(uuid5(session_id, f"wrap-up-timed-out/{agent_id}"), correlation_id)
+            await self.handlers.time_out_wrap_up(agent_id, session_id, cause)
         for agent in self.view.take_not_responding():  # R13: away first, then withdrawn
             assert agent.missed_cause is not None
             offer_id, correlation_id = agent.missed_cause

@@ -13,6 +13,7 @@ from routing_svc.domain.state import Offer, Task, TaskStatus
 from routing_svc.view_parts import AgentView
 from support_contracts.routing import (
     QueueConfigured,
+    WrapUpStarted,
 )
 from support_contracts.vocabulary import AgentStatus
 
@@ -89,17 +90,20 @@ def _agent_row(a: AgentView) -> list[object]:
     missed_cause = [str(x) for x in a.missed_cause] if a.missed_cause else None
     return [a.id, a.name, a.capacity, a.configured, a.status.value, sorted(map(str, a.sessions)),
             offers, _iso(a.free_since), a.reason, _iso(a.since), a.spent, a.missed,
-            a.missed_limit, missed_cause]  # fmt: skip
+            a.missed_limit, missed_cause,
+            {str(s): [w.model_dump(mode="json"), str(c)] for s, (w, c) in a.wrap_ups.items()},
+            ]  # fmt: skip
 
 
 def _agent_of(row: list[Any]) -> AgentView:
     (agent_id, name, capacity, configured, status, sessions, offers, free_since, reason, since,
-     spent, missed, missed_limit, missed_cause) = row  # fmt: skip
+     spent, missed, missed_limit, missed_cause, wrap_ups) = row  # fmt: skip
     return AgentView(
         agent_id, name, capacity, configured, AgentStatus(status), {UUID(s) for s in sessions},
         {UUID(o): UUID(s) for o, s in offers.items()}, _time(free_since), reason, _time(since),
         dict(spent), missed, missed_limit,
         (UUID(missed_cause[0]), UUID(missed_cause[1])) if missed_cause else None,
+        {UUID(s): (WrapUpStarted.model_validate(w), UUID(c)) for s, (w, c) in wrap_ups.items()},
     )  # fmt: skip
 
 

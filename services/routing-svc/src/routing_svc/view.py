@@ -48,6 +48,8 @@ from support_contracts.routing import (
     QueueConfigured,
     QueueDefinition,
     TaskQueued,
+    WrapUpFinished,
+    WrapUpStarted,
 )
 from support_contracts.vocabulary import AgentStatus
 
@@ -71,6 +73,7 @@ class RoutingView:
             lambda: deque(maxlen=HANDLING_SAMPLES)
         )
         self.timers: list[tuple[datetime, int, UUID]] = []
+        self.wrap_up_timers: list[tuple[datetime, int, str, UUID]] = []  # R11: agent, session
         self._timer_seq = 0
         self.dirty_queues: set[UUID] = set()
         self.dirty_agents: set[str] = set()
@@ -90,7 +93,7 @@ class RoutingView:
         elif isinstance(event, QueueConfigured):
             self.on_queue(event)
         else:
-            self._on_agent(event, envelope.occurred_at)
+            self._on_agent(event, envelope.occurred_at, envelope.correlation_id)
 
     def _on_case(self, envelope: Envelope, event: Event) -> None:
         session_id: UUID = event.session_id  # type: ignore[attr-defined]
@@ -165,7 +168,7 @@ class RoutingView:
             self.set_task(self.tasks[key[2]])
         self.dirty_queues.add(queue_id)
 
-    def _on_agent(self, event: Event, at: datetime) -> None:
+    def _on_agent(self, event: Event, at: datetime, correlation_id: UUID) -> None:
         match event:
             case AgentConfigured():
                 agent = self._agent(event.agent_id)
@@ -195,6 +198,14 @@ class RoutingView:
                 queue_id, since = self.holding.pop(event.session_id, (None, at))
                 if queue_id is not None:
                     self.handling[queue_id].append((at - since).total_seconds())
+            case WrapUpStarted():  # R11: the slot stays taken until it ends
+                agent = self._agent(event.agent_id)
+                agent.wrap_ups[event.session_id] = (event, correlation_id)
+                self._schedule_wrap_up(agent.id, event.session_id, event.until)
+            case WrapUpFinished():
+                agent = self._agent(event.agent_id)
+                agent.wrap_ups.pop(event.session_id, None)
+                agent.free_since = at
             case _:
                 return
         self._refresh_agent(agent)
@@ -273,12 +284,31 @@ class RoutingView:
             sessions[heapq.heappop(self.timers)[2]] = None
         return [self.tasks[s] for s in sessions if s in self.tasks]
 
+    def _schedule_wrap_up(self, agent_id: str, session_id: UUID, until: datetime) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self.wrap_up_timers, (until, self._timer_seq, agent_id, session_id))
+
+    def due_wrap_ups(self, now: datetime) -> list[tuple[str, UUID, UUID]]:
+        """R11: wrap-ups whose time ran out (agent, session, correlation id), each once."""
+        due: dict[tuple[str, UUID], UUID] = {}
+        while self.wrap_up_timers and self.wrap_up_timers[0][0] <= now:
+            _, _, agent_id, session_id = heapq.heappop(self.wrap_up_timers)
+            agent = self.agents.get(agent_id)
+            if agent is not None and session_id in agent.wrap_ups:
+                due[agent_id, session_id] = agent.wrap_ups[session_id][1]
+        return [(a, s, c) for (a, s), c in due.items()]
+
+    def wrap_up_due_again(self, agent_id: str, session_id: UUID, when: datetime) -> None:
+        """A time-out that could not be recorded, tried again at ``when``."""
+        self._schedule_wrap_up(agent_id, session_id, when)
+
     def retry_at(self, when: datetime, session_id: UUID) -> None:
         self._timer_seq += 1
         heapq.heappush(self.timers, (when, self._timer_seq, session_id))
 
     def next_deadline(self) -> datetime | None:
-        return self.timers[0][0] if self.timers else None
+        heads = [t[0][0] for t in (self.timers, self.wrap_up_timers) if t]
+        return min(heads) if heads else None
 
     def plan(self, *, now: datetime, new_id: Callable[[], UUID]) -> list[Offering]:
         """R4, R5, R7: offer waiting sessions, oldest first, to the agents who may take them;
@@ -378,6 +408,9 @@ class RoutingView:
         self.dirty_agents |= set(self.named)
         self.gone_away |= {a.id for a in self.agents.values() if a.offers}
         self.not_responding |= {a.id for a in self.agents.values() if a.not_responding}
+        for agent in self.agents.values():
+            for session_id, (started, _) in agent.wrap_ups.items():
+                self._schedule_wrap_up(agent.id, session_id, started.until)
         for task in self.tasks.values():
             self._schedule(task)
 

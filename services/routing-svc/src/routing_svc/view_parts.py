@@ -12,6 +12,7 @@ from uuid import UUID
 from routing_svc.domain.state import Task, spent_until, state_keys
 from support_contracts.routing import (
     OfferMade,
+    WrapUpStarted,
 )
 from support_contracts.vocabulary import AgentStatus
 
@@ -65,6 +66,8 @@ class AgentView:
     missed: int = 0  # R13: offers of queues it let expire in a row
     missed_limit: int | None = None  # R13: the queue's limit, of the last it let expire
     missed_cause: tuple[UUID, UUID] | None = None  # R13: that offer, and its correlation id
+    # R11: sessions it wraps up (each a slot taken): how, and the correlation id
+    wrap_ups: dict[UUID, tuple[WrapUpStarted, UUID]] = field(default_factory=dict)
 
     @property
     def not_responding(self) -> bool:
@@ -76,8 +79,13 @@ class AgentView:
         return spent_until(self.spent, state_keys(self.status, self.reason), self.since, now)
 
     @property
+    def wrapping(self) -> list[WrapUpStarted]:
+        """R11: its wrap-ups, the first to end first."""
+        return sorted((w for w, _ in self.wrap_ups.values()), key=lambda w: w.until)
+
+    @property
     def load(self) -> int:
-        return len(self.sessions) + len(self.offers)
+        return len(self.sessions) + len(self.offers) + len(self.wrap_ups)
 
     @property
     def offerable(self) -> bool:

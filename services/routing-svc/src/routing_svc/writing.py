@@ -47,6 +47,7 @@ from routing_svc.domain.tasks import (
     queue_task,
     requeue_task,
 )
+from routing_svc.domain.wrap_ups import finish_wrap_up, start_wrap_up, time_out_wrap_up
 from support_contracts import Envelope, Event
 from support_contracts.refusals import Refused
 from support_contracts.routing import (
@@ -59,6 +60,7 @@ from support_contracts.routing import (
     ConfigureQueue,
     ConfigureStatusReasons,
     DeclineOffer,
+    FinishWrapUp,
     QueueDefinition,
     TaskQueued,
     TaskSource,
@@ -129,9 +131,10 @@ class RoutingLog:
         await write(self.store, stream, lambda _: events, cmd, clock=self.now, applied=APPLIED)
         return queue_id
 
-    async def queue(self, queue_id: UUID) -> QueueDefinition | None:
-        """The queue's definition as last recorded, read from the log (not a projection)."""
-        events = await self.store.read_stream(queue_stream(queue_id))
+    async def queue(self, queue_id: UUID, log: Log | None = None) -> QueueDefinition | None:
+        """The queue's definition as last recorded, read from the log (not a projection), or
+        as ``log`` (a transaction) sees it."""
+        events = await (log or self.store).read_stream(queue_stream(queue_id))
         return QueueDefinition.model_validate(events[-1].data["definition"]) if events else None
 
     async def configure_agent(self, cmd: ConfigureAgent) -> AgentState:
@@ -150,6 +153,16 @@ class RoutingLog:
         (derived from the last of them) is recorded as applied, so a router that does it again
         changes nothing."""
         return await self._agent_change(cause, agent_id, set_not_responding)
+
+    async def finish_wrap_up(self, cmd: FinishWrapUp) -> AgentState:
+        """R11: the agent is done wrapping up the session; its slot is free."""
+        return await self._agent_change(cmd, cmd.agent_id, lambda a: finish_wrap_up(a, cmd))
+
+    async def time_out_wrap_up(self, agent_id: str, session_id: UUID, cause: Cause) -> AgentState:
+        """R11: the router ends a wrap-up whose time ran out (``cause`` recorded as applied)."""
+        return await self._agent_change(
+            cause, agent_id, lambda a: time_out_wrap_up(a, session_id, now=self.now())
+        )
 
     async def configure_status_reasons(self, cmd: ConfigureStatusReasons) -> list[str]:
         events = configure_status_reasons(cmd.reasons)
@@ -270,10 +283,13 @@ class RoutingLog:
         event = envelope.event()
         session_id = UUID(envelope.stream_id.removeprefix("session-"))
         agent_events: list[AgentSessionFinished] = []
+        ended_in: list[UUID] = []  # the queue of a session that ended in an agent's hands
 
         def decide(task: Task) -> list[Event]:
             if isinstance(event, SessionEnded):
                 case_events, agent_events[:] = end_task(task)
+                if agent_events and task.queue_id is not None:
+                    ended_in.append(task.queue_id)
                 return case_events
             queued = _queued(event, session_id, task_id=uuid5(envelope.event_id, "task"))
             if queued is None:
@@ -286,7 +302,12 @@ class RoutingLog:
         now = self.now()
         await write_in(tx, _case(session_id), decide, cause, now=now)
         for finished in agent_events:
-            caused = NewEvent.caused([finished], cause, now)
+            events: list[Event] = [finished]
+            if ended_in:  # R11: the slot stays taken while the agent wraps the session up
+                queue = await self.queue(ended_in[0], tx)
+                if queue is not None:
+                    events += start_wrap_up(finished, ended_in[0], queue, now=now)
+            caused = NewEvent.caused(events, cause, now)
             await tx.append(agent_stream(finished.agent_id), caused, StreamState.ANY)  # tx's end
 
 

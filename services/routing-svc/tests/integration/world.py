@@ -20,6 +20,7 @@ from support_contracts.routing import (
     ConfigureAgent,
     ConfigureQueue,
     DeclineOffer,
+    FinishWrapUp,
     OpeningHours,
     QueueDefinition,
 )
@@ -63,6 +64,7 @@ class World:
         offer_timeout: int = 30,
         hours: list[OpeningHours] = ALWAYS,
         max_missed: int | None = None,
+        **more: Any,
     ) -> UUID:
         definition = QueueDefinition(
             name="Printers",
@@ -73,6 +75,7 @@ class World:
             escalation_seconds=escalation,
             offer_timeout_seconds=offer_timeout,
             max_missed_offers=max_missed,
+            **more,
         )
         return await self.handlers.configure_queue(
             command(ConfigureQueue, definition=definition), new_id=uuid4()
@@ -159,6 +162,12 @@ class World:
         offer_id = self._offer_id(agent_id, session_id)
         await self.handlers.accept(
             command(AcceptOffer, session_id=session_id, offer_id=offer_id, agent_id=agent_id)
+        )
+        await self.settle()
+
+    async def finish_wrap_up(self, agent_id: str, session_id: UUID, code: str | None) -> None:
+        await self.handlers.finish_wrap_up(
+            command(FinishWrapUp, agent_id=agent_id, session_id=session_id, code=code)
         )
         await self.settle()
 

@@ -1,5 +1,5 @@
 """A WebACD agent's routes: availability and why away (R3, R12), offers, accept and decline
-(R4, R6)."""
+(R4, R6), finishing a wrap-up (R11)."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ from support_contracts.routing import (
     AcceptOffer,
     ChangeAgentStatus,
     DeclineOffer,
+    FinishWrapUp,
     GetAgent,
     GetStatusReasons,
 )
 from support_contracts.session import GetSession
-from support_contracts.vocabulary import AgentStatus, StatusReason
+from support_contracts.vocabulary import AgentStatus, StatusReason, WrapUpCode
 from support_rpc import RpcTimeout
 
 router = APIRouter()
@@ -61,6 +62,29 @@ async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
         ChangeAgentStatus, AgentReply, who, agent_id=who.id, status=body.status, reason=body.reason
     )
     return wire(changed)
+
+
+class WrapUpBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "resolved"}, {}]})
+
+    code: WrapUpCode | None = Field(
+        default=None, description="one of the queue's wrap-up codes (required where it says so)"
+    )
+
+
+@router.post(
+    "/agents/me/wrap-ups/{session_id}/finish",
+    **documented(answers.AgentReply, *AUTH),
+    tags=["agents"],
+)
+async def finish_wrap_up(session_id: UUID, body: WrapUpBody, gw: Gw, who: Who) -> Reply:
+    """R11: the agent is done wrapping up the session (its slot frees; 409 when it is not
+    wrapping that session up, 422 for a code the queue does not have or wants and did not get)."""
+    staff(who, Role.AGENT)
+    finished = await gw.services(
+        FinishWrapUp, AgentReply, who, agent_id=who.id, session_id=session_id, code=body.code
+    )
+    return wire(finished)
 
 
 @router.get(

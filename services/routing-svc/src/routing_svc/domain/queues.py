@@ -9,6 +9,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from routing_svc.domain.state import AgentState
+from routing_svc.domain.wrap_ups import check_wrap_up_settings
 from support_contracts import Event
 from support_contracts.refusals import Invalid, NotFound, StateForbids
 from support_contracts.routing import (
@@ -41,6 +42,7 @@ def configure_queue(definition: QueueDefinition, *, queue_id: UUID) -> list[Even
             )
     if len(set(definition.agent_ids)) != len(definition.agent_ids):
         raise Invalid("agent_twice", "name each member agent once")
+    check_wrap_up_settings(definition)
     return [QueueConfigured(queue_id=queue_id, definition=definition)]
 
 

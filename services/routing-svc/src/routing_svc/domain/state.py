@@ -25,6 +25,8 @@ from support_contracts.routing import (
     TaskEscalated,
     TaskQueued,
     TaskWithdrawn,
+    WrapUpFinished,
+    WrapUpStarted,
 )
 from support_contracts.vocabulary import AgentStatus
 
@@ -93,11 +95,22 @@ class AgentState:
     since: datetime | None = None  # when the state began (configured, or its last change)
     spent: Mapping[str, float] = field(default_factory=dict)  # R12: seconds, before ``since``
     sessions: frozenset[UUID] = frozenset()
+    wrap_ups: Mapping[UUID, WrapUpStarted] = field(default_factory=dict)  # R11, by session
     version: int = -1
 
     @property
+    def wrapping(self) -> list[WrapUpStarted]:
+        """R11: its wrap-ups, the first to end first."""
+        return sorted(self.wrap_ups.values(), key=lambda w: w.until)
+
+    @property
+    def load(self) -> int:
+        """Slots taken: the sessions it holds and those it wraps up (R11)."""
+        return len(self.sessions) + len(self.wrap_ups)
+
+    @property
     def can_take_work(self) -> bool:
-        return self.status is AgentStatus.AVAILABLE and len(self.sessions) < self.max_sessions
+        return self.status is AgentStatus.AVAILABLE and self.load < self.max_sessions
 
     def time_in_state(self, now: datetime) -> dict[str, float]:
         """R12: seconds in each state and each state's reason since it was configured."""
@@ -246,3 +259,14 @@ def _(event: AgentSessionStarted, agent: AgentState, at: datetime | None = None)
 @evolve_agent.register
 def _(event: AgentSessionFinished, agent: AgentState, at: datetime | None = None) -> AgentState:
     return replace(agent, sessions=agent.sessions - {event.session_id})
+
+
+@evolve_agent.register
+def _(event: WrapUpStarted, agent: AgentState, at: datetime | None = None) -> AgentState:
+    return replace(agent, wrap_ups={**agent.wrap_ups, event.session_id: event})
+
+
+@evolve_agent.register
+def _(event: WrapUpFinished, agent: AgentState, at: datetime | None = None) -> AgentState:
+    wrap_ups = {s: w for s, w in agent.wrap_ups.items() if s != event.session_id}
+    return replace(agent, wrap_ups=wrap_ups)
