@@ -15,6 +15,7 @@ from support_contracts.vocabulary import (
     DisplayName,
     EmailAddress,
     HandOffMessage,
+    Priority,
     RoutingPolicy,
     StatusReason,
     UserId,
@@ -65,6 +66,8 @@ class QueueDefinition(Strict):
     wrap_up_seconds: int | None = Field(default=None, ge=1, le=3600, exclude_if=_absent)
     wrap_up_codes: list[WrapUpCode] | None = Field(default=None, max_length=50, exclude_if=_absent)
     wrap_up_code_required: bool | None = Field(default=None, exclude_if=_absent)
+    # R10: a waiting session's priority rises one step every this many seconds
+    priority_aging_seconds: int | None = Field(default=None, ge=1, exclude_if=_absent)
 
 
 class TaskSource(StrEnum):
@@ -117,6 +120,7 @@ class TaskQueued(RoutingEvent):
     agent_ids: list[UserId] = Field(default_factory=list)
     message: HandOffMessage | None = None
     request_id: UUID | None = None
+    priority: Priority | None = Field(default=None, exclude_if=_absent)  # R10: None is 5
 
 
 class TaskEscalated(RoutingEvent):

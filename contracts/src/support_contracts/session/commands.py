@@ -15,6 +15,7 @@ from support_contracts.vocabulary import (
     EmailAddress,
     HandOffMessage,
     ParticipantId,
+    Priority,
     SessionMode,
     SessionNumber,
     UserId,
@@ -93,6 +94,8 @@ class HandOffToQueue(SessionCommand):
     session_id: UUID
     queue_id: UUID
     message: HandOffMessage | None = None
+    # R10: 1 (first) to 9; left out, the queue's usual 5
+    priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
 
 
 class HandOffToAgents(SessionCommand):

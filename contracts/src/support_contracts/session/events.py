@@ -17,6 +17,7 @@ from support_contracts.vocabulary import (
     EmailAddress,
     HandOffMessage,
     ParticipantId,
+    Priority,
     Role,
     SessionNumber,
     UserId,
@@ -116,6 +117,8 @@ class HandedToQueue(SessionEvent):
     from_csr: UserId
     queue_id: UUID
     message: HandOffMessage | None = None
+    # R10: 1 (first) to 9; left out, the queue's usual 5
+    priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
 
 
 class HandedToAgents(SessionEvent):

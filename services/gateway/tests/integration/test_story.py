@@ -138,7 +138,10 @@ async def test_e1_the_whole_story_through_the_gateway(
         answer = await api.post(path, json={"agent_ids": named}, headers=ALICE)
         refused(answer, 404, "unknown_agent")
     assert ok(await api.get(f"/v1/sessions/{session_id}", headers=ALICE))["controller"] == "alice"
-    handoff = {"queue_id": printers, "message": "y" * 345}
+    to_agents = {"agent_ids": ["zoe"], "priority": 2}  # R10: a priority is a queue's
+    refused(await api.post(path, json=to_agents, headers=ALICE), 422)
+    refused(await api.post(path, json={"queue_id": printers, "priority": 10}, headers=ALICE), 422)
+    handoff = {"queue_id": printers, "message": "y" * 345, "priority": 2}
     ok(await api.post(f"/v1/sessions/{session_id}/handoff", json=handoff, headers=ALICE))
 
     offer = await offer_for(api, ZOE, session_id)
@@ -159,6 +162,8 @@ async def test_e1_the_whole_story_through_the_gateway(
         assert expected in kinds
     logged = ok(await api.get(f"/v1/sessions/{session_id}/events", headers=ADMIN))["events"]
     assert [e["event_id"] for e in logged] == [e["event_id"] for e in events]
+    [handed] = [e for e in logged if e["type"] == "HandedToQueue"]
+    assert handed["data"]["priority"] == 2
 
 
 async def test_r8_the_entry_form_and_the_customers_place_in_the_queue(

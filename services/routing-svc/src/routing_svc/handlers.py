@@ -206,7 +206,7 @@ async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> StandingR
     session_id: UUID | None = cmd.session_id
     if cmd.request_id is not None:
         session_id = r.view.requests.get(cmd.request_id)
-    standing = r.view.standing(session_id) if session_id else None
+    standing = r.view.standing(session_id, r.handlers.now()) if session_id else None
     if standing is None:
         raise NotFound("not_waiting", "that session is not waiting for an agent")
     return StandingReply(

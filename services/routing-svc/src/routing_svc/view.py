@@ -34,6 +34,7 @@ from routing_svc.domain.state import (
 )
 from routing_svc.domain.tasks import make_offers
 from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Standing
+from routing_svc.waiting import Waiting
 from support_contracts import Envelope, Event
 from support_contracts.routing import (
     AgentConfigured,
@@ -64,8 +65,8 @@ class RoutingView:
         self.agents: dict[str, AgentView] = {}
         self.tasks: dict[UUID, Task] = {}  # waiting, by session
         self.keys: dict[UUID, Key] = {}
-        self.waiting: defaultdict[UUID, Ordered] = defaultdict(Ordered)  # per queue
-        self.wanting: defaultdict[UUID, Ordered] = defaultdict(Ordered)  # per queue: need offers
+        self.waiting: defaultdict[UUID, Waiting] = defaultdict(Waiting)  # per queue (R5, R10)
+        self.wanting: defaultdict[UUID, Waiting] = defaultdict(Waiting)  # the ones needing offers
         self.named: defaultdict[str, Ordered] = defaultdict(Ordered)  # per named agent
         self.requests: dict[UUID, UUID] = {}  # entry form request -> session
         self.holding: dict[UUID, tuple[UUID | None, datetime]] = {}  # session -> (queue, since)
@@ -160,6 +161,8 @@ class RoutingView:
         for agent_id in old.agents if old else ():
             self.member_of[agent_id].discard(queue_id)
         self.queues[queue_id] = definition
+        for in_line in (self.waiting[queue_id], self.wanting[queue_id]):
+            in_line.aging_seconds = definition.priority_aging_seconds  # R10
         pool = self.pools[queue_id] = AgentPool()
         for order, agent_id in enumerate(definition.agent_ids):
             self.member_of[agent_id].add(queue_id)
@@ -242,9 +245,9 @@ class RoutingView:
         session_id, key = task.session_id, self.keys[task.session_id]
         self.tasks[session_id] = task
         if task.queue_id is not None:
-            self.waiting[task.queue_id].add(key)
+            self.waiting[task.queue_id].add(key, task.priority)
             if self._wants_offers(task):
-                self.wanting[task.queue_id].add(key)
+                self.wanting[task.queue_id].add(key, task.priority)
                 self.dirty_queues.add(task.queue_id)
             else:
                 self.wanting[task.queue_id].discard(key)
@@ -335,18 +338,21 @@ class RoutingView:
                     offer(task, [agent_id], self.named_offer_timeout)
         queues, self.dirty_queues = sorted(self.dirty_queues), set()
         for queue_id in queues:
-            self._fill(queue_id, offer)
+            self._fill(queue_id, offer, now)
         return list(planned.values())
 
-    def _fill(self, queue_id: UUID, offer: Callable[[Task, list[str], timedelta], None]) -> None:
+    def _fill(
+        self, queue_id: UUID, offer: Callable[[Task, list[str], timedelta], None], now: datetime
+    ) -> None:
+        """The queue's sessions that want offers, in its order now (R10: priority, then age),
+        offered while the pool has an agent who may take one."""
         pool, definition = self.pools.get(queue_id), self.queues.get(queue_id)
         if pool is None or definition is None:
             return
         timeout = timedelta(seconds=definition.offer_timeout_seconds)
-        wanting = self.wanting[queue_id].keys
-        at = 0
-        while at < len(wanting) and pool.has_eligible():
-            key = wanting[at]
+        for key in self.wanting[queue_id].walk(now):
+            if not pool.has_eligible():
+                return
             task = self.tasks[key[2]]
             mode = self.mode(task)
             assert mode is not None
@@ -355,8 +361,6 @@ class RoutingView:
                 offer(task, picks, timeout)
                 if mode is Policy.ROUND_ROBIN:
                     pool.offered(picks[-1])
-            if at < len(wanting) and wanting[at] == key:
-                at += 1
 
     def reserve(self, task: Task, made: list[OfferMade], now: datetime) -> None:
         """The router's own offers, counted before the log has them."""
@@ -426,7 +430,7 @@ class RoutingView:
 
     # --- queries ----------------------------------------------------------------------------------
 
-    def standing(self, session_id: UUID) -> Standing | None:
+    def standing(self, session_id: UUID, now: datetime) -> Standing | None:
         """R5: position (1 is next) and the estimated wait: the queue's mean handling time over
         its last finished sessions, times the position, divided by the slots of its available
         agents; unknown until a session of the queue has finished or when nobody is available.
@@ -437,7 +441,7 @@ class RoutingView:
         if task.queue_id is None:
             return Standing(session_id, None, None, 0, None)
         queue = self.waiting[task.queue_id]
-        position = queue.rank(self.keys[session_id]) + 1
+        position = queue.rank(self.keys[session_id], now) + 1  # R10: by priority, then age
         handled = self.handling.get(task.queue_id)
         pool = self.pools.get(task.queue_id)
         slots = sum(

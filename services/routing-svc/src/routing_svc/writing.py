@@ -324,8 +324,9 @@ def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | No
             )
         case HandedToQueue():
             return queued(
-                source=TaskSource.HAND_OFF, queue_id=event.queue_id, message=event.message
-            )
+                source=TaskSource.HAND_OFF, queue_id=event.queue_id, message=event.message,
+                priority=event.priority,
+            )  # fmt: skip
         case SessionRequeued():
             return queued(source=TaskSource.REQUEUE, queue_id=event.queue_id)
         case HandedToAgents():

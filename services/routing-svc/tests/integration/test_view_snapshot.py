@@ -4,7 +4,7 @@ the whole log, and it decides the same (on the in-memory log and on PostgreSQL).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -32,7 +32,8 @@ def _same(a: RoutingView, b: RoutingView) -> None:
         q: list(h) for q, h in b.handling.items() if h
     }
     for session_id in a.tasks:
-        assert a.standing(session_id) == b.standing(session_id)
+        now = datetime.now(UTC)
+        assert a.standing(session_id, now) == b.standing(session_id, now)
     for queue_id, pool in a.pools.items():
         assert pool.agents == b.pools[queue_id].agents
     assert a.next_deadline() == b.next_deadline()

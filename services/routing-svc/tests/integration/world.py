@@ -106,16 +106,27 @@ class World:
         ).recorded(f"session-{session_id}", version, version)
         await self.inbox.handle(envelope)
 
-    async def hand_off(self, queue_id: UUID | None = None, agents: list[str] | None = None) -> UUID:
+    async def hand_off(
+        self,
+        queue_id: UUID | None = None,
+        agents: list[str] | None = None,
+        priority: int | None = None,
+    ) -> UUID:
         session_id = uuid4()
-        await self.hand_on(session_id, queue_id, agents)
+        await self.hand_on(session_id, queue_id, agents, priority)
         return session_id
 
     async def hand_on(
-        self, session_id: UUID, queue_id: UUID | None = None, agents: list[str] | None = None
+        self,
+        session_id: UUID,
+        queue_id: UUID | None = None,
+        agents: list[str] | None = None,
+        priority: int | None = None,
     ) -> None:
         if queue_id is not None:
-            event: Event = HandedToQueue(from_csr="csr", queue_id=queue_id, message="printer")
+            event: Event = HandedToQueue(
+                from_csr="csr", queue_id=queue_id, message="printer", priority=priority
+            )
         else:
             event = HandedToAgents(from_csr="csr", agent_ids=agents or [])
         await self.session_event(session_id, event)

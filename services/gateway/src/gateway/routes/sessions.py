@@ -41,7 +41,13 @@ from support_contracts.session import (
     StartSession,
     TransferControl,
 )
-from support_contracts.vocabulary import HandOffMessage, InviteeRole, ParticipantId, UserId
+from support_contracts.vocabulary import (
+    HandOffMessage,
+    InviteeRole,
+    ParticipantId,
+    Priority,
+    UserId,
+)
 from support_rpc import RpcTimeout
 
 router = APIRouter()
@@ -90,11 +96,16 @@ class HandoffBody(BaseModel):
     queue_id: UUID | None = None
     agent_ids: list[UserId] | None = Field(default=None, min_length=1)
     message: HandOffMessage | None = None
+    priority: Priority | None = Field(
+        default=None, description="R10: for a queue, 1 (first) to 9; 5 when left out"
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> HandoffBody:
         if (self.queue_id is None) == (self.agent_ids is None):
             raise ValueError("give a queue_id or agent_ids, not both")
+        if self.priority is not None and self.queue_id is None:
+            raise ValueError("a priority is for a hand-off to a queue")
         return self
 
 
@@ -237,8 +248,9 @@ async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Rep
     if body.queue_id is not None:
         await gw.services(GetQueue, QueueReply, who, queue_id=body.queue_id)  # or 404
         return await _controller_command(
-            gw, who, HandOffToQueue, session_id, queue_id=body.queue_id, message=body.message
-        )
+            gw, who, HandOffToQueue, session_id, queue_id=body.queue_id, message=body.message,
+            priority=body.priority,
+        )  # fmt: skip
     return await _controller_command(
         gw, who, HandOffToAgents, session_id, agent_ids=body.agent_ids, message=body.message
     )

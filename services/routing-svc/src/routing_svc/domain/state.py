@@ -60,6 +60,7 @@ class Task:
     queued_at: datetime | None = None
     message: str | None = None
     request_id: UUID | None = None
+    priority: int = 5  # R10: 1 first
     correlation_id: UUID | None = None
     cause: UUID | None = None  # the TaskQueued event, which causes the offers
     escalated: bool = False
@@ -183,6 +184,7 @@ def _(event: TaskQueued, task: Task, at: datetime) -> Task:
         queued_at=at,
         message=event.message,
         request_id=event.request_id,
+        priority=event.priority or 5,
     )
 
 

@@ -275,7 +275,10 @@ def _hand_off(s: Session, actor: str | None, agent: Csr, handed: Event) -> list[
 
 
 def hand_off_to_queue(s: Session, cmd: HandOffToQueue, *, controller: Csr) -> list[Event]:
-    handed = HandedToQueue(from_csr=cmd.actor_id or "", queue_id=cmd.queue_id, message=cmd.message)
+    handed = HandedToQueue(
+        from_csr=cmd.actor_id or "", queue_id=cmd.queue_id, message=cmd.message,
+        priority=cmd.priority,
+    )  # fmt: skip
     return _hand_off(s, cmd.actor_id, controller, handed)
 
 

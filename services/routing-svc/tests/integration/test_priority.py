@@ -1,0 +1,64 @@
+"""R10 priority on both logs, with the router stepped by hand on a fake clock: a busy agent's
+queue is offered by priority, then by age, and priorities rise as sessions wait."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+
+from eventlog import EventStore
+
+from .world import World
+
+
+@pytest.fixture
+async def world(store: EventStore) -> World:
+    return World(store)
+
+
+async def busy_desk(world: World, **queue: int) -> tuple[UUID, UUID]:
+    """ann, capacity 1, holding a session of the queue; the queue and that session."""
+    await world.agent("ann", capacity=1)
+    printers = await world.queue(["ann"], offer_timeout=300, **queue)  # type: ignore[arg-type]
+    held = await world.hand_off(printers)
+    await world.settle()
+    await world.accept("ann", held)
+    return printers, held
+
+
+def places(world: World, sessions: list[UUID]) -> list[int | None]:
+    now = world.clock.now()
+    return [s.position if (s := world.view.standing(x, now)) else None for x in sessions]
+
+
+async def test_r10_a_waiting_session_is_offered_by_priority_then_by_age(world: World) -> None:
+    printers, held = await busy_desk(world)
+    low = await world.hand_off(printers, priority=7)
+    world.clock.advance(1)
+    default = await world.hand_off(printers)  # 5, the usual
+    world.clock.advance(1)
+    urgent = await world.hand_off(printers, priority=2)
+    world.clock.advance(1)
+    also_urgent = await world.hand_off(printers, priority=2)
+    await world.settle()
+    assert places(world, [urgent, also_urgent, default, low]) == [1, 2, 3, 4]
+    [queued] = [q for q in await world.recorded("TaskQueued") if q["session_id"] == str(urgent)]
+    assert queued["priority"] == 2
+    await world.end(held)  # ann is free: the first by priority, then age, is offered
+    await world.settle()
+    assert world.offers("ann") == [urgent]
+
+
+async def test_r10_priority_rises_as_a_session_waits_so_nothing_starves(world: World) -> None:
+    printers, held = await busy_desk(world, priority_aging_seconds=60)
+    patient = await world.hand_off(printers, priority=9)
+    await world.later(60)
+    newer = await world.hand_off(printers, priority=5)
+    await world.settle()
+    assert places(world, [newer, patient]) == [1, 2]  # 5 against 9 risen once: 8
+    await world.later(540)  # patient: 9-10 -> 1; newer: 5-9 -> 1: the older first
+    assert places(world, [patient, newer]) == [1, 2]
+    await world.end(held)
+    await world.settle()
+    assert world.offers("ann") == [patient]
