@@ -165,6 +165,7 @@ class QueueReply(Reply):
     open: bool | None = None
     waiting: int | None = None
     agents_free: int | None = None
+    place_frees_in_seconds: float | None = None  # R15: about when the next one is taken
 
 
 class Offer(Reply):

@@ -68,6 +68,8 @@ class QueueDefinition(Strict):
     wrap_up_code_required: bool | None = Field(default=None, exclude_if=_absent)
     # R10: a waiting session's priority rises one step every this many seconds
     priority_aging_seconds: int | None = Field(default=None, ge=1, exclude_if=_absent)
+    # R15: at most this many sessions wait; the entry form and hand-offs are refused beyond
+    max_waiting: int | None = Field(default=None, ge=1, exclude_if=_absent)
 
 
 class TaskSource(StrEnum):
@@ -215,6 +217,16 @@ class TaskWithdrawn(RoutingEvent):
     reason: WithdrawReason
 
 
+class TaskAbandoned(RoutingEvent):
+    """R15: the session ended while it waited in the queue (its customer left, or it was
+    ended): recorded beside its ``TaskWithdrawn``, with how long it waited."""
+
+    task_id: UUID
+    session_id: UUID
+    queue_id: UUID
+    waited_seconds: float = Field(ge=0)
+
+
 ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     QueueConfigured,
     AgentConfigured,
@@ -228,6 +240,7 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     OfferExpired,
     OfferWithdrawn,
     TaskWithdrawn,
+    TaskAbandoned,
     AgentSessionStarted,
     AgentSessionFinished,
     WrapUpStarted,
@@ -308,6 +321,13 @@ class GetQueue(RoutingCommand):
     queue_id: UUID
 
 
+class CheckRoom(RoutingCommand):
+    """Query (R15): the queue as ``GetQueue`` answers it, or 409 ``queue_full`` when it has as
+    many sessions waiting as it takes (a hand-off asks before it is made)."""
+
+    queue_id: UUID
+
+
 class GetAgent(RoutingCommand):
     """Query: an agent's status, capacity, sessions and open offers (``/v1/agents/me/offers``)."""
 
@@ -340,6 +360,7 @@ ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     AssignTask,
     SubmitEntryForm,
     GetQueue,
+    CheckRoom,
     GetAgent,
     GetWaitingPosition,
 )

@@ -45,7 +45,7 @@ def refused(response: httpx.Response, status: int, code: str | None = None) -> N
         assert error["code"] == code, error
 
 
-async def queue(api: httpx.AsyncClient, agents: list[str]) -> str:
+async def queue(api: httpx.AsyncClient, agents: list[str], **more: object) -> str:
     definition = {
         "name": "Printers",
         "agent_ids": agents,
@@ -54,6 +54,7 @@ async def queue(api: httpx.AsyncClient, agents: list[str]) -> str:
         "hours": ALWAYS,
         "escalation_seconds": 600,
         "offer_timeout_seconds": 30,
+        **more,
     }
     configured = ok(await api.post("/v1/admin/queues", json=definition, headers=ADMIN), 201)
     return str(configured["queue_id"])
@@ -310,3 +311,35 @@ async def test_r12_an_agent_says_why_it_is_away_from_the_site_s_list(
     assert (seen["status"], seen["offers"], seen["eligible"]) == ("away", [], False)
     back = ok(await api.put("/v1/agents/me/status", json={"status": "available"}, headers=YANN))
     assert "reason" not in back["agent"]
+
+
+async def test_r15_a_queue_as_full_as_it_takes_refuses_the_entry_form_and_hand_offs(
+    api: httpx.AsyncClient,
+) -> None:
+    await agent(api, "alice", ALICE)
+    small = await queue(api, ["nobody-yet"], max_waiting=1)
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "the printer smokes"}
+    first = ok(await api.post(f"/v1/queues/{small}/requests", json=form), 201)
+    erin = {"Authorization": f"Bearer {first['participant_token']}"}
+    where = f"/v1/queues/{small}/requests/{first['request_id']}"
+
+    async def placed() -> httpx.Response | None:  # routing queues it as the event arrives
+        response = await api.get(where, headers=erin)
+        return response if response.status_code == 200 else None
+
+    await eventually(placed, what="erin waiting in the small queue")
+    refused(await api.post(f"/v1/queues/{small}/requests", json={**form, "name": "Finn"}),
+            409, "queue_full")  # fmt: skip
+    started = ok(await api.post("/v1/sessions", json={"email_invite": False}, headers=ALICE), 201)
+    path = f"/v1/sessions/{started['session_id']}/handoff"
+    full = await api.post(path, json={"queue_id": small}, headers=ALICE)
+    refused(full, 409, "queue_full")
+    assert "the most it takes" in full.json()["error"]["message"]
+    ok(await api.post(f"/v1/sessions/{first['session_id']}/leave", headers=erin))  # abandoned
+
+    async def room() -> dict[str, Any] | None:
+        answer = await api.post(path, json={"queue_id": small}, headers=ALICE)
+        return answer.json() if answer.status_code == 200 else None
+
+    handed = await eventually(room, what="room in the queue once erin left")
+    assert handed["session"]["status"] == "waiting"

@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel
 
+from routing_svc.domain.queues import check_room as check_room_in
 from routing_svc.domain.queues import closed_refusal, is_open
 from routing_svc.domain.state import AgentState, Task
 from routing_svc.view import RoutingView
@@ -35,6 +36,7 @@ from support_contracts.routing import (
     AcceptOffer,
     AssignTask,
     ChangeAgentStatus,
+    CheckRoom,
     ConfigureAgent,
     ConfigureQueue,
     ConfigureStatusReasons,
@@ -141,6 +143,7 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
         raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
     if not is_open(definition, r.handlers.now()):
         raise closed_refusal(definition, r.handlers.now())
+    check_room_in(definition, _waiting(r, cmd.queue_id), r.view.seconds_per_place(cmd.queue_id))
     request_id = uuid5(cmd.command_id, "request")  # the same for a redelivered form
     opening = OpenRequestedSession(
         command_id=cmd.command_id,
@@ -161,19 +164,36 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
 
 
 async def get_queue(r: Routing, cmd: GetQueue) -> QueueReply:
-    definition = r.view.queues.get(cmd.queue_id)
+    return await _queue_reply(r, cmd.queue_id)
+
+
+async def _queue_reply(r: Routing, queue_id: UUID) -> QueueReply:
+    definition = r.view.queues.get(queue_id)
     if definition is None:  # or the view has not folded it yet: the log says
-        definition = await r.handlers.queue(cmd.queue_id)
+        definition = await r.handlers.queue(queue_id)
     if definition is None:
-        raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
+        raise NotFound("unknown_queue", f"there is no queue {queue_id}")
     available = [a for a in definition.agent_ids if (v := r.view.agents.get(a)) and v.eligible]
+    frees_in = r.view.seconds_per_place(queue_id)
     return QueueReply(
-        queue_id=cmd.queue_id,
+        queue_id=queue_id,
         definition=definition,
         open=is_open(definition, r.handlers.now()),
-        waiting=len(r.view.waiting.get(cmd.queue_id, ())),
+        waiting=_waiting(r, queue_id),
         agents_free=len(available),
+        **({"place_frees_in_seconds": frees_in} if frees_in is not None else {}),
     )
+
+
+def _waiting(r: Routing, queue_id: UUID) -> int:
+    return len(r.view.waiting.get(queue_id, ()))
+
+
+async def check_room(r: Routing, cmd: CheckRoom) -> QueueReply:
+    """R15: what ``GetQueue`` answers, or 409 ``queue_full`` (a hand-off asks first)."""
+    reply = await _queue_reply(r, cmd.queue_id)
+    check_room_in(reply.definition, reply.waiting or 0, reply.place_frees_in_seconds)
+    return reply
 
 
 async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
@@ -230,6 +250,7 @@ HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[BaseModel]]] = 
     AssignTask: assign_task,
     SubmitEntryForm: submit_entry_form,
     GetQueue: get_queue,
+    CheckRoom: check_room,
     GetAgent: get_agent,
     GetWaitingPosition: get_waiting_position,
 }

@@ -442,15 +442,21 @@ class RoutingView:
             return Standing(session_id, None, None, 0, None)
         queue = self.waiting[task.queue_id]
         position = queue.rank(self.keys[session_id], now) + 1  # R10: by priority, then age
-        handled = self.handling.get(task.queue_id)
-        pool = self.pools.get(task.queue_id)
+        per_place = self.seconds_per_place(task.queue_id)
+        estimate = per_place * position if per_place is not None else None
+        return Standing(session_id, task.queue_id, position, len(queue), estimate)
+
+    def seconds_per_place(self, queue_id: UUID) -> float | None:
+        """R5, R15: about how long the queue takes to move on by one: its mean handling time
+        over its last finished sessions, divided by the slots of its available agents."""
+        handled = self.handling.get(queue_id)
+        pool = self.pools.get(queue_id)
         slots = sum(
             a.capacity
             for a in (pool.agents.values() if pool else ())
             if a.status is AgentStatus.AVAILABLE
         )
-        estimate = fmean(handled) * position / slots if handled and slots else None
-        return Standing(session_id, task.queue_id, position, len(queue), estimate)
+        return fmean(handled) / slots if handled and slots else None
 
 
 def _pooled(agent: AgentView, order: int) -> Agent:

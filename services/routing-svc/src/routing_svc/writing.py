@@ -285,9 +285,11 @@ class RoutingLog:
         agent_events: list[AgentSessionFinished] = []
         ended_in: list[UUID] = []  # the queue of a session that ended in an agent's hands
 
+        now = self.now()
+
         def decide(task: Task) -> list[Event]:
             if isinstance(event, SessionEnded):
-                case_events, agent_events[:] = end_task(task)
+                case_events, agent_events[:] = end_task(task, now=now)
                 if agent_events and task.queue_id is not None:
                     ended_in.append(task.queue_id)
                 return case_events
@@ -299,7 +301,6 @@ class RoutingLog:
             return case_events
 
         cause = SystemCause(command_id=envelope.event_id, correlation_id=envelope.correlation_id)
-        now = self.now()
         await write_in(tx, _case(session_id), decide, cause, now=now)
         for finished in agent_events:
             events: list[Event] = [finished]

@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from routing_svc.domain.queues import change_agent_status, configure_queue, is_open
+from routing_svc.domain.queues import change_agent_status, check_room, configure_queue, is_open
 from routing_svc.domain.state import AgentState, evolve_agent
-from support_contracts.refusals import Invalid, NotFound
+from support_contracts.refusals import Invalid, NotFound, StateForbids
 from support_contracts.routing import (
     AgentConfigured,
     AgentStatusChanged,
@@ -84,3 +84,15 @@ def test_r3_status_changes_only_for_a_configured_agent_and_only_when_it_changes(
     ]
     agent = evolve_agent(AgentStatusChanged(agent_id="ann", status=AgentStatus.AVAILABLE), agent)
     assert change_agent_status(agent, go) == []
+
+
+def test_r15_a_queue_as_full_as_it_takes_refuses_more_and_says_when_a_place_frees() -> None:
+    check_room(prague(), 500, None)  # no cap: always room
+    capped = prague(max_waiting=3)
+    check_room(capped, 2, None)
+    with pytest.raises(StateForbids) as full:
+        check_room(capped, 3, 42.4)
+    assert (full.value.status, full.value.code) == (409, "queue_full")
+    assert "full (3 waiting, the most it takes); a place frees in about 42 s" in str(full.value)
+    with pytest.raises(StateForbids, match="try later"):
+        check_room(capped, 4, None)  # nothing handled yet: no estimate

@@ -28,7 +28,7 @@ from support_contracts.replies import (
     SessionReply,
     SiteReply,
 )
-from support_contracts.routing import GetQueue
+from support_contracts.routing import CheckRoom
 from support_contracts.session import (
     EndSession,
     GetSessionEvents,
@@ -244,9 +244,11 @@ async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who
 async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Reply:
     """S9: a controller who is an agent hands the session to a queue or to named agents; a
     queue that does not exist is refused (404 ``unknown_queue``), and so are named ids that are
-    not WebACD agents (404 ``unknown_agent``, session-svc's rule): nothing would take it."""
+    not WebACD agents (404 ``unknown_agent``, session-svc's rule): nothing would take it; a
+    queue with as many sessions waiting as it takes is 409 ``queue_full`` (R15)."""
     if body.queue_id is not None:
-        await gw.services(GetQueue, QueueReply, who, queue_id=body.queue_id)  # or 404
+        # a queue that does not exist is 404; one as full as it takes, 409 queue_full (R15)
+        await gw.services(CheckRoom, QueueReply, who, queue_id=body.queue_id)
         return await _controller_command(
             gw, who, HandOffToQueue, session_id, queue_id=body.queue_id, message=body.message,
             priority=body.priority,

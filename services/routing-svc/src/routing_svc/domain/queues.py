@@ -78,6 +78,18 @@ def closed_refusal(definition: QueueDefinition, now: datetime) -> StateForbids:
     return StateForbids("queue_closed", f"the queue {definition.name} is closed now; {when}")
 
 
+def check_room(definition: QueueDefinition, waiting: int, frees_in: float | None) -> None:
+    """R15: a queue with as many sessions waiting as it takes refuses more (409 ``queue_full``),
+    saying about when a place frees (unknown until a session of it has been handled)."""
+    if definition.max_waiting is None or waiting < definition.max_waiting:
+        return
+    when = f"a place frees in about {round(frees_in)} s" if frees_in is not None else "try later"
+    raise StateForbids(
+        "queue_full",
+        f"the queue {definition.name} is full ({waiting} waiting, the most it takes); {when}",
+    )
+
+
 def configure_agent(cmd: ConfigureAgent) -> list[Event]:
     """R3: an agent's name and how many sessions it may hold at once."""
     return [AgentConfigured(agent_id=cmd.agent_id, name=cmd.name, max_sessions=cmd.max_sessions)]

@@ -22,6 +22,7 @@ from support_contracts.routing import (
     OfferExpired,
     OfferMade,
     OfferWithdrawn,
+    TaskAbandoned,
     TaskEscalated,
     TaskQueued,
     TaskWithdrawn,
@@ -214,16 +215,25 @@ def requeue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[Agen
     return queue_task(task, queued.model_copy(update=kept))
 
 
-def end_task(task: Task) -> tuple[list[Event], list[AgentSessionFinished]]:
-    """The session ended: a waiting task leaves its queue (offers withdrawn), an agent holding
-    the session has its slot back (R6, R7). Either way the task is closed in its stream, so an
-    end heard twice (at-least-once delivery, or a second event saying so) frees nothing twice."""
+def end_task(task: Task, *, now: datetime) -> tuple[list[Event], list[AgentSessionFinished]]:
+    """The session ended: a waiting task leaves its queue (offers withdrawn; in a queue it
+    counts as abandoned, R15), an agent holding the session has its slot back (R6, R7). Either
+    way the task is closed in its stream, so an end heard twice (at-least-once delivery, or a
+    second event saying so) frees nothing twice."""
     if task.status is TaskStatus.ASSIGNED and task.id is not None and task.session_id is not None:
         closed = TaskWithdrawn(
             task_id=task.id, session_id=task.session_id, reason=WithdrawReason.SESSION_ENDED
         )
         return [closed], _finished(task)
-    return withdraw_task(task, WithdrawReason.SESSION_ENDED), []
+    withdrawn = withdraw_task(task, WithdrawReason.SESSION_ENDED)
+    if withdrawn and task.queue_id is not None and task.queued_at is not None:
+        assert task.id is not None and task.session_id is not None
+        waited = max(0.0, (now - task.queued_at).total_seconds())
+        withdrawn.append(
+            TaskAbandoned(task_id=task.id, session_id=task.session_id, queue_id=task.queue_id,
+                          waited_seconds=waited)
+        )  # fmt: skip
+    return withdrawn, []
 
 
 def _finished(task: Task) -> list[AgentSessionFinished]:

@@ -1,5 +1,6 @@
-"""R10 priority on both logs, with the router stepped by hand on a fake clock: a busy agent's
-queue is offered by priority, then by age, and priorities rise as sessions wait."""
+"""A queue's waiting line on both logs, with the router stepped by hand on a fake clock: R10, a
+busy agent's queue offered by priority, then by age, priorities rising as sessions wait; R15,
+a session that ends while it waits counts as abandoned."""
 
 from __future__ import annotations
 
@@ -62,3 +63,17 @@ async def test_r10_priority_rises_as_a_session_waits_so_nothing_starves(world: W
     await world.end(held)
     await world.settle()
     assert world.offers("ann") == [patient]
+
+
+async def test_r15_a_session_that_ends_while_it_waits_counts_as_abandoned(world: World) -> None:
+    printers, held = await busy_desk(world)
+    gone = await world.hand_off(printers)
+    await world.later(90)
+    await world.end(gone)  # its customer left while waiting (session-svc ends it: withdrawn)
+    await world.settle()
+    [abandoned] = await world.recorded("TaskAbandoned")
+    assert (abandoned["session_id"], abandoned["queue_id"]) == (str(gone), str(printers))
+    assert abandoned["waited_seconds"] == 90.0
+    await world.end(held)  # a session that ended in an agent's hands was not abandoned
+    await world.settle()
+    assert len(await world.recorded("TaskAbandoned")) == 1
