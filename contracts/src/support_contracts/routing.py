@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from support_contracts.base import Command, Event, Strict
 from support_contracts.vocabulary import (
@@ -60,16 +60,16 @@ class QueueDefinition(Strict):
     escalation_seconds: int = Field(ge=1)
     offer_timeout_seconds: int = Field(ge=1)
     # R13: an agent who lets this many offers in a row expire is set away, not responding
-    max_missed_offers: int | None = Field(default=None, ge=1, exclude_if=_absent)
+    max_missed_offers: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R11: after a session of this queue ends, its agent's slot stays taken this long, or
     # until the agent finishes the wrap-up (with one of the codes, if required)
-    wrap_up_seconds: int | None = Field(default=None, ge=1, le=3600, exclude_if=_absent)
+    wrap_up_seconds: StrictInt | None = Field(default=None, ge=1, le=3600, exclude_if=_absent)
     wrap_up_codes: list[WrapUpCode] | None = Field(default=None, max_length=50, exclude_if=_absent)
-    wrap_up_code_required: bool | None = Field(default=None, exclude_if=_absent)
+    wrap_up_code_required: StrictBool | None = Field(default=None, exclude_if=_absent)
     # R10: a waiting session's priority rises one step every this many seconds
-    priority_aging_seconds: int | None = Field(default=None, ge=1, exclude_if=_absent)
+    priority_aging_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R15: at most this many sessions wait; the entry form and hand-offs are refused beyond
-    max_waiting: int | None = Field(default=None, ge=1, exclude_if=_absent)
+    max_waiting: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
 
 
 class TaskSource(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, Strict, StringConstraints
 
 SESSION_NUMBER_DIGITS = 9
 HANDOFF_MESSAGE_MAX = 345
@@ -23,7 +23,7 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 HandOffMessage = Annotated[str, StringConstraints(max_length=HANDOFF_MESSAGE_MAX)]
 StatusReason = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 """Why an agent is away or offline (R12): a word of the site's list, ``lunch``, ``training``."""
-Priority = Annotated[int, Field(ge=1, le=9)]
+Priority = Annotated[int, Strict(), Field(ge=1, le=9)]
 """A waiting session's priority (R10): 1 is offered first; 5 when none is given."""
 WrapUpCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 """What came of a session, as an agent records it in its wrap-up (R11): ``resolved``..."""
