@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
@@ -49,6 +49,23 @@ class OpeningHours(Strict):
     closes: time
 
 
+class HoursException(Strict):
+    """R18: a date on which the queue keeps other hours, in its time zone: closed all day (no
+    ``opens`` and ``closes``), or open from ``opens`` to ``closes`` only."""
+
+    day: date
+    opens: time | None = None
+    closes: time | None = None
+
+    @model_validator(mode="after")
+    def _whole_window(self) -> HoursException:
+        if (self.opens is None) != (self.closes is None):
+            raise ValueError("give both opens and closes for special hours, or neither: closed")
+        if self.opens is not None and self.closes is not None and self.opens >= self.closes:
+            raise ValueError("closes must be after opens")
+        return self
+
+
 class QueueDefinition(Strict):
     """What an admin sets for a queue (R1, R2, R4)."""
 
@@ -70,6 +87,12 @@ class QueueDefinition(Strict):
     priority_aging_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R15: at most this many sessions wait; the entry form and hand-offs are refused beyond
     max_waiting: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
+    # R18: a session naming a preferred agent is offered to that agent only, this long
+    preferred_agent_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
+    # R18: dated exceptions to ``hours`` (closed days, special hours), one a date
+    exceptions: list[HoursException] | None = Field(
+        default=None, max_length=400, exclude_if=_absent
+    )
 
 
 class TaskSource(StrEnum):
@@ -123,6 +146,7 @@ class TaskQueued(RoutingEvent):
     message: HandOffMessage | None = None
     request_id: UUID | None = None
     priority: Priority | None = Field(default=None, exclude_if=_absent)  # R10: None is 5
+    preferred_agent: UserId | None = Field(default=None, exclude_if=_absent)  # R18
 
 
 class TaskEscalated(RoutingEvent):
@@ -313,6 +337,7 @@ class SubmitEntryForm(RoutingCommand):
     name: DisplayName
     email: EmailAddress
     problem: str = Field(min_length=1, max_length=4000)
+    preferred_agent: UserId | None = None  # R18: say, the agent who helped last time
 
 
 class GetQueue(RoutingCommand):

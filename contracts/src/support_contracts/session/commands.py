@@ -38,6 +38,7 @@ class OpenRequestedSession(SessionCommand):
     customer_name: DisplayName
     customer_email: EmailAddress
     problem: str = Field(max_length=4000)
+    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
 
 
 class JoinAsCustomer(SessionCommand):
@@ -96,6 +97,8 @@ class HandOffToQueue(SessionCommand):
     message: HandOffMessage | None = None
     # R10: 1 (first) to 9; left out, the queue's usual 5
     priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
+    # R18: offered first, for the queue's preferred_agent_seconds (say, the customer's last)
+    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class HandOffToAgents(SessionCommand):

@@ -69,6 +69,7 @@ class SessionRequested(SessionEvent):
     customer_name: DisplayName
     customer_email: EmailAddress
     problem: str = Field(max_length=4000)
+    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
 
 
 class CustomerJoined(SessionEvent):
@@ -119,6 +120,7 @@ class HandedToQueue(SessionEvent):
     message: HandOffMessage | None = None
     # R10: 1 (first) to 9; left out, the queue's usual 5
     priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
+    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
 
 
 class HandedToAgents(SessionEvent):

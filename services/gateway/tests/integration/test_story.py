@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -343,3 +344,23 @@ async def test_r15_a_queue_as_full_as_it_takes_refuses_the_entry_form_and_hand_o
 
     handed = await eventually(room, what="room in the queue once erin left")
     assert handed["session"]["status"] == "waiting"
+
+
+async def test_r18_a_preferred_agent_first_and_a_dated_closing(api: httpx.AsyncClient) -> None:
+    await agent(api, "zoe", ZOE)  # available first: the most idle
+    await agent(api, "yann", YANN)
+    printers = await queue(api, ["zoe", "yann"], preferred_agent_seconds=60)
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "again the printer",
+            "preferred_agent": "yann"}  # fmt: skip
+    asked = ok(await api.post(f"/v1/queues/{printers}/requests", json=form), 201)
+    await offer_for(api, YANN, asked["session_id"])  # yann, whom she asked for, first
+    offers = ok(await api.get("/v1/agents/me/offers", headers=ZOE))["offers"]
+    assert asked["session_id"] not in {o["session_id"] for o in offers}
+
+    today = datetime.now(UTC).date().isoformat()  # closed today, whatever the weekly hours say
+    closed = await queue(api, ["zoe"], time_zone="UTC", exceptions=[{"day": today}])
+    refused(await api.post(f"/v1/queues/{closed}/requests", json=form), 409, "queue_closed")
+    halves = {"day": today, "opens": "10:00:00"}  # special hours need both ends
+    refused(await api.post("/v1/admin/queues", json={"name": "Q", "agent_ids": [],
+            "policy": "most_idle", "time_zone": "UTC", "hours": ALWAYS, "escalation_seconds": 60,
+            "offer_timeout_seconds": 30, "exceptions": [halves]}, headers=ADMIN), 422)  # fmt: skip

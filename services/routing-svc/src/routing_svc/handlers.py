@@ -153,6 +153,7 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
         customer_name=cmd.name,
         customer_email=cmd.email,
         problem=cmd.problem,
+        preferred_agent=cmd.preferred_agent,
     )
     opened = await ask(r.sessions, opening, JoinedReply)
     return EntryFormReply(

@@ -274,6 +274,8 @@ class RoutingView:
         definition = self.queues.get(task.queue_id) if task.queue_id else None
         if definition is not None and not task.escalated and task.queued_at is not None:
             deadlines.append(task.queued_at + timedelta(seconds=definition.escalation_seconds))
+        if (preferred_until := self._preferred_until(task)) is not None:
+            deadlines.append(preferred_until)  # R18: then anyone may be offered it
         if deadlines and task.session_id is not None:
             self._timer_seq += 1
             heapq.heappush(self.timers, (min(deadlines), self._timer_seq, task.session_id))
@@ -285,7 +287,9 @@ class RoutingView:
         sessions: dict[UUID, None] = {}
         while self.timers and self.timers[0][0] < now:
             sessions[heapq.heappop(self.timers)[2]] = None
-        return [self.tasks[s] for s in sessions if s in self.tasks]
+        due = [self.tasks[s] for s in sessions if s in self.tasks]
+        self.dirty_queues |= {t.queue_id for t in due if t.queue_id is not None}  # R18's window
+        return due
 
     def _schedule_wrap_up(self, agent_id: str, session_id: UUID, until: datetime) -> None:
         self._timer_seq += 1
@@ -356,11 +360,39 @@ class RoutingView:
             task = self.tasks[key[2]]
             mode = self.mode(task)
             assert mode is not None
-            picks = pool.pick(mode, task.excluded())
+            preferred = self.preferred(task, now)
+            if preferred is not None:  # R18: only the preferred agent, for now
+                agent = self.agents.get(preferred)
+                eligible = agent is not None and agent.eligible
+                picks = [preferred] if eligible and task.may_be_offered_to(preferred) else []
+            else:
+                picks = pool.pick(mode, task.excluded())
             if picks:
                 offer(task, picks, timeout)
-                if mode is Policy.ROUND_ROBIN:
+                if mode is Policy.ROUND_ROBIN and preferred is None:
                     pool.offered(picks[-1])
+
+    def preferred(self, task: Task, now: datetime) -> str | None:
+        """R18: the agent a queue's session waits for now: the preferred agent it names, a
+        member of the queue, until the queue's ``preferred_agent_seconds`` have passed or the
+        agent declined it or let an offer of it expire."""
+        until = self._preferred_until(task)
+        if until is None or now >= until:
+            return None
+        return task.preferred_agent
+
+    def _preferred_until(self, task: Task) -> datetime | None:
+        preferred, queue_id = task.preferred_agent, task.queue_id
+        if preferred is None or queue_id is None or task.queued_at is None:
+            return None
+        definition = self.queues.get(queue_id)
+        if definition is None or not definition.preferred_agent_seconds:
+            return None
+        if queue_id not in self.member_of.get(preferred, ()):
+            return None
+        if preferred in task.declined or preferred in task.passed:
+            return None
+        return task.queued_at + timedelta(seconds=definition.preferred_agent_seconds)
 
     def reserve(self, task: Task, made: list[OfferMade], now: datetime) -> None:
         """The router's own offers, counted before the log has them."""

@@ -77,3 +77,44 @@ async def test_r15_a_session_that_ends_while_it_waits_counts_as_abandoned(world:
     await world.end(held)  # a session that ended in an agent's hands was not abandoned
     await world.settle()
     assert len(await world.recorded("TaskAbandoned")) == 1
+
+
+async def two_agents(world: World, **queue: int) -> UUID:
+    for name in ("ann", "ben"):
+        await world.agent(name, capacity=1)
+        world.clock.advance(1)  # ann is free longest: most_idle would offer her first
+    return await world.queue(["ann", "ben"], offer_timeout=300, **queue)  # type: ignore[arg-type]
+
+
+async def test_r18_a_preferred_agent_is_offered_the_session_first(world: World) -> None:
+    printers = await two_agents(world, preferred_agent_seconds=120)
+    session = await world.hand_off(printers, preferred="ben")
+    await world.settle()
+    assert world.offered_to(session) == ["ben"]
+    [queued] = await world.recorded("TaskQueued")
+    assert queued["preferred_agent"] == "ben"
+    await world.decline("ben", session)  # he cannot: routing moves on at once
+    assert world.offered_to(session) == ["ann"]
+
+
+async def test_r18_the_session_waits_for_a_busy_preferred_agent_for_the_queue_s_time(
+    world: World,
+) -> None:
+    printers = await two_agents(world, preferred_agent_seconds=120)
+    busy = await world.hand_off(printers, preferred="ben")
+    await world.settle()
+    await world.accept("ben", busy)  # ben's one slot is taken
+    session = await world.hand_off(printers, preferred="ben")
+    await world.settle()
+    assert world.offered_to(session) == []  # ann is free, but the session waits for ben
+    await world.later(119)
+    assert world.offered_to(session) == []
+    await world.later(2)  # the queue's 120 s are over: anyone
+    assert world.offered_to(session) == ["ann"]
+
+
+async def test_r18_without_the_queue_s_time_a_preference_changes_nothing(world: World) -> None:
+    printers = await two_agents(world)
+    session = await world.hand_off(printers, preferred="ben")
+    await world.settle()
+    assert world.offered_to(session) == ["ann"]  # most idle, as always

@@ -111,9 +111,10 @@ class World:
         queue_id: UUID | None = None,
         agents: list[str] | None = None,
         priority: int | None = None,
+        preferred: str | None = None,
     ) -> UUID:
         session_id = uuid4()
-        await self.hand_on(session_id, queue_id, agents, priority)
+        await self.hand_on(session_id, queue_id, agents, priority, preferred)
         return session_id
 
     async def hand_on(
@@ -122,11 +123,13 @@ class World:
         queue_id: UUID | None = None,
         agents: list[str] | None = None,
         priority: int | None = None,
+        preferred: str | None = None,
     ) -> None:
         if queue_id is not None:
             event: Event = HandedToQueue(
-                from_csr="csr", queue_id=queue_id, message="printer", priority=priority
-            )
+                from_csr="csr", queue_id=queue_id, message="printer", priority=priority,
+                preferred_agent=preferred,
+            )  # fmt: skip
         else:
             event = HandedToAgents(from_csr="csr", agent_ids=agents or [])
         await self.session_event(session_id, event)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 import pytest
 
-from routing_svc.domain.queues import change_agent_status, check_room, configure_queue, is_open
+from routing_svc.domain.queues import (
+    change_agent_status,
+    check_room,
+    closed_refusal,
+    configure_queue,
+    is_open,
+)
 from routing_svc.domain.state import AgentState, evolve_agent
 from support_contracts.refusals import Invalid, NotFound, StateForbids
 from support_contracts.routing import (
     AgentConfigured,
     AgentStatusChanged,
     ChangeAgentStatus,
+    HoursException,
     OpeningHours,
     QueueDefinition,
 )
@@ -96,3 +103,31 @@ def test_r15_a_queue_as_full_as_it_takes_refuses_more_and_says_when_a_place_free
     assert "full (3 waiting, the most it takes); a place frees in about 42 s" in str(full.value)
     with pytest.raises(StateForbids, match="try later"):
         check_room(capped, 4, None)  # nothing handled yet: no estimate
+
+
+def test_r18_dated_exceptions_close_a_day_or_keep_special_hours() -> None:
+    christmas, short_friday = date(2026, 12, 25), date(2026, 11, 27)
+    queue = prague(
+        exceptions=[
+            HoursException(day=christmas),  # a Friday: closed all day
+            HoursException(day=short_friday, opens=time(9), closes=time(12)),
+        ]
+    )
+    assert configure_queue(queue, queue_id=uuid4())
+    assert not is_open(queue, datetime(2026, 12, 25, 10, 0, tzinfo=UTC))  # 11:00 in Prague
+    assert is_open(queue, datetime(2026, 12, 24, 10, 0, tzinfo=UTC))  # the day before: as usual
+    assert is_open(queue, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))  # 11:00: special hours
+    assert not is_open(queue, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))  # 13:00: closed early
+    closed = closed_refusal(queue, datetime(2026, 12, 25, 10, 0, tzinfo=UTC))
+    assert "it opens Monday 09:00 (Europe/Prague)" in str(closed)  # the weekend, then Monday
+    with pytest.raises(Invalid, match="once"):
+        configure_queue(prague(exceptions=[HoursException(day=christmas)] * 2), queue_id=uuid4())
+    with pytest.raises(ValueError, match="both opens and closes"):
+        HoursException(day=christmas, opens=time(9))
+
+
+def test_r18_a_queue_closed_for_weeks_says_the_date_it_opens() -> None:
+    holiday = [HoursException(day=date(2026, 8, 1) + timedelta(days=n)) for n in range(21)]
+    queue = prague(exceptions=holiday)
+    refused = closed_refusal(queue, datetime(2026, 8, 3, 8, 0, tzinfo=UTC))  # a closed Monday
+    assert "it opens Monday 24 August 2026 09:00 (Europe/Prague)" in str(refused)

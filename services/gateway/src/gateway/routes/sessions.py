@@ -99,13 +99,16 @@ class HandoffBody(BaseModel):
     priority: Priority | None = Field(
         default=None, description="R10: for a queue, 1 (first) to 9; 5 when left out"
     )
+    preferred_agent: UserId | None = Field(
+        default=None, description="R18: for a queue, the agent to be offered it first"
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> HandoffBody:
         if (self.queue_id is None) == (self.agent_ids is None):
             raise ValueError("give a queue_id or agent_ids, not both")
-        if self.priority is not None and self.queue_id is None:
-            raise ValueError("a priority is for a hand-off to a queue")
+        if (self.priority, self.preferred_agent) != (None, None) and self.queue_id is None:
+            raise ValueError("a priority or a preferred agent is for a hand-off to a queue")
         return self
 
 
@@ -251,7 +254,7 @@ async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Rep
         await gw.services(CheckRoom, QueueReply, who, queue_id=body.queue_id)
         return await _controller_command(
             gw, who, HandOffToQueue, session_id, queue_id=body.queue_id, message=body.message,
-            priority=body.priority,
+            priority=body.priority, preferred_agent=body.preferred_agent,
         )  # fmt: skip
     return await _controller_command(
         gw, who, HandOffToAgents, session_id, agent_ids=body.agent_ids, message=body.message

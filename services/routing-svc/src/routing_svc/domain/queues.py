@@ -4,7 +4,7 @@ R12, R13), and whether a queue is open now (R8). Pure: time comes in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,25 +42,43 @@ def configure_queue(definition: QueueDefinition, *, queue_id: UUID) -> list[Even
             )
     if len(set(definition.agent_ids)) != len(definition.agent_ids):
         raise Invalid("agent_twice", "name each member agent once")
+    days = [e.day for e in definition.exceptions or ()]
+    if len(set(days)) != len(days):
+        raise Invalid("exception_twice", "give each date's exception once")
     check_wrap_up_settings(definition)
     return [QueueConfigured(queue_id=queue_id, definition=definition)]
 
 
+def windows(definition: QueueDefinition, day: date) -> list[tuple[time, time]]:
+    """The queue's opening windows on ``day`` (its own calendar): the date's exception if it
+    has one (R18: closed, or special hours), else the weekday's hours (R8)."""
+    for exception in definition.exceptions or ():
+        if exception.day == day:
+            if exception.opens is None or exception.closes is None:
+                return []
+            return [(exception.opens, exception.closes)]
+    return sorted((w.opens, w.closes) for w in definition.hours if w.weekday == day.weekday())
+
+
 def is_open(definition: QueueDefinition, at: datetime) -> bool:
-    """R8: open when ``at``, in the queue's own time zone, falls in one of its windows."""
+    """R8, R18: open when ``at``, in the queue's own time zone, falls in one of that day's
+    windows."""
     local = at.astimezone(ZoneInfo(definition.time_zone))
     now = local.time().replace(tzinfo=None)
-    return any(w.weekday == local.weekday() and w.opens <= now < w.closes for w in definition.hours)
+    return any(opens <= now < closes for opens, closes in windows(definition, local.date()))
+
+
+LOOK_AHEAD_DAYS = 400  # a queue closed for longer "has no opening hours"
 
 
 def next_opening(definition: QueueDefinition, after: datetime) -> datetime | None:
-    """R8: when the queue opens next after ``after`` (in its own time zone); None if never."""
+    """R8, R18: when the queue opens next after ``after`` (in its own time zone); None if not
+    within ``LOOK_AHEAD_DAYS``."""
     zone = ZoneInfo(definition.time_zone)
     local = after.astimezone(zone)
-    for days in range(8):
+    for days in range(LOOK_AHEAD_DAYS):
         day = (local + timedelta(days=days)).date()
-        starts = sorted(w.opens for w in definition.hours if w.weekday == day.weekday())
-        for opens in starts:
+        for opens, _ in windows(definition, day):
             at = datetime.combine(day, opens, zone)
             if at > local:
                 return at
@@ -70,8 +88,9 @@ def next_opening(definition: QueueDefinition, after: datetime) -> datetime | Non
 def closed_refusal(definition: QueueDefinition, now: datetime) -> StateForbids:
     """What the entry form answers outside the queue's hours (R8)."""
     opens = next_opening(definition, now)
+    shown = "%A %H:%M" if opens and opens - now < timedelta(days=6) else "%A %d %B %Y %H:%M"
     when = (
-        f"it opens {opens.strftime('%A %H:%M')} ({definition.time_zone})"
+        f"it opens {opens.strftime(shown)} ({definition.time_zone})"
         if opens
         else "it has no opening hours"
     )

@@ -61,6 +61,7 @@ class Task:
     message: str | None = None
     request_id: UUID | None = None
     priority: int = 5  # R10: 1 first
+    preferred_agent: str | None = None  # R18: offered first, for the queue's time
     correlation_id: UUID | None = None
     cause: UUID | None = None  # the TaskQueued event, which causes the offers
     escalated: bool = False
@@ -185,6 +186,7 @@ def _(event: TaskQueued, task: Task, at: datetime) -> Task:
         message=event.message,
         request_id=event.request_id,
         priority=event.priority or 5,
+        preferred_agent=event.preferred_agent,
     )
 
 

@@ -138,6 +138,7 @@ def open_requested_session(
             customer_name=cmd.customer_name,
             customer_email=cmd.customer_email,
             problem=cmd.problem,
+            preferred_agent=cmd.preferred_agent,
         )
     ]
 
@@ -277,7 +278,7 @@ def _hand_off(s: Session, actor: str | None, agent: Csr, handed: Event) -> list[
 def hand_off_to_queue(s: Session, cmd: HandOffToQueue, *, controller: Csr) -> list[Event]:
     handed = HandedToQueue(
         from_csr=cmd.actor_id or "", queue_id=cmd.queue_id, message=cmd.message,
-        priority=cmd.priority,
+        priority=cmd.priority, preferred_agent=cmd.preferred_agent,
     )  # fmt: skip
     return _hand_off(s, cmd.actor_id, controller, handed)
 
