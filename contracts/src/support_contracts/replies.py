@@ -168,6 +168,38 @@ class QueueReply(Reply):
     place_frees_in_seconds: float | None = None  # R15: about when the next one is taken
 
 
+class IntervalStats(Reply):
+    """R16: a queue's figures for one 15-minute interval (``QueueIntervalEnded`` says what each
+    means)."""
+
+    starts: datetime
+    ends: datetime
+    offered: int
+    answered: int
+    answered_in_time: int
+    abandoned: int
+    service_level_seconds: int
+    service_level: float | None
+    average_wait_seconds: float | None
+    average_handle_seconds: float | None
+
+
+class QueueStats(Reply):
+    """R16: a queue now (waiting, the longest wait, its agents by state) and the interval under
+    way."""
+
+    queue_id: UUID
+    name: str
+    waiting: int
+    longest_wait_seconds: float | None
+    agents: dict[str, int]  # available (with a free slot), busy, wrapping_up, away, offline
+    interval: IntervalStats
+
+
+class QueueStatsReply(Reply):
+    queues: list[QueueStats]
+
+
 class Offer(Reply):
     offer_id: UUID
     session_id: UUID

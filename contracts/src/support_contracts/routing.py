@@ -87,6 +87,8 @@ class QueueDefinition(Strict):
     priority_aging_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R15: at most this many sessions wait; the entry form and hand-offs are refused beyond
     max_waiting: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
+    # R16: a session answered within this many seconds of its queueing meets the service level
+    service_level_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R18: a session naming a preferred agent is offered to that agent only, this long
     preferred_agent_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R18: dated exceptions to ``hours`` (closed days, special hours), one a date
@@ -241,6 +243,27 @@ class TaskWithdrawn(RoutingEvent):
     reason: WithdrawReason
 
 
+class QueueIntervalEnded(RoutingEvent):
+    """R16: a queue's figures for a 15-minute interval, published once it has ended (stream
+    ``queue-stats-<queue id>-<start>``, for analytics). ``offered``: sessions queued in it;
+    ``answered``: taken by an agent in it (``answered_in_time`` within the service level's
+    seconds of being queued); ``abandoned``: ended while waiting in it; ``service_level``:
+    answered in time over answered and abandoned (None without either); the averages over the
+    sessions answered (wait) and finished (handling) in it."""
+
+    queue_id: UUID
+    starts: datetime
+    ends: datetime
+    offered: int = Field(ge=0)
+    answered: int = Field(ge=0)
+    answered_in_time: int = Field(ge=0)
+    abandoned: int = Field(ge=0)
+    service_level_seconds: int = Field(ge=1)
+    service_level: float | None
+    average_wait_seconds: float | None
+    average_handle_seconds: float | None
+
+
 class TaskAbandoned(RoutingEvent):
     """R15: the session ended while it waited in the queue (its customer left, or it was
     ended): recorded beside its ``TaskWithdrawn``, with how long it waited."""
@@ -265,6 +288,7 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     OfferWithdrawn,
     TaskWithdrawn,
     TaskAbandoned,
+    QueueIntervalEnded,
     AgentSessionStarted,
     AgentSessionFinished,
     WrapUpStarted,
@@ -353,6 +377,13 @@ class CheckRoom(RoutingCommand):
     queue_id: UUID
 
 
+class GetQueueStats(RoutingCommand):
+    """Query (R16): one queue's statistics now and for the 15-minute interval under way, or
+    every queue's (no ``queue_id``)."""
+
+    queue_id: UUID | None = None
+
+
 class GetAgent(RoutingCommand):
     """Query: an agent's status, capacity, sessions and open offers (``/v1/agents/me/offers``)."""
 
@@ -386,6 +417,7 @@ ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     SubmitEntryForm,
     GetQueue,
     CheckRoom,
+    GetQueueStats,
     GetAgent,
     GetWaitingPosition,
 )

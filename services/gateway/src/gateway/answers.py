@@ -19,6 +19,7 @@ from support_contracts.replies import Draft, Offer, Session, TaskReply
 from support_contracts.replies import EventsReply as EventsReply
 from support_contracts.replies import InvitationReply as InvitationReply
 from support_contracts.replies import QueueReply as QueueReply
+from support_contracts.replies import QueueStatsReply as QueueStatsReply
 from support_contracts.replies import SessionReply as SessionReply
 from support_contracts.replies import SiteReply as SiteReply
 from support_contracts.replies import StandingReply as StandingReply
@@ -30,6 +31,7 @@ __all__ = [
     "EventsReply",
     "InvitationReply",
     "QueueReply",
+    "QueueStatsReply",
     "Session",
     "SessionReply",
     "SiteReply",

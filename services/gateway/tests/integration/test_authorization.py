@@ -89,6 +89,8 @@ def routes(s: str, queue: str, request: str, offer: str) -> list[Route]:
         r("GET", "/v1/status-reasons", {"csr", "controller", "agent", "admin"}),
         r("PUT", "/v1/admin/status-reasons", {"admin"}, {"reasons": ["lunch", "training"]}),
         r("GET", "/v1/me", {"csr", "controller", "agent", "admin"}),
+        r("GET", "/v1/queues/stats", {"admin"}),
+        r("GET", f"/v1/queues/{queue}/stats", {"admin"}),
         r("GET", "/v1/agents/me/offers", {"agent"}),
         r("GET", "/v1/agents/me", {"agent"}),
         r("POST", f"/v1/agents/me/wrap-ups/{s}/finish", {"agent"}, {}),

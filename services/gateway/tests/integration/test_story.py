@@ -364,3 +364,28 @@ async def test_r18_a_preferred_agent_first_and_a_dated_closing(api: httpx.AsyncC
     refused(await api.post("/v1/admin/queues", json={"name": "Q", "agent_ids": [],
             "policy": "most_idle", "time_zone": "UTC", "hours": ALWAYS, "escalation_seconds": 60,
             "offer_timeout_seconds": 30, "exceptions": [halves]}, headers=ADMIN), 422)  # fmt: skip
+
+
+async def test_r16_a_queue_s_statistics_through_the_gateway(api: httpx.AsyncClient) -> None:
+    await agent(api, "zoe", ZOE)
+    printers = await queue(api, ["zoe"], service_level_seconds=30)
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "the printer smokes"}
+    asked = ok(await api.post(f"/v1/queues/{printers}/requests", json=form), 201)
+    offer = await offer_for(api, ZOE, asked["session_id"])
+    ok(await api.post(f"/v1/offers/{offer}/accept", headers=ZOE))
+    refused(await api.get(f"/v1/queues/{printers}/stats", headers=ZOE), 403)
+
+    async def answered() -> dict[str, Any] | None:  # routing's view follows its log
+        [stats] = ok(await api.get(f"/v1/queues/{printers}/stats", headers=ADMIN))["queues"]
+        return stats if stats["interval"]["answered"] == 1 else None
+
+    stats = await eventually(answered, what="the answered session in the queue's figures")
+    assert (stats["name"], stats["waiting"], stats["agents"]["busy"]) == ("Printers", 0, 0)
+    assert stats["agents"]["available"] == 1  # zoe takes 2: one slot free
+    interval = stats["interval"]
+    # (offered counts in the interval it was queued in: maybe the one before, at a boundary)
+    assert (interval["answered_in_time"], interval["service_level"]) == (1, 1.0)
+    every = ok(await api.get("/v1/queues/stats", headers=ADMIN))["queues"]
+    assert printers in {q["queue_id"] for q in every}
+    nowhere = "6a1f3c2e-0000-4000-8000-000000000000"
+    refused(await api.get(f"/v1/queues/{nowhere}/stats", headers=ADMIN), 404, "unknown_queue")

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from routing_svc.domain.queues import check_room as check_room_in
 from routing_svc.domain.queues import closed_refusal, is_open
 from routing_svc.domain.state import AgentState, Task
+from routing_svc.statistics import interval_of, service_level_seconds
 from routing_svc.view import RoutingView
 from routing_svc.view_parts import AgentView
 from routing_svc.writing import RoutingLog
@@ -24,9 +25,12 @@ from support_contracts.replies import (
     Agent,
     AgentReply,
     EntryFormReply,
+    IntervalStats,
     JoinedReply,
     Offer,
     QueueReply,
+    QueueStats,
+    QueueStatsReply,
     StandingReply,
     StatusReasonsReply,
     TaskReply,
@@ -44,6 +48,7 @@ from support_contracts.routing import (
     FinishWrapUp,
     GetAgent,
     GetQueue,
+    GetQueueStats,
     GetStatusReasons,
     GetWaitingPosition,
     SubmitEntryForm,
@@ -197,6 +202,32 @@ async def check_room(r: Routing, cmd: CheckRoom) -> QueueReply:
     return reply
 
 
+async def get_queue_stats(r: Routing, cmd: GetQueueStats) -> QueueStatsReply:
+    """R16: from the replica's view (which follows the log): each queue now, and the interval
+    under way."""
+    if cmd.queue_id is not None and cmd.queue_id not in r.view.queues:
+        raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
+    now = r.handlers.now()
+    chosen = [cmd.queue_id] if cmd.queue_id else sorted(r.view.queues, key=str)
+    stats = []
+    for queue_id in chosen:
+        definition = r.view.queues[queue_id]
+        figures = r.view.statistics.figures(
+            queue_id, interval_of(now), service_level_seconds(definition)
+        )
+        stats.append(
+            QueueStats(
+                queue_id=queue_id,
+                name=definition.name,
+                waiting=_waiting(r, queue_id),
+                longest_wait_seconds=r.view.longest_wait(queue_id, now),
+                agents=r.view.agents_by_state(queue_id),
+                interval=IntervalStats(**figures),
+            )
+        )
+    return QueueStatsReply(queues=stats)
+
+
 async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
     agent = r.view.agents.get(cmd.agent_id)
     if agent is None or not agent.configured:
@@ -252,6 +283,7 @@ HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[BaseModel]]] = 
     SubmitEntryForm: submit_entry_form,
     GetQueue: get_queue,
     CheckRoom: check_room,
+    GetQueueStats: get_queue_stats,
     GetAgent: get_agent,
     GetWaitingPosition: get_waiting_position,
 }

@@ -2,7 +2,8 @@
 the log's ``router`` lock, acts on it: makes offers (R4, R5), drains queues when slots free
 (R7), expires offers and escalates sessions when their time comes (R4), withdraws the
 offers of agents who went away (R3), and sets away the agents who let too many offers in a row
-expire (R13), and ends the wrap-ups whose time ran out (R11).
+expire (R13), ends the wrap-ups whose time ran out (R11), and publishes each queue's figures
+for an interval once it has ended (R16).
 
 Timers survive restarts and run once: deadlines are rebuilt from the recorded offers and hand-
 offs, only the lock holder acts, and every decision is appended with the session stream's
@@ -14,6 +15,7 @@ answer queries; when the leader stops, one of them takes the lock with a warm vi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4, uuid5
@@ -21,7 +23,7 @@ from uuid import UUID, uuid4, uuid5
 import structlog
 
 from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead
-from eventlog.model import SystemCause
+from eventlog.model import StreamState, SystemCause
 from eventlog.snapshots import Snapshots, catch_up
 from routing_svc.domain.state import Task
 from routing_svc.domain.tasks import escalate, expire_offers, withdraw_offers_of
@@ -29,7 +31,7 @@ from routing_svc.view import RoutingView
 from routing_svc.view_parts import Offering
 from routing_svc.writing import RoutingLog, case_stream
 from support_contracts import Event
-from support_contracts.routing import WithdrawReason
+from support_contracts.routing import QueueIntervalEnded, WithdrawReason
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +97,8 @@ class Router:
             events = withdraw_offers_of(task, agent_id, WithdrawReason.AGENT_UNAVAILABLE)
             if not await self._record(task, events):
                 self.view.gone_away.add(agent_id)
+        for ended in self.view.statistics.due(now, self.view.queues):  # R16, for analytics
+            await self._publish(ended)
         offerings = self.view.plan(now=now, new_id=self._new_id)
         if offerings:
             await asyncio.gather(*(self._offer(o) for o in offerings))
@@ -108,6 +112,17 @@ class Router:
         if not await self._record(task, events):
             assert task.session_id is not None
             self.view.retry_at(now + RETRY_AFTER, task.session_id)
+
+    async def _publish(self, ended: QueueIntervalEnded) -> None:
+        """An interval's figures, once: its stream is the queue's and the interval's, appended
+        only where there is none (another router may have done it)."""
+        starts = ended.starts.strftime("%Y%m%dT%H%M")
+        command_id = uuid5(ended.queue_id, f"interval/{starts}")
+        new = NewEvent.caused([ended], SystemCause(command_id, command_id), self.now())
+        with contextlib.suppress(ConcurrencyConflict):
+            stream = f"queue-stats-{ended.queue_id}-{starts}"
+            await self.store.append(stream, new, StreamState.NO_STREAM)
+        self.view.statistics.ended(ended.queue_id, ended.starts)
 
     async def _offer(self, offering: Offering) -> None:
         events: list[Event] = list(offering.events)

@@ -37,6 +37,7 @@ async def dump(view: RoutingView) -> bytes | None:
         "requests": {str(r): str(s) for r, s in view.requests.items()},
         "holding": {str(s): [_str(q), at.isoformat()] for s, (q, at) in view.holding.items()},
         "handling": {str(q): list(h) for q, h in view.handling.items()},
+        "statistics": view.statistics.dump(),
     }).encode()  # fmt: skip
     return b'{"agents": ' + agents + b', "tasks": ' + tasks + b", " + rest[1:]
 
@@ -55,6 +56,7 @@ def restore(view: RoutingView, position: int, state: bytes) -> None:
     }
     for queue_id, samples in saved["handling"].items():
         view.handling[UUID(queue_id)].extend(samples)
+    view.statistics.restore(saved["statistics"])
     for row in saved["tasks"]:
         task = _task_of(row)
         assert task.session_id is not None

@@ -33,6 +33,7 @@ from routing_svc.domain.state import (
     state_keys,
 )
 from routing_svc.domain.tasks import make_offers
+from routing_svc.statistics import Statistics, service_level_seconds
 from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Standing
 from routing_svc.waiting import Waiting
 from support_contracts import Envelope, Event
@@ -48,6 +49,8 @@ from support_contracts.routing import (
     OfferWithdrawn,
     QueueConfigured,
     QueueDefinition,
+    QueueIntervalEnded,
+    TaskAbandoned,
     TaskQueued,
     WrapUpFinished,
     WrapUpStarted,
@@ -80,6 +83,7 @@ class RoutingView:
         self.dirty_agents: set[str] = set()
         self.gone_away: set[str] = set()  # agents away or offline who still hold open offers
         self.not_responding: set[str] = set()  # R13: available agents to set away
+        self.statistics = Statistics()  # R16
 
     # --- following the log ----------------------------------------------------------------------
 
@@ -93,12 +97,15 @@ class RoutingView:
             self._on_case(envelope, event)
         elif isinstance(event, QueueConfigured):
             self.on_queue(event)
+        elif isinstance(event, QueueIntervalEnded):
+            self.statistics.ended(event.queue_id, event.starts)
         else:
             self._on_agent(event, envelope.occurred_at, envelope.correlation_id)
 
     def _on_case(self, envelope: Envelope, event: Event) -> None:
         session_id: UUID = event.session_id  # type: ignore[attr-defined]
         before = self.tasks.get(session_id)
+        self._count(event, before, envelope.occurred_at)
         if isinstance(event, TaskQueued):
             if before is not None:
                 self._drop_task(session_id)
@@ -120,6 +127,17 @@ class RoutingView:
             self.set_task(task)
         else:
             self._drop_task(session_id)
+
+    def _count(self, event: Event, before: Task | None, at: datetime) -> None:
+        """R16: what the queue's figures count of a session's routing events."""
+        match event:
+            case TaskQueued(queue_id=UUID() as queue_id):
+                self.statistics.queued(queue_id, at)
+            case OfferAccepted() if before and before.queue_id and before.queued_at:
+                in_time = service_level_seconds(self.queues.get(before.queue_id))
+                self.statistics.answered(before.queue_id, before.queued_at, at, in_time)
+            case TaskAbandoned():
+                self.statistics.abandoned(event.queue_id, at)
 
     def _offers_changed(self, event: Event, before: Task | None, at: datetime) -> None:
         match event:
@@ -201,6 +219,7 @@ class RoutingView:
                 queue_id, since = self.holding.pop(event.session_id, (None, at))
                 if queue_id is not None:
                     self.handling[queue_id].append((at - since).total_seconds())
+                    self.statistics.finished(queue_id, since, at)
             case WrapUpStarted():  # R11: the slot stays taken until it ends
                 agent = self._agent(event.agent_id)
                 agent.wrap_ups[event.session_id] = (event, correlation_id)
@@ -477,6 +496,26 @@ class RoutingView:
         per_place = self.seconds_per_place(task.queue_id)
         estimate = per_place * position if per_place is not None else None
         return Standing(session_id, task.queue_id, position, len(queue), estimate)
+
+    def longest_wait(self, queue_id: UUID, now: datetime) -> float | None:
+        """R16: how long the queue's longest-waiting session has waited."""
+        oldest = self.waiting[queue_id].oldest() if queue_id in self.waiting else None
+        return max(0.0, (now - oldest).total_seconds()) if oldest else None
+
+    def agents_by_state(self, queue_id: UUID) -> dict[str, int]:
+        """R16: the queue's agents: available with a free slot, busy, wrapping up, away,
+        offline."""
+        states = dict.fromkeys(("available", "busy", "wrapping_up", "away", "offline"), 0)
+        pool = self.pools.get(queue_id)
+        for agent_id in pool.agents if pool else ():
+            agent = self.agents[agent_id]
+            if agent.status is not AgentStatus.AVAILABLE:
+                states[agent.status.value] += 1
+            elif agent.wrap_ups:
+                states["wrapping_up"] += 1
+            else:
+                states["available" if agent.load < agent.capacity else "busy"] += 1
+        return states
 
     def seconds_per_place(self, queue_id: UUID) -> float | None:
         """R5, R15: about how long the queue takes to move on by one: its mean handling time

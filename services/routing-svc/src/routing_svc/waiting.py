@@ -47,6 +47,11 @@ class Waiting:
         """Every waiting session, in no particular order."""
         return iter(list(self._priority))
 
+    def oldest(self) -> datetime | None:
+        """When the longest-waiting session was queued."""
+        heads = [ordered.keys[0][0] for ordered in self._lists.values() if ordered.keys]
+        return min(heads) if heads else None
+
     def priority(self, key: Key, now: datetime) -> int:
         """The session's priority now: its own, risen one step each ``aging_seconds`` waited."""
         return self._risen(self._priority[key], key[0], now)

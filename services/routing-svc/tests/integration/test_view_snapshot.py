@@ -37,6 +37,8 @@ def _same(a: RoutingView, b: RoutingView) -> None:
     for queue_id, pool in a.pools.items():
         assert pool.agents == b.pools[queue_id].agents
     assert a.next_deadline() == b.next_deadline()
+    assert a.statistics.counts == b.statistics.counts  # R16
+    assert a.statistics.published == b.statistics.published
 
 
 def _plan(view: RoutingView, world: World) -> list[tuple[UUID, list[str]]]:

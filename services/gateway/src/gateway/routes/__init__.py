@@ -5,10 +5,18 @@ states)."""
 
 from fastapi import APIRouter
 
-from gateway.routes import admin, agents, customers, joining, sessions, signing_in
+from gateway.routes import (
+    admin,
+    agents,
+    customers,
+    joining,
+    sessions,
+    signing_in,
+    statistics,
+)
 
 v1 = APIRouter(prefix="/v1")
-for resource in (sessions, joining, admin, agents, customers, signing_in):
+for resource in (sessions, joining, admin, agents, customers, signing_in, statistics):
     v1.include_router(resource.router)
 
 __all__ = ["v1"]
