@@ -1,5 +1,7 @@
 """An analytics consumer of ``support.events`` (E2): counts sessions, hand-offs and how long
-sessions waited in queues. What an analyst's own consumer would do, in one file.
+sessions waited in queues, and reports each queue's service level from the figures routing
+publishes at the end of every 15-minute interval (R16, ``routing.QueueIntervalEnded``). What an
+analyst's own consumer would do, in one file.
 
     # 1. the consumer's queue first, so nothing published from now on is missed
     python examples/analytics_consumer.py --queue analytics --declare-only
@@ -39,6 +41,7 @@ class Counts:
     waits: list[float] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     versions: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    intervals: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     _queued_at: dict[str, datetime] = field(default_factory=dict)
 
     def add(self, envelope: dict[str, Any]) -> bool:
@@ -65,7 +68,29 @@ class Counts:
                 queued = self._queued_at.pop(session, None)
                 if queued is not None:
                     self.waits.append((at - queued).total_seconds())
+            case "QueueIntervalEnded":
+                self.intervals[envelope["data"]["queue_id"]].append(envelope["data"])
         return True
+
+    def service_level(self) -> str:
+        """R16: each queue's service level over the intervals seen, and interval by interval:
+        answered in time over answered and abandoned, as routing counts it."""
+        lines = ["| queue | interval | offered | answered | in time | abandoned | service level |",
+                 "|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for queue_id, seen in sorted(self.intervals.items()):
+            for i in sorted(seen, key=lambda i: str(i["starts"])):
+                level = "-" if i["service_level"] is None else f"{i['service_level']:.0%}"
+                lines.append(
+                    f"| {queue_id} | {i['starts']} | {i['offered']} | {i['answered']} |"
+                    f" {i['answered_in_time']} | {i['abandoned']} | {level} |"
+                )
+            settled = sum(i["answered"] + i["abandoned"] for i in seen)
+            in_time = sum(i["answered_in_time"] for i in seen)
+            level = f"{in_time / settled:.0%}" if settled else "-"
+            lines.append(f"| {queue_id} | **all {len(seen)}** | {sum(i['offered'] for i in seen)}"
+                         f" | {sum(i['answered'] for i in seen)} | {in_time} |"
+                         f" {sum(i['abandoned'] for i in seen)} | **{level}** |")  # fmt: skip
+        return "\n".join(lines)
 
     def in_order(self) -> bool:
         """Every stream's events arrived as 0, 1, 2, ... (from where the consumer started)."""
@@ -153,6 +178,8 @@ def main() -> None:
             return
         counts = await run(url, args.queue, args.backfill, args.seconds, Counts())
         print(json.dumps(counts.summary(), indent=2))
+        if counts.intervals:
+            print(counts.service_level())
 
     asyncio.run(go())
 

@@ -150,3 +150,27 @@ async def _drain(amqp_url: str, queue: str) -> list[dict[str, Any]]:
             messages.append(json.loads(message.body))
             await message.ack()
         return messages
+
+
+def test_r16_the_service_level_report_from_the_intervals_routing_publishes() -> None:
+    analytics = consumer_module()
+    counts = analytics.Counts()
+    queue = "6a1f3c2e-8d1b-4e7a-9c55-0b6f1d2e3a4b"
+
+    def ended(n: int, starts: str, answered: int, in_time: int, abandoned: int) -> dict[str, Any]:
+        settled = answered + abandoned
+        return {
+            "event_id": f"00000000-0000-4000-8000-00000000000{n}", "stream_id": f"queue-stats-{n}",
+            "stream_version": 0, "occurred_at": "2026-12-07T10:15:00Z",
+            "type": "QueueIntervalEnded",
+            "data": {"queue_id": queue, "starts": starts, "offered": answered + abandoned,
+                     "answered": answered, "answered_in_time": in_time, "abandoned": abandoned,
+                     "service_level": in_time / settled if settled else None},
+        }  # fmt: skip
+
+    assert counts.add(ended(1, "2026-12-07T10:00:00Z", answered=8, in_time=6, abandoned=2))
+    assert counts.add(ended(2, "2026-12-07T10:15:00Z", answered=10, in_time=10, abandoned=0))
+    assert not counts.add(ended(2, "2026-12-07T10:15:00Z", 10, 10, 0))  # delivered twice
+    report = counts.service_level()
+    assert f"| {queue} | 2026-12-07T10:00:00Z | 10 | 8 | 6 | 2 | 60% |" in report
+    assert f"| {queue} | **all 2** | 20 | 18 | 16 | 2 | **80%** |" in report
