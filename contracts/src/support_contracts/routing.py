@@ -89,6 +89,13 @@ class QueueDefinition(Strict):
     max_waiting: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R16: a session answered within this many seconds of its queueing meets the service level
     service_level_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
+    # R14: past a wait of overflow_after_seconds, or with an estimated wait over the other
+    # threshold, a session is offered in the overflow queue too, keeping its age and priority
+    overflow_queue_id: UUID | None = Field(default=None, exclude_if=_absent)
+    overflow_after_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
+    overflow_when_estimated_wait_over_seconds: StrictInt | None = Field(
+        default=None, ge=1, exclude_if=_absent
+    )
     # R18: a session naming a preferred agent is offered to that agent only, this long
     preferred_agent_seconds: StrictInt | None = Field(default=None, ge=1, exclude_if=_absent)
     # R18: dated exceptions to ``hours`` (closed days, special hours), one a date
@@ -149,6 +156,20 @@ class TaskQueued(RoutingEvent):
     request_id: UUID | None = None
     priority: Priority | None = Field(default=None, exclude_if=_absent)  # R10: None is 5
     preferred_agent: UserId | None = Field(default=None, exclude_if=_absent)  # R18
+
+
+class OverflowReason(StrEnum):
+    WAITED = "waited"
+    ESTIMATED_WAIT = "estimated_wait"
+
+
+class TaskOverflowed(RoutingEvent):
+    """R14: the session is offered in its queue's overflow queue too, from now on."""
+
+    task_id: UUID
+    session_id: UUID
+    queue_id: UUID  # the overflow queue
+    reason: OverflowReason
 
 
 class TaskEscalated(RoutingEvent):
@@ -281,6 +302,7 @@ ROUTING_EVENTS: tuple[type[RoutingEvent], ...] = (
     StatusReasonsConfigured,
     TaskQueued,
     TaskEscalated,
+    TaskOverflowed,
     OfferMade,
     OfferAccepted,
     OfferDeclined,

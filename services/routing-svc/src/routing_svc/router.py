@@ -26,7 +26,7 @@ from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead
 from eventlog.model import StreamState, SystemCause
 from eventlog.snapshots import Snapshots, catch_up
 from routing_svc.domain.state import Task
-from routing_svc.domain.tasks import escalate, expire_offers, withdraw_offers_of
+from routing_svc.domain.tasks import escalate, expire_offers, overflow, withdraw_offers_of
 from routing_svc.view import RoutingView
 from routing_svc.view_parts import Offering
 from routing_svc.writing import RoutingLog, case_stream
@@ -109,6 +109,10 @@ class Router:
         if definition is not None:
             after = timedelta(seconds=definition.escalation_seconds)
             events += escalate(task, now=now, after=after)
+            assert task.session_id is not None
+            standing = self.view.standing(task.session_id, now)
+            estimate = standing.estimated_wait_seconds if standing else None
+            events += overflow(task, definition, now=now, estimated_wait=estimate)  # R14
         if not await self._record(task, events):
             assert task.session_id is not None
             self.view.retry_at(now + RETRY_AFTER, task.session_id)

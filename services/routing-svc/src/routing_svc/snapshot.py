@@ -115,7 +115,7 @@ def _task_row(t: Task) -> dict[str, object]:
         "named_agents": list(t.named_agents), "status": t.status.value,
         "queued_at": _iso(t.queued_at), "message": t.message,
         "request_id": _str(t.request_id), "priority": t.priority,
-        "preferred_agent": t.preferred_agent,
+        "preferred_agent": t.preferred_agent, "overflow_queue_id": _str(t.overflow_queue_id),
         "correlation_id": _str(t.correlation_id),
         "cause": _str(t.cause), "escalated": t.escalated,
         "offers": [[str(o.id), o.agent_id, o.expires_at.isoformat(), o.open]
@@ -136,7 +136,7 @@ def _task_of(row: dict[str, Any]) -> Task:
         named_agents=tuple(row["named_agents"]), status=TaskStatus(row["status"]),
         queued_at=_time(row["queued_at"]), message=row["message"],
         request_id=_uuid(row["request_id"]), priority=row["priority"],
-        preferred_agent=row["preferred_agent"],
+        preferred_agent=row["preferred_agent"], overflow_queue_id=_uuid(row["overflow_queue_id"]),
         correlation_id=_uuid(row["correlation_id"]),
         cause=_uuid(row["cause"]), escalated=row["escalated"], offers=offers,
         declined=frozenset(row["declined"]), passed=frozenset(row["passed"]),

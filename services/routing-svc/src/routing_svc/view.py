@@ -113,6 +113,9 @@ class RoutingView:
             self.keys[session_id] = (envelope.occurred_at, envelope.global_position, session_id)
             if event.request_id is not None:
                 self.requests[event.request_id] = session_id
+            definition = self.queues.get(event.queue_id) if event.queue_id else None
+            if definition and definition.overflow_when_estimated_wait_over_seconds:
+                self.retry_at(envelope.occurred_at, session_id)  # R14: its estimate, at once
         elif before is None:
             task = None  # a task no longer waiting: only its agents change
         elif isinstance(event, OfferMade) and event.offer_id in before.offers:
@@ -248,12 +251,18 @@ class RoutingView:
             self.dirty_queues |= self.member_of.get(agent.id, set())
             self.dirty_agents.add(agent.id)
 
-    def mode(self, task: Task) -> Policy | None:
-        """How the task is offered now; None while its queue is unknown."""
+    def mode(self, task: Task, queue_id: UUID | None = None) -> Policy | None:
+        """How the task is offered now (in ``queue_id``, its overflow queue, when given);
+        None while its queue is unknown."""
         if task.queue_id is None or task.escalated:
             return Policy.EVERYBODY  # named agents, or escalated (R4, R5)
-        definition = self.queues.get(task.queue_id)
+        definition = self.queues.get(queue_id or task.queue_id)
         return Policy(definition.policy) if definition else None
+
+    @staticmethod
+    def _lines(task: Task) -> list[UUID]:
+        """The queues the task waits in: its own, and its overflow queue once it overflowed."""
+        return [q for q in (task.queue_id, task.overflow_queue_id) if q is not None]
 
     def _wants_offers(self, task: Task) -> bool:
         mode = self.mode(task)
@@ -264,12 +273,14 @@ class RoutingView:
         session_id, key = task.session_id, self.keys[task.session_id]
         self.tasks[session_id] = task
         if task.queue_id is not None:
-            self.waiting[task.queue_id].add(key, task.priority)
-            if self._wants_offers(task):
-                self.wanting[task.queue_id].add(key, task.priority)
-                self.dirty_queues.add(task.queue_id)
-            else:
-                self.wanting[task.queue_id].discard(key)
+            wants = self._wants_offers(task)
+            for queue_id in self._lines(task):  # R14: the same age and priority in both
+                self.waiting[queue_id].add(key, task.priority)
+                if wants:
+                    self.wanting[queue_id].add(key, task.priority)
+                    self.dirty_queues.add(queue_id)
+                else:
+                    self.wanting[queue_id].discard(key)
         else:
             for agent_id in task.named_agents:
                 self.named[agent_id].add(key)
@@ -281,9 +292,9 @@ class RoutingView:
         key = self.keys.pop(session_id, None)
         if task is None or key is None:
             return
-        if task.queue_id is not None:
-            self.waiting[task.queue_id].discard(key)
-            self.wanting[task.queue_id].discard(key)
+        for queue_id in self._lines(task):
+            self.waiting[queue_id].discard(key)
+            self.wanting[queue_id].discard(key)
         for agent_id in task.named_agents:
             self.named[agent_id].discard(key)
 
@@ -295,6 +306,9 @@ class RoutingView:
             deadlines.append(task.queued_at + timedelta(seconds=definition.escalation_seconds))
         if (preferred_until := self._preferred_until(task)) is not None:
             deadlines.append(preferred_until)  # R18: then anyone may be offered it
+        after = definition.overflow_after_seconds if definition else None
+        if after and task.overflow_queue_id is None and task.queued_at is not None:
+            deadlines.append(task.queued_at + timedelta(seconds=after))  # R14
         if deadlines and task.session_id is not None:
             self._timer_seq += 1
             heapq.heappush(self.timers, (min(deadlines), self._timer_seq, task.session_id))
@@ -377,7 +391,7 @@ class RoutingView:
             if not pool.has_eligible():
                 return
             task = self.tasks[key[2]]
-            mode = self.mode(task)
+            mode = self.mode(task, queue_id)
             assert mode is not None
             preferred = self.preferred(task, now)
             if preferred is not None:  # R18: only the preferred agent, for now

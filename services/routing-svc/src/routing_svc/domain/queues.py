@@ -42,6 +42,16 @@ def configure_queue(definition: QueueDefinition, *, queue_id: UUID) -> list[Even
             )
     if len(set(definition.agent_ids)) != len(definition.agent_ids):
         raise Invalid("agent_twice", "name each member agent once")
+    thresholds = (definition.overflow_after_seconds,
+                  definition.overflow_when_estimated_wait_over_seconds)  # fmt: skip
+    if definition.overflow_queue_id == queue_id:
+        raise Invalid("overflow_to_itself", "a queue cannot overflow into itself")
+    if (definition.overflow_queue_id is None) != (thresholds == (None, None)):
+        raise Invalid(
+            "overflow_half_set",
+            "an overflow queue goes with a threshold: overflow_after_seconds or"
+            " overflow_when_estimated_wait_over_seconds",
+        )
     days = [e.day for e in definition.exceptions or ()]
     if len(set(days)) != len(days):
         raise Invalid("exception_twice", "give each date's exception once")

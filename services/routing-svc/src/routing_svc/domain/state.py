@@ -23,6 +23,7 @@ from support_contracts.routing import (
     OfferMade,
     OfferWithdrawn,
     TaskEscalated,
+    TaskOverflowed,
     TaskQueued,
     TaskWithdrawn,
     WrapUpFinished,
@@ -62,6 +63,7 @@ class Task:
     request_id: UUID | None = None
     priority: int = 5  # R10: 1 first
     preferred_agent: str | None = None  # R18: offered first, for the queue's time
+    overflow_queue_id: UUID | None = None  # R14: offered in this queue too
     correlation_id: UUID | None = None
     cause: UUID | None = None  # the TaskQueued event, which causes the offers
     escalated: bool = False
@@ -225,6 +227,11 @@ def _(event: OfferWithdrawn, task: Task, at: datetime) -> Task:
 @evolve_task.register
 def _(event: TaskEscalated, task: Task, at: datetime) -> Task:
     return replace(task, escalated=True)
+
+
+@evolve_task.register
+def _(event: TaskOverflowed, task: Task, at: datetime) -> Task:
+    return replace(task, overflow_queue_id=event.queue_id)
 
 
 @evolve_task.register

@@ -22,8 +22,11 @@ from support_contracts.routing import (
     OfferExpired,
     OfferMade,
     OfferWithdrawn,
+    OverflowReason,
+    QueueDefinition,
     TaskAbandoned,
     TaskEscalated,
+    TaskOverflowed,
     TaskQueued,
     TaskWithdrawn,
     WithdrawReason,
@@ -175,6 +178,36 @@ def escalate(task: Task, *, now: datetime, after: timedelta) -> list[Event]:
     ):
         return []
     return [TaskEscalated(task_id=task.id, session_id=task.session_id)]
+
+
+def overflow(
+    task: Task, queue: QueueDefinition, *, now: datetime, estimated_wait: float | None
+) -> list[Event]:
+    """R14: past the queue's wait, or with an estimated wait over its threshold, a waiting
+    session is offered in the overflow queue too (once)."""
+    if (
+        task.status is not TaskStatus.WAITING
+        or task.overflow_queue_id is not None
+        or queue.overflow_queue_id is None
+        or task.queued_at is None
+        or task.id is None
+        or task.session_id is None
+    ):
+        return []
+    waited = (now - task.queued_at).total_seconds()
+    over = queue.overflow_when_estimated_wait_over_seconds
+    if queue.overflow_after_seconds is not None and waited >= queue.overflow_after_seconds:
+        reason = OverflowReason.WAITED
+    elif over is not None and estimated_wait is not None and estimated_wait > over:
+        reason = OverflowReason.ESTIMATED_WAIT
+    else:
+        return []
+    return [
+        TaskOverflowed(
+            task_id=task.id, session_id=task.session_id, queue_id=queue.overflow_queue_id,
+            reason=reason,
+        )
+    ]  # fmt: skip
 
 
 def withdraw_task(task: Task, reason: WithdrawReason) -> list[Event]:
