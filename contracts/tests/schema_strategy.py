@@ -1,8 +1,8 @@
 """Hypothesis strategies from the JSON Schemas our pydantic models export.
 
 Covers the parts of JSON Schema the contracts use ($ref, anyOf, enum, const, string patterns,
-lengths and formats, integer bounds, arrays, objects); anything else fails loudly so a new
-construct in a contract gets a generator instead of silently weaker tests.
+lengths and formats, integer and number bounds, arrays, objects); anything else fails loudly
+so a new construct in a contract gets a generator instead of silently weaker tests.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "uuid": st.uuids().map(str),
     "date-time": st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()),
     "time": st.times().map(lambda t: t.isoformat()),
+    "date": st.dates().map(lambda d: d.isoformat()),
 }
 
 
@@ -37,6 +38,10 @@ def _from(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any
         return _string(schema)
     if kind == "integer":
         return st.integers(schema.get("minimum"), schema.get("maximum"))
+    if kind == "number":
+        return st.floats(
+            schema.get("minimum"), schema.get("maximum"), allow_nan=False, allow_infinity=False
+        )
     if kind == "boolean":
         return st.booleans()
     if kind == "null":
