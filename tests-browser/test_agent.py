@@ -13,15 +13,19 @@ from support_testkit.make_run import Run
 from .people import Person, accessibility, shot, sign_in
 
 
+def printers_queue(**more: object) -> dict[str, object]:
+    """The queue "Printers" of dave's, open always, with ``more`` of issue 18's settings."""
+    return {
+        "name": "Printers", "agent_ids": ["dave"], "policy": "most_idle", "time_zone": "UTC",
+        "hours": ALWAYS, "escalation_seconds": 600, "offer_timeout_seconds": 60, **more,
+    }  # fmt: skip
+
+
 async def test_r12_r13_an_agent_away_for_lunch_then_set_away_for_not_responding(
     person: Person, stack: Run
 ) -> None:
     test = "r12-r13"
-    queue = {
-        "name": "Printers", "agent_ids": ["dave"], "policy": "most_idle", "time_zone": "UTC",
-        "hours": ALWAYS, "escalation_seconds": 600, "offer_timeout_seconds": 3,
-        "max_missed_offers": 1,
-    }  # fmt: skip
+    queue = printers_queue(offer_timeout_seconds=3, max_missed_offers=1)
     async with httpx.AsyncClient(base_url=stack.gateway, headers=stack.token_of("admin")) as api:
         made = await api.put("/v1/admin/agents/dave", json={"name": "Dave", "max_sessions": 1})
         reasons = await api.put("/v1/admin/status-reasons", json={"reasons": ["lunch", "coaching"]})
@@ -62,12 +66,8 @@ async def test_r11_an_agent_wraps_up_a_session_with_a_code_of_the_queue_s_list(
     person: Person, stack: Run
 ) -> None:
     test = "r11"
-    queue = {
-        "name": "Printers", "agent_ids": ["dave"], "policy": "most_idle", "time_zone": "UTC",
-        "hours": ALWAYS, "escalation_seconds": 600, "offer_timeout_seconds": 60,
-        "wrap_up_seconds": 600, "wrap_up_codes": ["resolved", "escalated"],
-        "wrap_up_code_required": True,
-    }  # fmt: skip
+    queue = printers_queue(wrap_up_seconds=600, wrap_up_codes=["resolved", "escalated"],
+                     wrap_up_code_required=True)  # fmt: skip
     async with httpx.AsyncClient(base_url=stack.gateway, headers=stack.token_of("admin")) as api:
         made = await api.put("/v1/admin/agents/dave", json={"name": "Dave", "max_sessions": 1})
         printers = await api.post("/v1/admin/queues", json=queue)

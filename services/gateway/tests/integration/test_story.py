@@ -168,21 +168,32 @@ async def test_e1_the_whole_story_through_the_gateway(
     assert handed["data"]["priority"] == 2
 
 
+async def waiting_in(
+    api: httpx.AsyncClient, queue_id: str
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """Erin asks through the queue's entry form: the answer (with the ``form`` she sent), her
+    headers, and her place once routing has queued her (as the event arrives)."""
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "the printer smokes"}
+    asked = ok(await api.post(f"/v1/queues/{queue_id}/requests", json=form), 201)
+    erin = {"Authorization": f"Bearer {asked['participant_token']}"}
+    where = f"/v1/queues/{queue_id}/requests/{asked['request_id']}"
+
+    async def placed() -> httpx.Response | None:
+        response = await api.get(where, headers=erin)
+        return response if response.status_code == 200 else None
+
+    standing = ok(await eventually(placed, what=f"erin's place in the queue {queue_id}"))
+    return {**asked, "form": form}, erin, standing
+
+
 async def test_r8_the_entry_form_and_the_customers_place_in_the_queue(
     api: httpx.AsyncClient,
 ) -> None:
     printers = await queue(api, ["nobody-yet"])
-    form = {"name": "Erin", "email": "erin@example.com", "problem": "the printer smokes"}
-    asked = ok(await api.post(f"/v1/queues/{printers}/requests", json=form), 201)
-    erin = {"Authorization": f"Bearer {asked['participant_token']}"}
-    where = f"/v1/queues/{printers}/requests/{asked['request_id']}"
-
-    async def placed() -> httpx.Response | None:  # routing queues it as the event arrives
-        response = await api.get(where, headers=erin)
-        return response if response.status_code != 404 else None
-
-    standing = ok(await eventually(placed, what="erin's place in the queue"))
+    asked, _, standing = await waiting_in(api, printers)
     assert (standing["position"], standing["session_id"]) == (1, asked["session_id"])
+    form = asked["form"]
+    where = f"/v1/queues/{printers}/requests/{asked['request_id']}"
 
     second = ok(
         await api.post(f"/v1/queues/{printers}/requests", json={**form, "name": "Finn"}), 201
@@ -319,16 +330,8 @@ async def test_r15_a_queue_as_full_as_it_takes_refuses_the_entry_form_and_hand_o
 ) -> None:
     await agent(api, "alice", ALICE)
     small = await queue(api, ["nobody-yet"], max_waiting=1)
-    form = {"name": "Erin", "email": "erin@example.com", "problem": "the printer smokes"}
-    first = ok(await api.post(f"/v1/queues/{small}/requests", json=form), 201)
-    erin = {"Authorization": f"Bearer {first['participant_token']}"}
-    where = f"/v1/queues/{small}/requests/{first['request_id']}"
-
-    async def placed() -> httpx.Response | None:  # routing queues it as the event arrives
-        response = await api.get(where, headers=erin)
-        return response if response.status_code == 200 else None
-
-    await eventually(placed, what="erin waiting in the small queue")
+    first, erin, _ = await waiting_in(api, small)
+    form = first["form"]
     refused(await api.post(f"/v1/queues/{small}/requests", json={**form, "name": "Finn"}),
             409, "queue_full")  # fmt: skip
     started = ok(await api.post("/v1/sessions", json={"email_invite": False}, headers=ALICE), 201)
