@@ -46,6 +46,7 @@ class Statistics:
     def __init__(self) -> None:
         self.counts: dict[UUID, dict[datetime, Counts]] = {}
         self.published: set[tuple[UUID, datetime]] = set()
+        self._unpublished: dict[tuple[UUID, datetime], None] = {}  # by start: what ``due`` looks at
 
     def _at(self, queue_id: UUID, at: datetime) -> Counts:
         kept = self.counts.setdefault(queue_id, {})
@@ -53,10 +54,13 @@ class Statistics:
         counts = kept.get(start)
         if counts is None:
             counts = kept[start] = Counts()
+            if (queue_id, start) not in self.published:
+                self._unpublished[queue_id, start] = None
             while len(kept) > KEPT:
                 oldest = min(kept)
                 del kept[oldest]
                 self.published.discard((queue_id, oldest))
+                self._unpublished.pop((queue_id, oldest), None)
         return counts
 
     # --- folding ----------------------------------------------------------------------------
@@ -82,6 +86,7 @@ class Statistics:
     def ended(self, queue_id: UUID, starts: datetime) -> None:
         """The interval is published (its event folded, or appended by this router)."""
         self.published.add((queue_id, interval_of(starts)))
+        self._unpublished.pop((queue_id, interval_of(starts)), None)
 
     # --- what comes of it -------------------------------------------------------------------
 
@@ -103,15 +108,15 @@ class Statistics:
         }
 
     def due(self, now: datetime, queues: dict[UUID, QueueDefinition]) -> list[QueueIntervalEnded]:
-        """Intervals that have ended, with something in them, not yet published."""
+        """Intervals that have ended, with something in them, not yet published (only those
+        not published are looked at: the router asks at every turn)."""
+        ended = [(q, s) for q, s in self._unpublished if s + INTERVAL <= now]
         return [
             QueueIntervalEnded(
                 queue_id=queue_id,
                 **self.figures(queue_id, starts, service_level_seconds(queues.get(queue_id))),
             )
-            for queue_id, kept in self.counts.items()
-            for starts in sorted(kept)
-            if starts + INTERVAL <= now and (queue_id, starts) not in self.published
+            for queue_id, starts in sorted(ended, key=lambda k: (k[1], str(k[0])))
         ]
 
     # --- snapshots --------------------------------------------------------------------------
@@ -131,3 +136,7 @@ class Statistics:
             for q, kept in saved["counts"].items()
         }
         self.published = {(UUID(q), datetime.fromisoformat(s)) for q, s in saved["published"]}
+        self._unpublished = {
+            (q, s): None for q, kept in self.counts.items() for s in kept
+            if (q, s) not in self.published
+        }  # fmt: skip
