@@ -49,7 +49,7 @@ from routing_svc.domain.tasks import (
 )
 from routing_svc.domain.wrap_ups import finish_wrap_up, start_wrap_up, time_out_wrap_up
 from support_contracts import Envelope, Event
-from support_contracts.refusals import NotFound, Refused
+from support_contracts.refusals import Invalid, Refused
 from support_contracts.routing import (
     DEFAULT_STATUS_REASONS,
     AcceptOffer,
@@ -128,8 +128,8 @@ class RoutingLog:
         queue_id = cmd.queue_id or new_id or uuid5(cmd.command_id, "queue")
         events = configure_queue(cmd.definition, queue_id=queue_id)
         overflow = cmd.definition.overflow_queue_id
-        if overflow is not None and await self.queue(overflow) is None:  # R14
-            raise NotFound("unknown_queue", f"there is no overflow queue {overflow}")
+        if overflow is not None and await self.queue(overflow) is None:  # R14: the body's fault
+            raise Invalid("unknown_overflow_queue", f"there is no queue {overflow} to overflow to")
         stream = Stream(queue_stream(queue_id), History)
         await write(self.store, stream, lambda _: events, cmd, clock=self.now, applied=APPLIED)
         return queue_id

@@ -79,7 +79,7 @@ async def test_r14_an_estimated_wait_over_the_threshold_overflows_at_once(world:
 async def test_r14_an_overflow_queue_must_exist_and_not_be_the_queue_itself(world: World) -> None:
     with pytest.raises(Refusal) as nowhere:
         await world.queue(["ann"], overflow_queue_id=UUID(int=7), overflow_after_seconds=60)
-    assert (nowhere.value.status, nowhere.value.code) == (404, "unknown_queue")
+    assert (nowhere.value.status, nowhere.value.code) == (422, "unknown_overflow_queue")
     helpdesk = await world.queue(["ben"])
     with pytest.raises(Refusal) as half:
         await world.queue(["ann"], overflow_queue_id=helpdesk)  # no threshold
