@@ -284,6 +284,7 @@ async def test_s1_a_csr_starts_and_a_customer_joins_with_the_keyboard_alone(
     Enter), no pointer."""
     alice = await person("alice")
     await alice.goto("/console")
+    await expect(alice.get_by_label("User id")).to_be_visible()  # the page learnt how to sign in
     keys = alice.keyboard
     await keys.press("Tab")  # the user id, first
     await keys.type("alice")
