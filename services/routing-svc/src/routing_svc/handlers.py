@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from routing_svc.domain.queues import check_room as check_room_in
 from routing_svc.domain.queues import closed_refusal, is_open
 from routing_svc.domain.state import AgentState, Task
+from routing_svc.queries import agents_by_state, longest_wait, seconds_per_place, standing_of
 from routing_svc.statistics import interval_of, service_level_seconds
 from routing_svc.view import RoutingView
 from routing_svc.view_parts import AgentView
@@ -148,7 +149,7 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
         raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
     if not is_open(definition, r.handlers.now()):
         raise closed_refusal(definition, r.handlers.now())
-    check_room_in(definition, _waiting(r, cmd.queue_id), r.view.seconds_per_place(cmd.queue_id))
+    check_room_in(definition, _waiting(r, cmd.queue_id), seconds_per_place(r.view, cmd.queue_id))
     request_id = uuid5(cmd.command_id, "request")  # the same for a redelivered form
     opening = OpenRequestedSession(
         command_id=cmd.command_id,
@@ -180,7 +181,7 @@ async def _queue_reply(r: Routing, queue_id: UUID) -> QueueReply:
     if definition is None:
         raise NotFound("unknown_queue", f"there is no queue {queue_id}")
     available = [a for a in definition.agent_ids if (v := r.view.agents.get(a)) and v.eligible]
-    frees_in = r.view.seconds_per_place(queue_id)
+    frees_in = seconds_per_place(r.view, queue_id)
     return QueueReply(
         queue_id=queue_id,
         definition=definition,
@@ -220,8 +221,8 @@ async def get_queue_stats(r: Routing, cmd: GetQueueStats) -> QueueStatsReply:
                 queue_id=queue_id,
                 name=definition.name,
                 waiting=_waiting(r, queue_id),
-                longest_wait_seconds=r.view.longest_wait(queue_id, now),
-                agents=r.view.agents_by_state(queue_id),
+                longest_wait_seconds=longest_wait(r.view, queue_id, now),
+                agents=agents_by_state(r.view, queue_id),
                 interval=IntervalStats(**figures),
             )
         )
@@ -258,7 +259,7 @@ async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> StandingR
     session_id: UUID | None = cmd.session_id
     if cmd.request_id is not None:
         session_id = r.view.requests.get(cmd.request_id)
-    standing = r.view.standing(session_id, r.handlers.now()) if session_id else None
+    standing = standing_of(r.view, session_id, r.handlers.now()) if session_id else None
     if standing is None:
         raise NotFound("not_waiting", "that session is not waiting for an agent")
     return StandingReply(

@@ -27,6 +27,8 @@ from eventlog.model import StreamState, SystemCause
 from eventlog.snapshots import Snapshots, catch_up
 from routing_svc.domain.state import Task
 from routing_svc.domain.tasks import escalate, expire_offers, overflow, withdraw_offers_of
+from routing_svc.planning import plan
+from routing_svc.queries import standing_of
 from routing_svc.view import RoutingView
 from routing_svc.view_parts import Offering
 from routing_svc.writing import RoutingLog, case_stream
@@ -99,7 +101,7 @@ class Router:
                 self.view.gone_away.add(agent_id)
         for ended in self.view.statistics.due(now, self.view.queues):  # R16, for analytics
             await self._publish(ended)
-        offerings = self.view.plan(now=now, new_id=self._new_id)
+        offerings = plan(self.view, now=now, new_id=self._new_id)
         if offerings:
             await asyncio.gather(*(self._offer(o) for o in offerings))
 
@@ -110,12 +112,12 @@ class Router:
             after = timedelta(seconds=definition.escalation_seconds)
             events += escalate(task, now=now, after=after)
             assert task.session_id is not None
-            standing = self.view.standing(task.session_id, now)
+            standing = standing_of(self.view, task.session_id, now)
             estimate = standing.estimated_wait_seconds if standing else None
             events += overflow(task, definition, now=now, estimated_wait=estimate)  # R14
         if not await self._record(task, events):
             assert task.session_id is not None
-            self.view.retry_at(now + RETRY_AFTER, task.session_id)
+            self.view.timers.session_at(now + RETRY_AFTER, task.session_id)
 
     async def _publish(self, ended: QueueIntervalEnded) -> None:
         """An interval's figures, once: its stream is the queue's and the interval's, appended
@@ -173,7 +175,7 @@ class Router:
             self.leading = False
 
     def _wait(self) -> float:
-        deadline = self.view.next_deadline()
+        deadline = self.view.timers.next()
         if not self.leading or deadline is None:
             return self._idle
         seconds = (deadline - self.now()).total_seconds() + 0.001

@@ -12,7 +12,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from support_contracts.routing import QueueDefinition, QueueIntervalEnded
+from routing_svc.domain.state import Task
+from support_contracts import Event
+from support_contracts.routing import (
+    OfferAccepted,
+    QueueDefinition,
+    QueueIntervalEnded,
+    TaskAbandoned,
+    TaskQueued,
+)
 
 INTERVAL = timedelta(minutes=15)
 KEPT = 96  # intervals each queue keeps: a day
@@ -65,18 +73,23 @@ class Statistics:
 
     # --- folding ----------------------------------------------------------------------------
 
-    def queued(self, queue_id: UUID, at: datetime) -> None:
-        self._at(queue_id, at).offered += 1
-
-    def answered(self, queue_id: UUID, queued_at: datetime, at: datetime, in_time: int) -> None:
-        counts = self._at(queue_id, at)
-        waited = max(0.0, (at - queued_at).total_seconds())
-        counts.answered += 1
-        counts.waited += waited
-        counts.answered_in_time += waited <= in_time
-
-    def abandoned(self, queue_id: UUID, at: datetime) -> None:
-        self._at(queue_id, at).abandoned += 1
+    def count(
+        self, event: Event, before: Task | None, at: datetime, queues: dict[UUID, QueueDefinition]
+    ) -> None:
+        """What the queue's figures count of a session's routing event (``before``: the
+        session's task as it was)."""
+        match event:
+            case TaskQueued(queue_id=UUID() as queue_id):
+                self._at(queue_id, at).offered += 1
+            case OfferAccepted() if before and before.queue_id and before.queued_at:
+                counts = self._at(before.queue_id, at)
+                waited = max(0.0, (at - before.queued_at).total_seconds())
+                counts.answered += 1
+                counts.waited += waited
+                in_time = service_level_seconds(queues.get(before.queue_id))
+                counts.answered_in_time += waited <= in_time
+            case TaskAbandoned():
+                self._at(event.queue_id, at).abandoned += 1
 
     def finished(self, queue_id: UUID, since: datetime, at: datetime) -> None:
         counts = self._at(queue_id, at)

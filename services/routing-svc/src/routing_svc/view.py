@@ -2,11 +2,11 @@
 load and open offers, the sessions waiting (oldest first), when the next offer expires or a
 session escalates, and recent handling times.
 
-Every replica keeps one, following the log, to answer queries; the leading replica's router
-also decides from it (see ``router.py``). The router applies the offers it decides at once
-(``reserve``), before they are recorded, so the next decision counts them; when the log
-brings the same ``OfferMade`` back it changes nothing, and an offer that could not be recorded
-is taken back (``release``).
+Every replica keeps one, following the log, to answer queries (``queries.py``); the leading
+replica's router also decides from it (``planning.py``, ``router.py``). The router applies the
+offers it decides at once (``reserve``), before they are recorded, so the next decision counts
+them; when the log brings the same ``OfferMade`` back it changes nothing, and an offer that
+could not be recorded is taken back (``release``).
 
 An offer reserves a slot of its agent: an agent's load is its sessions plus its open offers,
 and only available agents below capacity are offered work (R3).
@@ -14,12 +14,9 @@ and only available agents below capacity are offered work (R3).
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict, deque
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from statistics import fmean
 from uuid import UUID
 
 from routing_svc import snapshot
@@ -32,9 +29,8 @@ from routing_svc.domain.state import (
     spent_until,
     state_keys,
 )
-from routing_svc.domain.tasks import make_offers
-from routing_svc.statistics import Statistics, service_level_seconds
-from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Standing
+from routing_svc.statistics import Statistics
+from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Timers
 from routing_svc.waiting import Waiting
 from support_contracts import Envelope, Event
 from support_contracts.routing import (
@@ -50,7 +46,6 @@ from support_contracts.routing import (
     QueueConfigured,
     QueueDefinition,
     QueueIntervalEnded,
-    TaskAbandoned,
     TaskQueued,
     WrapUpFinished,
     WrapUpStarted,
@@ -76,9 +71,7 @@ class RoutingView:
         self.handling: defaultdict[UUID, deque[float]] = defaultdict(
             lambda: deque(maxlen=HANDLING_SAMPLES)
         )
-        self.timers: list[tuple[datetime, int, UUID]] = []
-        self.wrap_up_timers: list[tuple[datetime, int, str, UUID]] = []  # R11: agent, session
-        self._timer_seq = 0
+        self.timers = Timers()  # waiting sessions' deadlines, and wrap-ups' (R11)
         self.dirty_queues: set[UUID] = set()
         self.dirty_agents: set[str] = set()
         self.gone_away: set[str] = set()  # agents away or offline who still hold open offers
@@ -105,7 +98,7 @@ class RoutingView:
     def _on_case(self, envelope: Envelope, event: Event) -> None:
         session_id: UUID = event.session_id  # type: ignore[attr-defined]
         before = self.tasks.get(session_id)
-        self._count(event, before, envelope.occurred_at)
+        self.statistics.count(event, before, envelope.occurred_at, self.queues)  # R16
         if isinstance(event, TaskQueued):
             if before is not None:
                 self._drop_task(session_id)
@@ -115,11 +108,13 @@ class RoutingView:
                 self.requests[event.request_id] = session_id
             definition = self.queues.get(event.queue_id) if event.queue_id else None
             if definition and definition.overflow_when_estimated_wait_over_seconds:
-                self.retry_at(envelope.occurred_at, session_id)  # R14: its estimate, at once
+                self.timers.session_at(
+                    envelope.occurred_at, session_id
+                )  # R14: its estimate, at once
         elif before is None:
             task = None  # a task no longer waiting: only its agents change
         elif isinstance(event, OfferMade) and event.offer_id in before.offers:
-            task = _recorded(before, [event.offer_id])
+            task = before.recorded([event.offer_id])
             task = replace(task, version=max(before.version, envelope.stream_version))
         else:
             task = next_task(before, envelope, event)
@@ -130,17 +125,6 @@ class RoutingView:
             self.set_task(task)
         else:
             self._drop_task(session_id)
-
-    def _count(self, event: Event, before: Task | None, at: datetime) -> None:
-        """R16: what the queue's figures count of a session's routing events."""
-        match event:
-            case TaskQueued(queue_id=UUID() as queue_id):
-                self.statistics.queued(queue_id, at)
-            case OfferAccepted() if before and before.queue_id and before.queued_at:
-                in_time = service_level_seconds(self.queues.get(before.queue_id))
-                self.statistics.answered(before.queue_id, before.queued_at, at, in_time)
-            case TaskAbandoned():
-                self.statistics.abandoned(event.queue_id, at)
 
     def _offers_changed(self, event: Event, before: Task | None, at: datetime) -> None:
         match event:
@@ -165,10 +149,14 @@ class RoutingView:
                 self._refresh_agent(agent)
 
     def _missed(self, agent: AgentView, event: OfferExpired, task: Task | None) -> None:
-        """R13: an offer of a queue that the agent let expire counts toward the queue's limit
-        (named hand-offs are offered again and again by design: they do not count)."""
+        """R13: an offer of a queue made to the agent alone that it let expire counts toward
+        the queue's limit. Offers to many at once do not: named hand-offs (offered again and
+        again by design), an escalated session and the ``everybody`` policy; one such session
+        nobody took in time would otherwise set the whole desk away at once."""
         definition = self.queues.get(task.queue_id) if task and task.queue_id else None
         if definition is None or task is None or task.correlation_id is None:
+            return
+        if self.mode(task) is Policy.EVERYBODY:
             return
         agent.missed += 1
         agent.missed_limit = definition.max_missed_offers
@@ -226,7 +214,7 @@ class RoutingView:
             case WrapUpStarted():  # R11: the slot stays taken until it ends
                 agent = self._agent(event.agent_id)
                 agent.wrap_ups[event.session_id] = (event, correlation_id)
-                self._schedule_wrap_up(agent.id, event.session_id, event.until)
+                self.timers.wrap_up_at(event.until, agent.id, event.session_id)
             case WrapUpFinished():
                 agent = self._agent(event.agent_id)
                 agent.wrap_ups.pop(event.session_id, None)
@@ -259,11 +247,6 @@ class RoutingView:
         definition = self.queues.get(queue_id or task.queue_id)
         return Policy(definition.policy) if definition else None
 
-    @staticmethod
-    def _lines(task: Task) -> list[UUID]:
-        """The queues the task waits in: its own, and its overflow queue once it overflowed."""
-        return [q for q in (task.queue_id, task.overflow_queue_id) if q is not None]
-
     def _wants_offers(self, task: Task) -> bool:
         mode = self.mode(task)
         return mode is Policy.EVERYBODY or (mode is not None and not task.open_offers())
@@ -274,7 +257,7 @@ class RoutingView:
         self.tasks[session_id] = task
         if task.queue_id is not None:
             wants = self._wants_offers(task)
-            for queue_id in self._lines(task):  # R14: the same age and priority in both
+            for queue_id in task.lines():  # R14: the same age and priority in both
                 self.waiting[queue_id].add(key, task.priority)
                 if wants:
                     self.wanting[queue_id].add(key, task.priority)
@@ -292,7 +275,7 @@ class RoutingView:
         key = self.keys.pop(session_id, None)
         if task is None or key is None:
             return
-        for queue_id in self._lines(task):
+        for queue_id in task.lines():
             self.waiting[queue_id].discard(key)
             self.wanting[queue_id].discard(key)
         for agent_id in task.named_agents:
@@ -304,117 +287,32 @@ class RoutingView:
         definition = self.queues.get(task.queue_id) if task.queue_id else None
         if definition is not None and not task.escalated and task.queued_at is not None:
             deadlines.append(task.queued_at + timedelta(seconds=definition.escalation_seconds))
-        if (preferred_until := self._preferred_until(task)) is not None:
+        if (preferred_until := self.preferred_until(task)) is not None:
             deadlines.append(preferred_until)  # R18: then anyone may be offered it
         after = definition.overflow_after_seconds if definition else None
         if after and task.overflow_queue_id is None and task.queued_at is not None:
             deadlines.append(task.queued_at + timedelta(seconds=after))  # R14
         if deadlines and task.session_id is not None:
-            self._timer_seq += 1
-            heapq.heappush(self.timers, (min(deadlines), self._timer_seq, task.session_id))
+            self.timers.session_at(min(deadlines), task.session_id)
 
     # --- what the router asks -------------------------------------------------------------------
 
     def due(self, now: datetime) -> list[Task]:
         """Waiting tasks with a deadline passed (each once; a stale timer finds nothing)."""
-        sessions: dict[UUID, None] = {}
-        while self.timers and self.timers[0][0] < now:
-            sessions[heapq.heappop(self.timers)[2]] = None
-        due = [self.tasks[s] for s in sessions if s in self.tasks]
+        due = [self.tasks[s] for s in self.timers.due_sessions(now) if s in self.tasks]
         self.dirty_queues |= {t.queue_id for t in due if t.queue_id is not None}  # R18's window
         return due
 
-    def _schedule_wrap_up(self, agent_id: str, session_id: UUID, until: datetime) -> None:
-        self._timer_seq += 1
-        heapq.heappush(self.wrap_up_timers, (until, self._timer_seq, agent_id, session_id))
-
     def due_wrap_ups(self, now: datetime) -> list[tuple[str, UUID, UUID]]:
         """R11: wrap-ups whose time ran out (agent, session, correlation id), each once."""
-        due: dict[tuple[str, UUID], UUID] = {}
-        while self.wrap_up_timers and self.wrap_up_timers[0][0] <= now:
-            _, _, agent_id, session_id = heapq.heappop(self.wrap_up_timers)
+        due = []
+        for agent_id, session_id in self.timers.due_wrap_ups(now):
             agent = self.agents.get(agent_id)
             if agent is not None and session_id in agent.wrap_ups:
-                due[agent_id, session_id] = agent.wrap_ups[session_id][1]
-        return [(a, s, c) for (a, s), c in due.items()]
+                due.append((agent_id, session_id, agent.wrap_ups[session_id][1]))
+        return due
 
-    def wrap_up_due_again(self, agent_id: str, session_id: UUID, when: datetime) -> None:
-        """A time-out that could not be recorded, tried again at ``when``."""
-        self._schedule_wrap_up(agent_id, session_id, when)
-
-    def retry_at(self, when: datetime, session_id: UUID) -> None:
-        self._timer_seq += 1
-        heapq.heappush(self.timers, (when, self._timer_seq, session_id))
-
-    def next_deadline(self) -> datetime | None:
-        heads = [t[0][0] for t in (self.timers, self.wrap_up_timers) if t]
-        return min(heads) if heads else None
-
-    def plan(self, *, now: datetime, new_id: Callable[[], UUID]) -> list[Offering]:
-        """R4, R5, R7: offer waiting sessions, oldest first, to the agents who may take them;
-        applied here at once (see the module's docstring). Named hand-offs first, then queues."""
-        planned: dict[UUID, Offering] = {}
-
-        def offer(task: Task, agent_ids: list[str], timeout: timedelta) -> None:
-            ids = [new_id() for _ in agent_ids]
-            events = make_offers(task, agent_ids, offer_ids=ids, now=now, timeout=timeout)
-            made = [e for e in events if isinstance(e, OfferMade)]
-            if made:
-                assert task.session_id is not None
-                planned.setdefault(task.session_id, Offering(task.session_id, task)).events += made
-                self.reserve(task, made, now)
-
-        agents, self.dirty_agents = sorted(self.dirty_agents), set()
-        for agent_id in agents:
-            agent = self.agents.get(agent_id)
-            for key in list(self.named.get(agent_id, ())):
-                if agent is None or not agent.eligible:
-                    break
-                task = self.tasks[key[2]]
-                if task.may_be_offered_to(agent_id):
-                    offer(task, [agent_id], self.named_offer_timeout)
-        queues, self.dirty_queues = sorted(self.dirty_queues), set()
-        for queue_id in queues:
-            self._fill(queue_id, offer, now)
-        return list(planned.values())
-
-    def _fill(
-        self, queue_id: UUID, offer: Callable[[Task, list[str], timedelta], None], now: datetime
-    ) -> None:
-        """The queue's sessions that want offers, in its order now (R10: priority, then age),
-        offered while the pool has an agent who may take one."""
-        pool, definition = self.pools.get(queue_id), self.queues.get(queue_id)
-        if pool is None or definition is None:
-            return
-        timeout = timedelta(seconds=definition.offer_timeout_seconds)
-        for key in self.wanting[queue_id].walk(now):
-            if not pool.has_eligible():
-                return
-            task = self.tasks[key[2]]
-            mode = self.mode(task, queue_id)
-            assert mode is not None
-            preferred = self.preferred(task, now)
-            if preferred is not None:  # R18: only the preferred agent, for now
-                agent = self.agents.get(preferred)
-                eligible = agent is not None and agent.eligible
-                picks = [preferred] if eligible and task.may_be_offered_to(preferred) else []
-            else:
-                picks = pool.pick(mode, task.excluded())
-            if picks:
-                offer(task, picks, timeout)
-                if mode is Policy.ROUND_ROBIN and preferred is None:
-                    pool.offered(picks[-1])
-
-    def preferred(self, task: Task, now: datetime) -> str | None:
-        """R18: the agent a queue's session waits for now: the preferred agent it names, a
-        member of the queue, until the queue's ``preferred_agent_seconds`` have passed or the
-        agent declined it or let an offer of it expire."""
-        until = self._preferred_until(task)
-        if until is None or now >= until:
-            return None
-        return task.preferred_agent
-
-    def _preferred_until(self, task: Task) -> datetime | None:
+    def preferred_until(self, task: Task) -> datetime | None:
         preferred, queue_id = task.preferred_agent, task.queue_id
         if preferred is None or queue_id is None or task.queued_at is None:
             return None
@@ -440,7 +338,7 @@ class RoutingView:
         """The offers are in the log now: queries may show them (an agent may accept them)."""
         task = self.tasks.get(offering.session_id)
         if task is not None:
-            self.tasks[offering.session_id] = _recorded(task, [e.offer_id for e in offering.events])
+            self.tasks[offering.session_id] = task.recorded([e.offer_id for e in offering.events])
 
     def release(self, offering: Offering) -> None:
         """Offers that could not be recorded (the session changed meanwhile): taken back."""
@@ -479,7 +377,7 @@ class RoutingView:
         self.not_responding |= {a.id for a in self.agents.values() if a.not_responding}
         for agent in self.agents.values():
             for session_id, (started, _) in agent.wrap_ups.items():
-                self._schedule_wrap_up(agent.id, session_id, started.until)
+                self.timers.wrap_up_at(started.until, agent.id, session_id)
         for task in self.tasks.values():
             self._schedule(task)
 
@@ -493,65 +391,7 @@ class RoutingView:
         """The view as a snapshot left it (``routing_svc.snapshot.restore``)."""
         snapshot.restore(self, position, state)
 
-    # --- queries ----------------------------------------------------------------------------------
-
-    def standing(self, session_id: UUID, now: datetime) -> Standing | None:
-        """R5: position (1 is next) and the estimated wait: the queue's mean handling time over
-        its last finished sessions, times the position, divided by the slots of its available
-        agents; unknown until a session of the queue has finished or when nobody is available.
-        """
-        task = self.tasks.get(session_id)
-        if task is None:
-            return None
-        if task.queue_id is None:
-            return Standing(session_id, None, None, 0, None)
-        queue = self.waiting[task.queue_id]
-        position = queue.rank(self.keys[session_id], now) + 1  # R10: by priority, then age
-        per_place = self.seconds_per_place(task.queue_id)
-        estimate = per_place * position if per_place is not None else None
-        return Standing(session_id, task.queue_id, position, len(queue), estimate)
-
-    def longest_wait(self, queue_id: UUID, now: datetime) -> float | None:
-        """R16: how long the queue's longest-waiting session has waited."""
-        oldest = self.waiting[queue_id].oldest() if queue_id in self.waiting else None
-        return max(0.0, (now - oldest).total_seconds()) if oldest else None
-
-    def agents_by_state(self, queue_id: UUID) -> dict[str, int]:
-        """R16: the queue's agents: available with a free slot, busy, wrapping up, away,
-        offline."""
-        states = dict.fromkeys(("available", "busy", "wrapping_up", "away", "offline"), 0)
-        pool = self.pools.get(queue_id)
-        for agent_id in pool.agents if pool else ():
-            agent = self.agents[agent_id]
-            if agent.status is not AgentStatus.AVAILABLE:
-                states[agent.status.value] += 1
-            elif agent.wrap_ups:
-                states["wrapping_up"] += 1
-            else:
-                states["available" if agent.load < agent.capacity else "busy"] += 1
-        return states
-
-    def seconds_per_place(self, queue_id: UUID) -> float | None:
-        """R5, R15: about how long the queue takes to move on by one: its mean handling time
-        over its last finished sessions, divided by the slots of its available agents."""
-        handled = self.handling.get(queue_id)
-        pool = self.pools.get(queue_id)
-        slots = sum(
-            a.capacity
-            for a in (pool.agents.values() if pool else ())
-            if a.status is AgentStatus.AVAILABLE
-        )
-        return fmean(handled) / slots if handled and slots else None
-
 
 def _pooled(agent: AgentView, order: int) -> Agent:
     status = AgentStatus.AWAY if agent.not_responding else agent.status  # R13: as if away
     return Agent(agent.id, agent.capacity, order, status, agent.load, agent.free_since)
-
-
-def _recorded(task: Task, offer_ids: list[UUID]) -> Task:
-    offers = dict(task.offers)
-    for offer_id in offer_ids:
-        if offer_id in offers:
-            offers[offer_id] = replace(offers[offer_id], recorded=True)
-    return replace(task, offers=offers)

@@ -4,6 +4,7 @@ standing, the offers the router decided for one session."""
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,44 @@ class Ordered:
 
     def __iter__(self) -> Iterator[Key]:
         return iter(self.keys)
+
+
+class Timers:
+    """Deadlines, soonest first: waiting sessions' (an offer expiring, escalation, overflow,
+    R18's window) and wrap-ups' (R11). A timer only says when to look again: each due one is
+    given once, and whoever asked checks it still stands (a stale one finds nothing)."""
+
+    def __init__(self) -> None:
+        self._sessions: list[tuple[datetime, int, UUID]] = []
+        self._wrap_ups: list[tuple[datetime, int, str, UUID]] = []  # agent, session
+        self._seq = 0
+
+    def session_at(self, when: datetime, session_id: UUID) -> None:
+        self._seq += 1
+        heapq.heappush(self._sessions, (when, self._seq, session_id))
+
+    def wrap_up_at(self, when: datetime, agent_id: str, session_id: UUID) -> None:
+        self._seq += 1
+        heapq.heappush(self._wrap_ups, (when, self._seq, agent_id, session_id))
+
+    def due_sessions(self, now: datetime) -> list[UUID]:
+        """The sessions with a deadline before ``now``, each once."""
+        due: dict[UUID, None] = {}
+        while self._sessions and self._sessions[0][0] < now:
+            due[heapq.heappop(self._sessions)[2]] = None
+        return list(due)
+
+    def due_wrap_ups(self, now: datetime) -> list[tuple[str, UUID]]:
+        """The wrap-ups (agent, session) whose time ran out by ``now``, each once."""
+        due: dict[tuple[str, UUID], None] = {}
+        while self._wrap_ups and self._wrap_ups[0][0] <= now:
+            _, _, agent_id, session_id = heapq.heappop(self._wrap_ups)
+            due[agent_id, session_id] = None
+        return list(due)
+
+    def next(self) -> datetime | None:
+        heads = [t[0][0] for t in (self._sessions, self._wrap_ups) if t]
+        return min(heads) if heads else None
 
 
 @dataclass

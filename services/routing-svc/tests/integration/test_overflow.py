@@ -7,6 +7,7 @@ from uuid import UUID
 import pytest
 
 from eventlog import EventStore
+from routing_svc.queries import standing_of
 from support_contracts.refusals import Refusal
 
 from .world import World
@@ -19,7 +20,7 @@ async def world(store: EventStore) -> World:
 
 def places(world: World, sessions: list[UUID]) -> list[int | None]:
     now = world.clock.now()
-    return [s.position if (s := world.view.standing(x, now)) else None for x in sessions]
+    return [s.position if (s := standing_of(world.view, x, now)) else None for x in sessions]
 
 
 async def taken(world: World, queue: UUID, agent: str) -> UUID:

@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from eventlog import EventStore
+from routing_svc.queries import standing_of
 
 from .world import World
 
@@ -30,7 +31,7 @@ async def busy_desk(world: World, **queue: int) -> tuple[UUID, UUID]:
 
 def places(world: World, sessions: list[UUID]) -> list[int | None]:
     now = world.clock.now()
-    return [s.position if (s := world.view.standing(x, now)) else None for x in sessions]
+    return [s.position if (s := standing_of(world.view, x, now)) else None for x in sessions]
 
 
 async def test_r10_a_waiting_session_is_offered_by_priority_then_by_age(world: World) -> None:

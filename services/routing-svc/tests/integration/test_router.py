@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from eventlog import EventStore
+from routing_svc.queries import standing_of
 from support_contracts.refusals import StateForbids
 from support_contracts.routing import AcceptOffer
 from support_contracts.vocabulary import AgentStatus, RoutingPolicy
@@ -93,7 +94,7 @@ async def test_r3_only_available_agents_below_capacity_are_offered_work(world: W
     third = await world.hand_off(queue)
     await world.settle()
     assert world.offered_to(third) == []  # nobody may take it: it waits
-    assert world.view.standing(third, world.clock.now()) is not None
+    assert standing_of(world.view, third, world.clock.now()) is not None
 
 
 async def test_r3_going_away_stops_offers_at_once_and_withdraws_the_open_one(
@@ -202,13 +203,13 @@ async def test_r5_position_and_estimated_wait_from_recent_handling_times(world: 
     await world.accept("ann", second)
     waiting = [await world.hand_off(queue) for _ in range(3)]
     await world.settle()
-    standings = [world.view.standing(s, world.clock.now()) for s in waiting]
+    standings = [standing_of(world.view, s, world.clock.now()) for s in waiting]
     assert [s.position for s in standings if s] == [1, 2, 3]
     assert [s.waiting for s in standings if s] == [3, 3, 3]
     assert [s.estimated_wait_seconds for s in standings if s] == [300.0, 600.0, 900.0]
     await world.end(waiting[0])  # the first leaves: the others move up
     await world.settle()
-    assert [world.view.standing(s, world.clock.now()).position for s in waiting[1:]] == [1, 2]  # type: ignore[union-attr]
+    assert [standing_of(world.view, s, world.clock.now()).position for s in waiting[1:]] == [1, 2]  # type: ignore[union-attr]
 
 
 async def test_r6_a_session_ended_while_waiting_leaves_the_queue_and_frees_its_offer(
@@ -245,7 +246,7 @@ async def test_r7_the_oldest_waiting_session_is_offered_when_a_session_ends(
     assert world.offers("ann") == [older]
     finished = await world.recorded("AgentSessionFinished")
     assert [f["session_id"] for f in finished] == [str(held)]
-    assert world.view.standing(newer, world.clock.now()) is not None
+    assert standing_of(world.view, newer, world.clock.now()) is not None
 
 
 async def test_r7_an_agent_handing_a_session_on_frees_its_slot(world: World) -> None:

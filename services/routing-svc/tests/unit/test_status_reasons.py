@@ -30,6 +30,7 @@ from support_contracts.routing import (
     QueueConfigured,
     QueueDefinition,
     StatusReasonsConfigured,
+    TaskEscalated,
     TaskQueued,
     TaskSource,
 )
@@ -138,18 +139,23 @@ class Fold:
         ).recorded(stream, 1, self.position)  # fmt: skip
         self.view.apply(envelope)
 
-    def queue(self, max_missed: int | None) -> UUID:
+    def queue(
+        self, max_missed: int | None, policy: RoutingPolicy = RoutingPolicy.MOST_IDLE
+    ) -> UUID:
         queue_id = uuid4()
         definition = QueueDefinition(
-            name="Printers", agent_ids=["ann"], policy=RoutingPolicy.MOST_IDLE,
+            name="Printers", agent_ids=["ann"], policy=policy,
             time_zone="Europe/Prague", hours=ALWAYS, escalation_seconds=600,
             offer_timeout_seconds=30, max_missed_offers=max_missed,
         )  # fmt: skip
         self.apply(f"queue-{queue_id}", QueueConfigured(queue_id=queue_id, definition=definition))
         return queue_id
 
-    def offer(self, queue_id: UUID | None, answer: type[Event], at: float) -> None:
-        """A session queued and offered to ann, then answered (or left to expire)."""
+    def offer(
+        self, queue_id: UUID | None, answer: type[Event], at: float, *, escalated: bool = False
+    ) -> None:
+        """A session queued (and escalated) and offered to ann, then answered (or left to
+        expire)."""
         session, task, offer = uuid4(), uuid4(), uuid4()
         stream = f"routing-{session}"
         source = TaskSource.HAND_OFF
@@ -159,6 +165,8 @@ class Fold:
         else:
             self.apply(stream, TaskQueued(task_id=task, session_id=session, source=source,
                                           queue_id=queue_id), at)  # fmt: skip
+        if escalated:
+            self.apply(stream, TaskEscalated(task_id=task, session_id=session), at)
         ids = {"offer_id": offer, "task_id": task, "session_id": session, "agent_id": "ann"}
         self.apply(stream, OfferMade(**ids, expires_at=T0 + timedelta(seconds=at + 30)), at)
         self.apply(stream, answer(**ids), at + 31)
@@ -173,6 +181,9 @@ def test_r13_offers_of_a_queue_let_expire_in_a_row_make_an_agent_not_responding(
     fold.offer(strict, OfferDeclined, at=100)  # an answer: the count starts again
     fold.offer(strict, OfferExpired, at=200)
     fold.offer(None, OfferExpired, at=300)  # a named hand-off's offer does not count
+    everybody = fold.queue(max_missed=2, policy=RoutingPolicy.EVERYBODY)
+    fold.offer(everybody, OfferExpired, at=350)  # nor one offered to all at once,
+    fold.offer(strict, OfferExpired, at=370, escalated=True)  # as an escalated session is
     assert fold.view.take_not_responding() == []
     assert fold.view.agents["ann"].eligible
     fold.offer(lenient, OfferExpired, at=400)  # a queue without a limit: no limit

@@ -88,6 +88,16 @@ class Task:
     def may_be_offered_to(self, agent_id: str) -> bool:
         return agent_id not in self.excluded()
 
+    def lines(self) -> list[UUID]:
+        """The queues it waits in: its own, and its overflow queue once it overflowed (R14)."""
+        return [q for q in (self.queue_id, self.overflow_queue_id) if q is not None]
+
+    def recorded(self, offer_ids: list[UUID]) -> Task:
+        """The same, with those of its offers the log has now marked so (see view.reserve)."""
+        offers = {o: replace(offer, recorded=True) if o in offer_ids else offer
+                  for o, offer in self.offers.items()}  # fmt: skip
+        return replace(self, offers=offers)
+
 
 @dataclass(frozen=True)
 class AgentState:
