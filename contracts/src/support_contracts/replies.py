@@ -200,6 +200,27 @@ class QueueStatsReply(Reply):
     queues: list[QueueStats]
 
 
+class WaitingSession(Reply):
+    """R17: a session waiting for an agent, as a supervisor sees it: where it waits (a queue,
+    or named agents), its priority (R10), how long it has waited, its place in the queue, and
+    to whom it is offered now."""
+
+    session_id: UUID
+    queue_id: UUID | None
+    queue_name: str | None
+    named_agents: list[str]
+    priority: int
+    waited_seconds: float
+    position: int | None = Field(description="1 is next; none for named agents")
+    escalated: bool
+    overflow_queue_id: UUID | None
+    offered_to: list[str]
+
+
+class WaitingReply(Reply):
+    sessions: list[WaitingSession]
+
+
 class Offer(Reply):
     offer_id: UUID
     session_id: UUID

@@ -80,6 +80,14 @@ class AssignTask(RoutingCommand):
     agent_id: UserId
 
 
+class OfferToAgent(RoutingCommand):
+    """A supervisor offers a waiting session to an agent of their choosing (R17), who accepts
+    or declines it as any offer; the gateway checks the role."""
+
+    session_id: UUID
+    agent_id: UserId
+
+
 class SubmitEntryForm(RoutingCommand):
     """R8: a customer asks for help; a session is opened waiting in the queue, or the answer
     says the queue is closed and when it opens."""
@@ -131,6 +139,12 @@ class GetWaitingPosition(RoutingCommand):
         return self
 
 
+class ListWaiting(RoutingCommand):
+    """Query (R17): every session waiting for an agent, or those waiting in one queue."""
+
+    queue_id: UUID | None = None
+
+
 ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     ConfigureQueue,
     ConfigureAgent,
@@ -141,10 +155,12 @@ ROUTING_COMMANDS: tuple[type[RoutingCommand], ...] = (
     AcceptOffer,
     DeclineOffer,
     AssignTask,
+    OfferToAgent,
     SubmitEntryForm,
     GetQueue,
     CheckRoom,
     GetQueueStats,
     GetAgent,
     GetWaitingPosition,
+    ListWaiting,
 )

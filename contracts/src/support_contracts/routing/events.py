@@ -105,6 +105,8 @@ class OfferMade(RoutingEvent):
     session_id: UUID
     agent_id: UserId
     expires_at: datetime
+    # R17: the supervisor who offered the session to this agent (routing's offers have none)
+    offered_by: UserId | None = Field(default=None, exclude_if=_absent)
 
 
 class OfferAccepted(RoutingEvent):

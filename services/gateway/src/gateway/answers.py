@@ -24,6 +24,7 @@ from support_contracts.replies import SessionReply as SessionReply
 from support_contracts.replies import SiteReply as SiteReply
 from support_contracts.replies import StandingReply as StandingReply
 from support_contracts.replies import StatusReasonsReply as StatusReasonsReply
+from support_contracts.replies import WaitingReply as WaitingReply
 
 __all__ = [
     "AgentReply",
@@ -38,6 +39,7 @@ __all__ = [
     "StandingReply",
     "StatusReasonsReply",
     "TaskReply",
+    "WaitingReply",
 ]
 
 

@@ -17,6 +17,7 @@ class Role(StrEnum):
     CSR = "csr"
     AGENT = "agent"
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"  # R17: sees every queue and waiting session, steps in
 
 
 def staff_token(

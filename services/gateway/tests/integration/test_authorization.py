@@ -15,7 +15,10 @@ from .conftest import bearer
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
-CALLERS = ["anonymous", "customer", "foreign_customer", "csr", "controller", "admin", "agent"]
+CALLERS = [
+    "anonymous", "customer", "foreign_customer", "csr", "controller", "admin", "agent",
+    "supervisor",
+]  # fmt: skip
 ANYONE = {*CALLERS, "requester"}  # requester: the customer of an entry form
 
 
@@ -58,10 +61,11 @@ def routes(s: str, queue: str, request: str, offer: str) -> list[Route]:
     }
     csr = {"session_mode": "single", "is_webacd_agent": False, "voice_supported": True}
     staff_csr = {"csr", "controller", "agent"}
+    overseers = {"supervisor", "admin"}  # R17: a supervisor steps in where an admin may
     return [
         r("POST", "/v1/sessions", staff_csr, {"email_invite": False}),
         r("GET", f"/v1/sessions/{s}", session),
-        r("GET", f"/v1/sessions/{s}/events", {"controller", "admin"}),
+        r("GET", f"/v1/sessions/{s}/events", {"controller", "supervisor", "admin"}),
         r("GET", f"/v1/sessions/{s}/live?after=1000", session, tried=False),
         r("POST", f"/v1/sessions/{s}/heartbeat", {"controller"}),
         r(
@@ -82,15 +86,17 @@ def routes(s: str, queue: str, request: str, offer: str) -> list[Route]:
         r("POST", "/v1/admin/queues", {"admin"}, definition),
         r("PUT", "/v1/admin/agents/someone", {"admin"}, {"name": "Someone", "max_sessions": 1}),
         r("PUT", "/v1/admin/csrs/someone", {"admin"}, csr),
-        r("POST", f"/v1/admin/sessions/{s}/end", {"admin"}, tried=False),
-        r("POST", f"/v1/admin/sessions/{s}/requeue", {"admin"}, {"queue_id": queue}),
-        r("POST", f"/v1/admin/sessions/{s}/assign", {"admin"}, {"agent_id": "zoe"}),
+        r("POST", f"/v1/supervisor/sessions/{s}/end", overseers, tried=False),
+        r("POST", f"/v1/supervisor/sessions/{s}/requeue", overseers, {"queue_id": queue}),
+        r("POST", f"/v1/supervisor/sessions/{s}/assign", overseers, {"agent_id": "zoe"}),
+        r("POST", f"/v1/supervisor/sessions/{s}/offer", overseers, {"agent_id": "zoe"}),
+        r("GET", "/v1/supervisor/waiting", overseers),
         r("PUT", "/v1/agents/me/status", {"agent"}, {"status": "away"}),
-        r("GET", "/v1/status-reasons", {"csr", "controller", "agent", "admin"}),
+        r("GET", "/v1/status-reasons", {"csr", "controller", "agent", *overseers}),
         r("PUT", "/v1/admin/status-reasons", {"admin"}, {"reasons": ["lunch", "training"]}),
-        r("GET", "/v1/me", {"csr", "controller", "agent", "admin"}),
-        r("GET", "/v1/queues/stats", {"admin"}),
-        r("GET", f"/v1/queues/{queue}/stats", {"admin"}),
+        r("GET", "/v1/me", {"csr", "controller", "agent", *overseers}),
+        r("GET", "/v1/queues/stats", overseers),
+        r("GET", f"/v1/queues/{queue}/stats", overseers),
         r("GET", "/v1/agents/me/offers", {"agent"}),
         r("GET", "/v1/agents/me", {"agent"}),
         r("POST", f"/v1/agents/me/wrap-ups/{s}/finish", {"agent"}, {}),
@@ -138,6 +144,7 @@ async def test_e1_each_caller_against_each_route(api: httpx.AsyncClient) -> None
         "controller": bearer("alice", "csr"),
         "admin": admin,
         "agent": bearer("zoe", "agent"),
+        "supervisor": bearer("sam", "supervisor"),
         "requester": token(asked),
     }
     wrong: list[str] = []

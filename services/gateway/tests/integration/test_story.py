@@ -206,11 +206,14 @@ async def test_r8_the_entry_form_and_the_customers_place_in_the_queue(
     refused(await api.post(f"/v1/queues/{printers}/requests", json={**form, "email": "nope"}), 422)
 
 
-async def test_issue_14_2_an_admin_requeues_assigns_and_ends_a_stranded_session(
-    api: httpx.AsyncClient,
+@pytest.mark.parametrize("who", ["root", "sam"])  # an admin (issue 14.2), a supervisor (R17)
+async def test_r17_an_admin_or_supervisor_requeues_assigns_and_ends_a_stranded_session(
+    api: httpx.AsyncClient, who: str
 ) -> None:
-    """A customer asks through a queue nobody serves; an admin moves the request to a queue with
-    an agent, assigns it to that agent, and ends it; each refused when it cannot be done."""
+    """A customer asks through a queue nobody serves; an admin or a supervisor moves the request
+    to a queue with an agent, assigns it to that agent, and ends it; each refused when it cannot
+    be done, and each recorded with who did it."""
+    by = ADMIN if who == "root" else bearer("sam", "supervisor")
     nobodys = await queue(api, ["nobody-yet"])
     await agent(api, "yann", YANN)
     printers = await queue(api, ["yann"])
@@ -218,12 +221,12 @@ async def test_issue_14_2_an_admin_requeues_assigns_and_ends_a_stranded_session(
     asked = ok(await api.post(f"/v1/queues/{nobodys}/requests", json=form), 201)
     session_id = asked["session_id"]
     gina = {"Authorization": f"Bearer {asked['participant_token']}"}
-    admin = f"/v1/admin/sessions/{session_id}"
+    steps = f"/v1/supervisor/sessions/{session_id}"
     for action, body in (("end", None), ("requeue", {"queue_id": printers}),
                          ("assign", {"agent_id": "yann"})):  # fmt: skip
-        refused(await api.post(f"{admin}/{action}", json=body, headers=YANN), 403, "forbidden")
+        refused(await api.post(f"{steps}/{action}", json=body, headers=YANN), 403, "forbidden")
     nowhere = {"queue_id": "6a1f3c2e-0000-4000-8000-000000000000"}
-    refused(await api.post(f"{admin}/requeue", json=nowhere, headers=ADMIN), 404, "unknown_queue")
+    refused(await api.post(f"{steps}/requeue", json=nowhere, headers=by), 404, "unknown_queue")
 
     async def placed_in(queue_id: str) -> httpx.Response | None:
         where = f"/v1/queues/{queue_id}/requests/{asked['request_id']}"
@@ -231,18 +234,22 @@ async def test_issue_14_2_an_admin_requeues_assigns_and_ends_a_stranded_session(
         return response if response.status_code == 200 else None
 
     await eventually(lambda: placed_in(nobodys), what="gina waiting in the queue nobody serves")
-    requeued = ok(await api.post(f"{admin}/requeue", json={"queue_id": printers}, headers=ADMIN))
+    requeued = ok(await api.post(f"{steps}/requeue", json={"queue_id": printers}, headers=by))
     assert requeued["session"]["status"] == "waiting"
     await eventually(lambda: placed_in(printers), what="gina's request in the printers queue")
     await offer_for(api, YANN, session_id)  # routing offers it in its new queue
+    listed = ok(await api.get("/v1/supervisor/waiting", headers=by))["sessions"]
+    assert [w["offered_to"] for w in listed if w["session_id"] == session_id] == [["yann"]]
+    refused(await api.post(f"{steps}/offer", json={"agent_id": "yann"}, headers=by),
+            409, "already_offered")  # fmt: skip
 
-    refused(await api.post(f"{admin}/assign", json={"agent_id": "nobody"}, headers=ADMIN),
+    refused(await api.post(f"{steps}/assign", json={"agent_id": "nobody"}, headers=by),
             404, "unknown_agent")  # fmt: skip
     ok(await api.put("/v1/agents/me/status", json={"status": "away"}, headers=YANN))
-    refused(await api.post(f"{admin}/assign", json={"agent_id": "yann"}, headers=ADMIN),
+    refused(await api.post(f"{steps}/assign", json={"agent_id": "yann"}, headers=by),
             409, "agent_unavailable")  # fmt: skip
     ok(await api.put("/v1/agents/me/status", json={"status": "available"}, headers=YANN))
-    assigned = ok(await api.post(f"{admin}/assign", json={"agent_id": "yann"}, headers=ADMIN))
+    assigned = ok(await api.post(f"{steps}/assign", json={"agent_id": "yann"}, headers=by))
     assert (assigned["status"], assigned["assigned_to"]) == ("assigned", "yann")
 
     async def controlled_by_yann() -> bool:
@@ -252,22 +259,20 @@ async def test_issue_14_2_an_admin_requeues_assigns_and_ends_a_stranded_session(
     await eventually(controlled_by_yann, what="yann the controller, as after an accept")
     offers = ok(await api.get("/v1/agents/me/offers", headers=YANN))["offers"]
     assert session_id not in {o["session_id"] for o in offers}  # the open offer withdrawn
-    refused(await api.post(f"{admin}/assign", json={"agent_id": "yann"}, headers=ADMIN),
+    refused(await api.post(f"{steps}/assign", json={"agent_id": "yann"}, headers=by),
             409, "not_waiting")  # fmt: skip
-    refused(await api.post(f"{admin}/requeue", json={"queue_id": printers}, headers=ADMIN),
+    refused(await api.post(f"{steps}/requeue", json={"queue_id": printers}, headers=by),
             409, "not_waiting")  # fmt: skip
 
-    ended = ok(await api.post(f"{admin}/end", headers=ADMIN))
+    ended = ok(await api.post(f"{steps}/end", headers=by))
     assert ended["session"]["status"] == "ended"
-    refused(await api.post(f"{admin}/end", headers=ADMIN), 409, "session_ended")
-    logged = ok(await api.get(f"/v1/sessions/{session_id}/events", headers=ADMIN))["events"]
+    refused(await api.post(f"{steps}/end", headers=by), 409, "session_ended")
+    logged = ok(await api.get(f"/v1/sessions/{session_id}/events", headers=by))["events"]
     kinds = [e["type"] for e in logged]
     assert kinds[-1] == "SessionEnded" and "SessionRequeued" in kinds
     assert logged[-1]["data"]["reason"] == "ended_by_admin"
-    assert logged[-1]["data"]["ended_by"] == "root"
-    assert (
-        next(e for e in logged if e["type"] == "SessionRequeued")["data"]["requeued_by"] == "root"
-    )
+    assert logged[-1]["data"]["ended_by"] == who
+    assert next(e for e in logged if e["type"] == "SessionRequeued")["data"]["requeued_by"] == who
 
 
 async def test_s4_an_open_live_stream_keeps_the_controllers_console_without_heartbeats(
@@ -388,7 +393,7 @@ async def test_r16_a_queue_s_statistics_through_the_gateway(api: httpx.AsyncClie
     interval = stats["interval"]
     # (offered counts in the interval it was queued in: maybe the one before, at a boundary)
     assert (interval["answered_in_time"], interval["service_level"]) == (1, 1.0)
-    every = ok(await api.get("/v1/queues/stats", headers=ADMIN))["queues"]
-    assert printers in {q["queue_id"] for q in every}
+    every = ok(await api.get("/v1/queues/stats", headers=bearer("sam", "supervisor")))["queues"]
+    assert printers in {q["queue_id"] for q in every}  # R17: a supervisor sees every queue
     nowhere = "6a1f3c2e-0000-4000-8000-000000000000"
     refused(await api.get(f"/v1/queues/{nowhere}/stats", headers=ADMIN), 404, "unknown_queue")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -21,7 +22,7 @@ from routing_svc.view import RoutingView
 from routing_svc.view_parts import AgentView
 from routing_svc.writing import RoutingLog
 from support_contracts import Command
-from support_contracts.refusals import NotFound
+from support_contracts.refusals import NotFound, StateForbids
 from support_contracts.replies import (
     Agent,
     AgentReply,
@@ -35,6 +36,8 @@ from support_contracts.replies import (
     StandingReply,
     StatusReasonsReply,
     TaskReply,
+    WaitingReply,
+    WaitingSession,
     WrapUp,
 )
 from support_contracts.routing import (
@@ -52,6 +55,8 @@ from support_contracts.routing import (
     GetQueueStats,
     GetStatusReasons,
     GetWaitingPosition,
+    ListWaiting,
+    OfferToAgent,
     SubmitEntryForm,
 )
 from support_contracts.session import OpenRequestedSession
@@ -135,6 +140,21 @@ async def accept_offer(r: Routing, cmd: AcceptOffer) -> TaskReply:
 
 async def assign_task(r: Routing, cmd: AssignTask) -> TaskReply:
     return _task_reply(await r.handlers.assign(cmd), cmd.session_id)
+
+
+async def offer_to_agent(r: Routing, cmd: OfferToAgent) -> TaskReply:
+    """R17: with the queue's offer time (a named hand-off's, for one). The agent's slots are
+    checked on the log's sessions and wrap-ups, and first on the view, which also counts the
+    offers open to it (the router's own may be on their way: the accept checks again)."""
+    seen = r.view.agents.get(cmd.agent_id)
+    if seen is not None and seen.configured and seen.load >= seen.capacity:
+        raise StateForbids("at_capacity", f"{cmd.agent_id} has no free slot")
+    task = r.view.tasks.get(cmd.session_id)
+    definition = r.view.queues.get(task.queue_id) if task and task.queue_id else None
+    timeout = r.view.named_offer_timeout
+    if definition is not None:
+        timeout = timedelta(seconds=definition.offer_timeout_seconds)
+    return _task_reply(await r.handlers.offer_to_agent(cmd, open_for=timeout), cmd.session_id)
 
 
 async def decline_offer(r: Routing, cmd: DeclineOffer) -> TaskReply:
@@ -229,6 +249,33 @@ async def get_queue_stats(r: Routing, cmd: GetQueueStats) -> QueueStatsReply:
     return QueueStatsReply(queues=stats)
 
 
+async def list_waiting(r: Routing, cmd: ListWaiting) -> WaitingReply:
+    """R17: the sessions waiting now, from the replica's view: by queue, each queue's in its
+    order (R10; an overflowed session in both with ``queue_id``), then those handed to named
+    agents, the longest waiting first. Offers the log does not have yet are not shown."""
+    if cmd.queue_id is not None and cmd.queue_id not in r.view.queues:
+        raise NotFound("unknown_queue", f"there is no queue {cmd.queue_id}")
+    now = r.handlers.now()
+    found = []
+    for task in list(r.view.tasks.values()):
+        if task.session_id is None or (cmd.queue_id and cmd.queue_id not in task.lines()):
+            continue
+        definition = r.view.queues.get(task.queue_id) if task.queue_id else None
+        standing = standing_of(r.view, task.session_id, now)
+        waited = (now - task.queued_at).total_seconds() if task.queued_at else 0.0
+        found.append(WaitingSession(
+            session_id=task.session_id, queue_id=task.queue_id,
+            queue_name=definition.name if definition else None,
+            named_agents=list(task.named_agents), priority=task.priority,
+            waited_seconds=max(0.0, waited), position=standing.position if standing else None,
+            escalated=task.escalated, overflow_queue_id=task.overflow_queue_id,
+            offered_to=sorted({o.agent_id for o in task.open_offers() if o.recorded}),
+        ))  # fmt: skip
+    found.sort(key=lambda w: (w.queue_id is None, str(w.queue_id), w.position or 0,
+                              -w.waited_seconds))  # fmt: skip
+    return WaitingReply(sessions=found)
+
+
 async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
     agent = r.view.agents.get(cmd.agent_id)
     if agent is None or not agent.configured:
@@ -281,10 +328,12 @@ HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[BaseModel]]] = 
     AcceptOffer: accept_offer,
     DeclineOffer: decline_offer,
     AssignTask: assign_task,
+    OfferToAgent: offer_to_agent,
     SubmitEntryForm: submit_entry_form,
     GetQueue: get_queue,
     CheckRoom: check_room,
     GetQueueStats: get_queue_stats,
     GetAgent: get_agent,
     GetWaitingPosition: get_waiting_position,
+    ListWaiting: list_waiting,
 }

@@ -14,7 +14,7 @@ agent (R6, R7)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID, uuid5
 
@@ -44,6 +44,7 @@ from routing_svc.domain.tasks import (
     assign_task,
     decline_offer,
     end_task,
+    offer_to_agent,
     queue_task,
     requeue_task,
 )
@@ -61,6 +62,7 @@ from support_contracts.routing import (
     ConfigureStatusReasons,
     DeclineOffer,
     FinishWrapUp,
+    OfferToAgent,
     QueueDefinition,
     TaskQueued,
     TaskSource,
@@ -247,6 +249,26 @@ class RoutingLog:
                 task, agent, cmd.agent_id, offer_id=offer_id, by=cmd.actor_id or "", now=self.now()
             ),
         )
+
+    async def offer_to_agent(self, cmd: OfferToAgent, *, open_for: timedelta) -> Task:
+        """R17: the supervisor's offer, decided on the agent as the log has it, appended at the
+        task's version (its offer id is the command's, so a redelivery finds it made)."""
+        offer_id = uuid5(cmd.command_id, "offer")
+
+        async def once(tx: Transaction) -> Task:
+            agent = await self._agent(tx, cmd.agent_id)
+            now = self.now()
+
+            def decide(task: Task) -> list[Event]:
+                return offer_to_agent(
+                    task, agent, cmd.agent_id, offer_id=offer_id, by=cmd.actor_id or "",
+                    now=now, timeout=open_for,
+                )  # fmt: skip
+
+            offered = await write_in(tx, _case(cmd.session_id), decide, cmd, now=now)
+            return fold_task(offered.recorded, offered.before)
+
+        return await retrying(self.store, once)
 
     async def _take(
         self, cmd: AcceptOffer | AssignTask, decide: Callable[[Task, AgentState], Taking]

@@ -13,10 +13,13 @@ from gateway.routes import (
     sessions,
     signing_in,
     statistics,
+    supervisors,
 )
 
 v1 = APIRouter(prefix="/v1")
-for resource in (sessions, joining, admin, agents, customers, signing_in, statistics):
+for resource in (
+    sessions, joining, admin, agents, customers, signing_in, statistics, supervisors
+):  # fmt: skip
     v1.include_router(resource.router)
 
 __all__ = ["v1"]

@@ -1,9 +1,7 @@
-"""The admin's routes: the site's settings, WebACD queues and agents, a csr's settings, and a
-session ended, re-queued or assigned by hand (R1-R3, S12)."""
+"""The admin's routes: the site's settings, WebACD queues and agents, a csr's settings, the
+status reasons (R1-R3, R12, S12)."""
 
 from __future__ import annotations
-
-from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -11,22 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from gateway import answers
 from gateway.answers import documented
 from gateway.identity import Role
-from gateway.routes.common import AUTH, Gw, Reply, Who, staff, wire
+from gateway.routes.common import Gw, Reply, Who, staff, wire
 from support_contracts.replies import (
     AgentReply,
     CsrReply,
     QueueReply,
-    SessionReply,
     SiteReply,
     StatusReasonsReply,
-    TaskReply,
 )
 from support_contracts.routing import (
-    AssignTask,
     ConfigureAgent,
     ConfigureQueue,
     ConfigureStatusReasons,
-    GetQueue,
     QueueDefinition,
 )
 from support_contracts.session import (
@@ -34,9 +28,7 @@ from support_contracts.session import (
     ChangeCsrSettings,
     ChangeSiteSettings,
     CsrSettings,
-    EndSessionAsAdmin,
     GetSiteSettings,
-    RequeueSession,
     SiteSettings,
 )
 from support_contracts.vocabulary import DisplayName, SessionMode, StatusReason, UserId
@@ -51,14 +43,6 @@ class AgentBody(BaseModel):
     max_sessions: StrictInt = Field(ge=1)
     session_mode: SessionMode | None = None  # not given: the csr's stays as it is
     voice_supported: StrictBool | None = None
-
-
-class RequeueBody(BaseModel):
-    queue_id: UUID
-
-
-class AssignBody(BaseModel):
-    agent_id: UserId
 
 
 @router.get(
@@ -149,49 +133,3 @@ async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> 
     """A csr's own settings (S2, S8, S9): single or multi-session, agent, voice."""
     staff(who, Role.ADMIN)
     return wire(await gw.services(ChangeCsrSettings, CsrReply, who, csr_id=csr_id, settings=body))
-
-
-# issue 14.2: an admin's way out for a stranded or stuck session
-
-
-@router.post(
-    "/admin/sessions/{session_id}/end",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["admin"],
-)
-async def admin_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
-    """An admin ends any live or waiting session (`ended_by_admin`, with who did it)."""
-    staff(who, Role.ADMIN)
-    return wire(await gw.services(EndSessionAsAdmin, SessionReply, who, session_id=session_id))
-
-
-@router.post(
-    "/admin/sessions/{session_id}/requeue",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["admin"],
-)
-async def admin_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -> Reply:
-    """An admin puts a waiting session in a queue again (404 `unknown_queue`, 409 `not_waiting`
-    for a session with a controller); its offers begin afresh."""
-    staff(who, Role.ADMIN)
-    await gw.services(GetQueue, QueueReply, who, queue_id=body.queue_id)  # or 404
-    requeued = await gw.services(
-        RequeueSession, SessionReply, who, session_id=session_id, queue_id=body.queue_id
-    )
-    return wire(requeued)
-
-
-@router.post(
-    "/admin/sessions/{session_id}/assign",
-    **documented(answers.TaskReply, *AUTH),
-    tags=["admin"],
-)
-async def admin_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
-    """An admin assigns a waiting session to an agent who is available and has a free slot (404
-    `unknown_agent`; 409 `not_waiting`, `agent_unavailable`, `at_capacity`); the agent becomes
-    its controller as after accepting an offer."""
-    staff(who, Role.ADMIN)
-    assigned = await gw.services(
-        AssignTask, TaskReply, who, session_id=session_id, agent_id=body.agent_id
-    )
-    return wire(assigned)

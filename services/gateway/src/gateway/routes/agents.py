@@ -94,7 +94,7 @@ async def finish_wrap_up(session_id: UUID, body: WrapUpBody, gw: Gw, who: Who) -
 )
 async def status_reasons(gw: Gw, who: Who) -> Reply:
     """R12: the site's reasons for away and offline (an admin sets them)."""
-    staff(who, Role.AGENT, Role.CSR, Role.ADMIN)
+    staff(who, Role.AGENT, Role.CSR, Role.SUPERVISOR, Role.ADMIN)
     return wire(await gw.services(GetStatusReasons, StatusReasonsReply, who))
 
 

@@ -178,8 +178,9 @@ async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
     tags=["sessions"],
 )
 async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
-    """The session's events in order: for its controller and for admins."""
-    if who.participant or not who.has(Role.ADMIN):  # not an admin: the controller only
+    """The session's events in order: for its controller, supervisors (R17) and admins."""
+    overseer = who.has(Role.ADMIN) or who.has(Role.SUPERVISOR)
+    if who.participant or not overseer:  # the controller only
         session = await member(gw, who, session_id)
         if session.controller != who.id:
             raise Refusal(403, "not_controller", "only the controller or an admin reads the events")

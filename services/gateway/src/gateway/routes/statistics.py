@@ -1,6 +1,6 @@
 """R16: queues' statistics, now and for the 15-minute interval under way (routing-svc's
 projection of its log; each ended interval is also published on ``support.events`` as
-``routing.QueueIntervalEnded`` for analytics). For admins; supervisors' with R17."""
+``routing.QueueIntervalEnded`` for analytics). For supervisors (R17) and admins."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ router = APIRouter()
 )
 async def every_queue_stats(gw: Gw, who: Who) -> Reply:
     """Every queue: waiting, the longest wait, its agents by state, and the interval's figures
-    (offered, answered, in time, abandoned, service level, average wait and handling)."""
-    staff(who, Role.ADMIN)
+    (offered, answered, in time, abandoned, service level, average wait and handling): for
+    supervisors (R17) and admins."""
+    staff(who, Role.SUPERVISOR, Role.ADMIN)
     return wire(await gw.services(GetQueueStats, QueueStatsReply, who))
 
 
@@ -36,6 +37,6 @@ async def every_queue_stats(gw: Gw, who: Who) -> Reply:
     tags=["statistics"],
 )
 async def queue_stats(queue_id: UUID, gw: Gw, who: Who) -> Reply:
-    """One queue's statistics (404 ``unknown_queue``)."""
-    staff(who, Role.ADMIN)
+    """One queue's statistics (404 ``unknown_queue``): for supervisors and admins."""
+    staff(who, Role.SUPERVISOR, Role.ADMIN)
     return wire(await gw.services(GetQueueStats, QueueStatsReply, who, queue_id=queue_id))

@@ -142,6 +142,43 @@ def assign_task(
     return [made, accepted.model_copy(update={"assigned_by": by}), *withdrawn], agent_events
 
 
+def offer_to_agent(
+    task: Task,
+    agent: AgentState,
+    agent_id: str,
+    *,
+    offer_id: UUID,
+    by: str,
+    now: datetime,
+    timeout: timedelta,
+) -> list[Event]:
+    """R17: a supervisor offers a waiting session to an agent of their choosing, who answers it
+    as any offer (``offered_by``). Not to an agent who is not available, has no free slot, has
+    an offer of it open, or declined it (R4). Asked again, the offer made changes nothing."""
+    if offer_id in task.offers:
+        return []
+    if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
+        raise StateForbids("not_waiting", "that session is not waiting for an agent")
+    if agent.id is None:
+        raise NotFound("unknown_agent", f"no agent {agent_id} is configured")
+    if agent.status is not AgentStatus.AVAILABLE:
+        raise StateForbids(
+            "agent_unavailable", f"{agent_id} is {agent.status.value}, not available"
+        )
+    if not agent.can_take_work:
+        raise StateForbids("at_capacity", f"{agent_id} has no free slot")
+    if agent_id in task.declined:
+        raise StateForbids("declined_before", f"{agent_id} declined this session (R4)")
+    if agent_id in {o.agent_id for o in task.open_offers()}:
+        raise StateForbids("already_offered", f"{agent_id} has an offer of this session open")
+    return [
+        OfferMade(
+            offer_id=offer_id, task_id=task.id, session_id=task.session_id, agent_id=agent_id,
+            expires_at=now + timeout, offered_by=by,
+        )
+    ]  # fmt: skip
+
+
 def decline_offer(task: Task, offer_id: UUID, agent_id: str) -> list[Event]:
     """R4: a decliner is not offered this session again."""
     _offer_for(task, offer_id, agent_id)
