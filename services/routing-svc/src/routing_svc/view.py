@@ -8,8 +8,8 @@ offers it decides at once (``reserve``), before they are recorded, so the next d
 them; when the log brings the same ``OfferMade`` back it changes nothing, and an offer that
 could not be recorded is taken back (``release``).
 
-An offer reserves a slot of its agent: an agent's load is its sessions plus its open offers,
-and only available agents below capacity are offered work (R3).
+An offer reserves a slot of its agent: an agent's load is its sessions, its wrap-ups (R11) and
+its open offers, and only available agents below capacity are offered work (R3).
 """
 
 from __future__ import annotations
@@ -107,10 +107,8 @@ class RoutingView:
             if event.request_id is not None:
                 self.requests[event.request_id] = session_id
             definition = self.queues.get(event.queue_id) if event.queue_id else None
-            if definition and definition.overflow_when_estimated_wait_over_seconds:
-                self.timers.session_at(
-                    envelope.occurred_at, session_id
-                )  # R14: its estimate, at once
+            if definition and definition.overflow_when_estimated_wait_over_seconds:  # R14
+                self.timers.session_at(envelope.occurred_at, session_id)  # its estimate, now
         elif before is None:
             task = None  # a task no longer waiting: only its agents change
         elif isinstance(event, OfferMade) and event.offer_id in before.offers:

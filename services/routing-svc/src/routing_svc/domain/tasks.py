@@ -111,14 +111,9 @@ def accept_offer(
     return task_events, agent_events
 
 
-def assign_task(
-    task: Task, agent: AgentState, agent_id: str, *, offer_id: UUID, by: str, now: datetime
-) -> tuple[list[Event], list[Event]]:
-    """Issue 14.2: an admin assigns a waiting session to an agent, recorded as an offer made and
-    accepted at once on the agent's behalf (``assigned_by``), with the capacity an agent's own
-    accept has (R6: none over capacity). Asked again, the assignment made changes nothing."""
-    if task.accepted_offer == offer_id and task.assigned_to == agent_id:
-        return [], []
+def _chosen_agent_may_take(task: Task, agent: AgentState, agent_id: str) -> None:
+    """A session someone hands to an agent by hand (an assignment, a supervisor's offer): it is
+    waiting, and the agent is configured and available."""
     if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
         raise StateForbids("not_waiting", "that session is not waiting for an agent")
     if agent.id is None:
@@ -127,6 +122,18 @@ def assign_task(
         raise StateForbids(
             "agent_unavailable", f"{agent_id} is {agent.status.value}, not available"
         )
+
+
+def assign_task(
+    task: Task, agent: AgentState, agent_id: str, *, offer_id: UUID, by: str, now: datetime
+) -> tuple[list[Event], list[Event]]:
+    """Issue 14.2: an admin assigns a waiting session to an agent, recorded as an offer made and
+    accepted at once on the agent's behalf (``assigned_by``), with the capacity an agent's own
+    accept has (R6: none over capacity). Asked again, the assignment made changes nothing."""
+    if task.accepted_offer == offer_id and task.assigned_to == agent_id:
+        return [], []
+    _chosen_agent_may_take(task, agent, agent_id)
+    assert task.id is not None and task.session_id is not None
     made = OfferMade(
         offer_id=offer_id,
         task_id=task.id,
@@ -157,14 +164,8 @@ def offer_to_agent(
     an offer of it open, or declined it (R4). Asked again, the offer made changes nothing."""
     if offer_id in task.offers:
         return []
-    if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
-        raise StateForbids("not_waiting", "that session is not waiting for an agent")
-    if agent.id is None:
-        raise NotFound("unknown_agent", f"no agent {agent_id} is configured")
-    if agent.status is not AgentStatus.AVAILABLE:
-        raise StateForbids(
-            "agent_unavailable", f"{agent_id} is {agent.status.value}, not available"
-        )
+    _chosen_agent_may_take(task, agent, agent_id)
+    assert task.id is not None and task.session_id is not None
     if not agent.can_take_work:
         raise StateForbids("at_capacity", f"{agent_id} has no free slot")
     if agent_id in task.declined:
