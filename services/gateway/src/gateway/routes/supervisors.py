@@ -35,7 +35,7 @@ class AssignBody(BaseModel):
     **documented(answers.WaitingReply, 401, 403, 404, 503),
     tags=["supervisors"],
 )
-async def waiting(gw: Gw, who: Who, queue_id: UUID | None = None) -> Reply:
+async def waiting_sessions(gw: Gw, who: Who, queue_id: UUID | None = None) -> Reply:
     """R17: every session waiting for an agent (or one queue's, 404 ``unknown_queue``): its
     queue or named agents, priority, wait, place in the queue, and to whom it is offered now;
     by queue, each in its order, then the named hand-offs."""
