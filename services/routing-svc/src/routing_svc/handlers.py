@@ -16,7 +16,13 @@ from pydantic import BaseModel
 from routing_svc.domain.queues import check_room as check_room_in
 from routing_svc.domain.queues import closed_refusal, is_open
 from routing_svc.domain.state import AgentState, Task
-from routing_svc.queries import agents_by_state, longest_wait, seconds_per_place, standing_of
+from routing_svc.queries import (
+    agents_by_state,
+    longest_wait,
+    position_of,
+    seconds_per_place,
+    standing_of,
+)
 from routing_svc.statistics import interval_of, service_level_seconds
 from routing_svc.view import RoutingView
 from routing_svc.view_parts import AgentView
@@ -150,7 +156,7 @@ async def offer_to_agent(r: Routing, cmd: OfferToAgent) -> TaskReply:
     if seen is not None and seen.configured and seen.load >= seen.capacity:
         raise StateForbids("at_capacity", f"{cmd.agent_id} has no free slot")
     task = r.view.tasks.get(cmd.session_id)
-    definition = r.view.queues.get(task.queue_id) if task and task.queue_id else None
+    definition = r.view.queue_of(task)
     timeout = r.view.named_offer_timeout
     if definition is not None:
         timeout = timedelta(seconds=definition.offer_timeout_seconds)
@@ -260,14 +266,13 @@ async def list_waiting(r: Routing, cmd: ListWaiting) -> WaitingReply:
     for task in list(r.view.tasks.values()):
         if task.session_id is None or (cmd.queue_id and cmd.queue_id not in task.lines()):
             continue
-        definition = r.view.queues.get(task.queue_id) if task.queue_id else None
-        standing = standing_of(r.view, task.session_id, now)
+        definition = r.view.queue_of(task)
         waited = (now - task.queued_at).total_seconds() if task.queued_at else 0.0
         found.append(WaitingSession(
             session_id=task.session_id, queue_id=task.queue_id,
             queue_name=definition.name if definition else None,
             named_agents=list(task.named_agents), priority=task.priority,
-            waited_seconds=max(0.0, waited), position=standing.position if standing else None,
+            waited_seconds=max(0.0, waited), position=position_of(r.view, task, now),
             escalated=task.escalated, overflow_queue_id=task.overflow_queue_id,
             offered_to=sorted({o.agent_id for o in task.open_offers() if o.recorded}),
         ))  # fmt: skip
@@ -286,7 +291,7 @@ async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
         offer = task.offers.get(offer_id) if task else None
         if task is None or offer is None or not offer.recorded:
             continue  # not in the log yet: it could not be accepted
-        queue = r.view.queues.get(task.queue_id) if task.queue_id else None
+        queue = r.view.queue_of(task)
         offers.append(
             Offer(
                 offer_id=offer_id,

@@ -8,6 +8,7 @@ from statistics import fmean
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from routing_svc.domain.state import Task
 from routing_svc.view_parts import Standing
 from support_contracts.vocabulary import AgentStatus
 
@@ -23,13 +24,20 @@ def standing_of(view: RoutingView, session_id: UUID, now: datetime) -> Standing 
     task = view.tasks.get(session_id)
     if task is None:
         return None
-    if task.queue_id is None:
+    position = position_of(view, task, now)
+    if task.queue_id is None or position is None:
         return Standing(session_id, None, None, 0, None)
-    queue = view.waiting[task.queue_id]
-    position = queue.rank(view.keys[session_id], now) + 1  # R10: by priority, then age
     per_place = seconds_per_place(view, task.queue_id)
     estimate = per_place * position if per_place is not None else None
-    return Standing(session_id, task.queue_id, position, len(queue), estimate)
+    return Standing(session_id, task.queue_id, position, len(view.waiting[task.queue_id]), estimate)
+
+
+def position_of(view: RoutingView, task: Task, now: datetime) -> int | None:
+    """A waiting task's place in its queue (1 is next; R10: by priority, then age); None for
+    one handed to named agents."""
+    if task.queue_id is None or task.session_id is None:
+        return None
+    return view.waiting[task.queue_id].rank(view.keys[task.session_id], now) + 1
 
 
 def longest_wait(view: RoutingView, queue_id: UUID, now: datetime) -> float | None:

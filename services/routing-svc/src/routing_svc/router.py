@@ -107,7 +107,7 @@ class Router:
 
     async def _on_deadline(self, task: Task, now: datetime) -> None:
         events = expire_offers(task, now=now)
-        definition = self.view.queues.get(task.queue_id) if task.queue_id else None
+        definition = self.view.queue_of(task)
         if definition is not None:
             after = timedelta(seconds=definition.escalation_seconds)
             events += escalate(task, now=now, after=after)

@@ -151,7 +151,7 @@ class RoutingView:
         the queue's limit. Offers to many at once do not: named hand-offs (offered again and
         again by design), an escalated session and the ``everybody`` policy; one such session
         nobody took in time would otherwise set the whole desk away at once."""
-        definition = self.queues.get(task.queue_id) if task and task.queue_id else None
+        definition = self.queue_of(task)
         if definition is None or task is None or task.correlation_id is None:
             return
         if self.mode(task) is Policy.EVERYBODY:
@@ -237,6 +237,10 @@ class RoutingView:
             self.dirty_queues |= self.member_of.get(agent.id, set())
             self.dirty_agents.add(agent.id)
 
+    def queue_of(self, task: Task | None) -> QueueDefinition | None:
+        """The definition of the queue the task waits in; None for named agents or unknown."""
+        return self.queues.get(task.queue_id) if task and task.queue_id else None
+
     def mode(self, task: Task, queue_id: UUID | None = None) -> Policy | None:
         """How the task is offered now (in ``queue_id``, its overflow queue, when given);
         None while its queue is unknown."""
@@ -282,7 +286,7 @@ class RoutingView:
     def _schedule(self, task: Task) -> None:
         """A timer at the task's next deadline: an offer expiring or the escalation threshold."""
         deadlines = [o.expires_at for o in task.open_offers()]
-        definition = self.queues.get(task.queue_id) if task.queue_id else None
+        definition = self.queue_of(task)
         if definition is not None and not task.escalated and task.queued_at is not None:
             deadlines.append(task.queued_at + timedelta(seconds=definition.escalation_seconds))
         if (preferred_until := self.preferred_until(task)) is not None:
