@@ -256,6 +256,7 @@ class Agent(Reply):
     # "offline", and for each reason given "away:lunch", "offline:end_of_shift"...
     time_in_state: dict[str, float] | None = None
     wrap_ups: list[WrapUp] | None = None  # R11: what it wraps up now (its slots still taken)
+    skills: dict[str, int] | None = None  # R9: each skill's proficiency, 1-5
 
 
 class AgentReply(Reply):

@@ -27,6 +27,10 @@ Priority = Annotated[int, Strict(), Field(ge=1, le=9)]
 """A waiting session's priority (R10): 1 is offered first; 5 when none is given."""
 WrapUpCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 """What came of a session, as an agent records it in its wrap-up (R11): ``resolved``..."""
+SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+"""A skill an agent has and a session needs (R9): ``billing``, ``spanish``, ``windows``."""
+Proficiency = Annotated[int, Strict(), Field(ge=1, le=5)]
+"""How well an agent has a skill (R9), 1 to 5; a queue's minimum is one of these too."""
 NOT_RESPONDING = "not_responding"
 """R13: the reason routing gives when it sets away an agent who let offers expire."""
 EmailAddress = Annotated[

@@ -18,11 +18,12 @@ import uvloop
 
 from media_relay import frames
 from support_contracts.refusals import Refusal
+from support_demo.beyond import beyond_webacd
 from support_demo.relay_client import RelayClient
 from support_demo.stack import staff as staff_headers
 from support_demo.wiring import Demo, choose
 
-STEPS = 15
+STEPS = 17
 
 
 def short(value: object, most: int = 48) -> str:
@@ -266,6 +267,8 @@ async def walk(story: Story) -> None:
         f"      Erin waits: position {waiting['position']} of {waiting['waiting']}, offered to Dave"
     )
     s.observed["erin_waits"] = [waiting["position"], waiting["waiting"]]
+
+    await beyond_webacd(s)
 
     s.step("Analytics saw every event on support.events (E2)")
 

@@ -30,6 +30,7 @@ from support_contracts.routing.definitions import (
     HoursException,
     OpeningHours,
     QueueDefinition,
+    RelaxationStep,
 )
 from support_contracts.routing.events import (
     ROUTING_EVENTS,
@@ -93,6 +94,7 @@ __all__ = [
     "QueueConfigured",
     "QueueDefinition",
     "QueueIntervalEnded",
+    "RelaxationStep",
     "RoutingCommand",
     "RoutingEvent",
     "StatusReasonsConfigured",

@@ -13,6 +13,8 @@ from support_contracts.vocabulary import (
     AgentStatus,
     DisplayName,
     EmailAddress,
+    Proficiency,
+    SkillName,
     StatusReason,
     UserId,
     WrapUpCode,
@@ -34,6 +36,7 @@ class ConfigureAgent(RoutingCommand):
     agent_id: UserId
     name: DisplayName
     max_sessions: int = Field(ge=1)
+    skills: dict[SkillName, Proficiency] | None = Field(default=None, max_length=50)  # R9
 
 
 class ChangeAgentStatus(RoutingCommand):
@@ -97,6 +100,7 @@ class SubmitEntryForm(RoutingCommand):
     email: EmailAddress
     problem: str = Field(min_length=1, max_length=4000)
     preferred_agent: UserId | None = None  # R18: say, the agent who helped last time
+    skills: list[SkillName] | None = Field(default=None, max_length=10)  # R9: the queue's and these
 
 
 class GetQueue(RoutingCommand):

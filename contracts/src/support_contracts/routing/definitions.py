@@ -1,5 +1,6 @@
 """What an admin sets for routing (R1, R9-R18): a queue's definition, its hours and their
-dated exceptions, and the site's status reasons until an admin sets others."""
+dated exceptions, its skills and their relaxation, and the site's status reasons until an admin
+sets others."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from uuid import UUID
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from support_contracts.base import Strict
-from support_contracts.vocabulary import DisplayName, RoutingPolicy, UserId, WrapUpCode
+from support_contracts.vocabulary import (
+    DisplayName,
+    Proficiency,
+    RoutingPolicy,
+    SkillName,
+    UserId,
+    WrapUpCode,
+)
 
 DEFAULT_STATUS_REASONS = ("lunch", "break", "training", "meeting")
 """R12: the site's reasons for away and offline until an admin sets others."""
@@ -44,6 +52,22 @@ class HoursException(Strict):
             raise ValueError("give both opens and closes for special hours, or neither: closed")
         if self.opens is not None and self.closes is not None and self.opens >= self.closes:
             raise ValueError("closes must be after opens")
+        return self
+
+
+class RelaxationStep(Strict):
+    """R9: once a session has waited ``after_seconds``, its match widens: one skill is no longer
+    needed (``drop_skill``: the queue's, or one its hand-off or entry form added), or the
+    minimum proficiency falls to ``lower_minimum_to``. One of the two a step."""
+
+    after_seconds: StrictInt = Field(ge=1)
+    drop_skill: SkillName | None = Field(default=None, exclude_if=_absent)
+    lower_minimum_to: Proficiency | None = Field(default=None, exclude_if=_absent)
+
+    @model_validator(mode="after")
+    def _one_change(self) -> RelaxationStep:
+        if (self.drop_skill is None) == (self.lower_minimum_to is None):
+            raise ValueError("a relaxation step gives drop_skill or lower_minimum_to, one of them")
         return self
 
 
@@ -83,3 +107,28 @@ class QueueDefinition(Strict):
     exceptions: list[HoursException] | None = Field(
         default=None, max_length=400, exclude_if=_absent
     )
+    # R9: agents offered this queue's sessions have each of these skills at the minimum or
+    # better (1 when not given), the best match first; ``relaxation`` widens it as they wait
+    required_skills: list[SkillName] | None = Field(default=None, max_length=20, exclude_if=_absent)
+    minimum_proficiency: Proficiency | None = Field(default=None, exclude_if=_absent)
+    relaxation: list[RelaxationStep] | None = Field(default=None, max_length=10, exclude_if=_absent)
+
+    @model_validator(mode="after")
+    def _skills_make_sense(self) -> QueueDefinition:
+        skills = self.required_skills or []
+        if len(set(skills)) != len(skills):
+            raise ValueError("required_skills names a skill twice")
+        steps = self.relaxation or []
+        after = [step.after_seconds for step in steps]
+        if after != sorted(set(after)):
+            raise ValueError("relaxation steps come in order of after_seconds, each later")
+        minimum = self.minimum_proficiency or 1
+        for step in steps:
+            if step.lower_minimum_to is not None:
+                if step.lower_minimum_to >= minimum:
+                    raise ValueError(
+                        f"lower_minimum_to {step.lower_minimum_to} does not lower the minimum"
+                        f" of {minimum} in force by then"
+                    )
+                minimum = step.lower_minimum_to
+        return self

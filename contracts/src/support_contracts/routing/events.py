@@ -16,6 +16,8 @@ from support_contracts.vocabulary import (
     DisplayName,
     HandOffMessage,
     Priority,
+    Proficiency,
+    SkillName,
     StatusReason,
     UserId,
     WrapUpCode,
@@ -48,6 +50,7 @@ class AgentConfigured(RoutingEvent):
     agent_id: UserId
     name: DisplayName
     max_sessions: int = Field(ge=1)
+    skills: dict[SkillName, Proficiency] | None = Field(default=None, exclude_if=_absent)  # R9
 
 
 class AgentStatusChanged(RoutingEvent):
@@ -78,6 +81,8 @@ class TaskQueued(RoutingEvent):
     request_id: UUID | None = None
     priority: Priority | None = Field(default=None, exclude_if=_absent)  # R10: None is 5
     preferred_agent: UserId | None = Field(default=None, exclude_if=_absent)  # R18
+    # R9: needed besides the queue's own (the hand-off's or the entry form's)
+    skills: list[SkillName] | None = Field(default=None, exclude_if=_absent)
 
 
 class OverflowReason(StrEnum):

@@ -18,6 +18,7 @@ from support_contracts.vocabulary import (
     Priority,
     SessionMode,
     SessionNumber,
+    SkillName,
     UserId,
 )
 
@@ -39,6 +40,7 @@ class OpenRequestedSession(SessionCommand):
     customer_email: EmailAddress
     problem: str = Field(max_length=4000)
     preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
+    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
 
 
 class JoinAsCustomer(SessionCommand):
@@ -99,6 +101,7 @@ class HandOffToQueue(SessionCommand):
     priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
     # R18: offered first, for the queue's preferred_agent_seconds (say, the customer's last)
     preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)
+    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
 
 
 class HandOffToAgents(SessionCommand):

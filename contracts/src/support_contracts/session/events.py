@@ -20,6 +20,7 @@ from support_contracts.vocabulary import (
     Priority,
     Role,
     SessionNumber,
+    SkillName,
     UserId,
 )
 
@@ -70,6 +71,7 @@ class SessionRequested(SessionEvent):
     customer_email: EmailAddress
     problem: str = Field(max_length=4000)
     preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
+    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
 
 
 class CustomerJoined(SessionEvent):
@@ -121,6 +123,7 @@ class HandedToQueue(SessionEvent):
     # R10: 1 (first) to 9; left out, the queue's usual 5
     priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
     preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
+    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
 
 
 class HandedToAgents(SessionEvent):

@@ -61,10 +61,13 @@ async def queue(api: httpx.AsyncClient, agents: list[str], **more: object) -> st
     return str(configured["queue_id"])
 
 
-async def agent(api: httpx.AsyncClient, who: str, headers: dict[str, str]) -> None:
-    body = {"name": who.title(), "max_sessions": 2}
-    ok(await api.put(f"/v1/admin/agents/{who}", json=body, headers=ADMIN))
+async def agent(
+    api: httpx.AsyncClient, who: str, headers: dict[str, str], **skills: int
+) -> dict[str, Any]:
+    body = {"name": who.title(), "max_sessions": 2, **({"skills": skills} if skills else {})}
+    configured = ok(await api.put(f"/v1/admin/agents/{who}", json=body, headers=ADMIN))
     ok(await api.put("/v1/agents/me/status", json={"status": "available"}, headers=headers))
+    return configured
 
 
 async def offer_for(api: httpx.AsyncClient, headers: dict[str, str], session_id: str) -> str:
@@ -372,6 +375,31 @@ async def test_r18_a_preferred_agent_first_and_a_dated_closing(api: httpx.AsyncC
     refused(await api.post("/v1/admin/queues", json={"name": "Q", "agent_ids": [],
             "policy": "most_idle", "time_zone": "UTC", "hours": ALWAYS, "escalation_seconds": 60,
             "offer_timeout_seconds": 30, "exceptions": [halves]}, headers=ADMIN), 422)  # fmt: skip
+
+
+async def test_r9_skills_from_the_admin_api_to_the_offer(api: httpx.AsyncClient) -> None:
+    configured = await agent(api, "zoe", ZOE, billing=2)  # available first: the most idle
+    assert configured["agent"]["skills"] == {"billing": 2}
+    await agent(api, "yann", YANN, billing=4, spanish=3)
+    billing = await queue(api, ["zoe", "yann"], required_skills=["billing"], minimum_proficiency=3)
+    form = {"name": "Erin", "email": "erin@example.com", "problem": "a double charge"}
+    asked = ok(await api.post(f"/v1/queues/{billing}/requests", json=form), 201)
+    await offer_for(api, YANN, asked["session_id"])  # zoe is idle longer, but below 3
+    offers = ok(await api.get("/v1/agents/me/offers", headers=ZOE))["offers"]
+    assert asked["session_id"] not in {o["session_id"] for o in offers}
+    await agent(api, "alice", ALICE)  # a WebACD agent may hand off
+    started = ok(await api.post("/v1/sessions", json={"email_invite": False}, headers=ALICE), 201)
+    path = f"/v1/sessions/{started['session_id']}/handoff"
+    refused(await api.post(path, json={"agent_ids": ["yann"], "skills": ["spanish"]},
+            headers=ALICE), 422)  # fmt: skip
+    ok(await api.post(path, json={"queue_id": billing, "skills": ["spanish"]}, headers=ALICE))
+    await offer_for(api, YANN, started["session_id"])  # the hand-off's skill: yann has it
+    refused(await api.put("/v1/admin/agents/zoe", json={"name": "Zoe", "max_sessions": 2,
+            "skills": {"billing": 6}}, headers=ADMIN), 422)  # fmt: skip
+    refused(await api.post("/v1/admin/queues", json={"name": "Q", "agent_ids": [],
+            "policy": "most_idle", "time_zone": "UTC", "hours": ALWAYS, "escalation_seconds": 60,
+            "offer_timeout_seconds": 30, "required_skills": ["billing"],
+            "relaxation": [{"after_seconds": 30}]}, headers=ADMIN), 422)  # fmt: skip
 
 
 async def test_r16_a_queue_s_statistics_through_the_gateway(api: httpx.AsyncClient) -> None:

@@ -102,6 +102,7 @@ def _agent_reply(
             sessions=sorted(agent.sessions, key=str),
             time_in_state=agent.time_in_state(r.handlers.now()),
             wrap_ups=wrap_ups,
+            skills=dict(agent.skills),
             **reason,
             **seen,
         )
@@ -186,6 +187,7 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
         customer_email=cmd.email,
         problem=cmd.problem,
         preferred_agent=cmd.preferred_agent,
+        skills=cmd.skills,
     )
     opened = await ask(r.sessions, opening, JoinedReply)
     return EntryFormReply(

@@ -1,6 +1,6 @@
-"""The router's offers (R4, R5, R7, R10, R18): which waiting sessions to offer to which agents
-now, decided from the view and applied to it at once (``RoutingView.reserve``), before they
-are recorded, so the next decision counts them."""
+"""The router's offers (R4, R5, R7, R9, R10, R18): which waiting sessions to offer to which
+agents now, decided from the view and applied to it at once (``RoutingView.reserve``), before
+they are recorded, so the next decision counts them; and when to look at a session again."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from routing_svc.domain.pool import Policy
+from routing_svc.domain.skills import relaxation_times, requirement
 from routing_svc.domain.state import Task
 from routing_svc.domain.tasks import make_offers
 from routing_svc.view_parts import Offering
@@ -72,7 +73,9 @@ def _fill(
             eligible = agent is not None and agent.eligible
             picks = [preferred] if eligible and task.may_be_offered_to(preferred) else []
         else:
-            picks = pool.pick(mode, task.excluded())
+            assert task.queued_at is not None
+            needs = requirement(definition, task.skills, queued_at=task.queued_at, now=now)  # R9
+            picks = pool.pick(mode, task.excluded(), needs)
         if picks:
             offer(task, picks, timeout)
             if mode is Policy.ROUND_ROBIN and preferred is None:
@@ -87,3 +90,23 @@ def preferred_agent(view: RoutingView, task: Task, now: datetime) -> str | None:
     if until is None or now >= until:
         return None
     return task.preferred_agent
+
+
+def deadlines_of(view: RoutingView, task: Task) -> list[datetime]:
+    """When to look at a waiting task again: an offer expiring, the escalation threshold,
+    R18's window closing, R14's overflow, R9's relaxation steps (in each queue it waits in)."""
+    deadlines = [o.expires_at for o in task.open_offers()]
+    definition = view.queue_of(task)
+    if task.queued_at is None or definition is None:
+        return deadlines
+    if not task.escalated:
+        deadlines.append(task.queued_at + timedelta(seconds=definition.escalation_seconds))
+    if (preferred_until := view.preferred_until(task)) is not None:
+        deadlines.append(preferred_until)  # then anyone may be offered it
+    after = definition.overflow_after_seconds
+    if after and task.overflow_queue_id is None:
+        deadlines.append(task.queued_at + timedelta(seconds=after))
+    for queue_id in task.lines():
+        if (line := view.queues.get(queue_id)) is not None:
+            deadlines += relaxation_times(line, task.queued_at)
+    return deadlines

@@ -58,12 +58,12 @@ class Router:
         self._idle, self._lock_poll = idle_seconds, lock_poll_seconds
         self._follower = follower_seconds
         self.leading = False
-        self._snapshots = Snapshots(self.store, "routing-view/v2", every_events=snapshot_every)
+        self._snapshots = Snapshots(self.store, "routing-view/v3", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
         """Apply everything recorded since the view's position; the first time, from the
-        latest snapshot of the view on (``routing-view/v2``; v1, without R12 and R13, is not
-        read), not from the start of the log."""
+        latest snapshot of the view on (``routing-view/v3``; older ones, without R9 or R12,
+        are not read), not from the start of the log."""
         await catch_up(self.store, self.view, self._snapshots, batch=BATCH)
 
     async def step(self) -> None:

@@ -94,18 +94,19 @@ def _agent_row(a: AgentView) -> list[object]:
             offers, _iso(a.free_since), a.reason, _iso(a.since), a.spent, a.missed,
             a.missed_limit, missed_cause,
             {str(s): [w.model_dump(mode="json"), str(c)] for s, (w, c) in a.wrap_ups.items()},
-            ]  # fmt: skip
+            a.skills]  # fmt: skip
 
 
 def _agent_of(row: list[Any]) -> AgentView:
     (agent_id, name, capacity, configured, status, sessions, offers, free_since, reason, since,
-     spent, missed, missed_limit, missed_cause, wrap_ups) = row  # fmt: skip
+     spent, missed, missed_limit, missed_cause, wrap_ups, skills) = row  # fmt: skip
     return AgentView(
         agent_id, name, capacity, configured, AgentStatus(status), {UUID(s) for s in sessions},
         {UUID(o): UUID(s) for o, s in offers.items()}, _time(free_since), reason, _time(since),
         dict(spent), missed, missed_limit,
         (UUID(missed_cause[0]), UUID(missed_cause[1])) if missed_cause else None,
         {UUID(s): (WrapUpStarted.model_validate(w), UUID(c)) for s, (w, c) in wrap_ups.items()},
+        dict(skills),
     )  # fmt: skip
 
 
@@ -116,7 +117,7 @@ def _task_row(t: Task) -> dict[str, object]:
         "queued_at": _iso(t.queued_at), "message": t.message,
         "request_id": _str(t.request_id), "priority": t.priority,
         "preferred_agent": t.preferred_agent, "overflow_queue_id": _str(t.overflow_queue_id),
-        "correlation_id": _str(t.correlation_id),
+        "skills": list(t.skills), "correlation_id": _str(t.correlation_id),
         "cause": _str(t.cause), "escalated": t.escalated,
         "offers": [[str(o.id), o.agent_id, o.expires_at.isoformat(), o.open]
                    for o in t.offers.values()],
@@ -137,7 +138,7 @@ def _task_of(row: dict[str, Any]) -> Task:
         queued_at=_time(row["queued_at"]), message=row["message"],
         request_id=_uuid(row["request_id"]), priority=row["priority"],
         preferred_agent=row["preferred_agent"], overflow_queue_id=_uuid(row["overflow_queue_id"]),
-        correlation_id=_uuid(row["correlation_id"]),
+        skills=tuple(row["skills"]), correlation_id=_uuid(row["correlation_id"]),
         cause=_uuid(row["cause"]), escalated=row["escalated"], offers=offers,
         declined=frozenset(row["declined"]), passed=frozenset(row["passed"]),
         assigned_to=row["assigned_to"], accepted_offer=_uuid(row["accepted_offer"]),

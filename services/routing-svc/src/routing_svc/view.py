@@ -29,6 +29,7 @@ from routing_svc.domain.state import (
     spent_until,
     state_keys,
 )
+from routing_svc.planning import deadlines_of
 from routing_svc.statistics import Statistics
 from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Timers
 from routing_svc.waiting import Waiting
@@ -182,11 +183,8 @@ class RoutingView:
         match event:
             case AgentConfigured():
                 agent = self._agent(event.agent_id)
-                agent.name, agent.capacity, agent.configured = (
-                    event.name,
-                    event.max_sessions,
-                    True,
-                )
+                agent.name, agent.capacity, agent.configured = event.name, event.max_sessions, True
+                agent.skills = dict(event.skills or {})  # R9
                 agent.since = agent.since or at
             case AgentStatusChanged():
                 agent = self._agent(event.agent_id)
@@ -283,17 +281,10 @@ class RoutingView:
         for agent_id in task.named_agents:
             self.named[agent_id].discard(key)
 
-    def _schedule(self, task: Task) -> None:
-        """A timer at the task's next deadline: an offer expiring or the escalation threshold."""
-        deadlines = [o.expires_at for o in task.open_offers()]
-        definition = self.queue_of(task)
-        if definition is not None and not task.escalated and task.queued_at is not None:
-            deadlines.append(task.queued_at + timedelta(seconds=definition.escalation_seconds))
-        if (preferred_until := self.preferred_until(task)) is not None:
-            deadlines.append(preferred_until)  # R18: then anyone may be offered it
-        after = definition.overflow_after_seconds if definition else None
-        if after and task.overflow_queue_id is None and task.queued_at is not None:
-            deadlines.append(task.queued_at + timedelta(seconds=after))  # R14
+    def _schedule(self, task: Task, after: datetime | None = None) -> None:
+        """A timer at the task's next deadline (``planning.deadlines``), of those not before
+        ``after`` when given: a due task looks again at the next one."""
+        deadlines = [d for d in deadlines_of(self, task) if after is None or d >= after]
         if deadlines and task.session_id is not None:
             self.timers.session_at(min(deadlines), task.session_id)
 
@@ -302,7 +293,9 @@ class RoutingView:
     def due(self, now: datetime) -> list[Task]:
         """Waiting tasks with a deadline passed (each once; a stale timer finds nothing)."""
         due = [self.tasks[s] for s in self.timers.due_sessions(now) if s in self.tasks]
-        self.dirty_queues |= {t.queue_id for t in due if t.queue_id is not None}  # R18's window
+        for task in due:
+            self.dirty_queues.update(task.lines())  # R9's relaxation, R18's window
+            self._schedule(task, after=now)  # an earlier deadline may have hidden it
         return due
 
     def due_wrap_ups(self, now: datetime) -> list[tuple[str, UUID, UUID]]:
@@ -396,4 +389,6 @@ class RoutingView:
 
 def _pooled(agent: AgentView, order: int) -> Agent:
     status = AgentStatus.AWAY if agent.not_responding else agent.status  # R13: as if away
-    return Agent(agent.id, agent.capacity, order, status, agent.load, agent.free_since)
+    return Agent(
+        agent.id, agent.capacity, order, status, agent.load, agent.free_since, agent.skills
+    )

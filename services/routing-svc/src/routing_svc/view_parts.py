@@ -107,6 +107,7 @@ class AgentView:
     missed_cause: tuple[UUID, UUID] | None = None  # R13: that offer, and its correlation id
     # R11: sessions it wraps up (each a slot taken): how, and the correlation id
     wrap_ups: dict[UUID, tuple[WrapUpStarted, UUID]] = field(default_factory=dict)
+    skills: dict[str, int] = field(default_factory=dict)  # R9: proficiency, 1-5
 
     @property
     def not_responding(self) -> bool:

@@ -347,12 +347,13 @@ def _queued(event: Event, session_id: UUID, *, task_id: UUID) -> TaskQueued | No
         case SessionRequested():
             return queued(
                 source=TaskSource.ENTRY_FORM, queue_id=event.queue_id, request_id=event.request_id,
-                preferred_agent=event.preferred_agent,
+                preferred_agent=event.preferred_agent, skills=event.skills,
             )  # fmt: skip
         case HandedToQueue():
             return queued(
                 source=TaskSource.HAND_OFF, queue_id=event.queue_id, message=event.message,
                 priority=event.priority, preferred_agent=event.preferred_agent,
+                skills=event.skills,
             )  # fmt: skip
         case SessionRequeued():
             return queued(source=TaskSource.REQUEUE, queue_id=event.queue_id)

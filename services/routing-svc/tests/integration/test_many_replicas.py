@@ -10,9 +10,13 @@ no agent ever holding more sessions than its capacity, nor offered work while it
 wrap-ups and open offers fill it, nor while it is away; no decliner offered the same session
 again; every ended session's slot freed.
 
-The second test runs the same with wrap-up (R11), overflow (R14) and not responding (R13) on
-(issue 18.5): no overflowed session assigned in both queues (nor twice), no offer to an agent
-wrapping up to capacity or away, every wrap-up ended."""
+The second test runs the same with skills (R9), wrap-up (R11), overflow (R14) and not
+responding (R13) on (issue 18.5), the hand-offs published 100 a second (a flood of them, on
+this two-core machine with everything in one process, brought offers to the agents later and
+later, past the 2 s offer time, until escalated sessions went round unanswered): no
+overflowed session assigned in both queues (nor twice), no offer to an agent wrapping up to
+capacity or away, nor to one without the skills the session needed at that moment of its wait,
+every wrap-up ended."""
 
 from __future__ import annotations
 
@@ -31,8 +35,10 @@ from eventlog import NewEvent
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitPublisher
 from routing_svc.bootstrap import RoutingService, start
+from routing_svc.domain.skills import requirement
 from support_contracts import Envelope, Event
 from support_contracts.refusals import Refusal
+from support_contracts.routing import QueueDefinition
 from support_contracts.session import EndReason, HandedToAgents, HandedToQueue, SessionEnded
 from support_rpc import RpcClient, RpcTimeout
 from support_testkit.plugin import RabbitNames, SettingsFor, fresh_schema
@@ -43,6 +49,18 @@ from .replicas import settings
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 AGENTS, CAPACITY, HAND_OFFS = 50, 2, 1000
+SKILLS = {  # R9, in the second test: billing 1-5; every third agent speaks spanish
+    f"agent-{n:02}": {"billing": n % 5 + 1} | ({"spanish": 3} if n % 3 == 0 else {})
+    for n in range(AGENTS)
+}
+BILLING = {  # the most_idle queue's skills, widened after 1 s and after 2 s of waiting
+    "required_skills": ["billing"],
+    "minimum_proficiency": 3,
+    "relaxation": [
+        {"after_seconds": 1, "lower_minimum_to": 1},
+        {"after_seconds": 2, "drop_skill": "spanish"},
+    ],
+}
 ALWAYS = [{"weekday": d, "opens": "00:00:00", "closes": "23:59:59"} for d in range(7)]
 
 
@@ -276,7 +294,11 @@ async def many_replicas(
 
             names = [f"agent-{n:02}" for n in range(AGENTS)]
             for agent_id in names:
-                await admin("ConfigureAgent", agent_id=agent_id, name=agent_id, max_sessions=2)
+                skills = SKILLS[agent_id] if extended else None
+                await admin(
+                    "ConfigureAgent", agent_id=agent_id, name=agent_id, max_sessions=2,
+                    skills=skills,
+                )  # fmt: skip
                 await admin("ChangeAgentStatus", agent_id=agent_id, status="available")
             queues: list[UUID] = []
             for members, policy in [(names[30:], "least_busy"), (names[:40], "most_idle")]:
@@ -292,9 +314,9 @@ async def many_replicas(
                 }
                 if extended:
                     definition |= {"wrap_up_seconds": 1, "max_missed_offers": 2}  # R11, R13
-                    if queues:  # R14: most_idle overflows into least_busy
+                    if queues:  # R14: most_idle overflows into least_busy; R9 skills
                         definition |= {"overflow_queue_id": str(queues[0])}
-                        definition |= {"overflow_after_seconds": 3}
+                        definition |= {"overflow_after_seconds": 3} | BILLING
                 queues.append(
                     UUID((await admin("ConfigureQueue", definition=definition))["queue_id"])
                 )
@@ -309,8 +331,13 @@ async def many_replicas(
                     event: Event = HandedToAgents(from_csr="csr", agent_ids=pick.sample(names, 3))
                 else:
                     queue = queues[1 if n % 3 == 2 else 0]
-                    event = HandedToQueue(from_csr="csr", queue_id=queue, priority=1 + n % 9)
+                    added = ["spanish"] if extended and n % 7 == 0 else None  # R9
+                    event = HandedToQueue(
+                        from_csr="csr", queue_id=queue, priority=1 + n % 9, skills=added
+                    )
                 await sessions.publish(session_id, event)
+                if extended and n % 10 == 9:
+                    await asyncio.sleep(0.1)  # 100 a second: a busy desk, not a flood
                 if n == HAND_OFFS // 2:  # a replica goes, another comes, mid-stream
                     await replicas.pop(0).stop()
                     replicas.append(await start(config))
@@ -398,6 +425,43 @@ async def many_replicas(
     if extended:  # each rule came into play, and every wrap-up ended (R11, R13, R14)
         assert kinds["TaskOverflowed"] and supervisor.set_away, kinds
         assert kinds["WrapUpStarted"] == kinds["WrapUpFinished"] > 0, kinds
+        assert_offered_only_with_the_skills(events)
+
+
+def assert_offered_only_with_the_skills(events: list[Envelope]) -> None:
+    """R9: each offer of a session of the skilled queue went to an agent with the skills it
+    needed as long as it had waited by then (an offer's time is at or after the decision's,
+    so this is never stricter than the router was); named hand-offs, and offers in the
+    overflow queue of an overflowed session (its members need no skills), are not bound."""
+    definitions: dict[str, QueueDefinition] = {}
+    queued: dict[str, tuple[str | None, datetime, list[str]]] = {}
+    overflowed: set[str] = set()
+    members: dict[str, set[str]] = {}
+    bound = 0
+    for e in sorted(events, key=lambda e: e.global_position):
+        match e.type:
+            case "QueueConfigured":
+                definitions[e.data["queue_id"]] = QueueDefinition(**e.data["definition"])
+                members[e.data["queue_id"]] = set(e.data["definition"]["agent_ids"])
+            case "TaskQueued":
+                queue_id, skills = e.data.get("queue_id"), e.data.get("skills") or []
+                queued[e.data["session_id"]] = (queue_id, e.occurred_at, skills)
+            case "TaskOverflowed":
+                overflowed.add(e.data["session_id"])
+            case "OfferMade":
+                queue_id, at, added = queued[e.data["session_id"]]
+                definition = definitions.get(queue_id or "")
+                agent = e.data["agent_id"]
+                if definition is None or not definition.required_skills:
+                    continue
+                overflow = str(definition.overflow_queue_id)
+                if e.data["session_id"] in overflowed and agent in members[overflow]:
+                    continue
+                needs = requirement(definition, added, queued_at=at, now=e.occurred_at)
+                if needs is not None:
+                    bound += 1
+                    assert needs.score(SKILLS[agent]) is not None, f"{agent} lacks {needs}"
+    assert bound, "no offer was bound by skills"
 
 
 def assert_offered_only_with_room(events: list[Envelope]) -> None:

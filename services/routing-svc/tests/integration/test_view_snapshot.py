@@ -73,7 +73,7 @@ async def test_a_router_started_from_the_snapshot_has_the_view_folded_from_the_w
     await folded.catch_up()
     saving = _router(world, snapshot_every=1)
     await saving.catch_up()
-    saved = await store.load_snapshot("routing-view/v2")
+    saved = await store.load_snapshot("routing-view/v3")
     assert saved is not None and saved[0] == saving.view.position
     restored = _router(world)
     await restored.catch_up()

@@ -82,11 +82,17 @@ class World:
         )
 
     async def agent(
-        self, agent_id: str, capacity: int = 1, status: AgentStatus = AgentStatus.AVAILABLE
+        self,
+        agent_id: str,
+        capacity: int = 1,
+        status: AgentStatus = AgentStatus.AVAILABLE,
+        skills: dict[str, int] | None = None,
     ) -> None:
-        await self.handlers.configure_agent(
-            command(ConfigureAgent, agent_id=agent_id, name=agent_id.title(), max_sessions=capacity)
-        )
+        configure = command(
+            ConfigureAgent,
+            agent_id=agent_id, name=agent_id.title(), max_sessions=capacity, skills=skills,
+        )  # fmt: skip
+        await self.handlers.configure_agent(configure)
         await self.status(agent_id, status)
 
     async def status(self, agent_id: str, status: AgentStatus, reason: str | None = None) -> None:
@@ -112,9 +118,10 @@ class World:
         agents: list[str] | None = None,
         priority: int | None = None,
         preferred: str | None = None,
+        skills: list[str] | None = None,
     ) -> UUID:
         session_id = uuid4()
-        await self.hand_on(session_id, queue_id, agents, priority, preferred)
+        await self.hand_on(session_id, queue_id, agents, priority, preferred, skills)
         return session_id
 
     async def hand_on(
@@ -124,11 +131,12 @@ class World:
         agents: list[str] | None = None,
         priority: int | None = None,
         preferred: str | None = None,
+        skills: list[str] | None = None,
     ) -> None:
         if queue_id is not None:
             event: Event = HandedToQueue(
                 from_csr="csr", queue_id=queue_id, message="printer", priority=priority,
-                preferred_agent=preferred,
+                preferred_agent=preferred, skills=skills,
             )  # fmt: skip
         else:
             event = HandedToAgents(from_csr="csr", agent_ids=agents or [])

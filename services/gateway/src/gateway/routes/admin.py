@@ -31,16 +31,30 @@ from support_contracts.session import (
     GetSiteSettings,
     SiteSettings,
 )
-from support_contracts.vocabulary import DisplayName, SessionMode, StatusReason, UserId
+from support_contracts.vocabulary import (
+    DisplayName,
+    Proficiency,
+    SessionMode,
+    SkillName,
+    StatusReason,
+    UserId,
+)
 
 router = APIRouter()
 
 
 class AgentBody(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Zoe", "max_sessions": 2}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Zoe", "max_sessions": 2, "skills": {"billing": 4, "spanish": 2}}]
+        }
+    )
 
     name: DisplayName
     max_sessions: StrictInt = Field(ge=1)
+    skills: dict[SkillName, Proficiency] | None = Field(
+        default=None, max_length=50, description="R9: each skill's proficiency, 1-5"
+    )
     session_mode: SessionMode | None = None  # not given: the csr's stays as it is
     voice_supported: StrictBool | None = None
 
@@ -120,6 +134,7 @@ async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -
         agent_id=agent_id,
         name=body.name,
         max_sessions=body.max_sessions,
+        skills=body.skills,
     )
     return wire(configured)
 

@@ -13,7 +13,7 @@ from gateway.routes.common import AUTH, Gw, Reply, Who, wire
 from support_contracts.refusals import Refusal
 from support_contracts.replies import EntryFormReply, StandingReply
 from support_contracts.routing import GetWaitingPosition, SubmitEntryForm
-from support_contracts.vocabulary import DisplayName, EmailAddress, UserId
+from support_contracts.vocabulary import DisplayName, EmailAddress, SkillName, UserId
 
 router = APIRouter()
 
@@ -32,6 +32,9 @@ class EntryForm(BaseModel):
     problem: str = Field(min_length=1, max_length=4000)
     preferred_agent: UserId | None = Field(
         default=None, description="R18: the agent to be offered it first (say, the last one)"
+    )
+    skills: list[SkillName] | None = Field(
+        default=None, max_length=10, description="R9: needed besides the queue's (a language)"
     )
 
 

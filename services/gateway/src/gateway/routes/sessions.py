@@ -46,6 +46,7 @@ from support_contracts.vocabulary import (
     InviteeRole,
     ParticipantId,
     Priority,
+    SkillName,
     UserId,
 )
 from support_rpc import RpcTimeout
@@ -102,13 +103,19 @@ class HandoffBody(BaseModel):
     preferred_agent: UserId | None = Field(
         default=None, description="R18: for a queue, the agent to be offered it first"
     )
+    skills: list[SkillName] | None = Field(
+        default=None, max_length=10, description="R9: for a queue, needed besides the queue's"
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> HandoffBody:
         if (self.queue_id is None) == (self.agent_ids is None):
             raise ValueError("give a queue_id or agent_ids, not both")
-        if (self.priority, self.preferred_agent) != (None, None) and self.queue_id is None:
-            raise ValueError("a priority or a preferred agent is for a hand-off to a queue")
+        queue_only = (self.priority, self.preferred_agent, self.skills)
+        if queue_only != (None, None, None) and self.queue_id is None:
+            raise ValueError(
+                "a priority, a preferred agent or skills are for a hand-off to a queue"
+            )
         return self
 
 
@@ -255,7 +262,7 @@ async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Rep
         await gw.services(CheckRoom, QueueReply, who, queue_id=body.queue_id)
         return await _controller_command(
             gw, who, HandOffToQueue, session_id, queue_id=body.queue_id, message=body.message,
-            priority=body.priority, preferred_agent=body.preferred_agent,
+            priority=body.priority, preferred_agent=body.preferred_agent, skills=body.skills,
         )  # fmt: skip
     return await _controller_command(
         gw, who, HandOffToAgents, session_id, agent_ids=body.agent_ids, message=body.message

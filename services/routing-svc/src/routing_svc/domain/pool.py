@@ -6,24 +6,35 @@ Eligible: available and below capacity. The four policies, one sentence each:
 - ``round_robin``: the next eligible agent after the last one offered, in member order;
 - ``everybody``: every eligible agent at once, in member order.
 
-A decision must not cost time linear in the number of agents: ``most_idle`` and
-``least_busy`` keep heaps whose stale entries (an agent changed since it was pushed) are
-dropped when they reach the top, so a pick costs O(log n) plus the agents it must skip
-(those a task excludes: they declined it, or already hold an offer for it). ``round_robin``
-walks the member order from a cursor, skipping agents who cannot take work.
+R9: a session may need skills (a ``Requirement``); then only the agents who meet it are
+offered it, the best match first, and the policy decides between equal matches.
+
+A decision must not cost time linear in the number of agents. The pool keeps a ranking for
+each requirement in play (one for none; one for each queue's skills at each relaxation step,
+and for what hand-offs add), built once from the agents who have the rarest of its skills and
+kept up as agents change. ``most_idle`` and ``least_busy`` keep heaps whose stale entries (an
+agent changed since it was pushed) are dropped when they reach the top, so a pick costs
+O(log n) plus the agents it must skip (those a task excludes: they declined it, or already
+hold an offer for it). ``round_robin`` walks the member order from a cursor, skipping agents
+who cannot take work.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Collection, Iterator
+import itertools
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from routing_svc.domain.skills import Requirement
 from support_contracts.vocabulary import AgentStatus
+
+MAX_RANKINGS = 64
+"""Rankings kept besides the one for no requirement; the least recently used goes first."""
 
 
 class Policy(StrEnum):
@@ -41,6 +52,7 @@ class Agent:
     status: AgentStatus = AgentStatus.OFFLINE
     load: int = 0
     free_since: datetime | None = None  # when it last became able to take work
+    skills: Mapping[str, int] = field(default_factory=dict, compare=False)  # R9: proficiency
 
     @property
     def eligible(self) -> bool:
@@ -51,34 +63,81 @@ class Agent:
         )
 
 
+class _Ranking:
+    """The members who meet one requirement (all of them, for none), each with its match:
+    the eligible ones in each policy's order after the best match."""
+
+    def __init__(self, requirement: Requirement | None) -> None:
+        self.requirement = requirement
+        self.scores: dict[str, int] = {}  # who meets it, and how well
+        self.eligible: set[str] = set()
+        self.by_idle: list[tuple[Any, ...]] = []  # (-score, free_since, order, stamp, id)
+        self.by_load: list[tuple[Any, ...]] = []  # (-score, load, free_since, order, stamp, id)
+        self.members: dict[int, list[tuple[int, str]]] = {}  # score -> (order, id), sorted
+        self.used = 0
+
+    def put(self, agent: Agent, stamp: int) -> None:
+        score = 0 if self.requirement is None else self.requirement.score(agent.skills)
+        before = self.scores.get(agent.id)
+        if before != score:
+            if before is not None:
+                self._leave(before, agent)
+                del self.scores[agent.id]
+            if score is not None:
+                self.scores[agent.id] = score
+                bisect.insort(self.members.setdefault(score, []), (agent.order, agent.id))
+        if score is None or not agent.eligible:
+            self.eligible.discard(agent.id)
+            return
+        self.eligible.add(agent.id)
+        self.push(agent, stamp)
+
+    def push(self, agent: Agent, stamp: int) -> None:
+        """Entries for an eligible member in the heaps (the older ones go stale)."""
+        score = self.scores[agent.id]
+        assert agent.free_since is not None
+        heapq.heappush(self.by_idle, (-score, agent.free_since, agent.order, stamp, agent.id))
+        entry = (-score, agent.load, agent.free_since, agent.order, stamp, agent.id)
+        heapq.heappush(self.by_load, entry)
+
+    def _leave(self, score: int, agent: Agent) -> None:
+        same = self.members[score]
+        del same[bisect.bisect_left(same, (agent.order, agent.id))]
+        if not same:
+            del self.members[score]
+
+    def stale(self) -> bool:
+        """More stale entries than current ones: time to build the heaps afresh."""
+        return len(self.by_idle) + len(self.by_load) > 4 * len(self.eligible) + 64
+
+
 @dataclass
 class AgentPool:
     agents: dict[str, Agent] = field(default_factory=dict)
     _stamp: dict[str, int] = field(default_factory=dict)
-    _members: list[tuple[int, str]] = field(default_factory=list)  # (order, id), kept sorted
-    _by_idle: list[tuple[Any, ...]] = field(default_factory=list)  # (free_since, order, ...)
-    _by_load: list[tuple[Any, ...]] = field(default_factory=list)  # (load, free_since, ...)
+    _by_skill: dict[str, set[str]] = field(default_factory=dict)  # R9: who has each skill
+    _rankings: dict[Requirement | None, _Ranking] = field(
+        default_factory=lambda: {None: _Ranking(None)}
+    )
+    _uses: Iterator[int] = field(default_factory=itertools.count)
     _cursor: int = -1
-    _eligible: set[str] = field(default_factory=set)
 
     # --- what happens to agents -----------------------------------------------------------------
 
     def put(self, agent: Agent) -> None:
         """An agent added or changed; the heaps get a fresh entry, older ones go stale."""
-        if agent.id not in self.agents:
-            bisect.insort(self._members, (agent.order, agent.id))
+        before = self.agents.get(agent.id)
+        if before is None or before.skills != agent.skills:
+            for skill in before.skills if before else ():
+                self._by_skill[skill].discard(agent.id)
+            for skill in agent.skills:
+                self._by_skill.setdefault(skill, set()).add(agent.id)
         self.agents[agent.id] = agent
-        if agent.eligible:
-            self._eligible.add(agent.id)
-        else:
-            self._eligible.discard(agent.id)
-        stamp = self._stamp.get(agent.id, 0) + 1
-        self._stamp[agent.id] = stamp
-        if agent.eligible:
-            assert agent.free_since is not None
-            heapq.heappush(self._by_idle, (agent.free_since, agent.order, stamp, agent.id))
-            entry = (agent.load, agent.free_since, agent.order, stamp, agent.id)
-            heapq.heappush(self._by_load, entry)
+        stamp = self._stamp[agent.id] = self._stamp.get(agent.id, 0) + 1
+        for ranking in self._rankings.values():
+            ranking.put(agent, stamp)
+            if ranking.stale():
+                self._rebuild(ranking)
 
     def set_status(self, agent_id: str, status: AgentStatus, at: datetime) -> None:
         agent = self.agents[agent_id]
@@ -99,24 +158,58 @@ class AgentPool:
     # --- who gets the offer ---------------------------------------------------------------------
 
     def has_eligible(self) -> bool:
-        return bool(self._eligible)
+        return bool(self._rankings[None].eligible)
 
-    def pick(self, policy: Policy, exclude: Collection[str] = ()) -> list[str]:
-        """The agents to offer a task to now: one, or for ``everybody`` all eligible."""
+    def pick(
+        self, policy: Policy, exclude: Collection[str] = (), requirement: Requirement | None = None
+    ) -> list[str]:
+        """The agents to offer a task to now: one, or for ``everybody`` all eligible; of those
+        who meet the requirement (R9), the best match first."""
+        ranking = self._ranking(requirement)
         if policy is Policy.EVERYBODY:
-            everyone = [(self.agents[i].order, i) for i in self._eligible if i not in exclude]
-            return [agent_id for _, agent_id in sorted(everyone)]
+            everyone = [
+                (-ranking.scores[i], self.agents[i].order, i)
+                for i in ranking.eligible
+                if i not in exclude
+            ]
+            return [agent_id for *_, agent_id in sorted(everyone)]
         if policy is Policy.ROUND_ROBIN:
-            chosen = self._next_in_rotation(exclude)
+            chosen = self._next_in_rotation(ranking, exclude)
         elif policy is Policy.MOST_IDLE:
-            chosen = self._top(self._by_idle, exclude, stamp_at=2)
+            chosen = self._top(ranking.by_idle, exclude, stamp_at=3)
         else:
-            chosen = self._top(self._by_load, exclude, stamp_at=3)
+            chosen = self._top(ranking.by_load, exclude, stamp_at=4)
         return [chosen] if chosen is not None else []
 
     def offered(self, agent_id: str) -> None:
         """Round robin goes on after the agent last offered a task."""
         self._cursor = self.agents[agent_id].order
+
+    def _ranking(self, requirement: Requirement | None) -> _Ranking:
+        """The requirement's ranking; a new one is built from the agents with its rarest skill."""
+        if requirement is not None and not requirement.skills:
+            requirement = None
+        ranking = self._rankings.get(requirement)
+        if ranking is None:
+            assert requirement is not None
+            if len(self._rankings) > MAX_RANKINGS:
+                oldest = min((r for r in self._rankings if r), key=self._used)
+                del self._rankings[oldest]
+            ranking = self._rankings[requirement] = _Ranking(requirement)
+            holders: list[set[str]] = [self._by_skill.get(s, set()) for s in requirement.skills]
+            rarest = min(holders, key=len)
+            for agent_id in sorted(rarest, key=lambda a: self.agents[a].order):
+                ranking.put(self.agents[agent_id], self._stamp[agent_id])
+        ranking.used = next(self._uses)
+        return ranking
+
+    def _used(self, requirement: Requirement | None) -> int:
+        return self._rankings[requirement].used
+
+    def _rebuild(self, ranking: _Ranking) -> None:
+        ranking.by_idle, ranking.by_load = [], []
+        for agent_id in ranking.eligible:
+            ranking.push(self.agents[agent_id], self._stamp[agent_id])
 
     def _current(self, agent_id: str, stamp: int) -> bool:
         return self._stamp.get(agent_id) == stamp and self.agents[agent_id].eligible
@@ -141,12 +234,14 @@ class AgentPool:
             heapq.heappush(heap, entry)
         return chosen
 
-    def _next_in_rotation(self, exclude: Collection[str]) -> str | None:
-        start = bisect.bisect_right(self._members, (self._cursor, "\uffff"))
-        for _, agent_id in _rotated(self._members, start):
-            agent = self.agents[agent_id]
-            if agent.eligible and agent_id not in exclude:
-                return agent_id
+    def _next_in_rotation(self, ranking: _Ranking, exclude: Collection[str]) -> str | None:
+        """The best match's members in rotation from the cursor; the next best if none."""
+        for score in sorted(ranking.members, reverse=True):
+            members = ranking.members[score]
+            start = bisect.bisect_right(members, (self._cursor, "\uffff"))
+            for _, agent_id in _rotated(members, start):
+                if self.agents[agent_id].eligible and agent_id not in exclude:
+                    return agent_id
         return None
 
 

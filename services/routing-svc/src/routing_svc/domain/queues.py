@@ -120,8 +120,11 @@ def check_room(definition: QueueDefinition, waiting: int, frees_in: float | None
 
 
 def configure_agent(cmd: ConfigureAgent) -> list[Event]:
-    """R3: an agent's name and how many sessions it may hold at once."""
-    return [AgentConfigured(agent_id=cmd.agent_id, name=cmd.name, max_sessions=cmd.max_sessions)]
+    """R3: an agent's name and how many sessions it may hold at once; R9: its skills."""
+    configured = AgentConfigured(
+        agent_id=cmd.agent_id, name=cmd.name, max_sessions=cmd.max_sessions, skills=cmd.skills
+    )
+    return [configured]
 
 
 def change_agent_status(

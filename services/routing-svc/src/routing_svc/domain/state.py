@@ -64,6 +64,7 @@ class Task:
     priority: int = 5  # R10: 1 first
     preferred_agent: str | None = None  # R18: offered first, for the queue's time
     overflow_queue_id: UUID | None = None  # R14: offered in this queue too
+    skills: tuple[str, ...] = ()  # R9: needed besides the queue's (the hand-off's or the form's)
     correlation_id: UUID | None = None
     cause: UUID | None = None  # the TaskQueued event, which causes the offers
     escalated: bool = False
@@ -110,6 +111,7 @@ class AgentState:
     spent: Mapping[str, float] = field(default_factory=dict)  # R12: seconds, before ``since``
     sessions: frozenset[UUID] = frozenset()
     wrap_ups: Mapping[UUID, WrapUpStarted] = field(default_factory=dict)  # R11, by session
+    skills: Mapping[str, int] = field(default_factory=dict)  # R9: proficiency, 1-5
     version: int = -1
 
     @property
@@ -199,6 +201,7 @@ def _(event: TaskQueued, task: Task, at: datetime) -> Task:
         request_id=event.request_id,
         priority=event.priority or 5,
         preferred_agent=event.preferred_agent,
+        skills=tuple(event.skills or ()),
     )
 
 
@@ -260,8 +263,9 @@ def evolve_agent(event: Event, agent: AgentState, at: datetime | None = None) ->
 def _(event: AgentConfigured, agent: AgentState, at: datetime | None = None) -> AgentState:
     since = agent.since or at  # the clock of its states starts when it is first configured
     return replace(
-        agent, id=event.agent_id, name=event.name, max_sessions=event.max_sessions, since=since
-    )
+        agent, id=event.agent_id, name=event.name, max_sessions=event.max_sessions, since=since,
+        skills=dict(event.skills or {}),
+    )  # fmt: skip
 
 
 @evolve_agent.register

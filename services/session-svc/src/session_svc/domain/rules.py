@@ -139,6 +139,7 @@ def open_requested_session(
             customer_email=cmd.customer_email,
             problem=cmd.problem,
             preferred_agent=cmd.preferred_agent,
+            skills=cmd.skills,
         )
     ]
 
@@ -278,7 +279,7 @@ def _hand_off(s: Session, actor: str | None, agent: Csr, handed: Event) -> list[
 def hand_off_to_queue(s: Session, cmd: HandOffToQueue, *, controller: Csr) -> list[Event]:
     handed = HandedToQueue(
         from_csr=cmd.actor_id or "", queue_id=cmd.queue_id, message=cmd.message,
-        priority=cmd.priority, preferred_agent=cmd.preferred_agent,
+        priority=cmd.priority, preferred_agent=cmd.preferred_agent, skills=cmd.skills,
     )  # fmt: skip
     return _hand_off(s, cmd.actor_id, controller, handed)
 
