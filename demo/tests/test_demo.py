@@ -39,6 +39,7 @@ REFUSALS = [  # in the story's order, each as the API answered it
     "409 waiting_for_agent",  # S11: nobody joins a waiting session
     "409 session_ended",  # S10: nor an ended one
     "409 revoked",  # I2: the invitations of an ended session are revoked
+    "422 code_required",  # R11: the Billing queue wants a wrap-up code
 ]
 
 
@@ -51,7 +52,7 @@ def summary_of(text: str) -> dict[str, Any]:
 
 def check_story(text: str) -> None:
     summary = summary_of(text)
-    assert summary["steps"] == 15
+    assert summary["steps"] == 17
     assert summary["refusals"] == REFUSALS
     assert summary["observed"] == {
         "frames_bob_saw": 1,  # M1, S6: the customer sees the controller's screen
@@ -62,10 +63,18 @@ def check_story(text: str) -> None:
         "controller_after_handoff": "dave",
         "dana_told_the_end": "ended_by_controller",  # S10
         "erin_waits": [1, 1],  # R5: position 1 of 1
+        "skills": {  # R9: the best match first, and a wider match after the relaxation step
+            "frank_to_gwen": True,
+            "hank_offers_at_1_s": 0,
+            "grace_to_hank_after_relaxing": True,
+        },
+        "wrap_up_and_overflow": {"codes": ["refunded", "explained"], "ivy_to_ivan": True},
     }
     assert summary["session_events"] == 16
-    assert summary["published"]["routing.OfferAccepted"] == 1
-    assert sum(summary["published"].values()) == 48
+    assert summary["published"]["routing.OfferAccepted"] == 3
+    assert summary["published"]["routing.TaskOverflowed"] == 1  # R14
+    assert summary["published"]["routing.WrapUpFinished"] == 1  # R11
+    assert sum(summary["published"].values()) == 87
     assert "at most 345 characters" in text  # the refusal's message, as the csr reads it
 
 
