@@ -4,16 +4,14 @@
    agents in one queue, capacity 2, all available): our ``AgentPool`` (heaps, ``most_idle``)
    side by side with a plain scan over the agents (what a router that looks at every agent
    does). A decision is: pick the agent, it takes the session, a session of another ends.
-   Then the same with skills (R9): 20 skills, 3 needed, with relaxation steps.
+   Then the same with skills (R9): 20 skills, 3 needed, with relaxation steps (``skills.py``).
 2. The service: 10,000 agents in 100 queues, 3 replicas of routing-svc (each its own process)
    on PostgreSQL and RabbitMQ. Hand-offs are published on the exchange as session-svc would, at
    a fixed rate, each to a random queue; the bench's agents accept every offer at once over
    request/reply and end the session a second later. Measured: the time from publishing the
    hand-off to receiving its first ``OfferMade``, offers and assignments per second.
 
-Usage: uv run python bench/routing/run.py [--seconds 5] [--rates 50,100,200] [--replicas 3]
-       [--decisions-only]
-"""
+Usage: run.py [--seconds 5] [--rates 50,100,200] [--replicas 3] [--decisions-only]"""
 
 from __future__ import annotations
 
@@ -23,7 +21,6 @@ import os
 import random
 import sys
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
@@ -37,7 +34,6 @@ from eventlog import NO_STREAM, NewEvent
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitPublisher
 from routing_svc.domain.pool import Agent, AgentPool, Policy
-from routing_svc.domain.skills import Requirement
 from routing_svc.settings import Settings
 from routing_svc.writing import agent_stream, queue_stream
 from support_contracts import Envelope, Event
@@ -66,6 +62,7 @@ from common import (
     summary,
     wait_for_consumers,
 )
+from skills import skills_cost
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -118,99 +115,6 @@ def decision_cost() -> list[tuple[int, float, float]]:
         ours = decisions_per_second(pool, 20_000)
         scan = decisions_per_second(Scan(agents), max(200, 2_000_000 // count))
         rows.append((count, 1e6 / ours, 1e6 / scan))
-    return rows
-
-
-# --- 1b. one decision with skills (R9) -------------------------------------------------------
-
-SKILLS = [f"skill{n:02}" for n in range(20)]
-
-
-def skilled_agents(count: int, rng: random.Random) -> list[Agent]:
-    """Each agent has 8 of the 20 skills, at a proficiency of 1 to 5."""
-    agents = []
-    for n in range(count):
-        skills = {skill: rng.randint(1, 5) for skill in rng.sample(SKILLS, 8)}
-        free_since = T0 - timedelta(seconds=n % 977)
-        agents.append(Agent(f"a{n}", 2, n, AgentStatus.AVAILABLE, 0, free_since, skills))
-    return agents
-
-
-def requirements_in_play(rng: random.Random) -> list[Requirement]:
-    """10 queues, each needing 3 skills at 2 or better, with two relaxation steps (after 30 s
-    the minimum falls to 1, after 60 s one skill is dropped): 30 requirements in play."""
-    found = []
-    for _ in range(10):
-        skills = rng.sample(SKILLS, 3)
-        found += [
-            Requirement(frozenset(skills), 2),
-            Requirement(frozenset(skills), 1),
-            Requirement(frozenset(skills[:2]), 1),
-        ]
-    return found
-
-
-class SkillScan(Scan):
-    """The plain way with skills: every agent looked at, the eligible best match free longest."""
-
-    def pick_for(self, needs: Requirement) -> str | None:
-        best: tuple[int, datetime, int] | None = None
-        chosen = None
-        for a in self.agents.values():
-            if not a.eligible or (score := needs.score(a.skills)) is None:
-                continue
-            assert a.free_since is not None
-            if best is None or (-score, a.free_since, a.order) < best:
-                best, chosen = (-score, a.free_since, a.order), a.id
-        return chosen
-
-    def take(self, agent_id: str) -> None:
-        a = self.agents[agent_id]
-        self.agents[agent_id] = replace(a, load=a.load + 1)
-
-    def free(self, agent_id: str, at: datetime) -> None:
-        a = self.agents[agent_id]
-        self.agents[agent_id] = replace(a, load=a.load - 1, free_since=at)
-
-
-def skilled_decisions_per_second(
-    router: AgentPool | SkillScan, needed: list[Requirement], decisions: int
-) -> float:
-    """Each decision for a session of a random queue at a random step of its relaxation; the
-    one chosen takes it; past 100 sessions in progress, the oldest ends."""
-    busy: list[str] = []
-    started = time.perf_counter()
-    for n in range(decisions):
-        needs = needed[n * 7919 % len(needed)]
-        if isinstance(router, SkillScan):
-            chosen = router.pick_for(needs)
-        else:
-            chosen = next(iter(router.pick(Policy.MOST_IDLE, (), needs)), None)
-        if chosen is not None:
-            router.take(chosen)
-            busy.append(chosen)
-        if len(busy) > 100:
-            router.free(busy.pop(0), T0 + timedelta(seconds=n))
-    return decisions / (time.perf_counter() - started)
-
-
-def skills_cost() -> list[tuple[int, float, float, float]]:
-    """(agents, first decision per requirement µs (its ranking built), ours µs, scan µs)."""
-    rows = []
-    for count in (1_000, 10_000, 100_000):
-        progress(f"one decision with skills among {count:,} agents")
-        rng = random.Random(count)
-        agents, needed = skilled_agents(count, rng), requirements_in_play(rng)
-        pool = AgentPool()
-        for agent in agents:
-            pool.put(agent)
-        started = time.perf_counter()
-        for needs in needed:  # the first decision for each builds its ranking
-            pool.pick(Policy.MOST_IDLE, (), needs)
-        first = (time.perf_counter() - started) / len(needed)
-        ours = skilled_decisions_per_second(pool, needed, 20_000)
-        scan = skilled_decisions_per_second(SkillScan(agents), needed, max(100, 1_000_000 // count))
-        rows.append((count, first * 1e6, 1e6 / ours, 1e6 / scan))
     return rows
 
 
