@@ -119,3 +119,22 @@ async def test_r18_without_the_queue_s_time_a_preference_changes_nothing(world: 
     session = await world.hand_off(printers, preferred="ben")
     await world.settle()
     assert world.offered_to(session) == ["ann"]  # most idle, as always
+
+
+async def test_r18_an_offer_made_after_the_window_still_expires_on_time(world: World) -> None:
+    """A deadline already past (the window's end) once hid the later ones: an offer made after
+    it got no timer of its own, and lingered until the escalation."""
+    for name in ("ann", "ben"):
+        await world.agent(name, capacity=1)
+    printers = await world.queue(["ann", "ben"], offer_timeout=30, preferred_agent_seconds=120)
+    busy = await world.hand_off(printers, preferred="ben")
+    await world.settle()
+    await world.accept("ben", busy)
+    session = await world.hand_off(printers, preferred="ben")
+    await world.later(121)  # the window is over: ann is offered it, for 30 s
+    assert world.offered_to(session) == ["ann"]
+    await world.later(1)
+    assert await world.recorded("OfferExpired") == []
+    await world.later(30)  # 31 s after the offer
+    [expired] = await world.recorded("OfferExpired")
+    assert (expired["agent_id"], expired["session_id"]) == ("ann", str(session))
