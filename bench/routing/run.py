@@ -62,31 +62,13 @@ from common import (
     summary,
     wait_for_consumers,
 )
+from scan import Scan
 from skills import skills_cost
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # --- 1. one decision -------------------------------------------------------------------------
-
-
-class Scan:
-    """The plain way: look at every agent for the eligible one free longest."""
-
-    def __init__(self, agents: list[Agent]) -> None:
-        self.agents = {a.id: a for a in agents}
-
-    def pick(self) -> str:
-        eligible = (a for a in self.agents.values() if a.eligible)
-        return min(eligible, key=lambda a: (a.free_since, a.order)).id
-
-    def take(self, agent_id: str) -> None:
-        a = self.agents[agent_id]
-        self.agents[agent_id] = Agent(a.id, a.capacity, a.order, a.status, a.load + 1, a.free_since)
-
-    def free(self, agent_id: str, at: datetime) -> None:
-        a = self.agents[agent_id]
-        self.agents[agent_id] = Agent(a.id, a.capacity, a.order, a.status, a.load - 1, at)
 
 
 def decisions_per_second(router: Any, decisions: int) -> float:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from common import progress
+from scan import Scan
 
 from routing_svc.domain.pool import Agent, AgentPool, Policy
 from routing_svc.domain.skills import Requirement
@@ -44,34 +44,8 @@ def requirements_in_play(rng: random.Random) -> list[Requirement]:
     return found
 
 
-class SkillScan:
-    """The plain way with skills: every agent looked at, the eligible best match free longest."""
-
-    def __init__(self, agents: list[Agent]) -> None:
-        self.agents = {a.id: a for a in agents}
-
-    def pick_for(self, needs: Requirement) -> str | None:
-        best: tuple[int, datetime, int] | None = None
-        chosen = None
-        for a in self.agents.values():
-            if not a.eligible or (score := needs.score(a.skills)) is None:
-                continue
-            assert a.free_since is not None
-            if best is None or (-score, a.free_since, a.order) < best:
-                best, chosen = (-score, a.free_since, a.order), a.id
-        return chosen
-
-    def take(self, agent_id: str) -> None:
-        a = self.agents[agent_id]
-        self.agents[agent_id] = replace(a, load=a.load + 1)
-
-    def free(self, agent_id: str, at: datetime) -> None:
-        a = self.agents[agent_id]
-        self.agents[agent_id] = replace(a, load=a.load - 1, free_since=at)
-
-
 def skilled_decisions_per_second(
-    router: AgentPool | SkillScan, needed: list[Requirement], decisions: int
+    router: AgentPool | Scan, needed: list[Requirement], decisions: int
 ) -> float:
     """Each decision for a session of a random queue at a random step of its relaxation; the
     one chosen takes it; past 100 sessions in progress, the oldest ends."""
@@ -79,7 +53,7 @@ def skilled_decisions_per_second(
     started = time.perf_counter()
     for n in range(decisions):
         needs = needed[n * 7919 % len(needed)]
-        if isinstance(router, SkillScan):
+        if isinstance(router, Scan):
             chosen = router.pick_for(needs)
         else:
             chosen = next(iter(router.pick(Policy.MOST_IDLE, (), needs)), None)
@@ -106,6 +80,6 @@ def skills_cost() -> list[tuple[int, float, float, float]]:
             pool.pick(Policy.MOST_IDLE, (), needs)
         first = (time.perf_counter() - started) / len(needed)
         ours = skilled_decisions_per_second(pool, needed, 20_000)
-        scan = skilled_decisions_per_second(SkillScan(agents), needed, max(100, 1_000_000 // count))
+        scan = skilled_decisions_per_second(Scan(agents), needed, max(100, 1_000_000 // count))
         rows.append((count, first * 1e6, 1e6 / ours, 1e6 / scan))
     return rows
