@@ -38,7 +38,9 @@ async def sign_in(page: Page, user: str, name: str, *roles: str) -> None:
     await page.goto("/console")
     await page.get_by_label("User id").fill(user)
     await page.get_by_label("Your name").fill(name)
-    for role, label in (("csr", "csr"), ("agent", "WebACD agent"), ("admin", "admin")):
+    labels = (("csr", "csr"), ("agent", "WebACD agent"), ("supervisor", "supervisor"),
+              ("admin", "admin"))  # fmt: skip
+    for role, label in labels:
         await page.get_by_label(label, exact=True).set_checked(role in roles)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()

@@ -145,13 +145,17 @@ export function told(event: LiveEvent, names: Map<string, string>): string | nul
     case "CustomerJoined":
       return `${d.name} joined`;
     case "AssistantJoined":
-      return `${d.name} joined to assist`;
+      return d.via === "supervisor"
+        ? `${d.name}, a supervisor, joined`
+        : `${d.name} joined to assist`;
     case "ParticipantLeft":
       return `${name(d.participant_id)} left (${String(d.reason).replaceAll("_", " ")})`;
     case "ActiveCustomerSelected":
       return `${name(d.participant_id)} is now the active customer`;
     case "ControlTransferred":
-      return `control passed from ${name(d.from_csr)} to ${name(d.to_csr)}`;
+      return d.taken_over_by // R17
+        ? `${name(d.to_csr)} took control over from ${name(d.from_csr)}`
+        : `control passed from ${name(d.from_csr)} to ${name(d.to_csr)}`;
     case "HandedToQueue":
     case "HandedToAgents":
       return "the session was handed to WebACD: waiting for an agent";

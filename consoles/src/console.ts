@@ -1,7 +1,7 @@
 // The CSR dashboard (issue 16.2): sign in, start or assist a session, a tab per session with
 // its participants, invitations, transfers, hand-off, end and leave, live from the gateway's
 // updates (two consoles on one session agree without reloading); for an agent, the agent view
-// (agent.ts). Every refusal is shown as the API words it.
+// (agent.ts); for a supervisor, the supervisor view (supervisor.ts). Every refusal is shown as the API words it.
 import { agentView } from "./agent";
 import {
   apiClient,
@@ -21,6 +21,7 @@ import {
 } from "./api";
 import { ScreenPanel } from "./screen";
 import { forget, kept, type Me, signIn } from "./signin";
+import { supervisorView } from "./supervisor";
 
 const MESSAGE_MOST = 345; // S9
 let me: Me | null = kept();
@@ -303,6 +304,8 @@ function signedIn(who: Me): void {
     location.reload();
   });
   const problem = byId("problem");
+  const helps = who.roles.includes("csr") || who.roles.includes("agent");
+  byId("start").hidden = byId("assist").hidden = !helps; // a supervisor only steps in
   byId<HTMLFormElement>("start").addEventListener("submit", async (event) => {
     event.preventDefault();
     problem.hidden = true;
@@ -332,6 +335,7 @@ function signedIn(who: Me): void {
     open(String(outcome.data.session.session_id), outcome.data);
   });
   if (who.roles.includes("agent")) agentView(api, open);
+  if (who.roles.includes("supervisor")) supervisorView(api, open);
 }
 
 me ??= await signIn(api);

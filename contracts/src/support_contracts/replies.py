@@ -88,6 +88,26 @@ class ActivityReply(SessionReply):
     activity_id: UUID | None = None
 
 
+class SessionRow(Reply):
+    """R17: a session not ended, as a supervisor's list shows it: who controls it (none while
+    it waits for an agent), who is in it, since when, and when its controller's console was
+    last seen (S4)."""
+
+    session_id: UUID
+    session_number: str
+    session_number_display: str
+    status: Literal["live", "waiting"]
+    controller: str | None
+    controller_name: str | None
+    participants: list[Participant]
+    started_at: datetime
+    console_seen_at: datetime | None
+
+
+class SessionsReply(Reply):
+    sessions: list[SessionRow]
+
+
 class SiteReply(Reply):
     """session-svc's answer to ``GetSiteSettings``."""
 

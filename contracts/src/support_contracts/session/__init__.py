@@ -23,6 +23,7 @@ from support_contracts.session.commands import (
     JoinAsAssistant,
     JoinAsCustomer,
     Leave,
+    ListSessions,
     OpenRequestedSession,
     RecordHeartbeat,
     RequeueSession,
@@ -30,6 +31,7 @@ from support_contracts.session.commands import (
     SessionCommand,
     StartActivity,
     StartSession,
+    TakeOverSession,
     TransferControl,
 )
 from support_contracts.session.events import (
@@ -102,6 +104,7 @@ __all__ = [
     "JoinAsCustomer",
     "Leave",
     "LeaveReason",
+    "ListSessions",
     "NumberReleased",
     "NumberReserved",
     "OpenRequestedSession",
@@ -119,5 +122,6 @@ __all__ = [
     "SiteSettingsChanged",
     "StartActivity",
     "StartSession",
+    "TakeOverSession",
     "TransferControl",
 ]

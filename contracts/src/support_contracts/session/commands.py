@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -150,6 +150,15 @@ class RequeueSession(SessionCommand):
     queue_id: UUID
 
 
+class TakeOverSession(SessionCommand):
+    """R17: a supervisor takes over a live session: becomes its controller, the controller
+    stays as an assistant (as after S8's transfer); the gateway checks the role."""
+
+    session_id: UUID
+    supervisor_id: UserId
+    supervisor_name: DisplayName
+
+
 class ChangeSiteSettings(SessionCommand):
     settings: SiteSettings
 
@@ -184,6 +193,12 @@ class GetSiteSettings(SessionCommand):
     """Query: the site settings now (other services read the limits they apply, e.g. I2)."""
 
 
+class ListSessions(SessionCommand):
+    """Query (R17): every session not ended, or only the live or the waiting ones."""
+
+    status: Literal["live", "waiting"] | None = None
+
+
 class FindSessionByNumber(SessionCommand):
     """Query: the live session that has this number (S7, joining from the website)."""
 
@@ -208,11 +223,13 @@ SESSION_COMMANDS: tuple[type[SessionCommand], ...] = (
     EndSession,
     EndSessionAsAdmin,
     RequeueSession,
+    TakeOverSession,
     ChangeSiteSettings,
     ChangeCsrSettings,
     AmendCsrSettings,
     GetSession,
     GetSessionEvents,
     FindSessionByNumber,
+    ListSessions,
     GetSiteSettings,
 )

@@ -84,7 +84,7 @@ class CustomerJoined(SessionEvent):
 class AssistantJoined(SessionEvent):
     csr_id: UserId
     name: DisplayName
-    via: Literal["invitation", "session_number"]
+    via: Literal["invitation", "session_number", "supervisor"]  # a supervisor taking over (R17)
     invitation_id: UUID | None = None
 
 
@@ -96,6 +96,8 @@ class ControlTransferred(SessionEvent):
     from_csr: UserId
     to_csr: UserId
     voice_continues: bool
+    # R17: set when a supervisor took control (``to_csr``) rather than was given it
+    taken_over_by: UserId | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class ActivityStarted(SessionEvent):

@@ -21,6 +21,7 @@ from support_contracts.replies import InvitationReply as InvitationReply
 from support_contracts.replies import QueueReply as QueueReply
 from support_contracts.replies import QueueStatsReply as QueueStatsReply
 from support_contracts.replies import SessionReply as SessionReply
+from support_contracts.replies import SessionsReply as SessionsReply
 from support_contracts.replies import SiteReply as SiteReply
 from support_contracts.replies import StandingReply as StandingReply
 from support_contracts.replies import StatusReasonsReply as StatusReasonsReply
@@ -35,6 +36,7 @@ __all__ = [
     "QueueStatsReply",
     "Session",
     "SessionReply",
+    "SessionsReply",
     "SiteReply",
     "StandingReply",
     "StatusReasonsReply",

@@ -91,6 +91,8 @@ def routes(s: str, queue: str, request: str, offer: str) -> list[Route]:
         r("POST", f"/v1/supervisor/sessions/{s}/assign", overseers, {"agent_id": "zoe"}),
         r("POST", f"/v1/supervisor/sessions/{s}/offer", overseers, {"agent_id": "zoe"}),
         r("GET", "/v1/supervisor/waiting", overseers),
+        r("GET", "/v1/supervisor/sessions?status=live", overseers),
+        r("POST", f"/v1/supervisor/sessions/{s}/take-over", {"supervisor"}, tried=False),
         r("PUT", "/v1/agents/me/status", {"agent"}, {"status": "away"}),
         r("GET", "/v1/status-reasons", {"csr", "controller", "agent", *overseers}),
         r("PUT", "/v1/admin/status-reasons", {"admin"}, {"reasons": ["lunch", "training"]}),

@@ -1,4 +1,4 @@
-"""The rules beyond WebACD through the gateway's HTTP API (R9, R12, R15, R16, R18), services on
+"""The rules beyond WebACD through the gateway's HTTP API (R9, R12, R15-R18), services on
 the real RabbitMQ and PostgreSQL."""
 
 from __future__ import annotations
@@ -141,3 +141,47 @@ async def test_r16_a_queue_s_statistics_through_the_gateway(api: httpx.AsyncClie
     assert printers in {q["queue_id"] for q in every}  # R17: a supervisor sees every queue
     nowhere = "6a1f3c2e-0000-4000-8000-000000000000"
     refused(await api.get(f"/v1/queues/{nowhere}/stats", headers=ADMIN), 404, "unknown_queue")
+
+
+async def test_r17_a_supervisor_lists_live_sessions_and_takes_one_over(
+    api: httpx.AsyncClient,
+) -> None:
+    """Sam, a supervisor, sees alice's live session with its customer, takes it over (alice
+    stays as assistant and may no longer end it), and ends it as its controller; the log names
+    him. A csr may neither list nor take over, an admin may list but not take over."""
+    sam = bearer("sam", "supervisor")
+    start = {"email_invite": False}
+    started = ok(await api.post("/v1/sessions", json=start, headers=ALICE), 201)
+    s = started["session_id"]
+    ok(await api.post("/v1/join", json={"session_number": started["session_number"], "name": "Cy"}))
+    live = ok(await api.get("/v1/supervisor/sessions?status=live", headers=sam))["sessions"]
+    (row,) = [r for r in live if r["session_id"] == s]
+    assert (row["status"], row["controller"], row["controller_name"]) == ("live", "alice", "alice")
+    assert [p["name"] for p in row["participants"]] == ["alice", "Cy"]
+    assert row["session_number_display"] == started["session"]["session_number_display"]
+    refused(await api.get("/v1/supervisor/sessions", headers=ALICE), 403, "forbidden")
+    refused(await api.get("/v1/supervisor/sessions?status=ended", headers=sam), 422)
+    ok(await api.get("/v1/supervisor/sessions", headers=ADMIN))
+
+    take = f"/v1/supervisor/sessions/{s}/take-over"
+    refused(await api.post(take, headers=ADMIN), 403, "forbidden")
+    taken = ok(await api.post(take, headers=sam))
+    assert taken["session"]["controller"] == "sam" and taken["participant_token"]
+    roles = {p["id"]: p["role"] for p in taken["session"]["participants"]}
+    assert (roles["sam"], roles["alice"]) == ("controller", "assistant")
+    refused(await api.post(take, headers=sam), 422, "already_controller")
+    refused(await api.post(f"/v1/sessions/{s}/end", headers=ALICE), 403, "not_controller")
+    live = ok(await api.get("/v1/supervisor/sessions?status=live", headers=sam))["sessions"]
+    assert [r["controller_name"] for r in live if r["session_id"] == s] == ["sam"]
+
+    ended = ok(await api.post(f"/v1/sessions/{s}/end", headers=sam))  # as the controller now
+    assert ended["session"]["status"] == "ended"
+    logged = ok(await api.get(f"/v1/sessions/{s}/events", headers=sam))["events"]
+    moved = next(e["data"] for e in logged if e["type"] == "ControlTransferred")
+    assert moved == {
+        "from_csr": "alice", "to_csr": "sam", "voice_continues": False, "taken_over_by": "sam"
+    }  # fmt: skip
+    assert logged[-1]["data"]["ended_by"] == "sam"
+    refused(await api.post(take, headers=sam), 409, "session_ended")
+    listed = ok(await api.get("/v1/supervisor/sessions", headers=sam))["sessions"]
+    assert s not in {r["session_id"] for r in listed}

@@ -40,8 +40,8 @@ async def start(
     host.run(watch.run(), "console watch")
 
     async def live_sessions() -> None:
-        await watch.catch_up()
-        LIVE_SESSIONS.set(len(watch.last_seen))
+        await handlers.sessions.catch_up()
+        LIVE_SESSIONS.set(len(handlers.sessions.live()))
 
     host.refresh.append(live_sessions)
     host.started(queue=settings.command_queue)

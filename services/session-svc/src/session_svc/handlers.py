@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from eventlog import Transaction
-from session_svc.domain import Session, rules
+from session_svc.domain import Session, Status, rules, supervising
 from session_svc.views import session_view
 from session_svc.writing import SessionLog
 from support_contracts import Command, Event
@@ -19,6 +19,7 @@ from support_contracts.replies import (
     EventsReply,
     JoinedReply,
     SessionReply,
+    SessionsReply,
     SiteReply,
 )
 from support_contracts.session import (
@@ -38,12 +39,14 @@ from support_contracts.session import (
     JoinAsAssistant,
     JoinAsCustomer,
     Leave,
+    ListSessions,
     OpenRequestedSession,
     RecordHeartbeat,
     RequeueSession,
     SelectActiveCustomer,
     StartActivity,
     StartSession,
+    TakeOverSession,
     TransferControl,
 )
 
@@ -178,11 +181,18 @@ async def end_session(h: SessionLog, cmd: EndSession) -> SessionReply:
 
 
 async def end_as_admin(h: SessionLog, cmd: EndSessionAsAdmin) -> SessionReply:
-    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_as_admin, cmd))
+    return await _session_reply(h, cmd, cmd.session_id, _pure(supervising.end_as_admin, cmd))
 
 
 async def requeue(h: SessionLog, cmd: RequeueSession) -> SessionReply:
-    return await _session_reply(h, cmd, cmd.session_id, _pure(rules.requeue, cmd))
+    return await _session_reply(h, cmd, cmd.session_id, _pure(supervising.requeue, cmd))
+
+
+async def take_over(h: SessionLog, cmd: TakeOverSession) -> SessionReply:
+    async def decide(s: Session, tx: Transaction) -> list[Event]:
+        return supervising.take_over(s, cmd, supervisor=await h.csr(tx, cmd.supervisor_id))
+
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
 async def record_heartbeat(h: SessionLog, cmd: RecordHeartbeat) -> SessionReply:
@@ -219,6 +229,11 @@ async def get_site_settings(h: SessionLog, cmd: GetSiteSettings) -> SiteReply:
         return SiteReply(site=await h.site(tx))
 
 
+async def list_sessions(h: SessionLog, cmd: ListSessions) -> SessionsReply:
+    status = Status(cmd.status) if cmd.status else None
+    return SessionsReply(sessions=await h.sessions.listed(status))
+
+
 async def find_session_by_number(h: SessionLog, cmd: FindSessionByNumber) -> SessionReply:
     return SessionReply(session=session_view(await h.session_by_number(cmd.session_number)))
 
@@ -239,6 +254,7 @@ HANDLERS: dict[type[Command], Callable[[SessionLog, Any], Awaitable[BaseModel]]]
     EndSession: end_session,
     EndSessionAsAdmin: end_as_admin,
     RequeueSession: requeue,
+    TakeOverSession: take_over,
     RecordHeartbeat: record_heartbeat,
     ChangeSiteSettings: change_site_settings,
     ChangeCsrSettings: change_csr_settings,
@@ -246,5 +262,6 @@ HANDLERS: dict[type[Command], Callable[[SessionLog, Any], Awaitable[BaseModel]]]
     GetSession: get_session,
     GetSessionEvents: get_session_events,
     FindSessionByNumber: find_session_by_number,
+    ListSessions: list_sessions,
     GetSiteSettings: get_site_settings,
 }

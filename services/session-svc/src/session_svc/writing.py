@@ -30,6 +30,7 @@ from eventlog import (
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
 from session_svc.domain.errors import NotFound
 from session_svc.domain.settings import SITE_STREAM, control_changes, csr_stream
+from session_svc.live import LiveSessions
 from support_contracts import Command, Envelope, Event
 from support_contracts.session import (
     AmendCsrSettings,
@@ -77,8 +78,11 @@ class SessionLog:
         *,
         clock: Callable[[], datetime] = utc_now,
         new_number: Callable[[], str] = random_session_number,
+        snapshot_every: int = 10_000,
     ) -> None:
         self.store, self._clock, self._new_number = store, clock, new_number
+        # every session not ended, folded from the log: R17's list, S4's watch
+        self.sessions = LiveSessions(store, snapshot_every=snapshot_every)
 
     async def run(self, cmd: Command, session_id: UUID, decide: Decision) -> Outcome:
         """The recipe in its own transaction, retried when another writer got there first."""

@@ -47,7 +47,8 @@ async def test_s4_a_restarted_watch_forgets_no_session(store: EventStore) -> Non
     clock.advance(30)
     assert await ConsoleWatch(h).sweep() == []  # the first watch goes away here
     clock.advance(31)
-    assert await ConsoleWatch(h).sweep() == [session]  # a new one rebuilt from the log
+    again = ConsoleWatch(SessionLog(store, clock=clock.now))  # a new process, from the log
+    assert await again.sweep() == [session]
 
 
 async def test_s4_two_watches_sweeping_at_once_end_a_session_once(store: EventStore) -> None:
@@ -55,7 +56,8 @@ async def test_s4_two_watches_sweeping_at_once_end_a_session_once(store: EventSt
     h = SessionLog(store, clock=clock.now)
     session = UUID((await start(h))["session_id"])
     clock.advance(61)
-    first, second = await asyncio.gather(ConsoleWatch(h).sweep(), ConsoleWatch(h).sweep())
+    other = SessionLog(store, clock=clock.now)  # another replica
+    first, second = await asyncio.gather(ConsoleWatch(h).sweep(), ConsoleWatch(other).sweep())
     assert sorted([*first, *second]) == [session]
     assert await ended_reasons(store, session) == ["console_closed"]
 
@@ -63,22 +65,25 @@ async def test_s4_two_watches_sweeping_at_once_end_a_session_once(store: EventSt
 async def test_s4_a_watch_restarted_from_its_snapshot_forgets_no_session(
     store: EventStore,
 ) -> None:
-    """Issue 13 (scale): the watch's view is snapshotted, and a new watch starts from it."""
+    """Issue 13 (scale): the view of live sessions the watch sweeps is snapshotted, and a new
+    process starts from it."""
     clock = FakeClock(T0)
-    h = SessionLog(store, clock=clock.now)
+    h = SessionLog(store, clock=clock.now, snapshot_every=1)
     sessions = [UUID((await start(h, f"csr-{n}"))["session_id"]) for n in range(3)]
-    first = ConsoleWatch(h, snapshot_every=1)
 
-    async def seen_all(watch: ConsoleWatch, count: int) -> bool:
-        await watch.catch_up()  # the log reads only what no running transaction could precede
-        return len(watch.last_seen) == count
+    async def seen_all(log: SessionLog, count: int) -> bool:
+        await (
+            log.sessions.catch_up()
+        )  # the log reads only what no running transaction could precede
+        return len(log.sessions.live()) == count
 
-    await eventually(lambda: seen_all(first, 3), what="the three sessions seen")
-    saved = await store.load_snapshot("console-watch/v1")
-    assert saved is not None and saved[0] == first.position
+    await eventually(lambda: seen_all(h, 3), what="the three sessions seen")
+    saved = await store.load_snapshot("live-sessions/v1")
+    assert saved is not None and saved[0] == h.sessions.position
     await execute(h, command(EndSession, "csr-0", session_id=sessions[0]))
     clock.advance(61)
-    again = ConsoleWatch(h)
+    again = SessionLog(store, clock=clock.now)
     await eventually(lambda: seen_all(again, 2), what="the two live sessions seen")
-    assert again.last_seen == {s: first.last_seen[s] for s in sessions[1:]}
-    assert sorted(await again.sweep()) == sorted(sessions[1:])
+    seen = {s.id: s.console_seen_at for s in again.sessions.live()}
+    assert seen == {s: h.sessions.rows[s].session.console_seen_at for s in sessions[1:]}
+    assert sorted(await ConsoleWatch(again).sweep()) == sorted(sessions[1:])

@@ -1,6 +1,5 @@
 """S7-S11 and R6, R8 as session rules, each with its refusals: assisting, control, the hand-off
-to WebACD, leaving and ending; and an admin's way out for a stranded or stuck session (issue
-14.2). Given events, when a command, then events."""
+to WebACD, leaving and ending. Given events, when a command, then events."""
 
 from __future__ import annotations
 
@@ -27,7 +26,6 @@ from support_contracts.session import (
     ControlTransferred,
     EndReason,
     EndSession,
-    EndSessionAsAdmin,
     HandedToAgents,
     HandedToQueue,
     HandOffToAgents,
@@ -37,9 +35,7 @@ from support_contracts.session import (
     LeaveReason,
     OpenRequestedSession,
     ParticipantLeft,
-    RequeueSession,
     SessionEnded,
-    SessionRequeued,
     StartActivity,
     TransferControl,
 )
@@ -338,44 +334,3 @@ def test_s11_the_last_waiting_customer_leaving_withdraws_the_request() -> None:
         ),
     )
     assert leave(waiting, "bob")[-1] == SessionEnded(reason=EndReason.WITHDRAWN, ended_by="bob")
-
-
-# --- issue 14.2: an admin's way out -------------------------------------------------------------
-
-
-def test_issue_14_2_an_admin_ends_any_session_live_or_waiting_with_who_did_it() -> None:
-    live = given(started(), customer(), activity(SHARE))
-    events = rules.end_as_admin(live, command(EndSessionAsAdmin, "root", session_id=SESSION))
-    assert [type(e) for e in events] == [ActivityEnded, SessionEnded]
-    assert events[-1] == SessionEnded(reason=EndReason.ENDED_BY_ADMIN, ended_by="root")
-    handed = rules.hand_off_to_queue(
-        live, command(HandOffToQueue, "alice", session_id=SESSION, queue_id=uuid4()),
-        controller=csr(agent=True),
-    )  # fmt: skip
-    waiting = apply(live, handed, T0)
-    by_admin = command(EndSessionAsAdmin, "root", session_id=SESSION)
-    ended = apply(waiting, rules.end_as_admin(waiting, by_admin), T0)
-    assert ended.status is Status.ENDED and not ended.participants
-    with pytest.raises(StateForbids, match="has ended"):
-        rules.end_as_admin(ended, command(EndSessionAsAdmin, "root", session_id=SESSION))
-    with pytest.raises(NotFound):
-        rules.end_as_admin(Session(), command(EndSessionAsAdmin, "root", session_id=SESSION))
-
-
-def test_issue_14_2_an_admin_requeues_only_a_session_waiting_for_an_agent() -> None:
-    live = given(started(), customer())
-    elsewhere = uuid4()
-    requeue = command(RequeueSession, "root", session_id=SESSION, queue_id=elsewhere)
-    with pytest.raises(StateForbids, match="has a controller") as refused:
-        rules.requeue(live, requeue)
-    assert refused.value.code == "not_waiting"
-    handed = rules.hand_off_to_queue(
-        live, command(HandOffToQueue, "alice", session_id=SESSION, queue_id=uuid4(), message="m"),
-        controller=csr(agent=True),
-    )  # fmt: skip
-    waiting = apply(live, handed, T0)
-    events = rules.requeue(waiting, requeue)
-    assert events == [SessionRequeued(queue_id=elsewhere, requeued_by="root")]
-    after = apply(waiting, events, T0)
-    assert after.status is Status.WAITING and after.handoff is not None
-    assert (after.handoff.queue_id, after.handoff.message) == (elsewhere, "m")

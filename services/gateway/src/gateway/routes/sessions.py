@@ -197,7 +197,7 @@ async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
 async def _controller_command(
     gw: Gateway, who: Caller, command: type[Command], session_id: UUID, **fields: Any
 ) -> Reply:
-    staff(who, Role.CSR, Role.AGENT)
+    staff(who, Role.CSR, Role.AGENT, Role.SUPERVISOR)  # a supervisor who took over (R17)
     return wire(await gw.services(command, SessionReply, who, session_id=session_id, **fields))
 
 
@@ -218,7 +218,7 @@ async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
 )
 async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Reply:
     """I1: the controller invites a customer or a csr by e-mail, own mail, website or IM."""
-    staff(who, Role.CSR, Role.AGENT)
+    staff(who, Role.CSR, Role.AGENT, Role.SUPERVISOR)
     fields = body.model_dump(exclude_unset=True)
     return wire(
         await gw.services(IssueInvitation, InvitationReply, who, session_id=session_id, **fields)

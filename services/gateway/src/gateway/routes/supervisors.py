@@ -1,10 +1,11 @@
-"""R17: a supervisor's routes (admins may use them too): the sessions waiting for an agent,
-and stepping in: a session ended, re-queued, offered to an agent or assigned to one; each
-recorded with who did it. (They began as an admin's way out for a stranded session, issue
-14.2.)"""
+"""R17: a supervisor's routes (admins may use most of them too): the sessions not ended and
+those waiting for an agent, and stepping in: a live session taken over, any session ended, a
+waiting one re-queued, offered to an agent or assigned to one; each recorded with who did it.
+(They began as an admin's way out for a stranded session, issue 14.2.)"""
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter
@@ -14,9 +15,20 @@ from gateway import answers
 from gateway.answers import documented
 from gateway.identity import Role
 from gateway.routes.common import AUTH, Gw, Reply, Who, staff, wire
-from support_contracts.replies import QueueReply, SessionReply, TaskReply, WaitingReply
+from support_contracts.replies import (
+    QueueReply,
+    SessionReply,
+    SessionsReply,
+    TaskReply,
+    WaitingReply,
+)
 from support_contracts.routing import AssignTask, GetQueue, ListWaiting, OfferToAgent
-from support_contracts.session import EndSessionAsAdmin, RequeueSession
+from support_contracts.session import (
+    EndSessionAsAdmin,
+    ListSessions,
+    RequeueSession,
+    TakeOverSession,
+)
 from support_contracts.vocabulary import UserId
 
 router = APIRouter()
@@ -41,6 +53,43 @@ async def waiting_sessions(gw: Gw, who: Who, queue_id: UUID | None = None) -> Re
     by queue, each in its order, then the named hand-offs."""
     staff(who, Role.SUPERVISOR, Role.ADMIN)
     return wire(await gw.services(ListWaiting, WaitingReply, who, queue_id=queue_id))
+
+
+@router.get(
+    "/supervisor/sessions",
+    **documented(answers.SessionsReply, 401, 403, 422, 503),
+    tags=["supervisors"],
+)
+async def sessions(gw: Gw, who: Who, status: Literal["live", "waiting"] | None = None) -> Reply:
+    """R17: every session not ended (or only the `live` or the `waiting` ones), the longest
+    running first: its number, who controls it, who is in it, since when, and when its
+    controller's console was last seen (S4)."""
+    staff(who, Role.SUPERVISOR, Role.ADMIN)
+    return wire(await gw.services(ListSessions, SessionsReply, who, status=status))
+
+
+@router.post(
+    "/supervisor/sessions/{session_id}/take-over",
+    **documented(answers.Assisting, *AUTH),
+    tags=["supervisors"],
+)
+async def take_over(session_id: UUID, gw: Gw, who: Who) -> Reply:
+    """R17: the supervisor takes over a live session: joins it (unless assisting already) and
+    becomes its controller, as by a transfer (S8: every activity ends; the controller stays as
+    an assistant); `ControlTransferred` names the supervisor in `taken_over_by`. From then on
+    the supervisor's console keeps the session (S4), as any controller's: open its live updates
+    or send heartbeats. 409 `waiting_for_agent` (a waiting session is offered or assigned
+    instead), `session_ended`; 422 `already_controller`, `customer_as_supervisor`."""
+    staff(who, Role.SUPERVISOR)
+    taken = await gw.services(
+        TakeOverSession,
+        SessionReply,
+        who,
+        session_id=session_id,
+        supervisor_id=who.id,
+        supervisor_name=who.name,
+    )
+    return {"session": wire(taken.session)} | gw.relay(session_id, who.id)
 
 
 @router.post(

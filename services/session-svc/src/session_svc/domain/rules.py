@@ -26,7 +26,6 @@ from support_contracts.session import (
     EndActivity,
     EndReason,
     EndSession,
-    EndSessionAsAdmin,
     HandedToAgents,
     HandedToQueue,
     HandOffToAgents,
@@ -38,11 +37,9 @@ from support_contracts.session import (
     OpenRequestedSession,
     ParticipantLeft,
     RecordHeartbeat,
-    RequeueSession,
     SelectActiveCustomer,
     SessionEnded,
     SessionRequested,
-    SessionRequeued,
     SessionStarted,
     SiteSettings,
     StartActivity,
@@ -57,16 +54,16 @@ SHARING = frozenset({ActivityKind.DESKTOP_SHARING, ActivityKind.APPLICATION_SHAR
 # --- guards -------------------------------------------------------------------------------------
 
 
-def _exists(s: Session) -> None:
+def exists(s: Session) -> None:
     if s.status is Status.NEW:
         raise NotFound("unknown_session", "there is no such session")
     if s.status is Status.ENDED:
         raise StateForbids("session_ended", "the session has ended; start a new one")
 
 
-def _running(s: Session) -> None:
+def running(s: Session) -> None:
     """Live, with a controller: not ended, not waiting for an agent."""
-    _exists(s)
+    exists(s)
     if s.status is Status.WAITING:
         raise StateForbids(
             "waiting_for_agent", "the session waits for a WebACD agent to take it; try again then"
@@ -74,7 +71,7 @@ def _running(s: Session) -> None:
 
 
 def _controller(s: Session, actor: str | None) -> None:
-    _running(s)
+    running(s)
     if actor != s.controller:
         raise NotAllowed(
             "not_controller", "only the session's controller can do this; ask them for control"
@@ -89,7 +86,7 @@ def _end_activities(s: Session, reason: ActivityEndReason, keep: UUID | None = N
     ]
 
 
-def _end(s: Session, reason: EndReason, ended_by: str | None) -> list[Event]:
+def ending(s: Session, reason: EndReason, ended_by: str | None) -> list[Event]:
     """S10: every activity stops, then the session ends (which removes every participant)."""
     return [
         *_end_activities(s, ActivityEndReason.SESSION_ENDED),
@@ -150,7 +147,7 @@ def open_requested_session(
 def join_as_customer(
     s: Session, cmd: JoinAsCustomer, *, participant_id: str, site: SiteSettings
 ) -> list[Event]:
-    _running(s)
+    running(s)
     if participant_id in s.participants:
         raise StateForbids("already_in_session", "that participant is in this session already")
     customers = len(s.customers())
@@ -173,7 +170,7 @@ def join_as_customer(
 
 
 def join_as_assistant(s: Session, cmd: JoinAsAssistant) -> list[Event]:
-    _running(s)
+    running(s)
     if cmd.csr_id in s.participants:
         raise StateForbids("already_in_session", "you are in this session already")
     via = "invitation" if cmd.invitation_id else "session_number"
@@ -208,7 +205,7 @@ def select_active_customer(s: Session, cmd: SelectActiveCustomer) -> list[Event]
 
 
 def start_activity(s: Session, cmd: StartActivity, *, activity_id: UUID) -> list[Event]:
-    _running(s)
+    running(s)
     if s.role_of(cmd.participant_id) is None:
         raise NotFound("not_in_session", "that participant is not in the session")
     own_sharing = cmd.kind in SHARING and cmd.actor_id == cmd.participant_id == s.active_customer
@@ -223,7 +220,7 @@ def start_activity(s: Session, cmd: StartActivity, *, activity_id: UUID) -> list
 
 
 def end_activity(s: Session, cmd: EndActivity) -> list[Event]:
-    _running(s)
+    running(s)
     activity = s.activities.get(cmd.activity_id)
     if activity is None:
         raise NotFound("no_such_activity", "that activity is not running")
@@ -248,15 +245,23 @@ def transfer_control(s: Session, cmd: TransferControl, *, receiver: Csr) -> list
         raise Invalid(
             "not_an_assistant", "control goes only to an assistant who is in the session now"
         )
+    return pass_control(s, cmd.to_csr, receiver)
+
+
+def pass_control(
+    s: Session, to_csr: str, receiver: Csr, *, taken_over_by: str | None = None
+) -> list[Event]:
+    """S8's transfer (and R17's take-over): every activity ends, the voice call only if the new
+    controller's system does not support voice."""
+    assert s.controller is not None
     voice = next((a for a in s.activities.values() if a.kind is ActivityKind.VOICE), None)
     voice_continues = voice is not None and receiver.settings.voice_supported
     kept = voice.id if voice is not None and voice_continues else None
-    return [
-        *_end_activities(s, ActivityEndReason.CONTROL_TRANSFERRED, keep=kept),
-        ControlTransferred(
-            from_csr=s.controller, to_csr=cmd.to_csr, voice_continues=voice_continues
-        ),
-    ]
+    passed = ControlTransferred(
+        from_csr=s.controller, to_csr=to_csr, voice_continues=voice_continues,
+        taken_over_by=taken_over_by,
+    )  # fmt: skip
+    return [*_end_activities(s, ActivityEndReason.CONTROL_TRANSFERRED, keep=kept), passed]
 
 
 # --- S9: hand-off to WebACD ---------------------------------------------------------------------
@@ -302,7 +307,7 @@ def hand_off_to_agents(
 
 def assign_agent(s: Session, cmd: AssignAgent) -> list[Event]:
     """R6: the agent who accepted the offer becomes the controller."""
-    _exists(s)
+    exists(s)
     if s.status is not Status.WAITING:
         raise StateForbids("not_waiting", "the session has a controller already")
     if s.role_of(cmd.agent_id) is Role.CUSTOMER:
@@ -314,19 +319,19 @@ def assign_agent(s: Session, cmd: AssignAgent) -> list[Event]:
 
 
 def leave(s: Session, cmd: Leave) -> list[Event]:
-    _exists(s)
+    exists(s)
     if cmd.actor_id != cmd.participant_id:
         raise NotAllowed("not_yourself", "you can only leave yourself")
     role = s.role_of(cmd.participant_id)
     if role is None:
         raise NotFound("not_in_session", "you are not in this session")
     if role is Role.CONTROLLER:  # S11: the controller leaving ends the session
-        return _end(s, EndReason.CONTROLLER_LEFT, cmd.participant_id)
+        return ending(s, EndReason.CONTROLLER_LEFT, cmd.participant_id)
     last_waiting_customer = s.status is Status.WAITING and [p.id for p in s.customers()] == [
         cmd.participant_id
     ]
     if last_waiting_customer:  # nobody is left to help: the request is withdrawn
-        return _end(s, EndReason.WITHDRAWN, cmd.participant_id)
+        return ending(s, EndReason.WITHDRAWN, cmd.participant_id)
     theirs = [a for a in s.activities.values() if a.started_by == cmd.participant_id]
     return [
         *(
@@ -338,30 +343,12 @@ def leave(s: Session, cmd: Leave) -> list[Event]:
 
 
 def end_session(s: Session, cmd: EndSession) -> list[Event]:
-    _exists(s)
+    exists(s)
     if cmd.actor_id != s.controller:
         raise NotAllowed(
             "not_controller", "only the controller can end the session; you may leave it"
         )
-    return _end(s, EndReason.ENDED_BY_CONTROLLER, cmd.actor_id)
-
-
-# --- issue 14.2: an admin's way out for a stranded or stuck session ------------------------------
-
-
-def end_as_admin(s: Session, cmd: EndSessionAsAdmin) -> list[Event]:
-    """Any live or waiting session, whoever controls it (the gateway lets only admins ask)."""
-    _exists(s)
-    return _end(s, EndReason.ENDED_BY_ADMIN, cmd.actor_id)
-
-
-def requeue(s: Session, cmd: RequeueSession) -> list[Event]:
-    """A session waiting for an agent goes to a queue again, its offers begin afresh; one with a
-    controller is not requeued (its controller hands it off)."""
-    _exists(s)
-    if s.status is not Status.WAITING:
-        raise StateForbids("not_waiting", "the session has a controller; only a waiting one moves")
-    return [SessionRequeued(queue_id=cmd.queue_id, requeued_by=cmd.actor_id or "")]
+    return ending(s, EndReason.ENDED_BY_CONTROLLER, cmd.actor_id)
 
 
 # --- S4: console presence -----------------------------------------------------------------------
@@ -386,4 +373,4 @@ def end_if_console_lapsed(s: Session, *, now: datetime, site: SiteSettings) -> l
         return []
     if now - s.console_seen_at <= timedelta(seconds=site.console_grace_seconds):
         return []
-    return _end(s, EndReason.CONSOLE_CLOSED, None)
+    return ending(s, EndReason.CONSOLE_CLOSED, None)
