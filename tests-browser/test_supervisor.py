@@ -1,7 +1,8 @@
 """The supervisor view (R16, R17; issue 18.3, 18.6), on the stack of ``make run``: the queues'
 statistics and the sessions waiting and live, each as it changes without a reload; a refusal in
 the API's words; a take-over that opens the session as the supervisor's tab while the former
-controller's page says it assists now; ending a waiting session and the taken one."""
+controller's page says it assists now, and the supervisor's chat through the relay; ending a
+waiting session and the taken one."""
 
 from __future__ import annotations
 
@@ -60,6 +61,12 @@ async def test_r16_r17_a_supervisor_watches_the_queues_and_takes_over_a_live_ses
         "Sam took control over from Alice"
     )
     await expect(cy.locator("#people")).to_contain_text("Sam")
+    panel = sam.get_by_role("tabpanel")
+    await panel.get_by_role("button", name="Start chat").click()  # M1: sam is in the relay too
+    await panel.get_by_label("Message", exact=True).fill("I am taking this over, Cy")
+    await panel.get_by_role("button", name="Send").click()
+    for page in (cy, alice):
+        await expect(page.get_by_text("Sam: I am taking this over, Cy")).to_be_visible()
     await shot(sam, test, "2-taken-over")
 
     await waiting.get_by_role("button", name="End").click()  # the waiting request, ended
