@@ -15,12 +15,20 @@ from typing import Any
 from support_contracts.envelope import EXCHANGE
 from support_contracts.routing import OfferAccepted
 from support_contracts.session import (
-    SESSION_EVENTS,
+    ActiveCustomerSelected,
+    ActivityEnded,
+    ActivityStarted,
+    AgentAssigned,
+    AssistantJoined,
+    ControlTransferred,
+    CustomerJoined,
     HandedToAgents,
     HandedToQueue,
+    ParticipantLeft,
     SessionEnded,
     SessionRequested,
     SessionRequeued,
+    SessionStarted,
 )
 
 QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}  # every durable queue: command, events, dead
@@ -50,6 +58,14 @@ class Subscription:
 
 
 ROUTING_FOLLOWS = (SessionRequested, HandedToQueue, HandedToAgents, SessionRequeued, SessionEnded)
+# M3: what the relay's view of a session folds (``media_relay/domain/state.py``; its tests
+# check the two agree), and all the relay keeps in its log: not the csrs' ledgers, the numbers,
+# the settings, the heartbeats or a re-queue, which were more than half of what it was sent
+RELAY_FOLLOWS = (
+    SessionStarted, SessionRequested, CustomerJoined, AssistantJoined, ActiveCustomerSelected,
+    ControlTransferred, ActivityStarted, ActivityEnded, ParticipantLeft, HandedToQueue,
+    HandedToAgents, AgentAssigned, SessionEnded,
+)  # fmt: skip
 
 SUBSCRIPTIONS = {
     # R6: an accepted offer makes its agent the controller
@@ -59,22 +75,13 @@ SUBSCRIPTIONS = {
     # S9, R8, issue 14.2: what queues, re-queues or withdraws a routing task
     "routing-svc": Subscription(
         "routing-svc.session-events",
-        tuple(
-            e.routing_key()
-            for e in (
-                SessionRequested,
-                HandedToQueue,
-                HandedToAgents,
-                SessionRequeued,
-                SessionEnded,
-            )
-        ),
+        tuple(e.routing_key() for e in ROUTING_FOLLOWS),
         single_active=True,
     ),
-    # M3: the relay follows every session event
+    # M3: the relay follows the session events its view folds
     "media-relay": Subscription(
         "media-relay.session-events",
-        tuple(e.routing_key() for e in SESSION_EVENTS),
+        tuple(e.routing_key() for e in RELAY_FOLLOWS),
         single_active=True,
     ),
 }

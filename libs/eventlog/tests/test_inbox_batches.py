@@ -1,5 +1,7 @@
 """Deliveries that arrive together are handled in one transaction (one commit for many), with
-the same guarantees as one at a time: each once, in order, and a failing one handled alone."""
+the same guarantees as one at a time: each once, in order, and a failing one handled alone;
+and the same with the record of each written by the handler's append (``record_in_append``,
+issue 19: one statement an event)."""
 
 from __future__ import annotations
 
@@ -34,11 +36,15 @@ def projector(transactions: list[object], handled: list[str]) -> Handler:
     return project
 
 
+RECORDING = pytest.mark.parametrize("in_append", [False, True], ids=["recorded", "in_append"])
+
+
+@RECORDING
 async def test_deliveries_together_are_handled_in_one_transaction_each_once(
-    store: EventStore,
+    store: EventStore, in_append: bool
 ) -> None:
     transactions: list[object] = []
-    inbox = Inbox(store, "projector", projector(transactions, []))
+    inbox = Inbox(store, "projector", projector(transactions, []), record_in_append=in_append)
     events = await recorded(store, "a", "b", "c")
     verdicts = await inbox.deliver_many([(e, 1) for e in events])
     assert [v.handled for v in verdicts] == [True, True, True]
@@ -49,11 +55,14 @@ async def test_deliveries_together_are_handled_in_one_transaction_each_once(
     assert [e.data["participant_id"] for e in projected] == ["a", "b", "c"]
 
 
+@RECORDING
 async def test_a_failing_delivery_leaves_nothing_of_its_batch_and_the_others_are_handled(
-    store: EventStore,
+    store: EventStore, in_append: bool
 ) -> None:
     tries: list[object] = []
-    inbox = Inbox(store, "projector", projector(tries, []), max_attempts=2)
+    inbox = Inbox(
+        store, "projector", projector(tries, []), max_attempts=2, record_in_append=in_append
+    )
     events = await recorded(store, "a", "poison", "b")
     verdicts = await inbox.deliver_many([(e, 1) for e in events])
     assert [(v.handled, v.dead) for v in verdicts] == [(True, False), (False, True), (True, False)]

@@ -36,6 +36,7 @@ from support_contracts.session.commands import (
 )
 from support_contracts.session.events import (
     SESSION_EVENTS,
+    SESSION_STREAM_EVENTS,
     ActiveCustomerSelected,
     ActivityEnded,
     ActivityEndReason,
@@ -70,6 +71,7 @@ from support_contracts.session.settings import (
 __all__ = [
     "SESSION_COMMANDS",
     "SESSION_EVENTS",
+    "SESSION_STREAM_EVENTS",
     "ActiveCustomerSelected",
     "ActivityEndReason",
     "ActivityEnded",

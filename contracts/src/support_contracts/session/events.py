@@ -197,7 +197,8 @@ class CsrSettingsChanged(SessionEvent):
     settings: CsrSettings
 
 
-SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
+# what a session's own stream ``session-<id>`` holds: what its live updates show
+SESSION_STREAM_EVENTS: tuple[type[SessionEvent], ...] = (
     SessionStarted,
     SessionRequested,
     CustomerJoined,
@@ -213,7 +214,10 @@ SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
     AgentAssigned,
     SessionEnded,
     ConsoleSeen,
-    ControlGained,
+)
+SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
+    *SESSION_STREAM_EVENTS,
+    ControlGained,  # the csrs' ledgers, the numbers, the settings: streams of their own
     ControlReleased,
     NumberReserved,
     NumberReleased,

@@ -48,6 +48,19 @@ class InMemoryTransaction:
         self._staged.events.extend(recorded)
         return recorded
 
+    async def append_once(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: Expected,
+        *,
+        consumer: str,
+        handled_id: UUID,
+    ) -> list[Envelope] | None:
+        return await append_once_in(
+            self, stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
+        )
+
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         committed = self._store._streams.get(stream_id, [])
         staged = [e for e in self._staged.events if e.stream_id == stream_id]

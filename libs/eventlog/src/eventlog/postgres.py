@@ -77,6 +77,26 @@ class PostgresTransaction:
         self._next_index += len(recorded)
         return recorded
 
+    async def append_once(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: Expected,
+        *,
+        consumer: str,
+        handled_id: UUID,
+    ) -> list[Envelope] | None:
+        if not events:  # the one statement records only with events
+            return await append_once_in(
+                self, stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
+            )
+        recorded = await append_events(
+            self._conn, self._sql, stream_id, events, expected_version, self._next_index,
+            (consumer, handled_id),
+        )  # fmt: skip
+        self._next_index += len(recorded or ())
+        return recorded
+
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
         return [envelope_of(row) for row in rows]

@@ -28,6 +28,19 @@ class Transaction(Protocol):
         :class:`ConcurrencyConflict`."""
         ...
 
+    async def append_once(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: Expected,
+        *,
+        consumer: str,
+        handled_id: UUID,
+    ) -> list[Envelope] | None:
+        """:meth:`append`, and ``consumer``'s record of handling ``handled_id`` (the inbox's),
+        in one statement; None, with nothing written, if it was recorded before."""
+        ...
+
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
 
     async def stream_version(self, stream_id: str) -> int:

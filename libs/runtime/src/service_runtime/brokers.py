@@ -116,7 +116,12 @@ class Broker(Protocol):
         routing_keys: Sequence[str],
         deliver: Callable[[Envelope], None],
         lost: Callable[[], None],
-    ) -> Listener: ...
+        *,
+        wants: Callable[[str], bool] | None = None,
+    ) -> Listener:
+        """``deliver`` gets each event of ``routing_keys``; with ``wants``, only those of the
+        streams it wants (asked of the message's ``stream_id`` header, before it is read)."""
+        ...
 
 
 class RabbitBroker:
@@ -154,8 +159,10 @@ class RabbitBroker:
         routing_keys: Sequence[str],
         deliver: Callable[[Envelope], None],
         lost: Callable[[], None],
+        *,
+        wants: Callable[[str], bool] | None = None,
     ) -> RabbitListener:
-        return RabbitListener(self, queue_prefix, routing_keys, deliver, lost)
+        return RabbitListener(self, queue_prefix, routing_keys, deliver, lost, wants)
 
 
 class BrokerProbe:
@@ -188,8 +195,10 @@ class RabbitListener:
         routing_keys: Sequence[str],
         deliver: Callable[[Envelope], None],
         lost: Callable[[], None],
+        wants: Callable[[str], bool] | None = None,
     ) -> None:
         self._broker, self._keys, self._deliver, self._on_lost = broker, routing_keys, deliver, lost
+        self._wants = wants
         self.queue_name = f"{queue_prefix}.{uuid4().hex[:12]}"
         self._connection: AbstractConnection | None = None
         self._keeping: asyncio.Task[None] | None = None
@@ -240,6 +249,9 @@ class RabbitListener:
                 await asyncio.sleep(self._broker.retry_seconds)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        stream = (message.headers or {}).get("stream_id")
+        if self._wants is not None and isinstance(stream, str) and not self._wants(stream):
+            return  # nobody here wants it: not even read (issue 19)
         try:
             envelope = Envelope.model_validate_json(message.body)
         except ValueError:
@@ -287,6 +299,8 @@ class MemoryBroker:
         routing_keys: Sequence[str],
         deliver: Callable[[Envelope], None],
         lost: Callable[[], None],
+        *,
+        wants: Callable[[str], bool] | None = None,  # in memory every event is read already
     ) -> _MemoryListener:
         return _MemoryListener(
             self.events, f"{queue_prefix}.{uuid4().hex[:12]}", routing_keys, deliver

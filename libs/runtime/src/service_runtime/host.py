@@ -100,10 +100,12 @@ class Host:
         handler: EventHandler,
         *,
         single_active: bool = False,
+        record_in_append: bool = False,
     ) -> None:
         """``queue``'s events fed to ``handler`` through this service's inbox (each handled
-        once, in the transaction of what it does)."""
-        inbox = Inbox(self.store, self.name, handler)
+        once, in the transaction of what it does; with ``record_in_append``, recorded by the
+        handler's one append: ``eventlog.inbox``)."""
+        inbox = Inbox(self.store, self.name, handler, record_in_append=record_in_append)
         consumer = self.broker.consumer(
             Subscription(queue, tuple(routing_keys), single_active), inbox
         )

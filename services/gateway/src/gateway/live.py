@@ -1,8 +1,10 @@
 """Live updates (``/v1/sessions/{id}/live``): the session's events as server-sent events, in
 order, resuming after a given stream version.
 
-Each gateway replica has a queue of its own (exclusive, gone with the replica) bound to
-``session.#`` on the events exchange; what arrives goes to the streams open for that session.
+Each gateway replica has a queue of its own (exclusive, gone with the replica) bound to the
+events of a session's own stream on the events exchange (``SESSION_STREAM_EVENTS``: not the
+csrs' ledgers, numbers or settings); what arrives goes to the streams open for that session,
+and what nobody here watches is dropped unread (issue 19: it was read whole before).
 A stream subscribes first, then sends the session's history after the asked-for version, then
 what arrives live, skipping what it sent and fetching the history again if it sees a gap.
 """
@@ -21,10 +23,12 @@ import structlog
 
 from service_runtime.brokers import Broker
 from support_contracts import Envelope
+from support_contracts.session import SESSION_STREAM_EVENTS
 
 log = structlog.get_logger(__name__)
 
 KEEP_ALIVE_SECONDS = 15.0
+LIVE_EVENTS = [kind.routing_key() for kind in SESSION_STREAM_EVENTS]
 History = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
@@ -33,6 +37,15 @@ class Feed:
 
     def __init__(self) -> None:
         self._streams: dict[UUID, set[asyncio.Queue[Envelope | None]]] = defaultdict(set)
+
+    def wants(self, stream_id: str) -> bool:
+        """Somebody here watches the session of ``stream_id``."""
+        if not stream_id.startswith("session-"):
+            return False
+        try:
+            return UUID(stream_id.removeprefix("session-")) in self._streams
+        except ValueError:
+            return False
 
     def deliver(self, envelope: Envelope) -> None:
         if not envelope.stream_id.startswith("session-"):
@@ -114,7 +127,7 @@ class LiveFeed(Feed):
     def __init__(self, broker: Broker, queue_prefix: str) -> None:
         super().__init__()
         self._listener = broker.listener(
-            queue_prefix, ["session.#"], self.deliver, self.end_streams
+            queue_prefix, LIVE_EVENTS, self.deliver, self.end_streams, wants=self.wants
         )
         self.queue_name = self._listener.queue_name
 

@@ -75,7 +75,11 @@ async def start(
     host.door(server)  # no new participants first
     subscription = settings.topology().subscription("media-relay")
     await host.consume(
-        settings.session_queue, subscription.routing_keys, keep_session_event, single_active=True
+        settings.session_queue,
+        subscription.routing_keys,
+        keep_session_event,
+        single_active=True,
+        record_in_append=True,  # one statement an event: the copy and the inbox's record
     )
     host.relay(publishes=publishes)
     host.run(follow_log(log, view, hub, saved), "log followed")

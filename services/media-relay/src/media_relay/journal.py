@@ -24,17 +24,25 @@ from media_relay.hub import Hub
 from media_relay.view import RelayView, fold_session
 from support_contracts import Envelope, Event
 from support_contracts.relay import RELAY_EVENTS, RecordingStored
+from support_contracts.topology import RELAY_FOLLOWS
 
 log = structlog.get_logger(__name__)
 
 OWN_EVENTS = frozenset(event.event_type() for event in RELAY_EVENTS)
+FOLLOWED = frozenset(event.event_type() for event in RELAY_FOLLOWS)
 
 
 async def keep_session_event(envelope: Envelope, tx: Transaction) -> None:
-    """The inbox's handler: a session's event into the relay's log, ids and times unchanged."""
+    """The inbox's handler: a session's event into the relay's log, ids and times unchanged,
+    only those its view folds (``RELAY_FOLLOWS``: what its queue is bound to; a queue declared
+    by an older relay may still be bound to more). One append, which also records the event as
+    handled (the inbox's ``record_in_append``): what is not kept writes nothing, the second
+    time as the first."""
     if session_of(envelope) is None:
         return  # a csr's, a number's or the site's stream: nothing the relay needs
     envelope.event()  # an unknown type or invalid data is refused here (dead-lettered), never kept
+    if envelope.type not in FOLLOWED:
+        return  # a heartbeat, a re-queue: nothing the view folds
     kept = NewEvent(
         type=envelope.type,
         data=envelope.data,

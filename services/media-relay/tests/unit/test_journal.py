@@ -16,11 +16,13 @@ import pytest
 
 from eventlog import InMemoryEventStore, NewEvent, StreamState
 from eventlog.snapshots import catch_up
+from media_relay.domain.state import evolve
 from media_relay.hub import Hub
 from media_relay.journal import follow_log, history, keep_session_event, snapshots
 from media_relay.recording import RecordingStorage
 from media_relay.view import RelayView
 from support_contracts import ContractViolation, Envelope
+from support_contracts.topology import RELAY_FOLLOWS, SUBSCRIPTIONS
 from support_testkit import eventually
 from support_testkit.stores import CountingStore
 
@@ -66,6 +68,25 @@ async def test_an_unknown_event_is_refused_before_it_is_kept() -> None:
         async with store.transaction() as tx:
             await keep_session_event(poison, tx)
     assert await store.read_all() == []
+
+
+async def test_m3_the_relay_follows_and_keeps_only_what_its_view_folds() -> None:
+    """Issue 19: the relay's queue is bound to the session events its view folds, no more (the
+    csrs' ledgers, the numbers, the settings and heartbeats were more than half of what it was
+    sent); one that still arrives (a queue bound by an older relay) is not kept."""
+    folded = {kind for kind in evolve.registry if kind is not object}
+    assert folded == set(RELAY_FOLLOWS)
+    bound = SUBSCRIPTIONS["media-relay"].routing_keys
+    assert sorted(bound) == sorted(kind.routing_key() for kind in RELAY_FOLLOWS)
+    store = InMemoryEventStore()
+    session_id = uuid4()
+    heartbeat = _envelope(session_id, "ConsoleSeen", {"csr_id": "alice"})
+    async with store.transaction() as tx:
+        await keep_session_event(heartbeat, tx)
+        await keep_session_event(
+            _envelope(session_id, "SessionStarted", _started(session_id).data), tx
+        )
+    assert [e.type for e in await store.read_all()] == ["SessionStarted"]
 
 
 async def test_an_unknown_event_in_the_log_does_not_stop_the_fold() -> None:
