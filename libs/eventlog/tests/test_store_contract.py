@@ -135,31 +135,6 @@ async def test_inbox_records_an_event_once_and_only_with_its_transaction(
         assert await tx.record_handled("invite", event_id)  # another consumer's own record
 
 
-async def test_issue_19_read_streams_reads_several_and_records_the_handling_in_one_statement(
-    store: EventStore,
-) -> None:
-    await store.append("session-a", new_events(2), NO_STREAM)
-    await store.append("csr-b", new_events(1), NO_STREAM)
-    command = uuid4()
-    async with store.transaction() as tx:
-        read = await tx.read_streams(["session-a", "csr-b", "site-none"])
-        assert read.new is None  # no record asked for
-        assert {s: [e.stream_version for e in es] for s, es in read.events.items()} == {
-            "session-a": [0, 1], "csr-b": [0], "site-none": []
-        }  # fmt: skip
-        assert read.events["session-a"] == await tx.read_stream("session-a")
-        first = await tx.read_streams(["site-none"], handled=("commands", command))
-        assert (first.events, first.new) == ({"site-none": []}, True)  # no events: the record
-    with pytest.raises(RuntimeError):
-        async with store.transaction() as tx:
-            again = await tx.read_streams(["session-a"], handled=("commands", command))
-            assert again.new is False and len(again.events["session-a"]) == 2
-            assert await tx.read_streams([], handled=("other", command)) == type(again)({}, True)
-            raise RuntimeError("rolled back: the other consumer's record with it")
-    async with store.transaction() as tx:
-        assert await tx.record_handled("other", command)
-
-
 async def test_append_once_records_the_command_with_its_events_in_one_statement(
     store: EventStore,
 ) -> None:

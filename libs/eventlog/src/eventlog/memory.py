@@ -11,7 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from eventlog.model import ConcurrencyConflict, DuplicateEvent, Expected, Lease, NewEvent, satisfied
-from eventlog.store import Streams, append_once_in
+from eventlog.store import append_once_in
 from support_contracts import Envelope
 
 
@@ -65,12 +65,6 @@ class InMemoryTransaction:
         committed = self._store._streams.get(stream_id, [])
         staged = [e for e in self._staged.events if e.stream_id == stream_id]
         return (committed + staged)[from_version:]
-
-    async def read_streams(
-        self, stream_ids: Sequence[str], *, handled: tuple[str, UUID] | None = None
-    ) -> Streams:
-        read = {s: await self.read_stream(s) for s in stream_ids}
-        return Streams(read, None if handled is None else await self.record_handled(*handled))
 
     async def stream_version(self, stream_id: str) -> int:
         return len(await self.read_stream(stream_id)) - 1

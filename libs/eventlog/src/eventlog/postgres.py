@@ -44,7 +44,7 @@ from eventlog.model import (
 )
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
 from eventlog.postgres_sql import Statements, append_events, envelope_of
-from eventlog.store import Streams, append_once_in
+from eventlog.store import append_once_in
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
@@ -100,17 +100,6 @@ class PostgresTransaction:
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
         return [envelope_of(row) for row in rows]
-
-    async def read_streams(
-        self, stream_ids: Sequence[str], *, handled: tuple[str, UUID] | None = None
-    ) -> Streams:
-        consumer, event_id = handled if handled is not None else (None, None)
-        rows = await self._conn.fetch(self._sql.read_streams, list(stream_ids), consumer, event_id)
-        read: dict[str, list[Envelope]] = {s: [] for s in stream_ids}
-        for row in rows:
-            if row["event_id"] is not None:
-                read[row["stream_id"]].append(envelope_of(row))
-        return Streams(read, rows[0]["new"] if handled is not None else None)
 
     async def stream_version(self, stream_id: str) -> int:
         version: int = await self._conn.fetchval(self._sql.stream_version, stream_id)

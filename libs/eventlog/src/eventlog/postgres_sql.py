@@ -88,16 +88,6 @@ class Statements:
         self.read_stream = f"""
             SELECT {_COLUMNS} FROM {events}
             WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version"""
-        # every event of the streams $1, and with a consumer $2 the inbox's record of its
-        # handling $3, whether new on every row (one row of nulls but for it if no events)
-        self.read_streams = f"""
-            WITH handled AS (
-                INSERT INTO {schema}.inbox (consumer, event_id) SELECT $2::text, $3::uuid
-                WHERE $2::text IS NOT NULL ON CONFLICT DO NOTHING RETURNING true)
-            SELECT EXISTS (SELECT FROM handled) AS new, e.*
-            FROM (SELECT) AS one LEFT JOIN LATERAL (
-                SELECT {_COLUMNS} FROM {events} WHERE stream_id = ANY ($1::text[])
-                ORDER BY stream_id, stream_version) AS e ON true"""
         # with the last position recorded (``head``) on every row, and one row of nulls but
         # for it when nothing can be read: what a reader then waits for (``wait_for_events``)
         self.read_all = f"""

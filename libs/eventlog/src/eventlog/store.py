@@ -9,22 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from eventlog.model import ConcurrencyConflict, Expected, Lease, NewEvent, satisfied
 from support_contracts import Envelope
-
-
-@dataclass(frozen=True)
-class Streams:
-    """What :meth:`Transaction.read_streams` read: each stream asked for (empty if it has no
-    events), and whether the record it was asked to make was new (None when not asked)."""
-
-    events: dict[str, list[Envelope]]
-    new: bool | None = None
 
 
 class Transaction(Protocol):
@@ -52,14 +42,6 @@ class Transaction(Protocol):
         ...
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
-
-    async def read_streams(
-        self, stream_ids: Sequence[str], *, handled: tuple[str, UUID] | None = None
-    ) -> Streams:
-        """Several streams whole, and with ``handled`` (consumer, event id) the inbox's record
-        of it (:meth:`record_handled`), in one statement (issue 19: a command that reads its
-        session, its csr and the site settings makes one round trip for them, not four)."""
-        ...
 
     async def stream_version(self, stream_id: str) -> int:
         """The version of the stream's last event as this transaction sees it (its own appends

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from eventlog import Transaction
 from session_svc.domain import Session, Status, rules, supervising
-from session_svc.domain.settings import SITE_STREAM, csr_stream
 from session_svc.views import session_view
 from session_svc.writing import SessionLog
 from support_contracts import Command, Event
@@ -57,10 +56,8 @@ async def _session_reply(
     cmd: Command,
     session_id: UUID,
     decide: Callable[[Session, Transaction], Awaitable[list[Event]]],
-    reads: Sequence[str] = (),
 ) -> SessionReply:
-    """``reads``: the streams ``decide`` reads, read with the session (``SessionLog.run``)."""
-    outcome = await h.run(cmd, session_id, decide, reads)
+    outcome = await h.run(cmd, session_id, decide)
     return SessionReply(session=session_view(outcome.session))
 
 
@@ -76,8 +73,7 @@ async def start_session(h: SessionLog, cmd: StartSession) -> SessionReply:
             site=await h.site(tx),
         )
 
-    reads = (csr_stream(cmd.csr_id), SITE_STREAM)
-    return await _session_reply(h, cmd, session_id, decide, reads)
+    return await _session_reply(h, cmd, session_id, decide)
 
 
 async def open_requested_session(h: SessionLog, cmd: OpenRequestedSession) -> JoinedReply:
@@ -109,7 +105,7 @@ async def join_as_customer(h: SessionLog, cmd: JoinAsCustomer) -> JoinedReply:
         return rules.join_as_customer(s, cmd, participant_id=participant_id, site=await h.site(tx))
 
     target = await _target(h, cmd.session_id, cmd.session_number)
-    session = (await _session_reply(h, cmd, target, decide, (SITE_STREAM,))).session
+    session = (await _session_reply(h, cmd, target, decide)).session
     return JoinedReply(session=session, participant_id=participant_id)
 
 
@@ -153,15 +149,14 @@ async def transfer_control(h: SessionLog, cmd: TransferControl) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.transfer_control(s, cmd, receiver=await h.csr(tx, cmd.to_csr))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide, (csr_stream(cmd.to_csr),))
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
 async def hand_off_to_queue(h: SessionLog, cmd: HandOffToQueue) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.hand_off_to_queue(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
 
-    reads = (csr_stream(cmd.actor_id or ""),)
-    return await _session_reply(h, cmd, cmd.session_id, decide, reads)
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
 async def hand_off_to_agents(h: SessionLog, cmd: HandOffToAgents) -> SessionReply:
@@ -170,8 +165,7 @@ async def hand_off_to_agents(h: SessionLog, cmd: HandOffToAgents) -> SessionRepl
         controller = await h.csr(tx, cmd.actor_id or "")
         return rules.hand_off_to_agents(s, cmd, controller=controller, agents=agents)
 
-    reads = [csr_stream(c) for c in dict.fromkeys([cmd.actor_id or "", *cmd.agent_ids])]
-    return await _session_reply(h, cmd, cmd.session_id, decide, reads)
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
 async def assign_agent(h: SessionLog, cmd: AssignAgent) -> SessionReply:
@@ -198,15 +192,14 @@ async def take_over(h: SessionLog, cmd: TakeOverSession) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return supervising.take_over(s, cmd, supervisor=await h.csr(tx, cmd.supervisor_id))
 
-    reads = (csr_stream(cmd.supervisor_id),)
-    return await _session_reply(h, cmd, cmd.session_id, decide, reads)
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
 async def record_heartbeat(h: SessionLog, cmd: RecordHeartbeat) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide, (SITE_STREAM,))
+    return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
 async def change_site_settings(h: SessionLog, cmd: ChangeSiteSettings) -> SiteReply:

@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid5
 
 from eventlog import (
@@ -28,8 +27,6 @@ from eventlog import (
     utc_now,
     write_in,
 )
-from eventlog.model import Expected
-from eventlog.store import Streams
 from session_svc.domain import Csr, Session, StateForbids, Status, apply, fold, fold_csr, fold_site
 from session_svc.domain.errors import NotFound
 from session_svc.domain.settings import SITE_STREAM, control_changes, csr_stream
@@ -68,37 +65,6 @@ def random_session_number() -> str:
     return str(10**8 + secrets.randbelow(9 * 10**8))
 
 
-class ReadAhead:
-    """A transaction as a decision sees it (issue 19): the streams read ahead answered from
-    that read (until the transaction appends to one), the command's record from it; the rest
-    as the transaction answers. The same snapshot either way: only round trips are saved."""
-
-    def __init__(self, tx: Transaction, read: Streams, handled: tuple[str, UUID]) -> None:
-        self._tx, self._events, self._new = tx, dict(read.events), read.new
-        self._handled: tuple[str, UUID] | None = handled
-
-    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
-        events = self._events.get(stream_id)
-        if events is None:
-            return await self._tx.read_stream(stream_id, from_version)
-        return events[from_version:]
-
-    async def record_handled(self, consumer: str, event_id: UUID) -> bool:
-        if (consumer, event_id) == self._handled:
-            self._handled = None  # asked once: recorded by the read
-            return bool(self._new)
-        return await self._tx.record_handled(consumer, event_id)
-
-    async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
-    ) -> list[Envelope]:
-        self._events.pop(stream_id, None)  # read from the transaction after its own append
-        return await self._tx.append(stream_id, events, expected_version)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._tx, name)
-
-
 @dataclass(frozen=True)
 class Outcome:
     session: Session
@@ -118,32 +84,20 @@ class SessionLog:
         # every session not ended, folded from the log: R17's list, S4's watch
         self.sessions = LiveSessions(store, snapshot_every=snapshot_every)
 
-    async def run(
-        self, cmd: Command, session_id: UUID, decide: Decision, reads: Sequence[str] = ()
-    ) -> Outcome:
-        """The recipe in its own transaction, retried when another writer got there first.
-        ``reads``: the streams the decision reads besides the session (a csr's settings, the
-        site's), read with it and the command's record in one statement (issue 19)."""
+    async def run(self, cmd: Command, session_id: UUID, decide: Decision) -> Outcome:
+        """The recipe in its own transaction, retried when another writer got there first."""
 
         async def once(tx: Transaction) -> Outcome:
-            return await self.decide_and_record(tx, cmd, session_id, decide, reads)
+            return await self.decide_and_record(tx, cmd, session_id, decide)
 
         return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
 
     async def decide_and_record(
-        self,
-        tx: Transaction,
-        cmd: Command,
-        session_id: UUID,
-        decide: Decision,
-        reads: Sequence[str] = (),
+        self, tx: Transaction, cmd: Command, session_id: UUID, decide: Decision
     ) -> Outcome:
         """The recipe inside a transaction someone else owns (the inbox's), and what follows
         from the session's change in the csr's ledger and the number's stream."""
         now = self._clock()
-        handled = (COMMANDS_HANDLED, cmd.command_id)
-        read = await tx.read_streams([session_stream(session_id), *reads], handled=handled)
-        tx = ReadAhead(tx, read, handled)
 
         async def decided(before: Session) -> list[Event]:
             return await decide(before, tx)
