@@ -88,10 +88,16 @@ class SessionSide:
 
 
 class Agents:
-    """Fifty agents answering offers: 80% accept, 10% decline, 10% let it expire."""
+    """Fifty agents answering offers: 80% accept, 10% decline, 10% let it expire; and those
+    ``absent`` let every offer expire until routing sets them away (the supervisor then takes
+    them out of it: R13 comes into play for sure, where random expiries two in a row for one
+    agent depend on the timing)."""
 
-    def __init__(self, client: RpcClient, queue: str, sessions: SessionSide) -> None:
+    def __init__(
+        self, client: RpcClient, queue: str, sessions: SessionSide, absent: set[str]
+    ) -> None:
         self._client, self._queue, self._sessions = client, queue, sessions
+        self.absent = absent
         self._random = random.Random(5)
         self.tasks: set[asyncio.Task[None]] = set()
         self.accepted = 0
@@ -128,6 +134,8 @@ class Agents:
 
     async def _answer(self, made: dict[str, Any]) -> None:
         choice = self._random.random()
+        if made["agent_id"] in self.absent:
+            return  # not at the desk: the offer expires
         if choice < 0.1:
             return  # the offer expires
         ids = {"session_id": made["session_id"], "offer_id": made["offer_id"]}
@@ -146,8 +154,8 @@ class Supervisor:
     """R13 in the extended run: an agent the router set away, not responding, comes back
     (available) half a second later, as a person at the desk would."""
 
-    def __init__(self, admin: Callable[..., Awaitable[dict[str, Any]]]) -> None:
-        self._admin = admin
+    def __init__(self, admin: Callable[..., Awaitable[dict[str, Any]]], absent: set[str]) -> None:
+        self._admin, self._absent = admin, absent
         self.tasks: set[asyncio.Task[None]] = set()
         self.set_away = 0
 
@@ -155,6 +163,7 @@ class Supervisor:
         if changed["status"] != "away" or changed.get("reason") is None:
             return
         self.set_away += 1
+        self._absent.discard(changed["agent_id"])  # back at the desk when set available
         task = asyncio.create_task(self._back(changed["agent_id"]))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -198,7 +207,9 @@ async def many_replicas(
         client = await RpcClient(amqp_url).connect()
         publisher = await RabbitPublisher(amqp_url, rabbit_names.exchange).connect()
         sessions = SessionSide(publisher)
-        agents = Agents(client, config.command_queue, sessions)
+        # R13 in the extended run: agent-35 (in both queues) is not at the desk at first
+        absent = {"agent-35"} if extended else set()
+        agents = Agents(client, config.command_queue, sessions, absent)
         connection = await aio_pika.connect_robust(amqp_url)
         log = await PostgresEventStore.connect(database_url, schema, max_size=2)
         try:
@@ -213,7 +224,7 @@ async def many_replicas(
                 command = {**ids, "actor_id": "admin", **fields}
                 return await client.call(config.command_queue, command_type, command)
 
-            supervisor = Supervisor(admin)
+            supervisor = Supervisor(admin, absent)
 
             async def on_event(message: aio_pika.abc.AbstractIncomingMessage) -> None:
                 envelope = Envelope.parse(message.body)
