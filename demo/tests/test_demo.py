@@ -74,7 +74,10 @@ def check_story(text: str) -> None:
     assert summary["published"]["routing.OfferAccepted"] == 3
     assert summary["published"]["routing.TaskOverflowed"] == 1  # R14
     assert summary["published"]["routing.WrapUpFinished"] == 1  # R11
-    assert sum(summary["published"].values()) == 87
+    # R16's interval figures come when the wall clock passes a quarter hour: a run across one
+    # published two more (a CI run at 10:15), so they are not counted
+    clocked = {"routing.QueueIntervalEnded"}
+    assert sum(n for kind, n in summary["published"].items() if kind not in clocked) == 87
     assert "at most 345 characters" in text  # the refusal's message, as the csr reads it
 
 
