@@ -64,7 +64,7 @@ async def _publish(url: str, envelope: Envelope) -> None:
             "faults.events", aio_pika.ExchangeType.TOPIC, durable=True
         )
         await exchange.publish(
-            aio_pika.Message(envelope.model_dump_json().encode()), routing_key="session.Joined"
+            aio_pika.Message(envelope.model_dump_json().encode()), routing_key=envelope.routing_key
         )
 
 
