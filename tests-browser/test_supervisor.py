@@ -41,7 +41,13 @@ async def test_r16_r17_a_supervisor_watches_the_queues_and_takes_over_a_live_ses
     await expect(waiting).to_contain_text("Waiting in Printers")
     await expect(waiting).to_contain_text("number 1 in the queue")
     await expect(stats.locator("td").first).to_have_text("1")
-    await waiting.get_by_label("Agent id").fill("dave")
+    agent = waiting.get_by_label("Agent id")
+    await agent.click()
+    await sam.keyboard.type("da")
+    shown = await waiting.locator("span").inner_text()
+    await expect(waiting.locator("span")).not_to_have_text(shown)  # a poll came in between:
+    await sam.keyboard.type("ve")  # the row was kept, and the focus in its field with it
+    await expect(agent).to_have_value("dave")
     await waiting.get_by_role("button", name="Assign").click()  # dave is offline: refused
     await expect(sam.locator("#problem")).to_have_text("dave is offline, not available")
     assert await accessibility(sam) == []

@@ -38,7 +38,7 @@ class Items<T> {
         this.shown.delete(k);
       }
     }
-    for (const value of values) {
+    values.forEach((value, at) => {
       let entry = this.shown.get(key(value));
       if (!entry) {
         const item = element("li");
@@ -48,8 +48,9 @@ class Items<T> {
         this.shown.set(key(value), entry);
       }
       entry.words.textContent = words(value);
-      this.list.append(entry.item); // in the answer's order
-    }
+      const there = this.list.children[at] ?? null; // in the answer's order, moved only if
+      if (there !== entry.item) this.list.insertBefore(entry.item, there); // not (focus stays)
+    });
     this.none.hidden = values.length > 0;
   }
 }
