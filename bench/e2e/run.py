@@ -33,6 +33,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from uuid import uuid4
@@ -42,7 +43,7 @@ import aiohttp
 import asyncpg
 import uvloop
 
-from support_demo.stack import staff, start_stack
+from support_demo.stack import Stack, staff, start_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import (
@@ -257,9 +258,7 @@ async def measure(seconds: float, profile: Path | None = None) -> str:
         agents = Agents(http, 64)
         await agents.set_up()
         progress(f"throughput, {AT_ONCE} at a time, for {seconds:.0f} s")
-        pids: dict[str, list[int]] = {}
-        for service in stack.services:
-            pids.setdefault(service.name.replace("_", "-"), []).append(service.process.pid)
+        pids = service_pids(stack)
         cpu = CpuMeter(pids)
         samplers = [] if profile is None else await profiled(pids, seconds, profile)
         cpu.start()
@@ -306,13 +305,22 @@ async def measure(seconds: float, profile: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def service_pids(stack: Stack) -> dict[str, list[int]]:
+    """Each service's processes by name, as ``CpuMeter`` and ``profiled`` take them."""
+    pids: dict[str, list[int]] = {}
+    for service in stack.services:
+        pids.setdefault(service.name.replace("_", "-"), []).append(service.process.pid)
+    return pids
+
+
+def cli(measuring: Callable[[float, Path | None], Awaitable[str]], doc: str) -> None:
+    """A benchmark's command line: ``--seconds``, ``--profile``; its table printed."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--profile", type=Path, help="py-spy each service into this folder")
     args = parser.parse_args()
-    print(uvloop.run(measure(args.seconds, args.profile)))
+    print(uvloop.run(measuring(args.seconds, args.profile)))
 
 
 if __name__ == "__main__":
-    main()
+    cli(measure, __doc__)

@@ -15,7 +15,6 @@ Usage: uv run python bench/e2e/sessions.py [--seconds 10] [--profile DIR]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import tempfile
@@ -25,7 +24,6 @@ from pathlib import Path
 from uuid import uuid4
 
 import aiohttp
-import uvloop
 
 from support_demo.stack import staff, start_stack
 
@@ -41,7 +39,7 @@ from common import (
     percentiles,
     progress,
 )
-from run import bare_request_reply, profiled
+from run import bare_request_reply, cli, profiled, service_pids
 
 CSRS = 16
 
@@ -106,9 +104,7 @@ async def measure(seconds: float, profile: Path | None) -> str:
         loop = Loop(http)
         await loops(loop, 2)  # warm: connections, prepared statements, the relay's first fold
         loop.latencies.clear()
-        pids: dict[str, list[int]] = {}
-        for service in stack.services:
-            pids.setdefault(service.name.replace("_", "-"), []).append(service.process.pid)
+        pids = service_pids(stack)
         progress(f"{CSRS} csrs in a loop of start, join by number, end, for {seconds:.0f} s")
         cpu = CpuMeter(pids)
         samplers = [] if profile is None else await profiled(pids, seconds, profile)
@@ -134,13 +130,5 @@ async def measure(seconds: float, profile: Path | None) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--profile", type=Path, help="py-spy each service into this folder")
-    args = parser.parse_args()
-    print(uvloop.run(measure(args.seconds, args.profile)))
-
-
 if __name__ == "__main__":
-    main()
+    cli(measure, __doc__)

@@ -122,8 +122,8 @@ class InMemoryEventStore:
         handled_id: UUID,
     ) -> list[Envelope] | None:
         async with self.transaction() as tx:
-            return await append_once_in(
-                tx, stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
+            return await tx.append_once(
+                stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
             )
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:

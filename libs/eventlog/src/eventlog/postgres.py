@@ -191,13 +191,8 @@ class PostgresEventStore:
     ) -> list[Envelope] | None:
         if not events:  # the one statement records only with events: the record alone, then
             async with self.transaction() as tx:
-                return await append_once_in(
-                    tx,
-                    stream_id,
-                    events,
-                    expected_version,
-                    consumer=consumer,
-                    handled_id=handled_id,
+                return await tx.append_once(
+                    stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
                 )
         async with self._pool.acquire() as conn:
             recorded = await append_events(
