@@ -230,6 +230,39 @@ async def test_waiting_reader_wakes_on_append(store: EventStore) -> None:
     assert len(await store.read_all(last)) == 1
 
 
+async def test_a_waiting_reader_cancelled_as_it_is_woken_is_cancelled(store: EventStore) -> None:
+    """Python 3.11's ``asyncio.wait_for`` returned instead of raising when the cancellation
+    came in the same moment as the wake-up: a router stopped so went on turning, and the stop
+    waited for ever (issue 18's race test, in CI). The wake-up here is what an append (in
+    memory) or its NOTIFY (PostgreSQL) calls, right before the cancellation."""
+    waiter = asyncio.create_task(store.wait_for_events(-1, at_most_seconds=30))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    wake = getattr(store, "_on_notify", None) or store._on_append  # type: ignore[attr-defined]
+    wake()
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiter, 5)
+
+
+async def test_a_reader_woken_already_lets_the_rest_run_before_reading_again(
+    store: EventStore,
+) -> None:
+    """A follower reads, then waits: when the wake-up came between the two, the wait returns
+    at once, but through the event loop. Without that, a relay went round reading a finished
+    shared read and waiting on a set event, never letting the loop run again (issue 18's
+    race test: its process missed its heartbeats and grew to 6 GB of timer handles)."""
+    await store.wait_for_events(-1, at_most_seconds=0.01)  # listening from here on
+    await store.append("session-a", new_events(1), NO_STREAM)
+    events = await store.read_all(-1)
+    wake = getattr(store, "_on_notify", None) or store._on_append  # type: ignore[attr-defined]
+    wake()
+    ran: list[bool] = []
+    asyncio.get_running_loop().call_soon(ran.append, True)
+    await store.wait_for_events(events[-1].global_position, at_most_seconds=0.5)
+    assert ran
+
+
 async def test_concurrent_writers_to_one_stream_keep_stream_and_global_order(
     store: EventStore,
 ) -> None:

@@ -9,7 +9,8 @@ import asyncio
 import pytest
 from structlog.testing import capture_logs
 
-from eventlog import keep_turning
+from eventlog import at_most, keep_turning, stop
+from eventlog.turns import woken
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -57,3 +58,52 @@ async def test_a_cancelled_loop_stops_in_the_middle_of_a_turn() -> None:
     work.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(work, 1)
+
+
+async def test_at_most_says_whether_it_ended_and_never_loses_a_cancellation() -> None:
+    ended = asyncio.Event()
+    ended.set()
+    assert await at_most(1, ended.wait())
+    assert not await at_most(0.01, asyncio.Event().wait())
+    woken = asyncio.Event()
+    waiter = asyncio.create_task(at_most(30, woken.wait()))
+    await asyncio.sleep(0.01)
+    woken.set()  # woken and cancelled in one moment: asyncio.wait_for returned True here
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+
+
+async def test_woken_goes_through_the_event_loop_even_when_set_already() -> None:
+    ran: list[bool] = []
+    woke = asyncio.Event()
+    woke.set()
+    asyncio.get_running_loop().call_soon(ran.append, True)
+    await woken(woke, 1)
+    assert ran
+    started = asyncio.get_running_loop().time()
+    await woken(asyncio.Event(), 0.05)
+    assert asyncio.get_running_loop().time() - started >= 0.05
+
+
+async def test_stop_cancels_again_until_the_work_has_ended() -> None:
+    swallowed = []
+
+    async def stubborn() -> None:
+        while True:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:  # as a library's lost cancellation does
+                swallowed.append(True)
+                if len(swallowed) == 2:
+                    raise
+
+    calm = asyncio.create_task(asyncio.sleep(60), name="calm")
+    work = asyncio.create_task(stubborn(), name="stubborn")
+    await asyncio.sleep(0.01)
+    with capture_logs() as logs:
+        await asyncio.wait_for(stop(calm, work, again_seconds=0.01), 5)
+    assert calm.cancelled() and work.cancelled() and swallowed == [True, True]
+    assert [entry["task"] for entry in logs if entry["event"] == "turns.cancelled_again"] == [
+        "stubborn"
+    ]

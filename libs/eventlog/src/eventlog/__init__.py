@@ -17,7 +17,7 @@ from eventlog.model import (
 )
 from eventlog.relay import EventPublisher, OutboxRelay
 from eventlog.store import EventStore, Transaction
-from eventlog.turns import keep_turning
+from eventlog.turns import at_most, keep_turning, stop
 from eventlog.writing import Stream, Written, write, write_in
 
 __all__ = [
@@ -38,11 +38,13 @@ __all__ = [
     "Transaction",
     "Verdict",
     "Written",
+    "at_most",
     "follow",
     "follow_batches",
     "keep_turning",
     "lead",
     "retrying",
+    "stop",
     "topic_matches",
     "utc_now",
     "write",

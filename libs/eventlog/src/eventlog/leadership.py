@@ -17,10 +17,9 @@ import structlog
 
 from eventlog.model import Lease, LockLost
 from eventlog.store import EventStore
+from eventlog.turns import stop
 
 log = structlog.get_logger(__name__)
-
-STOP_AGAIN_SECONDS = 0.05
 
 
 async def lead(
@@ -56,23 +55,14 @@ async def _under(lease: Lease, work: Callable[[], Awaitable[None]]) -> None:
         try:
             await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            await _stop(task)
+            await stop(task)
             raise
         finally:
             lost.cancel()
         if task.done():
             task.result()  # the work's own end, or its error
             return
-        await _stop(task)
+        await stop(task)
         raise LockLost(f"{lease.name}: its connection was lost")
     finally:
         log.info("eventlog.lead_ended", lock=lease.name)
-
-
-async def _stop(task: asyncio.Task[None]) -> None:
-    """Cancel until it has ended: a cancellation swallowed once is sent again."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=STOP_AGAIN_SECONDS)
-    if not task.cancelled() and task.exception() is not None:
-        log.info("eventlog.lead_work_stopped", error=repr(task.exception()))

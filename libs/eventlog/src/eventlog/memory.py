@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventlog.model import ConcurrencyConflict, DuplicateEvent, Expected, Lease, NewEvent, satisfied
 from eventlog.store import append_once_in
+from eventlog.turns import woken
 from support_contracts import Envelope
 
 
@@ -164,11 +165,9 @@ class InMemoryEventStore:
     async def wait_for_events(self, after_position: int, at_most_seconds: float) -> None:
         appended = self._appended
         if self._all and self._all[-1].global_position > after_position:
+            await asyncio.sleep(0)  # through the loop once, as every wait (turns.woken)
             return
-        try:
-            await asyncio.wait_for(appended.wait(), at_most_seconds)
-        except TimeoutError:
-            pass
+        await woken(appended, at_most_seconds)
 
     def _on_append(self) -> None:
         appended, self._appended = self._appended, asyncio.Event()

@@ -45,6 +45,7 @@ from eventlog.model import (
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
 from eventlog.postgres_sql import Statements, append_events, envelope_of
 from eventlog.store import append_once_in
+from eventlog.turns import woken
 from support_contracts import Envelope
 
 log = structlog.get_logger(__name__)
@@ -320,10 +321,7 @@ class PostgresEventStore:
         if held_back:
             await asyncio.sleep(min(at_most_seconds, self._held_back_delay(after_position)))
             return
-        try:
-            await asyncio.wait_for(appended.wait(), at_most_seconds)
-        except TimeoutError:
-            pass
+        await woken(appended, at_most_seconds)
 
     def _held_back_delay(self, position: int) -> float:
         """3 ms at first, doubling up to 0.5 s while the same position stays held back (a long

@@ -18,7 +18,7 @@ import structlog
 from prometheus_client import Gauge
 from pydantic import BaseModel
 
-from eventlog import ConcurrencyConflict, EventStore, Inbox, OutboxRelay
+from eventlog import ConcurrencyConflict, EventStore, Inbox, OutboxRelay, turns
 from eventlog.inbox import Handler as EventHandler
 from eventlog.inbox import forgetting
 from eventlog.outages import is_outage
@@ -35,6 +35,10 @@ from support_rpc.server import Handler
 S = TypeVar("S")
 
 log = structlog.get_logger(__name__)
+
+# the background work is cancelled at the stop, and again each second while it has not ended:
+# a cancellation lost once (eventlog.turns) must not keep the process from stopping
+STOP_AGAIN_SECONDS = 1.0
 
 OUTBOX_LAG = Gauge("support_outbox_lag_events", "Events recorded and not yet published", ["log"])
 
@@ -185,9 +189,7 @@ class Host:
         self.stopped = True
         for door in self._doors:
             await door.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await turns.stop(*self._tasks, again_seconds=STOP_AGAIN_SECONDS)
         for resource in self._resources:
             await resource.close()
         if self._owns_store:

@@ -96,7 +96,8 @@ class Feed:
                     if event["type"] == "SessionEnded":
                         return
             try:
-                envelope = await asyncio.wait_for(arrivals.get(), KEEP_ALIVE_SECONDS)
+                async with asyncio.timeout(KEEP_ALIVE_SECONDS):  # not wait_for: eventlog.turns
+                    envelope = await arrivals.get()
             except TimeoutError:
                 if await disconnected():
                     return

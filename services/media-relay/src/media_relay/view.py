@@ -14,6 +14,7 @@ from uuid import UUID
 
 import structlog
 
+from eventlog import at_most
 from eventlog.snapshots import json_array
 from media_relay.domain.state import Activity, SessionView, Status, evolve, session_of
 from support_contracts import ContractViolation, Envelope, Event
@@ -101,11 +102,7 @@ class RelayView:
             async with self._changed:
                 await self._changed.wait_for(check)
 
-        try:
-            await asyncio.wait_for(holds(), within_seconds)
-        except TimeoutError:
-            return check()
-        return True
+        return await at_most(within_seconds, holds()) or check()
 
 
 def fold_session(session_id: UUID, events: list[Envelope]) -> SessionView | None:

@@ -132,13 +132,18 @@ def assert_offered_only_with_room(events: list[Envelope], capacity: int) -> None
     wrapping: Counter[str] = Counter()
     offers: dict[str, set[str]] = defaultdict(set)
     away: set[str] = set()
+    told: dict[str, list[str]] = defaultdict(list)  # each agent's last events, for a failure
     for e in sorted(events, key=lambda e: e.global_position):
         agent = e.data.get("agent_id")
+        if agent is not None:
+            told[agent] = [*told[agent][-11:], f"{e.global_position} {e.occurred_at} {e.type}"]
+            told[agent][-1] += f" {e.stream_id} {dict(e.data)}"
         match e.type:
             case "OfferMade":
                 room = capacity - sessions[agent] - wrapping[agent] - len(offers[agent])
-                assert room > 0, f"{agent} offered work with no room: {e.data}"
-                assert agent not in away, f"{agent} offered work while away"
+                history = "\n".join(told[agent])
+                assert room > 0, f"{agent} offered work with no room:\n{history}"
+                assert agent not in away, f"{agent} offered work while away:\n{history}"
                 offers[agent].add(e.data["offer_id"])
             case "OfferAccepted" | "OfferDeclined" | "OfferExpired" | "OfferWithdrawn":
                 offers[agent].discard(e.data["offer_id"])
