@@ -22,7 +22,7 @@ from uuid import UUID, uuid4, uuid5
 
 import structlog
 
-from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead
+from eventlog import ConcurrencyConflict, NewEvent, keep_turning, lead, turns
 from eventlog.model import StreamState, SystemCause
 from eventlog.snapshots import Snapshots, catch_up
 from routing_svc.domain.state import Task
@@ -58,6 +58,7 @@ class Router:
         self._idle, self._lock_poll = idle_seconds, lock_poll_seconds
         self._follower = follower_seconds
         self.leading = False
+        self._turning = asyncio.Lock()
         self._snapshots = Snapshots(self.store, "routing-view/v3", every_events=snapshot_every)
 
     async def catch_up(self) -> None:
@@ -79,7 +80,7 @@ class Router:
         the next turn: every timer, queue and agent is looked at again."""
         try:
             await self._act()
-        except Exception:
+        except BaseException:  # an error, or the lock lost and the turn cancelled
             self.view.everything_dirty()
             raise
 
@@ -134,7 +135,7 @@ class Router:
         events: list[Event] = list(offering.events)
         try:
             recorded = await self._record(offering.before, events)
-        except Exception:
+        except BaseException:  # not recorded, or not known to be: the log will tell
             self.view.release(offering)
             raise
         if recorded:
@@ -157,21 +158,49 @@ class Router:
         return True
 
     async def run(self) -> None:
-        """Follow and act until cancelled; takes the lead when the lock is free."""
-        lead = asyncio.create_task(self._lead(), name="router:lead")
+        """Follow until cancelled; while holding the ``router`` lock, act. The acting is the
+        lock's work (``eventlog.lead``): the moment the lock is lost, a turn in the middle of
+        its appends is cancelled, and the lock is free for another replica only once it has
+        ended. (It used to go on to the end of its turn beside the next leader: under a
+        starved event loop, the race test saw an agent offered work the new leader had just
+        set away.) One turn at a time, the follower's or the leader's: they share the view."""
+        leading = asyncio.create_task(
+            lead(
+                self.store,
+                "router",
+                self._lead,
+                retry_seconds=self._lock_poll,
+                poll_seconds=self._lock_poll,
+            ),
+            name="router:lead",
+        )
 
-        async def turn() -> None:
-            await self.step()
-            if self.leading:
-                await self.store.wait_for_events(self.view.position, self._wait())
-            else:  # queries may be this stale; reading less often costs far less
-                await asyncio.sleep(self._follower)
+        async def follow() -> None:  # queries may be this stale; reading less often costs less
+            async with self._turning:
+                if not self.leading:
+                    await self.step()
+            await asyncio.sleep(self._follower)
 
         try:
-            await keep_turning(turn, failed="router.retrying", retry_seconds=self._idle)
+            await keep_turning(follow, failed="router.retrying", retry_seconds=self._idle)
         finally:
-            lead.cancel()
-            await asyncio.gather(lead, return_exceptions=True)
+            await turns.stop(leading)
+            self.leading = False
+
+    async def _lead(self) -> None:
+        """Act, turn after turn, until cancelled (the lock lost, or the router stopping)."""
+
+        async def act() -> None:
+            async with self._turning:
+                await self.step()
+            await self.store.wait_for_events(self.view.position, self._wait())
+
+        async with self._turning:
+            self.take_lead()
+        log.info("router.leading")
+        try:
+            await keep_turning(act, failed="router.retrying", retry_seconds=self._idle)
+        finally:
             self.leading = False
 
     def _wait(self) -> float:
@@ -186,23 +215,3 @@ class Router:
         timers that fell due while it followed)."""
         self.view.everything_dirty()
         self.leading = True
-
-    async def _lead(self) -> None:
-        """Act while holding the lock; the moment it is lost, stop acting and contend again
-        (another replica may have taken it meanwhile): ``eventlog.lead``."""
-
-        async def leading() -> None:
-            self.take_lead()
-            log.info("router.leading")
-            try:
-                await asyncio.Event().wait()  # until the lock is lost or the router stops
-            finally:
-                self.leading = False
-
-        await lead(
-            self.store,
-            "router",
-            leading,
-            retry_seconds=self._lock_poll,
-            poll_seconds=self._lock_poll,
-        )
