@@ -39,6 +39,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
 from eventlog import ConcurrencyConflict, NewEvent
+from eventlog.model import Handling
 from eventlog.postgres import PostgresEventStore
 
 CLIENTS = 8
@@ -110,7 +111,7 @@ async def ours(streams: int, schema: str, *, cached: bool) -> tuple[float, float
             event = new_event(decide(version + 1, stream))
             try:
                 written = await store.append_once(
-                    stream, [event], version, consumer="commands", handled_id=uuid4()
+                    stream, [event], version, Handling("commands", uuid4())
                 )
             except ConcurrencyConflict:
                 written = None

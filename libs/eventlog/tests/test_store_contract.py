@@ -7,7 +7,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog import NO_STREAM, ConcurrencyConflict, DuplicateEvent, EventStore, StreamState
+from eventlog import (
+    NO_STREAM,
+    ConcurrencyConflict,
+    DuplicateEvent,
+    EventStore,
+    Handling,
+    StreamState,
+)
 from support_testkit import eventually
 
 from .factories import new_event, new_events
@@ -56,11 +63,11 @@ async def test_issue_15_2_an_append_says_where_it_expects_the_stream_by_its_stat
     assert third.stream_version == 2
     with pytest.raises(ConcurrencyConflict):  # the one-statement append checks it too
         await store.append_once(
-            "session-b", new_events(1), StreamState.EXISTS, consumer="commands", handled_id=uuid4()
+            "session-b", new_events(1), StreamState.EXISTS, Handling("commands", uuid4())
         )
     assert await store.read_stream("session-b") == []
     [fourth] = await store.append_once(
-        "session-a", new_events(1), StreamState.EXISTS, consumer="commands", handled_id=uuid4()
+        "session-a", new_events(1), StreamState.EXISTS, Handling("commands", uuid4())
     ) or [None]
     assert fourth is not None and fourth.stream_version == 3
     with pytest.raises(ValueError, match="not an expected version"):
@@ -142,25 +149,19 @@ async def test_append_once_records_the_command_with_its_events_in_one_statement(
     redelivery writes nothing and says so (None)."""
     command_id = uuid4()
     first = await store.append_once(
-        "agent-a", new_events(1), NO_STREAM, consumer="commands", handled_id=command_id
+        "agent-a", new_events(1), NO_STREAM, Handling("commands", command_id)
     )
     assert first is not None and [e.stream_version for e in first] == [0]
-    again = await store.append_once(
-        "agent-a", new_events(2), 0, consumer="commands", handled_id=command_id
-    )
+    again = await store.append_once("agent-a", new_events(2), 0, Handling("commands", command_id))
     assert again is None
     assert len(await store.read_stream("agent-a")) == 1
-    many = await store.append_once(
-        "agent-a", new_events(2), 0, consumer="commands", handled_id=uuid4()
-    )
+    many = await store.append_once("agent-a", new_events(2), 0, Handling("commands", uuid4()))
     assert many is not None and [e.stream_version for e in many] == [1, 2]
     async with store.transaction() as tx:  # the inbox has both records
         assert not await tx.record_handled("commands", command_id)
     nothing = uuid4()  # a command that changes nothing is recorded all the same
-    assert await store.append_once("agent-a", [], 2, consumer="commands", handled_id=nothing) == []
-    assert (
-        await store.append_once("agent-a", [], 2, consumer="commands", handled_id=nothing) is None
-    )
+    assert await store.append_once("agent-a", [], 2, Handling("commands", nothing)) == []
+    assert await store.append_once("agent-a", [], 2, Handling("commands", nothing)) is None
 
 
 async def test_append_once_at_a_wrong_version_is_a_conflict_and_records_nothing(
@@ -170,9 +171,7 @@ async def test_append_once_at_a_wrong_version_is_a_conflict_and_records_nothing(
     command_id = uuid4()
     for events in (new_events(1), new_events(3)):
         with pytest.raises(ConcurrencyConflict, match="found version 1"):
-            await store.append_once(
-                "agent-a", events, 0, consumer="commands", handled_id=command_id
-            )
+            await store.append_once("agent-a", events, 0, Handling("commands", command_id))
     assert len(await store.read_stream("agent-a")) == 2
     async with store.transaction() as tx:  # not recorded as applied: it can be tried again
         assert await tx.record_handled("commands", command_id)
@@ -188,7 +187,7 @@ async def test_commands_appended_once_at_the_same_time_write_one_of_them(
     async def send(handled_id: UUID) -> str:
         try:
             written = await store.append_once(
-                "agent-hot", new_events(1), NO_STREAM, consumer="c", handled_id=handled_id
+                "agent-hot", new_events(1), NO_STREAM, Handling("c", handled_id)
             )
         except ConcurrencyConflict:
             return "conflict"

@@ -23,7 +23,7 @@ from uuid import UUID
 import structlog
 
 from eventlog.conflicts import retrying
-from eventlog.model import Expected, NewEvent, utc_now
+from eventlog.model import Expected, Handling, NewEvent, utc_now
 from eventlog.outages import is_outage
 from eventlog.store import EventStore, Transaction
 from eventlog.turns import keep_turning
@@ -67,9 +67,8 @@ class _RecordedByAppend:
         self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
     ) -> list[Envelope]:
         assert self._event_id is not None
-        recorded = await self._tx.append_once(
-            stream_id, events, expected_version, consumer=self._consumer, handled_id=self._event_id
-        )
+        once = Handling(self._consumer, self._event_id)
+        recorded = await self._tx.append_once(stream_id, events, expected_version, once)
         self.repeated = recorded is None
         return recorded or []
 

@@ -10,7 +10,15 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
-from eventlog.model import ConcurrencyConflict, DuplicateEvent, Expected, Lease, NewEvent, satisfied
+from eventlog.model import (
+    ConcurrencyConflict,
+    DuplicateEvent,
+    Expected,
+    Handling,
+    Lease,
+    NewEvent,
+    satisfied,
+)
 from eventlog.store import append_once_in
 from eventlog.turns import woken
 from support_contracts import Envelope
@@ -50,17 +58,9 @@ class InMemoryTransaction:
         return recorded
 
     async def append_once(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: Expected,
-        *,
-        consumer: str,
-        handled_id: UUID,
+        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
     ) -> list[Envelope] | None:
-        return await append_once_in(
-            self, stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
-        )
+        return await append_once_in(self, stream_id, events, expected, once)
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         committed = self._store._streams.get(stream_id, [])
@@ -114,18 +114,10 @@ class InMemoryEventStore:
             return await tx.append(stream_id, events, expected_version)
 
     async def append_once(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: Expected,
-        *,
-        consumer: str,
-        handled_id: UUID,
+        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
     ) -> list[Envelope] | None:
         async with self.transaction() as tx:
-            return await tx.append_once(
-                stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
-            )
+            return await tx.append_once(stream_id, events, expected, once)
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         return self._streams.get(stream_id, [])[from_version:]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
 from support_contracts import Envelope, Event
@@ -29,6 +29,14 @@ class StreamState(Enum):
 Expected = int | StreamState
 """An append's expected version: the stream's version (``NO_STREAM``, -1, for none), or a
 :class:`StreamState`."""
+
+
+class Handling(NamedTuple):
+    """The inbox's record that ``consumer`` handled ``handled_id`` (an event's or a command's
+    id), written with the events by ``append_once``."""
+
+    consumer: str
+    handled_id: UUID
 
 
 def satisfied(expected: Expected, actual: int) -> bool:

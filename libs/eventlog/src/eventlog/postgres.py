@@ -37,11 +37,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from eventlog.model import (
-    Expected,
-    Lease,
-    NewEvent,
-)
+from eventlog.model import Expected, Handling, Lease, NewEvent
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
 from eventlog.postgres_sql import Statements, append_events, envelope_of
 from eventlog.store import append_once_in
@@ -79,22 +75,13 @@ class PostgresTransaction:
         return recorded
 
     async def append_once(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: Expected,
-        *,
-        consumer: str,
-        handled_id: UUID,
+        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
     ) -> list[Envelope] | None:
         if not events:  # the one statement records only with events
-            return await append_once_in(
-                self, stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
-            )
+            return await append_once_in(self, stream_id, events, expected, once)
         recorded = await append_events(
-            self._conn, self._sql, stream_id, events, expected_version, self._next_index,
-            (consumer, handled_id),
-        )  # fmt: skip
+            self._conn, self._sql, stream_id, events, expected, self._next_index, once
+        )
         self._next_index += len(recorded or ())
         return recorded
 
@@ -182,23 +169,13 @@ class PostgresEventStore:
         return recorded
 
     async def append_once(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: Expected,
-        *,
-        consumer: str,
-        handled_id: UUID,
+        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
     ) -> list[Envelope] | None:
         if not events:  # the one statement records only with events: the record alone, then
             async with self.transaction() as tx:
-                return await tx.append_once(
-                    stream_id, events, expected_version, consumer=consumer, handled_id=handled_id
-                )
+                return await tx.append_once(stream_id, events, expected, once)
         async with self._pool.acquire() as conn:
-            recorded = await append_events(
-                conn, self._sql, stream_id, events, expected_version, 0, (consumer, handled_id)
-            )
+            recorded = await append_events(conn, self._sql, stream_id, events, expected, 0, once)
         if recorded:
             self._announce()
         return recorded

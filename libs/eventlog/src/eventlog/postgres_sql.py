@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
@@ -16,6 +15,7 @@ from eventlog.model import (
     ConcurrencyConflict,
     DuplicateEvent,
     Expected,
+    Handling,
     NewEvent,
     StreamState,
     satisfied,
@@ -146,7 +146,7 @@ async def append_events(
     events: Sequence[NewEvent],
     expected_version: Expected,
     first_index: int,
-    once: tuple[str, UUID] | None = None,
+    once: Handling | None = None,
 ) -> list[Envelope] | None:
     """The events recorded; with ``once`` (a consumer and what it handles), recorded as
     handled in the same statement, and None, with nothing written, if it was before."""

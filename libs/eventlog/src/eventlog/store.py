@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from eventlog.model import ConcurrencyConflict, Expected, Lease, NewEvent, satisfied
+from eventlog.model import ConcurrencyConflict, Expected, Handling, Lease, NewEvent, satisfied
 from support_contracts import Envelope
 
 
@@ -29,16 +29,10 @@ class Transaction(Protocol):
         ...
 
     async def append_once(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: Expected,
-        *,
-        consumer: str,
-        handled_id: UUID,
+        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
     ) -> list[Envelope] | None:
-        """:meth:`append`, and ``consumer``'s record of handling ``handled_id`` (the inbox's),
-        in one statement; None, with nothing written, if it was recorded before."""
+        """:meth:`append`, and the inbox's record ``once`` (a consumer handled an event or a
+        command), in one statement; None, with nothing written, if it was recorded before."""
         ...
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
@@ -63,18 +57,12 @@ class EventStore(Protocol):
         ...
 
     async def append_once(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: Expected,
-        *,
-        consumer: str,
-        handled_id: UUID,
+        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
     ) -> list[Envelope] | None:
-        """One append in its own transaction, recorded in the inbox as ``consumer``'s handling
-        of ``handled_id`` (a command's id): None, and nothing written, if that was recorded
-        before. A version mismatch raises :class:`ConcurrencyConflict`, recording nothing.
-        What a transaction's ``record_handled`` and ``append`` do, in one round trip."""
+        """One append in its own transaction, with the inbox's record ``once`` (a consumer
+        handled a command): None, and nothing written, if that was recorded before. A version
+        mismatch raises :class:`ConcurrencyConflict`, recording nothing. What a transaction's
+        ``record_handled`` and ``append`` do, in one round trip."""
         ...
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
@@ -131,19 +119,13 @@ class EventStore(Protocol):
 
 
 async def append_once_in(
-    tx: Transaction,
-    stream_id: str,
-    events: Sequence[NewEvent],
-    expected_version: Expected,
-    *,
-    consumer: str,
-    handled_id: UUID,
+    tx: Transaction, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
 ) -> list[Envelope] | None:
     """:meth:`EventStore.append_once` in ``tx``, a step at a time: the version checked first,
     then the record, then the events (no events: the record alone)."""
     actual = await tx.stream_version(stream_id)
-    if not satisfied(expected_version, actual):
-        raise ConcurrencyConflict(stream_id, expected_version, actual)
-    if not await tx.record_handled(consumer, handled_id):
+    if not satisfied(expected, actual):
+        raise ConcurrencyConflict(stream_id, expected, actual)
+    if not await tx.record_handled(*once):
         return None
-    return await tx.append(stream_id, events, expected_version)
+    return await tx.append(stream_id, events, expected)

@@ -29,7 +29,7 @@ from eventlog import (
     write,
     write_in,
 )
-from eventlog.model import Cause, StreamState, SystemCause
+from eventlog.model import Cause, Handling, StreamState, SystemCause
 from eventlog.writing import History, Log
 from routing_svc.domain.queues import (
     change_agent_status,
@@ -221,7 +221,7 @@ class RoutingLog:
         try:
             recorded = await self.store.append_once(
                 agent_stream(agent_id), NewEvent.caused(events, cmd, self.now()), known.version,
-                consumer=APPLIED, handled_id=cmd.command_id,
+                Handling(APPLIED, cmd.command_id),
             )  # fmt: skip
         except ConcurrencyConflict:
             return None
