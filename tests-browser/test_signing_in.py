@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.async_api import Request, expect
 
-from support_testkit.private import free_port
+from service_runtime.http import free_port
 
 from .people import Person, accessibility, shot
 

@@ -30,8 +30,8 @@ import yaml
 from websockets.exceptions import InvalidStatus
 
 from media_relay import frames
+from service_runtime.http import free_port
 from support_demo.relay_client import RelayClient
-from support_demo.stack import free_port
 from support_testkit.containers import ROOT, built_image, podman, use_project_podman_settings
 from support_testkit.gateway_api import call, offer_for, printers_desk
 from support_testkit.tools import uv_tool

@@ -33,12 +33,12 @@ import structlog
 import uvloop
 from aiosmtpd.controller import Controller
 
+from service_runtime.http import free_port
 from support_contracts import EXCHANGE
 from support_demo.stack import (
     ContractNames,
     IdentityProvider,
     Stack,
-    free_port,
     staff,
     start_stack,
 )

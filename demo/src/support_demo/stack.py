@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from gateway.settings import Settings as GatewaySettings
 from invite_svc.settings import Settings as InviteSettings
 from media_relay.settings import Settings as RelaySettings
 from routing_svc.settings import Settings as RoutingSettings
+from service_runtime.http import free_port
 from session_svc.settings import Settings as SessionSettings
 from support_contracts import EXCHANGE
 
@@ -228,12 +228,6 @@ async def _append(service: Service, log_file: Path) -> None:
     with log_file.open("ab", buffering=0) as file:
         async for line in service.process.stdout:
             file.write(line)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _stop(service: Service) -> None:

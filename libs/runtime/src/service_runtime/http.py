@@ -6,11 +6,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server to listen on a moment later, taken below the
+    kernel's range of ephemeral ports: one bound with port 0 comes from that range, where any
+    outgoing connection (to RabbitMQ, to PostgreSQL) may take it before the server listens
+    (seen in CI: ``make run``'s gateway, "address already in use")."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    for _ in range(200):
+        port = random.randint(min(10_000, low - 1_000), low - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {low} on 127.0.0.1")
 
 
 class _Server(uvicorn.Server):

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from support_testkit.private import free_port
+from service_runtime.http import free_port
 
 
 class Mailbox:
