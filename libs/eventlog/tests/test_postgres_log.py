@@ -15,6 +15,7 @@ import pytest
 from eventlog import NO_STREAM, ConcurrencyConflict, follow
 from eventlog.inbox import forgetting
 from eventlog.postgres import PostgresEventStore, Statements
+from support_contracts import Envelope
 from support_testkit import eventually, stopped
 
 from .factories import new_event, new_events
@@ -268,3 +269,29 @@ async def test_readers_at_one_position_at_once_share_one_read(
         assert (len(everything), len(three), reads.calls) == (5, 3, 4)  # the larger answers both
     finally:
         reads.stop()
+
+
+async def test_a_read_begun_before_this_store_appended_answers_no_later_reader(
+    pg_store: PostgresEventStore,
+) -> None:
+    """Whoever appended reads what it appended: the router set an agent away, then caught up
+    through the relay's read that had begun before that commit, and offered the agent work
+    (issue 18's race test). A read still on its way from before an append of this store is
+    not shared with a reader who comes after it."""
+    await pg_store.append("session-a", new_events(1), NO_STREAM)
+    read, answered = pg_store._read_all, asyncio.Event()
+
+    async def slow(after_position: int, limit: int) -> list[Envelope]:
+        events = await read(after_position, limit)  # what was there when it began
+        await answered.wait()
+        return events
+
+    pg_store._read_all = slow  # type: ignore[method-assign]
+    relay = asyncio.create_task(pg_store.read_all(-1))
+    await asyncio.sleep(0.1)
+    pg_store._read_all = read  # type: ignore[method-assign]
+    await pg_store.append("session-a", new_events(1), 0)  # the router's own append
+    asyncio.get_running_loop().call_later(0.2, answered.set)
+    router = await asyncio.wait_for(pg_store.read_all(-1), 5)
+    assert [e.stream_version for e in router] == [0, 1]
+    assert [e.stream_version for e in await relay] == [0]  # the relay wakes again for it

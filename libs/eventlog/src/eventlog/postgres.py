@@ -140,7 +140,10 @@ class PostgresEventStore:
         self._held_back: tuple[int, float] = (-2, 0.0)  # (position, next delay) while held
         # the position a read ended at: the last one recorded then, and the wake-up it armed
         self._read_to: OrderedDict[int, tuple[int, asyncio.Event]] = OrderedDict()
-        self._reading: dict[int, tuple[int, asyncio.Future[list[Envelope]]]] = {}
+        # a read on its way from a position: its limit, its answer, and the commits counted
+        # when it began (``read_all``)
+        self._reading: dict[int, tuple[int, asyncio.Future[list[Envelope]], int]] = {}
+        self._commits = 0  # appends this store committed: a read begun before one is stale
 
     @classmethod
     async def connect(
@@ -188,20 +191,23 @@ class PostgresEventStore:
         """Readers of one log in one process (the outbox relay and a service's own follower)
         wake on the same NOTIFY at the same position: a read from there already on its way
         answers them all, one statement instead of one each. A read that began before a
-        commit misses it, but its wake-up was armed before that read began (``_read_to``)."""
+        commit misses it, but its wake-up was armed before that read began (``_read_to``).
+        A read is shared only while this store has committed nothing since it began: whoever
+        appended reads what it appended (the router, reading a read begun before its own
+        commit, once offered work to an agent it had just set away)."""
         shared = self._reading.get(after_position)
-        if shared is not None:
-            shared_limit, reading = shared
+        if shared is not None and shared[2] == self._commits:
+            shared_limit, reading, _ = shared
             events = await asyncio.shield(reading)
             if shared_limit >= limit or len(events) < shared_limit:  # all there was, then
                 return events[:limit]
         reading = asyncio.ensure_future(self._read_all(after_position, limit))
-        self._reading[after_position] = (limit, reading)
+        self._reading[after_position] = (limit, reading, self._commits)
         reading.add_done_callback(functools.partial(self._done_reading, after_position))
         return list(await asyncio.shield(reading))
 
     def _done_reading(self, after_position: int, reading: asyncio.Future[list[Envelope]]) -> None:
-        if self._reading.get(after_position, (0, None))[1] is reading:
+        if self._reading.get(after_position, (0, None, 0))[1] is reading:
             del self._reading[after_position]
         if not reading.cancelled():
             reading.exception()  # retrieved: each reader that awaited it has it raised
@@ -234,6 +240,7 @@ class PostgresEventStore:
 
     def _announce(self) -> None:
         """Wake readers after a commit: one NOTIFY in flight, the rest folded into the next."""
+        self._commits += 1
         if self._notifying is not None and not self._notifying.done():
             self._notify_again = True
             return
