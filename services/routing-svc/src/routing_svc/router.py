@@ -34,6 +34,7 @@ from routing_svc.view_parts import Offering
 from routing_svc.writing import RoutingLog, case_stream
 from support_contracts import Event
 from support_contracts.routing import QueueIntervalEnded, WithdrawReason
+from support_contracts.vocabulary import AgentStatus
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +96,10 @@ class Router:
             assert agent.missed_cause is not None
             offer_id, correlation_id = agent.missed_cause
             cause = SystemCause(uuid5(offer_id, "not-responding"), correlation_id)
-            await self.handlers.set_not_responding(agent.id, cause)
+            state = await self.handlers.set_not_responding(agent.id, cause)
+            if state.status is not AgentStatus.AVAILABLE:  # away: so in the view from now on
+                agent.set_away_at = state.version
+                self.view.refresh_agent(agent)
         for agent_id, task in self.view.take_gone_away():
             events = withdraw_offers_of(task, agent_id, WithdrawReason.AGENT_UNAVAILABLE)
             if not await self._record(task, events):

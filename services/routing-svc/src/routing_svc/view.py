@@ -94,7 +94,7 @@ class RoutingView:
         elif isinstance(event, QueueIntervalEnded):
             self.statistics.ended(event.queue_id, event.starts)
         else:
-            self._on_agent(event, envelope.occurred_at, envelope.correlation_id)
+            self._on_agent(event, envelope.occurred_at, envelope.correlation_id, envelope)
 
     def _on_case(self, envelope: Envelope, event: Event) -> None:
         session_id: UUID = event.session_id  # type: ignore[attr-defined]
@@ -130,14 +130,14 @@ class RoutingView:
             case OfferMade():
                 agent = self._agent(event.agent_id)
                 agent.offers[event.offer_id] = event.session_id
-                self._refresh_agent(agent)
+                self.refresh_agent(agent)
             case OfferAccepted():
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
                 agent.sessions.add(event.session_id)
                 agent.missed = 0  # R13: it answered
                 self.holding[event.session_id] = (before.queue_id if before else None, at)
-                self._refresh_agent(agent)
+                self.refresh_agent(agent)
             case OfferDeclined() | OfferExpired() | OfferWithdrawn():
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
@@ -145,7 +145,7 @@ class RoutingView:
                     agent.missed = 0  # R13: it answered
                 elif isinstance(event, OfferExpired):
                     self._missed(agent, event, before)
-                self._refresh_agent(agent)
+                self.refresh_agent(agent)
 
     def _missed(self, agent: AgentView, event: OfferExpired, task: Task | None) -> None:
         """R13: an offer of a queue made to the agent alone that it let expire counts toward
@@ -179,7 +179,7 @@ class RoutingView:
             self.set_task(self.tasks[key[2]])
         self.dirty_queues.add(queue_id)
 
-    def _on_agent(self, event: Event, at: datetime, correlation_id: UUID) -> None:
+    def _on_agent(self, event: Event, at: datetime, correlation_id: UUID, e: Envelope) -> None:
         match event:
             case AgentConfigured():
                 agent = self._agent(event.agent_id)
@@ -188,6 +188,8 @@ class RoutingView:
                 agent.since = agent.since or at
             case AgentStatusChanged():
                 agent = self._agent(event.agent_id)
+                if agent.set_away_at is not None and e.stream_version >= agent.set_away_at:
+                    agent.set_away_at = None  # R13: the router's away, read back (or later)
                 keys = state_keys(agent.status, agent.reason)
                 agent.spent = spent_until(agent.spent, keys, agent.since, at)
                 agent.status, agent.reason, agent.since = event.status, event.reason, at
@@ -217,7 +219,7 @@ class RoutingView:
                 agent.free_since = at
             case _:
                 return
-        self._refresh_agent(agent)
+        self.refresh_agent(agent)
 
     # --- keeping the indexes ----------------------------------------------------------------------
 
@@ -227,7 +229,7 @@ class RoutingView:
             agent = self.agents[agent_id] = AgentView(agent_id)
         return agent
 
-    def _refresh_agent(self, agent: AgentView) -> None:
+    def refresh_agent(self, agent: AgentView) -> None:
         for queue_id in self.member_of.get(agent.id, ()):
             pool = self.pools[queue_id]
             pool.put(_pooled(agent, pool.agents[agent.id].order))
@@ -340,7 +342,7 @@ class RoutingView:
         for event in offering.events:
             agent = self._agent(event.agent_id)
             agent.offers.pop(event.offer_id, None)
-            self._refresh_agent(agent)
+            self.refresh_agent(agent)
         if offering.session_id in self.tasks:
             self.set_task(offering.before)
 
@@ -388,7 +390,8 @@ class RoutingView:
 
 
 def _pooled(agent: AgentView, order: int) -> Agent:
-    status = AgentStatus.AWAY if agent.not_responding else agent.status  # R13: as if away
+    available = agent.status is AgentStatus.AVAILABLE
+    status = AgentStatus.AWAY if available and not agent.offerable else agent.status  # R13
     return Agent(
         agent.id, agent.capacity, order, status, agent.load, agent.free_since, agent.skills
     )

@@ -108,6 +108,7 @@ class AgentView:
     # R11: sessions it wraps up (each a slot taken): how, and the correlation id
     wrap_ups: dict[UUID, tuple[WrapUpStarted, UUID]] = field(default_factory=dict)
     skills: dict[str, int] = field(default_factory=dict)  # R9: proficiency, 1-5
+    set_away_at: int | None = None  # R13: the router's away, at this version, not read back
 
     @property
     def not_responding(self) -> bool:
@@ -130,8 +131,15 @@ class AgentView:
     @property
     def offerable(self) -> bool:
         """Available as routing sees it: not while it is to be set away, not responding (R13),
-        so no offer is made to it before the log has that change."""
-        return self.status is AgentStatus.AVAILABLE and not self.not_responding
+        so no offer is made to it before the log has that change; nor once the router has set
+        it away, until the view reads that back (the log holds an event back while an older
+        transaction runs: the router offered an agent work 70 ms after setting it away so,
+        in issue 18's race test)."""
+        return (
+            self.status is AgentStatus.AVAILABLE
+            and not self.not_responding
+            and self.set_away_at is None
+        )
 
     @property
     def eligible(self) -> bool:

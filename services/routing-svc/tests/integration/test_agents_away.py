@@ -12,13 +12,15 @@ import pytest_asyncio
 
 from eventlog import EventStore
 from routing_svc.bootstrap import RoutingService, start
+from support_contracts import Envelope
 from support_contracts.refusals import Refusal
+from support_contracts.routing import AcceptOffer
 from support_contracts.vocabulary import AgentStatus
 from support_rpc import RpcClient
 from support_testkit.plugin import SettingsFor, fresh_schema
 
 from .replicas import settings
-from .world import World
+from .world import World, command
 
 
 @pytest.fixture
@@ -62,6 +64,52 @@ async def test_r13_an_agent_who_lets_offers_expire_in_a_row_is_set_away_once(
     third = await world.hand_off(queue)
     await world.settle()
     assert world.offered_to(third) == ["ann"]  # (the second she let pass: routing moved on)
+
+
+async def test_r13_an_agent_set_away_gets_no_offer_while_the_log_holds_the_change_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The router sets ann away; the log holds that event back (PostgreSQL does, while an
+    older transaction runs) but gives the router her accept, older than it, which ends her
+    run of misses. She is away all the same: no offer until the view reads the change (issue
+    18's race test offered an agent work 70 ms after the router set it away)."""
+    await world.agent("ann", capacity=3)
+    queue = await world.queue(["ann"], offer_timeout=30, max_missed=2)
+    missed = [await world.hand_off(queue), await world.hand_off(queue)]
+    await world.settle()
+    await world.later(20)
+    answered = await world.hand_off(queue)
+    await world.settle()
+    assert set(world.view.agents["ann"].offers.values()) == {*missed, answered}
+    world.clock.advance(11)  # the first two offers expire
+    await world.router.step()
+    await world.router.catch_up()  # two misses in a row: to be set away
+    offer_id = world._offer_id("ann", answered)
+    accept = command(AcceptOffer, session_id=answered, offer_id=offer_id, agent_id="ann")
+    await world.handlers.accept(accept)  # she answers the third, just before she is set away
+    waiting = await world.hand_off(queue)
+    read_all = world.store.read_all
+
+    async def holding_back(after_position: int = -1, limit: int = 1000) -> list[Envelope]:
+        events = await read_all(after_position, limit)
+        held = [e.global_position for e in events if e.data.get("reason") == "not_responding"]
+        return [e for e in events if not held or e.global_position < held[0]]
+
+    monkeypatch.setattr(world.store, "read_all", holding_back)
+    await world.router.act()  # ann set away
+    recorded = await read_all(-1, 100_000)
+    assert [e.data["agent_id"] for e in recorded if e.data.get("reason")] == ["ann"]
+    await world.router.step()  # the accept read, the change not yet
+    assert world.view.agents["ann"].missed == 0
+    assert world.offered_to(waiting) == []
+    monkeypatch.setattr(world.store, "read_all", read_all)
+    await world.settle()
+    assert world.view.agents["ann"].status is AgentStatus.AWAY
+    assert world.view.agents["ann"].set_away_at is None and world.offered_to(waiting) == []
+    assert [e["session_id"] for e in await world.recorded("OfferMade")] == [
+        *map(str, missed),
+        str(answered),
+    ]
 
 
 async def test_r12_an_agent_away_for_lunch_and_its_time_per_state(world: World) -> None:
