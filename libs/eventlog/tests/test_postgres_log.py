@@ -274,10 +274,9 @@ async def test_readers_at_one_position_at_once_share_one_read(
 async def test_a_read_begun_before_this_store_appended_answers_no_later_reader(
     pg_store: PostgresEventStore,
 ) -> None:
-    """Whoever appended reads what it appended: the router set an agent away, then caught up
-    through the relay's read that had begun before that commit, and offered the agent work
-    (issue 18's race test). A read still on its way from before an append of this store is
-    not shared with a reader who comes after it."""
+    """Whoever appended gets a read begun after its append (the router catches up after its
+    own decisions): a read still on its way from before an append of this store is not shared
+    with a reader who comes after that append."""
     await pg_store.append("session-a", new_events(1), NO_STREAM)
     read, answered = pg_store._read_all, asyncio.Event()
 

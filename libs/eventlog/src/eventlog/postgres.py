@@ -193,8 +193,8 @@ class PostgresEventStore:
         answers them all, one statement instead of one each. A read that began before a
         commit misses it, but its wake-up was armed before that read began (``_read_to``).
         A read is shared only while this store has committed nothing since it began: whoever
-        appended reads what it appended (the router, reading a read begun before its own
-        commit, once offered work to an agent it had just set away)."""
+        appended gets a read begun after its append (which still holds the append back while
+        an older transaction runs: the router keeps its own changes in its view meanwhile)."""
         shared = self._reading.get(after_position)
         if shared is not None and shared[2] == self._commits:
             shared_limit, reading, _ = shared

@@ -165,9 +165,9 @@ class Router:
         """Follow until cancelled; while holding the ``router`` lock, act. The acting is the
         lock's work (``eventlog.lead``): the moment the lock is lost, a turn in the middle of
         its appends is cancelled, and the lock is free for another replica only once it has
-        ended. (It used to go on to the end of its turn beside the next leader: under a
-        starved event loop, the race test saw an agent offered work the new leader had just
-        set away.) One turn at a time, the follower's or the leader's: they share the view."""
+        ended (it used to go on to the end of its turn, beside the next leader's, with a view
+        that leader's decisions had made stale). One turn at a time, the follower's or the
+        leader's: they share the view."""
         leading = asyncio.create_task(
             lead(
                 self.store,

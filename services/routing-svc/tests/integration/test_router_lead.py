@@ -1,9 +1,9 @@
 """R4-R7's "one router acts": a router that loses its lock (its connection cut: a failover, a
 network cut, an event loop starved past the lock's check) stops acting at once, in the middle
-of its appends, before another replica can take the lock. A turn that went on to its end beside
-the next leader offered, in the race test, work to an agent the new leader had just set away.
-The offer the cancelled turn did not record is made again once the router leads again: the
-view took it back (the agent's slot was otherwise held by an offer the log never got)."""
+of its appends, before another replica can take the lock (a turn went on to its end before,
+beside the next leader's, on a view that leader's decisions had made stale). The offer the
+cancelled turn did not record is made again once the router leads again: the view took it back
+(the agent's slot was otherwise held by an offer the log never got)."""
 
 from __future__ import annotations
 
