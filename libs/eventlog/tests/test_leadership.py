@@ -14,17 +14,11 @@ import pytest
 
 from eventlog import lead
 from eventlog.postgres import PostgresEventStore
+from support_testkit.locks import lock_holder
 from support_testkit.plugin import fresh_schema
 from support_testkit.waiting import eventually
 
 pytestmark = pytest.mark.integration
-
-HOLDERS = """
-    SELECT l.pid FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.objid::bigint = (hashtext($1)::bigint & 4294967295)
-      AND l.classid::bigint = ((hashtext($1)::bigint >> 32) & 4294967295)
-"""  # the holder of this test's lock only: other tests may hold advisory locks meanwhile
 
 
 class Replica:
@@ -62,7 +56,7 @@ async def contending(
         async def failover() -> Replica:
             await eventually(lambda: sum(r.leads for r in replicas) == 1, what="one leader")
             first = next(r for r in replicas if r.working)
-            [pid] = [row["pid"] for row in await admin.fetch(HOLDERS, f"{schema}:job")]
+            pid = await lock_holder(admin, f"{schema}:job")
             await admin.execute("SELECT pg_terminate_backend($1)", pid)
             return first
 

@@ -14,19 +14,13 @@ import asyncpg
 import pytest
 
 from eventlog.postgres import PostgresEventStore
+from support_testkit.locks import lock_holder
 from support_testkit.plugin import fresh_schema
 from support_testkit.waiting import eventually
 
 from .world import World
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-
-HOLDERS = """
-    SELECT l.pid FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.objid::bigint = (hashtext($1)::bigint & 4294967295)
-      AND l.classid::bigint = ((hashtext($1)::bigint >> 32) & 4294967295)
-"""  # the holder of this test's lock only (as in eventlog's test_leadership)
 
 
 async def test_r4_a_router_that_loses_its_lock_stops_in_the_middle_of_its_turn(
@@ -58,7 +52,7 @@ async def test_r4_a_router_that_loses_its_lock_stops_in_the_middle_of_its_turn(
             monkeypatch.setattr(store, "append", slow_offers)
             session = await world.hand_off(queue)
             await asyncio.wait_for(appending.wait(), 10)
-            [pid] = [row["pid"] for row in await admin.fetch(HOLDERS, f"{schema}:router")]
+            pid = await lock_holder(admin, f"{schema}:router")
             await admin.execute("SELECT pg_terminate_backend($1)", pid)
             await asyncio.wait_for(cancelled.wait(), 10)  # the turn stopped with its lock
             monkeypatch.setattr(store, "append", append)  # the database answers again
