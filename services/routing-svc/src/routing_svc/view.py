@@ -94,7 +94,7 @@ class RoutingView:
         elif isinstance(event, QueueIntervalEnded):
             self.statistics.ended(event.queue_id, event.starts)
         else:
-            self._on_agent(event, envelope.occurred_at, envelope.correlation_id, envelope)
+            self._on_agent(envelope, event)
 
     def _on_case(self, envelope: Envelope, event: Event) -> None:
         session_id: UUID = event.session_id  # type: ignore[attr-defined]
@@ -179,7 +179,8 @@ class RoutingView:
             self.set_task(self.tasks[key[2]])
         self.dirty_queues.add(queue_id)
 
-    def _on_agent(self, event: Event, at: datetime, correlation_id: UUID, e: Envelope) -> None:
+    def _on_agent(self, envelope: Envelope, event: Event) -> None:
+        at, correlation_id = envelope.occurred_at, envelope.correlation_id
         match event:
             case AgentConfigured():
                 agent = self._agent(event.agent_id)
@@ -188,7 +189,7 @@ class RoutingView:
                 agent.since = agent.since or at
             case AgentStatusChanged():
                 agent = self._agent(event.agent_id)
-                if agent.set_away_at is not None and e.stream_version >= agent.set_away_at:
+                if agent.set_away_at is not None and envelope.stream_version >= agent.set_away_at:
                     agent.set_away_at = None  # R13: the router's away, read back (or later)
                 keys = state_keys(agent.status, agent.reason)
                 agent.spent = spent_until(agent.spent, keys, agent.since, at)
