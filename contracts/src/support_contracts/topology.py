@@ -12,24 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from support_contracts import session
 from support_contracts.envelope import EXCHANGE
 from support_contracts.routing import OfferAccepted
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityStarted,
-    AgentAssigned,
-    AssistantJoined,
-    ControlTransferred,
-    CustomerJoined,
-    HandedToAgents,
-    HandedToQueue,
-    ParticipantLeft,
-    SessionEnded,
-    SessionRequested,
-    SessionRequeued,
-    SessionStarted,
-)
 
 QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}  # every durable queue: command, events, dead
 
@@ -57,21 +42,37 @@ class Subscription:
         return {**QUORUM, "x-single-active-consumer": True} if self.single_active else dict(QUORUM)
 
 
-ROUTING_FOLLOWS = (SessionRequested, HandedToQueue, HandedToAgents, SessionRequeued, SessionEnded)
+ROUTING_FOLLOWS = (
+    session.SessionRequested,
+    session.HandedToQueue,
+    session.HandedToAgents,
+    session.SessionRequeued,
+    session.SessionEnded,
+)
 # M3: what the relay's view of a session folds (``media_relay/domain/state.py``; its tests
 # check the two agree), and all the relay keeps in its log: not the csrs' ledgers, the numbers,
 # the settings, the heartbeats or a re-queue, which were more than half of what it was sent
 RELAY_FOLLOWS = (
-    SessionStarted, SessionRequested, CustomerJoined, AssistantJoined, ActiveCustomerSelected,
-    ControlTransferred, ActivityStarted, ActivityEnded, ParticipantLeft, HandedToQueue,
-    HandedToAgents, AgentAssigned, SessionEnded,
-)  # fmt: skip
+    session.SessionStarted,
+    session.SessionRequested,
+    session.CustomerJoined,
+    session.AssistantJoined,
+    session.ActiveCustomerSelected,
+    session.ControlTransferred,
+    session.ActivityStarted,
+    session.ActivityEnded,
+    session.ParticipantLeft,
+    session.HandedToQueue,
+    session.HandedToAgents,
+    session.AgentAssigned,
+    session.SessionEnded,
+)
 
 SUBSCRIPTIONS = {
     # R6: an accepted offer makes its agent the controller
     "session-svc": Subscription("session-svc.routing-events", (OfferAccepted.routing_key(),)),
     # S10: an ended session's invitations are revoked
-    "invite-svc": Subscription("invite-svc.session-events", (SessionEnded.routing_key(),)),
+    "invite-svc": Subscription("invite-svc.session-events", (session.SessionEnded.routing_key(),)),
     # S9, R8, issue 14.2: what queues, re-queues or withdraws a routing task
     "routing-svc": Subscription(
         "routing-svc.session-events",

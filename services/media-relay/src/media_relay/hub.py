@@ -24,20 +24,8 @@ from media_relay.recording import ObjectStorage, Recorder, RecordingStorage
 from media_relay.sending import TooFarBehind, ViewerQueue
 from media_relay.view import RelayView
 from support_contracts import Event
+from support_contracts import session as ev
 from support_contracts.refusals import Refusal
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityStarted,
-    AgentAssigned,
-    AssistantJoined,
-    ControlTransferred,
-    CustomerJoined,
-    HandedToAgents,
-    HandedToQueue,
-    ParticipantLeft,
-    SessionEnded,
-)
 from support_contracts.vocabulary import ActivityKind, Role
 
 log = structlog.get_logger(__name__)
@@ -179,16 +167,16 @@ class Hub:
     # --- what the session's events end (M3) -----------------------------------------------------
 
     async def on_event(self, session: SessionView, event: Event) -> None:
-        if isinstance(event, ActivityEnded) and event.kind is ActivityKind.RECORDING:
+        if isinstance(event, ev.ActivityEnded) and event.kind is ActivityKind.RECORDING:
             await self._finish_recording(session, event)
         room = self.rooms.get(session.id)
         if room is None:
             return
         notice = _notice(event)
-        if isinstance(event, ActivityEnded):
+        if isinstance(event, ev.ActivityEnded):
             for client in room.clients:
                 client.queue.purge(event.activity_id)
-        if isinstance(event, ActivityStarted) and event.kind is ActivityKind.RECORDING:
+        if isinstance(event, ev.ActivityStarted) and event.kind is ActivityKind.RECORDING:
             if event.activity_id not in self.recorders:  # a room to record: start the file now
                 self.recorders[event.activity_id] = self.storage.start(
                     session.id, event.activity_id
@@ -199,11 +187,12 @@ class Hub:
             if session.status is Status.ENDED:
                 client.queue.close_after(CLOSE_SESSION_ENDED, "the session ended")
             elif (
-                isinstance(event, ParticipantLeft) and client.participant_id == event.participant_id
+                isinstance(event, ev.ParticipantLeft)
+                and client.participant_id == event.participant_id
             ):
                 client.queue.close_after(CLOSE_LEFT, f"you left the session ({event.reason})")
 
-    async def _finish_recording(self, session: SessionView, event: ActivityEnded) -> None:
+    async def _finish_recording(self, session: SessionView, event: ev.ActivityEnded) -> None:
         recorder = self.recorders.pop(event.activity_id, None)
         recorder = recorder or self.storage.unfinished(session.id, event.activity_id)
         if recorder is None:
@@ -221,40 +210,40 @@ class Hub:
 def _notice(event: Event) -> str | None:
     """What the clients are told of a session event, or None for what does not concern them."""
     match event:
-        case ActivityStarted():
+        case ev.ActivityStarted():
             return frames.notice(
                 "activity_started",
                 activity_id=event.activity_id,
                 kind=event.kind,
                 started_by=event.started_by,
             )
-        case ActivityEnded():
+        case ev.ActivityEnded():
             return frames.notice(
                 "activity_ended",
                 activity_id=event.activity_id,
                 kind=event.kind,
                 reason=event.reason,
             )
-        case ControlTransferred():
+        case ev.ControlTransferred():
             return frames.notice(
                 "control_transferred",
                 **{"from": event.from_csr},
                 to=event.to_csr,
                 voice_continues=event.voice_continues,
             )
-        case ActiveCustomerSelected():
+        case ev.ActiveCustomerSelected():
             return frames.notice("active_customer", participant_id=event.participant_id)
-        case CustomerJoined():
+        case ev.CustomerJoined():
             return frames.notice("joined", participant_id=event.participant_id, role=Role.CUSTOMER)
-        case AssistantJoined():
+        case ev.AssistantJoined():
             return frames.notice("joined", participant_id=event.csr_id, role=Role.ASSISTANT)
-        case ParticipantLeft():
+        case ev.ParticipantLeft():
             return frames.notice("left", participant_id=event.participant_id, reason=event.reason)
-        case HandedToQueue() | HandedToAgents():
+        case ev.HandedToQueue() | ev.HandedToAgents():
             return frames.notice("handed_off", by=event.from_csr)
-        case AgentAssigned():
+        case ev.AgentAssigned():
             return frames.notice("agent_assigned", agent_id=event.agent_id, name=event.agent_name)
-        case SessionEnded():
+        case ev.SessionEnded():
             return frames.notice("session_ended", reason=event.reason)
     return None
 

@@ -28,6 +28,7 @@ from routing_svc.view import RoutingView
 from routing_svc.view_parts import AgentView
 from routing_svc.writing import RoutingLog
 from support_contracts import Command
+from support_contracts import routing as contract
 from support_contracts.refusals import NotFound, StateForbids
 from support_contracts.replies import (
     Agent,
@@ -46,25 +47,6 @@ from support_contracts.replies import (
     WaitingSession,
     WrapUp,
 )
-from support_contracts.routing import (
-    AcceptOffer,
-    AssignTask,
-    ChangeAgentStatus,
-    CheckRoom,
-    ConfigureAgent,
-    ConfigureQueue,
-    ConfigureStatusReasons,
-    DeclineOffer,
-    FinishWrapUp,
-    GetAgent,
-    GetQueue,
-    GetQueueStats,
-    GetStatusReasons,
-    GetWaitingPosition,
-    ListWaiting,
-    OfferToAgent,
-    SubmitEntryForm,
-)
 from support_contracts.session import OpenRequestedSession
 from support_rpc import Call, ask
 
@@ -76,7 +58,7 @@ class Routing:
     sessions: Call
 
 
-async def configure_queue(r: Routing, cmd: ConfigureQueue) -> QueueReply:
+async def configure_queue(r: Routing, cmd: contract.ConfigureQueue) -> QueueReply:
     queue_id = await r.handlers.configure_queue(cmd)
     return QueueReply(queue_id=queue_id, definition=cmd.definition)
 
@@ -109,26 +91,28 @@ def _agent_reply(
     )
 
 
-async def configure_agent(r: Routing, cmd: ConfigureAgent) -> AgentReply:
+async def configure_agent(r: Routing, cmd: contract.ConfigureAgent) -> AgentReply:
     agent = await r.handlers.configure_agent(cmd)
     return _agent_reply(r, agent, max_sessions=agent.max_sessions)
 
 
-async def change_agent_status(r: Routing, cmd: ChangeAgentStatus) -> AgentReply:
+async def change_agent_status(r: Routing, cmd: contract.ChangeAgentStatus) -> AgentReply:
     agent = await r.handlers.change_agent_status(cmd)
     return _agent_reply(r, agent, max_sessions=agent.max_sessions)
 
 
-async def finish_wrap_up(r: Routing, cmd: FinishWrapUp) -> AgentReply:
+async def finish_wrap_up(r: Routing, cmd: contract.FinishWrapUp) -> AgentReply:
     agent = await r.handlers.finish_wrap_up(cmd)
     return _agent_reply(r, agent, max_sessions=agent.max_sessions)
 
 
-async def configure_status_reasons(r: Routing, cmd: ConfigureStatusReasons) -> StatusReasonsReply:
+async def configure_status_reasons(
+    r: Routing, cmd: contract.ConfigureStatusReasons
+) -> StatusReasonsReply:
     return StatusReasonsReply(reasons=await r.handlers.configure_status_reasons(cmd))
 
 
-async def get_status_reasons(r: Routing, cmd: GetStatusReasons) -> StatusReasonsReply:
+async def get_status_reasons(r: Routing, cmd: contract.GetStatusReasons) -> StatusReasonsReply:
     return StatusReasonsReply(reasons=await r.handlers.status_reasons())
 
 
@@ -141,15 +125,15 @@ def _task_reply(task: Task, session_id: UUID) -> TaskReply:
     )
 
 
-async def accept_offer(r: Routing, cmd: AcceptOffer) -> TaskReply:
+async def accept_offer(r: Routing, cmd: contract.AcceptOffer) -> TaskReply:
     return _task_reply(await r.handlers.accept(cmd), cmd.session_id)
 
 
-async def assign_task(r: Routing, cmd: AssignTask) -> TaskReply:
+async def assign_task(r: Routing, cmd: contract.AssignTask) -> TaskReply:
     return _task_reply(await r.handlers.assign(cmd), cmd.session_id)
 
 
-async def offer_to_agent(r: Routing, cmd: OfferToAgent) -> TaskReply:
+async def offer_to_agent(r: Routing, cmd: contract.OfferToAgent) -> TaskReply:
     """R17: with the queue's offer time (a named hand-off's, for one). The agent's slots are
     checked on the log's sessions and wrap-ups, and first on the view, which also counts the
     offers open to it (the router's own may be on their way: the accept checks again)."""
@@ -164,11 +148,11 @@ async def offer_to_agent(r: Routing, cmd: OfferToAgent) -> TaskReply:
     return _task_reply(await r.handlers.offer_to_agent(cmd, open_for=timeout), cmd.session_id)
 
 
-async def decline_offer(r: Routing, cmd: DeclineOffer) -> TaskReply:
+async def decline_offer(r: Routing, cmd: contract.DeclineOffer) -> TaskReply:
     return _task_reply(await r.handlers.decline(cmd), cmd.session_id)
 
 
-async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
+async def submit_entry_form(r: Routing, cmd: contract.SubmitEntryForm) -> EntryFormReply:
     """R8: outside the queue's hours the form is refused with when it opens; otherwise
     session-svc opens a session that waits in the queue (routing queues it from the event)."""
     definition = await r.handlers.queue(cmd.queue_id)
@@ -198,7 +182,7 @@ async def submit_entry_form(r: Routing, cmd: SubmitEntryForm) -> EntryFormReply:
     )
 
 
-async def get_queue(r: Routing, cmd: GetQueue) -> QueueReply:
+async def get_queue(r: Routing, cmd: contract.GetQueue) -> QueueReply:
     return await _queue_reply(r, cmd.queue_id)
 
 
@@ -224,14 +208,14 @@ def _waiting(r: Routing, queue_id: UUID) -> int:
     return len(r.view.waiting.get(queue_id, ()))
 
 
-async def check_room(r: Routing, cmd: CheckRoom) -> QueueReply:
+async def check_room(r: Routing, cmd: contract.CheckRoom) -> QueueReply:
     """R15: what ``GetQueue`` answers, or 409 ``queue_full`` (a hand-off asks first)."""
     reply = await _queue_reply(r, cmd.queue_id)
     check_room_in(reply.definition, reply.waiting or 0, reply.place_frees_in_seconds)
     return reply
 
 
-async def get_queue_stats(r: Routing, cmd: GetQueueStats) -> QueueStatsReply:
+async def get_queue_stats(r: Routing, cmd: contract.GetQueueStats) -> QueueStatsReply:
     """R16: from the replica's view (which follows the log): each queue now, and the interval
     under way."""
     if cmd.queue_id is not None and cmd.queue_id not in r.view.queues:
@@ -257,7 +241,7 @@ async def get_queue_stats(r: Routing, cmd: GetQueueStats) -> QueueStatsReply:
     return QueueStatsReply(queues=stats)
 
 
-async def list_waiting(r: Routing, cmd: ListWaiting) -> WaitingReply:
+async def list_waiting(r: Routing, cmd: contract.ListWaiting) -> WaitingReply:
     """R17: the sessions waiting now, from the replica's view: by queue, each queue's in its
     order (R10; an overflowed session in both with ``queue_id``), then those handed to named
     agents, the longest waiting first. Offers the log does not have yet are not shown."""
@@ -283,7 +267,7 @@ async def list_waiting(r: Routing, cmd: ListWaiting) -> WaitingReply:
     return WaitingReply(sessions=found)
 
 
-async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
+async def get_agent(r: Routing, cmd: contract.GetAgent) -> AgentReply:
     agent = r.view.agents.get(cmd.agent_id)
     if agent is None or not agent.configured:
         raise NotFound("unknown_agent", f"no agent {cmd.agent_id} is configured")
@@ -309,7 +293,7 @@ async def get_agent(r: Routing, cmd: GetAgent) -> AgentReply:
     )
 
 
-async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> StandingReply:
+async def get_waiting_position(r: Routing, cmd: contract.GetWaitingPosition) -> StandingReply:
     session_id: UUID | None = cmd.session_id
     if cmd.request_id is not None:
         session_id = r.view.requests.get(cmd.request_id)
@@ -326,21 +310,21 @@ async def get_waiting_position(r: Routing, cmd: GetWaitingPosition) -> StandingR
 
 
 HANDLERS: dict[type[Command], Callable[[Routing, Any], Awaitable[BaseModel]]] = {
-    ConfigureQueue: configure_queue,
-    ConfigureAgent: configure_agent,
-    ChangeAgentStatus: change_agent_status,
-    FinishWrapUp: finish_wrap_up,
-    ConfigureStatusReasons: configure_status_reasons,
-    GetStatusReasons: get_status_reasons,
-    AcceptOffer: accept_offer,
-    DeclineOffer: decline_offer,
-    AssignTask: assign_task,
-    OfferToAgent: offer_to_agent,
-    SubmitEntryForm: submit_entry_form,
-    GetQueue: get_queue,
-    CheckRoom: check_room,
-    GetQueueStats: get_queue_stats,
-    GetAgent: get_agent,
-    GetWaitingPosition: get_waiting_position,
-    ListWaiting: list_waiting,
+    contract.ConfigureQueue: configure_queue,
+    contract.ConfigureAgent: configure_agent,
+    contract.ChangeAgentStatus: change_agent_status,
+    contract.FinishWrapUp: finish_wrap_up,
+    contract.ConfigureStatusReasons: configure_status_reasons,
+    contract.GetStatusReasons: get_status_reasons,
+    contract.AcceptOffer: accept_offer,
+    contract.DeclineOffer: decline_offer,
+    contract.AssignTask: assign_task,
+    contract.OfferToAgent: offer_to_agent,
+    contract.SubmitEntryForm: submit_entry_form,
+    contract.GetQueue: get_queue,
+    contract.CheckRoom: check_room,
+    contract.GetQueueStats: get_queue_stats,
+    contract.GetAgent: get_agent,
+    contract.GetWaitingPosition: get_waiting_position,
+    contract.ListWaiting: list_waiting,
 }

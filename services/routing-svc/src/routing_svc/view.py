@@ -33,24 +33,7 @@ from routing_svc.planning import deadlines_of
 from routing_svc.statistics import Statistics
 from routing_svc.view_parts import HANDLING_SAMPLES, AgentView, Key, Offering, Ordered, Timers
 from routing_svc.waiting import Waiting
-from support_contracts import Envelope, Event
-from support_contracts.routing import (
-    AgentConfigured,
-    AgentSessionFinished,
-    AgentSessionStarted,
-    AgentStatusChanged,
-    OfferAccepted,
-    OfferDeclined,
-    OfferExpired,
-    OfferMade,
-    OfferWithdrawn,
-    QueueConfigured,
-    QueueDefinition,
-    QueueIntervalEnded,
-    TaskQueued,
-    WrapUpFinished,
-    WrapUpStarted,
-)
+from support_contracts import Envelope, Event, routing
 from support_contracts.vocabulary import AgentStatus
 
 
@@ -58,7 +41,7 @@ class RoutingView:
     def __init__(self, *, named_offer_timeout: timedelta = timedelta(seconds=60)) -> None:
         self.position = -1
         self.named_offer_timeout = named_offer_timeout
-        self.queues: dict[UUID, QueueDefinition] = {}
+        self.queues: dict[UUID, routing.QueueDefinition] = {}
         self.pools: dict[UUID, AgentPool] = {}
         self.member_of: defaultdict[str, set[UUID]] = defaultdict(set)
         self.agents: dict[str, AgentView] = {}
@@ -89,9 +72,9 @@ class RoutingView:
         event = envelope.event()
         if envelope.stream_id.startswith("routing-"):
             self._on_case(envelope, event)
-        elif isinstance(event, QueueConfigured):
+        elif isinstance(event, routing.QueueConfigured):
             self.on_queue(event)
-        elif isinstance(event, QueueIntervalEnded):
+        elif isinstance(event, routing.QueueIntervalEnded):
             self.statistics.ended(event.queue_id, event.starts)
         else:
             self._on_agent(envelope, event)
@@ -100,7 +83,7 @@ class RoutingView:
         session_id: UUID = event.session_id  # type: ignore[attr-defined]
         before = self.tasks.get(session_id)
         self.statistics.count(event, before, envelope.occurred_at, self.queues)  # R16
-        if isinstance(event, TaskQueued):
+        if isinstance(event, routing.TaskQueued):
             if before is not None:
                 self._drop_task(session_id)
             task = next_task(Task(), envelope, event)
@@ -112,7 +95,7 @@ class RoutingView:
                 self.timers.session_at(envelope.occurred_at, session_id)  # its estimate, now
         elif before is None:
             task = None  # a task no longer waiting: only its agents change
-        elif isinstance(event, OfferMade) and event.offer_id in before.offers:
+        elif isinstance(event, routing.OfferMade) and event.offer_id in before.offers:
             task = before.recorded([event.offer_id])
             task = replace(task, version=max(before.version, envelope.stream_version))
         else:
@@ -127,27 +110,27 @@ class RoutingView:
 
     def _offers_changed(self, event: Event, before: Task | None, at: datetime) -> None:
         match event:
-            case OfferMade():
+            case routing.OfferMade():
                 agent = self._agent(event.agent_id)
                 agent.offers[event.offer_id] = event.session_id
                 self.refresh_agent(agent)
-            case OfferAccepted():
+            case routing.OfferAccepted():
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
                 agent.sessions.add(event.session_id)
                 agent.missed = 0  # R13: it answered
                 self.holding[event.session_id] = (before.queue_id if before else None, at)
                 self.refresh_agent(agent)
-            case OfferDeclined() | OfferExpired() | OfferWithdrawn():
+            case routing.OfferDeclined() | routing.OfferExpired() | routing.OfferWithdrawn():
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
-                if isinstance(event, OfferDeclined):
+                if isinstance(event, routing.OfferDeclined):
                     agent.missed = 0  # R13: it answered
-                elif isinstance(event, OfferExpired):
+                elif isinstance(event, routing.OfferExpired):
                     self._missed(agent, event, before)
                 self.refresh_agent(agent)
 
-    def _missed(self, agent: AgentView, event: OfferExpired, task: Task | None) -> None:
+    def _missed(self, agent: AgentView, event: routing.OfferExpired, task: Task | None) -> None:
         """R13: an offer of a queue made to the agent alone that it let expire counts toward
         the queue's limit. Offers to many at once do not: named hand-offs (offered again and
         again by design), an escalated session and the ``everybody`` policy; one such session
@@ -163,7 +146,7 @@ class RoutingView:
         if agent.not_responding:
             self.not_responding.add(agent.id)
 
-    def on_queue(self, event: QueueConfigured) -> None:
+    def on_queue(self, event: routing.QueueConfigured) -> None:
         queue_id, definition = event.queue_id, event.definition
         old = self.pools.get(queue_id)
         for agent_id in old.agents if old else ():
@@ -182,12 +165,12 @@ class RoutingView:
     def _on_agent(self, envelope: Envelope, event: Event) -> None:
         at, correlation_id = envelope.occurred_at, envelope.correlation_id
         match event:
-            case AgentConfigured():
+            case routing.AgentConfigured():
                 agent = self._agent(event.agent_id)
                 agent.name, agent.capacity, agent.configured = event.name, event.max_sessions, True
                 agent.skills = dict(event.skills or {})  # R9
                 agent.since = agent.since or at
-            case AgentStatusChanged():
+            case routing.AgentStatusChanged():
                 agent = self._agent(event.agent_id)
                 if agent.set_away_at is not None and envelope.stream_version >= agent.set_away_at:
                     agent.set_away_at = None  # R13: the router's away, read back (or later)
@@ -199,10 +182,10 @@ class RoutingView:
                     agent.missed = 0  # R13: back, and answering again
                 elif agent.offers:
                     self.gone_away.add(agent.id)
-            case AgentSessionStarted():
+            case routing.AgentSessionStarted():
                 agent = self._agent(event.agent_id)
                 agent.sessions.add(event.session_id)
-            case AgentSessionFinished():
+            case routing.AgentSessionFinished():
                 agent = self._agent(event.agent_id)
                 agent.sessions.discard(event.session_id)
                 agent.free_since = at
@@ -210,11 +193,11 @@ class RoutingView:
                 if queue_id is not None:
                     self.handling[queue_id].append((at - since).total_seconds())
                     self.statistics.finished(queue_id, since, at)
-            case WrapUpStarted():  # R11: the slot stays taken until it ends
+            case routing.WrapUpStarted():  # R11: the slot stays taken until it ends
                 agent = self._agent(event.agent_id)
                 agent.wrap_ups[event.session_id] = (event, correlation_id)
                 self.timers.wrap_up_at(event.until, agent.id, event.session_id)
-            case WrapUpFinished():
+            case routing.WrapUpFinished():
                 agent = self._agent(event.agent_id)
                 agent.wrap_ups.pop(event.session_id, None)
                 agent.free_since = at
@@ -238,7 +221,7 @@ class RoutingView:
             self.dirty_queues |= self.member_of.get(agent.id, set())
             self.dirty_agents.add(agent.id)
 
-    def queue_of(self, task: Task | None) -> QueueDefinition | None:
+    def queue_of(self, task: Task | None) -> routing.QueueDefinition | None:
         """The definition of the queue the task waits in; None for named agents or unknown."""
         return self.queues.get(task.queue_id) if task and task.queue_id else None
 
@@ -323,7 +306,7 @@ class RoutingView:
             return None
         return task.queued_at + timedelta(seconds=definition.preferred_agent_seconds)
 
-    def reserve(self, task: Task, made: list[OfferMade], now: datetime) -> None:
+    def reserve(self, task: Task, made: list[routing.OfferMade], now: datetime) -> None:
         """The router's own offers, counted before the log has them."""
         for event in made:
             task = replace(evolve_task(event, task, now), version=task.version + 1)

@@ -13,6 +13,7 @@ from session_svc.domain import Session, Status, rules, supervising
 from session_svc.views import session_view
 from session_svc.writing import SessionLog
 from support_contracts import Command, Event
+from support_contracts import session as contract
 from support_contracts.replies import (
     ActivityReply,
     CsrReply,
@@ -21,33 +22,6 @@ from support_contracts.replies import (
     SessionReply,
     SessionsReply,
     SiteReply,
-)
-from support_contracts.session import (
-    AmendCsrSettings,
-    AssignAgent,
-    ChangeCsrSettings,
-    ChangeSiteSettings,
-    EndActivity,
-    EndSession,
-    EndSessionAsAdmin,
-    FindSessionByNumber,
-    GetSession,
-    GetSessionEvents,
-    GetSiteSettings,
-    HandOffToAgents,
-    HandOffToQueue,
-    JoinAsAssistant,
-    JoinAsCustomer,
-    Leave,
-    ListSessions,
-    OpenRequestedSession,
-    RecordHeartbeat,
-    RequeueSession,
-    SelectActiveCustomer,
-    StartActivity,
-    StartSession,
-    TakeOverSession,
-    TransferControl,
 )
 
 
@@ -61,7 +35,7 @@ async def _session_reply(
     return SessionReply(session=session_view(outcome.session))
 
 
-async def start_session(h: SessionLog, cmd: StartSession) -> SessionReply:
+async def start_session(h: SessionLog, cmd: contract.StartSession) -> SessionReply:
     session_id = h.id_for(cmd, "session")
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
@@ -76,7 +50,7 @@ async def start_session(h: SessionLog, cmd: StartSession) -> SessionReply:
     return await _session_reply(h, cmd, session_id, decide)
 
 
-async def open_requested_session(h: SessionLog, cmd: OpenRequestedSession) -> JoinedReply:
+async def open_requested_session(h: SessionLog, cmd: contract.OpenRequestedSession) -> JoinedReply:
     session_id, customer_id = h.id_for(cmd, "session"), str(h.id_for(cmd, "customer"))
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
@@ -98,7 +72,7 @@ async def _target(h: SessionLog, session_id: UUID | None, number: str | None) ->
     return found.id
 
 
-async def join_as_customer(h: SessionLog, cmd: JoinAsCustomer) -> JoinedReply:
+async def join_as_customer(h: SessionLog, cmd: contract.JoinAsCustomer) -> JoinedReply:
     participant_id = str(h.id_for(cmd, "participant"))
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
@@ -109,7 +83,7 @@ async def join_as_customer(h: SessionLog, cmd: JoinAsCustomer) -> JoinedReply:
     return JoinedReply(session=session, participant_id=participant_id)
 
 
-async def join_as_assistant(h: SessionLog, cmd: JoinAsAssistant) -> SessionReply:
+async def join_as_assistant(h: SessionLog, cmd: contract.JoinAsAssistant) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.join_as_assistant(s, cmd)
 
@@ -127,11 +101,11 @@ def _pure(
     return decide
 
 
-async def select_active_customer(h: SessionLog, cmd: SelectActiveCustomer) -> SessionReply:
+async def select_active_customer(h: SessionLog, cmd: contract.SelectActiveCustomer) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.select_active_customer, cmd))
 
 
-async def start_activity(h: SessionLog, cmd: StartActivity) -> ActivityReply:
+async def start_activity(h: SessionLog, cmd: contract.StartActivity) -> ActivityReply:
     activity_id = h.id_for(cmd, "activity")
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
@@ -141,25 +115,25 @@ async def start_activity(h: SessionLog, cmd: StartActivity) -> ActivityReply:
     return ActivityReply(session=session, activity_id=activity_id)
 
 
-async def end_activity(h: SessionLog, cmd: EndActivity) -> SessionReply:
+async def end_activity(h: SessionLog, cmd: contract.EndActivity) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_activity, cmd))
 
 
-async def transfer_control(h: SessionLog, cmd: TransferControl) -> SessionReply:
+async def transfer_control(h: SessionLog, cmd: contract.TransferControl) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.transfer_control(s, cmd, receiver=await h.csr(tx, cmd.to_csr))
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def hand_off_to_queue(h: SessionLog, cmd: HandOffToQueue) -> SessionReply:
+async def hand_off_to_queue(h: SessionLog, cmd: contract.HandOffToQueue) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.hand_off_to_queue(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def hand_off_to_agents(h: SessionLog, cmd: HandOffToAgents) -> SessionReply:
+async def hand_off_to_agents(h: SessionLog, cmd: contract.HandOffToAgents) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         agents = {a: await h.csr(tx, a) for a in dict.fromkeys(cmd.agent_ids)}
         controller = await h.csr(tx, cmd.actor_id or "")
@@ -168,100 +142,100 @@ async def hand_off_to_agents(h: SessionLog, cmd: HandOffToAgents) -> SessionRepl
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def assign_agent(h: SessionLog, cmd: AssignAgent) -> SessionReply:
+async def assign_agent(h: SessionLog, cmd: contract.AssignAgent) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.assign_agent, cmd))
 
 
-async def leave(h: SessionLog, cmd: Leave) -> SessionReply:
+async def leave(h: SessionLog, cmd: contract.Leave) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.leave, cmd))
 
 
-async def end_session(h: SessionLog, cmd: EndSession) -> SessionReply:
+async def end_session(h: SessionLog, cmd: contract.EndSession) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(rules.end_session, cmd))
 
 
-async def end_as_admin(h: SessionLog, cmd: EndSessionAsAdmin) -> SessionReply:
+async def end_as_admin(h: SessionLog, cmd: contract.EndSessionAsAdmin) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(supervising.end_as_admin, cmd))
 
 
-async def requeue(h: SessionLog, cmd: RequeueSession) -> SessionReply:
+async def requeue(h: SessionLog, cmd: contract.RequeueSession) -> SessionReply:
     return await _session_reply(h, cmd, cmd.session_id, _pure(supervising.requeue, cmd))
 
 
-async def take_over(h: SessionLog, cmd: TakeOverSession) -> SessionReply:
+async def take_over(h: SessionLog, cmd: contract.TakeOverSession) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return supervising.take_over(s, cmd, supervisor=await h.csr(tx, cmd.supervisor_id))
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def record_heartbeat(h: SessionLog, cmd: RecordHeartbeat) -> SessionReply:
+async def record_heartbeat(h: SessionLog, cmd: contract.RecordHeartbeat) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
 
     return await _session_reply(h, cmd, cmd.session_id, decide)
 
 
-async def change_site_settings(h: SessionLog, cmd: ChangeSiteSettings) -> SiteReply:
+async def change_site_settings(h: SessionLog, cmd: contract.ChangeSiteSettings) -> SiteReply:
     return SiteReply(site=await h.change_site_settings(cmd))
 
 
-async def change_csr_settings(h: SessionLog, cmd: ChangeCsrSettings) -> CsrReply:
+async def change_csr_settings(h: SessionLog, cmd: contract.ChangeCsrSettings) -> CsrReply:
     csr = await h.change_csr_settings(cmd)
     return CsrReply(csr_id=cmd.csr_id, settings=csr.settings)
 
 
-async def amend_csr_settings(h: SessionLog, cmd: AmendCsrSettings) -> CsrReply:
+async def amend_csr_settings(h: SessionLog, cmd: contract.AmendCsrSettings) -> CsrReply:
     csr = await h.amend_csr_settings(cmd)
     return CsrReply(csr_id=cmd.csr_id, settings=csr.settings)
 
 
-async def get_session(h: SessionLog, cmd: GetSession) -> SessionReply:
+async def get_session(h: SessionLog, cmd: contract.GetSession) -> SessionReply:
     return SessionReply(session=session_view(await h.session(cmd.session_id)))
 
 
-async def get_session_events(h: SessionLog, cmd: GetSessionEvents) -> EventsReply:
+async def get_session_events(h: SessionLog, cmd: contract.GetSessionEvents) -> EventsReply:
     return EventsReply(events=await h.session_events(cmd.session_id))
 
 
-async def get_site_settings(h: SessionLog, cmd: GetSiteSettings) -> SiteReply:
+async def get_site_settings(h: SessionLog, cmd: contract.GetSiteSettings) -> SiteReply:
     async with h.store.transaction() as tx:
         return SiteReply(site=await h.site(tx))
 
 
-async def list_sessions(h: SessionLog, cmd: ListSessions) -> SessionsReply:
+async def list_sessions(h: SessionLog, cmd: contract.ListSessions) -> SessionsReply:
     status = Status(cmd.status) if cmd.status else None
     return SessionsReply(sessions=await h.sessions.listed(status))
 
 
-async def find_session_by_number(h: SessionLog, cmd: FindSessionByNumber) -> SessionReply:
+async def find_session_by_number(h: SessionLog, cmd: contract.FindSessionByNumber) -> SessionReply:
     return SessionReply(session=session_view(await h.session_by_number(cmd.session_number)))
 
 
 HANDLERS: dict[type[Command], Callable[[SessionLog, Any], Awaitable[BaseModel]]] = {
-    StartSession: start_session,
-    OpenRequestedSession: open_requested_session,
-    JoinAsCustomer: join_as_customer,
-    JoinAsAssistant: join_as_assistant,
-    SelectActiveCustomer: select_active_customer,
-    StartActivity: start_activity,
-    EndActivity: end_activity,
-    TransferControl: transfer_control,
-    HandOffToQueue: hand_off_to_queue,
-    HandOffToAgents: hand_off_to_agents,
-    AssignAgent: assign_agent,
-    Leave: leave,
-    EndSession: end_session,
-    EndSessionAsAdmin: end_as_admin,
-    RequeueSession: requeue,
-    TakeOverSession: take_over,
-    RecordHeartbeat: record_heartbeat,
-    ChangeSiteSettings: change_site_settings,
-    ChangeCsrSettings: change_csr_settings,
-    AmendCsrSettings: amend_csr_settings,
-    GetSession: get_session,
-    GetSessionEvents: get_session_events,
-    FindSessionByNumber: find_session_by_number,
-    ListSessions: list_sessions,
-    GetSiteSettings: get_site_settings,
+    contract.StartSession: start_session,
+    contract.OpenRequestedSession: open_requested_session,
+    contract.JoinAsCustomer: join_as_customer,
+    contract.JoinAsAssistant: join_as_assistant,
+    contract.SelectActiveCustomer: select_active_customer,
+    contract.StartActivity: start_activity,
+    contract.EndActivity: end_activity,
+    contract.TransferControl: transfer_control,
+    contract.HandOffToQueue: hand_off_to_queue,
+    contract.HandOffToAgents: hand_off_to_agents,
+    contract.AssignAgent: assign_agent,
+    contract.Leave: leave,
+    contract.EndSession: end_session,
+    contract.EndSessionAsAdmin: end_as_admin,
+    contract.RequeueSession: requeue,
+    contract.TakeOverSession: take_over,
+    contract.RecordHeartbeat: record_heartbeat,
+    contract.ChangeSiteSettings: change_site_settings,
+    contract.ChangeCsrSettings: change_csr_settings,
+    contract.AmendCsrSettings: amend_csr_settings,
+    contract.GetSession: get_session,
+    contract.GetSessionEvents: get_session_events,
+    contract.FindSessionByNumber: find_session_by_number,
+    contract.ListSessions: list_sessions,
+    contract.GetSiteSettings: get_site_settings,
 }

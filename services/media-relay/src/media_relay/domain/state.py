@@ -9,22 +9,7 @@ from enum import StrEnum
 from functools import singledispatch
 from uuid import UUID
 
-from support_contracts import Envelope, Event
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityStarted,
-    AgentAssigned,
-    AssistantJoined,
-    ControlTransferred,
-    CustomerJoined,
-    HandedToAgents,
-    HandedToQueue,
-    ParticipantLeft,
-    SessionEnded,
-    SessionRequested,
-    SessionStarted,
-)
+from support_contracts import Envelope, Event, session
 from support_contracts.vocabulary import ActivityKind, Role
 
 SESSION_STREAM = "session-"
@@ -85,52 +70,52 @@ def evolve(event: Event, s: SessionView) -> None:
 
 
 @evolve.register
-def _(event: SessionStarted, s: SessionView) -> None:
+def _(event: session.SessionStarted, s: SessionView) -> None:
     s.controller = s.last_controller = event.csr_id
     s.participants[event.csr_id] = Role.CONTROLLER
 
 
 @evolve.register
-def _(event: SessionRequested, s: SessionView) -> None:
+def _(event: session.SessionRequested, s: SessionView) -> None:
     s.status = Status.WAITING
     s.participants[event.customer_id] = Role.CUSTOMER
     s.active_customer = event.customer_id
 
 
 @evolve.register
-def _(event: CustomerJoined, s: SessionView) -> None:
+def _(event: session.CustomerJoined, s: SessionView) -> None:
     s.participants[event.participant_id] = Role.CUSTOMER
 
 
 @evolve.register
-def _(event: AssistantJoined, s: SessionView) -> None:
+def _(event: session.AssistantJoined, s: SessionView) -> None:
     s.participants[event.csr_id] = Role.ASSISTANT
 
 
 @evolve.register
-def _(event: ActiveCustomerSelected, s: SessionView) -> None:
+def _(event: session.ActiveCustomerSelected, s: SessionView) -> None:
     s.active_customer = event.participant_id
 
 
 @evolve.register
-def _(event: ControlTransferred, s: SessionView) -> None:
+def _(event: session.ControlTransferred, s: SessionView) -> None:
     s.participants[event.from_csr] = Role.ASSISTANT
     s.participants[event.to_csr] = Role.CONTROLLER
     s.controller = s.last_controller = event.to_csr
 
 
 @evolve.register
-def _(event: ActivityStarted, s: SessionView) -> None:
+def _(event: session.ActivityStarted, s: SessionView) -> None:
     s.activities[event.activity_id] = Activity(event.activity_id, event.kind, event.started_by)
 
 
 @evolve.register
-def _(event: ActivityEnded, s: SessionView) -> None:
+def _(event: session.ActivityEnded, s: SessionView) -> None:
     s.activities.pop(event.activity_id, None)
 
 
 @evolve.register
-def _(event: ParticipantLeft, s: SessionView) -> None:
+def _(event: session.ParticipantLeft, s: SessionView) -> None:
     s.participants.pop(event.participant_id, None)
     if s.controller == event.participant_id:
         s.controller = None
@@ -138,21 +123,21 @@ def _(event: ParticipantLeft, s: SessionView) -> None:
         s.active_customer = None
 
 
-@evolve.register(HandedToQueue)
-@evolve.register(HandedToAgents)
+@evolve.register(session.HandedToQueue)
+@evolve.register(session.HandedToAgents)
 def _(event: Event, s: SessionView) -> None:
     s.status = Status.WAITING  # the former controller's ParticipantLeft follows
 
 
 @evolve.register
-def _(event: AgentAssigned, s: SessionView) -> None:
+def _(event: session.AgentAssigned, s: SessionView) -> None:
     s.status = Status.LIVE
     s.controller = s.last_controller = event.agent_id
     s.participants[event.agent_id] = Role.CONTROLLER
 
 
 @evolve.register
-def _(event: SessionEnded, s: SessionView) -> None:
+def _(event: session.SessionEnded, s: SessionView) -> None:
     s.status = Status.ENDED
     s.controller = None
     s.active_customer = None

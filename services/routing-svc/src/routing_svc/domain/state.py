@@ -11,24 +11,7 @@ from enum import StrEnum
 from functools import singledispatch
 from uuid import UUID
 
-from support_contracts import Envelope, Event
-from support_contracts.routing import (
-    AgentConfigured,
-    AgentSessionFinished,
-    AgentSessionStarted,
-    AgentStatusChanged,
-    OfferAccepted,
-    OfferDeclined,
-    OfferExpired,
-    OfferMade,
-    OfferWithdrawn,
-    TaskEscalated,
-    TaskOverflowed,
-    TaskQueued,
-    TaskWithdrawn,
-    WrapUpFinished,
-    WrapUpStarted,
-)
+from support_contracts import Envelope, Event, routing
 from support_contracts.vocabulary import AgentStatus
 
 
@@ -110,12 +93,12 @@ class AgentState:
     since: datetime | None = None  # when the state began (configured, or its last change)
     spent: Mapping[str, float] = field(default_factory=dict)  # R12: seconds, before ``since``
     sessions: frozenset[UUID] = frozenset()
-    wrap_ups: Mapping[UUID, WrapUpStarted] = field(default_factory=dict)  # R11, by session
+    wrap_ups: Mapping[UUID, routing.WrapUpStarted] = field(default_factory=dict)  # R11, by session
     skills: Mapping[str, int] = field(default_factory=dict)  # R9: proficiency, 1-5
     version: int = -1
 
     @property
-    def wrapping(self) -> list[WrapUpStarted]:
+    def wrapping(self) -> list[routing.WrapUpStarted]:
         """R11: its wrap-ups, the first to end first."""
         return sorted(self.wrap_ups.values(), key=lambda w: w.until)
 
@@ -165,7 +148,7 @@ def next_task(task: Task, e: Envelope, event: Event | None = None) -> Task:
     """The task after one more recorded event of its stream (``event``: ``e`` parsed, when the
     caller has it already)."""
     event = event or e.event()
-    if isinstance(event, TaskQueued):
+    if isinstance(event, routing.TaskQueued):
         task = Task(correlation_id=e.correlation_id, cause=e.event_id)
     return replace(evolve_task(event, task, e.occurred_at), version=e.stream_version)
 
@@ -188,7 +171,7 @@ def evolve_task(event: Event, task: Task, at: datetime) -> Task:
 
 
 @evolve_task.register
-def _(event: TaskQueued, task: Task, at: datetime) -> Task:
+def _(event: routing.TaskQueued, task: Task, at: datetime) -> Task:
     return replace(
         task,
         id=event.task_id,
@@ -206,13 +189,13 @@ def _(event: TaskQueued, task: Task, at: datetime) -> Task:
 
 
 @evolve_task.register
-def _(event: OfferMade, task: Task, at: datetime) -> Task:
+def _(event: routing.OfferMade, task: Task, at: datetime) -> Task:
     offer = Offer(event.offer_id, event.agent_id, event.expires_at)
     return replace(task, offers={**task.offers, offer.id: offer})
 
 
 @evolve_task.register
-def _(event: OfferAccepted, task: Task, at: datetime) -> Task:
+def _(event: routing.OfferAccepted, task: Task, at: datetime) -> Task:
     closed = _close(task, event.offer_id)
     return replace(
         closed,
@@ -223,32 +206,32 @@ def _(event: OfferAccepted, task: Task, at: datetime) -> Task:
 
 
 @evolve_task.register
-def _(event: OfferDeclined, task: Task, at: datetime) -> Task:
+def _(event: routing.OfferDeclined, task: Task, at: datetime) -> Task:
     return replace(_close(task, event.offer_id), declined=task.declined | {event.agent_id})
 
 
 @evolve_task.register
-def _(event: OfferExpired, task: Task, at: datetime) -> Task:
+def _(event: routing.OfferExpired, task: Task, at: datetime) -> Task:
     return replace(_close(task, event.offer_id), passed=task.passed | {event.agent_id})
 
 
 @evolve_task.register
-def _(event: OfferWithdrawn, task: Task, at: datetime) -> Task:
+def _(event: routing.OfferWithdrawn, task: Task, at: datetime) -> Task:
     return _close(task, event.offer_id)
 
 
 @evolve_task.register
-def _(event: TaskEscalated, task: Task, at: datetime) -> Task:
+def _(event: routing.TaskEscalated, task: Task, at: datetime) -> Task:
     return replace(task, escalated=True)
 
 
 @evolve_task.register
-def _(event: TaskOverflowed, task: Task, at: datetime) -> Task:
+def _(event: routing.TaskOverflowed, task: Task, at: datetime) -> Task:
     return replace(task, overflow_queue_id=event.queue_id)
 
 
 @evolve_task.register
-def _(event: TaskWithdrawn, task: Task, at: datetime) -> Task:
+def _(event: routing.TaskWithdrawn, task: Task, at: datetime) -> Task:
     return replace(task, status=TaskStatus.WITHDRAWN)
 
 
@@ -260,7 +243,7 @@ def evolve_agent(event: Event, agent: AgentState, at: datetime | None = None) ->
 
 
 @evolve_agent.register
-def _(event: AgentConfigured, agent: AgentState, at: datetime | None = None) -> AgentState:
+def _(event: routing.AgentConfigured, agent: AgentState, at: datetime | None = None) -> AgentState:
     since = agent.since or at  # the clock of its states starts when it is first configured
     return replace(
         agent, id=event.agent_id, name=event.name, max_sessions=event.max_sessions, since=since,
@@ -269,7 +252,9 @@ def _(event: AgentConfigured, agent: AgentState, at: datetime | None = None) -> 
 
 
 @evolve_agent.register
-def _(event: AgentStatusChanged, agent: AgentState, at: datetime | None = None) -> AgentState:
+def _(
+    event: routing.AgentStatusChanged, agent: AgentState, at: datetime | None = None
+) -> AgentState:
     spent = agent.spent
     if at is not None:
         spent = spent_until(spent, state_keys(agent.status, agent.reason), agent.since, at)
@@ -277,21 +262,25 @@ def _(event: AgentStatusChanged, agent: AgentState, at: datetime | None = None) 
 
 
 @evolve_agent.register
-def _(event: AgentSessionStarted, agent: AgentState, at: datetime | None = None) -> AgentState:
+def _(
+    event: routing.AgentSessionStarted, agent: AgentState, at: datetime | None = None
+) -> AgentState:
     return replace(agent, sessions=agent.sessions | {event.session_id})
 
 
 @evolve_agent.register
-def _(event: AgentSessionFinished, agent: AgentState, at: datetime | None = None) -> AgentState:
+def _(
+    event: routing.AgentSessionFinished, agent: AgentState, at: datetime | None = None
+) -> AgentState:
     return replace(agent, sessions=agent.sessions - {event.session_id})
 
 
 @evolve_agent.register
-def _(event: WrapUpStarted, agent: AgentState, at: datetime | None = None) -> AgentState:
+def _(event: routing.WrapUpStarted, agent: AgentState, at: datetime | None = None) -> AgentState:
     return replace(agent, wrap_ups={**agent.wrap_ups, event.session_id: event})
 
 
 @evolve_agent.register
-def _(event: WrapUpFinished, agent: AgentState, at: datetime | None = None) -> AgentState:
+def _(event: routing.WrapUpFinished, agent: AgentState, at: datetime | None = None) -> AgentState:
     wrap_ups = {s: w for s, w in agent.wrap_ups.items() if s != event.session_id}
     return replace(agent, wrap_ups=wrap_ups)

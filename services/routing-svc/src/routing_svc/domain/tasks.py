@@ -12,25 +12,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from routing_svc.domain.state import AgentState, Offer, Task, TaskStatus, evolve_task
-from support_contracts import Event
+from support_contracts import Event, routing
 from support_contracts.refusals import NotAllowed, NotFound, StateForbids
-from support_contracts.routing import (
-    AgentSessionFinished,
-    AgentSessionStarted,
-    OfferAccepted,
-    OfferDeclined,
-    OfferExpired,
-    OfferMade,
-    OfferWithdrawn,
-    OverflowReason,
-    QueueDefinition,
-    TaskAbandoned,
-    TaskEscalated,
-    TaskOverflowed,
-    TaskQueued,
-    TaskWithdrawn,
-    WithdrawReason,
-)
 from support_contracts.vocabulary import AgentStatus
 
 
@@ -47,7 +30,7 @@ def make_offers(
         return []
     excluded = task.excluded()
     return [
-        OfferMade(
+        routing.OfferMade(
             offer_id=offer_id,
             task_id=task.id,
             session_id=task.session_id,
@@ -87,7 +70,7 @@ def accept_offer(
     assert task.id is not None and task.session_id is not None
     others = [o for o in task.open_offers() if o.id != offer_id]
     task_events: list[Event] = [
-        OfferAccepted(
+        routing.OfferAccepted(
             offer_id=offer_id,
             task_id=task.id,
             session_id=task.session_id,
@@ -95,18 +78,18 @@ def accept_offer(
             agent_name=agent.name or agent_id,
         ),
         *(
-            OfferWithdrawn(
+            routing.OfferWithdrawn(
                 offer_id=o.id,
                 task_id=task.id,
                 session_id=task.session_id,
                 agent_id=o.agent_id,
-                reason=WithdrawReason.ACCEPTED_BY_ANOTHER,
+                reason=routing.WithdrawReason.ACCEPTED_BY_ANOTHER,
             )
             for o in others
         ),
     ]
     agent_events: list[Event] = [
-        AgentSessionStarted(agent_id=agent_id, session_id=task.session_id, task_id=task.id)
+        routing.AgentSessionStarted(agent_id=agent_id, session_id=task.session_id, task_id=task.id)
     ]
     return task_events, agent_events
 
@@ -134,7 +117,7 @@ def assign_task(
         return [], []
     _chosen_agent_may_take(task, agent, agent_id)
     assert task.id is not None and task.session_id is not None
-    made = OfferMade(
+    made = routing.OfferMade(
         offer_id=offer_id,
         task_id=task.id,
         session_id=task.session_id,
@@ -145,7 +128,7 @@ def assign_task(
         evolve_task(made, task, now), agent, offer_id, agent_id, now=now
     )
     accepted, *withdrawn = task_events
-    assert isinstance(accepted, OfferAccepted)
+    assert isinstance(accepted, routing.OfferAccepted)
     return [made, accepted.model_copy(update={"assigned_by": by}), *withdrawn], agent_events
 
 
@@ -173,7 +156,7 @@ def offer_to_agent(
     if agent_id in {o.agent_id for o in task.open_offers()}:
         raise StateForbids("already_offered", f"{agent_id} has an offer of this session open")
     return [
-        OfferMade(
+        routing.OfferMade(
             offer_id=offer_id, task_id=task.id, session_id=task.session_id, agent_id=agent_id,
             expires_at=now + timeout, offered_by=by,
         )
@@ -185,7 +168,7 @@ def decline_offer(task: Task, offer_id: UUID, agent_id: str) -> list[Event]:
     _offer_for(task, offer_id, agent_id)
     assert task.id is not None and task.session_id is not None
     return [
-        OfferDeclined(
+        routing.OfferDeclined(
             offer_id=offer_id, task_id=task.id, session_id=task.session_id, agent_id=agent_id
         )
     ]
@@ -196,7 +179,7 @@ def expire_offers(task: Task, *, now: datetime) -> list[Event]:
     if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
         return []
     return [
-        OfferExpired(
+        routing.OfferExpired(
             offer_id=o.id, task_id=task.id, session_id=task.session_id, agent_id=o.agent_id
         )
         for o in task.open_offers()
@@ -215,11 +198,11 @@ def escalate(task: Task, *, now: datetime, after: timedelta) -> list[Event]:
         or task.session_id is None
     ):
         return []
-    return [TaskEscalated(task_id=task.id, session_id=task.session_id)]
+    return [routing.TaskEscalated(task_id=task.id, session_id=task.session_id)]
 
 
 def overflow(
-    task: Task, queue: QueueDefinition, *, now: datetime, estimated_wait: float | None
+    task: Task, queue: routing.QueueDefinition, *, now: datetime, estimated_wait: float | None
 ) -> list[Event]:
     """R14: past the queue's wait, or with an estimated wait over its threshold, a waiting
     session is offered in the overflow queue too (once)."""
@@ -235,26 +218,26 @@ def overflow(
     waited = (now - task.queued_at).total_seconds()
     over = queue.overflow_when_estimated_wait_over_seconds
     if queue.overflow_after_seconds is not None and waited >= queue.overflow_after_seconds:
-        reason = OverflowReason.WAITED
+        reason = routing.OverflowReason.WAITED
     elif over is not None and estimated_wait is not None and estimated_wait > over:
-        reason = OverflowReason.ESTIMATED_WAIT
+        reason = routing.OverflowReason.ESTIMATED_WAIT
     else:
         return []
     return [
-        TaskOverflowed(
+        routing.TaskOverflowed(
             task_id=task.id, session_id=task.session_id, queue_id=queue.overflow_queue_id,
             reason=reason,
         )
     ]  # fmt: skip
 
 
-def withdraw_task(task: Task, reason: WithdrawReason) -> list[Event]:
+def withdraw_task(task: Task, reason: routing.WithdrawReason) -> list[Event]:
     """A session that ended while waiting leaves the queue, and its offers are withdrawn."""
     if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
         return []
     return [
         *(
-            OfferWithdrawn(
+            routing.OfferWithdrawn(
                 offer_id=o.id,
                 task_id=task.id,
                 session_id=task.session_id,
@@ -263,21 +246,25 @@ def withdraw_task(task: Task, reason: WithdrawReason) -> list[Event]:
             )
             for o in task.open_offers()
         ),
-        TaskWithdrawn(task_id=task.id, session_id=task.session_id, reason=reason),
+        routing.TaskWithdrawn(task_id=task.id, session_id=task.session_id, reason=reason),
     ]
 
 
-def queue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[AgentSessionFinished]]:
+def queue_task(
+    task: Task, queued: routing.TaskQueued
+) -> tuple[list[Event], list[routing.AgentSessionFinished]]:
     """A hand-off or an entry form: the session waits for an agent (R4, R5, R8). Events for the
     session's routing stream, and for the stream of the agent who held it and handed it on
     (its slot is free: R7)."""
     case_events: list[Event] = []
     if task.status is TaskStatus.WAITING:  # handed again before anyone took it
-        case_events += withdraw_task(task, WithdrawReason.HANDED_AGAIN)
+        case_events += withdraw_task(task, routing.WithdrawReason.HANDED_AGAIN)
     return [*case_events, queued], _finished(task)
 
 
-def requeue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[AgentSessionFinished]]:
+def requeue_task(
+    task: Task, queued: routing.TaskQueued
+) -> tuple[list[Event], list[routing.AgentSessionFinished]]:
     """Issue 14.2: an admin's requeue starts a new task unless an agent took the session in the
     meantime (the session then has its controller, and keeps it)."""
     if task.status is TaskStatus.ASSIGNED:
@@ -286,40 +273,46 @@ def requeue_task(task: Task, queued: TaskQueued) -> tuple[list[Event], list[Agen
     return queue_task(task, queued.model_copy(update=kept))
 
 
-def end_task(task: Task, *, now: datetime) -> tuple[list[Event], list[AgentSessionFinished]]:
+def end_task(
+    task: Task, *, now: datetime
+) -> tuple[list[Event], list[routing.AgentSessionFinished]]:
     """The session ended: a waiting task leaves its queue (offers withdrawn; in a queue it
     counts as abandoned, R15), an agent holding the session has its slot back (R6, R7). Either
     way the task is closed in its stream, so an end heard twice (at-least-once delivery, or a
     second event saying so) frees nothing twice."""
     if task.status is TaskStatus.ASSIGNED and task.id is not None and task.session_id is not None:
-        closed = TaskWithdrawn(
-            task_id=task.id, session_id=task.session_id, reason=WithdrawReason.SESSION_ENDED
+        closed = routing.TaskWithdrawn(
+            task_id=task.id, session_id=task.session_id, reason=routing.WithdrawReason.SESSION_ENDED
         )
         return [closed], _finished(task)
-    withdrawn = withdraw_task(task, WithdrawReason.SESSION_ENDED)
+    withdrawn = withdraw_task(task, routing.WithdrawReason.SESSION_ENDED)
     if withdrawn and task.queue_id is not None and task.queued_at is not None:
         assert task.id is not None and task.session_id is not None
         waited = max(0.0, (now - task.queued_at).total_seconds())
         withdrawn.append(
-            TaskAbandoned(task_id=task.id, session_id=task.session_id, queue_id=task.queue_id,
-                          waited_seconds=waited)
-        )  # fmt: skip
+            routing.TaskAbandoned(
+                task_id=task.id,
+                session_id=task.session_id,
+                queue_id=task.queue_id,
+                waited_seconds=waited,
+            )
+        )
     return withdrawn, []
 
 
-def _finished(task: Task) -> list[AgentSessionFinished]:
+def _finished(task: Task) -> list[routing.AgentSessionFinished]:
     if task.status is not TaskStatus.ASSIGNED or task.assigned_to is None:
         return []
     assert task.session_id is not None
-    return [AgentSessionFinished(agent_id=task.assigned_to, session_id=task.session_id)]
+    return [routing.AgentSessionFinished(agent_id=task.assigned_to, session_id=task.session_id)]
 
 
-def withdraw_offers_of(task: Task, agent_id: str, reason: WithdrawReason) -> list[Event]:
+def withdraw_offers_of(task: Task, agent_id: str, reason: routing.WithdrawReason) -> list[Event]:
     """R3: an agent who went away or offline keeps no open offer; the session moves on."""
     if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
         return []
     return [
-        OfferWithdrawn(
+        routing.OfferWithdrawn(
             offer_id=o.id,
             task_id=task.id,
             session_id=task.session_id,

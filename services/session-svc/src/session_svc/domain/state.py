@@ -9,24 +9,7 @@ from enum import StrEnum
 from functools import singledispatch
 from uuid import UUID
 
-from support_contracts import Envelope, Event
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityStarted,
-    AgentAssigned,
-    AssistantJoined,
-    ConsoleSeen,
-    ControlTransferred,
-    CustomerJoined,
-    HandedToAgents,
-    HandedToQueue,
-    ParticipantLeft,
-    SessionEnded,
-    SessionRequested,
-    SessionRequeued,
-    SessionStarted,
-)
+from support_contracts import Envelope, Event, session
 from support_contracts.vocabulary import ActivityKind, Role
 
 
@@ -102,7 +85,7 @@ def evolve(event: Event, state: Session, at: datetime) -> Session:
 
 
 @evolve.register
-def _(event: SessionStarted, state: Session, at: datetime) -> Session:
+def _(event: session.SessionStarted, state: Session, at: datetime) -> Session:
     controller = Participant(event.csr_id, event.csr_name, Role.CONTROLLER)
     return replace(
         state,
@@ -116,7 +99,7 @@ def _(event: SessionStarted, state: Session, at: datetime) -> Session:
 
 
 @evolve.register
-def _(event: SessionRequested, state: Session, at: datetime) -> Session:
+def _(event: session.SessionRequested, state: Session, at: datetime) -> Session:
     customer = Participant(event.customer_id, event.customer_name, Role.CUSTOMER)
     return replace(
         state,
@@ -130,36 +113,36 @@ def _(event: SessionRequested, state: Session, at: datetime) -> Session:
 
 
 @evolve.register
-def _(event: CustomerJoined, state: Session, at: datetime) -> Session:
+def _(event: session.CustomerJoined, state: Session, at: datetime) -> Session:
     joined = Participant(event.participant_id, event.name, Role.CUSTOMER)
     return replace(state, participants={**state.participants, joined.id: joined})
 
 
 @evolve.register
-def _(event: AssistantJoined, state: Session, at: datetime) -> Session:
+def _(event: session.AssistantJoined, state: Session, at: datetime) -> Session:
     joined = Participant(event.csr_id, event.name, Role.ASSISTANT)
     return replace(state, participants={**state.participants, joined.id: joined})
 
 
 @evolve.register
-def _(event: ActiveCustomerSelected, state: Session, at: datetime) -> Session:
+def _(event: session.ActiveCustomerSelected, state: Session, at: datetime) -> Session:
     return replace(state, active_customer=event.participant_id)
 
 
 @evolve.register
-def _(event: ActivityStarted, state: Session, at: datetime) -> Session:
+def _(event: session.ActivityStarted, state: Session, at: datetime) -> Session:
     started = Activity(event.activity_id, event.kind, event.started_by)
     return replace(state, activities={**state.activities, started.id: started})
 
 
 @evolve.register
-def _(event: ActivityEnded, state: Session, at: datetime) -> Session:
+def _(event: session.ActivityEnded, state: Session, at: datetime) -> Session:
     remaining = {k: v for k, v in state.activities.items() if k != event.activity_id}
     return replace(state, activities=remaining)
 
 
 @evolve.register
-def _(event: ControlTransferred, state: Session, at: datetime) -> Session:
+def _(event: session.ControlTransferred, state: Session, at: datetime) -> Session:
     people = dict(state.participants)
     people[event.from_csr] = replace(people[event.from_csr], role=Role.ASSISTANT)
     people[event.to_csr] = replace(people[event.to_csr], role=Role.CONTROLLER)
@@ -167,24 +150,24 @@ def _(event: ControlTransferred, state: Session, at: datetime) -> Session:
 
 
 @evolve.register
-def _(event: HandedToQueue, state: Session, at: datetime) -> Session:
+def _(event: session.HandedToQueue, state: Session, at: datetime) -> Session:
     return replace(state, status=Status.WAITING, handoff=Handoff(event.queue_id, (), event.message))
 
 
 @evolve.register
-def _(event: HandedToAgents, state: Session, at: datetime) -> Session:
+def _(event: session.HandedToAgents, state: Session, at: datetime) -> Session:
     handoff = Handoff(None, tuple(event.agent_ids), event.message)
     return replace(state, status=Status.WAITING, handoff=handoff)
 
 
 @evolve.register
-def _(event: SessionRequeued, state: Session, at: datetime) -> Session:
+def _(event: session.SessionRequeued, state: Session, at: datetime) -> Session:
     message = state.handoff.message if state.handoff else None
     return replace(state, handoff=Handoff(event.queue_id, (), message))
 
 
 @evolve.register
-def _(event: ParticipantLeft, state: Session, at: datetime) -> Session:
+def _(event: session.ParticipantLeft, state: Session, at: datetime) -> Session:
     people = {k: v for k, v in state.participants.items() if k != event.participant_id}
     active = None if state.active_customer == event.participant_id else state.active_customer
     controller = None if state.controller == event.participant_id else state.controller
@@ -192,7 +175,7 @@ def _(event: ParticipantLeft, state: Session, at: datetime) -> Session:
 
 
 @evolve.register
-def _(event: AgentAssigned, state: Session, at: datetime) -> Session:
+def _(event: session.AgentAssigned, state: Session, at: datetime) -> Session:
     agent = Participant(event.agent_id, event.agent_name, Role.CONTROLLER)
     return replace(
         state,
@@ -205,12 +188,12 @@ def _(event: AgentAssigned, state: Session, at: datetime) -> Session:
 
 
 @evolve.register
-def _(event: ConsoleSeen, state: Session, at: datetime) -> Session:
+def _(event: session.ConsoleSeen, state: Session, at: datetime) -> Session:
     return replace(state, console_seen_at=at)
 
 
 @evolve.register
-def _(event: SessionEnded, state: Session, at: datetime) -> Session:
+def _(event: session.SessionEnded, state: Session, at: datetime) -> Session:
     return replace(
         state,
         status=Status.ENDED,
