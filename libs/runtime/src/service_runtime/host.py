@@ -231,3 +231,22 @@ class Hosted:
 
     async def stop(self) -> None:
         await self.host.stop()
+
+
+class Listening(Protocol):
+    @property
+    def port(self) -> int: ...
+
+
+class Served(Hosted):
+    """A started service that listens on a port of its own (the gateway, the relay)."""
+
+    server: Listening
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"

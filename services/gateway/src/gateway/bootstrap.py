@@ -15,7 +15,7 @@ from gateway.identity import Identity
 from gateway.live import LiveFeed
 from gateway.settings import Settings
 from service_runtime.brokers import Broker
-from service_runtime.host import Host, Hosted
+from service_runtime.host import Host, Served
 from service_runtime.http import HttpServer
 
 
@@ -33,18 +33,10 @@ class _Serving:
 
 
 @dataclass
-class GatewayService(Hosted):
+class GatewayService(Served):
     settings: Settings
     host: Host
     server: HttpServer
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 async def start(

@@ -24,23 +24,19 @@ from media_relay.server import RelayServer
 from media_relay.settings import Settings
 from media_relay.view import RelayView
 from service_runtime.brokers import Broker
-from service_runtime.host import Host, Hosted
+from service_runtime.host import Host, Served
 
 CONNECTIONS = Gauge("support_relay_connections", "Participants connected to this relay")
 DROPPED = Gauge("support_relay_frames_dropped", "Frames dropped for slow viewers connected now")
 
 
 @dataclass
-class MediaRelay(Hosted):
+class MediaRelay(Served):
     settings: Settings
     host: Host
     view: RelayView
     hub: Hub
     server: RelayServer
-
-    @property
-    def port(self) -> int:
-        return self.server.port
 
 
 async def start(

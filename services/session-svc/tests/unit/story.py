@@ -8,17 +8,7 @@ from uuid import UUID, uuid4
 
 from session_svc.domain import Csr, Session, apply
 from session_svc.domain.settings import DEFAULT_SITE
-from support_contracts import Command, Event
-from support_contracts.session import (
-    ActivityStarted,
-    AssistantJoined,
-    CsrSettings,
-    CustomerJoined,
-    JoinAsCustomer,
-    SessionStarted,
-    SiteSettings,
-    StartSession,
-)
+from support_contracts import Command, Event, session
 from support_contracts.vocabulary import ActivityKind, SessionMode
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -38,8 +28,8 @@ def later(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def started(csr: str = "alice") -> SessionStarted:
-    return SessionStarted(
+def started(csr: str = "alice") -> session.SessionStarted:
+    return session.SessionStarted(
         session_id=SESSION,
         session_number="123456789",
         csr_id=csr,
@@ -48,15 +38,15 @@ def started(csr: str = "alice") -> SessionStarted:
     )
 
 
-def customer(pid: str = "bob") -> CustomerJoined:
-    return CustomerJoined(participant_id=pid, name=pid.title(), via="session_number")
+def customer(pid: str = "bob") -> session.CustomerJoined:
+    return session.CustomerJoined(participant_id=pid, name=pid.title(), via="session_number")
 
 
-def assistant(csr: str = "carol") -> AssistantJoined:
-    return AssistantJoined(csr_id=csr, name=csr.title(), via="session_number")
+def assistant(csr: str = "carol") -> session.AssistantJoined:
+    return session.AssistantJoined(csr_id=csr, name=csr.title(), via="session_number")
 
 
-def site(**changes: Any) -> SiteSettings:
+def site(**changes: Any) -> session.SiteSettings:
     return DEFAULT_SITE.model_copy(update=changes)
 
 
@@ -67,20 +57,20 @@ def csr(
     voice: bool = True,
     controls: int = 0,
 ) -> Csr:
-    settings = CsrSettings(session_mode=mode, is_webacd_agent=agent, voice_supported=voice)
+    settings = session.CsrSettings(session_mode=mode, is_webacd_agent=agent, voice_supported=voice)
     return Csr(settings=settings, controls=frozenset(uuid4() for _ in range(controls)))
 
 
 SHARE = ActivityKind.DESKTOP_SHARING
 
 
-def activity(kind: ActivityKind, by: str = "alice") -> ActivityStarted:
-    return ActivityStarted(activity_id=uuid4(), kind=kind, started_by=by)
+def activity(kind: ActivityKind, by: str = "alice") -> session.ActivityStarted:
+    return session.ActivityStarted(activity_id=uuid4(), kind=kind, started_by=by)
 
 
-def start(**kw: object) -> StartSession:
-    return command(StartSession, "alice", csr_id="alice", csr_name="Alice", **kw)
+def start(**kw: object) -> session.StartSession:
+    return command(session.StartSession, "alice", csr_id="alice", csr_name="Alice", **kw)
 
 
-def join(name: str = "Dana") -> JoinAsCustomer:
-    return command(JoinAsCustomer, None, session_id=SESSION, name=name)
+def join(name: str = "Dana") -> session.JoinAsCustomer:
+    return command(session.JoinAsCustomer, None, session_id=SESSION, name=name)

@@ -13,25 +13,7 @@ from hypothesis import strategies as st
 from eventlog import NewEvent
 from session_svc.domain import Refused, Session, Status, apply, fold, rules
 from session_svc.domain.rules import SHARING
-from support_contracts import Event
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    AssignAgent,
-    ControlTransferred,
-    EndActivity,
-    EndSession,
-    HandedToAgents,
-    HandedToQueue,
-    HandOffToAgents,
-    HandOffToQueue,
-    JoinAsAssistant,
-    JoinAsCustomer,
-    Leave,
-    RecordHeartbeat,
-    SelectActiveCustomer,
-    StartActivity,
-    TransferControl,
-)
+from support_contracts import Event, session
 from support_contracts.vocabulary import ActivityKind, Role
 
 from .story import SESSION, T0, command, csr, site, started
@@ -50,38 +32,45 @@ def decide(s: Session, step: tuple[str, str, str, ActivityKind, bool]) -> list[E
     actor_csr = CSRS[PEOPLE.index(actor) % len(CSRS)]
     deciders: dict[str, Callable[[], list[Event]]] = {
         "join": lambda: rules.join_as_customer(
-            s, command(JoinAsCustomer, actor, name=actor, **sid), participant_id=actor, site=LIMITS
+            s,
+            command(session.JoinAsCustomer, actor, name=actor, **sid),
+            participant_id=actor,
+            site=LIMITS,
         ),
         "assist": lambda: rules.join_as_assistant(
-            s, command(JoinAsAssistant, actor_csr, csr_id=actor_csr, name=actor_csr, **sid)
+            s, command(session.JoinAsAssistant, actor_csr, csr_id=actor_csr, name=actor_csr, **sid)
         ),
         "select": lambda: rules.select_active_customer(
-            s, command(SelectActiveCustomer, actor, participant_id=other, **sid)
+            s, command(session.SelectActiveCustomer, actor, participant_id=other, **sid)
         ),
         "start": lambda: rules.start_activity(
             s,
-            command(StartActivity, actor, kind=kind, participant_id=actor, **sid),
+            command(session.StartActivity, actor, kind=kind, participant_id=actor, **sid),
             activity_id=uuid4(),
         ),
         "stop": lambda: rules.end_activity(
-            s, command(EndActivity, actor, activity_id=first_activity, **sid)
+            s, command(session.EndActivity, actor, activity_id=first_activity, **sid)
         ),
         "transfer": lambda: rules.transfer_control(
-            s, command(TransferControl, actor, to_csr=other, **sid), receiver=csr(voice=flag)
+            s,
+            command(session.TransferControl, actor, to_csr=other, **sid),
+            receiver=csr(voice=flag),
         ),
         "queue": lambda: rules.hand_off_to_queue(
-            s, command(HandOffToQueue, actor, queue_id=uuid4(), **sid), controller=csr(agent=flag)
+            s,
+            command(session.HandOffToQueue, actor, queue_id=uuid4(), **sid),
+            controller=csr(agent=flag),
         ),
         "agents": lambda: rules.hand_off_to_agents(
             s,
-            command(HandOffToAgents, actor, agent_ids=[other], **sid),
+            command(session.HandOffToAgents, actor, agent_ids=[other], **sid),
             controller=csr(agent=flag),
             agents={other: csr(agent=True)},
         ),
         "assign": lambda: rules.assign_agent(  # routing offers sessions to agents, who are csrs
             s,
             command(
-                AssignAgent,
+                session.AssignAgent,
                 "routing",
                 agent_id=other_csr,
                 agent_name=other_csr,
@@ -89,10 +78,10 @@ def decide(s: Session, step: tuple[str, str, str, ActivityKind, bool]) -> list[E
                 **sid,
             ),
         ),
-        "leave": lambda: rules.leave(s, command(Leave, actor, participant_id=actor, **sid)),
-        "end": lambda: rules.end_session(s, command(EndSession, actor, **sid)),
+        "leave": lambda: rules.leave(s, command(session.Leave, actor, participant_id=actor, **sid)),
+        "end": lambda: rules.end_session(s, command(session.EndSession, actor, **sid)),
         "heartbeat": lambda: rules.record_heartbeat(
-            s, command(RecordHeartbeat, actor, **sid), now=T0, site=LIMITS
+            s, command(session.RecordHeartbeat, actor, **sid), now=T0, site=LIMITS
         ),
         "lapse": lambda: rules.end_if_console_lapsed(s, now=T0.replace(year=2027), site=LIMITS),
     }
@@ -149,13 +138,13 @@ def check_step(before: Session, events: list[Event], after: Session) -> None:
     if before.status is Status.ENDED:
         assert events == [], "nothing happens after the end"
     for event in events:
-        if isinstance(event, ControlTransferred):
+        if isinstance(event, session.ControlTransferred):
             kinds = {a.kind for a in after.activities.values()}
             assert kinds <= ({ActivityKind.VOICE} if event.voice_continues else set())
             assert after.role_of(event.from_csr) is Role.ASSISTANT
-        if isinstance(event, ActiveCustomerSelected) and before.active_customer is not None:
+        if isinstance(event, session.ActiveCustomerSelected) and before.active_customer is not None:
             assert not any(a.kind in SHARING for a in after.activities.values())
-        if isinstance(event, HandedToQueue | HandedToAgents):
+        if isinstance(event, session.HandedToQueue | session.HandedToAgents):
             assert after.status is Status.WAITING and after.controller is None
 
 

@@ -19,25 +19,7 @@ from session_svc.domain import (
     rules,
 )
 from session_svc.domain.settings import control_changes
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityEndReason,
-    ConsoleSeen,
-    ControlGained,
-    ControlReleased,
-    EndActivity,
-    EndReason,
-    EndSession,
-    HandedToQueue,
-    RecordHeartbeat,
-    SelectActiveCustomer,
-    SessionEnded,
-    SessionStarted,
-    StartActivity,
-    StartSession,
-    TransferControl,
-)
+from support_contracts import session
 from support_contracts.vocabulary import ActivityKind, Role, SessionMode
 
 from .story import (
@@ -65,7 +47,7 @@ def test_s1_start_makes_the_starter_controller_of_a_numbered_session() -> None:
         start(), session_id=SESSION, number="987654321", csr=csr(), site=site()
     )
     assert events == [
-        SessionStarted(
+        session.SessionStarted(
             session_id=SESSION,
             session_number="987654321",
             csr_id="alice",
@@ -79,11 +61,11 @@ def test_s1_start_makes_the_starter_controller_of_a_numbered_session() -> None:
 
 
 def test_s3_email_invite_is_on_unless_switched_off() -> None:
-    def flag(cmd: StartSession) -> bool:
+    def flag(cmd: session.StartSession) -> bool:
         [event] = rules.start_session(
             cmd, session_id=SESSION, number="1" * 9, csr=csr(), site=site()
         )
-        assert isinstance(event, SessionStarted)
+        assert isinstance(event, session.SessionStarted)
         return event.email_invite
 
     assert flag(start()) is True
@@ -125,31 +107,35 @@ def test_s2_multi_session_mode_needs_both_the_site_and_the_csr_settings() -> Non
 
 def test_s2_ledger_follows_control_through_start_transfer_and_end() -> None:
     live = given(started(), assistant())
-    assert control_changes(Session(), live) == {"alice": [ControlGained(session_id=SESSION)]}
+    assert control_changes(Session(), live) == {
+        "alice": [session.ControlGained(session_id=SESSION)]
+    }
     moved = apply(
         live,
         rules.transfer_control(
             live,
-            command(TransferControl, "alice", session_id=SESSION, to_csr="carol"),
+            command(session.TransferControl, "alice", session_id=SESSION, to_csr="carol"),
             receiver=csr(),
         ),
         T0,
     )
     assert control_changes(live, moved) == {
-        "alice": [ControlReleased(session_id=SESSION)],
-        "carol": [ControlGained(session_id=SESSION)],
+        "alice": [session.ControlReleased(session_id=SESSION)],
+        "carol": [session.ControlGained(session_id=SESSION)],
     }
     ended = apply(
-        moved, rules.end_session(moved, command(EndSession, "carol", session_id=SESSION)), T0
+        moved,
+        rules.end_session(moved, command(session.EndSession, "carol", session_id=SESSION)),
+        T0,
     )
-    assert control_changes(moved, ended) == {"carol": [ControlReleased(session_id=SESSION)]}
+    assert control_changes(moved, ended) == {"carol": [session.ControlReleased(session_id=SESSION)]}
 
 
 # --- S4 -----------------------------------------------------------------------------------------
 
 
-def heartbeat(actor: str = "alice") -> RecordHeartbeat:
-    return command(RecordHeartbeat, actor, session_id=SESSION)
+def heartbeat(actor: str = "alice") -> session.RecordHeartbeat:
+    return command(session.RecordHeartbeat, actor, session_id=SESSION)
 
 
 def test_s4_heartbeats_are_recorded_at_most_every_third_of_the_grace_period() -> None:
@@ -157,7 +143,7 @@ def test_s4_heartbeats_are_recorded_at_most_every_third_of_the_grace_period() ->
     live = given(started())  # seen at T0
     assert rules.record_heartbeat(live, heartbeat(), now=later(19), site=grace) == []
     assert rules.record_heartbeat(live, heartbeat(), now=later(20), site=grace) == [
-        ConsoleSeen(csr_id="alice")
+        session.ConsoleSeen(csr_id="alice")
     ]
 
 
@@ -173,16 +159,20 @@ def test_s4_console_gone_past_the_grace_period_ends_the_session_console_closed()
     live = given(started(), activity(SHARE))
     assert rules.end_if_console_lapsed(live, now=later(60), site=grace) == []
     events = rules.end_if_console_lapsed(live, now=later(61), site=grace)
-    assert isinstance(events[0], ActivityEnded)
-    assert events[-1] == SessionEnded(reason=EndReason.CONSOLE_CLOSED, ended_by=None)
-    seen_again = apply(live, [ConsoleSeen(csr_id="alice")], later(50))
+    assert isinstance(events[0], session.ActivityEnded)
+    assert events[-1] == session.SessionEnded(
+        reason=session.EndReason.CONSOLE_CLOSED, ended_by=None
+    )
+    seen_again = apply(live, [session.ConsoleSeen(csr_id="alice")], later(50))
     assert rules.end_if_console_lapsed(seen_again, now=later(100), site=grace) == []
 
 
 def test_s4_a_waiting_or_ended_session_has_no_console_to_lose() -> None:
-    waiting = given(started(), customer(), HandedToQueue(from_csr="alice", queue_id=uuid4()))
+    waiting = given(
+        started(), customer(), session.HandedToQueue(from_csr="alice", queue_id=uuid4())
+    )
     assert rules.end_if_console_lapsed(waiting, now=later(3600), site=site()) == []
-    ended = given(started(), SessionEnded(reason=EndReason.ENDED_BY_CONTROLLER))
+    ended = given(started(), session.SessionEnded(reason=session.EndReason.ENDED_BY_CONTROLLER))
     assert rules.end_if_console_lapsed(ended, now=later(3600), site=site()) == []
 
 
@@ -191,9 +181,12 @@ def test_s4_a_waiting_or_ended_session_has_no_console_to_lose() -> None:
 
 def test_s5_first_customer_becomes_active_and_others_join_up_to_the_limit() -> None:
     first = rules.join_as_customer(given(started()), join(), participant_id="bob", site=site())
-    assert first[-1] == ActiveCustomerSelected(participant_id="bob")
+    assert first[-1] == session.ActiveCustomerSelected(participant_id="bob")
     two = given(
-        started(), customer("bob"), ActiveCustomerSelected(participant_id="bob"), customer("dana")
+        started(),
+        customer("bob"),
+        session.ActiveCustomerSelected(participant_id="bob"),
+        customer("dana"),
     )
     third = rules.join_as_customer(two, join(), participant_id="eve", site=site())
     assert len(third) == 1 and third[0].participant_id == "eve"  # type: ignore[attr-defined]
@@ -230,22 +223,22 @@ def test_s5_switching_the_active_customer_ends_every_sharing_activity_at_once() 
         started(),
         customer("bob"),
         customer("dana"),
-        ActiveCustomerSelected(participant_id="bob"),
+        session.ActiveCustomerSelected(participant_id="bob"),
         desktop,
         app,
         chat,
     )
     events = rules.select_active_customer(
-        s, command(SelectActiveCustomer, "alice", session_id=SESSION, participant_id="dana")
+        s, command(session.SelectActiveCustomer, "alice", session_id=SESSION, participant_id="dana")
     )
-    ended = {e.activity_id for e in events if isinstance(e, ActivityEnded)}
+    ended = {e.activity_id for e in events if isinstance(e, session.ActivityEnded)}
     assert ended == {desktop.activity_id, app.activity_id}  # chat goes on
     assert all(
-        e.reason is ActivityEndReason.ACTIVE_CUSTOMER_CHANGED
+        e.reason is session.ActivityEndReason.ACTIVE_CUSTOMER_CHANGED
         for e in events
-        if isinstance(e, ActivityEnded)
+        if isinstance(e, session.ActivityEnded)
     )
-    assert events[-1] == ActiveCustomerSelected(participant_id="dana")
+    assert events[-1] == session.ActiveCustomerSelected(participant_id="dana")
     assert apply(s, events, T0).active_customer == "dana"
 
 
@@ -254,7 +247,7 @@ def test_s5_selecting_refusals() -> None:
 
     def select(actor: str, pid: str) -> object:
         return rules.select_active_customer(
-            s, command(SelectActiveCustomer, actor, session_id=SESSION, participant_id=pid)
+            s, command(session.SelectActiveCustomer, actor, session_id=SESSION, participant_id=pid)
         )
 
     with pytest.raises(NotAllowed):
@@ -267,13 +260,18 @@ def test_s5_selecting_refusals() -> None:
 
 def test_s6_the_active_customer_may_share_its_own_desktop_others_may_not() -> None:
     s = given(
-        started(), customer("bob"), customer("dana"), ActiveCustomerSelected(participant_id="bob")
+        started(),
+        customer("bob"),
+        customer("dana"),
+        session.ActiveCustomerSelected(participant_id="bob"),
     )
 
     def share(actor: str, kind: ActivityKind = SHARE) -> object:
         return rules.start_activity(
             s,
-            command(StartActivity, actor, session_id=SESSION, kind=kind, participant_id=actor),
+            command(
+                session.StartActivity, actor, session_id=SESSION, kind=kind, participant_id=actor
+            ),
             activity_id=uuid4(),
         )
 
@@ -291,17 +289,28 @@ def test_s6_one_activity_of_a_kind_at_a_time_and_only_running_ones_end() -> None
     with pytest.raises(StateForbids, match="running already"):
         rules.start_activity(
             s,
-            command(StartActivity, "alice", session_id=SESSION, kind=SHARE, participant_id="alice"),
+            command(
+                session.StartActivity,
+                "alice",
+                session_id=SESSION,
+                kind=SHARE,
+                participant_id="alice",
+            ),
             activity_id=uuid4(),
         )
     stop = rules.end_activity(
-        s, command(EndActivity, "alice", session_id=SESSION, activity_id=running.activity_id)
+        s,
+        command(session.EndActivity, "alice", session_id=SESSION, activity_id=running.activity_id),
     )
     assert stop == [
-        ActivityEnded(activity_id=running.activity_id, kind=SHARE, reason=ActivityEndReason.STOPPED)
+        session.ActivityEnded(
+            activity_id=running.activity_id, kind=SHARE, reason=session.ActivityEndReason.STOPPED
+        )
     ]
     with pytest.raises(NotFound):
         rules.end_activity(
             apply(s, stop, T0),
-            command(EndActivity, "alice", session_id=SESSION, activity_id=running.activity_id),
+            command(
+                session.EndActivity, "alice", session_id=SESSION, activity_id=running.activity_id
+            ),
         )

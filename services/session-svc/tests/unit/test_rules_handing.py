@@ -17,28 +17,7 @@ from session_svc.domain import (
     apply,
     rules,
 )
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityEndReason,
-    AgentAssigned,
-    AssignAgent,
-    ControlTransferred,
-    EndReason,
-    EndSession,
-    HandedToAgents,
-    HandedToQueue,
-    HandOffToAgents,
-    HandOffToQueue,
-    JoinAsAssistant,
-    Leave,
-    LeaveReason,
-    OpenRequestedSession,
-    ParticipantLeft,
-    SessionEnded,
-    StartActivity,
-    TransferControl,
-)
+from support_contracts import session
 from support_contracts.vocabulary import ActivityKind, Role
 
 from .story import (
@@ -63,19 +42,27 @@ def test_s7_a_csr_joins_as_assistant_without_control() -> None:
     s = given(started())
     events = rules.join_as_assistant(
         s,
-        command(JoinAsAssistant, "carol", session_number="123456789", csr_id="carol", name="Carol"),
+        command(
+            session.JoinAsAssistant,
+            "carol",
+            session_number="123456789",
+            csr_id="carol",
+            name="Carol",
+        ),
     )
     after = apply(s, events, T0)
     assert after.role_of("carol") is Role.ASSISTANT and after.controller == "alice"
     with pytest.raises(StateForbids, match="in this session already"):
         rules.join_as_assistant(
             after,
-            command(JoinAsAssistant, "carol", session_id=SESSION, csr_id="carol", name="Carol"),
+            command(
+                session.JoinAsAssistant, "carol", session_id=SESSION, csr_id="carol", name="Carol"
+            ),
         )
 
 
 def transfer(s: Session, actor: str, to: str, *, voice: bool = True) -> list[object]:
-    cmd = command(TransferControl, actor, session_id=SESSION, to_csr=to)
+    cmd = command(session.TransferControl, actor, session_id=SESSION, to_csr=to)
     return list(rules.transfer_control(s, cmd, receiver=csr(voice=voice)))
 
 
@@ -91,18 +78,22 @@ def test_s8_transfer_ends_every_activity_and_the_voice_call_goes_on_if_supported
     voice = activity(ActivityKind.VOICE)
     s = given(started(), assistant(), *(activity(k) for k in kinds), voice)
     events = transfer(s, "alice", "carol", voice=True)
-    ended = [e for e in events if isinstance(e, ActivityEnded)]
+    ended = [e for e in events if isinstance(e, session.ActivityEnded)]
     assert sorted(e.kind for e in ended) == sorted(kinds)
-    assert all(e.reason is ActivityEndReason.CONTROL_TRANSFERRED for e in ended)
-    assert events[-1] == ControlTransferred(from_csr="alice", to_csr="carol", voice_continues=True)
+    assert all(e.reason is session.ActivityEndReason.CONTROL_TRANSFERRED for e in ended)
+    assert events[-1] == session.ControlTransferred(
+        from_csr="alice", to_csr="carol", voice_continues=True
+    )
     assert list(apply(s, events, T0).activities) == [voice.activity_id]  # type: ignore[arg-type]
 
 
 def test_s8_the_voice_call_ends_too_when_the_new_controller_has_no_voice() -> None:
     s = given(started(), assistant(), activity(ActivityKind.VOICE))
     events = transfer(s, "alice", "carol", voice=False)
-    assert isinstance(events[0], ActivityEnded) and events[0].kind is ActivityKind.VOICE
-    assert events[-1] == ControlTransferred(from_csr="alice", to_csr="carol", voice_continues=False)
+    assert isinstance(events[0], session.ActivityEnded) and events[0].kind is ActivityKind.VOICE
+    assert events[-1] == session.ControlTransferred(
+        from_csr="alice", to_csr="carol", voice_continues=False
+    )
 
 
 def test_s8_former_controller_stays_as_assistant_cannot_end_and_can_get_control_back() -> None:
@@ -110,7 +101,7 @@ def test_s8_former_controller_stays_as_assistant_cannot_end_and_can_get_control_
     moved = apply(s, transfer(s, "alice", "carol"), T0)  # type: ignore[arg-type]
     assert moved.role_of("alice") is Role.ASSISTANT and moved.controller == "carol"
     with pytest.raises(NotAllowed, match="only the controller can end"):
-        rules.end_session(moved, command(EndSession, "alice", session_id=SESSION))
+        rules.end_session(moved, command(session.EndSession, "alice", session_id=SESSION))
     back = apply(moved, transfer(moved, "carol", "alice"), T0)  # type: ignore[arg-type]
     assert back.controller == "alice" and back.role_of("carol") is Role.ASSISTANT
 
@@ -125,7 +116,11 @@ def test_s8_only_the_controller_transfers_and_only_to_an_assistant_present_now()
         transfer(s, "alice", "dave")
     gone = apply(
         s,
-        [ParticipantLeft(participant_id="carol", role=Role.ASSISTANT, reason=LeaveReason.LEFT)],
+        [
+            session.ParticipantLeft(
+                participant_id="carol", role=Role.ASSISTANT, reason=session.LeaveReason.LEFT
+            )
+        ],
         T0,
     )
     with pytest.raises(Invalid):
@@ -138,15 +133,17 @@ def test_s8_only_the_controller_transfers_and_only_to_an_assistant_present_now()
 def test_s9_hand_off_to_a_queue_ends_activities_and_the_controller_leaves() -> None:
     queue = uuid4()
     s = given(started(), customer(), activity(SHARE), activity(ActivityKind.VOICE))
-    cmd = command(HandOffToQueue, "alice", session_id=SESSION, queue_id=queue, message="m" * 345)
+    cmd = command(
+        session.HandOffToQueue, "alice", session_id=SESSION, queue_id=queue, message="m" * 345
+    )
     events = rules.hand_off_to_queue(s, cmd, controller=csr(agent=True))
     assert [type(e) for e in events] == [
-        ActivityEnded,
-        ActivityEnded,
-        HandedToQueue,
-        ParticipantLeft,
+        session.ActivityEnded,
+        session.ActivityEnded,
+        session.HandedToQueue,
+        session.ParticipantLeft,
     ]
-    assert events[2] == HandedToQueue(from_csr="alice", queue_id=queue, message="m" * 345)
+    assert events[2] == session.HandedToQueue(from_csr="alice", queue_id=queue, message="m" * 345)
     after = apply(s, events, T0)
     assert after.status is Status.WAITING and after.controller is None
     assert [p.id for p in after.customers()] == ["bob"] and not after.activities
@@ -154,14 +151,16 @@ def test_s9_hand_off_to_a_queue_ends_activities_and_the_controller_leaves() -> N
 
 def test_s9_hand_off_to_agents_names_each_once_and_never_the_controller() -> None:
     s = given(started(), customer())
-    cmd = command(HandOffToAgents, "alice", session_id=SESSION, agent_ids=["dave", "erin", "dave"])
+    cmd = command(
+        session.HandOffToAgents, "alice", session_id=SESSION, agent_ids=["dave", "erin", "dave"]
+    )
     agents = {name: csr(agent=True) for name in ("alice", "dave", "erin")}
     events = rules.hand_off_to_agents(s, cmd, controller=csr(agent=True), agents=agents)
-    assert HandedToAgents(from_csr="alice", agent_ids=["dave", "erin"]) in events
+    assert session.HandedToAgents(from_csr="alice", agent_ids=["dave", "erin"]) in events
     with pytest.raises(Invalid, match="not to yourself"):
         rules.hand_off_to_agents(
             s,
-            command(HandOffToAgents, "alice", session_id=SESSION, agent_ids=["alice"]),
+            command(session.HandOffToAgents, "alice", session_id=SESSION, agent_ids=["alice"]),
             controller=csr(agent=True),
             agents=agents,
         )
@@ -172,7 +171,7 @@ def test_s9_a_hand_off_to_agents_who_are_not_webacd_agents_is_refused() -> None:
     s = given(started(), customer())
     agents = {"dave": csr(agent=True), "bob": csr(agent=False)}  # bob: a csr, not an agent
     for named in (["dave", "nobody"], ["bob"]):
-        cmd = command(HandOffToAgents, "alice", session_id=SESSION, agent_ids=named)
+        cmd = command(session.HandOffToAgents, "alice", session_id=SESSION, agent_ids=named)
         with pytest.raises(NotFound, match="no WebACD agent is called") as refused:
             rules.hand_off_to_agents(s, cmd, controller=csr(agent=True), agents=agents)
         assert refused.value.code == "unknown_agent"
@@ -180,10 +179,10 @@ def test_s9_a_hand_off_to_agents_who_are_not_webacd_agents_is_refused() -> None:
 
 def test_s9_only_a_controller_who_is_an_agent_hands_off() -> None:
     s = given(started(), assistant())
-    cmd = command(HandOffToQueue, "alice", session_id=SESSION, queue_id=uuid4())
+    cmd = command(session.HandOffToQueue, "alice", session_id=SESSION, queue_id=uuid4())
     with pytest.raises(NotAllowed, match="only a WebACD agent"):
         rules.hand_off_to_queue(s, cmd, controller=csr(agent=False))
-    as_assistant = command(HandOffToQueue, "carol", session_id=SESSION, queue_id=uuid4())
+    as_assistant = command(session.HandOffToQueue, "carol", session_id=SESSION, queue_id=uuid4())
     with pytest.raises(NotAllowed, match="controller"):
         rules.hand_off_to_queue(s, as_assistant, controller=csr(agent=True))
 
@@ -192,13 +191,13 @@ def test_r6_the_agent_who_accepted_becomes_controller_of_a_waiting_session() -> 
     waiting = given(
         started(),
         customer(),
-        HandedToQueue(from_csr="alice", queue_id=uuid4()),
-        ParticipantLeft(
-            participant_id="alice", role=Role.CONTROLLER, reason=LeaveReason.HANDED_OFF
+        session.HandedToQueue(from_csr="alice", queue_id=uuid4()),
+        session.ParticipantLeft(
+            participant_id="alice", role=Role.CONTROLLER, reason=session.LeaveReason.HANDED_OFF
         ),
     )
     cmd = command(
-        AssignAgent,
+        session.AssignAgent,
         "routing",
         session_id=SESSION,
         agent_id="dave",
@@ -209,9 +208,9 @@ def test_r6_the_agent_who_accepted_becomes_controller_of_a_waiting_session() -> 
     assert (after.status, after.controller) == (Status.LIVE, "dave")
     with pytest.raises(StateForbids, match="has a controller already"):
         rules.assign_agent(after, cmd)
-    assert isinstance(rules.assign_agent(waiting, cmd)[0], AgentAssigned)
+    assert isinstance(rules.assign_agent(waiting, cmd)[0], session.AgentAssigned)
     as_customer = command(
-        AssignAgent,
+        session.AssignAgent,
         "routing",
         session_id=SESSION,
         agent_id="bob",
@@ -224,7 +223,7 @@ def test_r6_the_agent_who_accepted_becomes_controller_of_a_waiting_session() -> 
 
 def test_r8_a_customer_request_opens_a_session_waiting_with_its_customer_active() -> None:
     cmd = command(
-        OpenRequestedSession,
+        session.OpenRequestedSession,
         None,
         queue_id=uuid4(),
         request_id=uuid4(),
@@ -247,8 +246,12 @@ def test_r8_a_customer_request_opens_a_session_waiting_with_its_customer_active(
 
 def test_s10_ending_stops_every_activity_and_removes_everyone() -> None:
     s = given(started(), customer(), assistant(), activity(SHARE), activity(ActivityKind.CHAT))
-    events = rules.end_session(s, command(EndSession, "alice", session_id=SESSION))
-    assert [type(e) for e in events] == [ActivityEnded, ActivityEnded, SessionEnded]
+    events = rules.end_session(s, command(session.EndSession, "alice", session_id=SESSION))
+    assert [type(e) for e in events] == [
+        session.ActivityEnded,
+        session.ActivityEnded,
+        session.SessionEnded,
+    ]
     after = apply(s, events, T0)
     assert after.status is Status.ENDED and not after.participants and not after.activities
 
@@ -256,20 +259,33 @@ def test_s10_ending_stops_every_activity_and_removes_everyone() -> None:
 def test_s10_only_the_controller_ends_and_nothing_happens_after_the_end() -> None:
     s = given(started(), customer(), assistant())
     with pytest.raises(NotAllowed):
-        rules.end_session(s, command(EndSession, "carol", session_id=SESSION))
-    ended = apply(s, rules.end_session(s, command(EndSession, "alice", session_id=SESSION)), T0)
+        rules.end_session(s, command(session.EndSession, "carol", session_id=SESSION))
+    ended = apply(
+        s, rules.end_session(s, command(session.EndSession, "alice", session_id=SESSION)), T0
+    )
     refusals = [
         lambda: rules.join_as_customer(ended, join(), participant_id="x", site=site()),
         lambda: rules.join_as_assistant(
-            ended, command(JoinAsAssistant, "dave", session_id=SESSION, csr_id="dave", name="Dave")
+            ended,
+            command(
+                session.JoinAsAssistant, "dave", session_id=SESSION, csr_id="dave", name="Dave"
+            ),
         ),
         lambda: rules.start_activity(
             ended,
-            command(StartActivity, "alice", session_id=SESSION, kind=SHARE, participant_id="alice"),
+            command(
+                session.StartActivity,
+                "alice",
+                session_id=SESSION,
+                kind=SHARE,
+                participant_id="alice",
+            ),
             activity_id=uuid4(),
         ),
-        lambda: rules.end_session(ended, command(EndSession, "alice", session_id=SESSION)),
-        lambda: rules.leave(ended, command(Leave, "bob", session_id=SESSION, participant_id="bob")),
+        lambda: rules.end_session(ended, command(session.EndSession, "alice", session_id=SESSION)),
+        lambda: rules.leave(
+            ended, command(session.Leave, "bob", session_id=SESSION, participant_id="bob")
+        ),
     ]
     for refused in refusals:
         with pytest.raises(StateForbids, match="the session has ended") as error:
@@ -279,11 +295,11 @@ def test_s10_only_the_controller_ends_and_nothing_happens_after_the_end() -> Non
 
 def test_s10_an_unknown_session_is_not_found() -> None:
     with pytest.raises(NotFound):
-        rules.end_session(Session(), command(EndSession, "alice", session_id=SESSION))
+        rules.end_session(Session(), command(session.EndSession, "alice", session_id=SESSION))
 
 
 def leave(s: Session, who: str) -> list[object]:
-    return list(rules.leave(s, command(Leave, who, session_id=SESSION, participant_id=who)))
+    return list(rules.leave(s, command(session.Leave, who, session_id=SESSION, participant_id=who)))
 
 
 def test_s11_a_customer_or_assistant_leaves_and_their_sharing_ends() -> None:
@@ -291,35 +307,41 @@ def test_s11_a_customer_or_assistant_leaves_and_their_sharing_ends() -> None:
     s = given(
         started(),
         customer("bob"),
-        ActiveCustomerSelected(participant_id="bob"),
+        session.ActiveCustomerSelected(participant_id="bob"),
         assistant(),
         bob_shares,
     )
     events = leave(s, "bob")
     assert events == [
-        ActivityEnded(
+        session.ActivityEnded(
             activity_id=bob_shares.activity_id,
             kind=SHARE,
-            reason=ActivityEndReason.PARTICIPANT_LEFT,
+            reason=session.ActivityEndReason.PARTICIPANT_LEFT,
         ),
-        ParticipantLeft(participant_id="bob", role=Role.CUSTOMER, reason=LeaveReason.LEFT),
+        session.ParticipantLeft(
+            participant_id="bob", role=Role.CUSTOMER, reason=session.LeaveReason.LEFT
+        ),
     ]
     after = apply(s, events, T0)  # type: ignore[arg-type]
     assert after.active_customer is None and after.status is Status.LIVE
     assert leave(s, "carol") == [
-        ParticipantLeft(participant_id="carol", role=Role.ASSISTANT, reason=LeaveReason.LEFT)
+        session.ParticipantLeft(
+            participant_id="carol", role=Role.ASSISTANT, reason=session.LeaveReason.LEFT
+        )
     ]
 
 
 def test_s11_the_controller_leaving_ends_the_session() -> None:
     events = leave(given(started(), customer()), "alice")
-    assert events[-1] == SessionEnded(reason=EndReason.CONTROLLER_LEFT, ended_by="alice")
+    assert events[-1] == session.SessionEnded(
+        reason=session.EndReason.CONTROLLER_LEFT, ended_by="alice"
+    )
 
 
 def test_s11_one_leaves_only_oneself_and_only_when_present() -> None:
     s = given(started(), customer("bob"))
     with pytest.raises(NotAllowed):
-        rules.leave(s, command(Leave, "alice", session_id=SESSION, participant_id="bob"))
+        rules.leave(s, command(session.Leave, "alice", session_id=SESSION, participant_id="bob"))
     with pytest.raises(NotFound):
         leave(s, "zoe")
 
@@ -328,9 +350,11 @@ def test_s11_the_last_waiting_customer_leaving_withdraws_the_request() -> None:
     waiting = given(
         started(),
         customer("bob"),
-        HandedToQueue(from_csr="alice", queue_id=uuid4()),
-        ParticipantLeft(
-            participant_id="alice", role=Role.CONTROLLER, reason=LeaveReason.HANDED_OFF
+        session.HandedToQueue(from_csr="alice", queue_id=uuid4()),
+        session.ParticipantLeft(
+            participant_id="alice", role=Role.CONTROLLER, reason=session.LeaveReason.HANDED_OFF
         ),
     )
-    assert leave(waiting, "bob")[-1] == SessionEnded(reason=EndReason.WITHDRAWN, ended_by="bob")
+    assert leave(waiting, "bob")[-1] == session.SessionEnded(
+        reason=session.EndReason.WITHDRAWN, ended_by="bob"
+    )

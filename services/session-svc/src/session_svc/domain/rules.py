@@ -11,41 +11,7 @@ from uuid import UUID
 from session_svc.domain.errors import Invalid, NotAllowed, NotFound, StateForbids
 from session_svc.domain.settings import Csr
 from session_svc.domain.state import Session, Status
-from support_contracts import Event
-from support_contracts.session import (
-    ActiveCustomerSelected,
-    ActivityEnded,
-    ActivityEndReason,
-    ActivityStarted,
-    AgentAssigned,
-    AssignAgent,
-    AssistantJoined,
-    ConsoleSeen,
-    ControlTransferred,
-    CustomerJoined,
-    EndActivity,
-    EndReason,
-    EndSession,
-    HandedToAgents,
-    HandedToQueue,
-    HandOffToAgents,
-    HandOffToQueue,
-    JoinAsAssistant,
-    JoinAsCustomer,
-    Leave,
-    LeaveReason,
-    OpenRequestedSession,
-    ParticipantLeft,
-    RecordHeartbeat,
-    SelectActiveCustomer,
-    SessionEnded,
-    SessionRequested,
-    SessionStarted,
-    SiteSettings,
-    StartActivity,
-    StartSession,
-    TransferControl,
-)
+from support_contracts import Event, session
 from support_contracts.vocabulary import ActivityKind, Role
 
 SHARING = frozenset({ActivityKind.DESKTOP_SHARING, ActivityKind.APPLICATION_SHARING})
@@ -78,19 +44,21 @@ def _controller(s: Session, actor: str | None) -> None:
         )
 
 
-def _end_activities(s: Session, reason: ActivityEndReason, keep: UUID | None = None) -> list[Event]:
+def _end_activities(
+    s: Session, reason: session.ActivityEndReason, keep: UUID | None = None
+) -> list[Event]:
     return [
-        ActivityEnded(activity_id=a.id, kind=a.kind, reason=reason)
+        session.ActivityEnded(activity_id=a.id, kind=a.kind, reason=reason)
         for a in s.activities.values()
         if a.id != keep
     ]
 
 
-def ending(s: Session, reason: EndReason, ended_by: str | None) -> list[Event]:
+def ending(s: Session, reason: session.EndReason, ended_by: str | None) -> list[Event]:
     """S10: every activity stops, then the session ends (which removes every participant)."""
     return [
-        *_end_activities(s, ActivityEndReason.SESSION_ENDED),
-        SessionEnded(reason=reason, ended_by=ended_by),
+        *_end_activities(s, session.ActivityEndReason.SESSION_ENDED),
+        session.SessionEnded(reason=reason, ended_by=ended_by),
     ]
 
 
@@ -98,7 +66,12 @@ def ending(s: Session, reason: EndReason, ended_by: str | None) -> list[Event]:
 
 
 def start_session(
-    cmd: StartSession, *, session_id: UUID, number: str, csr: Csr, site: SiteSettings
+    cmd: session.StartSession,
+    *,
+    session_id: UUID,
+    number: str,
+    csr: Csr,
+    site: session.SiteSettings,
 ) -> list[Event]:
     limit = csr.session_limit(site)
     if len(csr.controls) >= limit:
@@ -111,7 +84,7 @@ def start_session(
             "session_limit", f"you already run {limit} live sessions, the most this site allows"
         )
     return [
-        SessionStarted(
+        session.SessionStarted(
             session_id=session_id,
             session_number=number,
             csr_id=cmd.csr_id,
@@ -122,11 +95,11 @@ def start_session(
 
 
 def open_requested_session(
-    cmd: OpenRequestedSession, *, session_id: UUID, number: str, customer_id: str
+    cmd: session.OpenRequestedSession, *, session_id: UUID, number: str, customer_id: str
 ) -> list[Event]:
     """R8: a customer's entry form opens a session that waits in the queue."""
     return [
-        SessionRequested(
+        session.SessionRequested(
             session_id=session_id,
             session_number=number,
             queue_id=cmd.queue_id,
@@ -145,7 +118,7 @@ def open_requested_session(
 
 
 def join_as_customer(
-    s: Session, cmd: JoinAsCustomer, *, participant_id: str, site: SiteSettings
+    s: Session, cmd: session.JoinAsCustomer, *, participant_id: str, site: session.SiteSettings
 ) -> list[Event]:
     running(s)
     if participant_id in s.participants:
@@ -160,26 +133,28 @@ def join_as_customer(
         )
     via = "invitation" if cmd.invitation_id else "session_number"
     joined: list[Event] = [
-        CustomerJoined(
+        session.CustomerJoined(
             participant_id=participant_id, name=cmd.name, via=via, invitation_id=cmd.invitation_id
         )
     ]
     if s.active_customer is None:  # the first customer is the active one until changed
-        joined.append(ActiveCustomerSelected(participant_id=participant_id))
+        joined.append(session.ActiveCustomerSelected(participant_id=participant_id))
     return joined
 
 
-def join_as_assistant(s: Session, cmd: JoinAsAssistant) -> list[Event]:
+def join_as_assistant(s: Session, cmd: session.JoinAsAssistant) -> list[Event]:
     running(s)
     if cmd.csr_id in s.participants:
         raise StateForbids("already_in_session", "you are in this session already")
     via = "invitation" if cmd.invitation_id else "session_number"
     return [
-        AssistantJoined(csr_id=cmd.csr_id, name=cmd.name, via=via, invitation_id=cmd.invitation_id)
+        session.AssistantJoined(
+            csr_id=cmd.csr_id, name=cmd.name, via=via, invitation_id=cmd.invitation_id
+        )
     ]
 
 
-def select_active_customer(s: Session, cmd: SelectActiveCustomer) -> list[Event]:
+def select_active_customer(s: Session, cmd: session.SelectActiveCustomer) -> list[Event]:
     """S5: switching the active customer ends every running sharing activity at once."""
     _controller(s, cmd.actor_id)
     role = s.role_of(cmd.participant_id)
@@ -192,19 +167,21 @@ def select_active_customer(s: Session, cmd: SelectActiveCustomer) -> list[Event]
     sharing = [a for a in s.activities.values() if a.kind in SHARING]
     return [
         *(
-            ActivityEnded(
-                activity_id=a.id, kind=a.kind, reason=ActivityEndReason.ACTIVE_CUSTOMER_CHANGED
+            session.ActivityEnded(
+                activity_id=a.id,
+                kind=a.kind,
+                reason=session.ActivityEndReason.ACTIVE_CUSTOMER_CHANGED,
             )
             for a in sharing
         ),
-        ActiveCustomerSelected(participant_id=cmd.participant_id),
+        session.ActiveCustomerSelected(participant_id=cmd.participant_id),
     ]
 
 
 # --- S6, M2: activities -------------------------------------------------------------------------
 
 
-def start_activity(s: Session, cmd: StartActivity, *, activity_id: UUID) -> list[Event]:
+def start_activity(s: Session, cmd: session.StartActivity, *, activity_id: UUID) -> list[Event]:
     running(s)
     if s.role_of(cmd.participant_id) is None:
         raise NotFound("not_in_session", "that participant is not in the session")
@@ -216,10 +193,14 @@ def start_activity(s: Session, cmd: StartActivity, *, activity_id: UUID) -> list
         )
     if any(a.kind is cmd.kind for a in s.activities.values()):
         raise StateForbids("already_running", f"{cmd.kind.value} is running already")
-    return [ActivityStarted(activity_id=activity_id, kind=cmd.kind, started_by=cmd.participant_id)]
+    return [
+        session.ActivityStarted(
+            activity_id=activity_id, kind=cmd.kind, started_by=cmd.participant_id
+        )
+    ]
 
 
-def end_activity(s: Session, cmd: EndActivity) -> list[Event]:
+def end_activity(s: Session, cmd: session.EndActivity) -> list[Event]:
     running(s)
     activity = s.activities.get(cmd.activity_id)
     if activity is None:
@@ -227,14 +208,16 @@ def end_activity(s: Session, cmd: EndActivity) -> list[Event]:
     if cmd.actor_id not in (s.controller, activity.started_by):
         raise NotAllowed("not_controller", "only the controller or who started it can stop it")
     return [
-        ActivityEnded(activity_id=activity.id, kind=activity.kind, reason=ActivityEndReason.STOPPED)
+        session.ActivityEnded(
+            activity_id=activity.id, kind=activity.kind, reason=session.ActivityEndReason.STOPPED
+        )
     ]
 
 
 # --- S8: transfer of control --------------------------------------------------------------------
 
 
-def transfer_control(s: Session, cmd: TransferControl, *, receiver: Csr) -> list[Event]:
+def transfer_control(s: Session, cmd: session.TransferControl, *, receiver: Csr) -> list[Event]:
     """Every activity ends at once; a voice call goes on only if the new controller's system
     supports voice. The former controller stays as an assistant."""
     _controller(s, cmd.actor_id)
@@ -257,11 +240,11 @@ def pass_control(
     voice = next((a for a in s.activities.values() if a.kind is ActivityKind.VOICE), None)
     voice_continues = voice is not None and receiver.settings.voice_supported
     kept = voice.id if voice is not None and voice_continues else None
-    passed = ControlTransferred(
+    passed = session.ControlTransferred(
         from_csr=s.controller, to_csr=to_csr, voice_continues=voice_continues,
         taken_over_by=taken_over_by,
     )  # fmt: skip
-    return [*_end_activities(s, ActivityEndReason.CONTROL_TRANSFERRED, keep=kept), passed]
+    return [*_end_activities(s, session.ActivityEndReason.CONTROL_TRANSFERRED, keep=kept), passed]
 
 
 # --- S9: hand-off to WebACD ---------------------------------------------------------------------
@@ -273,16 +256,16 @@ def _hand_off(s: Session, actor: str | None, agent: Csr, handed: Event) -> list[
     if not agent.settings.is_webacd_agent:
         raise NotAllowed("not_an_agent", "only a WebACD agent can hand a session off")
     return [
-        *_end_activities(s, ActivityEndReason.HANDED_OFF),  # the voice call ends too
+        *_end_activities(s, session.ActivityEndReason.HANDED_OFF),  # the voice call ends too
         handed,
-        ParticipantLeft(
-            participant_id=s.controller, role=Role.CONTROLLER, reason=LeaveReason.HANDED_OFF
+        session.ParticipantLeft(
+            participant_id=s.controller, role=Role.CONTROLLER, reason=session.LeaveReason.HANDED_OFF
         ),
     ]
 
 
-def hand_off_to_queue(s: Session, cmd: HandOffToQueue, *, controller: Csr) -> list[Event]:
-    handed = HandedToQueue(
+def hand_off_to_queue(s: Session, cmd: session.HandOffToQueue, *, controller: Csr) -> list[Event]:
+    handed = session.HandedToQueue(
         from_csr=cmd.actor_id or "", queue_id=cmd.queue_id, message=cmd.message,
         priority=cmd.priority, preferred_agent=cmd.preferred_agent, skills=cmd.skills,
     )  # fmt: skip
@@ -290,7 +273,7 @@ def hand_off_to_queue(s: Session, cmd: HandOffToQueue, *, controller: Csr) -> li
 
 
 def hand_off_to_agents(
-    s: Session, cmd: HandOffToAgents, *, controller: Csr, agents: Mapping[str, Csr]
+    s: Session, cmd: session.HandOffToAgents, *, controller: Csr, agents: Mapping[str, Csr]
 ) -> list[Event]:
     """``agents``: the named ids' own settings; each must be a WebACD agent (issue 14.1: a
     hand-off to nobody would leave its customers waiting for good)."""
@@ -301,24 +284,30 @@ def hand_off_to_agents(
     unknown = [a for a in named if a not in agents or not agents[a].settings.is_webacd_agent]
     if unknown:
         raise NotFound("unknown_agent", f"no WebACD agent is called {', '.join(unknown)}")
-    handed = HandedToAgents(from_csr=cmd.actor_id or "", agent_ids=named, message=cmd.message)
+    handed = session.HandedToAgents(
+        from_csr=cmd.actor_id or "", agent_ids=named, message=cmd.message
+    )
     return _hand_off(s, cmd.actor_id, controller, handed)
 
 
-def assign_agent(s: Session, cmd: AssignAgent) -> list[Event]:
+def assign_agent(s: Session, cmd: session.AssignAgent) -> list[Event]:
     """R6: the agent who accepted the offer becomes the controller."""
     exists(s)
     if s.status is not Status.WAITING:
         raise StateForbids("not_waiting", "the session has a controller already")
     if s.role_of(cmd.agent_id) is Role.CUSTOMER:
         raise Invalid("customer_as_agent", "a customer of this session cannot take it as agent")
-    return [AgentAssigned(agent_id=cmd.agent_id, agent_name=cmd.agent_name, offer_id=cmd.offer_id)]
+    return [
+        session.AgentAssigned(
+            agent_id=cmd.agent_id, agent_name=cmd.agent_name, offer_id=cmd.offer_id
+        )
+    ]
 
 
 # --- S10, S11: leaving and ending ---------------------------------------------------------------
 
 
-def leave(s: Session, cmd: Leave) -> list[Event]:
+def leave(s: Session, cmd: session.Leave) -> list[Event]:
     exists(s)
     if cmd.actor_id != cmd.participant_id:
         raise NotAllowed("not_yourself", "you can only leave yourself")
@@ -326,36 +315,40 @@ def leave(s: Session, cmd: Leave) -> list[Event]:
     if role is None:
         raise NotFound("not_in_session", "you are not in this session")
     if role is Role.CONTROLLER:  # S11: the controller leaving ends the session
-        return ending(s, EndReason.CONTROLLER_LEFT, cmd.participant_id)
+        return ending(s, session.EndReason.CONTROLLER_LEFT, cmd.participant_id)
     last_waiting_customer = s.status is Status.WAITING and [p.id for p in s.customers()] == [
         cmd.participant_id
     ]
     if last_waiting_customer:  # nobody is left to help: the request is withdrawn
-        return ending(s, EndReason.WITHDRAWN, cmd.participant_id)
+        return ending(s, session.EndReason.WITHDRAWN, cmd.participant_id)
     theirs = [a for a in s.activities.values() if a.started_by == cmd.participant_id]
     return [
         *(
-            ActivityEnded(activity_id=a.id, kind=a.kind, reason=ActivityEndReason.PARTICIPANT_LEFT)
+            session.ActivityEnded(
+                activity_id=a.id, kind=a.kind, reason=session.ActivityEndReason.PARTICIPANT_LEFT
+            )
             for a in theirs
         ),
-        ParticipantLeft(participant_id=cmd.participant_id, role=role, reason=LeaveReason.LEFT),
+        session.ParticipantLeft(
+            participant_id=cmd.participant_id, role=role, reason=session.LeaveReason.LEFT
+        ),
     ]
 
 
-def end_session(s: Session, cmd: EndSession) -> list[Event]:
+def end_session(s: Session, cmd: session.EndSession) -> list[Event]:
     exists(s)
     if cmd.actor_id != s.controller:
         raise NotAllowed(
             "not_controller", "only the controller can end the session; you may leave it"
         )
-    return ending(s, EndReason.ENDED_BY_CONTROLLER, cmd.actor_id)
+    return ending(s, session.EndReason.ENDED_BY_CONTROLLER, cmd.actor_id)
 
 
 # --- S4: console presence -----------------------------------------------------------------------
 
 
 def record_heartbeat(
-    s: Session, cmd: RecordHeartbeat, *, now: datetime, site: SiteSettings
+    s: Session, cmd: session.RecordHeartbeat, *, now: datetime, site: session.SiteSettings
 ) -> list[Event]:
     """Recorded at most every third of the grace period: enough to tell a lapse, without an
     event per heartbeat."""
@@ -364,13 +357,13 @@ def record_heartbeat(
     every = timedelta(seconds=site.console_grace_seconds / 3)
     if s.console_seen_at is not None and now - s.console_seen_at < every:
         return []
-    return [ConsoleSeen(csr_id=s.controller)]
+    return [session.ConsoleSeen(csr_id=s.controller)]
 
 
-def end_if_console_lapsed(s: Session, *, now: datetime, site: SiteSettings) -> list[Event]:
+def end_if_console_lapsed(s: Session, *, now: datetime, site: session.SiteSettings) -> list[Event]:
     """S4: a live session whose console has not been seen for the grace period ends."""
     if s.status is not Status.LIVE or s.console_seen_at is None:
         return []
     if now - s.console_seen_at <= timedelta(seconds=site.console_grace_seconds):
         return []
-    return ending(s, EndReason.CONSOLE_CLOSED, None)
+    return ending(s, session.EndReason.CONSOLE_CLOSED, None)
