@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from eventlog.rabbit import RabbitPublisher
-from service_runtime.brokers import RabbitBroker
+from service_runtime.brokers import Listening, RabbitBroker
 from support_contracts import Envelope
 from support_testkit.plugin import RabbitNames
 
@@ -43,7 +43,7 @@ async def test_a_listener_drops_unread_what_no_stream_here_wants(
 
     broker = RabbitBroker(amqp_url, rabbit_names.exchange)
     listener = broker.listener(
-        rabbit_names.prefix, ["session.#"], deliver, lambda: None, wants=watched.__eq__
+        Listening(rabbit_names.prefix, ["session.#"], deliver, lambda: None, wants=watched.__eq__)
     )
     await listener.start()
     publisher = await RabbitPublisher(amqp_url, rabbit_names.exchange).connect()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import uuid4
 
@@ -83,10 +84,26 @@ class Probe(Protocol):
     async def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Listening:
+    """What a listener is for: a queue of this process's own on the events exchange (named
+    after ``queue_prefix``), bound to ``routing_keys``, each event handed to ``deliver``; with
+    ``wants``, only those of the streams it wants (asked of the message's ``stream_id`` header,
+    before it is read). ``lost`` is called when what was published meanwhile may be missed (the
+    connection went), before it listens again."""
+
+    queue_prefix: str
+    routing_keys: Sequence[str]
+    deliver: Callable[[Envelope], None]
+    lost: Callable[[], None]
+    wants: Callable[[str], bool] | None = None
+
+    def queue_name(self) -> str:
+        return f"{self.queue_prefix}.{uuid4().hex[:12]}"
+
+
 class Listener(Protocol):
-    """A queue of this process's own on the events exchange, bound to some keys, each event
-    handed to ``deliver``; ``lost`` is called when what was published meanwhile may be missed
-    (the connection went), before it listens again."""
+    """A listener started for a :class:`Listening`."""
 
     queue_name: str
 
@@ -110,18 +127,7 @@ class Broker(Protocol):
 
     def probe(self) -> Probe: ...
 
-    def listener(
-        self,
-        queue_prefix: str,
-        routing_keys: Sequence[str],
-        deliver: Callable[[Envelope], None],
-        lost: Callable[[], None],
-        *,
-        wants: Callable[[str], bool] | None = None,
-    ) -> Listener:
-        """``deliver`` gets each event of ``routing_keys``; with ``wants``, only those of the
-        streams it wants (asked of the message's ``stream_id`` header, before it is read)."""
-        ...
+    def listener(self, listening: Listening) -> Listener: ...
 
 
 class RabbitBroker:
@@ -153,16 +159,8 @@ class RabbitBroker:
     def probe(self) -> BrokerProbe:
         return BrokerProbe(self.url)
 
-    def listener(
-        self,
-        queue_prefix: str,
-        routing_keys: Sequence[str],
-        deliver: Callable[[Envelope], None],
-        lost: Callable[[], None],
-        *,
-        wants: Callable[[str], bool] | None = None,
-    ) -> RabbitListener:
-        return RabbitListener(self, queue_prefix, routing_keys, deliver, lost, wants)
+    def listener(self, listening: Listening) -> RabbitListener:
+        return RabbitListener(self, listening)
 
 
 class BrokerProbe:
@@ -188,18 +186,9 @@ class RabbitListener:
     again (a broker restart). What was published while it was away never reached the queue,
     so ``lost`` is called when the connection goes."""
 
-    def __init__(
-        self,
-        broker: RabbitBroker,
-        queue_prefix: str,
-        routing_keys: Sequence[str],
-        deliver: Callable[[Envelope], None],
-        lost: Callable[[], None],
-        wants: Callable[[str], bool] | None = None,
-    ) -> None:
-        self._broker, self._keys, self._deliver, self._on_lost = broker, routing_keys, deliver, lost
-        self._wants = wants
-        self.queue_name = f"{queue_prefix}.{uuid4().hex[:12]}"
+    def __init__(self, broker: RabbitBroker, listening: Listening) -> None:
+        self._broker, self._listening = broker, listening
+        self.queue_name = listening.queue_name()
         self._connection: AbstractConnection | None = None
         self._keeping: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
@@ -222,7 +211,7 @@ class RabbitListener:
             channel = await connection.channel()
             exchange = await declare_events_exchange(channel, self._broker.exchange)
             queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
-            for key in self._keys:
+            for key in self._listening.routing_keys:
                 await queue.bind(exchange, key)
             await queue.consume(self._on_message, no_ack=True)
         except BaseException:
@@ -237,7 +226,7 @@ class RabbitListener:
             if self._connection is not None:
                 await self._lost.wait()
                 log.warning("listener.connection_lost", queue=self.queue_name)
-                self._on_lost()
+                self._listening.lost()
                 with contextlib.suppress(Exception):
                     await self._connection.close()
                 self._connection = None
@@ -250,14 +239,15 @@ class RabbitListener:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         stream = (message.headers or {}).get("stream_id")
-        if self._wants is not None and isinstance(stream, str) and not self._wants(stream):
+        wants = self._listening.wants
+        if wants is not None and isinstance(stream, str) and not wants(stream):
             return  # nobody here wants it: not even read (issue 19)
         try:
             envelope = Envelope.model_validate_json(message.body)
         except ValueError:
             log.warning("listener.unreadable_event", routing_key=message.routing_key)
             return
-        self._deliver(envelope)
+        self._listening.deliver(envelope)
 
     async def close(self) -> None:
         if self._keeping is not None:
@@ -293,18 +283,8 @@ class MemoryBroker:
     def probe(self) -> _Answers:
         return _Answers()
 
-    def listener(
-        self,
-        queue_prefix: str,
-        routing_keys: Sequence[str],
-        deliver: Callable[[Envelope], None],
-        lost: Callable[[], None],
-        *,
-        wants: Callable[[str], bool] | None = None,  # in memory every event is read already
-    ) -> _MemoryListener:
-        return _MemoryListener(
-            self.events, f"{queue_prefix}.{uuid4().hex[:12]}", routing_keys, deliver
-        )
+    def listener(self, listening: Listening) -> _MemoryListener:
+        return _MemoryListener(self.events, listening)  # in memory, every event is read already
 
 
 class _MemoryPublisher:
@@ -361,16 +341,9 @@ class _MemoryConsumer(_Running):
 
 
 class _MemoryListener(_Running):
-    def __init__(
-        self,
-        events: InMemoryBroker,
-        queue_name: str,
-        routing_keys: Sequence[str],
-        deliver: Callable[[Envelope], None],
-    ) -> None:
-        self._events, self.queue_name, self._keys, self._deliver = (
-            events, queue_name, list(routing_keys), deliver,
-        )  # fmt: skip
+    def __init__(self, events: InMemoryBroker, listening: Listening) -> None:
+        self._events, self.queue_name = events, listening.queue_name()
+        self._keys, self._deliver = list(listening.routing_keys), listening.deliver
 
     async def start(self) -> None:
         self._events.declare_queue(self.queue_name, self._keys)

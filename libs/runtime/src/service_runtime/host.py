@@ -233,7 +233,7 @@ class Hosted:
         await self.host.stop()
 
 
-class Listening(Protocol):
+class ServerOnPort(Protocol):
     @property
     def port(self) -> int: ...
 
@@ -241,7 +241,7 @@ class Listening(Protocol):
 class Served(Hosted):
     """A started service that listens on a port of its own (the gateway, the relay)."""
 
-    server: Listening
+    server: ServerOnPort
 
     @property
     def port(self) -> int:

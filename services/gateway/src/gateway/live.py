@@ -21,7 +21,7 @@ from uuid import UUID
 
 import structlog
 
-from service_runtime.brokers import Broker
+from service_runtime.brokers import Broker, Listening
 from support_contracts import Envelope
 from support_contracts.session import SESSION_STREAM_EVENTS
 
@@ -127,9 +127,10 @@ class LiveFeed(Feed):
 
     def __init__(self, broker: Broker, queue_prefix: str) -> None:
         super().__init__()
-        self._listener = broker.listener(
+        listening = Listening(
             queue_prefix, LIVE_EVENTS, self.deliver, self.end_streams, wants=self.wants
         )
+        self._listener = broker.listener(listening)
         self.queue_name = self._listener.queue_name
 
     async def start(self) -> LiveFeed:
