@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from abc import ABC, abstractmethod
 from typing import Any
 from uuid import uuid4
 
@@ -41,7 +42,51 @@ def outcome(reply: dict[str, Any]) -> dict[str, Any]:
     raise Refusal.from_reply(reply["error"])
 
 
-class RpcClient:
+class Caller(ABC):
+    """What sends a command to a service's queue and waits for its reply: over RabbitMQ
+    (:class:`RpcClient`) or in one process (``support_rpc.memory``), on the same wire format."""
+
+    async def call(
+        self,
+        queue: str,
+        command_type: str,
+        command: dict[str, Any],
+        *,
+        within_seconds: float = 5.0,
+    ) -> dict[str, Any]:
+        """Send one command and wait for its reply: the result, or Refusal, RpcTimeout or
+        RpcUnavailable, all within ``within_seconds`` (connecting and publishing included)."""
+        body = request_body(command_type, command)
+        try:
+            async with asyncio.timeout(within_seconds):
+                reply = await self._exchange(queue, body, within_seconds)
+        except TimeoutError:
+            if not self.connected:
+                raise RpcUnavailable(f"the broker did not answer in {within_seconds} s") from None
+            raise RpcTimeout(
+                f"{queue} did not answer {command_type} in {within_seconds} s"
+            ) from None
+        return outcome(reply)
+
+    @abstractmethod
+    async def _exchange(self, queue: str, body: bytes, within_seconds: float) -> dict[str, Any]:
+        """The request's body to ``queue``; its reply, decoded."""
+
+    @property
+    @abstractmethod
+    def connected(self) -> bool: ...
+
+    @abstractmethod
+    async def connect(self) -> Caller: ...
+
+    @abstractmethod
+    async def ready(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class RpcClient(Caller):
     """A connection of its own, opened when first needed and again after it broke (a broker
     restart): every request after the broker is back goes through, and one made while it is
     away fails within its timeout with ``RpcUnavailable``. Requests in flight when the
@@ -107,50 +152,32 @@ class RpcClient:
         if future is not None and not future.done():
             future.set_result(json.loads(message.body))
 
-    async def call(
-        self,
-        queue: str,
-        command_type: str,
-        command: dict[str, Any],
-        *,
-        within_seconds: float = 5.0,
-    ) -> dict[str, Any]:
-        """Send one command and wait for its reply: the result, or Refusal, RpcTimeout or
-        RpcUnavailable, all within ``within_seconds`` (connecting and publishing included)."""
+    async def _exchange(self, queue: str, body: bytes, within_seconds: float) -> dict[str, Any]:
         correlation_id = uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         try:
-            async with asyncio.timeout(within_seconds):
-                channel = await self._open()
-                if queue not in self._declared:  # a request made while the service starts waits
-                    await declare_command_queue(channel, queue)
-                    self._declared.add(queue)
-                self._pending[correlation_id] = future
-                properties = Basic.Properties(
-                    content_type="application/json",
-                    correlation_id=correlation_id,
-                    reply_to=self._reply_to,
-                    expiration=str(int(within_seconds * 1000)),
-                    headers=dict(tracing.outgoing()) or None,  # the caller's trace goes with it
-                )
-                body = request_body(command_type, command)
-                underlay = await channel.get_underlay_channel()  # aiormq's: no Message object
-                await underlay.basic_publish(body, routing_key=queue, properties=properties)
-                reply = await future
-        except TimeoutError:
-            if not self.connected:
-                raise RpcUnavailable(f"the broker did not answer in {within_seconds} s") from None
-            raise RpcTimeout(
-                f"{queue} did not answer {command_type} in {within_seconds} s"
-            ) from None
-        except RpcUnavailable:
+            channel = await self._open()
+            if queue not in self._declared:  # a request made while the service starts waits
+                await declare_command_queue(channel, queue)
+                self._declared.add(queue)
+            self._pending[correlation_id] = future
+            properties = Basic.Properties(
+                content_type="application/json",
+                correlation_id=correlation_id,
+                reply_to=self._reply_to,
+                expiration=str(int(within_seconds * 1000)),
+                headers=dict(tracing.outgoing()) or None,  # the caller's trace goes with it
+            )
+            underlay = await channel.get_underlay_channel()  # aiormq's: no Message object
+            await underlay.basic_publish(body, routing_key=queue, properties=properties)
+            return await future
+        except RpcUnavailable:  # the connection went under the request (``_on_lost``)
             raise
         except Exception as error:  # the connection or channel broke: open a new one next time
             self._channel = None
             raise RpcUnavailable(f"the broker did not take the request: {error!r}") from error
         finally:
             self._pending.pop(correlation_id, None)
-        return outcome(reply)
 
     async def close(self) -> None:
         async with self._connecting:

@@ -11,7 +11,7 @@ import itertools
 import json
 from typing import Any
 
-from support_rpc.client import RpcTimeout, outcome, request_body
+from support_rpc.client import Caller
 from support_rpc.server import Answering, Handler
 
 
@@ -83,7 +83,7 @@ class MemoryServer:
             await asyncio.wait(self._in_hand, timeout=grace_seconds)
 
 
-class MemoryClient:
+class MemoryClient(Caller):
     def __init__(self, rpc: MemoryRpc) -> None:
         self._rpc = rpc
 
@@ -97,24 +97,9 @@ class MemoryClient:
     async def ready(self) -> None:
         return None
 
-    async def call(
-        self,
-        queue: str,
-        command_type: str,
-        command: dict[str, Any],
-        *,
-        within_seconds: float = 5.0,
-    ) -> dict[str, Any]:
-        body = request_body(command_type, command)
-        try:
-            async with asyncio.timeout(within_seconds):
-                server = await self._rpc.serving(queue)
-                reply = await server.answer(body)
-        except TimeoutError:
-            raise RpcTimeout(
-                f"{queue} did not answer {command_type} in {within_seconds} s"
-            ) from None
-        return outcome(reply)
+    async def _exchange(self, queue: str, body: bytes, within_seconds: float) -> dict[str, Any]:
+        server = await self._rpc.serving(queue)
+        return await server.answer(body)
 
     async def close(self) -> None:
         return None

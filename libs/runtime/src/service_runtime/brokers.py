@@ -28,6 +28,7 @@ from eventlog.rabbit import (
 from support_contracts import Envelope
 from support_contracts.topology import Subscription, Topology
 from support_rpc import RpcClient, RpcServer
+from support_rpc.client import Caller
 from support_rpc.memory import MemoryRpc
 from support_rpc.server import Handler
 
@@ -55,23 +56,7 @@ class Server(Part, Protocol):
     async def start(self) -> Server: ...
 
 
-class Client(Protocol):
-    """Request/reply to the services (``support_rpc.RpcClient``'s ``call``)."""
-
-    async def connect(self) -> Client: ...
-
-    async def ready(self) -> None: ...
-
-    async def call(
-        self,
-        queue: str,
-        command_type: str,
-        command: dict[str, Any],
-        *,
-        within_seconds: float = 5.0,
-    ) -> dict[str, Any]: ...
-
-    async def close(self) -> None: ...
+Client = Caller  # request/reply to the services: over RabbitMQ or in one process
 
 
 class Publisher(EventPublisher, Protocol):
