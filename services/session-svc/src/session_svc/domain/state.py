@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import singledispatch
+from typing import Any
 from uuid import UUID
 
 from support_contracts import Envelope, Event, session
@@ -61,6 +62,10 @@ class Session:
         present = self.participants.get(participant_id or "")
         return present.role if present else None
 
+    def joined(self, who: Participant, **changes: Any) -> Session:
+        """The session with ``who`` among its participants, and ``changes``."""
+        return replace(self, participants={**self.participants, who.id: who}, **changes)
+
 
 def fold(events: list[Envelope]) -> Session:
     """The state of a session from its stream, as recorded."""
@@ -87,41 +92,30 @@ def evolve(event: Event, state: Session, at: datetime) -> Session:
 @evolve.register
 def _(event: session.SessionStarted, state: Session, at: datetime) -> Session:
     controller = Participant(event.csr_id, event.csr_name, Role.CONTROLLER)
-    return replace(
-        state,
-        id=event.session_id,
-        number=event.session_number,
-        status=Status.LIVE,
-        controller=event.csr_id,
-        participants={event.csr_id: controller},
-        console_seen_at=at,
+    opened = replace(state, id=event.session_id, number=event.session_number)
+    return opened.joined(
+        controller, status=Status.LIVE, controller=controller.id, console_seen_at=at
     )
 
 
 @evolve.register
 def _(event: session.SessionRequested, state: Session, at: datetime) -> Session:
     customer = Participant(event.customer_id, event.customer_name, Role.CUSTOMER)
-    return replace(
-        state,
-        id=event.session_id,
-        number=event.session_number,
-        status=Status.WAITING,
-        participants={event.customer_id: customer},
-        active_customer=event.customer_id,
-        handoff=Handoff(event.queue_id, (), None),
+    opened = replace(state, id=event.session_id, number=event.session_number)
+    handoff = Handoff(event.queue_id, (), None)
+    return opened.joined(
+        customer, status=Status.WAITING, active_customer=customer.id, handoff=handoff
     )
 
 
 @evolve.register
 def _(event: session.CustomerJoined, state: Session, at: datetime) -> Session:
-    joined = Participant(event.participant_id, event.name, Role.CUSTOMER)
-    return replace(state, participants={**state.participants, joined.id: joined})
+    return state.joined(Participant(event.participant_id, event.name, Role.CUSTOMER))
 
 
 @evolve.register
 def _(event: session.AssistantJoined, state: Session, at: datetime) -> Session:
-    joined = Participant(event.csr_id, event.name, Role.ASSISTANT)
-    return replace(state, participants={**state.participants, joined.id: joined})
+    return state.joined(Participant(event.csr_id, event.name, Role.ASSISTANT))
 
 
 @evolve.register
@@ -177,13 +171,8 @@ def _(event: session.ParticipantLeft, state: Session, at: datetime) -> Session:
 @evolve.register
 def _(event: session.AgentAssigned, state: Session, at: datetime) -> Session:
     agent = Participant(event.agent_id, event.agent_name, Role.CONTROLLER)
-    return replace(
-        state,
-        status=Status.LIVE,
-        controller=event.agent_id,
-        participants={**state.participants, agent.id: agent},
-        handoff=None,
-        console_seen_at=at,
+    return state.joined(
+        agent, status=Status.LIVE, controller=agent.id, handoff=None, console_seen_at=at
     )
 
 
