@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, NamedTuple, Protocol
@@ -137,6 +137,12 @@ class NewEvent:
             causation_id=causation_id,
             schema_version=event.schema_version,
         )
+
+    @classmethod
+    def copy_of(cls, envelope: Envelope) -> NewEvent:
+        """An event recorded in another log, to keep in this one: ids, times and data as they
+        were (a stream version and position are this log's own)."""
+        return cls(**{f.name: getattr(envelope, f.name) for f in fields(cls)})
 
     @classmethod
     def caused(cls, events: Sequence[Event], cause: Cause, occurred_at: datetime) -> list[NewEvent]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ssl
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -43,18 +43,20 @@ class SmtpMailer:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {url!r}")
-        options = parse_qs(parts.query)
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or (465 if parts.scheme == "smtps" else 25)
-        self._user = unquote(parts.username) if parts.username else None
-        self._password = unquote(parts.password) if parts.password else None
-        self._tls = parts.scheme == "smtps"
-        asked = options.get("starttls", [""])[0].lower()
-        # true: required; false: never; not given: upgrade when the server offers it
-        self._starttls = {"true": True, "1": True, "false": False, "0": False}.get(asked)
-        self._sender, self._timeout = sender, timeout_seconds
-        # a context of our own: aiosmtplib 5 does not apply cert_bundle to STARTTLS
-        self._tls_context = ssl.create_default_context(cafile=ca_file) if ca_file else None
+        asked = parse_qs(parts.query).get("starttls", [""])[0].lower()
+        self._sender = sender
+        self._server: dict[str, Any] = {  # aiosmtplib.send's arguments, from the url
+            "hostname": parts.hostname or "127.0.0.1",
+            "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+            "username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
+            "use_tls": parts.scheme == "smtps",
+            # true: required; false: never; not given: upgrade when the server offers it
+            "start_tls": {"true": True, "1": True, "false": False, "0": False}.get(asked),
+            # a context of our own: aiosmtplib 5 does not apply cert_bundle to STARTTLS
+            "tls_context": ssl.create_default_context(cafile=ca_file) if ca_file else None,
+            "timeout": timeout_seconds,
+        }
 
     async def send(self, to: str, letter: Letter, *, message_id: str) -> str:
         """Hand the message to the server; its reply, or Temporary/PermanentFailure."""
@@ -64,17 +66,7 @@ class SmtpMailer:
         message.set_content(letter.text)
         message.add_alternative(letter.html, subtype="html")
         try:
-            _, reply = await aiosmtplib.send(
-                message,
-                hostname=self._host,
-                port=self._port,
-                username=self._user,
-                password=self._password,
-                use_tls=self._tls,
-                start_tls=self._starttls,
-                tls_context=self._tls_context,
-                timeout=self._timeout,
-            )
+            _, reply = await aiosmtplib.send(message, **self._server)
         except aiosmtplib.SMTPRecipientsRefused as refused:
             raise _classified(refused.recipients[0].code, refused.recipients[0].message) from None
         except aiosmtplib.SMTPResponseException as error:

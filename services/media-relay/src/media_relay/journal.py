@@ -43,16 +43,7 @@ async def keep_session_event(envelope: Envelope, tx: Transaction) -> None:
     envelope.event()  # an unknown type or invalid data is refused here (dead-lettered), never kept
     if envelope.type not in FOLLOWED:
         return  # a heartbeat, a re-queue: nothing the view folds
-    kept = NewEvent(
-        type=envelope.type,
-        data=envelope.data,
-        event_id=envelope.event_id,
-        occurred_at=envelope.occurred_at,
-        correlation_id=envelope.correlation_id,
-        causation_id=envelope.causation_id,
-        schema_version=envelope.schema_version,
-    )
-    await tx.append(envelope.stream_id, [kept], StreamState.ANY)
+    await tx.append(envelope.stream_id, [NewEvent.copy_of(envelope)], StreamState.ANY)
 
 
 async def history(store: EventStore, session_id: UUID) -> SessionView | None:
