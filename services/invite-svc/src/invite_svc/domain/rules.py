@@ -7,18 +7,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from invite_svc.domain.state import Invitation, Invitations
-from support_contracts import Event
-from support_contracts.invite import (
-    Channel,
-    InvitationAccepted,
-    InvitationDeliveryFailed,
-    InvitationIssued,
-    InvitationRevoked,
-    InvitationSent,
-    InvitationTokenMinted,
-    IssueInvitation,
-    RevokeReason,
-)
+from support_contracts import Event, invite
 from support_contracts.refusals import BadCredentials, Invalid, NotAllowed, StateForbids
 from support_contracts.vocabulary import InviteeRole
 
@@ -28,7 +17,7 @@ EMAIL_RETRY_MOST = timedelta(minutes=5)
 
 def issue_invitation(
     s: Invitations,
-    cmd: IssueInvitation,
+    cmd: invite.IssueInvitation,
     *,
     invitation_id: UUID,
     token_sha256: str | None,
@@ -43,10 +32,10 @@ def issue_invitation(
         raise StateForbids("session_ended", "the session has ended; nobody can be invited to it")
     if cmd.actor_id is None or cmd.actor_id != controller:
         raise NotAllowed("not_controller", "only the participant with control invites")
-    if cmd.channel is Channel.EMAIL and (not cmd.to or "@" not in cmd.to):
+    if cmd.channel is invite.Channel.EMAIL and (not cmd.to or "@" not in cmd.to):
         raise Invalid("email_needs_address", "give the e-mail address to send the invitation to")
     return [
-        InvitationIssued(
+        invite.InvitationIssued(
             invitation_id=invitation_id,
             session_id=cmd.session_id,
             session_number=session_number,
@@ -65,7 +54,7 @@ def new_token(s: Invitations, invitation_id: UUID, token_sha256: str) -> list[Ev
     (the first one is known only by its hash)."""
     invitation = s.invitations[invitation_id]
     return [
-        InvitationTokenMinted(
+        invite.InvitationTokenMinted(
             invitation_id=invitation_id, token_sha256=token_sha256, attempt=invitation.attempts + 1
         )
     ]
@@ -89,13 +78,13 @@ def accept_invitation(
     s: Invitations, token_sha256: str, *, participant_id: str, now: datetime
 ) -> list[Event]:
     invitation = check_token(s, token_sha256, now=now)
-    return [InvitationAccepted(invitation_id=invitation.id, participant_id=participant_id)]
+    return [invite.InvitationAccepted(invitation_id=invitation.id, participant_id=participant_id)]
 
 
-def revoke_all(s: Invitations, reason: RevokeReason) -> list[Event]:
+def revoke_all(s: Invitations, reason: invite.RevokeReason) -> list[Event]:
     """S10, I2: when the session ends every invitation still open is revoked."""
     return [
-        InvitationRevoked(invitation_id=i.id, reason=reason)
+        invite.InvitationRevoked(invitation_id=i.id, reason=reason)
         for i in s.invitations.values()
         if not i.revoked
     ]
@@ -112,7 +101,7 @@ def mint_for_sending(
     if not invitation.due_for_sending(now):
         return []
     return [
-        InvitationTokenMinted(
+        invite.InvitationTokenMinted(
             invitation_id=invitation_id, token_sha256=token_sha256, attempt=invitation.attempts + 1
         )
     ]
@@ -124,7 +113,7 @@ def sent(s: Invitations, invitation_id: UUID, server_reply: str) -> list[Event]:
         return []
     attempt = s.invitations[invitation_id].attempts
     return [
-        InvitationSent(
+        invite.InvitationSent(
             invitation_id=invitation_id, attempt=attempt, server_reply=server_reply[:1000]
         )
     ]
@@ -142,7 +131,7 @@ def delivery_failed(
         permanent, retry_at = True, None
         reason = f"{reason} (no retry: the invitation expires first)"
     return [
-        InvitationDeliveryFailed(
+        invite.InvitationDeliveryFailed(
             invitation_id=invitation_id,
             attempt=invitation.attempts,
             reason=reason[:1000],

@@ -7,16 +7,7 @@ from datetime import datetime
 from functools import singledispatch
 from uuid import UUID
 
-from support_contracts import Envelope, Event
-from support_contracts.invite import (
-    Channel,
-    InvitationAccepted,
-    InvitationDeliveryFailed,
-    InvitationIssued,
-    InvitationRevoked,
-    InvitationSent,
-    InvitationTokenMinted,
-)
+from support_contracts import Envelope, Event, invite
 from support_contracts.vocabulary import InviteeRole
 
 
@@ -24,7 +15,7 @@ from support_contracts.vocabulary import InviteeRole
 class Invitation:
     id: UUID
     role: InviteeRole
-    channel: Channel
+    channel: invite.Channel
     to: str | None
     expires_at: datetime
     issued_by: str
@@ -41,7 +32,7 @@ class Invitation:
 
     def due_for_sending(self, now: datetime) -> bool:
         return (
-            self.channel is Channel.EMAIL
+            self.channel is invite.Channel.EMAIL
             and self.open(now)
             and not self.sent
             and self.gave_up is None
@@ -67,7 +58,7 @@ def fold(events: list[Envelope], start: Invitations | None = None) -> Invitation
     for envelope in events:
         event = envelope.event()
         state = replace(evolve(event, state), version=envelope.stream_version)
-        if isinstance(event, InvitationIssued):  # so a command delivered twice issues once
+        if isinstance(event, invite.InvitationIssued):  # so a command delivered twice issues once
             commands = {**state.issued_by_command, envelope.causation_id: event.invitation_id}
             state = replace(state, issued_by_command=commands)
     return state
@@ -89,7 +80,7 @@ def evolve(event: Event, state: Invitations) -> Invitations:
 
 
 @evolve.register
-def _(event: InvitationIssued, state: Invitations) -> Invitations:
+def _(event: invite.InvitationIssued, state: Invitations) -> Invitations:
     issued = Invitation(
         id=event.invitation_id,
         role=event.role,
@@ -104,7 +95,7 @@ def _(event: InvitationIssued, state: Invitations) -> Invitations:
 
 
 @evolve.register
-def _(event: InvitationTokenMinted, state: Invitations) -> Invitations:
+def _(event: invite.InvitationTokenMinted, state: Invitations) -> Invitations:
     invitation = state.invitations[event.invitation_id]
     minted = replace(
         invitation, tokens=invitation.tokens | {event.token_sha256}, attempts=event.attempt
@@ -113,12 +104,12 @@ def _(event: InvitationTokenMinted, state: Invitations) -> Invitations:
 
 
 @evolve.register
-def _(event: InvitationSent, state: Invitations) -> Invitations:
+def _(event: invite.InvitationSent, state: Invitations) -> Invitations:
     return _changed(state, replace(state.invitations[event.invitation_id], sent=True))
 
 
 @evolve.register
-def _(event: InvitationDeliveryFailed, state: Invitations) -> Invitations:
+def _(event: invite.InvitationDeliveryFailed, state: Invitations) -> Invitations:
     invitation = state.invitations[event.invitation_id]
     failed = replace(
         invitation, retry_at=event.retry_at, gave_up=event.reason if event.permanent else None
@@ -127,12 +118,12 @@ def _(event: InvitationDeliveryFailed, state: Invitations) -> Invitations:
 
 
 @evolve.register
-def _(event: InvitationAccepted, state: Invitations) -> Invitations:
+def _(event: invite.InvitationAccepted, state: Invitations) -> Invitations:
     invitation = state.invitations[event.invitation_id]
     accepted = replace(invitation, accepted_by=(*invitation.accepted_by, event.participant_id))
     return _changed(state, accepted)
 
 
 @evolve.register
-def _(event: InvitationRevoked, state: Invitations) -> Invitations:
+def _(event: invite.InvitationRevoked, state: Invitations) -> Invitations:
     return _changed(state, replace(state.invitations[event.invitation_id], revoked=True))

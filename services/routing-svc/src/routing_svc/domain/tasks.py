@@ -8,6 +8,7 @@ capacity cannot either (the agent stream)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -236,17 +237,24 @@ def withdraw_task(task: Task, reason: routing.WithdrawReason) -> list[Event]:
     if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
         return []
     return [
-        *(
-            routing.OfferWithdrawn(
-                offer_id=o.id,
-                task_id=task.id,
-                session_id=task.session_id,
-                agent_id=o.agent_id,
-                reason=reason,
-            )
-            for o in task.open_offers()
-        ),
+        *_withdraw_offers(task, task.open_offers(), reason),
         routing.TaskWithdrawn(task_id=task.id, session_id=task.session_id, reason=reason),
+    ]
+
+
+def _withdraw_offers(
+    task: Task, offers: Iterable[Offer], reason: routing.WithdrawReason
+) -> list[Event]:
+    assert task.id is not None and task.session_id is not None  # a waiting task
+    return [
+        routing.OfferWithdrawn(
+            offer_id=o.id,
+            task_id=task.id,
+            session_id=task.session_id,
+            agent_id=o.agent_id,
+            reason=reason,
+        )
+        for o in offers
     ]
 
 
@@ -311,14 +319,4 @@ def withdraw_offers_of(task: Task, agent_id: str, reason: routing.WithdrawReason
     """R3: an agent who went away or offline keeps no open offer; the session moves on."""
     if task.status is not TaskStatus.WAITING or task.id is None or task.session_id is None:
         return []
-    return [
-        routing.OfferWithdrawn(
-            offer_id=o.id,
-            task_id=task.id,
-            session_id=task.session_id,
-            agent_id=agent_id,
-            reason=reason,
-        )
-        for o in task.open_offers()
-        if o.agent_id == agent_id
-    ]
+    return _withdraw_offers(task, [o for o in task.open_offers() if o.agent_id == agent_id], reason)
