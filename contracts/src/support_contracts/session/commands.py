@@ -8,11 +8,11 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from support_contracts.base import Command
+from support_contracts.session.events import CustomerRequest
 from support_contracts.session.settings import CsrSettings, SiteSettings
 from support_contracts.vocabulary import (
     ActivityKind,
     DisplayName,
-    EmailAddress,
     HandOffMessage,
     ParticipantId,
     Priority,
@@ -33,14 +33,8 @@ class StartSession(SessionCommand):
     email_invite: bool = True
 
 
-class OpenRequestedSession(SessionCommand):
-    queue_id: UUID
-    request_id: UUID
-    customer_name: DisplayName
-    customer_email: EmailAddress
-    problem: str = Field(max_length=4000)
-    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
-    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
+class OpenRequestedSession(SessionCommand, CustomerRequest):
+    """R8: routing-svc opens the session a customer's entry form asked for."""
 
 
 class JoinAsCustomer(SessionCommand):

@@ -4,12 +4,12 @@ settings."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from support_contracts.base import Event
+from support_contracts.base import Event, Strict
 from support_contracts.session.settings import CsrSettings, SiteSettings
 from support_contracts.vocabulary import (
     ActivityKind,
@@ -59,19 +59,29 @@ class SessionStarted(SessionEvent):
     email_invite: bool
 
 
-class SessionRequested(SessionEvent):
-    """A customer asked for help through a queue's entry form (R8): no controller yet."""
+class CustomerRequest(Strict):
+    """What a customer asked for through a queue's entry form (R8), carried as it is from the
+    command that opens the session to the event that records it."""
 
-    session_id: UUID
-    session_number: SessionNumber
     queue_id: UUID
     request_id: UUID
-    customer_id: ParticipantId
     customer_name: DisplayName
     customer_email: EmailAddress
     problem: str = Field(max_length=4000)
     preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
     skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
+
+    def request(self) -> dict[str, Any]:
+        """The request's fields, to carry on into another message."""
+        return {name: getattr(self, name) for name in CustomerRequest.model_fields}
+
+
+class SessionRequested(SessionEvent, CustomerRequest):
+    """A customer asked for help through a queue's entry form (R8): no controller yet."""
+
+    session_id: UUID
+    session_number: SessionNumber
+    customer_id: ParticipantId
 
 
 class CustomerJoined(SessionEvent):

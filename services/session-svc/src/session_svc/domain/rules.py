@@ -100,16 +100,7 @@ def open_requested_session(
     """R8: a customer's entry form opens a session that waits in the queue."""
     return [
         session.SessionRequested(
-            session_id=session_id,
-            session_number=number,
-            queue_id=cmd.queue_id,
-            request_id=cmd.request_id,
-            customer_id=customer_id,
-            customer_name=cmd.customer_name,
-            customer_email=cmd.customer_email,
-            problem=cmd.problem,
-            preferred_agent=cmd.preferred_agent,
-            skills=cmd.skills,
+            session_id=session_id, session_number=number, customer_id=customer_id, **cmd.request()
         )
     ]
 
