@@ -6,6 +6,7 @@ import asyncio
 import os
 import statistics
 import sys
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -100,6 +101,9 @@ async def queues_named(prefix: str) -> list[str]:
     return [q for q in output.decode().split() if q.startswith(prefix)]
 
 
+S = TypeVar("S")
+
+
 class Names:
     """A run's exchange and queue names, all starting with its tag (``support_demo.stack``)."""
 
@@ -116,6 +120,18 @@ class Names:
 
     def queue(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+    def settings(self, settings: type[S], schema: str, **more: Any) -> S:
+        """A service's settings for this run: a schema of its own, and every queue of the
+        topology and the exchange behind the run's tag, not the default names."""
+        return settings(
+            amqp_url=AMQP_URL,
+            database_url=DATABASE_URL,
+            database_schema=f"{schema}_{self.tag}",
+            queue_prefix=self.prefix,
+            exchange=self.exchange,
+            **more,
+        )
 
 
 async def drop_run(schemas: list[str], names: Names) -> None:

@@ -33,8 +33,8 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -46,16 +46,7 @@ import uvloop
 from support_demo.stack import Stack, staff, start_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import (
-    AMQP_URL,
-    DATABASE_URL,
-    CpuMeter,
-    Names,
-    cpu_table,
-    drop_run,
-    percentiles,
-    progress,
-)
+import common
 
 AT_ONCE = 32
 RATE = 200
@@ -64,8 +55,8 @@ ECHO = Path(__file__).with_name("echo.py")
 
 async def bare_request_reply(seconds: float, queue: str) -> tuple[float, int, dict[str, float]]:
     """Round trips per second, how many, and the CPU seconds each process spent on them."""
-    server = await asyncio.create_subprocess_exec(sys.executable, str(ECHO), AMQP_URL, queue)
-    connection = await aio_pika.connect(AMQP_URL)
+    server = await asyncio.create_subprocess_exec(sys.executable, str(ECHO), common.AMQP_URL, queue)
+    connection = await aio_pika.connect(common.AMQP_URL)
     try:
         channel = await connection.channel()
         await channel.declare_queue(queue, auto_delete=True)
@@ -93,7 +84,7 @@ async def bare_request_reply(seconds: float, queue: str) -> tuple[float, int, di
                 await waiting[ask]
                 done += 1
 
-        cpu = CpuMeter({"echo server": [server.pid]})
+        cpu = common.CpuMeter({"echo server": [server.pid]})
         cpu.start()
         began = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(AT_ONCE)))
@@ -107,7 +98,7 @@ async def bare_request_reply(seconds: float, queue: str) -> tuple[float, int, di
 
 async def bare_inserts(seconds: float) -> float:
     table = f"bench_insert_{uuid4().hex[:8]}"
-    pool = await asyncpg.create_pool(DATABASE_URL, min_size=16, max_size=16)
+    pool = await asyncpg.create_pool(common.DATABASE_URL, min_size=16, max_size=16)
     assert pool is not None
     try:
         await pool.execute(f"CREATE TABLE {table} (id uuid PRIMARY KEY, body jsonb)")
@@ -133,8 +124,8 @@ class Arrivals:
     def __init__(self) -> None:
         self.at: dict[str, float] = {}
 
-    async def start(self, exits: AsyncExitStack, names: Names) -> None:
-        connection = await aio_pika.connect(AMQP_URL)
+    async def start(self, exits: AsyncExitStack, names: common.Names) -> None:
+        connection = await aio_pika.connect(common.AMQP_URL)
         exits.push_async_callback(connection.close)
         channel = await connection.channel()
         exchange = await channel.declare_exchange(
@@ -236,19 +227,35 @@ async def profiled(
     ]  # fmt: skip
 
 
+@asynccontextmanager
+async def every_service(tag: str) -> AsyncIterator[tuple[AsyncExitStack, Stack, common.Names]]:
+    """Every service as its own process on the run's own names (``common.Names``), stopped
+    and its schemas, queues and exchange dropped after."""
+    names = common.Names(tag)
+    schemas = [f"bench_e2e_{tag}_{n}" for n in range(5)]
+    try:
+        async with AsyncExitStack() as exits:
+            common.progress("starting every service as its own process")
+            stack = await start_stack(
+                exits,
+                common.AMQP_URL,
+                common.DATABASE_URL,
+                names,
+                schemas,
+                Path(tempfile.mkdtemp()),
+            )
+            yield exits, stack, names
+    finally:
+        await common.drop_run(schemas, names)
+
+
 async def measure(seconds: float, profile: Path | None = None) -> str:
     tag = uuid4().hex[:8]
-    progress(f"bare request/reply for {seconds:.0f} s")
+    common.progress(f"bare request/reply for {seconds:.0f} s")
     bare_rpc, bare_done, bare_spent = await bare_request_reply(seconds, f"bench-{tag}.echo")
-    progress(f"bare INSERTs for {seconds:.0f} s")
+    common.progress(f"bare INSERTs for {seconds:.0f} s")
     bare_insert = await bare_inserts(seconds)
-    names = Names(tag)
-    schemas = [f"bench_e2e_{tag}_{n}" for n in range(5)]
-    async with AsyncExitStack() as exits:
-        progress("starting every service as its own process")
-        stack = await start_stack(
-            exits, AMQP_URL, DATABASE_URL, names, schemas, Path(tempfile.mkdtemp())
-        )
+    async with every_service(tag) as (exits, stack, names):
         arrivals = Arrivals()
         await arrivals.start(exits, names)
         connector = aiohttp.TCPConnector(limit=AT_ONCE * 2)
@@ -257,9 +264,9 @@ async def measure(seconds: float, profile: Path | None = None) -> str:
         )
         agents = Agents(http, 64)
         await agents.set_up()
-        progress(f"throughput, {AT_ONCE} at a time, for {seconds:.0f} s")
+        common.progress(f"throughput, {AT_ONCE} at a time, for {seconds:.0f} s")
         pids = service_pids(stack)
-        cpu = CpuMeter(pids)
+        cpu = common.CpuMeter(pids)
         samplers = [] if profile is None else await profiled(pids, seconds, profile)
         cpu.start()
         rate, done = await throughput(agents, seconds)
@@ -269,7 +276,7 @@ async def measure(seconds: float, profile: Path | None = None) -> str:
         agents.latencies.clear()
         agents.answered.clear()
         arrivals.at.clear()
-        progress(f"latency at {RATE} commands/s for {seconds:.0f} s")
+        common.progress(f"latency at {RATE} commands/s for {seconds:.0f} s")
         cpu.start()
         await at_rate(agents, seconds)
         await asyncio.sleep(0.5)  # the last events on their way
@@ -279,9 +286,8 @@ async def measure(seconds: float, profile: Path | None = None) -> str:
             max(0.0, arrivals.at[c] - at) for c, at in agents.answered.items() if c in arrivals.at
         ]
         missing = len(agents.answered) - len(delays)
-    await drop_run(schemas, names)
-    answer = percentiles(agents.latencies, 0.5, 0.99, 0.999)
-    delivery = percentiles(delays, 0.5, 0.99, 0.999)
+    answer = common.percentiles(agents.latencies, 0.5, 0.99, 0.999)
+    delivery = common.percentiles(delays, 0.5, 0.99, 0.999)
     rows = [
         ("bare RabbitMQ request/reply", f"{bare_rpc:,.0f} round trips/s", "", ""),
         ("bare PostgreSQL INSERT", f"{bare_insert:,.0f} rows/s", "", ""),
@@ -298,7 +304,7 @@ async def measure(seconds: float, profile: Path | None = None) -> str:
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
         f"\n{agents.failed} requests failed; {missing} events did not arrive.",
         "\nCPU per command, each process (milliseconds; from /proc):\n",
-        cpu_table({f"gateway, {RATE} commands/s": (spent_at_rate, int(seconds * RATE)),
+        common.cpu_table({f"gateway, {RATE} commands/s": (spent_at_rate, int(seconds * RATE)),
                    f"gateway, {AT_ONCE} at a time": (spent, done),
                    f"bare request/reply, {AT_ONCE} at a time": (bare_spent, bare_done)}),
     ]  # fmt: skip

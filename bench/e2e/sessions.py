@@ -17,29 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 import time
-from contextlib import AsyncExitStack
 from pathlib import Path
 from uuid import uuid4
 
 import aiohttp
 
-from support_demo.stack import staff, start_stack
+from support_demo.stack import staff
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (
-    AMQP_URL,
-    DATABASE_URL,
-    CpuMeter,
-    Names,
-    cpu_table,
-    drop_run,
-    percentiles,
-    progress,
-)
-from run import bare_request_reply, cli, profiled, service_pids
+import common
+from run import bare_request_reply, cli, every_service, profiled, service_pids
 
 CSRS = 16
 
@@ -88,15 +77,9 @@ async def loops(loop: Loop, seconds: float) -> tuple[float, int]:
 
 async def measure(seconds: float, profile: Path | None) -> str:
     tag = uuid4().hex[:8]
-    progress(f"bare request/reply for {seconds:.0f} s")
+    common.progress(f"bare request/reply for {seconds:.0f} s")
     bare_rpc, bare_done, bare_spent = await bare_request_reply(seconds, f"bench-{tag}.echo")
-    names = Names(tag)
-    schemas = [f"bench_e2e_{tag}_{n}" for n in range(5)]
-    async with AsyncExitStack() as exits:
-        progress("starting every service as its own process")
-        stack = await start_stack(
-            exits, AMQP_URL, DATABASE_URL, names, schemas, Path(tempfile.mkdtemp())
-        )
+    async with every_service(tag) as (exits, stack, _):
         connector = aiohttp.TCPConnector(limit=CSRS * 2)
         http = await exits.enter_async_context(
             aiohttp.ClientSession(stack.gateway_url, connector=connector)
@@ -105,16 +88,15 @@ async def measure(seconds: float, profile: Path | None) -> str:
         await loops(loop, 2)  # warm: connections, prepared statements, the relay's first fold
         loop.latencies.clear()
         pids = service_pids(stack)
-        progress(f"{CSRS} csrs in a loop of start, join by number, end, for {seconds:.0f} s")
-        cpu = CpuMeter(pids)
+        common.progress(f"{CSRS} csrs in a loop of start, join by number, end, for {seconds:.0f} s")
+        cpu = common.CpuMeter(pids)
         samplers = [] if profile is None else await profiled(pids, seconds, profile)
         cpu.start()
         rate, done = await loops(loop, seconds)
         await asyncio.gather(*(sampler.wait() for sampler in samplers))
         await asyncio.sleep(1.0)  # the followers done with the last events
         spent = cpu.stop()
-    await drop_run(schemas, names)
-    p50, p99 = percentiles(loop.latencies, 0.5, 0.99)
+    p50, p99 = common.percentiles(loop.latencies, 0.5, 0.99)
     lines = [
         "| measure | result | ratio | target |",
         "|---|---|---|---|",
@@ -124,7 +106,7 @@ async def measure(seconds: float, profile: Path | None) -> str:
         f"| answer: p50 / p99 | {p50:.1f} / {p99:.1f} ms |  |  |",
         f"\n{loop.failed} requests failed.",
         "\nCPU per command, each process (milliseconds; from /proc):\n",
-        cpu_table({f"{CSRS} csrs, start/join/end": (spent, done),
+        common.cpu_table({f"{CSRS} csrs, start/join/end": (spent, done),
                    "bare request/reply, 32 at a time": (bare_spent, bare_done)}),
     ]  # fmt: skip
     return "\n".join(lines)

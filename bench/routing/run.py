@@ -50,18 +50,7 @@ from support_contracts.vocabulary import AgentStatus, RoutingPolicy
 from support_rpc import RpcClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import (
-    AMQP_URL,
-    DATABASE_URL,
-    CpuMeter,
-    cleanup,
-    cpu_table,
-    progress,
-    start_processes,
-    stop_processes,
-    summary,
-    wait_for_consumers,
-)
+import common
 from scan import Scan
 from skills import skills_cost
 
@@ -86,7 +75,7 @@ def decisions_per_second(router: Any, decisions: int) -> float:
 def decision_cost() -> list[tuple[int, float, float]]:
     rows = []
     for count in (1_000, 10_000, 100_000):
-        progress(f"one decision among {count:,} agents")
+        common.progress(f"one decision among {count:,} agents")
         agents = [
             Agent(f"a{n}", 2, n, AgentStatus.AVAILABLE, 0, T0 - timedelta(seconds=n % 977))
             for n in range(count)
@@ -221,7 +210,7 @@ class Load:
 async def steady(load: Load, queue_ids: list[UUID], rate: float, seconds: float) -> dict[str, Any]:
     """Hand-offs at a fixed rate: the time to the first offer, as a customer would wait."""
     load.reset()
-    progress(f"{rate:.0f} hand-offs/s for {seconds:.0f} s")
+    common.progress(f"{rate:.0f} hand-offs/s for {seconds:.0f} s")
     pick = random.Random(rate)
     every, begun = 1 / rate, time.perf_counter()
     for n in range(int(seconds * rate)):
@@ -232,8 +221,8 @@ async def steady(load: Load, queue_ids: list[UUID], rate: float, seconds: float)
     return {
         "rate": rate,
         "offered": f"{len(load.first_offer):,} of {len(load.handed):,}",
-        "latency": summary(latencies),
-        "transit": summary(load.transit),
+        "latency": common.summary(latencies),
+        "transit": common.summary(load.transit),
     }
 
 
@@ -242,7 +231,7 @@ async def burst(load: Load, queue_ids: list[UUID], count: int) -> dict[str, floa
     decisions and assignments routing makes per second when it is the bottleneck."""
     load.reset()
     load.ending = False
-    progress(f"{count:,} hand-offs at once")
+    common.progress(f"{count:,} hand-offs at once")
     pick = random.Random(count)
     begun = time.perf_counter()
     for _ in range(count // 50):
@@ -258,34 +247,27 @@ async def burst(load: Load, queue_ids: list[UUID], count: int) -> dict[str, floa
 
 
 async def service(seconds: float, rates: list[float], replicas: int) -> dict[str, Any]:
-    tag = uuid4().hex[:8]
-    settings = Settings(
-        amqp_url=AMQP_URL,
-        database_url=DATABASE_URL,
-        database_schema=f"bench_routing_{tag}",
-        queue_prefix=f"bench-{tag}.",  # every queue of the topology, not the default names
-        command_queue=f"bench-{tag}.routing-svc.commands",
-        session_queue=f"bench-{tag}.routing-svc.sessions",
-        session_commands=f"bench-{tag}.nobody",
-        exchange=f"bench-{tag}.events",
-    )
-    store = await PostgresEventStore.connect(DATABASE_URL, settings.database_schema)
-    progress("10,000 agents and 100 queues into the log")
+    names = common.Names(uuid4().hex[:8])
+    settings = names.settings(Settings, "bench_routing", session_commands=names.queue("nobody"))
+    store = await PostgresEventStore.connect(common.DATABASE_URL, settings.database_schema)
+    common.progress("10,000 agents and 100 queues into the log")
     queue_ids = await configure(store, 10_000, 100)
     [last] = await store.read_all(await _before_last(store), 1)
     await store.save_checkpoint("outbox", last.global_position)  # set-up is not published
-    progress(f"starting {replicas} routing-svc replicas (each rebuilds its view from the log)")
+    common.progress(
+        f"starting {replicas} routing-svc replicas (each rebuilds its view from the log)"
+    )
     started = time.perf_counter()
     env = {**os.environ, **settings.as_environment()}
-    processes = await start_processes("routing_svc", env, replicas)
+    processes = await common.start_processes("routing_svc", env, replicas)
     result: dict[str, Any] = {"replicas": replicas}
     try:
-        await wait_for_consumers(settings.command_queue, replicas)
+        await common.wait_for_consumers(settings.command_queue, replicas)
         result["ready_seconds"] = time.perf_counter() - started
-        client = await RpcClient(AMQP_URL).connect()
-        publisher = await RabbitPublisher(AMQP_URL, settings.exchange).connect()
+        client = await RpcClient(common.AMQP_URL).connect()
+        publisher = await RabbitPublisher(common.AMQP_URL, settings.exchange).connect()
         load = Load(client, settings.command_queue, publisher)
-        connection = await aio_pika.connect_robust(AMQP_URL)
+        connection = await aio_pika.connect_robust(common.AMQP_URL)
         channel = await connection.channel()
         exchange = await channel.get_exchange(settings.exchange)
         offers = await channel.declare_queue(exclusive=True)
@@ -295,7 +277,7 @@ async def service(seconds: float, rates: list[float], replicas: int) -> dict[str
         await steady(load, queue_ids, 50, 2)  # warm-up, not counted
         result["steady"] = [await steady(load, queue_ids, rate, seconds) for rate in rates]
         await asyncio.sleep(2)  # the last sessions end
-        cpu = CpuMeter({"routing-svc": [p.pid for p in processes]})
+        cpu = common.CpuMeter({"routing-svc": [p.pid for p in processes]})
         cpu.start()
         result["burst"] = await burst(load, queue_ids, 3000)
         result["burst_cpu"] = cpu.stop()
@@ -303,14 +285,9 @@ async def service(seconds: float, rates: list[float], replicas: int) -> dict[str
         await publisher.close()
         await client.close()
     finally:
-        await stop_processes(processes)
+        await common.stop_processes(processes)
         await store.close()
-        await cleanup(
-            settings.database_schema,
-            [settings.command_queue, settings.session_queue, settings.session_queue + ".dead"],
-            settings.exchange,
-            prefix=f"bench-{tag}.",
-        )
+        await common.drop_run([settings.database_schema], names)
     return result
 
 
@@ -372,7 +349,7 @@ def main() -> None:
         "CPU per assignment in that burst, each process (milliseconds; from /proc; routing-svc"
         " is its replicas together; the client publishes the hand-offs and accepts):",
         "",
-        cpu_table({"burst": (run["burst_cpu"], run["burst"]["accepted"])}),
+        common.cpu_table({"burst": (run["burst_cpu"], run["burst"]["accepted"])}),
     ]
     print("\n".join(lines))
 

@@ -31,16 +31,7 @@ from session_svc.settings import Settings
 from support_rpc import RpcClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import (
-    AMQP_URL,
-    DATABASE_URL,
-    cleanup,
-    progress,
-    start_processes,
-    stop_processes,
-    summary,
-    wait_for_consumers,
-)
+import common
 
 STORY = 5
 RATE = 200
@@ -117,47 +108,33 @@ def faststream(broker: RabbitBroker, queue: str) -> Call:
 
 
 async def measure(seconds: float) -> str:
-    tag = uuid4().hex[:8]
-    settings = Settings(
-        amqp_url=AMQP_URL,
-        database_url=DATABASE_URL,
-        database_schema=f"bench_session_{tag}",
-        queue_prefix=f"bench-{tag}.",  # every queue of the topology, not the default names
-        command_queue=f"bench-{tag}.session-svc.commands",
-        routing_queue=f"bench-{tag}.session-svc.routing",
-        exchange=f"bench-{tag}.events",
-        console_watch_seconds=3600,
-    )
+    names = common.Names(uuid4().hex[:8])
+    settings = names.settings(Settings, "bench_session", console_watch_seconds=3600)
     schema, queue = settings.database_schema, settings.command_queue
     env = {**os.environ, **settings.as_environment()}
-    progress("starting 2 session-svc replicas")
-    replicas = await start_processes("session_svc", env, 2)
+    common.progress("starting 2 session-svc replicas")
+    replicas = await common.start_processes("session_svc", env, 2)
     results: dict[str, tuple[float, float, float]] = {}
     try:
-        await wait_for_consumers(queue, 2)
-        client = await RpcClient(AMQP_URL).connect()
-        broker = RabbitBroker(AMQP_URL)
+        await common.wait_for_consumers(queue, 2)
+        client = await RpcClient(common.AMQP_URL).connect()
+        broker = RabbitBroker(common.AMQP_URL)
         await broker.connect()
         for name, call in (
             ("ours (RpcClient)", ours(client, queue)),
             ("FastStream 0.7 broker.request()", faststream(broker, queue)),
         ):
-            progress(f"{name}: warm-up, throughput")
+            common.progress(f"{name}: warm-up, throughput")
             await throughput(call, 20)
             rate = await throughput(call, int(seconds * 40))
-            progress(f"{name}: {RATE} commands/s for {seconds:.0f} s")
-            p50, p99 = summary(await at_fixed_rate(call, seconds))
+            common.progress(f"{name}: {RATE} commands/s for {seconds:.0f} s")
+            p50, p99 = common.summary(await at_fixed_rate(call, seconds))
             results[name] = (rate, p50, p99)
         await client.close()
         await broker.stop()
     finally:
-        await stop_processes(replicas)
-        await cleanup(
-            schema,
-            [queue, settings.routing_queue, settings.routing_queue + ".dead"],
-            settings.exchange,
-            prefix=f"bench-{tag}.",
-        )
+        await common.stop_processes(replicas)
+        await common.drop_run([schema], names)
     lines = [
         f"session-svc benchmark: 2 replicas (processes), PostgreSQL and RabbitMQ on this machine,"
         f" stories of {STORY} commands, {seconds:.0f} s at {RATE} commands/s",

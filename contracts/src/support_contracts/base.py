@@ -7,7 +7,7 @@ and, with its context, the routing key ``<context>.<EventType>`` on ``support.ev
 from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, Self, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -78,6 +78,16 @@ class Command(Message):
     @classmethod
     def command_type(cls) -> str:
         return cls.__name__
+
+    @classmethod
+    def new(cls, **fields: Any) -> Self:
+        """This command with an id of its own, and a correlation id of its own unless given
+        (what it follows on from)."""
+        return cls(
+            command_id=uuid4(),
+            correlation_id=fields.pop("correlation_id", None) or uuid4(),
+            **fields,
+        )
 
 
 M = TypeVar("M", bound=Message)

@@ -36,9 +36,7 @@ def test_outages_are_told_from_bugs_also_when_wrapped() -> None:
 
 
 def _end_session() -> dict[str, Any]:
-    return EndSession(
-        command_id=uuid4(), correlation_id=uuid4(), actor_id="alice", session_id=uuid4()
-    ).model_dump(mode="json")
+    return EndSession.new(actor_id="alice", session_id=uuid4()).model_dump(mode="json")
 
 
 async def _door_raising(error: Exception) -> Refusal | None:

@@ -30,7 +30,7 @@ async def test_the_command_goes_as_the_wire_carries_it_and_the_reply_comes_back_
         sent.append((command_type, command))
         return {"site": site}
 
-    command = GetSiteSettings(command_id=uuid4(), correlation_id=uuid4(), actor_id="relay")
+    command = GetSiteSettings.new(actor_id="relay")
     reply = await ask(call, command, SiteReply)
     assert reply.site == settings
     assert sent == [("GetSiteSettings", command.model_dump(mode="json"))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -95,7 +95,5 @@ class SessionDirectory:
         **fields: Any,
     ) -> R:
         """``correlation_id``: of the command that led here, so the chain can be followed."""
-        command = kind(
-            command_id=uuid4(), correlation_id=correlation_id or uuid4(), actor_id=actor, **fields
-        )
+        command = kind.new(correlation_id=correlation_id, actor_id=actor, **fields)
         return await ask(self._send, command, reply)

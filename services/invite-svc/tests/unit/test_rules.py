@@ -27,9 +27,7 @@ def invite(
     to: str | None = "bob@example.com",
     actor: str = "alice",
 ) -> IssueInvitation:
-    return IssueInvitation(
-        command_id=uuid4(),
-        correlation_id=uuid4(),
+    return IssueInvitation.new(
         actor_id=actor,
         session_id=SESSION,
         role=role,

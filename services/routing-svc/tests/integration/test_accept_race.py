@@ -79,9 +79,7 @@ async def test_r6_exactly_one_winner_per_task_and_no_agent_over_capacity(
             ]
 
         async def accept(n: int, session_id: object, offer_id: object, agent_id: str) -> str:
-            cmd = AcceptOffer(
-                command_id=uuid4(),
-                correlation_id=uuid4(),
+            cmd = AcceptOffer.new(
                 actor_id=agent_id,
                 session_id=session_id,
                 offer_id=offer_id,

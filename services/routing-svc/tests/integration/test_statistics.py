@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
@@ -25,7 +24,7 @@ async def world(store: EventStore) -> World:
 
 async def stats(world: World) -> dict[str, Any]:
     routing = Routing(world.handlers, world.view, sessions=None)  # type: ignore[arg-type]
-    query = GetQueueStats(command_id=uuid4(), correlation_id=uuid4())
+    query = GetQueueStats.new()
     [queue] = (await get_queue_stats(routing, query)).model_dump(mode="json")["queues"]
     return queue  # type: ignore[no-any-return]
 

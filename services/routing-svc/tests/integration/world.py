@@ -33,7 +33,7 @@ T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 def command(kind: type[Any], **fields: Any) -> Any:
-    return kind(command_id=uuid4(), correlation_id=uuid4(), actor_id=None, **fields)
+    return kind.new(**fields)
 
 
 class World:

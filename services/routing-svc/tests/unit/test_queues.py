@@ -75,17 +75,13 @@ def test_r3_status_changes_only_for_a_configured_agent_and_only_when_it_changes(
     with pytest.raises(NotFound):
         change_agent_status(
             AgentState(),
-            ChangeAgentStatus(
-                command_id=uuid4(),
-                correlation_id=uuid4(),
+            ChangeAgentStatus.new(
                 agent_id="zed",
                 status=AgentStatus.AVAILABLE,
             ),
         )
     agent = evolve_agent(AgentConfigured(agent_id="ann", name="Ann", max_sessions=2), AgentState())
-    go = ChangeAgentStatus(
-        command_id=uuid4(), correlation_id=uuid4(), agent_id="ann", status=AgentStatus.AVAILABLE
-    )
+    go = ChangeAgentStatus.new(agent_id="ann", status=AgentStatus.AVAILABLE)
     assert change_agent_status(agent, go) == [
         AgentStatusChanged(agent_id="ann", status=AgentStatus.AVAILABLE)
     ]

@@ -52,9 +52,7 @@ def recorded(stream: str, events: list[tuple[float, Event]], start: int = 0) -> 
 
 
 def status(status: AgentStatus, reason: str | None = None, agent_id: str = "ann") -> Any:
-    return ChangeAgentStatus(
-        command_id=uuid4(), correlation_id=uuid4(), agent_id=agent_id, status=status, reason=reason
-    )
+    return ChangeAgentStatus.new(agent_id=agent_id, status=status, reason=reason)
 
 
 def configured_ann() -> AgentState:

@@ -36,7 +36,7 @@ def queue(**wrap_up: object) -> QueueDefinition:
 
 
 def finish(session: object, code: str | None = None) -> FinishWrapUp:
-    return FinishWrapUp(command_id=uuid4(), correlation_id=uuid4(), agent_id="ann",
+    return FinishWrapUp.new(agent_id="ann",
                         session_id=session, code=code)  # type: ignore[arg-type]  # fmt: skip
 
 

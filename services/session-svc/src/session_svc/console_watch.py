@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import structlog
 
@@ -43,7 +43,7 @@ class ConsoleWatch:
         return ended
 
     async def _close(self, session_id: UUID) -> bool:
-        cmd = CloseLapsedConsole(command_id=uuid4(), correlation_id=uuid4(), session_id=session_id)
+        cmd = CloseLapsedConsole.new(session_id=session_id)
 
         async def decide(s: Session, tx: Transaction) -> list[Event]:
             site = await self._handlers.site(tx)

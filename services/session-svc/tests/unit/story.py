@@ -17,7 +17,7 @@ C = TypeVar("C", bound=Command)
 
 
 def command(message: type[C], actor: str | None = None, /, **fields: Any) -> C:
-    return message(command_id=uuid4(), correlation_id=uuid4(), actor_id=actor, **fields)
+    return message.new(actor_id=actor, **fields)
 
 
 def given(*events: Event, at: datetime = T0) -> Session:

@@ -40,7 +40,7 @@ from support_contracts.vocabulary import (
     UserId,
 )
 
-router = APIRouter()
+router = APIRouter(tags=["admin"])
 
 
 class AgentBody(BaseModel):
@@ -59,21 +59,13 @@ class AgentBody(BaseModel):
     voice_supported: StrictBool | None = None
 
 
-@router.get(
-    "/admin/site",
-    **documented(answers.SiteReply, 401, 403, 503),
-    tags=["admin"],
-)
+@router.get("/admin/site", **documented(answers.SiteReply, 401, 403, 503))
 async def get_site(gw: Gw, who: Who) -> Reply:
     staff(who, Role.ADMIN)
     return wire(await gw.services(GetSiteSettings, SiteReply, who))
 
 
-@router.put(
-    "/admin/site",
-    **documented(answers.SiteReply, 401, 403, 422, 503),
-    tags=["admin"],
-)
+@router.put("/admin/site", **documented(answers.SiteReply, 401, 403, 422, 503))
 async def put_site(body: SiteSettings, gw: Gw, who: Who) -> Reply:
     staff(who, Role.ADMIN)
     return wire(await gw.services(ChangeSiteSettings, SiteReply, who, settings=body))
@@ -87,11 +79,7 @@ class StatusReasonsBody(BaseModel):
     reasons: list[StatusReason] = Field(min_length=1, max_length=50)
 
 
-@router.put(
-    "/admin/status-reasons",
-    **documented(answers.StatusReasonsReply, 401, 403, 422, 503),
-    tags=["admin"],
-)
+@router.put("/admin/status-reasons", **documented(answers.StatusReasonsReply, 401, 403, 422, 503))
 async def put_status_reasons(body: StatusReasonsBody, gw: Gw, who: Who) -> Reply:
     """R12: the site's reasons for away and offline (``not_responding`` is routing's own)."""
     staff(who, Role.ADMIN)
@@ -101,22 +89,14 @@ async def put_status_reasons(body: StatusReasonsBody, gw: Gw, who: Who) -> Reply
     return wire(configured)
 
 
-@router.post(
-    "/admin/queues",
-    **documented(answers.QueueReply, 401, 403, 422, 503, status=201),
-    tags=["admin"],
-)
+@router.post("/admin/queues", **documented(answers.QueueReply, 401, 403, 422, 503, status=201))
 async def configure_queue(body: QueueDefinition, gw: Gw, who: Who) -> Reply:
     """R1: a new queue."""
     staff(who, Role.ADMIN)
     return wire(await gw.services(ConfigureQueue, QueueReply, who, definition=body))
 
 
-@router.put(
-    "/admin/agents/{agent_id}",
-    **documented(answers.AgentReply, 401, 403, 422, 503),
-    tags=["admin"],
-)
+@router.put("/admin/agents/{agent_id}", **documented(answers.AgentReply, 401, 403, 422, 503))
 async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -> Reply:
     """R3: an agent's name and most simultaneous sessions; the csr becomes a WebACD agent for
     session-svc too (S9: only agents hand sessions off). ``session_mode`` and
@@ -139,11 +119,7 @@ async def configure_agent(agent_id: UserId, body: AgentBody, gw: Gw, who: Who) -
     return wire(configured)
 
 
-@router.put(
-    "/admin/csrs/{csr_id}",
-    **documented(answers.CsrReply, 401, 403, 422, 503),
-    tags=["admin"],
-)
+@router.put("/admin/csrs/{csr_id}", **documented(answers.CsrReply, 401, 403, 422, 503))
 async def configure_csr(csr_id: UserId, body: CsrSettings, gw: Gw, who: Who) -> Reply:
     """A csr's own settings (S2, S8, S9): single or multi-session, agent, voice."""
     staff(who, Role.ADMIN)

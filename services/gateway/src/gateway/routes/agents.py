@@ -34,7 +34,7 @@ from support_contracts.session import GetSession
 from support_contracts.vocabulary import AgentStatus, StatusReason, WrapUpCode
 from support_rpc import RpcTimeout
 
-router = APIRouter()
+router = APIRouter(tags=["agents"])
 
 
 class StatusBody(BaseModel):
@@ -50,11 +50,7 @@ class StatusBody(BaseModel):
     )
 
 
-@router.put(
-    "/agents/me/status",
-    **documented(answers.AgentReply, 401, 403, 404, 422, 503),
-    tags=["agents"],
-)
+@router.put("/agents/me/status", **documented(answers.AgentReply, 401, 403, 404, 422, 503))
 async def agent_status(body: StatusBody, gw: Gw, who: Who) -> Reply:
     """R3: available / away / offline; R12: away and offline with a reason of the site's."""
     staff(who, Role.AGENT)
@@ -72,11 +68,7 @@ class WrapUpBody(BaseModel):
     )
 
 
-@router.post(
-    "/agents/me/wrap-ups/{session_id}/finish",
-    **documented(answers.AgentReply, *AUTH),
-    tags=["agents"],
-)
+@router.post("/agents/me/wrap-ups/{session_id}/finish", **documented(answers.AgentReply, *AUTH))
 async def finish_wrap_up(session_id: UUID, body: WrapUpBody, gw: Gw, who: Who) -> Reply:
     """R11: the agent is done wrapping up the session (its slot frees; 409 when it is not
     wrapping that session up, 422 for a code the queue does not have or wants and did not get)."""
@@ -87,22 +79,14 @@ async def finish_wrap_up(session_id: UUID, body: WrapUpBody, gw: Gw, who: Who) -
     return wire(finished)
 
 
-@router.get(
-    "/status-reasons",
-    **documented(answers.StatusReasonsReply, 401, 403, 503),
-    tags=["agents"],
-)
+@router.get("/status-reasons", **documented(answers.StatusReasonsReply, 401, 403, 503))
 async def status_reasons(gw: Gw, who: Who) -> Reply:
     """R12: the site's reasons for away and offline (an admin sets them)."""
     staff(who, Role.AGENT, Role.CSR, Role.SUPERVISOR, Role.ADMIN)
     return wire(await gw.services(GetStatusReasons, StatusReasonsReply, who))
 
 
-@router.get(
-    "/agents/me",
-    **documented(answers.AgentReply, 401, 403, 404, 503),
-    tags=["agents"],
-)
+@router.get("/agents/me", **documented(answers.AgentReply, 401, 403, 404, 503))
 async def agent_me(gw: Gw, who: Who) -> Reply:
     """The calling agent as routing sees it: status and reason (routing sets away an agent who
     lets offers expire, R13), time in each state (R12), open offers, whether it may be offered
@@ -111,11 +95,7 @@ async def agent_me(gw: Gw, who: Who) -> Reply:
     return wire(await gw.services(GetAgent, AgentReply, who, agent_id=who.id))
 
 
-@router.get(
-    "/agents/me/offers",
-    **documented(answers.Offers, 401, 403, 404, 503),
-    tags=["agents"],
-)
+@router.get("/agents/me/offers", **documented(answers.Offers, 401, 403, 404, 503))
 async def offers(gw: Gw, who: Who) -> Reply:
     """R4: the offers open to the calling agent."""
     staff(who, Role.AGENT)
@@ -148,11 +128,7 @@ async def _offer_command(
     return wire(task) | {"session_id": str(offer.session_id)}
 
 
-@router.post(
-    "/offers/{offer_id}/accept",
-    **documented(answers.Accepted, *AUTH),
-    tags=["agents"],
-)
+@router.post("/offers/{offer_id}/accept", **documented(answers.Accepted, *AUTH))
 async def accept(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     """R6: the agent takes the session; answered once session-svc has made it the controller
     (``assigned`` false if that did not happen within the request timeout)."""
@@ -204,11 +180,7 @@ async def _assigned(
     return True
 
 
-@router.post(
-    "/offers/{offer_id}/decline",
-    **documented(answers.TaskReply, *AUTH),
-    tags=["agents"],
-)
+@router.post("/offers/{offer_id}/decline", **documented(answers.TaskReply, *AUTH))
 async def decline(offer_id: UUID, gw: Gw, who: Who) -> Reply:
     """R4: the session is not offered to this agent again."""
     staff(who, Role.AGENT)

@@ -15,7 +15,7 @@ from support_contracts.replies import EntryFormReply, StandingReply
 from support_contracts.routing import GetWaitingPosition, SubmitEntryForm
 from support_contracts.vocabulary import DisplayName, EmailAddress, SkillName, UserId
 
-router = APIRouter()
+router = APIRouter(tags=["customers"])
 
 
 class EntryForm(BaseModel):
@@ -39,9 +39,7 @@ class EntryForm(BaseModel):
 
 
 @router.post(
-    "/queues/{queue_id}/requests",
-    **documented(answers.Requested, 404, 409, 422, 503, status=201),
-    tags=["customers"],
+    "/queues/{queue_id}/requests", **documented(answers.Requested, 404, 409, 422, 503, status=201)
 )
 async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
     """R8: a customer asks for help; outside the queue's hours the answer says it is closed."""
@@ -57,11 +55,7 @@ async def entry_form(queue_id: UUID, body: EntryForm, gw: Gw) -> Reply:
     } | gw.relay(session_id, customer)
 
 
-@router.get(
-    "/queues/{queue_id}/requests/{request_id}",
-    **documented(answers.StandingReply, *AUTH),
-    tags=["customers"],
-)
+@router.get("/queues/{queue_id}/requests/{request_id}", **documented(answers.StandingReply, *AUTH))
 async def waiting(queue_id: UUID, request_id: UUID, gw: Gw, who: Who) -> Reply:
     """R5: the customer's position in the queue and the estimated wait."""
     if who.session_id is None:

@@ -14,7 +14,7 @@ from support_contracts.replies import JoinedReply, RedeemedReply, SessionReply
 from support_contracts.session import JoinAsAssistant, JoinAsCustomer
 from support_contracts.vocabulary import DisplayName, parse_session_number
 
-router = APIRouter()
+router = APIRouter(tags=["joining"])
 
 
 class JoinBody(BaseModel):
@@ -57,11 +57,7 @@ class AssistBody(BaseModel):
         return self
 
 
-@router.post(
-    "/join",
-    **documented(answers.Joined, 400, 401, 403, 404, 409, 422, 503),
-    tags=["joining"],
-)
+@router.post("/join", **documented(answers.Joined, 400, 401, 403, 404, 409, 422, 503))
 async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
     """A customer joins by invitation link (`token`) or by session number; a csr's invitation
     makes a signed-in csr an assistant. The answer has the participant token."""
@@ -81,11 +77,7 @@ async def join(body: JoinBody, gw: Gw, who: MaybeWho) -> Reply:
     )
 
 
-@router.post(
-    "/assist",
-    **documented(answers.Assisting, *AUTH),
-    tags=["joining"],
-)
+@router.post("/assist", **documented(answers.Assisting, *AUTH))
 async def assist(body: AssistBody, gw: Gw, who: Who) -> Reply:
     """S7: a csr joins a running session as assistant by its number."""
     staff(who, Role.CSR, Role.AGENT)

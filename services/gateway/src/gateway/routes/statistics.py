@@ -15,14 +15,10 @@ from gateway.routes.common import Gw, Reply, Who, staff, wire
 from support_contracts.replies import QueueStatsReply
 from support_contracts.routing import GetQueueStats
 
-router = APIRouter()
+router = APIRouter(tags=["statistics"])
 
 
-@router.get(
-    "/queues/stats",
-    **documented(answers.QueueStatsReply, 401, 403, 503),
-    tags=["statistics"],
-)
+@router.get("/queues/stats", **documented(answers.QueueStatsReply, 401, 403, 503))
 async def every_queue_stats(gw: Gw, who: Who) -> Reply:
     """Every queue: waiting, the longest wait, its agents by state, and the interval's figures
     (offered, answered, in time, abandoned, service level, average wait and handling): for
@@ -31,11 +27,7 @@ async def every_queue_stats(gw: Gw, who: Who) -> Reply:
     return wire(await gw.services(GetQueueStats, QueueStatsReply, who))
 
 
-@router.get(
-    "/queues/{queue_id}/stats",
-    **documented(answers.QueueStatsReply, 401, 403, 404, 503),
-    tags=["statistics"],
-)
+@router.get("/queues/{queue_id}/stats", **documented(answers.QueueStatsReply, 401, 403, 404, 503))
 async def queue_stats(queue_id: UUID, gw: Gw, who: Who) -> Reply:
     """One queue's statistics (404 ``unknown_queue``): for supervisors and admins."""
     staff(who, Role.SUPERVISOR, Role.ADMIN)

@@ -31,7 +31,7 @@ from support_contracts.session import (
 )
 from support_contracts.vocabulary import UserId
 
-router = APIRouter()
+router = APIRouter(tags=["supervisors"])
 
 
 class RequeueBody(BaseModel):
@@ -42,11 +42,7 @@ class AssignBody(BaseModel):
     agent_id: UserId
 
 
-@router.get(
-    "/supervisor/waiting",
-    **documented(answers.WaitingReply, 401, 403, 404, 503),
-    tags=["supervisors"],
-)
+@router.get("/supervisor/waiting", **documented(answers.WaitingReply, 401, 403, 404, 503))
 async def waiting_sessions(gw: Gw, who: Who, queue_id: UUID | None = None) -> Reply:
     """R17: every session waiting for an agent (or one queue's, 404 ``unknown_queue``): its
     queue or named agents, priority, wait, place in the queue, and to whom it is offered now;
@@ -55,11 +51,7 @@ async def waiting_sessions(gw: Gw, who: Who, queue_id: UUID | None = None) -> Re
     return wire(await gw.services(ListWaiting, WaitingReply, who, queue_id=queue_id))
 
 
-@router.get(
-    "/supervisor/sessions",
-    **documented(answers.SessionsReply, 401, 403, 422, 503),
-    tags=["supervisors"],
-)
+@router.get("/supervisor/sessions", **documented(answers.SessionsReply, 401, 403, 422, 503))
 async def sessions(gw: Gw, who: Who, status: Literal["live", "waiting"] | None = None) -> Reply:
     """R17: every session not ended (or only the `live` or the `waiting` ones), the longest
     running first: its number, who controls it, who is in it, since when, and when its
@@ -68,11 +60,7 @@ async def sessions(gw: Gw, who: Who, status: Literal["live", "waiting"] | None =
     return wire(await gw.services(ListSessions, SessionsReply, who, status=status))
 
 
-@router.post(
-    "/supervisor/sessions/{session_id}/take-over",
-    **documented(answers.Assisting, *AUTH),
-    tags=["supervisors"],
-)
+@router.post("/supervisor/sessions/{session_id}/take-over", **documented(answers.Assisting, *AUTH))
 async def take_over(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """R17: the supervisor takes over a live session: joins it (unless assisting already) and
     becomes its controller, as by a transfer (S8: every activity ends; the controller stays as
@@ -92,11 +80,7 @@ async def take_over(session_id: UUID, gw: Gw, who: Who) -> Reply:
     return {"session": wire(taken.session)} | gw.relay(session_id, who.id)
 
 
-@router.post(
-    "/supervisor/sessions/{session_id}/end",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["supervisors"],
-)
+@router.post("/supervisor/sessions/{session_id}/end", **documented(answers.SessionReply, *AUTH))
 async def supervisor_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """A supervisor (R17) or an admin ends any live or waiting session (`ended_by_admin`,
     with who did it)."""
@@ -104,11 +88,7 @@ async def supervisor_end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     return wire(await gw.services(EndSessionAsAdmin, SessionReply, who, session_id=session_id))
 
 
-@router.post(
-    "/supervisor/sessions/{session_id}/requeue",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["supervisors"],
-)
+@router.post("/supervisor/sessions/{session_id}/requeue", **documented(answers.SessionReply, *AUTH))
 async def supervisor_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: Who) -> Reply:
     """A supervisor (R17) or an admin puts a waiting session in a queue again (404
     `unknown_queue`, 409 `not_waiting` for a session with a controller); its offers begin
@@ -121,11 +101,7 @@ async def supervisor_requeue(session_id: UUID, body: RequeueBody, gw: Gw, who: W
     return wire(requeued)
 
 
-@router.post(
-    "/supervisor/sessions/{session_id}/offer",
-    **documented(answers.TaskReply, *AUTH),
-    tags=["supervisors"],
-)
+@router.post("/supervisor/sessions/{session_id}/offer", **documented(answers.TaskReply, *AUTH))
 async def supervisor_offer(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
     """R17: a supervisor (or an admin) offers a waiting session to an agent of their choosing,
     who accepts or declines it as any offer (`OfferMade` names who offered it). 404
@@ -138,11 +114,7 @@ async def supervisor_offer(session_id: UUID, body: AssignBody, gw: Gw, who: Who)
     return wire(offered)
 
 
-@router.post(
-    "/supervisor/sessions/{session_id}/assign",
-    **documented(answers.TaskReply, *AUTH),
-    tags=["supervisors"],
-)
+@router.post("/supervisor/sessions/{session_id}/assign", **documented(answers.TaskReply, *AUTH))
 async def supervisor_assign(session_id: UUID, body: AssignBody, gw: Gw, who: Who) -> Reply:
     """A supervisor (R17) or an admin assigns a waiting session to an agent who is available
     and has a free slot (404 `unknown_agent`; 409 `not_waiting`, `agent_unavailable`,
