@@ -19,6 +19,7 @@ from gateway.live import LiveFeed
 from service_runtime.brokers import RabbitBroker
 from support_contracts import Envelope
 from support_rpc import RpcClient, RpcServer, RpcTimeout, RpcUnavailable
+from support_rpc.amqp import SharedConnection
 from support_testkit import eventually
 from support_testkit.private import PrivateRabbit
 
@@ -80,12 +81,16 @@ async def _not_ready(part: RpcServer | RabbitEventConsumer | LiveFeed) -> bool:
     return not await _ready(part)
 
 
+@pytest.mark.parametrize("connection", ["shared", "each its own"])
 async def test_requests_fail_in_time_while_the_broker_is_away_and_work_again_after(
-    rabbit: PrivateRabbit,
+    rabbit: PrivateRabbit, connection: str
 ) -> None:
-    server = await RpcServer(rabbit.url, "faults.commands", echo).start()
-    client = await RpcClient(rabbit.url).connect()
+    """Shared: every part on the process's one connection, as a service runs (issue 15.8);
+    each its own: every part given the url, as a tool or a benchmark uses them."""
     broker = RabbitBroker(rabbit.url, "faults.events", retry_seconds=0.2)
+    source: str | SharedConnection = broker.connection if connection == "shared" else rabbit.url
+    server = await RpcServer(source, "faults.commands", echo).start()
+    client = await RpcClient(source).connect()
     live = await LiveFeed(broker, "faults.live").start()
     handled: list[Envelope] = []
 
@@ -94,7 +99,7 @@ async def test_requests_fail_in_time_while_the_broker_is_away_and_work_again_aft
 
     inbox = Inbox(InMemoryEventStore(), "faults", project)
     consumer = RabbitEventConsumer(
-        rabbit.url, "faults.consumer", ["#"], inbox, exchange="faults.events"
+        source, "faults.consumer", ["#"], inbox, exchange="faults.events"
     )
     await consumer.start()
     session_id = str(uuid4())
@@ -127,3 +132,4 @@ async def test_requests_fail_in_time_while_the_broker_is_away_and_work_again_aft
         await live.close()
         await client.close()
         await asyncio.wait_for(server.stop(grace_seconds=1), 10)
+        await broker.close()

@@ -54,4 +54,5 @@ async def test_a_listener_drops_unread_what_no_stream_here_wants(
     finally:
         await publisher.close()
         await listener.close()
+        await broker.close()
     assert [e.event_id for e in delivered] == [sent[0].event_id, sent[2].event_id]

@@ -8,7 +8,6 @@ the routing keys it needs, and ``<queue>.dead`` for messages that keep failing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +19,6 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
-    AbstractRobustConnection,
 )
 from pamqp.commands import Basic
 from prometheus_client import Counter, Histogram
@@ -28,6 +26,7 @@ from prometheus_client import Counter, Histogram
 from eventlog.inbox import Inbox
 from support_contracts import EXCHANGE, ContractViolation, Envelope
 from support_contracts.topology import QUORUM, Subscription, Topology
+from support_rpc.amqp import Amqp, Connect
 
 log = structlog.get_logger(__name__)
 
@@ -69,23 +68,25 @@ async def declare_subscription(
     return queue
 
 
-async def declare_topology(url: str, topology: Topology, *, tries: int = 5) -> None:
+async def declare_topology(source: str | Connect, topology: Topology, *, tries: int = 5) -> None:
     """Issue 14.11: the exchange, every command queue and every consumer's queue with its
     bindings, whoever starts first, so no event is published before the queue that needs it
     exists. Declaring what exists changes nothing; replicas declaring at once on a fresh
-    broker may be refused (``INTERNAL_ERROR``), and it is tried again."""
+    broker may be refused (``INTERNAL_ERROR``), and it is tried again, on a new channel."""
+    amqp = Amqp(source)
     for attempt in range(1, tries + 1):
+        channel = None
         try:
-            connection = await aio_pika.connect(url)
-            async with connection:
-                channel = await connection.channel()
-                exchange = await declare_events_exchange(channel, topology.exchange)
-                for name in topology.command_queues:
-                    await channel.declare_queue(name, durable=True, arguments=QUORUM)
-                for subscription in topology.subscriptions:
-                    await declare_subscription(channel, exchange, subscription)
+            channel = await (await amqp.open()).channel()
+            exchange = await declare_events_exchange(channel, topology.exchange)
+            for name in topology.command_queues:
+                await channel.declare_queue(name, durable=True, arguments=QUORUM)
+            for subscription in topology.subscriptions:
+                await declare_subscription(channel, exchange, subscription)
+            await amqp.close(channel)
             return
         except aio_pika.exceptions.AMQPError as error:
+            await amqp.close(channel)
             if attempt == tries:
                 raise
             log.warning("topology.declare_retrying", error=repr(error))
@@ -118,16 +119,14 @@ class RabbitPublisher:
     aio-pika ``Message`` per event (its properties converted attribute by attribute) cost
     more than the publish itself (237 against 108 µs an event, measured)."""
 
-    def __init__(self, url: str, exchange: str = EXCHANGE) -> None:
-        self._url, self._exchange_name = url, exchange
-        self._connection: AbstractRobustConnection | None = None
+    def __init__(self, source: str | Connect, exchange: str = EXCHANGE) -> None:
+        self._amqp, self._exchange_name = Amqp(source), exchange
         self._channel: AbstractChannel | None = None
-        self._exchange: AbstractExchange | None = None
 
     async def connect(self) -> RabbitPublisher:
-        self._connection = await aio_pika.connect_robust(self._url)
-        self._channel = await self._connection.channel(publisher_confirms=True)
-        self._exchange = await declare_events_exchange(self._channel, self._exchange_name)
+        connection = await self._amqp.open()
+        self._channel = await connection.channel(publisher_confirms=True)
+        await declare_events_exchange(self._channel, self._exchange_name)
         return self
 
     async def publish(self, events: Sequence[Envelope]) -> None:
@@ -151,8 +150,8 @@ class RabbitPublisher:
             raise aio_pika.exceptions.DeliveryError(None, refused[0])  # type: ignore[arg-type]
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
+        await self._amqp.close(self._channel)
+        self._channel = None
 
 
 class RabbitEventConsumer:
@@ -176,7 +175,7 @@ class RabbitEventConsumer:
 
     def __init__(
         self,
-        url: str,
+        source: str | Connect,
         queue: str,
         binding_keys: Sequence[str],
         inbox: Inbox,
@@ -187,11 +186,12 @@ class RabbitEventConsumer:
         batch: int = 50,
     ) -> None:
         self._batch = batch
-        self._url, self.queue_name = url, queue
+        self._amqp, self.queue_name = Amqp(source), queue
         self._subscription = Subscription(queue, tuple(binding_keys), single_active)
         self._inbox, self._exchange_name, self._prefetch = inbox, exchange, prefetch
-        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
         self._dead_channel: AbstractChannel | None = None
+        self._stopped = False
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._deliveries: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
@@ -206,7 +206,7 @@ class RabbitEventConsumer:
     async def start(self, *, tries: int = 5) -> None:
         """Declares the queues and bindings and starts consuming. Replicas started together on
         a fresh broker race to declare the same quorum queue, and the broker may refuse one
-        of them (``INTERNAL_ERROR``): the set-up is tried again, on a new connection."""
+        of them (``INTERNAL_ERROR``): the set-up is tried again, on new channels."""
         for attempt in range(1, tries + 1):
             try:
                 await self._set_up()
@@ -215,16 +215,14 @@ class RabbitEventConsumer:
                 if attempt == tries:
                     raise
                 log.warning("consumer.set_up_retrying", queue=self.queue_name, error=repr(error))
-                if self._connection is not None:
-                    with contextlib.suppress(Exception):
-                        await self._connection.close()
+                await self._amqp.close(self._channel, self._dead_channel)
                 await asyncio.sleep(0.2 * attempt)
 
     async def _set_up(self) -> None:
-        self._connection = await aio_pika.connect_robust(self._url)
-        channel = await self._connection.channel()
+        connection = await self._amqp.open()
+        self._channel = channel = await connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
-        self._dead_channel = await self._connection.channel(publisher_confirms=True)
+        self._dead_channel = await connection.channel(publisher_confirms=True)
         exchange = await declare_events_exchange(channel, self._exchange_name)
         self._queue = await declare_subscription(channel, exchange, self._subscription)
         self._worker = asyncio.create_task(self._work(), name=f"consumer:{self.queue_name}")
@@ -232,8 +230,7 @@ class RabbitEventConsumer:
 
     async def ready(self) -> None:
         """Raises unless it is connected and consuming, not waiting out an outage."""
-        connection = self._connection
-        if connection is None or connection.is_closed or not connection.connected.is_set():
+        if self._stopped or not await self._amqp.ready(self._channel):
             raise RuntimeError(f"{self.queue_name}: not connected to the broker")
         if self._inbox.waiting_out:
             raise RuntimeError(f"{self.queue_name}: waiting out an outage")
@@ -301,12 +298,12 @@ class RabbitEventConsumer:
     async def stop(self) -> None:
         """Stop taking messages, finish the one in hand; what is unacked goes back to the queue.
         Stopping again does nothing."""
-        if self._connection is None or self._connection.is_closed:
+        if self._stopped or self._amqp.connection is None:
             return
+        self._stopped = True
         if self._queue is not None and self._consumer_tag is not None:
             await self._queue.cancel(self._consumer_tag)
         if self._worker is not None:
             await self._idle.wait()
             self._worker.cancel()
-        if self._connection is not None:
-            await self._connection.close()
+        await self._amqp.close(self._channel, self._dead_channel)

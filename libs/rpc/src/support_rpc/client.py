@@ -11,13 +11,13 @@ from abc import ABC, abstractmethod
 from typing import Any
 from uuid import uuid4
 
-import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection
+from aio_pika.abc import AbstractChannel, AbstractRobustChannel
 from aiormq.abc import DeliveredMessage
 from pamqp.commands import Basic
 
 from support_contracts.refusals import Refusal
 from support_rpc import tracing
+from support_rpc.amqp import Amqp, Connect
 from support_rpc.server import declare_command_queue
 
 
@@ -87,15 +87,17 @@ class Caller(ABC):
 
 
 class RpcClient(Caller):
-    """A connection of its own, opened when first needed and again after it broke (a broker
-    restart): every request after the broker is back goes through, and one made while it is
-    away fails within its timeout with ``RpcUnavailable``. Requests in flight when the
-    connection breaks fail at once, not at their timeout."""
+    """Its channel and reply queue on a connection of its own (from a url) or the process's
+    shared one, opened when first needed. The connection comes back by itself after it broke
+    (a broker restart), and the channel and reply queue with it; the reply consumer is started
+    again on the next request. A request made while the broker is away fails within its timeout
+    with ``RpcUnavailable``; requests in flight when the connection breaks fail at once, not at
+    their timeout."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._connection: AbstractConnection | None = None
-        self._channel: AbstractChannel | None = None
+    def __init__(self, source: str | Connect) -> None:
+        self._amqp = Amqp(source)
+        self._channel: AbstractRobustChannel | None = None
+        self._consuming = False
         self._reply_to = ""
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._declared: set[str] = set()
@@ -107,8 +109,7 @@ class RpcClient(Caller):
 
     @property
     def connected(self) -> bool:
-        # aio-pika sets is_closed only on our own close(); a broker's close clears ``connected``
-        return self._connection is not None and self._connection.connected.is_set()
+        return self._amqp.connected
 
     async def ready(self) -> None:
         """Raises unless a connection to the broker is open (or opens now)."""
@@ -116,36 +117,28 @@ class RpcClient(Caller):
 
     async def _open(self) -> AbstractChannel:
         async with self._connecting:
-            if self._channel is not None and self.connected and not self._channel.is_closed:
-                return self._channel
-            await self._drop()
-            connection = await aio_pika.connect(self._url)
-            try:
-                channel = await connection.channel()
+            if self._channel is None:
+                connection = await self._amqp.open()
+                connection.close_callbacks.add(self._on_lost)
+                channel = connection.channel()
+                await channel  # opened
                 replies = await channel.declare_queue(exclusive=True, auto_delete=True)
+                self._channel = channel
+                self._reply_to = replies.name
+            if not self._consuming:  # the first time, and again after the connection came back
                 # aiormq's consumer: aio-pika's wraps each reply in a message object and a
                 # task of its own, which a body handed to a future does not need
-                underlay = await channel.get_underlay_channel()
-                await underlay.basic_consume(replies.name, self._on_reply, no_ack=True)
-            except BaseException:
-                await connection.close()
-                raise
-            connection.close_callbacks.add(self._on_lost)
-            self._connection, self._channel, self._reply_to = connection, channel, replies.name
-            self._declared = set()
-            return channel
+                await self._channel.ready()  # restored, after the connection came back
+                underlay = await self._channel.get_underlay_channel()
+                await underlay.basic_consume(self._reply_to, self._on_reply, no_ack=True)
+                self._consuming, self._declared = True, set()
+            return self._channel
 
     def _on_lost(self, *_: Any) -> None:
-        self._channel = None  # aio-pika cleared ``connection.connected`` before calling this
+        self._consuming = False  # aio-pika cleared ``connection.connected`` before calling this
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(RpcUnavailable("the connection to the broker was lost"))
-
-    async def _drop(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None and not connection.is_closed:
-            with contextlib.suppress(Exception):
-                await connection.close()
 
     async def _on_reply(self, message: DeliveredMessage) -> None:
         future = self._pending.pop(message.header.properties.correlation_id or "", None)
@@ -173,12 +166,16 @@ class RpcClient(Caller):
             return await future
         except RpcUnavailable:  # the connection went under the request (``_on_lost``)
             raise
-        except Exception as error:  # the connection or channel broke: open a new one next time
-            self._channel = None
+        except Exception as error:  # the connection or channel broke: consume again next time
+            self._consuming = False
             raise RpcUnavailable(f"the broker did not take the request: {error!r}") from error
         finally:
             self._pending.pop(correlation_id, None)
 
     async def close(self) -> None:
         async with self._connecting:
-            await self._drop()
+            if self._amqp.connection is not None:
+                with contextlib.suppress(RuntimeError):  # frozen while the connection closes
+                    self._amqp.connection.close_callbacks.discard(self._on_lost)
+            await self._amqp.close(self._channel)
+            self._channel, self._consuming = None, False

@@ -9,14 +9,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import aio_pika
 import structlog
-from aio_pika.abc import (
-    AbstractChannel,
-    AbstractIncomingMessage,
-    AbstractQueue,
-    AbstractRobustConnection,
-)
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from opentelemetry.trace import SpanKind
 from pamqp.commands import Basic
 from prometheus_client import Counter, Histogram
@@ -24,6 +18,7 @@ from prometheus_client import Counter, Histogram
 from support_contracts.refusals import Refusal
 from support_contracts.topology import QUORUM
 from support_rpc import tracing
+from support_rpc.amqp import Amqp, Connect
 
 log = structlog.get_logger(__name__)
 
@@ -101,10 +96,16 @@ class Answering:
 
 
 class RpcServer:
-    def __init__(self, url: str, queue: str, handler: Handler, *, prefetch: int = 32) -> None:
-        self._url, self.queue, self._prefetch = url, queue, prefetch
+    """Its channel on a connection of its own (from a url) or the process's shared one; both
+    come back by themselves after the broker did, and its consumer with them."""
+
+    def __init__(
+        self, source: str | Connect, queue: str, handler: Handler, *, prefetch: int = 32
+    ) -> None:
+        self.queue, self._prefetch = queue, prefetch
+        self._amqp = Amqp(source)
         self._answer = Answering(queue, handler)
-        self._connection: AbstractRobustConnection | None = None
+        self._stopped = False
         self._channel: AbstractChannel | None = None
         self._consumer_tag: str | None = None
         self.answered = 0
@@ -113,8 +114,8 @@ class RpcServer:
         self._drained.set()
 
     async def start(self) -> RpcServer:
-        self._connection = await aio_pika.connect_robust(self._url)
-        self._channel = await self._connection.channel()
+        connection = await self._amqp.open()
+        self._channel = await connection.channel()
         await self._channel.set_qos(prefetch_count=self._prefetch)
         queue = await declare_command_queue(self._channel, self.queue)
         self._consumer_tag = await queue.consume(self._on_request)
@@ -126,8 +127,7 @@ class RpcServer:
 
     async def ready(self) -> None:
         """Raises unless it is connected and taking commands."""
-        connection = self._connection
-        if connection is None or connection.is_closed or not connection.connected.is_set():
+        if self._stopped or not await self._amqp.ready(self._channel):
             raise RuntimeError(f"{self.queue}: not connected to the broker")
 
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
@@ -156,8 +156,9 @@ class RpcServer:
         yet taken, and any still unanswered then, go back to the queue. A request that was
         carried out is answered rather than handed to another replica to do again. Stopping
         again does nothing (a closed robust connection would wait for a reconnect forever)."""
-        if self._connection is None or self._connection.is_closed:
+        if self._stopped or self._amqp.connection is None:
             return
+        self._stopped = True
         if self._channel is not None and self._consumer_tag is not None:
             try:  # with the broker away, a robust channel would wait for it forever
                 queue = await self._channel.get_queue(self.queue, ensure=False)
@@ -168,11 +169,10 @@ class RpcServer:
             await asyncio.wait_for(self._drained.wait(), grace_seconds)
         except TimeoutError:
             log.warning("rpc.stopped_with_requests_in_hand", queue=self.queue, left=self._in_flight)
-        if self._connection is not None:
-            try:
-                await asyncio.wait_for(self._connection.close(), grace_seconds)
-            except Exception as error:
-                log.warning("rpc.close_failed", queue=self.queue, error=repr(error))
+        try:
+            await asyncio.wait_for(self._amqp.close(self._channel), grace_seconds)
+        except Exception as error:
+            log.warning("rpc.close_failed", queue=self.queue, error=repr(error))
 
 
 def _error(status: int, code: str, message: str) -> dict[str, Any]:

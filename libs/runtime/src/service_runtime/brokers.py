@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import uuid4
 
-import aio_pika
 import structlog
-from aio_pika.abc import AbstractConnection, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from eventlog import EventPublisher, Inbox, InMemoryBroker
 from eventlog.rabbit import (
@@ -28,6 +27,7 @@ from eventlog.rabbit import (
 from support_contracts import Envelope
 from support_contracts.topology import Subscription, Topology
 from support_rpc import RpcClient, RpcServer
+from support_rpc.amqp import Amqp, Connect, SharedConnection
 from support_rpc.client import Caller
 from support_rpc.memory import MemoryRpc
 from support_rpc.server import Handler
@@ -114,20 +114,30 @@ class Broker(Protocol):
 
     def listener(self, listening: Listening) -> Listener: ...
 
+    async def close(self) -> None:
+        """After every part made by it has stopped."""
+
 
 class RabbitBroker:
-    def __init__(self, url: str, exchange: str, *, retry_seconds: float = 1.0) -> None:
-        self.url, self.exchange, self.retry_seconds = url, exchange, retry_seconds
+    """Every part on one connection of the process's (issue 15.8), each with channels of its
+    own; the connection is named ``name`` in the broker's list of connections, and opened again
+    ``retry_seconds`` apart while the broker is away."""
+
+    def __init__(
+        self, url: str, exchange: str, *, retry_seconds: float = 1.0, name: str = ""
+    ) -> None:
+        self.url, self.exchange = url, exchange
+        self.connection = SharedConnection(url, name=name, reconnect_seconds=retry_seconds)
 
     async def declare(self, topology: Topology) -> None:
-        await declare_topology(self.url, topology)  # issue 14.11
+        await declare_topology(self.connection, topology)  # issue 14.11
 
     def publisher(self) -> RabbitPublisher:
-        return RabbitPublisher(self.url, self.exchange)
+        return RabbitPublisher(self.connection, self.exchange)
 
     def consumer(self, subscription: Subscription, inbox: Inbox) -> RabbitEventConsumer:
         return RabbitEventConsumer(
-            self.url,
+            self.connection,
             subscription.queue,
             subscription.routing_keys,
             inbox,
@@ -136,91 +146,68 @@ class RabbitBroker:
         )
 
     def server(self, queue: str, handler: Handler) -> RpcServer:
-        return RpcServer(self.url, queue, handler)
+        return RpcServer(self.connection, queue, handler)
 
     def client(self) -> RpcClient:
-        return RpcClient(self.url)
+        return RpcClient(self.connection)
 
     def probe(self) -> BrokerProbe:
-        return BrokerProbe(self.url)
+        return BrokerProbe(self.connection)
 
     def listener(self, listening: Listening) -> RabbitListener:
         return RabbitListener(self, listening)
 
+    async def close(self) -> None:
+        await self.connection.close()
+
 
 class BrokerProbe:
-    """RabbitMQ answers: a channel opens and closes on a connection kept for probing."""
+    """RabbitMQ answers: the connection is up, and a channel opens and closes on it."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._connection: AbstractRobustConnection | None = None
+    def __init__(self, connection: Connect) -> None:
+        self._connection = connection
 
     async def __call__(self) -> None:
-        if self._connection is None or self._connection.is_closed:
-            self._connection = await aio_pika.connect_robust(self._url)
-        channel = await self._connection.channel()
+        connection = await self._connection()
+        if not connection.connected.is_set():
+            raise RuntimeError("no connection to the broker")
+        channel = await connection.channel()
         await channel.close()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
+        return None  # the connection is the broker's
 
 
 class RabbitListener:
-    """An exclusive queue, declared again whenever the connection to the broker is opened
-    again (a broker restart). What was published while it was away never reached the queue,
-    so ``lost`` is called when the connection goes."""
+    """An exclusive queue on the process's connection. When the connection goes, what is
+    published meanwhile never reaches the queue, so ``lost`` is called at once; the connection
+    comes back by itself, and the queue, its bindings and its consumer with it."""
 
     def __init__(self, broker: RabbitBroker, listening: Listening) -> None:
         self._broker, self._listening = broker, listening
         self.queue_name = listening.queue_name()
-        self._connection: AbstractConnection | None = None
-        self._keeping: asyncio.Task[None] | None = None
-        self._lost = asyncio.Event()
+        self._amqp = Amqp(broker.connection)
+        self._channel: AbstractChannel | None = None
 
     async def start(self) -> None:
-        await self._subscribe()  # the first time, a broker that does not answer is an error
-        self._keeping = asyncio.create_task(self._keep(), name=f"listener:{self.queue_name}")
+        """The first time, a broker that does not answer is an error."""
+        connection = await self._amqp.open()
+        self._channel = channel = await connection.channel()
+        exchange = await declare_events_exchange(channel, self._broker.exchange)
+        queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
+        for key in self._listening.routing_keys:
+            await queue.bind(exchange, key)
+        await queue.consume(self._on_message, no_ack=True)
+        connection.close_callbacks.add(self._on_lost)
 
-    @property
-    def connected(self) -> bool:
-        return self._connection is not None and not self._lost.is_set()
+    def _on_lost(self, *_: Any) -> None:
+        log.warning("listener.connection_lost", queue=self.queue_name)
+        self._listening.lost()
 
     async def ready(self) -> None:
-        if not self.connected:
+        """Raises unless its queue is bound and consumed (again, after a loss)."""
+        if not await self._amqp.ready(self._channel):
             raise RuntimeError(f"{self.queue_name}: no connection to the broker")
-
-    async def _subscribe(self) -> None:
-        connection = await aio_pika.connect(self._broker.url)
-        try:
-            channel = await connection.channel()
-            exchange = await declare_events_exchange(channel, self._broker.exchange)
-            queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
-            for key in self._listening.routing_keys:
-                await queue.bind(exchange, key)
-            await queue.consume(self._on_message, no_ack=True)
-        except BaseException:
-            await connection.close()
-            raise
-        self._lost = asyncio.Event()
-        connection.close_callbacks.add(lambda *_: self._lost.set())
-        self._connection = connection
-
-    async def _keep(self) -> None:
-        while True:
-            if self._connection is not None:
-                await self._lost.wait()
-                log.warning("listener.connection_lost", queue=self.queue_name)
-                self._listening.lost()
-                with contextlib.suppress(Exception):
-                    await self._connection.close()
-                self._connection = None
-            try:
-                await self._subscribe()
-                log.info("listener.subscribed_again", queue=self.queue_name)
-            except Exception as error:
-                log.warning("listener.subscribe_failed", error=repr(error))
-                await asyncio.sleep(self._broker.retry_seconds)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         stream = (message.headers or {}).get("stream_id")
@@ -235,11 +222,11 @@ class RabbitListener:
         self._listening.deliver(envelope)
 
     async def close(self) -> None:
-        if self._keeping is not None:
-            self._keeping.cancel()
-            await asyncio.gather(self._keeping, return_exceptions=True)
-        if self._connection is not None:
-            await self._connection.close()
+        if self._amqp.connection is not None:
+            with contextlib.suppress(RuntimeError):  # frozen while the connection closes
+                self._amqp.connection.close_callbacks.discard(self._on_lost)
+        await self._amqp.close(self._channel)  # the connection is the broker's
+        self._channel = None
 
 
 class MemoryBroker:
@@ -270,6 +257,9 @@ class MemoryBroker:
 
     def listener(self, listening: Listening) -> _MemoryListener:
         return _MemoryListener(self.events, listening)  # in memory, every event is read already
+
+    async def close(self) -> None:
+        return None
 
 
 class _MemoryPublisher:

@@ -59,10 +59,11 @@ class Host:
         store: EventStore,
         broker: Broker,
         *,
-        owned: bool,
+        owns_store: bool,
+        owns_broker: bool,
     ) -> None:
         self.name, self.settings, self.store, self.broker = name, settings, store, broker
-        self._owns_store = owned
+        self._owns_store, self._owns_broker = owns_store, owns_broker
         self._doors: list[Stoppable] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._resources: list[Closable] = []
@@ -83,19 +84,25 @@ class Host:
         store: EventStore | None = None,
         broker: Broker | None = None,
     ) -> Host:
-        """The topology declared on ``broker`` (RabbitMQ at ``AMQP_URL`` unless given), and
-        ``store`` (the service's schema on PostgreSQL at ``DATABASE_URL`` unless given;
-        closed at the stop only when opened here)."""
-        broker = broker or RabbitBroker(settings.amqp_url, settings.exchange)
-        await broker.declare(settings.topology())  # issue 14.11
-        owned = store is None
-        if store is None:
-            store = await PostgresEventStore.connect(
-                settings.database_url,
-                settings.database_schema,
-                max_size=settings.pool_size,
-            )
-        return cls(name, settings, store, broker, owned=owned)
+        """The topology declared on ``broker`` (RabbitMQ at ``AMQP_URL`` unless given: one
+        connection for the process, named after the service), and ``store`` (the service's
+        schema on PostgreSQL at ``DATABASE_URL`` unless given); each closed at the stop only
+        when opened here."""
+        owns_broker, owns_store = broker is None, store is None
+        broker = broker or RabbitBroker(settings.amqp_url, settings.exchange, name=name)
+        try:
+            await broker.declare(settings.topology())  # issue 14.11
+            if store is None:
+                store = await PostgresEventStore.connect(
+                    settings.database_url,
+                    settings.database_schema,
+                    max_size=settings.pool_size,
+                )
+        except BaseException:
+            if owns_broker:  # nothing is left open by a start that failed
+                await broker.close()
+            raise
+        return cls(name, settings, store, broker, owns_store=owns_store, owns_broker=owns_broker)
 
     async def consume(
         self,
@@ -192,6 +199,8 @@ class Host:
         await turns.stop(*self._tasks, again_seconds=STOP_AGAIN_SECONDS)
         for resource in self._resources:
             await resource.close()
+        if self._owns_broker:
+            await self.broker.close()
         if self._owns_store:
             await self.store.close()
         log.info(f"{self._event}.stopped")
