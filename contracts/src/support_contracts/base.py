@@ -39,6 +39,22 @@ class Strict(BaseModel):
             raise ContractViolation.from_validation_error(cls.__name__, error) from error
 
 
+B = TypeVar("B", bound=BaseModel)
+
+
+def fields_of(model: BaseModel, part: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s values of the fields ``part`` defines: a group of fields a command carries
+    on, as they are, into the event that records it."""
+    return {name: getattr(model, name) for name in part.model_fields}
+
+
+def exactly_one(model: B, first: str, second: str, message: str) -> B:
+    """``model``, if exactly one of its fields ``first`` and ``second`` is given."""
+    if (getattr(model, first) is None) == (getattr(model, second) is None):
+        raise ValueError(message)
+    return model
+
+
 class Message(Strict):
     """An event or a command: versioned, with a JSON Schema to publish."""
 

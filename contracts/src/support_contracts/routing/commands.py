@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from support_contracts.base import Command
+from support_contracts.base import Command, exactly_one
 from support_contracts.routing.definitions import QueueDefinition
 from support_contracts.vocabulary import (
     AgentStatus,
@@ -138,9 +138,8 @@ class GetWaitingPosition(RoutingCommand):
 
     @model_validator(mode="after")
     def _one_of(self) -> GetWaitingPosition:
-        if (self.session_id is None) == (self.request_id is None):
-            raise ValueError("give exactly one of session_id and request_id")
-        return self
+        message = "give exactly one of session_id and request_id"
+        return exactly_one(self, "session_id", "request_id", message)
 
 
 class ListWaiting(RoutingCommand):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
-from support_contracts.base import Strict
+from support_contracts.base import Strict, exactly_one
 from support_contracts.vocabulary import (
     DisplayName,
     Proficiency,
@@ -66,9 +66,8 @@ class RelaxationStep(Strict):
 
     @model_validator(mode="after")
     def _one_change(self) -> RelaxationStep:
-        if (self.drop_skill is None) == (self.lower_minimum_to is None):
-            raise ValueError("a relaxation step gives drop_skill or lower_minimum_to, one of them")
-        return self
+        message = "a relaxation step gives drop_skill or lower_minimum_to, one of them"
+        return exactly_one(self, "drop_skill", "lower_minimum_to", message)
 
 
 class QueueDefinition(Strict):

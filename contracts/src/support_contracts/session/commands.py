@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from support_contracts.base import Command
-from support_contracts.session.events import CustomerRequest
+from support_contracts.base import Command, Strict, exactly_one
+from support_contracts.session.events import CustomerRequest, QueueHandOff
 from support_contracts.session.settings import CsrSettings, SiteSettings
 from support_contracts.vocabulary import (
     ActivityKind,
     DisplayName,
     HandOffMessage,
     ParticipantId,
-    Priority,
     SessionMode,
     SessionNumber,
-    SkillName,
     UserId,
 )
 
@@ -37,33 +35,29 @@ class OpenRequestedSession(SessionCommand, CustomerRequest):
     """R8: routing-svc opens the session a customer's entry form asked for."""
 
 
-class JoinAsCustomer(SessionCommand):
-    """By invitation (invite-svc checked the token) or by the session number from the website."""
+class SessionTarget(Strict):
+    """A session named by its id or by its number: exactly one of the two."""
 
     session_id: UUID | None = None
     session_number: SessionNumber | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        message = "give exactly one of session_id or session_number"
+        return exactly_one(self, "session_id", "session_number", message)
+
+
+class JoinAsCustomer(SessionCommand, SessionTarget):
+    """By invitation (invite-svc checked the token) or by the session number from the website."""
+
     name: DisplayName
     invitation_id: UUID | None = None
 
-    @model_validator(mode="after")
-    def _one_target(self) -> JoinAsCustomer:
-        if (self.session_id is None) == (self.session_number is None):
-            raise ValueError("give exactly one of session_id or session_number")
-        return self
 
-
-class JoinAsAssistant(SessionCommand):
-    session_id: UUID | None = None
-    session_number: SessionNumber | None = None
+class JoinAsAssistant(SessionCommand, SessionTarget):
     csr_id: UserId
     name: DisplayName
     invitation_id: UUID | None = None
-
-    @model_validator(mode="after")
-    def _one_target(self) -> JoinAsAssistant:
-        if (self.session_id is None) == (self.session_number is None):
-            raise ValueError("give exactly one of session_id or session_number")
-        return self
 
 
 class SelectActiveCustomer(SessionCommand):
@@ -87,15 +81,8 @@ class TransferControl(SessionCommand):
     to_csr: UserId
 
 
-class HandOffToQueue(SessionCommand):
+class HandOffToQueue(SessionCommand, QueueHandOff):
     session_id: UUID
-    queue_id: UUID
-    message: HandOffMessage | None = None
-    # R10: 1 (first) to 9; left out, the queue's usual 5
-    priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
-    # R18: offered first, for the queue's preferred_agent_seconds (say, the customer's last)
-    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)
-    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
 
 
 class HandOffToAgents(SessionCommand):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from support_contracts.base import Event, Strict
+from support_contracts.base import Event, Strict, fields_of
 from support_contracts.session.settings import CsrSettings, SiteSettings
 from support_contracts.vocabulary import (
     ActivityKind,
@@ -72,8 +72,23 @@ class CustomerRequest(Strict):
     skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
 
     def request(self) -> dict[str, Any]:
-        """The request's fields, to carry on into another message."""
-        return {name: getattr(self, name) for name in CustomerRequest.model_fields}
+        return fields_of(self, CustomerRequest)
+
+
+class QueueHandOff(Strict):
+    """Where and how a session is handed to a queue (S9), carried as it is from the command
+    to the event that records it."""
+
+    queue_id: UUID
+    message: HandOffMessage | None = None
+    # R10: 1 (first) to 9; left out, the queue's usual 5
+    priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
+    # R18: offered first, for the queue's preferred_agent_seconds (say, the customer's last)
+    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)
+    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
+
+    def hand_off(self) -> dict[str, Any]:
+        return fields_of(self, QueueHandOff)
 
 
 class SessionRequested(SessionEvent, CustomerRequest):
@@ -128,14 +143,8 @@ class ParticipantLeft(SessionEvent):
     reason: LeaveReason
 
 
-class HandedToQueue(SessionEvent):
+class HandedToQueue(SessionEvent, QueueHandOff):
     from_csr: UserId
-    queue_id: UUID
-    message: HandOffMessage | None = None
-    # R10: 1 (first) to 9; left out, the queue's usual 5
-    priority: Priority | None = Field(default=None, exclude_if=lambda p: p is None)
-    preferred_agent: UserId | None = Field(default=None, exclude_if=lambda v: v is None)  # R18
-    skills: list[SkillName] | None = Field(default=None, exclude_if=lambda v: v is None)  # R9
 
 
 class HandedToAgents(SessionEvent):

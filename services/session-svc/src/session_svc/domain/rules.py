@@ -256,10 +256,7 @@ def _hand_off(s: Session, actor: str | None, agent: Csr, handed: Event) -> list[
 
 
 def hand_off_to_queue(s: Session, cmd: session.HandOffToQueue, *, controller: Csr) -> list[Event]:
-    handed = session.HandedToQueue(
-        from_csr=cmd.actor_id or "", queue_id=cmd.queue_id, message=cmd.message,
-        priority=cmd.priority, preferred_agent=cmd.preferred_agent, skills=cmd.skills,
-    )  # fmt: skip
+    handed = session.HandedToQueue(from_csr=cmd.actor_id or "", **cmd.hand_off())
     return _hand_off(s, cmd.actor_id, controller, handed)
 
 
