@@ -36,14 +36,16 @@ def invite(
     )
 
 
-def issued(s: Invitations, cmd: IssueInvitation, token_sha256: str | None) -> Invitations:
+def issued(
+    s: Invitations, cmd: IssueInvitation, token_sha256: str | None, *, live: bool = True
+) -> Invitations:
     events = rules.issue_invitation(
         s,
         cmd,
         invitation_id=uuid4(),
         token_sha256=token_sha256,
         session_number="123456789",
-        session_live=True,
+        session_live=live,
         controller="alice",
         now=T0,
         ttl=TTL,
@@ -64,17 +66,7 @@ def test_i1_only_the_controller_invites_and_never_to_an_ended_session() -> None:
     with pytest.raises(NotAllowed, match="participant with control"):
         issued(Invitations(), invite(actor="carol"), None)
     with pytest.raises(StateForbids, match="has ended"):
-        rules.issue_invitation(
-            Invitations(),
-            invite(),
-            invitation_id=uuid4(),
-            token_sha256=None,
-            session_number="123456789",
-            session_live=False,
-            controller="alice",
-            now=T0,
-            ttl=TTL,
-        )
+        issued(Invitations(), invite(), None, live=False)
     with pytest.raises(Invalid, match="e-mail address"):
         issued(Invitations(), invite(channel=Channel.EMAIL, to=None), None)
 

@@ -40,10 +40,15 @@ async def test_s4_the_console_gone_past_the_grace_period_ends_the_session(
     assert await watch.sweep() == [kept]
 
 
-async def test_s4_a_restarted_watch_forgets_no_session(store: EventStore) -> None:
+async def a_session(store: EventStore) -> tuple[FakeClock, SessionLog, UUID]:
+    """A live session started at T0, on a fake clock (default grace: 60 s)."""
     clock = FakeClock(T0)
     h = SessionLog(store, clock=clock.now)
-    session = UUID((await start(h))["session_id"])
+    return clock, h, UUID((await start(h))["session_id"])
+
+
+async def test_s4_a_restarted_watch_forgets_no_session(store: EventStore) -> None:
+    clock, h, session = await a_session(store)
     clock.advance(30)
     assert await ConsoleWatch(h).sweep() == []  # the first watch goes away here
     clock.advance(31)
@@ -52,9 +57,7 @@ async def test_s4_a_restarted_watch_forgets_no_session(store: EventStore) -> Non
 
 
 async def test_s4_two_watches_sweeping_at_once_end_a_session_once(store: EventStore) -> None:
-    clock = FakeClock(T0)
-    h = SessionLog(store, clock=clock.now)
-    session = UUID((await start(h))["session_id"])
+    clock, h, session = await a_session(store)
     clock.advance(61)
     other = SessionLog(store, clock=clock.now)  # another replica
     first, second = await asyncio.gather(ConsoleWatch(h).sweep(), ConsoleWatch(other).sweep())

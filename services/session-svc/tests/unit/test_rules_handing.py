@@ -187,6 +187,18 @@ def test_s9_only_a_controller_who_is_an_agent_hands_off() -> None:
         rules.hand_off_to_queue(s, as_assistant, controller=csr(agent=True))
 
 
+def assignment(agent: str) -> session.AssignAgent:
+    """Routing's command: ``agent`` accepted the offer."""
+    return command(
+        session.AssignAgent,
+        "routing",
+        session_id=SESSION,
+        agent_id=agent,
+        agent_name=agent.title(),
+        offer_id=uuid4(),
+    )
+
+
 def test_r6_the_agent_who_accepted_becomes_controller_of_a_waiting_session() -> None:
     waiting = given(
         started(),
@@ -196,29 +208,14 @@ def test_r6_the_agent_who_accepted_becomes_controller_of_a_waiting_session() -> 
             participant_id="alice", role=Role.CONTROLLER, reason=session.LeaveReason.HANDED_OFF
         ),
     )
-    cmd = command(
-        session.AssignAgent,
-        "routing",
-        session_id=SESSION,
-        agent_id="dave",
-        agent_name="Dave",
-        offer_id=uuid4(),
-    )
+    cmd = assignment("dave")
     after = apply(waiting, rules.assign_agent(waiting, cmd), T0)
     assert (after.status, after.controller) == (Status.LIVE, "dave")
     with pytest.raises(StateForbids, match="has a controller already"):
         rules.assign_agent(after, cmd)
     assert isinstance(rules.assign_agent(waiting, cmd)[0], session.AgentAssigned)
-    as_customer = command(
-        session.AssignAgent,
-        "routing",
-        session_id=SESSION,
-        agent_id="bob",
-        agent_name="Bob",
-        offer_id=uuid4(),
-    )
     with pytest.raises(Invalid, match="customer of this session"):
-        rules.assign_agent(waiting, as_customer)
+        rules.assign_agent(waiting, assignment("bob"))
 
 
 def test_r8_a_customer_request_opens_a_session_waiting_with_its_customer_active() -> None:
