@@ -68,6 +68,11 @@ def activity(kind: ActivityKind, by: str = "alice") -> session.ActivityStarted:
     return session.ActivityStarted(activity_id=uuid4(), kind=kind, started_by=by)
 
 
+def starting(kind: ActivityKind, by: str = "alice") -> session.StartActivity:
+    """``by`` asks to start ``kind`` in the story's session."""
+    return command(session.StartActivity, by, session_id=SESSION, kind=kind, participant_id=by)
+
+
 def start(**kw: object) -> session.StartSession:
     return command(session.StartSession, "alice", csr_id="alice", csr_name="Alice", **kw)
 

@@ -37,6 +37,7 @@ from .story import (
     site,
     start,
     started,
+    starting,
 )
 
 # --- S1, S2, S3 ---------------------------------------------------------------------------------
@@ -269,9 +270,7 @@ def test_s6_the_active_customer_may_share_its_own_desktop_others_may_not() -> No
     def share(actor: str, kind: ActivityKind = SHARE) -> object:
         return rules.start_activity(
             s,
-            command(
-                session.StartActivity, actor, session_id=SESSION, kind=kind, participant_id=actor
-            ),
+            starting(kind, actor),
             activity_id=uuid4(),
         )
 
@@ -289,13 +288,7 @@ def test_s6_one_activity_of_a_kind_at_a_time_and_only_running_ones_end() -> None
     with pytest.raises(StateForbids, match="running already"):
         rules.start_activity(
             s,
-            command(
-                session.StartActivity,
-                "alice",
-                session_id=SESSION,
-                kind=SHARE,
-                participant_id="alice",
-            ),
+            starting(SHARE),
             activity_id=uuid4(),
         )
     stop = rules.end_activity(

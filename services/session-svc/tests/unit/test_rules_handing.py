@@ -33,6 +33,7 @@ from .story import (
     join,
     site,
     started,
+    starting,
 )
 
 # --- S7, S8 -------------------------------------------------------------------------------------
@@ -270,13 +271,7 @@ def test_s10_only_the_controller_ends_and_nothing_happens_after_the_end() -> Non
         ),
         lambda: rules.start_activity(
             ended,
-            command(
-                session.StartActivity,
-                "alice",
-                session_id=SESSION,
-                kind=SHARE,
-                participant_id="alice",
-            ),
+            starting(SHARE),
             activity_id=uuid4(),
         ),
         lambda: rules.end_session(ended, command(session.EndSession, "alice", session_id=SESSION)),
