@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
 from prometheus_client import Gauge
@@ -226,9 +227,15 @@ class Host:
         OUTBOX_LAG.labels(self.settings.database_schema).set(max(0, head - published))
 
 
-class Hosted:
-    """A started service: its host, and what it stops and reports through it."""
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
+
+@dataclass
+class Hosted(Generic[SettingsT]):
+    """A started service: its settings, its host, and what it stops and reports through it
+    (a service's own dataclass adds what it started)."""
+
+    settings: SettingsT
     host: Host
 
     @property
@@ -247,7 +254,7 @@ class ServerOnPort(Protocol):
     def port(self) -> int: ...
 
 
-class Served(Hosted):
+class Served(Hosted[SettingsT]):
     """A started service that listens on a port of its own (the gateway, the relay)."""
 
     server: ServerOnPort

@@ -33,9 +33,7 @@ class _Serving:
 
 
 @dataclass
-class GatewayService(Served):
-    settings: Settings
-    host: Host
+class GatewayService(Served[Settings]):
     server: HttpServer
 
 

@@ -20,9 +20,7 @@ from service_runtime.host import Host, Hosted
 
 
 @dataclass
-class InviteService(Hosted):
-    settings: Settings
-    host: Host
+class InviteService(Hosted[Settings]):
     handlers: InviteHandlers
     delivery: EmailDelivery
     commands: Server

@@ -31,9 +31,7 @@ DROPPED = Gauge("support_relay_frames_dropped", "Frames dropped for slow viewers
 
 
 @dataclass
-class MediaRelay(Served):
-    settings: Settings
-    host: Host
+class MediaRelay(Served[Settings]):
     view: RelayView
     hub: Hub
     server: RelayServer

@@ -23,9 +23,7 @@ WAITING = Gauge("support_queue_waiting", "Sessions waiting in a WebACD queue", [
 
 
 @dataclass
-class RoutingService(Hosted):
-    settings: Settings
-    host: Host
+class RoutingService(Hosted[Settings]):
     routing: Routing
     router: Router
     commands: Server

@@ -21,9 +21,7 @@ LIVE_SESSIONS = Gauge("support_live_sessions", "Sessions with a controller now")
 
 
 @dataclass
-class SessionService(Hosted):
-    settings: Settings
-    host: Host
+class SessionService(Hosted[Settings]):
     handlers: SessionLog
     commands: Server
 
