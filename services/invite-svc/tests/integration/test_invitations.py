@@ -23,6 +23,7 @@ from support_testkit import eventually
 from support_testkit.clock import FakeClock
 from support_testkit.mail import Mailbox, SmtpServer
 from support_testkit.plugin import SettingsFor, fresh_schema
+from support_testkit.wire import wire_call
 
 pytestmark = pytest.mark.integration
 SITE = "https://support.example.com"
@@ -49,8 +50,7 @@ class Stack:
     async def _call(
         self, queue: str, kind: str, actor: str | None, **fields: Any
     ) -> dict[str, Any]:
-        ids = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), "actor_id": actor}
-        return await self.client.call(queue, kind, {**ids, **fields})
+        return await wire_call(self.client, queue, actor=actor, within_seconds=5)(kind, **fields)
 
     async def session_call(self, kind: str, actor: str | None, **fields: Any) -> dict[str, Any]:
         return await self._call(self.sessions.settings.command_queue, kind, actor, **fields)

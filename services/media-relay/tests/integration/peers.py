@@ -22,6 +22,7 @@ from support_rpc import RpcClient
 from support_testkit.plugin import SettingsFor
 from support_testkit.processes import http_get as plain_get
 from support_testkit.waiting import eventually
+from support_testkit.wire import wire_call
 
 SECRET = "a-test-secret-of-the-relay-and-gateway"
 
@@ -56,10 +57,7 @@ class Sessions:
         self._client, self._queue = client, queue
 
     async def __call__(self, command_type: str, actor: str | None, **fields: Any) -> dict[str, Any]:
-        command = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), "actor_id": actor}
-        return await self._client.call(
-            self._queue, command_type, {**command, **fields}, within_seconds=15
-        )
+        return await wire_call(self._client, self._queue, actor=actor)(command_type, **fields)
 
     async def start(self, csr: str) -> str:
         started = await self("StartSession", csr, csr_id=csr, csr_name=csr.title())

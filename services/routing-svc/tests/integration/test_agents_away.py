@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import pytest
 import pytest_asyncio
@@ -18,6 +17,7 @@ from support_contracts.routing import AcceptOffer
 from support_contracts.vocabulary import AgentStatus
 from support_rpc import RpcClient
 from support_testkit.plugin import SettingsFor, fresh_schema
+from support_testkit.wire import wire_call
 
 from .replicas import settings
 from .world import World, command
@@ -148,11 +148,7 @@ async def test_r12_the_site_s_reasons_and_an_agent_s_reason_through_routing_svc(
     amqp_url: str, routing_svc: RoutingService
 ) -> None:
     client = await RpcClient(amqp_url).connect()
-    queue = routing_svc.settings.command_queue
-
-    async def call(command_type: str, **fields: object) -> dict[str, object]:
-        command = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), "actor_id": "root"}
-        return await client.call(queue, command_type, {**command, **fields}, within_seconds=15)
+    call = wire_call(client, routing_svc.settings.command_queue, actor="root")
 
     try:
         assert (await call("GetStatusReasons"))["reasons"] == [

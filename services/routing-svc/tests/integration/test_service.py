@@ -20,6 +20,7 @@ from support_rpc import RpcClient
 from support_testkit.plugin import RabbitNames, SettingsFor, fresh_schema, waiting_in
 from support_testkit.processes import start_service
 from support_testkit.waiting import eventually
+from support_testkit.wire import wire_call
 
 from .replicas import settings
 
@@ -51,9 +52,8 @@ class Caller:
     async def __call__(
         self, service: str, command_type: str, actor: str | None = None, **fields: Any
     ) -> dict[str, Any]:
-        command = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), "actor_id": actor}
-        return await self._client.call(
-            self._queues[service], command_type, {**command, **fields}, within_seconds=15
+        return await wire_call(self._client, self._queues[service], actor=actor)(
+            command_type, **fields
         )
 
 
@@ -282,10 +282,7 @@ async def test_issue_14_11_a_routing_svc_started_after_a_hand_off_still_hears_of
     starts (no start order loses an event)."""
     client = await RpcClient(amqp_url).connect()
     commands = session_svc.settings.command_queue
-
-    async def tell(command_type: str, **fields: Any) -> dict[str, Any]:
-        ids = {"command_id": str(uuid4()), "correlation_id": str(uuid4()), "actor_id": "alice"}
-        return await client.call(commands, command_type, {**ids, **fields}, within_seconds=15)
+    tell = wire_call(client, commands, actor="alice")
 
     try:
         await tell("AmendCsrSettings", csr_id="alice", is_webacd_agent=True)
