@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID, uuid4
 
 from eventlog import EventStore, Inbox, NewEvent
@@ -34,6 +34,15 @@ T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 def command(kind: type[Any], **fields: Any) -> Any:
     return kind.new(**fields)
+
+
+class HandOff(TypedDict, total=False):
+    """How a test hands a session off, beside where to."""
+
+    agents: list[str]
+    priority: int | None
+    preferred: str | None
+    skills: list[str] | None
 
 
 class World:
@@ -112,27 +121,18 @@ class World:
         ).recorded(f"session-{session_id}", version, version)
         await self.inbox.handle(envelope)
 
-    async def hand_off(
-        self,
-        queue_id: UUID | None = None,
-        agents: list[str] | None = None,
-        priority: int | None = None,
-        preferred: str | None = None,
-        skills: list[str] | None = None,
-    ) -> UUID:
+    async def hand_off(self, queue_id: UUID | None = None, **how: Unpack[HandOff]) -> UUID:
+        """A new session handed to ``queue_id``, or to ``agents`` when no queue is given."""
         session_id = uuid4()
-        await self.hand_on(session_id, queue_id, agents, priority, preferred, skills)
+        await self.hand_on(session_id, queue_id, **how)
         return session_id
 
     async def hand_on(
-        self,
-        session_id: UUID,
-        queue_id: UUID | None = None,
-        agents: list[str] | None = None,
-        priority: int | None = None,
-        preferred: str | None = None,
-        skills: list[str] | None = None,
+        self, session_id: UUID, queue_id: UUID | None = None, **how: Unpack[HandOff]
     ) -> None:
+        """``session_id`` handed on (again)."""
+        agents, priority = how.get("agents"), how.get("priority")
+        preferred, skills = how.get("preferred"), how.get("skills")
         if queue_id is not None:
             event: Event = HandedToQueue(
                 from_csr="csr", queue_id=queue_id, message="printer", priority=priority,
