@@ -98,8 +98,7 @@ class Router:
             cause = SystemCause(uuid5(offer_id, "not-responding"), correlation_id)
             state = await self.handlers.set_not_responding(agent.id, cause)
             if state.status is not AgentStatus.AVAILABLE:  # away: so in the view from now on
-                agent.set_away_at = state.version
-                self.view.refresh_agent(agent)
+                self.view.set_away(agent, state.version)
         for agent_id, task in self.view.take_gone_away():
             events = withdraw_offers_of(task, agent_id, WithdrawReason.AGENT_UNAVAILABLE)
             if not await self._record(task, events):

@@ -113,14 +113,14 @@ class RoutingView:
             case routing.OfferMade():
                 agent = self._agent(event.agent_id)
                 agent.offers[event.offer_id] = event.session_id
-                self.refresh_agent(agent)
+                self._refresh_agent(agent)
             case routing.OfferAccepted():
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
                 agent.sessions.add(event.session_id)
                 agent.missed = 0  # R13: it answered
                 self.holding[event.session_id] = (before.queue_id if before else None, at)
-                self.refresh_agent(agent)
+                self._refresh_agent(agent)
             case routing.OfferDeclined() | routing.OfferExpired() | routing.OfferWithdrawn():
                 agent = self._agent(event.agent_id)
                 agent.offers.pop(event.offer_id, None)
@@ -128,7 +128,7 @@ class RoutingView:
                     agent.missed = 0  # R13: it answered
                 elif isinstance(event, routing.OfferExpired):
                     self._missed(agent, event, before)
-                self.refresh_agent(agent)
+                self._refresh_agent(agent)
 
     def _missed(self, agent: AgentView, event: routing.OfferExpired, task: Task | None) -> None:
         """R13: an offer of a queue made to the agent alone that it let expire counts toward
@@ -203,7 +203,7 @@ class RoutingView:
                 agent.free_since = at
             case _:
                 return
-        self.refresh_agent(agent)
+        self._refresh_agent(agent)
 
     # --- keeping the indexes ----------------------------------------------------------------------
 
@@ -213,7 +213,13 @@ class RoutingView:
             agent = self.agents[agent_id] = AgentView(agent_id)
         return agent
 
-    def refresh_agent(self, agent: AgentView) -> None:
+    def set_away(self, agent: AgentView, version: int) -> None:
+        """R13: the router set ``agent`` away, at ``version`` of its stream: away in this view
+        at once, until the view reads that change back (the log may hold it back meanwhile)."""
+        agent.set_away_at = version
+        self._refresh_agent(agent)
+
+    def _refresh_agent(self, agent: AgentView) -> None:
         for queue_id in self.member_of.get(agent.id, ()):
             pool = self.pools[queue_id]
             pool.put(_pooled(agent, pool.agents[agent.id].order))
@@ -326,7 +332,7 @@ class RoutingView:
         for event in offering.events:
             agent = self._agent(event.agent_id)
             agent.offers.pop(event.offer_id, None)
-            self.refresh_agent(agent)
+            self._refresh_agent(agent)
         if offering.session_id in self.tasks:
             self.set_task(offering.before)
 
