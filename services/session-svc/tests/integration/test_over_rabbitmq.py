@@ -24,6 +24,7 @@ from support_contracts.routing import OfferAccepted
 from support_rpc import RpcClient
 from support_testkit import eventually
 from support_testkit.plugin import SettingsFor, fresh_schema
+from support_testkit.wire import wire_call
 
 pytestmark = pytest.mark.integration
 
@@ -36,13 +37,8 @@ class Service:
         self.queue = replicas[0].settings.command_queue
 
     async def call(self, command_type: str, actor: str | None, **fields: Any) -> dict[str, Any]:
-        command = {
-            "command_id": str(uuid4()),
-            "correlation_id": str(uuid4()),
-            "actor_id": actor,
-            **fields,
-        }
-        return await self.client.call(self.queue, command_type, command)
+        call = wire_call(self.client, self.queue, actor=actor, within_seconds=5)
+        return await call(command_type, **fields)
 
     async def start_session(self, csr: str) -> dict[str, Any]:
         reply = await self.call("StartSession", csr, csr_id=csr, csr_name=csr.title())
