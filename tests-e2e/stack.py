@@ -20,6 +20,9 @@ __all__ = ["JWT_SECRET", "SITE", "Mailbox", "Stack", "start"]
 class Stack:
     processes: Processes
     mailbox: Mailbox
+    amqp_url: str  # where it runs: the broker, the database, its exchange and queue names
+    database_url: str
+    names: RabbitNames
 
     @property
     def gateway_url(self) -> str:
@@ -44,4 +47,4 @@ async def start(
     processes = await start_stack(
         exits, amqp_url, database_url, names, schemas, tmp, smtp.url, image=image
     )
-    return Stack(processes, smtp.mailbox)
+    return Stack(processes, smtp.mailbox, amqp_url, database_url, names)

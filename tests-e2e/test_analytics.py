@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,7 +20,6 @@ import pytest
 from eventlog.postgres import PostgresEventStore
 from gateway.replay import replay
 from support_testkit import eventually
-from support_testkit.plugin import RabbitNames
 
 from .helpers import ALICE, ALWAYS, ROOT, ZOE, call, offer_for
 from .stack import Stack
@@ -45,11 +45,7 @@ async def a_session(api: httpx.AsyncClient, csr: dict[str, str]) -> dict[str, An
 
 
 async def test_e2_backfill_then_follow_misses_nothing_and_keeps_each_session_in_order(
-    stack: Stack,
-    api: httpx.AsyncClient,
-    amqp_url: str,
-    database_url: str,
-    rabbit_names: RabbitNames,
+    stack: Stack, api: httpx.AsyncClient
 ) -> None:
     analytics = consumer_module()
     # before the consumer exists: a session handed to a queue and taken by an agent
@@ -69,22 +65,20 @@ async def test_e2_backfill_then_follow_misses_nothing_and_keeps_each_session_in_
     await call(api, "POST", f"/v1/sessions/{first['session_id']}/end", ZOE)
 
     # the consumer binds its queue; then events go on while the backfill runs
-    connection = await aio_pika.connect_robust(amqp_url)
-    live, backfill = rabbit_names.queue("analytics"), rabbit_names.queue("analytics-backfill")
-    await analytics.declare(await connection.channel(), live, rabbit_names.exchange)
+    connection = await aio_pika.connect_robust(stack.amqp_url)
+    live, backfill = stack.names.queue("analytics"), stack.names.queue("analytics-backfill")
+    await analytics.declare(await connection.channel(), live, stack.names.exchange)
     second = await a_session(api, ALICE)
     lines: list[str] = []
-    logs = dict(stack.schemas)  # service: its schema, not the default one here
-    positions = await replay(
-        database_url, amqp_url, backfill, logs, dict.fromkeys(logs, -1), progress=lines.append
-    )
+    every_log = dict.fromkeys(stack.schemas, -1)  # from the beginning of each service's log
+    positions = await _replay(stack, backfill, every_log, lines.append)
     await call(api, "POST", f"/v1/sessions/{second['session_id']}/end", ALICE)
     third = await a_session(api, ALICE)
     await call(api, "POST", f"/v1/sessions/{third['session_id']}/end", ALICE)
     await connection.close()
 
     counts = await analytics.run(
-        amqp_url, live, backfill, 3.0, analytics.Counts(), rabbit_names.exchange
+        stack.amqp_url, live, backfill, 3.0, analytics.Counts(), stack.names.exchange
     )
     summary = counts.summary()
     assert (summary["sessions"], summary["handoffs"], summary["assigned_from_queues"]) == (3, 1, 1)
@@ -98,11 +92,7 @@ async def test_e2_backfill_then_follow_misses_nothing_and_keeps_each_session_in_
 
 
 async def test_e2_a_replay_publishes_each_event_once_from_the_log_that_recorded_it(
-    stack: Stack,
-    api: httpx.AsyncClient,
-    amqp_url: str,
-    database_url: str,
-    rabbit_names: RabbitNames,
+    stack: Stack, api: httpx.AsyncClient
 ) -> None:
     """Issue 14.5: the relay keeps copies of session events in its log; a replay publishes
     only what each log recorded itself (what its outbox relay publishes), so the backfill holds
@@ -110,30 +100,39 @@ async def test_e2_a_replay_publishes_each_event_once_from_the_log_that_recorded_
     for _ in range(2):
         started = await a_session(api, ALICE)
         await call(api, "POST", f"/v1/sessions/{started['session_id']}/end", ALICE)
-    logs = dict(stack.schemas)
 
     async def copied() -> bool:  # the relay keeps its copy once its inbox took the event
-        kept = await _events(database_url, logs["media_relay"])
+        kept = await _events(stack, "media_relay")
         return sum(e["type"] == "SessionEnded" for e in kept) == 2
 
     await eventually(copied, what="the relay's copies of the ends")
-    queue, nothing = rabbit_names.queue("audit"), dict.fromkeys(logs, -1)
-    last = await replay(database_url, amqp_url, queue, logs, nothing, progress=lambda _: None)
-    published = await _drain(amqp_url, queue)
+    queue = stack.names.queue("audit")
+    last = await _replay(stack, queue, dict.fromkeys(stack.schemas, -1))
+    published = await _drain(stack.amqp_url, queue)
     ids = [e["event_id"] for e in published]
     assert len(ids) == len(set(ids)), "an event published twice"
-    recorded = {e["event_id"]: e for e in await _events(database_url, logs["session_svc"])}
+    recorded = {e["event_id"]: e for e in await _events(stack, "session_svc")}
     sessions = [e for e in published if e["type"].startswith("Session")]
     assert sessions and all(e == recorded[e["event_id"]] for e in sessions)  # session-svc's own
     # resuming one log after its last position publishes nothing more of it
-    again = await replay(database_url, amqp_url, queue, {"session_svc": logs["session_svc"]},
-                         {"session_svc": last["session_svc"]}, progress=lambda _: None)  # fmt: skip
+    again = await _replay(stack, queue, {"session_svc": last["session_svc"]})
     assert again == {"session_svc": last["session_svc"]}
-    assert await _drain(amqp_url, queue) == []
+    assert await _drain(stack.amqp_url, queue) == []
 
 
-async def _events(database_url: str, schema: str) -> list[dict[str, Any]]:
-    store = await PostgresEventStore.connect(database_url, schema, max_size=1)
+async def _replay(
+    stack: Stack,
+    queue: str,
+    after: dict[str, int],
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, int]:
+    """``supportctl replay`` of the logs named in ``after``, each after its position there."""
+    logs = {service: stack.schemas[service] for service in after}
+    return await replay(stack.database_url, stack.amqp_url, queue, logs, after, progress=progress)
+
+
+async def _events(stack: Stack, service: str) -> list[dict[str, Any]]:
+    store = await PostgresEventStore.connect(stack.database_url, stack.schemas[service], max_size=1)
     try:
         return [e.model_dump(mode="json") for e in await store.read_all(-1, 100_000)]
     finally:

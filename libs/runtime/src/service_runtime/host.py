@@ -1,5 +1,6 @@
 """The composition root every service is started with (issue 15.1). A service's
-``bootstrap.start(settings, *, store=None, broker=None)`` opens a :class:`Host` and declares on
+``bootstrap.start(settings, **given)`` (``given``: :class:`Given`, the store and the broker a test
+or the embedded demo gives instead of the real ones) opens a :class:`Host` and declares on
 it only what is its own: its consumers and command server, its leader-only and background
 work, its readiness checks and gauges. The host owns the rest, in order: the topology
 declared, the event store (PostgreSQL unless one is given), the outbox relay and its publisher,
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar, Unpack
 
 import structlog
 from prometheus_client import Gauge
@@ -34,6 +35,15 @@ from support_rpc.door import table_door
 from support_rpc.server import Handler
 
 S = TypeVar("S")
+
+
+class Given(TypedDict, total=False):
+    """What a service's ``start`` may be given instead of what it opens itself: the embedded
+    demo and the fast tests give the in-memory store and broker."""
+
+    store: EventStore | None
+    broker: Broker | None
+
 
 log = structlog.get_logger(__name__)
 
@@ -81,14 +91,13 @@ class Host:
         cls,
         name: str,
         settings: ServiceSettings,
-        *,
-        store: EventStore | None = None,
-        broker: Broker | None = None,
+        **given: Unpack[Given],
     ) -> Host:
         """The topology declared on ``broker`` (RabbitMQ at ``AMQP_URL`` unless given: one
         connection for the process, named after the service), and ``store`` (the service's
         schema on PostgreSQL at ``DATABASE_URL`` unless given); each closed at the stop only
         when opened here."""
+        store, broker = given.get("store"), given.get("broker")
         owns_broker, owns_store = broker is None, store is None
         broker = broker or RabbitBroker(settings.amqp_url, settings.exchange, name=name)
         try:

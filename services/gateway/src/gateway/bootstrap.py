@@ -5,8 +5,8 @@ the same way; only the store and the broker they give differ."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 
-from eventlog import EventStore
 from gateway.app import Gateway, create_app
 from gateway.calls import Services
 from gateway.errors import LastResort
@@ -14,8 +14,7 @@ from gateway.idempotency import Idempotency
 from gateway.identity import Identity
 from gateway.live import LiveFeed
 from gateway.settings import Settings
-from service_runtime.brokers import Broker
-from service_runtime.host import Host, Served
+from service_runtime.host import Given, Host, Served
 from service_runtime.http import HttpServer
 
 
@@ -37,10 +36,8 @@ class GatewayService(Served[Settings]):
     server: HttpServer
 
 
-async def start(
-    settings: Settings, *, store: EventStore | None = None, broker: Broker | None = None
-) -> GatewayService:
-    host = await Host.open("gateway", settings, store=store, broker=broker)
+async def start(settings: Settings, **given: Unpack[Given]) -> GatewayService:
+    host = await Host.open("gateway", settings, **given)
     client = await host.client()
     live = await LiveFeed(host.broker, settings.live_queue_prefix).start()
     host.uses(live)

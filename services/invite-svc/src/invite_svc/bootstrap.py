@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Unpack
 
-from eventlog import EventStore, utc_now
+from eventlog import utc_now
 from invite_svc.delivery import EmailDelivery
 from invite_svc.entrypoints import SESSION_EVENTS, session_event_handler
 from invite_svc.handlers import HANDLERS, InviteHandlers
 from invite_svc.mailer import Mailer, SmtpMailer
 from invite_svc.sessions import SessionDirectory
 from invite_svc.settings import Settings
-from service_runtime.brokers import Broker, Server
-from service_runtime.host import Host, Hosted
+from service_runtime.brokers import Server
+from service_runtime.host import Given, Host, Hosted
 
 
 @dataclass
@@ -29,13 +30,12 @@ class InviteService(Hosted[Settings]):
 async def start(
     settings: Settings,
     *,
-    store: EventStore | None = None,
-    broker: Broker | None = None,
     mailer: Mailer | None = None,
     clock: Callable[[], datetime] = utc_now,
+    **given: Unpack[Given],
 ) -> InviteService:
     """``mailer``: where system e-mail goes (the SMTP server of ``SMTP_URL`` unless given)."""
-    host = await Host.open("invite-svc", settings, store=store, broker=broker)
+    host = await Host.open("invite-svc", settings, **given)
     sessions = SessionDirectory(await host.calls(settings.session_queue))
     handlers = InviteHandlers(host.store, sessions, site_url=settings.support_site_url, clock=clock)
     if mailer is None:

@@ -5,10 +5,10 @@ only the store and the broker they give differ."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 
 from prometheus_client import Gauge
 
-from eventlog import EventStore
 from eventlog.snapshots import catch_up
 from media_relay.hub import Hub
 from media_relay.journal import (
@@ -23,8 +23,7 @@ from media_relay.recording import open_storage
 from media_relay.server import RelayServer
 from media_relay.settings import Settings
 from media_relay.view import RelayView
-from service_runtime.brokers import Broker
-from service_runtime.host import Host, Served
+from service_runtime.host import Given, Host, Served
 
 CONNECTIONS = Gauge("support_relay_connections", "Participants connected to this relay")
 DROPPED = Gauge("support_relay_frames_dropped", "Frames dropped for slow viewers connected now")
@@ -37,10 +36,8 @@ class MediaRelay(Served[Settings]):
     server: RelayServer
 
 
-async def start(
-    settings: Settings, *, store: EventStore | None = None, broker: Broker | None = None
-) -> MediaRelay:
-    host = await Host.open("media-relay", settings, store=store, broker=broker)
+async def start(settings: Settings, **given: Unpack[Given]) -> MediaRelay:
+    host = await Host.open("media-relay", settings, **given)
     log = host.store
     view = RelayView(keep_ended=settings.ended_sessions_kept)
     saved = snapshots(log, settings.snapshot_every_events)

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Unpack
 
 from prometheus_client import Gauge
 
-from eventlog import EventStore
 from routing_svc.entrypoints import session_event_handler
 from routing_svc.handlers import HANDLERS, Routing
 from routing_svc.router import Router
 from routing_svc.settings import Settings
 from routing_svc.view import RoutingView
 from routing_svc.writing import SESSION_EVENTS, RoutingLog
-from service_runtime.brokers import Broker, Server
-from service_runtime.host import Host, Hosted
+from service_runtime.brokers import Server
+from service_runtime.host import Given, Host, Hosted
 
 WAITING = Gauge("support_queue_waiting", "Sessions waiting in a WebACD queue", ["queue"])
 
@@ -32,13 +32,12 @@ class RoutingService(Hosted[Settings]):
 async def start(
     settings: Settings,
     *,
-    store: EventStore | None = None,
-    broker: Broker | None = None,
     idle_seconds: float = 1.0,
+    **given: Unpack[Given],
 ) -> RoutingService:
     """``idle_seconds``: how long the router waits for news before it looks again (offers
     expire, queues open) when nothing is appended."""
-    host = await Host.open("routing-svc", settings, store=store, broker=broker)
+    host = await Host.open("routing-svc", settings, **given)
     handlers = RoutingLog(host.store)
     view = RoutingView(named_offer_timeout=timedelta(seconds=settings.named_offer_timeout_seconds))
     router = Router(handlers, view, idle_seconds=idle_seconds)

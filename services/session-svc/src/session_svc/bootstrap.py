@@ -5,12 +5,12 @@ they give differ."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 
 from prometheus_client import Gauge
 
-from eventlog import EventStore
-from service_runtime.brokers import Broker, Server
-from service_runtime.host import Host, Hosted
+from service_runtime.brokers import Server
+from service_runtime.host import Given, Host, Hosted
 from session_svc.console_watch import ConsoleWatch
 from session_svc.entrypoints import ROUTING_EVENTS, routing_event_handler
 from session_svc.handlers import HANDLERS
@@ -26,10 +26,8 @@ class SessionService(Hosted[Settings]):
     commands: Server
 
 
-async def start(
-    settings: Settings, *, store: EventStore | None = None, broker: Broker | None = None
-) -> SessionService:
-    host = await Host.open("session-svc", settings, store=store, broker=broker)
+async def start(settings: Settings, **given: Unpack[Given]) -> SessionService:
+    host = await Host.open("session-svc", settings, **given)
     handlers = SessionLog(host.store)
     watch = ConsoleWatch(handlers, every_seconds=settings.console_watch_seconds)
     await host.consume(settings.routing_queue, ROUTING_EVENTS, routing_event_handler(handlers))

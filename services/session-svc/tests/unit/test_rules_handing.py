@@ -7,16 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from session_svc.domain import (
-    Invalid,
-    NotAllowed,
-    NotFound,
-    Session,
-    StateForbids,
-    Status,
-    apply,
-    rules,
-)
+from session_svc.domain import Session, Status, apply, rules
+from session_svc.domain.errors import Invalid, NotAllowed, NotFound, StateForbids
 from support_contracts import session
 from support_contracts.vocabulary import ActivityKind, Role
 

@@ -9,6 +9,7 @@ from gateway.routes import (
     admin,
     agents,
     customers,
+    invitations,
     joining,
     sessions,
     signing_in,
@@ -18,7 +19,7 @@ from gateway.routes import (
 
 v1 = APIRouter(prefix="/v1")
 for resource in (
-    sessions, joining, admin, agents, customers, signing_in, statistics, supervisors
+    sessions, invitations, joining, admin, agents, customers, signing_in, statistics, supervisors
 ):  # fmt: skip
     v1.include_router(resource.router)
 

@@ -1,5 +1,5 @@
-"""The routes of a session: start, read, heartbeats, invitations, the active customer, control,
-the hand-off, leave, end, and its live updates (S1-S11)."""
+"""The routes of a session: start, read, heartbeats, the active customer, control, the hand-off,
+leave, end, and its live updates (S1-S11); its invitations are in ``invitations``."""
 
 from __future__ import annotations
 
@@ -51,25 +51,13 @@ from support_contracts.vocabulary import (
 )
 from support_rpc import RpcTimeout
 
-router = APIRouter()
+router = APIRouter(tags=["sessions"])
 
 
 class StartBody(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"email_invite": True}]})
 
     email_invite: StrictBool = True
-
-
-class InvitationBody(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"role": "customer", "channel": "email", "to": "dana@example.com"}]
-        }
-    )
-
-    role: InviteeRole
-    channel: Channel
-    to: str | None = Field(default=None, max_length=320)
 
 
 class ActiveCustomerBody(BaseModel):
@@ -119,11 +107,7 @@ class HandoffBody(BaseModel):
         return self
 
 
-@router.post(
-    "/sessions",
-    **documented(answers.Started, *AUTH, status=201),
-    tags=["sessions"],
-)
+@router.post("/sessions", **documented(answers.Started, *AUTH, status=201))
 async def start_session(body: StartBody, gw: Gw, who: Who) -> Reply:
     """S1-S3: a csr starts a session; with `email_invite` the answer carries the e-mail draft."""
     staff(who, Role.CSR, Role.AGENT)
@@ -169,21 +153,13 @@ async def _email_draft(gw: Gateway, who: Caller, session_id: UUID) -> Reply:
     return {"join_url": invitation.join_url, "draft": wire(invitation.draft)}
 
 
-@router.get(
-    "/sessions/{session_id}",
-    **documented(answers.Session, *AUTH),
-    tags=["sessions"],
-)
+@router.get("/sessions/{session_id}", **documented(answers.Session, *AUTH))
 async def get_session(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """The session rebuilt from its events: status, controller, participants, activities."""
     return wire(await member(gw, who, session_id))
 
 
-@router.get(
-    "/sessions/{session_id}/events",
-    **documented(answers.EventsReply, *AUTH),
-    tags=["sessions"],
-)
+@router.get("/sessions/{session_id}/events", **documented(answers.EventsReply, *AUTH))
 async def session_events(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """The session's events in order: for its controller, supervisors (R17) and admins."""
     overseer = who.has(Role.ADMIN) or who.has(Role.SUPERVISOR)
@@ -201,35 +177,13 @@ async def _controller_command(
     return wire(await gw.services(command, SessionReply, who, session_id=session_id, **fields))
 
 
-@router.post(
-    "/sessions/{session_id}/heartbeat",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["sessions"],
-)
+@router.post("/sessions/{session_id}/heartbeat", **documented(answers.SessionReply, *AUTH))
 async def heartbeat(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S4: the controller's console is alive."""
     return await _controller_command(gw, who, RecordHeartbeat, session_id)
 
 
-@router.post(
-    "/sessions/{session_id}/invitations",
-    **documented(answers.InvitationReply, *AUTH, status=201),
-    tags=["invitations"],
-)
-async def invite(session_id: UUID, body: InvitationBody, gw: Gw, who: Who) -> Reply:
-    """I1: the controller invites a customer or a csr by e-mail, own mail, website or IM."""
-    staff(who, Role.CSR, Role.AGENT, Role.SUPERVISOR)
-    fields = body.model_dump(exclude_unset=True)
-    return wire(
-        await gw.services(IssueInvitation, InvitationReply, who, session_id=session_id, **fields)
-    )
-
-
-@router.post(
-    "/sessions/{session_id}/active-customer",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["sessions"],
-)
+@router.post("/sessions/{session_id}/active-customer", **documented(answers.SessionReply, *AUTH))
 async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, who: Who) -> Reply:
     """S5: the controller selects the active customer (sharing ends)."""
     return await _controller_command(
@@ -237,21 +191,13 @@ async def active_customer(session_id: UUID, body: ActiveCustomerBody, gw: Gw, wh
     )
 
 
-@router.post(
-    "/sessions/{session_id}/control",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["sessions"],
-)
+@router.post("/sessions/{session_id}/control", **documented(answers.SessionReply, *AUTH))
 async def transfer_control(session_id: UUID, body: ControlBody, gw: Gw, who: Who) -> Reply:
     """S8: the controller hands control to an assistant (every activity ends)."""
     return await _controller_command(gw, who, TransferControl, session_id, to_csr=body.to)
 
 
-@router.post(
-    "/sessions/{session_id}/handoff",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["sessions"],
-)
+@router.post("/sessions/{session_id}/handoff", **documented(answers.SessionReply, *AUTH))
 async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Reply:
     """S9: a controller who is an agent hands the session to a queue or to named agents; a
     queue that does not exist is refused (404 ``unknown_queue``), and so are named ids that are
@@ -269,11 +215,7 @@ async def hand_off(session_id: UUID, body: HandoffBody, gw: Gw, who: Who) -> Rep
     )
 
 
-@router.post(
-    "/sessions/{session_id}/leave",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["sessions"],
-)
+@router.post("/sessions/{session_id}/leave", **documented(answers.SessionReply, *AUTH))
 async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S11: any participant leaves (the controller leaving ends the session)."""
     await member(gw, who, session_id)
@@ -281,11 +223,7 @@ async def leave(session_id: UUID, gw: Gw, who: Who) -> Reply:
     return wire(left)
 
 
-@router.post(
-    "/sessions/{session_id}/end",
-    **documented(answers.SessionReply, *AUTH),
-    tags=["sessions"],
-)
+@router.post("/sessions/{session_id}/end", **documented(answers.SessionReply, *AUTH))
 async def end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     """S10: the controller ends the session."""
     return await _controller_command(gw, who, EndSession, session_id)
@@ -295,7 +233,6 @@ async def end(session_id: UUID, gw: Gw, who: Who) -> Reply:
     "/sessions/{session_id}/live",
     responses={200: {"content": {"text/event-stream": {}}}, **responses(*AUTH)},
     response_class=StreamingResponse,
-    tags=["sessions"],
 )
 async def live(
     session_id: UUID,
