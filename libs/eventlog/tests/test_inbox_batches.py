@@ -1,11 +1,12 @@
 """Deliveries that arrive together are handled in one transaction (one commit for many), with
 the same guarantees as one at a time: each once, in order, and a failing one handled alone;
 and the same with the record of each written by the handler's append (``record_in_append``,
-issue 19: one statement an event)."""
+issue 19: one statement an event, and no transaction around it for an event alone)."""
 
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
@@ -69,6 +70,31 @@ async def test_a_failing_delivery_leaves_nothing_of_its_batch_and_the_others_are
     assert len(tries) == 2 + 1 + 2  # the batch (a, poison), poison once more, a and b alone
     projected = await store.read_stream("projection")
     assert [e.data["participant_id"] for e in projected] == ["a", "b"]  # once each
+
+
+@pytest.mark.integration
+async def test_an_event_alone_recorded_in_its_append_is_one_statement_with_no_transaction(
+    database_url: str, pg_schema: str
+) -> None:
+    store = await PostgresEventStore.connect(database_url, pg_schema)
+    try:
+        [event] = await recorded(store, "a")
+        opened = []
+        begin = store.transaction
+
+        def counted() -> AbstractAsyncContextManager[Transaction]:
+            opened.append(1)
+            return begin()
+
+        store.transaction = counted  # type: ignore[method-assign]
+        inbox = Inbox(store, "projector", projector([], []), record_in_append=True)
+        assert (await inbox.deliver(event)).handled
+        assert not (await inbox.deliver(event)).handled  # delivered again: recorded, skipped
+        assert opened == []  # BEGIN and COMMIT were two of its three round trips
+        projected = await store.read_stream("projection")
+        assert [e.data["participant_id"] for e in projected] == ["a"]
+    finally:
+        await store.close()
 
 
 @pytest.mark.integration

@@ -9,6 +9,11 @@ that fails leaves neither behind. A consumer whose handler appends at most once 
 writing nothing is idempotent (the relay's copy of the session events) may have the record
 written by that append, in its statement (``record_in_append``): one round trip an event
 instead of two (issue 19); its handler then sees a repeat as an append that wrote nothing.
+Such an event, delivered alone, needs no transaction either: the one statement commits as it
+runs, so its handler works on the store itself (one round trip, not BEGIN, the append and
+COMMIT: three; measured alone, 400-500 µs of the consumer's CPU an event to 260, and
+PostgreSQL's 320 to 220). Its append must then be its last step: what fails after it is not
+taken back. Events that arrived together still share one transaction, one commit.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from uuid import UUID
 
 import structlog
 
-from eventlog.conflicts import retrying
+from eventlog.conflicts import again, retrying
 from eventlog.model import Expected, Handling, NewEvent, utc_now
 from eventlog.outages import is_outage
 from eventlog.store import EventStore, Transaction
@@ -52,9 +57,10 @@ class Verdict:
 
 class _RecordedByAppend:
     """A transaction whose appends carry the inbox's record of the event being handled (one
-    for all the events a transaction handles, each in turn)."""
+    for all the events a transaction handles, each in turn); or the store itself, where each
+    append commits as it runs."""
 
-    def __init__(self, tx: Transaction, consumer: str) -> None:
+    def __init__(self, tx: Transaction | EventStore, consumer: str) -> None:
         self._tx, self._consumer = tx, consumer
         self._event_id: UUID | None = None
         self.repeated = False
@@ -97,6 +103,12 @@ class Inbox:
             cast(Transaction, _RecordedByAppend(tx, self.consumer)) if self.record_in_append else tx
         )
 
+    async def _handled_alone(self, envelope: Envelope) -> bool:
+        """A ``record_in_append`` handler on the store: its one append, and the record with
+        it, commit in their statement."""
+        on_store = _RecordedByAppend(self._store, self.consumer)
+        return await self._handled_in(cast(Transaction, on_store), envelope)
+
     async def _handled_in(self, tx: Transaction, envelope: Envelope) -> bool:
         """The handler run in ``tx`` (as ``_in`` gave it) unless this consumer handled the
         event before; whether it was new."""
@@ -111,6 +123,8 @@ class Inbox:
     async def handle(self, envelope: Envelope) -> bool:
         """True if handled now, False if this consumer had handled it before. A conflict on a
         stream the handler appends to is retried at once in a fresh transaction."""
+        if self.record_in_append:
+            return await again(lambda: self._handled_alone(envelope), attempts=CONFLICT_RETRIES)
 
         async def once(tx: Transaction) -> bool:
             return await self._handled_in(self._in(tx), envelope)
