@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AbstractAsyncContextManager
 
+import aio_pika
 import pytest
 
 from eventlog import NO_STREAM, EventStore, Inbox, StreamState, Transaction
@@ -99,8 +100,17 @@ async def test_an_event_alone_recorded_in_its_append_is_one_statement_with_no_tr
 
 @pytest.mark.integration
 async def test_a_consumer_with_a_backlog_takes_it_in_batches_in_order(
-    database_url: str, amqp_url: str, rabbit_names: RabbitNames
+    database_url: str, amqp_url: str, rabbit_names: RabbitNames, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """...and settles each batch with one ack (a quorum queue logs every settlement)."""
+    acks: list[bool] = []
+    ack = aio_pika.IncomingMessage.ack
+
+    async def counted(message: aio_pika.IncomingMessage, multiple: bool = False) -> None:
+        acks.append(multiple)
+        await ack(message, multiple=multiple)
+
+    monkeypatch.setattr(aio_pika.IncomingMessage, "ack", counted)
     async with fresh_schema(database_url) as schema:
         store = await PostgresEventStore.connect(database_url, schema)
         transactions: list[object] = []
@@ -124,7 +134,18 @@ async def test_a_consumer_with_a_backlog_takes_it_in_batches_in_order(
             await asyncio.sleep(0.1)
             assert handled == labels
             assert 4 <= len({id(t) for t in transactions}) < 40  # at most 10 to a transaction
+            assert len(acks) == len({id(t) for t in transactions}) and any(acks)
         finally:
             await consumer.stop()
             await publisher.close()
             await store.close()
+        assert await _messages_in(amqp_url, queue) == 0  # none back in the queue: all settled
+
+
+async def _messages_in(amqp_url: str, queue: str) -> int:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        declared = await (await connection.channel()).declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count or 0
+    finally:
+        await connection.close()

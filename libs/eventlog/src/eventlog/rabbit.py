@@ -186,6 +186,9 @@ class RabbitEventConsumer:
         batch: int = 50,
     ) -> None:
         self._batch = batch
+        # a batch was left unsettled on a channel that may still be open: no ack of many from
+        # then on (it would settle what was never handled)
+        self._left_unsettled = False
         self._amqp, self.queue_name = Amqp(source), queue
         self._subscription = Subscription(queue, tuple(binding_keys), single_active)
         self._inbox, self._exchange_name, self._prefetch = inbox, exchange, prefetch
@@ -244,6 +247,7 @@ class RabbitEventConsumer:
             try:
                 await self._process(batch)
             except Exception as error:  # the broker connection failed mid-way: it redelivers
+                self._left_unsettled = True
                 log.warning(
                     "consumer.delivery_interrupted", queue=self.queue_name, error=repr(error)
                 )
@@ -268,10 +272,17 @@ class RabbitEventConsumer:
         began = time.perf_counter()
         verdicts = await self._inbox.deliver_many(deliveries)
         each = (time.perf_counter() - began) / len(deliveries)
-        for message, verdict, (envelope, _) in zip(kept, verdicts, deliveries, strict=True):
+        for verdict, (envelope, _) in zip(verdicts, deliveries, strict=True):
             outcome = "dead" if verdict.dead else "handled" if verdict.handled else "duplicate"
             HANDLED.labels(self._inbox.consumer, envelope.type, outcome).inc()
             HANDLER_SECONDS.labels(self._inbox.consumer).observe(each)
+        if not self._left_unsettled and not any(v.dead for v in verdicts):
+            # one ack for the batch (issue 19: a quorum queue logs each settlement): every
+            # delivery before it on its channel is settled already, taken in order, one batch
+            # at a time
+            await kept[-1].ack(multiple=len(kept) > 1)
+            return
+        for message, verdict in zip(kept, verdicts, strict=True):
             if verdict.dead:
                 await self._dead_letter(message, verdict.error or "", verdict.attempts)
             else:
