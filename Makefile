@@ -75,6 +75,7 @@ demo: sync
 
 bench: sync services
 	$(UV) run python bench/eventlog/run.py
+	$(UV) run python bench/eventlog/consumers.py
 	$(UV) run python bench/session/run.py
 	$(UV) run python bench/routing/run.py
 	$(UV) run python bench/relay/run.py
