@@ -11,8 +11,8 @@ from contextlib import AbstractAsyncContextManager
 import aio_pika
 import pytest
 
-from eventlog import NO_STREAM, EventStore, Inbox, StreamState, Transaction
-from eventlog.inbox import Handler
+from eventlog import NO_STREAM, EventStore, Inbox, InMemoryEventStore, StreamState, Transaction
+from eventlog.inbox import Handler, Verdict
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from support_contracts import Envelope
@@ -140,6 +140,48 @@ async def test_a_consumer_with_a_backlog_takes_it_in_batches_in_order(
             await publisher.close()
             await store.close()
         assert await _messages_in(amqp_url, queue) == 0  # none back in the queue: all settled
+
+
+@pytest.mark.integration
+async def test_a_batch_left_unsettled_is_not_settled_by_a_later_ack_of_many(
+    amqp_url: str, rabbit_names: RabbitNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that failed mid-way on a channel still open (not the connection: a fault of the
+    consumer's own) stays unacknowledged: the next batch's ack settles only itself."""
+    store, handled, left = InMemoryEventStore(), [], []
+    inbox = Inbox(store, "projector", projector([], handled))
+    deliver_many = inbox.deliver_many
+
+    async def fails_first(deliveries: list[tuple[Envelope, int]]) -> list[Verdict]:
+        if not left:
+            left.extend(e.data["participant_id"] for e, _ in deliveries)
+            raise RuntimeError("the first batch fails outside the inbox")
+        return await deliver_many(deliveries)
+
+    monkeypatch.setattr(inbox, "deliver_many", fails_first)
+    queue = rabbit_names.queue("unsettled")
+
+    def consumer() -> RabbitEventConsumer:
+        return RabbitEventConsumer(
+            amqp_url, queue, ["#"], inbox, exchange=rabbit_names.exchange, batch=5
+        )
+
+    first = consumer()
+    await first.start()
+    await first.stop()  # the queue exists and is bound; events wait in it
+    labels = [f"e{n}" for n in range(10)]
+    publisher = await RabbitPublisher(amqp_url, rabbit_names.exchange).connect()
+    await publisher.publish(await recorded(store, *labels))
+    await publisher.close()
+    draining = consumer()
+    await draining.start()
+    try:
+        await eventually(lambda: left and len(handled) == 10 - len(left), what="the rest handled")
+        await asyncio.sleep(0.1)
+        assert handled == labels[len(left) :]
+    finally:
+        await draining.stop()
+    assert await _messages_in(amqp_url, queue) == len(left)  # back in the queue, not lost
 
 
 async def _messages_in(amqp_url: str, queue: str) -> int:

@@ -154,6 +154,14 @@ class RabbitPublisher:
         self._channel = None
 
 
+def _open_channel(message: AbstractIncomingMessage) -> object | None:
+    """The channel ``message`` came on, unless it is closed (its deliveries come again)."""
+    try:
+        return message.channel
+    except aio_pika.exceptions.ChannelInvalidStateError:
+        return None
+
+
 class RabbitEventConsumer:
     """Feeds one queue's events to an inbox, one at a time, in the order the queue holds them
     (aiormq runs each delivery's callback as a task of its own, so deliveries are handed to a
@@ -186,9 +194,9 @@ class RabbitEventConsumer:
         batch: int = 50,
     ) -> None:
         self._batch = batch
-        # a batch was left unsettled on a channel that may still be open: no ack of many from
-        # then on (it would settle what was never handled)
-        self._left_unsettled = False
+        # the channel on which a batch was left unsettled while it stayed open: no ack of many
+        # on it from then on (it would settle what was never handled)
+        self._left_unsettled_on: object | None = None
         self._amqp, self.queue_name = Amqp(source), queue
         self._subscription = Subscription(queue, tuple(binding_keys), single_active)
         self._inbox, self._exchange_name, self._prefetch = inbox, exchange, prefetch
@@ -247,7 +255,7 @@ class RabbitEventConsumer:
             try:
                 await self._process(batch)
             except Exception as error:  # the broker connection failed mid-way: it redelivers
-                self._left_unsettled = True
+                self._left_unsettled_on = _open_channel(batch[-1])
                 log.warning(
                     "consumer.delivery_interrupted", queue=self.queue_name, error=repr(error)
                 )
@@ -276,7 +284,7 @@ class RabbitEventConsumer:
             outcome = "dead" if verdict.dead else "handled" if verdict.handled else "duplicate"
             HANDLED.labels(self._inbox.consumer, envelope.type, outcome).inc()
             HANDLER_SECONDS.labels(self._inbox.consumer).observe(each)
-        if not self._left_unsettled and not any(v.dead for v in verdicts):
+        if kept[-1].channel is not self._left_unsettled_on and not any(v.dead for v in verdicts):
             # one ack for the batch (issue 19: a quorum queue logs each settlement): every
             # delivery before it on its channel is settled already, taken in order, one batch
             # at a time
