@@ -210,26 +210,13 @@ class Hub:
 def _notice(event: Event) -> str | None:
     """What the clients are told of a session event, or None for what does not concern them."""
     match event:
-        case ev.ActivityStarted():
+        case ev.ActivityStarted(activity_id=activity, kind=kind, started_by=by):
+            return frames.notice("activity_started", activity_id=activity, kind=kind, started_by=by)
+        case ev.ActivityEnded(activity_id=activity, kind=kind, reason=reason):
+            return frames.notice("activity_ended", activity_id=activity, kind=kind, reason=reason)
+        case ev.ControlTransferred(from_csr=giver, to_csr=receiver, voice_continues=voice):
             return frames.notice(
-                "activity_started",
-                activity_id=event.activity_id,
-                kind=event.kind,
-                started_by=event.started_by,
-            )
-        case ev.ActivityEnded():
-            return frames.notice(
-                "activity_ended",
-                activity_id=event.activity_id,
-                kind=event.kind,
-                reason=event.reason,
-            )
-        case ev.ControlTransferred():
-            return frames.notice(
-                "control_transferred",
-                **{"from": event.from_csr},
-                to=event.to_csr,
-                voice_continues=event.voice_continues,
+                "control_transferred", **{"from": giver}, to=receiver, voice_continues=voice
             )
         case ev.ActiveCustomerSelected():
             return frames.notice("active_customer", participant_id=event.participant_id)
