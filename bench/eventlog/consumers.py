@@ -4,6 +4,9 @@ side by side in one run.
 - an event delivered alone, kept with the inbox's record: ``record_in_append`` (the relay's
   copy of session events: one statement on the store, no transaction) beside the inbox's
   general path (BEGIN, the record, the append, COMMIT), on PostgreSQL, one at a time;
+- an event that needs nothing of its consumer (routing-svc told of the end of a session it
+  never routed), delivered alone: looked at first (``look_first``: one read, no transaction,
+  no record) beside the inbox's general path (BEGIN, the record, the read, COMMIT);
 - a backlog drained from a quorum queue by ``RabbitEventConsumer`` on an in-memory log: in
   batches of up to 50 (one ack a batch) beside batches of 1 (one ack an event), with
   RabbitMQ's CPU an event (a quorum queue logs every settlement).
@@ -21,6 +24,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import uvloop
@@ -31,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "libs" / "eventlog"
 import common
 from factories import new_event
 
-from eventlog import NO_STREAM, Inbox, InMemoryEventStore, StreamState
+from eventlog import NO_STREAM, EventStore, Inbox, InMemoryEventStore, StreamState
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from support_contracts import Envelope
@@ -41,7 +45,12 @@ async def _copy(envelope: Envelope, tx: object) -> None:
     await tx.append(f"{envelope.stream_id}-copy", [new_event("x")], StreamState.ANY)  # type: ignore[attr-defined]
 
 
-async def delivered_alone(events: int, in_append: bool) -> dict[str, float]:
+async def _end_if_there(envelope: Envelope, tx: object) -> None:
+    if await tx.read_stream(f"{envelope.stream_id}-task"):  # type: ignore[attr-defined]
+        await tx.append(f"{envelope.stream_id}-task", [new_event("x")], StreamState.ANY)  # type: ignore[attr-defined]
+
+
+async def delivered_alone(events: int, inbox_of: Callable[[EventStore], Inbox]) -> dict[str, float]:
     """µs an event: wall time, this process's CPU, PostgreSQL's CPU."""
     schema = f"bench_inbox_{uuid.uuid4().hex[:8]}"
     store = await PostgresEventStore.connect(common.DATABASE_URL, schema)
@@ -50,7 +59,7 @@ async def delivered_alone(events: int, in_append: bool) -> dict[str, float]:
             (await store.append(f"session-{n}", [new_event(str(n))], NO_STREAM))[0]
             for n in range(events)
         ]
-        inbox = Inbox(store, "bench", _copy, record_in_append=in_append)
+        inbox = inbox_of(store)
         meter = common.CpuMeter({})
         meter.start()
         began = time.perf_counter()
@@ -122,13 +131,23 @@ def _row(name: str, runs: list[dict[str, float]], server: str) -> str:
     return f"| {name} | " + " | ".join(f"{c:,.0f}" for c in cells) + " |"
 
 
+INBOXES: dict[str, Callable[[EventStore], Inbox]] = {
+    "in append": lambda store: Inbox(store, "bench", _copy, record_in_append=True),
+    "copied in a transaction": lambda store: Inbox(store, "bench", _copy),
+    "looked at first": lambda store: Inbox(
+        store, "bench", _end_if_there, look_first=frozenset({"ActiveCustomerSelected"})
+    ),
+    "nothing, in a transaction": lambda store: Inbox(store, "bench", _end_if_there),
+}
+
+
 async def main(events: int, rounds: int) -> None:
-    alone: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    alone: dict[str, list[dict[str, float]]] = {way: [] for way in INBOXES}
     backlog: dict[int, list[dict[str, float]]] = {50: [], 1: []}
     for n in range(1, rounds + 1):
-        for in_append in (True, False):
-            common.progress(f"round {n}/{rounds}: delivered alone, record_in_append={in_append}")
-            alone[in_append].append(await delivered_alone(events, in_append))
+        for way, inbox_of in INBOXES.items():
+            common.progress(f"round {n}/{rounds}: delivered alone, {way}")
+            alone[way].append(await delivered_alone(events, inbox_of))
         for batch in (50, 1):
             common.progress(f"round {n}/{rounds}: a backlog drained, batches of {batch}")
             backlog[batch].append(await drained(events * 2, batch))
@@ -137,8 +156,25 @@ async def main(events: int, rounds: int) -> None:
     print("| an event delivered alone (PostgreSQL) | µs an event | client CPU µs | "
           "PostgreSQL CPU µs |")  # fmt: skip
     print("|---|---:|---:|---:|")
-    print(_row("record_in_append: one statement, no transaction", alone[True], "PostgreSQL"))
-    print(_row("a transaction: BEGIN, record, append, COMMIT", alone[False], "PostgreSQL"))
+    print(
+        _row(
+            "kept, record_in_append: one statement, no transaction",
+            alone["in append"],
+            "PostgreSQL",
+        )
+    )
+    print(
+        _row(
+            "kept, in a transaction: BEGIN, record, append, COMMIT",
+            alone["copied in a transaction"],
+            "PostgreSQL",
+        )
+    )
+    print(
+        _row("needing nothing, looked at first: one read", alone["looked at first"], "PostgreSQL")
+    )
+    print(_row("needing nothing, in a transaction: BEGIN, record, read, COMMIT",
+               alone["nothing, in a transaction"], "PostgreSQL"))  # fmt: skip
     print()
     print("| a backlog drained (RabbitMQ quorum queue) | µs an event | client CPU µs | "
           "RabbitMQ CPU µs |")  # fmt: skip

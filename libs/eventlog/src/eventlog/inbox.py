@@ -14,6 +14,12 @@ runs, so its handler works on the store itself (one round trip, not BEGIN, the a
 COMMIT: three; measured alone, 400-500 µs of the consumer's CPU an event to 260, and
 PostgreSQL's 320 to 220). Its append must then be its last step: what fails after it is not
 taken back. Events that arrived together still share one transaction, one commit.
+
+Events of the types in ``look_first`` are first given to the handler on the store with every
+write refused: when it writes nothing (routing-svc told of the end of a session it never
+routed: most sessions), the event is handled there, one read and no transaction, and nothing
+records it, since handling it again writes nothing again; when it would write, it is handled
+as any other, in the inbox's transaction. The handler must have no effect but its writes.
 """
 
 from __future__ import annotations
@@ -82,6 +88,25 @@ class _RecordedByAppend:
         return getattr(self._tx, name)  # reads and the rest, as they are
 
 
+class _WouldWrite(Exception):
+    """A handler looked at first would write: it runs again in a transaction."""
+
+
+class _Looking:
+    """The store as a handler looked at first sees it: its reads as they are, no writes."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    async def append(self, *args: Any, **kwargs: Any) -> Any:
+        raise _WouldWrite
+
+    append_once = record_handled = save_checkpoint = append
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 class Inbox:
     def __init__(
         self,
@@ -91,10 +116,11 @@ class Inbox:
         *,
         max_attempts: int = 5,
         record_in_append: bool = False,
+        look_first: frozenset[str] = frozenset(),
     ) -> None:
         self._store, self.consumer, self._handler = store, consumer, handler
         self.max_attempts = max_attempts
-        self.record_in_append = record_in_append
+        self.record_in_append, self.look_first = record_in_append, look_first
         self.waiting_out = False  # an outage (database, broker) is being waited out
 
     def _in(self, tx: Transaction) -> Transaction:
@@ -120,9 +146,23 @@ class Inbox:
         await self._handler(envelope, tx)
         return True
 
-    async def handle(self, envelope: Envelope) -> bool:
+    async def _needs_nothing(self, envelope: Envelope) -> bool:
+        """Whether the handler, given ``envelope`` with its writes refused, writes nothing (an
+        event of a type in ``look_first``)."""
+        if envelope.type not in self.look_first:
+            return False
+        try:
+            await self._handler(envelope, cast(Transaction, _Looking(self._store)))
+        except Exception:  # it would write (_WouldWrite); or it failed: its own path meets that
+            return False
+        return True
+
+    async def handle(self, envelope: Envelope, *, looked: bool = False) -> bool:
         """True if handled now, False if this consumer had handled it before. A conflict on a
-        stream the handler appends to is retried at once in a fresh transaction."""
+        stream the handler appends to is retried at once in a fresh transaction. ``looked``:
+        the handler was given the event first already (``look_first``) and would write."""
+        if not looked and await self._needs_nothing(envelope):
+            return True
         if self.record_in_append:
             return await again(lambda: self._handled_alone(envelope), attempts=CONFLICT_RETRIES)
 
@@ -135,9 +175,22 @@ class Inbox:
         """Deliveries (each with its ``first_attempt``) handled in one transaction, in order:
         one commit for all of them, which is what lets a busy consumer keep up. If any fails,
         nothing of the batch stays, and each is delivered on its own (retries and dead letter
-        as in :meth:`deliver`)."""
+        as in :meth:`deliver`). Those first in line that need nothing (``look_first``) are
+        handled before it, each on its own: one that follows an event of the batch that writes
+        is not, as it might need what that event writes."""
         if len(deliveries) == 1 or any(a > 1 for _, a in deliveries):
             return [await self.deliver(e, a) for e, a in deliveries]
+        nothing = 0
+        while nothing < len(deliveries) and await self._needs_nothing(deliveries[nothing][0]):
+            nothing += 1
+        rest = deliveries[nothing:]
+        return [Verdict(handled=True)] * nothing + (await self._in_one_transaction(rest))
+
+    async def _in_one_transaction(self, deliveries: list[tuple[Envelope, int]]) -> list[Verdict]:
+        """``deliver_many``'s transaction, for what is left once the first delivery of it was
+        looked at (``_needs_nothing``) and would write."""
+        if len(deliveries) <= 1:
+            return [await self.deliver(e, a, looked=True) for e, a in deliveries]
 
         trying = 0  # the delivery whose handler runs now: if it fails, it had one try
 
@@ -160,7 +213,9 @@ class Inbox:
             ]
         return [Verdict(handled=h) for h in handled]
 
-    async def deliver(self, envelope: Envelope, first_attempt: int = 1) -> Verdict:
+    async def deliver(
+        self, envelope: Envelope, first_attempt: int = 1, *, looked: bool = False
+    ) -> Verdict:
         """Handle a delivery, retrying in place with a growing delay (so the events behind it
         keep their order) until ``max_attempts`` tries in all; ``first_attempt`` counts the
         tries of earlier deliveries, e.g. before a crash."""
@@ -177,7 +232,7 @@ class Inbox:
         outage = 0
         while True:
             try:
-                handled = await self.handle(envelope)
+                handled = await self.handle(envelope, looked=looked)
             except Exception as error:
                 reason = f"{type(error).__name__}: {error}"
                 if is_outage(error):  # not the event's fault: wait the outage out, uncounted

@@ -122,11 +122,19 @@ class Host:
         *,
         single_active: bool = False,
         record_in_append: bool = False,
+        look_first: frozenset[str] = frozenset(),
     ) -> None:
         """``queue``'s events fed to ``handler`` through this service's inbox (each handled
         once, in the transaction of what it does; with ``record_in_append``, recorded by the
-        handler's one append: ``eventlog.inbox``)."""
-        inbox = Inbox(self.store, self.name, handler, record_in_append=record_in_append)
+        handler's one append; those of the types in ``look_first`` first given to it with
+        writes refused, and handled so when it writes nothing: ``eventlog.inbox``)."""
+        inbox = Inbox(
+            self.store,
+            self.name,
+            handler,
+            record_in_append=record_in_append,
+            look_first=look_first,
+        )
         consumer = self.broker.consumer(
             Subscription(queue, tuple(routing_keys), single_active), inbox
         )

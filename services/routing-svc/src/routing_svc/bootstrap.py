@@ -15,7 +15,7 @@ from routing_svc.handlers import HANDLERS, Routing
 from routing_svc.router import Router
 from routing_svc.settings import Settings
 from routing_svc.view import RoutingView
-from routing_svc.writing import SESSION_EVENTS, RoutingLog
+from routing_svc.writing import LOOKED_AT_FIRST, SESSION_EVENTS, RoutingLog
 from service_runtime.brokers import Server
 from service_runtime.host import Given, Host, Hosted
 
@@ -44,7 +44,11 @@ async def start(
     await router.catch_up()
     routing = Routing(handlers, view, await host.calls(settings.session_commands))
     await host.consume(
-        settings.session_queue, SESSION_EVENTS, session_event_handler(handlers), single_active=True
+        settings.session_queue,
+        SESSION_EVENTS,
+        session_event_handler(handlers),
+        single_active=True,
+        look_first=LOOKED_AT_FIRST,
     )
     commands = await host.serve_table(settings.command_queue, HANDLERS, routing)
     host.relay()

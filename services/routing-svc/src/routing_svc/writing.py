@@ -78,6 +78,9 @@ from support_contracts.topology import SUBSCRIPTIONS
 
 APPLIED = "commands"  # the inbox's name for the commands this service applied
 SESSION_EVENTS = list(SUBSCRIPTIONS["routing-svc"].routing_keys)  # what queues or ends a task
+# most sessions end never handed to routing: the inbox looks first whether the end writes
+# anything, before it opens a transaction for it (issue 19)
+LOOKED_AT_FIRST = frozenset({SessionEnded.event_type()})
 
 
 Taking = tuple[list[Event], list[Event]]  # the events of the session's task, of its agent
