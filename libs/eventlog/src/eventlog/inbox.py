@@ -158,9 +158,10 @@ class Inbox:
         return True
 
     async def handle(self, envelope: Envelope, *, looked: bool = False) -> bool:
-        """True if handled now, False if this consumer had handled it before. A conflict on a
-        stream the handler appends to is retried at once in a fresh transaction. ``looked``:
-        the handler was given the event first already (``look_first``) and would write."""
+        """True if handled now, False if this consumer had handled it before (an event that
+        needs nothing, nothing records: it is handled now each time). A conflict on a stream
+        the handler appends to is retried at once in a fresh transaction. ``looked``: the
+        handler was given the event first already (``look_first``) and would write."""
         if not looked and await self._needs_nothing(envelope):
             return True
         if self.record_in_append:
