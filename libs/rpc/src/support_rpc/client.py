@@ -171,6 +171,8 @@ class RpcClient(Caller):
             raise RpcUnavailable(f"the broker did not take the request: {error!r}") from error
         finally:
             self._pending.pop(correlation_id, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: ``_on_lost`` may fail it as the publish fails
 
     async def close(self) -> None:
         async with self._connecting:
