@@ -35,19 +35,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "libs" / "eventlog"
 import common
 from factories import new_event
 
-from eventlog import NO_STREAM, EventStore, Inbox, InMemoryEventStore, StreamState
+from eventlog import NO_STREAM, EventStore, Inbox, InMemoryEventStore, StreamState, Transaction
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
 from support_contracts import Envelope
 
 
-async def _copy(envelope: Envelope, tx: object) -> None:
-    await tx.append(f"{envelope.stream_id}-copy", [new_event("x")], StreamState.ANY)  # type: ignore[attr-defined]
+async def _copy(envelope: Envelope, tx: Transaction) -> None:
+    await tx.append(f"{envelope.stream_id}-copy", [new_event("x")], StreamState.ANY)
 
 
-async def _end_if_there(envelope: Envelope, tx: object) -> None:
-    if await tx.read_stream(f"{envelope.stream_id}-task"):  # type: ignore[attr-defined]
-        await tx.append(f"{envelope.stream_id}-task", [new_event("x")], StreamState.ANY)  # type: ignore[attr-defined]
+async def _end_if_there(envelope: Envelope, tx: Transaction) -> None:
+    if await tx.read_stream(f"{envelope.stream_id}-task"):
+        await tx.append(f"{envelope.stream_id}-task", [new_event("x")], StreamState.ANY)
 
 
 async def delivered_alone(events: int, inbox_of: Callable[[EventStore], Inbox]) -> dict[str, float]:
@@ -83,7 +83,7 @@ async def drained(events: int, batch: int) -> dict[str, float]:
     queue, store = names.queue("events"), InMemoryEventStore()
     handled, all_handled = 0, asyncio.Event()
 
-    async def count(envelope: Envelope, tx: object) -> None:
+    async def count(envelope: Envelope, tx: Transaction) -> None:
         nonlocal handled
         handled += 1
         if handled == events:

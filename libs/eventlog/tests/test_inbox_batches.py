@@ -6,12 +6,11 @@ issue 19: one statement an event, and no transaction around it for an event alon
 from __future__ import annotations
 
 import asyncio
-from contextlib import AbstractAsyncContextManager
 
 import aio_pika
 import pytest
 
-from eventlog import NO_STREAM, EventStore, Inbox, InMemoryEventStore, StreamState, Transaction
+from eventlog import EventStore, Inbox, InMemoryEventStore, StreamState, Transaction
 from eventlog.inbox import Handler, Verdict
 from eventlog.postgres import PostgresEventStore
 from eventlog.rabbit import RabbitEventConsumer, RabbitPublisher
@@ -19,11 +18,7 @@ from support_contracts import Envelope
 from support_testkit import eventually
 from support_testkit.plugin import RabbitNames, fresh_schema
 
-from .factories import new_event
-
-
-async def recorded(store: EventStore, *labels: str) -> list[Envelope]:
-    return [(await store.append(f"session-{x}", [new_event(x)], NO_STREAM))[0] for x in labels]
+from .factories import new_event, recorded, transactions_counted
 
 
 def projector(transactions: list[object], handled: list[str]) -> Handler:
@@ -75,19 +70,12 @@ async def test_a_failing_delivery_leaves_nothing_of_its_batch_and_the_others_are
 
 @pytest.mark.integration
 async def test_an_event_alone_recorded_in_its_append_is_one_statement_with_no_transaction(
-    database_url: str, pg_schema: str
+    database_url: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = await PostgresEventStore.connect(database_url, pg_schema)
     try:
         [event] = await recorded(store, "a")
-        opened = []
-        begin = store.transaction
-
-        def counted() -> AbstractAsyncContextManager[Transaction]:
-            opened.append(1)
-            return begin()
-
-        store.transaction = counted  # type: ignore[method-assign]
+        opened = transactions_counted(store, monkeypatch)
         inbox = Inbox(store, "projector", projector([], []), record_in_append=True)
         assert (await inbox.deliver(event)).handled
         assert not (await inbox.deliver(event)).handled  # delivered again: recorded, skipped

@@ -6,15 +6,13 @@ may need what that event writes."""
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
-
 import pytest
 
-from eventlog import NO_STREAM, EventStore, Inbox, StreamState, Transaction
+from eventlog import EventStore, Inbox, StreamState, Transaction
 from eventlog.inbox import Handler
 from support_contracts import Envelope
 
-from .factories import new_event
+from .factories import new_event, recorded, transactions_counted
 
 LOOKED_AT = frozenset({"ActiveCustomerSelected"})  # the type of every event here
 
@@ -33,22 +31,6 @@ def things() -> Handler:
     return handle
 
 
-async def sent(store: EventStore, *labels: str) -> list[Envelope]:
-    return [(await store.append(f"event-{x}", [new_event(x)], NO_STREAM))[0] for x in labels]
-
-
-def transactions_counted(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    opened: list[int] = []
-    begin = store.transaction
-
-    def counted() -> AbstractAsyncContextManager[Transaction]:
-        opened.append(1)
-        return begin()
-
-    monkeypatch.setattr(store, "transaction", counted)
-    return opened
-
-
 async def told(store: EventStore, thing: str) -> list[str]:
     return [e.data["participant_id"] for e in await store.read_stream(f"thing-{thing}")]
 
@@ -56,7 +38,7 @@ async def told(store: EventStore, thing: str) -> list[str]:
 async def test_an_event_that_needs_nothing_takes_no_transaction_and_is_not_recorded(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    [end] = await sent(store, "end-1")
+    [end] = await recorded(store, "end-1")
     inbox = Inbox(store, "things", things(), look_first=LOOKED_AT)
     opened = transactions_counted(store, monkeypatch)
     assert (await inbox.deliver(end)).handled
@@ -73,7 +55,7 @@ async def test_an_event_that_needs_nothing_takes_no_transaction_and_is_not_recor
 async def test_without_look_first_every_event_takes_a_transaction(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    [end] = await sent(store, "end-1")
+    [end] = await recorded(store, "end-1")
     inbox = Inbox(store, "things", things())
     opened = transactions_counted(store, monkeypatch)
     assert (await inbox.deliver(end)).handled
@@ -84,7 +66,7 @@ async def test_without_look_first_every_event_takes_a_transaction(
 async def test_in_a_batch_only_those_first_in_line_are_looked_at(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    batch = await sent(store, "end-8", "end-9", "create-1", "end-1", "end-2")
+    batch = await recorded(store, "end-8", "end-9", "create-1", "end-1", "end-2")
     inbox = Inbox(store, "things", things(), look_first=LOOKED_AT)
     opened = transactions_counted(store, monkeypatch)
     verdicts = await inbox.deliver_many([(e, 1) for e in batch])
