@@ -103,6 +103,11 @@ class _Looking:
 
     append_once = record_handled = save_checkpoint = append
 
+    async def read_ahead(self, stream_ids: Sequence[str], record: Handling | None = None) -> bool:
+        if record is not None:
+            raise _WouldWrite
+        return True  # the store's reads go to the log each time
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 

@@ -62,6 +62,9 @@ class InMemoryTransaction:
     ) -> list[Envelope] | None:
         return await append_once_in(self, stream_id, events, expected, once)
 
+    async def read_ahead(self, stream_ids: Sequence[str], record: Handling | None = None) -> bool:
+        return record is None or await self.record_handled(*record)  # reads cost nothing here
+
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
         committed = self._store._streams.get(stream_id, [])
         staged = [e for e in self._staged.events if e.stream_id == stream_id]

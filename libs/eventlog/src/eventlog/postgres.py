@@ -32,15 +32,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 import structlog
 
 from eventlog.model import Expected, Handling, Lease, NewEvent
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
-from eventlog.postgres_sql import Statements, append_events, envelope_of
-from eventlog.store import append_once_in
+from eventlog.postgres_sql import PostgresTransaction, Statements, append_events, envelope_of
 from eventlog.turns import woken
 from support_contracts import Envelope
 
@@ -54,50 +52,6 @@ READS_REMEMBERED = 64
 
 TAKEOVER_SECONDS = 0.5
 """How long a replica that took a lock over waits before it works under it."""
-
-
-class PostgresTransaction:
-    """A REPEATABLE READ transaction: its reads and its appends' version checks see one
-    snapshot, taken before its transaction id exists (see the module's docstring)."""
-
-    def __init__(self, conn: Connection, sql: Statements) -> None:
-        self._conn, self._sql = conn, sql
-        self._next_index = 0
-
-    async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
-    ) -> list[Envelope]:
-        recorded = await append_events(
-            self._conn, self._sql, stream_id, events, expected_version, self._next_index
-        )
-        assert recorded is not None  # it is None only when appended once
-        self._next_index += len(recorded)
-        return recorded
-
-    async def append_once(
-        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
-    ) -> list[Envelope] | None:
-        if not events:  # the one statement records only with events
-            return await append_once_in(self, stream_id, events, expected, once)
-        recorded = await append_events(
-            self._conn, self._sql, stream_id, events, expected, self._next_index, once
-        )
-        self._next_index += len(recorded or ())
-        return recorded
-
-    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
-        rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
-        return [envelope_of(row) for row in rows]
-
-    async def stream_version(self, stream_id: str) -> int:
-        version: int = await self._conn.fetchval(self._sql.stream_version, stream_id)
-        return version
-
-    async def record_handled(self, consumer: str, event_id: UUID) -> bool:
-        return bool(await self._conn.fetchval(self._sql.record_handled, consumer, event_id))
-
-    async def save_checkpoint(self, name: str, position: int) -> None:
-        await self._conn.execute(self._sql.save_checkpoint, name, position)
 
 
 async def _watch(conn: asyncpg.Connection, losing: Callable[[], None], *, every: float) -> None:

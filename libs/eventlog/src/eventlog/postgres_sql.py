@@ -1,12 +1,14 @@
-"""The log's SQL (``eventlog.postgres``): every statement of one schema, written once, and the
-append that runs them: the version check, the positions and the inbox record in one
-statement (see ``eventlog.postgres`` for why the positions are gap-free)."""
+"""The log's SQL (``eventlog.postgres``): every statement of one schema, written once, the
+append that runs them (the version check, the positions and the inbox record in one
+statement; see ``eventlog.postgres`` for why the positions are gap-free), and the transaction
+that runs them, which reads ahead what a decision will read."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -21,6 +23,7 @@ from eventlog.model import (
     satisfied,
 )
 from eventlog.postgres_schema import Connection
+from eventlog.store import append_once_in
 from support_contracts import Envelope
 
 POSITION_SHIFT = 16
@@ -105,6 +108,19 @@ class Statements:
         # EXISTS (... WHERE global_position > $1), asyncpg's generic plan scanned the table
         self.any_after = f"SELECT coalesce(max(global_position) > $1, false) FROM {events}"
         self.notify = f"NOTIFY {self.channel}"
+        # what a decision will read, every stream in one statement, with the inbox's record
+        # of the command ($2 handled $3; none with a NULL $2): a row an event, ordered by
+        # stream, and ``first`` on every row, on a row of nulls but for it when none has any
+        self.read_ahead = f"""
+            WITH handled AS (
+                INSERT INTO {schema}.inbox (consumer, event_id)
+                SELECT $2::text, $3::uuid WHERE $2::text IS NOT NULL
+                ON CONFLICT DO NOTHING RETURNING true)
+            SELECT e.*, ($2::text IS NULL OR EXISTS (SELECT FROM handled)) AS first
+            FROM (SELECT) AS one
+            LEFT JOIN LATERAL (
+                SELECT {_COLUMNS} FROM {events} WHERE stream_id = ANY ($1::text[])) AS e ON true
+            ORDER BY e.stream_id, e.stream_version"""
         self.record_handled = f"""
             INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
             ON CONFLICT DO NOTHING RETURNING true"""
@@ -203,3 +219,66 @@ def _parameter(expected: Expected) -> int | None:
         case StreamState.EXISTS:
             return -2
     return expected
+
+
+class PostgresTransaction:
+    """A REPEATABLE READ transaction: its reads and its appends' version checks see one
+    snapshot, taken before its transaction id exists (see ``eventlog.postgres``). That
+    snapshot is why a stream read ahead can be answered from memory until this transaction
+    appends to it: nobody else's commit can change what it reads."""
+
+    def __init__(self, conn: Connection, sql: Statements) -> None:
+        self._conn, self._sql = conn, sql
+        self._next_index = 0
+        self._read: dict[str, list[Envelope]] = {}  # read ahead, none appended to since
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
+    ) -> list[Envelope]:
+        self._read.pop(stream_id, None)
+        recorded = await append_events(
+            self._conn, self._sql, stream_id, events, expected_version, self._next_index
+        )
+        assert recorded is not None  # it is None only when appended once
+        self._next_index += len(recorded)
+        return recorded
+
+    async def append_once(
+        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
+    ) -> list[Envelope] | None:
+        if not events:  # the one statement records only with events
+            return await append_once_in(self, stream_id, events, expected, once)
+        self._read.pop(stream_id, None)
+        recorded = await append_events(
+            self._conn, self._sql, stream_id, events, expected, self._next_index, once
+        )
+        self._next_index += len(recorded or ())
+        return recorded
+
+    async def read_ahead(self, stream_ids: Sequence[str], record: Handling | None = None) -> bool:
+        consumer, handled_id = record or (None, None)
+        rows = await self._conn.fetch(self._sql.read_ahead, list(stream_ids), consumer, handled_id)
+        read: dict[str, list[Envelope]] = {stream_id: [] for stream_id in stream_ids}
+        for row in rows:
+            if row["stream_id"] is not None:
+                read[row["stream_id"]].append(envelope_of(row))
+        self._read.update(read)
+        return bool(rows[0]["first"])
+
+    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
+        if (known := self._read.get(stream_id)) is not None:
+            return [e for e in known if e.stream_version >= from_version]
+        rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
+        return [envelope_of(row) for row in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        if (known := self._read.get(stream_id)) is not None:
+            return known[-1].stream_version if known else NO_STREAM
+        version: int = await self._conn.fetchval(self._sql.stream_version, stream_id)
+        return version
+
+    async def record_handled(self, consumer: str, event_id: UUID) -> bool:
+        return bool(await self._conn.fetchval(self._sql.record_handled, consumer, event_id))
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        await self._conn.execute(self._sql.save_checkpoint, name, position)

@@ -35,6 +35,13 @@ class Transaction(Protocol):
         command), in one statement; None, with nothing written, if it was recorded before."""
         ...
 
+    async def read_ahead(self, stream_ids: Sequence[str], record: Handling | None = None) -> bool:
+        """Reads the streams a decision will read, at once, for :meth:`read_stream` and
+        :meth:`stream_version` to answer from until this transaction appends to one; with
+        ``record``, the inbox's record that a consumer handled a command, in the same round
+        trip: False if it was recorded before (:meth:`record_handled`)."""
+        ...
+
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]: ...
 
     async def stream_version(self, stream_id: str) -> int:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from eventlog.conflicts import again, retrying
-from eventlog.model import Cause, Expected, NewEvent, utc_now
+from eventlog.model import Cause, Expected, Handling, NewEvent, utc_now
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope, Event
 
@@ -97,12 +97,20 @@ async def write_in(
     *,
     now: datetime,
     applied: str | None = None,
+    reads: Sequence[str] = (),
 ) -> Written[S]:
     """The recipe in ``tx``: ``decide`` sees the stream as ``tx`` does and may refuse (raise);
     what it decides is appended at the version it saw, so a writer in between is a
-    ``ConcurrencyConflict`` for the owner of ``tx`` to retry."""
+    ``ConcurrencyConflict`` for the owner of ``tx`` to retry. The stream (unless it loads
+    itself), the other streams ``decide`` will read (``reads``) and the record of the command
+    (``applied``) are one round trip (``Transaction.read_ahead``)."""
+    record = None if applied is None else Handling(applied, cause.command_id)
+    first = True
+    if record is not None or reads:
+        ahead = [*([] if stream.load is not None else [stream.id]), *reads]
+        first = await tx.read_ahead(ahead, record)
     before = await stream.state(tx)
-    if applied is not None and not await tx.record_handled(applied, cause.command_id):
+    if not first:
         return Written(before, repeated=True)
     return await _decided(tx, stream.id, before, decide, cause, now)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from eventlog import Transaction
 from session_svc.domain import Session, Status, rules, supervising
+from session_svc.domain.settings import SITE_STREAM, csr_stream
 from session_svc.views import session_view
-from session_svc.writing import SessionLog
+from session_svc.writing import SessionLog, number_stream
 from support_contracts import Command, Event
 from support_contracts import session as contract
 from support_contracts.replies import (
@@ -30,36 +31,40 @@ async def _session_reply(
     cmd: Command,
     session_id: UUID,
     decide: Callable[[Session, Transaction], Awaitable[list[Event]]],
+    reads: Sequence[str] = (),
 ) -> SessionReply:
-    outcome = await h.run(cmd, session_id, decide)
+    outcome = await h.run(cmd, session_id, decide, reads)
     return SessionReply(session=session_view(outcome.session))
 
 
 async def start_session(h: SessionLog, cmd: contract.StartSession) -> SessionReply:
-    session_id = h.id_for(cmd, "session")
+    session_id, number = h.id_for(cmd, "session"), h.new_number()
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.start_session(
             cmd,
             session_id=session_id,
-            number=await h.free_number(tx),
+            number=await h.free_number(tx, number),
             csr=await h.csr(tx, cmd.csr_id),
             site=await h.site(tx),
         )
 
-    return await _session_reply(h, cmd, session_id, decide)
+    reads = (number_stream(number), csr_stream(cmd.csr_id), SITE_STREAM)
+    return await _session_reply(h, cmd, session_id, decide, reads)
 
 
 async def open_requested_session(h: SessionLog, cmd: contract.OpenRequestedSession) -> JoinedReply:
     session_id, customer_id = h.id_for(cmd, "session"), str(h.id_for(cmd, "customer"))
+    number = h.new_number()
 
     async def decide(s: Session, tx: Transaction) -> list[Event]:
-        number = await h.free_number(tx)
+        free = await h.free_number(tx, number)
         return rules.open_requested_session(
-            cmd, session_id=session_id, number=number, customer_id=customer_id
+            cmd, session_id=session_id, number=free, customer_id=customer_id
         )
 
-    session = (await _session_reply(h, cmd, session_id, decide)).session
+    reads = (number_stream(number),)
+    session = (await _session_reply(h, cmd, session_id, decide, reads)).session
     return JoinedReply(session=session, participant_id=customer_id)
 
 
@@ -67,9 +72,7 @@ async def _target(h: SessionLog, session_id: UUID | None, number: str | None) ->
     if session_id is not None:
         return session_id
     assert number is not None  # the contract asks for exactly one of the two
-    found = await h.session_by_number(number)
-    assert found.id is not None
-    return found.id
+    return await h.session_id_by_number(number)
 
 
 async def join_as_customer(h: SessionLog, cmd: contract.JoinAsCustomer) -> JoinedReply:
@@ -79,7 +82,7 @@ async def join_as_customer(h: SessionLog, cmd: contract.JoinAsCustomer) -> Joine
         return rules.join_as_customer(s, cmd, participant_id=participant_id, site=await h.site(tx))
 
     target = await _target(h, cmd.session_id, cmd.session_number)
-    session = (await _session_reply(h, cmd, target, decide)).session
+    session = (await _session_reply(h, cmd, target, decide, (SITE_STREAM,))).session
     return JoinedReply(session=session, participant_id=participant_id)
 
 
@@ -123,14 +126,15 @@ async def transfer_control(h: SessionLog, cmd: contract.TransferControl) -> Sess
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.transfer_control(s, cmd, receiver=await h.csr(tx, cmd.to_csr))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide)
+    return await _session_reply(h, cmd, cmd.session_id, decide, (csr_stream(cmd.to_csr),))
 
 
 async def hand_off_to_queue(h: SessionLog, cmd: contract.HandOffToQueue) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.hand_off_to_queue(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide)
+    reads = (csr_stream(cmd.actor_id or ""),)
+    return await _session_reply(h, cmd, cmd.session_id, decide, reads)
 
 
 async def hand_off_to_agents(h: SessionLog, cmd: contract.HandOffToAgents) -> SessionReply:
@@ -139,7 +143,8 @@ async def hand_off_to_agents(h: SessionLog, cmd: contract.HandOffToAgents) -> Se
         controller = await h.csr(tx, cmd.actor_id or "")
         return rules.hand_off_to_agents(s, cmd, controller=controller, agents=agents)
 
-    return await _session_reply(h, cmd, cmd.session_id, decide)
+    reads = [csr_stream(csr_id) for csr_id in dict.fromkeys([*cmd.agent_ids, cmd.actor_id or ""])]
+    return await _session_reply(h, cmd, cmd.session_id, decide, reads)
 
 
 async def assign_agent(h: SessionLog, cmd: contract.AssignAgent) -> SessionReply:
@@ -166,14 +171,15 @@ async def take_over(h: SessionLog, cmd: contract.TakeOverSession) -> SessionRepl
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return supervising.take_over(s, cmd, supervisor=await h.csr(tx, cmd.supervisor_id))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide)
+    reads = (csr_stream(cmd.supervisor_id),)
+    return await _session_reply(h, cmd, cmd.session_id, decide, reads)
 
 
 async def record_heartbeat(h: SessionLog, cmd: contract.RecordHeartbeat) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide)
+    return await _session_reply(h, cmd, cmd.session_id, decide, (SITE_STREAM,))
 
 
 async def change_site_settings(h: SessionLog, cmd: contract.ChangeSiteSettings) -> SiteReply:

@@ -84,16 +84,24 @@ class SessionLog:
         # every session not ended, folded from the log: R17's list, S4's watch
         self.sessions = LiveSessions(store, snapshot_every=snapshot_every)
 
-    async def run(self, cmd: Command, session_id: UUID, decide: Decision) -> Outcome:
-        """The recipe in its own transaction, retried when another writer got there first."""
+    async def run(
+        self, cmd: Command, session_id: UUID, decide: Decision, reads: Sequence[str] = ()
+    ) -> Outcome:
+        """The recipe in its own transaction, retried when another writer got there first.
+        ``reads``: the streams besides the session's that ``decide`` reads, read with it."""
 
         async def once(tx: Transaction) -> Outcome:
-            return await self.decide_and_record(tx, cmd, session_id, decide)
+            return await self.decide_and_record(tx, cmd, session_id, decide, reads)
 
         return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
 
     async def decide_and_record(
-        self, tx: Transaction, cmd: Command, session_id: UUID, decide: Decision
+        self,
+        tx: Transaction,
+        cmd: Command,
+        session_id: UUID,
+        decide: Decision,
+        reads: Sequence[str] = (),
     ) -> Outcome:
         """The recipe inside a transaction someone else owns (the inbox's), and what follows
         from the session's change in the csr's ledger and the number's stream."""
@@ -103,7 +111,9 @@ class SessionLog:
             return await decide(before, tx)
 
         stream = Stream(session_stream(session_id), fold)
-        written = await write_in(tx, stream, decided, cmd, now=now, applied=COMMANDS_HANDLED)
+        written = await write_in(
+            tx, stream, decided, cmd, now=now, applied=COMMANDS_HANDLED, reads=reads
+        )
         before = written.before
         if not written.recorded:
             return Outcome(before, [])
@@ -121,9 +131,13 @@ class SessionLog:
     async def csr(self, tx: Transaction, csr_id: str) -> Csr:
         return fold_csr(await tx.read_stream(csr_stream(csr_id)))
 
-    async def free_number(self, tx: Transaction) -> str:
-        for _ in range(NUMBER_TRIES):
-            number = self._new_number()
+    def new_number(self) -> str:
+        """A number to try first, its stream read ahead with the session's (``free_number``)."""
+        return self._new_number()
+
+    async def free_number(self, tx: Transaction, first: str | None = None) -> str:
+        for tried in range(NUMBER_TRIES):
+            number = first if tried == 0 and first is not None else self._new_number()
             held = await tx.read_stream(number_stream(number))
             if not held or held[-1].type == NumberReleased.event_type():
                 return number
@@ -215,9 +229,14 @@ class SessionLog:
     async def session_by_number(self, number: str) -> Session:
         """The live session with the number; 409 ``session_ended`` while the number's last
         session has ended and no other holds it yet (issue 14.8: the digits were right)."""
+        return await self.session(await self.session_id_by_number(number))
+
+    async def session_id_by_number(self, number: str) -> UUID:
+        """The id alone, for a command that reads the session in its own transaction: the
+        number is reserved in the transaction that starts the session, so it exists."""
         held = await self.store.read_stream(number_stream(number))
         if held and held[-1].type == NumberReleased.event_type():
             raise StateForbids("session_ended", "the session with that number has ended")
         if not held or held[-1].type != NumberReserved.event_type():
             raise NotFound("unknown_number", "no live session has that number; check the digits")
-        return await self.session(UUID(held[-1].data["session_id"]))
+        return UUID(held[-1].data["session_id"])

@@ -1,0 +1,106 @@
+"""Issue 19: a command's record and the streams its decision reads are one round trip
+(``Transaction.read_ahead``); what was read ahead answers the decision's reads until the
+transaction appends to it."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import asyncpg
+
+from eventlog import EventStore, Stream, Transaction, utc_now, write_in
+from eventlog.model import SystemCause
+from eventlog.postgres import PostgresEventStore
+from eventlog.writing import History
+from support_contracts import Event
+from support_contracts.session import ActiveCustomerSelected
+
+from .factories import new_events
+
+
+def history(events: list[object]) -> History:
+    return History(events)  # type: ignore[arg-type]
+
+
+def pick(name: str) -> list[Event]:
+    return [ActiveCustomerSelected(participant_id=name)]
+
+
+async def test_issue_19_a_command_read_ahead_decides_on_every_stream_and_applies_once(
+    store: EventStore,
+) -> None:
+    await store.append("session-a", new_events(2, "s"), -1)
+    await store.append("csr-a", new_events(1, "c"), -1)
+    cause = SystemCause(command_id=uuid4(), correlation_id=uuid4())
+    seen: list[tuple[int, list[str], list[str], int]] = []
+
+    async def once(tx: Transaction) -> bool:
+        async def decide(state: History) -> list[Event]:
+            csr = [e.event_id.hex for e in await tx.read_stream("csr-a")]
+            none = [e.event_id.hex for e in await tx.read_stream("number-1")]
+            seen.append((state.version, csr, none, await tx.stream_version("number-1")))
+            return pick("mine")
+
+        written = await write_in(
+            tx, Stream("session-a", history), decide, cause,
+            now=utc_now(), applied="commands", reads=("csr-a", "number-1"),
+        )  # fmt: skip
+        return written.repeated
+
+    async with store.transaction() as tx:
+        assert await once(tx) is False
+    async with store.transaction() as tx:
+        assert await once(tx) is True  # the same command again: nothing decided, nothing written
+    csr = [e.event_id.hex for e in await store.read_stream("csr-a")]
+    assert seen == [(1, csr, [], -1)]
+    assert len(await store.read_stream("session-a")) == 3
+
+
+async def test_issue_19_a_stream_read_ahead_then_appended_to_is_read_again(
+    store: EventStore,
+) -> None:
+    await store.append("csr-b", new_events(1, "c"), -1)
+    async with store.transaction() as tx:
+        assert await tx.read_ahead(["csr-b", "number-2"]) is True
+        await tx.append("csr-b", new_events(2, "more"), 0)
+        await tx.append("number-2", new_events(1, "n"), -1)
+        assert [e.stream_version for e in await tx.read_stream("csr-b")] == [0, 1, 2]
+        assert [e.stream_version for e in await tx.read_stream("csr-b", 2)] == [2]
+        assert await tx.stream_version("csr-b") == 2
+        assert await tx.stream_version("number-2") == 0
+
+
+async def test_issue_19_on_postgres_the_record_and_every_read_are_one_statement(
+    pg_store: PostgresEventStore,
+) -> None:
+    """Without ``read_ahead`` the same command took five statements before its append: the
+    session's read, the record, three reads."""
+    store = pg_store
+    await store.append("session-c", new_events(1, "s"), -1)
+    await store.append("csr-c", new_events(2, "c"), -1)
+    cause = SystemCause(command_id=uuid4(), correlation_id=uuid4())
+    statements: list[str] = []
+
+    def logged(record: asyncpg.connection.LoggedQuery) -> None:
+        statements.append(" ".join(record.query.split())[:40])
+
+    async with store.transaction() as tx:
+        tx._conn.add_query_logger(logged)
+
+        async def decide(state: History) -> list[Event]:
+            assert len(await tx.read_stream("csr-c")) == 2
+            assert await tx.read_stream("site") == []
+            assert await tx.stream_version("number-3") == -1
+            return pick(f"at-{state.version}")
+
+        await write_in(
+            tx, Stream("session-c", history), decide, cause,
+            now=utc_now(), applied="commands", reads=("csr-c", "site", "number-3"),
+        )  # fmt: skip
+        await asyncio.sleep(0.05)  # asyncpg calls its query loggers soon after, not at once
+        tx._conn.remove_query_logger(logged)
+    assert len(statements) == 2, statements  # the read ahead with the record; the append
+    assert statements[0].startswith("WITH handled AS ( INSERT INTO")
+    [appended] = (await store.read_stream("session-c"))[1:]
+    assert appended.data == {"participant_id": "at-0"}
