@@ -44,7 +44,7 @@ async def test_issue_19_a_command_read_ahead_decides_on_every_stream_and_applies
 
         written = await write_in(
             tx, Stream("session-a", history), decide, cause,
-            now=utc_now(), applied="commands", reads=("csr-a", "number-1"),
+            now=utc_now(), applied="commands", reads={"csr-a": 0, "number-1": 0},
         )  # fmt: skip
         return written.repeated
 
@@ -62,13 +62,27 @@ async def test_issue_19_a_stream_read_ahead_then_appended_to_is_read_again(
 ) -> None:
     await store.append("csr-b", new_events(1, "c"), -1)
     async with store.transaction() as tx:
-        assert await tx.read_ahead(["csr-b", "number-2"]) is True
+        assert await tx.read_ahead({"csr-b": 0, "number-2": 0}) is True
         await tx.append("csr-b", new_events(2, "more"), 0)
         await tx.append("number-2", new_events(1, "n"), -1)
         assert [e.stream_version for e in await tx.read_stream("csr-b")] == [0, 1, 2]
         assert [e.stream_version for e in await tx.read_stream("csr-b", 2)] == [2]
         assert await tx.stream_version("csr-b") == 2
         assert await tx.stream_version("number-2") == 0
+
+
+async def test_issue_19_a_stream_read_ahead_from_a_version_is_read_from_there(
+    store: EventStore,
+) -> None:
+    """A caller that kept a fold of the stream up to a version reads only what came after."""
+    await store.append("csr-d", new_events(3, "c"), -1)
+    async with store.transaction() as tx:
+        await tx.read_ahead({"csr-d": 2, "csr-e": 1})
+        assert [e.stream_version for e in await tx.read_stream("csr-d", 2)] == [2]
+        assert [e.stream_version for e in await tx.read_stream("csr-d")] == [0, 1, 2]
+        assert await tx.read_stream("csr-e", 1) == []
+        assert await tx.stream_version("csr-d") == 2
+        assert await tx.stream_version("csr-e") == -1
 
 
 async def test_issue_19_on_postgres_the_record_and_every_read_are_one_statement(
@@ -96,7 +110,7 @@ async def test_issue_19_on_postgres_the_record_and_every_read_are_one_statement(
 
         await write_in(
             tx, Stream("session-c", history), decide, cause,
-            now=utc_now(), applied="commands", reads=("csr-c", "site", "number-3"),
+            now=utc_now(), applied="commands", reads={"csr-c": 0, "site": 0, "number-3": 0},
         )  # fmt: skip
         await asyncio.sleep(0.05)  # asyncpg calls its query loggers soon after, not at once
         tx._conn.remove_query_logger(logged)

@@ -25,7 +25,7 @@ as any other, in the inbox's transaction. The handler must have no effect but it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -103,7 +103,7 @@ class _Looking:
 
     append_once = record_handled = save_checkpoint = append
 
-    async def read_ahead(self, stream_ids: Sequence[str], record: Handling | None = None) -> bool:
+    async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
         if record is not None:
             raise _WouldWrite
         return True  # the store's reads go to the log each time

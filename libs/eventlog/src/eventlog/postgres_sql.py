@@ -6,7 +6,7 @@ that runs them, which reads ahead what a decision will read."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -108,9 +108,11 @@ class Statements:
         # EXISTS (... WHERE global_position > $1), asyncpg's generic plan scanned the table
         self.any_after = f"SELECT coalesce(max(global_position) > $1, false) FROM {events}"
         self.notify = f"NOTIFY {self.channel}"
-        # what a decision will read, every stream in one statement, with the inbox's record
-        # of the command ($2 handled $3; none with a NULL $2): a row an event, ordered by
-        # stream, and ``first`` on every row, on a row of nulls but for it when none has any
+        # what a decision will read, every stream ($1) from its first version wanted ($4) in
+        # one statement, with the inbox's record of the command ($2 handled $3; none with a
+        # NULL $2): a row an event, ordered by stream, and ``first`` on every row, on a row of
+        # nulls but for it when none has any
+        wanted = ", ".join(f"ev.{column.strip()}" for column in _COLUMNS.split(","))
         self.read_ahead = f"""
             WITH handled AS (
                 INSERT INTO {schema}.inbox (consumer, event_id)
@@ -119,7 +121,9 @@ class Statements:
             SELECT e.*, ($2::text IS NULL OR EXISTS (SELECT FROM handled)) AS first
             FROM (SELECT) AS one
             LEFT JOIN LATERAL (
-                SELECT {_COLUMNS} FROM {events} WHERE stream_id = ANY ($1::text[])) AS e ON true
+                SELECT {wanted} FROM unnest($1::text[], $4::int[]) AS r(stream_id, version)
+                JOIN {events} AS ev
+                  ON ev.stream_id = r.stream_id AND ev.stream_version >= r.version) AS e ON true
             ORDER BY e.stream_id, e.stream_version"""
         self.record_handled = f"""
             INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
@@ -230,7 +234,8 @@ class PostgresTransaction:
     def __init__(self, conn: Connection, sql: Statements) -> None:
         self._conn, self._sql = conn, sql
         self._next_index = 0
-        self._read: dict[str, list[Envelope]] = {}  # read ahead, none appended to since
+        # read ahead, from a version on, none appended to since
+        self._read: dict[str, tuple[int, list[Envelope]]] = {}
 
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
@@ -255,25 +260,30 @@ class PostgresTransaction:
         self._next_index += len(recorded or ())
         return recorded
 
-    async def read_ahead(self, stream_ids: Sequence[str], record: Handling | None = None) -> bool:
+    async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
         consumer, handled_id = record or (None, None)
-        rows = await self._conn.fetch(self._sql.read_ahead, list(stream_ids), consumer, handled_id)
-        read: dict[str, list[Envelope]] = {stream_id: [] for stream_id in stream_ids}
+        ids, versions = list(streams), list(streams.values())
+        rows = await self._conn.fetch(self._sql.read_ahead, ids, consumer, handled_id, versions)
+        read: dict[str, list[Envelope]] = {stream_id: [] for stream_id in streams}
         for row in rows:
             if row["stream_id"] is not None:
                 read[row["stream_id"]].append(envelope_of(row))
-        self._read.update(read)
+        self._read.update((s, (streams[s], events)) for s, events in read.items())
         return bool(rows[0]["first"])
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
-        if (known := self._read.get(stream_id)) is not None:
+        first, known = self._read.get(stream_id, (None, []))
+        if first is not None and from_version >= first:
             return [e for e in known if e.stream_version >= from_version]
         rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
         return [envelope_of(row) for row in rows]
 
     async def stream_version(self, stream_id: str) -> int:
-        if (known := self._read.get(stream_id)) is not None:
-            return known[-1].stream_version if known else NO_STREAM
+        first, known = self._read.get(stream_id, (None, []))
+        if known:
+            return known[-1].stream_version
+        if first == 0:
+            return NO_STREAM
         version: int = await self._conn.fetchval(self._sql.stream_version, stream_id)
         return version
 

@@ -7,7 +7,7 @@ ever skipping one that commits late (see ``postgres.py`` for how).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -35,8 +35,10 @@ class Transaction(Protocol):
         command), in one statement; None, with nothing written, if it was recorded before."""
         ...
 
-    async def read_ahead(self, stream_ids: Sequence[str], record: Handling | None = None) -> bool:
-        """Reads the streams a decision will read, at once, for :meth:`read_stream` and
+    async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
+        """Reads the streams a decision will read, each from the version given on (0: whole;
+        a caller that keeps an older fold of one reads only what came after), at once, for
+        :meth:`read_stream` and
         :meth:`stream_version` to answer from until this transaction appends to one; with
         ``record``, the inbox's record that a consumer handled a command, in the same round
         trip: False if it was recorded before (:meth:`record_handled`)."""

@@ -13,7 +13,7 @@ the shape.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -97,18 +97,18 @@ async def write_in(
     *,
     now: datetime,
     applied: str | None = None,
-    reads: Sequence[str] = (),
+    reads: Mapping[str, int] | None = None,
 ) -> Written[S]:
     """The recipe in ``tx``: ``decide`` sees the stream as ``tx`` does and may refuse (raise);
     what it decides is appended at the version it saw, so a writer in between is a
     ``ConcurrencyConflict`` for the owner of ``tx`` to retry. The stream (unless it loads
-    itself), the other streams ``decide`` will read (``reads``) and the record of the command
-    (``applied``) are one round trip (``Transaction.read_ahead``)."""
+    itself), the other streams ``decide`` will read (``reads``: each from a version on) and
+    the record of the command (``applied``) are one round trip (``Transaction.read_ahead``)."""
     record = None if applied is None else Handling(applied, cause.command_id)
     first = True
     if record is not None or reads:
-        ahead = [*([] if stream.load is not None else [stream.id]), *reads]
-        first = await tx.read_ahead(ahead, record)
+        ahead = {} if stream.load is not None else {stream.id: 0}
+        first = await tx.read_ahead({**ahead, **(reads or {})}, record)
     before = await stream.state(tx)
     if not first:
         return Written(before, repeated=True)

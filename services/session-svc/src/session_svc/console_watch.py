@@ -18,7 +18,6 @@ import structlog
 
 from eventlog import Transaction, keep_turning, lead
 from session_svc.domain import Session, rules
-from session_svc.domain.settings import SITE_STREAM
 from session_svc.writing import SessionLog
 from support_contracts import Event
 from support_contracts.session import CloseLapsedConsole
@@ -50,7 +49,7 @@ class ConsoleWatch:
             site = await self._handlers.site(tx)
             return rules.end_if_console_lapsed(s, now=self._handlers.now(), site=site)
 
-        outcome = await self._handlers.run(cmd, session_id, decide, (SITE_STREAM,))
+        outcome = await self._handlers.run(cmd, session_id, decide, self._handlers.reads(site=True))
         if outcome.recorded:
             log.info("session.console_closed", session_id=str(session_id))
         return bool(outcome.recorded)

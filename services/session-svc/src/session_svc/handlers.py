@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -10,9 +10,8 @@ from pydantic import BaseModel
 
 from eventlog import Transaction
 from session_svc.domain import Session, Status, rules, supervising
-from session_svc.domain.settings import SITE_STREAM, csr_stream
 from session_svc.views import session_view
-from session_svc.writing import SessionLog, number_stream
+from session_svc.writing import Reads, SessionLog
 from support_contracts import Command, Event
 from support_contracts import session as contract
 from support_contracts.replies import (
@@ -31,7 +30,7 @@ async def _session_reply(
     cmd: Command,
     session_id: UUID,
     decide: Callable[[Session, Transaction], Awaitable[list[Event]]],
-    reads: Sequence[str] = (),
+    reads: Reads | None = None,
 ) -> SessionReply:
     outcome = await h.run(cmd, session_id, decide, reads)
     return SessionReply(session=session_view(outcome.session))
@@ -49,7 +48,7 @@ async def start_session(h: SessionLog, cmd: contract.StartSession) -> SessionRep
             site=await h.site(tx),
         )
 
-    reads = (number_stream(number), csr_stream(cmd.csr_id), SITE_STREAM)
+    reads = h.reads(site=True, csrs=[cmd.csr_id], number=number)
     return await _session_reply(h, cmd, session_id, decide, reads)
 
 
@@ -63,7 +62,7 @@ async def open_requested_session(h: SessionLog, cmd: contract.OpenRequestedSessi
             cmd, session_id=session_id, number=free, customer_id=customer_id
         )
 
-    reads = (number_stream(number),)
+    reads = h.reads(number=number)
     session = (await _session_reply(h, cmd, session_id, decide, reads)).session
     return JoinedReply(session=session, participant_id=customer_id)
 
@@ -82,7 +81,7 @@ async def join_as_customer(h: SessionLog, cmd: contract.JoinAsCustomer) -> Joine
         return rules.join_as_customer(s, cmd, participant_id=participant_id, site=await h.site(tx))
 
     target = await _target(h, cmd.session_id, cmd.session_number)
-    session = (await _session_reply(h, cmd, target, decide, (SITE_STREAM,))).session
+    session = (await _session_reply(h, cmd, target, decide, h.reads(site=True))).session
     return JoinedReply(session=session, participant_id=participant_id)
 
 
@@ -126,14 +125,14 @@ async def transfer_control(h: SessionLog, cmd: contract.TransferControl) -> Sess
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.transfer_control(s, cmd, receiver=await h.csr(tx, cmd.to_csr))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide, (csr_stream(cmd.to_csr),))
+    return await _session_reply(h, cmd, cmd.session_id, decide, h.reads(csrs=[cmd.to_csr]))
 
 
 async def hand_off_to_queue(h: SessionLog, cmd: contract.HandOffToQueue) -> SessionReply:
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.hand_off_to_queue(s, cmd, controller=await h.csr(tx, cmd.actor_id or ""))
 
-    reads = (csr_stream(cmd.actor_id or ""),)
+    reads = h.reads(csrs=[cmd.actor_id or ""])
     return await _session_reply(h, cmd, cmd.session_id, decide, reads)
 
 
@@ -143,7 +142,7 @@ async def hand_off_to_agents(h: SessionLog, cmd: contract.HandOffToAgents) -> Se
         controller = await h.csr(tx, cmd.actor_id or "")
         return rules.hand_off_to_agents(s, cmd, controller=controller, agents=agents)
 
-    reads = [csr_stream(csr_id) for csr_id in dict.fromkeys([*cmd.agent_ids, cmd.actor_id or ""])]
+    reads = h.reads(csrs=[*cmd.agent_ids, cmd.actor_id or ""])
     return await _session_reply(h, cmd, cmd.session_id, decide, reads)
 
 
@@ -171,7 +170,7 @@ async def take_over(h: SessionLog, cmd: contract.TakeOverSession) -> SessionRepl
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return supervising.take_over(s, cmd, supervisor=await h.csr(tx, cmd.supervisor_id))
 
-    reads = (csr_stream(cmd.supervisor_id),)
+    reads = h.reads(csrs=[cmd.supervisor_id])
     return await _session_reply(h, cmd, cmd.session_id, decide, reads)
 
 
@@ -179,7 +178,7 @@ async def record_heartbeat(h: SessionLog, cmd: contract.RecordHeartbeat) -> Sess
     async def decide(s: Session, tx: Transaction) -> list[Event]:
         return rules.record_heartbeat(s, cmd, now=h.now(), site=await h.site(tx))
 
-    return await _session_reply(h, cmd, cmd.session_id, decide, (SITE_STREAM,))
+    return await _session_reply(h, cmd, cmd.session_id, decide, h.reads(site=True))
 
 
 async def change_site_settings(h: SessionLog, cmd: contract.ChangeSiteSettings) -> SiteReply:

@@ -12,7 +12,8 @@ created has ids derived from the command's id, so that answer is the first one's
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
@@ -46,10 +47,13 @@ from support_contracts.session import (
 )
 
 CONFLICT_RETRIES = 8
+CSRS_REMEMBERED = 10_000  # the csrs' folds a replica keeps, the least recently read dropped
+NO_CSR = Csr()
 COMMANDS_HANDLED = "commands"  # the inbox's record of every command applied, by command id
 NUMBER_TRIES = 20
 
 Decision = Callable[[Session, Transaction], Awaitable[list[Event]]]
+Reads = Mapping[str, int]  # a stream a decision reads, from this version on
 
 
 def session_stream(session_id: UUID) -> str:
@@ -83,9 +87,10 @@ class SessionLog:
         self.store, self._clock, self._new_number = store, clock, new_number
         # every session not ended, folded from the log: R17's list, S4's watch
         self.sessions = LiveSessions(store, snapshot_every=snapshot_every)
+        self._csrs: OrderedDict[str, Csr] = OrderedDict()  # ``csr``
 
     async def run(
-        self, cmd: Command, session_id: UUID, decide: Decision, reads: Sequence[str] = ()
+        self, cmd: Command, session_id: UUID, decide: Decision, reads: Reads | None = None
     ) -> Outcome:
         """The recipe in its own transaction, retried when another writer got there first.
         ``reads``: the streams besides the session's that ``decide`` reads, read with it."""
@@ -101,7 +106,7 @@ class SessionLog:
         cmd: Command,
         session_id: UUID,
         decide: Decision,
-        reads: Sequence[str] = (),
+        reads: Reads | None = None,
     ) -> Outcome:
         """The recipe inside a transaction someone else owns (the inbox's), and what follows
         from the session's change in the csr's ledger and the number's stream."""
@@ -128,8 +133,29 @@ class SessionLog:
     async def site(self, tx: Transaction) -> SiteSettings:
         return fold_site(await tx.read_stream(SITE_STREAM))
 
-    async def csr(self, tx: Transaction, csr_id: str) -> Csr:
-        return fold_csr(await tx.read_stream(csr_stream(csr_id)))
+    async def csr(self, tx: Transaction, csr_id: str, *, remember: bool = True) -> Csr:
+        """The csr's settings and ledger: the fold this replica kept, on with what came
+        after it. A fold of committed events stays true, so it is kept (``remember``) unless
+        ``tx`` may have appended to the stream first: a csr's ledger grows by two events a
+        session, and read whole it cost a start more with every session the csr ever ran."""
+        known = self._csrs.get(csr_id, NO_CSR)
+        csr = fold_csr(await tx.read_stream(csr_stream(csr_id), known.version + 1), known)
+        if remember:
+            self._csrs[csr_id] = csr
+            self._csrs.move_to_end(csr_id)
+            if len(self._csrs) > CSRS_REMEMBERED:
+                self._csrs.popitem(last=False)
+        return csr
+
+    def reads(self, *, site: bool = False, csrs: Iterable[str] = (), number: str = "") -> Reads:
+        """The streams a decision reads, for ``run`` to read with the session: a csr's from
+        after the fold this replica kept."""
+        wanted = {SITE_STREAM: 0} if site else {}
+        for csr_id in csrs:
+            wanted[csr_stream(csr_id)] = self._csrs.get(csr_id, NO_CSR).version + 1
+        if number:
+            wanted[number_stream(number)] = 0
+        return wanted
 
     def new_number(self) -> str:
         """A number to try first, its stream read ahead with the session's (``free_number``)."""
@@ -190,7 +216,7 @@ class SessionLog:
         async with self.store.transaction() as tx:
             changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=cmd.settings)]
             await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
-            return await self.csr(tx, cmd.csr_id)
+            return await self.csr(tx, cmd.csr_id, remember=False)
 
     async def amend_csr_settings(self, cmd: AmendCsrSettings) -> Csr:
         """The settings the command gives, the others as they were (a csr never set up has the
@@ -210,7 +236,7 @@ class SessionLog:
                 return csr
             changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=amended)]
             await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
-            return await self.csr(tx, cmd.csr_id)
+            return await self.csr(tx, cmd.csr_id, remember=False)
 
         return await retrying(self.store, once)
 

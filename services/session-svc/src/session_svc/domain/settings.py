@@ -60,8 +60,9 @@ class Csr:
         return site.max_sessions_per_csr if multi else 1
 
 
-def fold_csr(events: list[Envelope]) -> Csr:
-    csr = Csr()
+def fold_csr(events: list[Envelope], csr: Csr | None = None) -> Csr:
+    """The csr's stream folded, on from ``csr`` (folded up to its version) if given."""
+    csr = csr or Csr()
     for envelope in events:
         event = envelope.event()
         if isinstance(event, CsrSettingsChanged):
