@@ -110,9 +110,10 @@ class Statements:
         self.notify = f"NOTIFY {self.channel}"
         # what a decision will read, every stream ($1) from its first version wanted ($4) in
         # one statement, with the inbox's record of the command ($2 handled $3; none with a
-        # NULL $2): a row an event, ordered by stream, and ``first`` on every row, on a row of
-        # nulls but for it when none has any
-        wanted = ", ".join(f"ev.{column.strip()}" for column in _COLUMNS.split(","))
+        # NULL $2): a row an event, by stream, and ``first`` on every row, on a row of nulls
+        # but for it when none has any. Each stream is an index scan of its own (the LATERAL):
+        # joined, the generic plan hashed the streams wanted and scanned the whole log
+        # (measured: 1.2 ms on a log of 6,000 events against 0.1)
         self.read_ahead = f"""
             WITH handled AS (
                 INSERT INTO {schema}.inbox (consumer, event_id)
@@ -121,9 +122,11 @@ class Statements:
             SELECT e.*, ($2::text IS NULL OR EXISTS (SELECT FROM handled)) AS first
             FROM (SELECT) AS one
             LEFT JOIN LATERAL (
-                SELECT {wanted} FROM unnest($1::text[], $4::int[]) AS r(stream_id, version)
-                JOIN {events} AS ev
-                  ON ev.stream_id = r.stream_id AND ev.stream_version >= r.version) AS e ON true
+                SELECT ev.* FROM unnest($1::text[], $4::int[]) AS r(stream_id, version)
+                CROSS JOIN LATERAL (
+                    SELECT {_COLUMNS} FROM {events}
+                    WHERE stream_id = r.stream_id AND stream_version >= r.version
+                    ORDER BY stream_version) AS ev) AS e ON true
             ORDER BY e.stream_id, e.stream_version"""
         self.record_handled = f"""
             INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
