@@ -84,6 +84,9 @@ class _RecordedByAppend:
         self.repeated = recorded is None
         return recorded or []
 
+    async def append_streams(self, *args: Any) -> Any:
+        raise TypeError("a record_in_append handler appends to one stream at a time")
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)  # reads and the rest, as they are
 
@@ -101,7 +104,7 @@ class _Looking:
     async def append(self, *args: Any, **kwargs: Any) -> Any:
         raise _WouldWrite
 
-    append_once = record_handled = save_checkpoint = append
+    append_once = append_streams = record_handled = save_checkpoint = append
 
     async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
         if record is not None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from eventlog.model import (
+    Append,
     ConcurrencyConflict,
     DuplicateEvent,
     Expected,
@@ -61,6 +62,12 @@ class InMemoryTransaction:
         self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
     ) -> list[Envelope] | None:
         return await append_once_in(self, stream_id, events, expected, once)
+
+    async def append_streams(self, appends: Sequence[Append]) -> list[list[Envelope]]:
+        if len({a.stream_id for a in appends if a.events}) < len([a for a in appends if a.events]):
+            raise ValueError("each stream once in an append to several")
+        # staged: all of it commits, or none
+        return [await self.append(*a) if a.events else [] for a in appends]
 
     async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
         return record is None or await self.record_handled(*record)  # reads cost nothing here

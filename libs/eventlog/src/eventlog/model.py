@@ -39,6 +39,14 @@ class Handling(NamedTuple):
     handled_id: UUID
 
 
+class Append(NamedTuple):
+    """One stream's share of an append to several at once (``Transaction.append_streams``)."""
+
+    stream_id: str
+    events: Sequence[NewEvent]
+    expected: Expected
+
+
 def satisfied(expected: Expected, actual: int) -> bool:
     """Whether a stream at version ``actual`` (-1: no events) is where ``expected`` says."""
     match expected:

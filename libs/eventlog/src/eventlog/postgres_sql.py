@@ -14,6 +14,7 @@ import asyncpg
 
 from eventlog.model import (
     NO_STREAM,
+    Append,
     ConcurrencyConflict,
     DuplicateEvent,
     Expected,
@@ -83,6 +84,36 @@ class Statements:
             UNION ALL
             SELECT NULL, version, EXISTS (SELECT FROM current) FROM found
             WHERE NOT EXISTS (SELECT FROM written)"""
+        # several streams in one statement, each at its expected version ($2, a row's
+        # stream's; NULL for any, -2 for one that exists): all of it, or nothing when one
+        # stream is not where it was expected; each stream's version found by its own index
+        # scan (the LATERAL), its events numbered on from there in the order given
+        self.append_streams = f"""
+            WITH given AS (
+                SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[],
+                                     $5::int[], $6::timestamptz[], $7::uuid[], $8::uuid[],
+                                     $9::jsonb[])
+                    WITH ORDINALITY AS e(stream_id, expected, event_id, type, schema_version,
+                                         occurred_at, correlation_id, causation_id, data, ord)),
+            current AS (
+                SELECT s.stream_id, s.expected, v.version
+                FROM (SELECT DISTINCT stream_id, expected FROM given) AS s
+                CROSS JOIN LATERAL (
+                    SELECT coalesce(max(stream_version), -1) AS version
+                    FROM {events} WHERE stream_id = s.stream_id) AS v),
+            checked AS (
+                SELECT bool_and(expected IS NULL OR version = expected
+                                OR (expected = -2 AND version >= 0)) AS ok
+                FROM current)
+            INSERT INTO {events} ({_COLUMNS})
+            SELECT (pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $10 + g.ord - 1,
+                   g.stream_id,
+                   c.version + row_number() OVER (PARTITION BY g.stream_id ORDER BY g.ord),
+                   g.event_id, g.type, g.schema_version, g.occurred_at, g.correlation_id,
+                   g.causation_id, g.data
+            FROM given AS g JOIN current AS c USING (stream_id), checked
+            WHERE checked.ok
+            RETURNING global_position, stream_version"""
         self.append_once = once.format(insert=many)
         self.append_one_once = once.format(insert=one)
         self.stream_version = (
@@ -215,6 +246,47 @@ async def append_events(
     ]
 
 
+async def append_streams(
+    conn: Connection, sql: Statements, appends: Sequence[Append], first_index: int
+) -> list[list[Envelope]]:
+    """Each stream's events recorded, in one statement: all of them, or a
+    :class:`ConcurrencyConflict` for the first stream not where it was expected."""
+    given = [a for a in appends if a.events]
+    if len({a.stream_id for a in given}) < len(given):
+        raise ValueError("each stream once in an append to several")
+    events = [(a, e) for a in given for e in a.events]
+    if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:
+        raise ValueError(f"at most {MAX_EVENTS_PER_TRANSACTION} events in one transaction")
+    columns = (
+        [a.stream_id for a, _ in events], [_parameter(a.expected) for a, _ in events],
+        [e.event_id for _, e in events], [e.type for _, e in events],
+        [e.schema_version for _, e in events], [e.occurred_at for _, e in events],
+        [e.correlation_id for _, e in events], [e.causation_id for _, e in events],
+        [e.data for _, e in events],
+    )  # fmt: skip
+    streams = ", ".join(a.stream_id for a in given)
+    try:
+        rows = await conn.fetch(sql.append_streams, *columns, first_index) if events else []
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name and "event_id" in error.constraint_name:
+            raise DuplicateEvent(f"an event of {streams} is in the log already") from error
+        raise ConcurrencyConflict(streams, StreamState.ANY, None) from error
+    except asyncpg.SerializationError as error:
+        raise ConcurrencyConflict(streams, StreamState.ANY, None) from error
+    if events and not rows:
+        for a in given:
+            actual = await conn.fetchval(sql.stream_version, a.stream_id)
+            if not satisfied(a.expected, actual):
+                raise ConcurrencyConflict(a.stream_id, a.expected, actual)
+        raise ConcurrencyConflict(streams, StreamState.ANY, None)  # moved back since: raced
+    # the positions follow the order given, whatever order the rows came back in
+    positioned = iter(sorted((row["global_position"], row["stream_version"]) for row in rows))
+    recorded: dict[str, list[Envelope]] = {a.stream_id: [] for a in given}
+    for (a, event), (position, version) in zip(events, positioned, strict=True):
+        recorded[a.stream_id].append(event.recorded(a.stream_id, version, position))
+    return [recorded.get(a.stream_id, []) for a in appends]
+
+
 def _parameter(expected: Expected) -> int | None:
     """The expected version as the statements take it."""
     satisfied(expected, NO_STREAM)  # refuses what is not an expected version
@@ -261,6 +333,13 @@ class PostgresTransaction:
             self._conn, self._sql, stream_id, events, expected, self._next_index, once
         )
         self._next_index += len(recorded or ())
+        return recorded
+
+    async def append_streams(self, appends: Sequence[Append]) -> list[list[Envelope]]:
+        for a in appends:
+            self._read.pop(a.stream_id, None)
+        recorded = await append_streams(self._conn, self._sql, appends, self._next_index)
+        self._next_index += sum(len(r) for r in recorded)
         return recorded
 
     async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:

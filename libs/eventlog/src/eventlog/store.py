@@ -13,7 +13,15 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from eventlog.model import ConcurrencyConflict, Expected, Handling, Lease, NewEvent, satisfied
+from eventlog.model import (
+    Append,
+    ConcurrencyConflict,
+    Expected,
+    Handling,
+    Lease,
+    NewEvent,
+    satisfied,
+)
 from support_contracts import Envelope
 
 
@@ -33,6 +41,12 @@ class Transaction(Protocol):
     ) -> list[Envelope] | None:
         """:meth:`append`, and the inbox's record ``once`` (a consumer handled an event or a
         command), in one statement; None, with nothing written, if it was recorded before."""
+        ...
+
+    async def append_streams(self, appends: Sequence[Append]) -> list[list[Envelope]]:
+        """:meth:`append` to several streams at once (each once), all or none: each stream's
+        events as recorded, in the order given; a stream not at its expected version raises
+        :class:`ConcurrencyConflict`. One statement on PostgreSQL."""
         ...
 
     async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from eventlog.conflicts import again, retrying
-from eventlog.model import Cause, Expected, Handling, NewEvent, utc_now
+from eventlog.model import Append, Cause, Expected, Handling, NewEvent, StreamState, utc_now
 from eventlog.store import EventStore, Transaction
 from support_contracts import Envelope, Event
 
@@ -44,6 +44,8 @@ class Versioned(Protocol):
 S = TypeVar("S", bound=Versioned)
 
 Decide = Callable[[S], Sequence[Event] | Awaitable[Sequence[Event]]]
+Follows = Callable[[S, Sequence[Event]], Sequence[tuple[str, Sequence[Event]]]]
+"""What a decision on a stream means for others: each one's events."""
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,15 @@ async def write_in(
     now: datetime,
     applied: str | None = None,
     reads: Mapping[str, int] | None = None,
+    follows: Follows[S] | None = None,
 ) -> Written[S]:
     """The recipe in ``tx``: ``decide`` sees the stream as ``tx`` does and may refuse (raise);
     what it decides is appended at the version it saw, so a writer in between is a
     ``ConcurrencyConflict`` for the owner of ``tx`` to retry. The stream (unless it loads
     itself), the other streams ``decide`` will read (``reads``: each from a version on) and
-    the record of the command (``applied``) are one round trip (``Transaction.read_ahead``)."""
+    the record of the command (``applied``) are one round trip (``Transaction.read_ahead``);
+    what the decision means for other streams (``follows``: their events, at any version) is
+    appended with it, in one statement (``Transaction.append_streams``)."""
     record = None if applied is None else Handling(applied, cause.command_id)
     first = True
     if record is not None or reads:
@@ -112,14 +117,27 @@ async def write_in(
     before = await stream.state(tx)
     if not first:
         return Written(before, repeated=True)
-    return await _decided(tx, stream.id, before, decide, cause, now)
+    if follows is None:
+        return await _decided(tx, stream.id, before, decide, cause, now)
+    events = await _decision(decide, before)
+    if not events:
+        return Written(before)
+    appends = [Append(stream.id, NewEvent.caused(events, cause, now), before.version)]
+    for other, more in follows(before, events):
+        appends.append(Append(other, NewEvent.caused(more, cause, now), StreamState.ANY))
+    recorded = await tx.append_streams(appends)
+    return Written(before, events, recorded[0])
+
+
+async def _decision(decide: Decide[S], before: S) -> Sequence[Event]:
+    decided = decide(before)
+    return await decided if isinstance(decided, Awaitable) else decided
 
 
 async def _decided(
     log: Log, stream_id: str, before: S, decide: Decide[S], cause: Cause, now: datetime
 ) -> Written[S]:
-    decided = decide(before)
-    events = await decided if isinstance(decided, Awaitable) else decided
+    events = await _decision(decide, before)
     if not events:
         return Written(before)
     recorded = await log.append(stream_id, NewEvent.caused(events, cause, now), before.version)

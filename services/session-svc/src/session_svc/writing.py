@@ -115,18 +115,17 @@ class SessionLog:
         async def decided(before: Session) -> list[Event]:
             return await decide(before, tx)
 
+        def follows(before: Session, events: Sequence[Event]) -> list[tuple[str, list[Event]]]:
+            return what_follows(before, apply(before, list(events), now), events)
+
         stream = Stream(session_stream(session_id), fold)
         written = await write_in(
-            tx, stream, decided, cmd, now=now, applied=COMMANDS_HANDLED, reads=reads
-        )
-        before = written.before
+            tx, stream, decided, cmd,
+            now=now, applied=COMMANDS_HANDLED, reads=reads, follows=follows,
+        )  # fmt: skip
         if not written.recorded:
-            return Outcome(before, [])
-        after = apply(before, list(written.decided), now)
-        for csr_id, ledger in control_changes(before, after).items():
-            await self._append_to(tx, csr_stream(csr_id), cmd, ledger, now)
-        await self._number_follows(tx, cmd, before, after, list(written.decided), now)
-        return Outcome(after, written.recorded)
+            return Outcome(written.before, [])
+        return Outcome(apply(written.before, list(written.decided), now), written.recorded)
 
     # --- what a decision reads ------------------------------------------------------------------
 
@@ -176,26 +175,6 @@ class SessionLog:
 
     def now(self) -> datetime:
         return self._clock()
-
-    # --- what a decision writes besides the session -------------------------------------------
-
-    async def _number_follows(
-        self,
-        tx: Transaction,
-        cmd: Command,
-        before: Session,
-        after: Session,
-        events: list[Event],
-        now: datetime,
-    ) -> None:
-        """S1: a new session reserves its number; an ended one frees it."""
-        assert after.id is not None and after.number is not None
-        if any(isinstance(e, SessionStarted | SessionRequested) for e in events):
-            reserved = [NumberReserved(session_id=after.id)]
-            await self._append_to(tx, number_stream(after.number), cmd, reserved, now)
-        elif after.status is Status.ENDED and before.status is not Status.ENDED:
-            released = [NumberReleased(session_id=after.id)]
-            await self._append_to(tx, number_stream(after.number), cmd, released, now)
 
     async def _append_to(
         self, tx: Transaction, stream: str, cmd: Command, events: Sequence[Event], now: datetime
@@ -266,3 +245,18 @@ class SessionLog:
         if not held or held[-1].type != NumberReserved.event_type():
             raise NotFound("unknown_number", "no live session has that number; check the digits")
         return UUID(held[-1].data["session_id"])
+
+
+def what_follows(
+    before: Session, after: Session, events: Sequence[Event]
+) -> list[tuple[str, list[Event]]]:
+    """What a session's change writes besides the session, in the same statement: the
+    ledgers of the csrs whose control it moved (S2), and S1's number, reserved by a new
+    session and freed by an ended one."""
+    written = [(csr_stream(c), ledger) for c, ledger in control_changes(before, after).items()]
+    assert after.id is not None and after.number is not None
+    if any(isinstance(e, SessionStarted | SessionRequested) for e in events):
+        written.append((number_stream(after.number), [NumberReserved(session_id=after.id)]))
+    elif after.status is Status.ENDED and before.status is not Status.ENDED:
+        written.append((number_stream(after.number), [NumberReleased(session_id=after.id)]))
+    return written
