@@ -80,6 +80,7 @@ bench: sync services
 	$(UV) run python bench/routing/run.py
 	$(UV) run python bench/relay/run.py
 	$(UV) run python bench/e2e/run.py
+	$(UV) run python bench/e2e/sessions.py
 
 asyncapi: sync  # the AsyncAPI document of support.events, from the contract models
 	$(UV) run python -m eventlog.asyncapi > docs/asyncapi.json
