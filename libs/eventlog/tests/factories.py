@@ -1,5 +1,5 @@
-"""Events to append in tests: real contract events, with fresh ids; and a count of the
-transactions a store opens."""
+"""Events to append in tests: real contract events, with fresh ids, and a decision's; and a
+count of the transactions a store opens."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from eventlog import NO_STREAM, EventStore, NewEvent, Transaction
-from support_contracts import Envelope
+from support_contracts import Envelope, Event
 from support_contracts.session import ActiveCustomerSelected
 
 
@@ -25,6 +25,11 @@ def new_event(label: str = "p") -> NewEvent:
 
 def new_events(count: int, label: str = "p") -> list[NewEvent]:
     return [new_event(f"{label}{i}") for i in range(count)]
+
+
+def pick(name: str) -> list[Event]:
+    """What a decision in a test decides: one event, not yet stamped."""
+    return [ActiveCustomerSelected(participant_id=name)]
 
 
 async def recorded(store: EventStore, *labels: str) -> list[Envelope]:

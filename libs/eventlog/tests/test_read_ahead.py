@@ -14,17 +14,12 @@ from eventlog.model import SystemCause
 from eventlog.postgres import PostgresEventStore
 from eventlog.writing import History
 from support_contracts import Event
-from support_contracts.session import ActiveCustomerSelected
 
-from .factories import new_events
+from .factories import new_events, pick
 
 
 def history(events: list[object]) -> History:
     return History(events)  # type: ignore[arg-type]
-
-
-def pick(name: str) -> list[Event]:
-    return [ActiveCustomerSelected(participant_id=name)]
 
 
 async def test_issue_19_a_command_read_ahead_decides_on_every_stream_and_applies_once(

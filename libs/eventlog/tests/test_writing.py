@@ -13,9 +13,8 @@ from eventlog.model import SystemCause
 from eventlog.writing import History
 from support_contracts import Event
 from support_contracts.refusals import StateForbids
-from support_contracts.session import ActiveCustomerSelected
 
-from .factories import new_events
+from .factories import new_events, pick
 
 
 @dataclass(frozen=True)
@@ -29,10 +28,6 @@ class Picked:
 def picked(events: list[object]) -> Picked:
     names = tuple(e.data["participant_id"] for e in events)  # type: ignore[attr-defined]
     return Picked(len(names) - 1, names)
-
-
-def pick(name: str) -> list[Event]:
-    return [ActiveCustomerSelected(participant_id=name)]
 
 
 async def test_issue_15_2_a_write_decides_on_the_fold_and_stamps_its_cause(

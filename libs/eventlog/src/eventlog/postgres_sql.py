@@ -278,7 +278,7 @@ async def append_streams(
             actual = await conn.fetchval(sql.stream_version, a.stream_id)
             if not satisfied(a.expected, actual):
                 raise ConcurrencyConflict(a.stream_id, a.expected, actual)
-        raise ConcurrencyConflict(streams, StreamState.ANY, None)  # moved back since: raced
+        raise ConcurrencyConflict(streams, StreamState.ANY, None)  # each fine on a second look
     # the positions follow the order given, whatever order the rows came back in
     positioned = iter(sorted((row["global_position"], row["stream_version"]) for row in rows))
     recorded: dict[str, list[Envelope]] = {a.stream_id: [] for a in given}

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
+from weakref import WeakSet
 
 from eventlog import (
     EventStore,
@@ -88,6 +89,8 @@ class SessionLog:
         # every session not ended, folded from the log: R17's list, S4's watch
         self.sessions = LiveSessions(store, snapshot_every=snapshot_every)
         self._csrs: OrderedDict[str, Csr] = OrderedDict()  # ``csr``
+        # transactions `run` opened: a decision reads in one before anything is appended
+        self._own: WeakSet[Transaction] = WeakSet()
 
     async def run(
         self, cmd: Command, session_id: UUID, decide: Decision, reads: Reads | None = None
@@ -96,6 +99,7 @@ class SessionLog:
         ``reads``: the streams besides the session's that ``decide`` reads, read with it."""
 
         async def once(tx: Transaction) -> Outcome:
+            self._own.add(tx)
             return await self.decide_and_record(tx, cmd, session_id, decide, reads)
 
         return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
@@ -132,14 +136,16 @@ class SessionLog:
     async def site(self, tx: Transaction) -> SiteSettings:
         return fold_site(await tx.read_stream(SITE_STREAM))
 
-    async def csr(self, tx: Transaction, csr_id: str, *, remember: bool = True) -> Csr:
+    async def csr(self, tx: Transaction, csr_id: str) -> Csr:
         """The csr's settings and ledger: the fold this replica kept, on with what came
-        after it. A fold of committed events stays true, so it is kept (``remember``) unless
-        ``tx`` may have appended to the stream first: a csr's ledger grows by two events a
-        session, and read whole it cost a start more with every session the csr ever ran."""
+        after it (a csr's ledger grows by two events a session, and read whole it cost a start
+        more with every session the csr ever ran). A fold of committed events stays true, so
+        it is kept when read in a transaction ``run`` opened, where a decision reads before
+        anything is appended; not in another's (the inbox's, which may have appended to the
+        stream for an event before, and may yet roll back)."""
         known = self._csrs.get(csr_id, NO_CSR)
         csr = fold_csr(await tx.read_stream(csr_stream(csr_id), known.version + 1), known)
-        if remember:
+        if tx in self._own:
             self._csrs[csr_id] = csr
             self._csrs.move_to_end(csr_id)
             if len(self._csrs) > CSRS_REMEMBERED:
@@ -195,7 +201,7 @@ class SessionLog:
         async with self.store.transaction() as tx:
             changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=cmd.settings)]
             await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
-            return await self.csr(tx, cmd.csr_id, remember=False)
+            return await self.csr(tx, cmd.csr_id)
 
     async def amend_csr_settings(self, cmd: AmendCsrSettings) -> Csr:
         """The settings the command gives, the others as they were (a csr never set up has the
@@ -215,7 +221,7 @@ class SessionLog:
                 return csr
             changed = [CsrSettingsChanged(csr_id=cmd.csr_id, settings=amended)]
             await self._append_to(tx, csr_stream(cmd.csr_id), cmd, changed, self._clock())
-            return await self.csr(tx, cmd.csr_id, remember=False)
+            return await self.csr(tx, cmd.csr_id)
 
         return await retrying(self.store, once)
 

@@ -6,16 +6,20 @@ replica's writes since are never hidden by it (S2)."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog import EventStore
+from eventlog import EventStore, NewEvent, StreamState, utc_now
+from eventlog.model import SystemCause
 from session_svc import writing
 from session_svc.domain import Csr, StateForbids
-from support_contracts.session import EndSession
+from session_svc.domain.settings import csr_stream
+from support_contracts.session import ControlGained, EndSession
 
 from .test_writing import handlers, run, start
+
+SYSTEM = SystemCause(command_id=uuid4(), correlation_id=uuid4())
 
 
 def folded_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -54,3 +58,20 @@ async def test_s2_a_kept_fold_never_hides_another_replicas_start(store: EventSto
     await start(other)  # she controls a session again, through the other replica
     with pytest.raises(StateForbids):
         await start(one)
+
+
+async def test_s2_a_fold_read_in_a_transaction_not_its_own_is_not_kept(store: EventStore) -> None:
+    """The inbox's transaction may have appended to the csr's stream for an event before (and
+    may yet roll back): what the replica keeps is only what it read in its own."""
+    h = handlers(store)
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack):
+        async with store.transaction() as tx:
+            gained = NewEvent.caused([ControlGained(session_id=uuid4())], SYSTEM, utc_now())
+            await tx.append(csr_stream("alice"), gained, StreamState.ANY)
+            assert (await h.csr(tx, "alice")).controls  # as the transaction sees it
+            raise RolledBack
+    await start(h)  # she controls nothing: the rolled-back fold was not kept
