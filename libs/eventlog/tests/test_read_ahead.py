@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import asyncpg
 
-from eventlog import EventStore, Stream, Transaction, utc_now, write_in
-from eventlog.model import SystemCause
+from eventlog import EventStore, Stream, StreamState, Transaction, utc_now, write_in
+from eventlog.model import Append, Handling, SystemCause
 from eventlog.postgres import PostgresEventStore
 from eventlog.writing import History
 from support_contracts import Event
@@ -113,3 +113,28 @@ async def test_issue_19_on_postgres_the_record_and_every_read_are_one_statement(
     assert statements[0].startswith("WITH handled AS ( INSERT INTO")
     [appended] = (await store.read_stream("session-c"))[1:]
     assert appended.data == {"participant_id": "at-0"}
+
+
+async def test_issue_19_on_postgres_statements_that_take_arrays_are_planned_once(
+    database_url: str, pg_schema: str
+) -> None:
+    """Left to choose, PostgreSQL planned a read ahead (or an append of several streams) again
+    at every execution: it estimates ten elements for an array parameter, so the plan it kept
+    looked dearer than a fresh one for one to four."""
+    store = await PostgresEventStore.connect(database_url, pg_schema, max_size=1)
+    try:
+        for n in range(8):
+            async with store.transaction() as tx:
+                await tx.read_ahead({f"session-{n}": 0, "site": 0}, Handling("c", uuid4()))
+                await tx.append_streams([
+                    Append(f"session-{n}", new_events(2, "s"), -1),
+                    Append("csr-p", new_events(1, "c"), StreamState.ANY),
+                ])  # fmt: skip
+        plans = await store._pool.fetch(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%unnest%' AND statement NOT LIKE '%pg_prepared%'"
+        )
+    finally:
+        await store.close()
+    assert len(plans) == 2
+    assert all(p["custom_plans"] == 0 and p["generic_plans"] == 8 for p in plans), plans
