@@ -119,8 +119,12 @@ class SessionLog:
         async def decided(before: Session) -> list[Event]:
             return await decide(before, tx)
 
+        after: Session | None = None  # the session once decided, folded once
+
         def follows(before: Session, events: Sequence[Event]) -> list[tuple[str, list[Event]]]:
-            return what_follows(before, apply(before, list(events), now), events)
+            nonlocal after
+            after = apply(before, list(events), now)
+            return what_follows(before, after, events)
 
         stream = Stream(session_stream(session_id), fold)
         written = await write_in(
@@ -129,7 +133,8 @@ class SessionLog:
         )  # fmt: skip
         if not written.recorded:
             return Outcome(written.before, [])
-        return Outcome(apply(written.before, list(written.decided), now), written.recorded)
+        assert after is not None  # what was recorded was decided, and ``follows`` saw it
+        return Outcome(after, written.recorded)
 
     # --- what a decision reads ------------------------------------------------------------------
 
