@@ -47,6 +47,14 @@ class Append(NamedTuple):
     expected: Expected
 
 
+def with_events(appends: Sequence[Append]) -> list[Append]:
+    """The appends that have events (the others write and check nothing), each stream once."""
+    given = [a for a in appends if a.events]
+    if len({a.stream_id for a in given}) < len(given):
+        raise ValueError("each stream once in an append to several")
+    return given
+
+
 def satisfied(expected: Expected, actual: int) -> bool:
     """Whether a stream at version ``actual`` (-1: no events) is where ``expected`` says."""
     match expected:

@@ -22,6 +22,7 @@ from eventlog.model import (
     NewEvent,
     StreamState,
     satisfied,
+    with_events,
 )
 from eventlog.postgres_schema import Connection
 from eventlog.store import append_once_in
@@ -251,9 +252,7 @@ async def append_streams(
 ) -> list[list[Envelope]]:
     """Each stream's events recorded, in one statement: all of them, or a
     :class:`ConcurrencyConflict` for the first stream not where it was expected."""
-    given = [a for a in appends if a.events]
-    if len({a.stream_id for a in given}) < len(given):
-        raise ValueError("each stream once in an append to several")
+    given = with_events(appends)
     events = [(a, e) for a in given for e in a.events]
     if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:
         raise ValueError(f"at most {MAX_EVENTS_PER_TRANSACTION} events in one transaction")
