@@ -11,7 +11,7 @@ from typing import Unpack
 
 from eventlog import utc_now
 from invite_svc.delivery import EmailDelivery
-from invite_svc.entrypoints import SESSION_EVENTS, session_event_handler
+from invite_svc.entrypoints import LOOKED_AT_FIRST, SESSION_EVENTS, session_event_handler
 from invite_svc.handlers import HANDLERS, InviteHandlers
 from invite_svc.mailer import Mailer, SmtpMailer
 from invite_svc.sessions import SessionDirectory
@@ -42,7 +42,10 @@ async def start(
         mailer = SmtpMailer(settings.smtp_url, settings.mail_from, ca_file=settings.smtp_ca_file)
     delivery = EmailDelivery(handlers, mailer, every_seconds=settings.delivery_seconds)
     await host.consume(
-        settings.session_events_queue, SESSION_EVENTS, session_event_handler(handlers)
+        settings.session_events_queue,
+        SESSION_EVENTS,
+        session_event_handler(handlers),
+        look_first=LOOKED_AT_FIRST,
     )
     commands = await host.serve_table(settings.command_queue, HANDLERS, handlers)
     host.relay()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,9 @@ from uuid import UUID, uuid4
 
 import pytest
 import pytest_asyncio
+from prometheus_client import REGISTRY
 
+from eventlog import Transaction
 from invite_svc.bootstrap import InviteService
 from invite_svc.bootstrap import start as start_invite_svc
 from invite_svc.settings import Settings as InviteSettings
@@ -125,6 +128,12 @@ async def stack(
         await client.close()
         await stack.invites.stop()  # the one running now: a test may have restarted it
         smtp.down()
+
+
+def ends_handled() -> float:
+    """How many SessionEnded events invite-svc's inbox has handled in this process."""
+    labels = {"consumer": "invite-svc", "type": "SessionEnded", "outcome": "handled"}
+    return REGISTRY.get_sample_value("support_events_handled_total", labels) or 0.0
 
 
 def token_of(url: str) -> str:
@@ -246,6 +255,29 @@ async def test_s10_ending_the_session_revokes_its_invitations(stack: Stack) -> N
     with pytest.raises(Refusal) as ended:
         await stack.invite(sid, "own_email")
     assert ended.value.status == 409
+
+
+async def test_s10_an_end_with_no_invitation_open_is_looked_at_in_no_transaction(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: invite-svc looks first whether an end revokes anything (``look_first``); the
+    end of a session never invited to is one read, with no transaction and no record."""
+    opened: list[int] = []
+    begin = stack.invites.store.transaction
+
+    def counted() -> AbstractAsyncContextManager[Transaction]:
+        opened.append(1)
+        return begin()
+
+    monkeypatch.setattr(stack.invites.store, "transaction", counted)
+    for invited in (False, True):
+        sid = await stack.start_session()
+        if invited:
+            await stack.invite(sid, "website")  # (no transaction: a read and an append)
+        before = ends_handled()
+        await stack.session_call("EndSession", "alice", session_id=sid)
+        assert await eventually(lambda: ends_handled() > before, what="the end handled")  # noqa: B023
+        assert len(opened) == invited  # the revocation's, and only it
 
 
 async def test_i1_only_the_controller_invites(stack: Stack) -> None:
