@@ -24,13 +24,18 @@ async def again(work: Callable[[], Awaitable[T]], *, attempts: int = 8) -> T:
 
 
 async def retrying(
-    store: EventStore, work: Callable[[Transaction], Awaitable[T]], *, attempts: int = 8
+    store: EventStore,
+    work: Callable[[Transaction], Awaitable[T]],
+    *,
+    attempts: int = 8,
+    decision: bool = False,
 ) -> T:
-    """``work`` in a transaction of its own, again while another writer got there first; the
-    last conflict is raised."""
+    """``work`` in a transaction of its own (``decision``: in ``store.decision()``, for work
+    that writes once, last), again while another writer got there first; the last conflict
+    is raised."""
 
     async def in_transaction() -> T:
-        async with store.transaction() as tx:
+        async with store.decision() if decision else store.transaction() as tx:
             return await work(tx)
 
     return await again(in_transaction, attempts=attempts)

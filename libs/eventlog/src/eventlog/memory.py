@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
@@ -145,6 +145,10 @@ class InMemoryEventStore:
             tx = InMemoryTransaction(self)
             yield tx
             tx._commit()
+
+    def decision(self) -> AbstractAsyncContextManager[InMemoryTransaction]:
+        """A transaction: it holds the log's lock, so it stands on what it read."""
+        return self.transaction()
 
     async def forget_handled(self, before: datetime, limit: int = 10_000) -> int:
         """Nothing: the in-memory log lives only as long as its process."""

@@ -38,7 +38,8 @@ import structlog
 
 from eventlog.model import Expected, Handling, Lease, NewEvent
 from eventlog.postgres_schema import MIGRATIONS, Connection, migrate
-from eventlog.postgres_sql import PostgresTransaction, Statements, append_events, envelope_of
+from eventlog.postgres_sql import Statements, append_events, envelope_of
+from eventlog.postgres_tx import PostgresDecision, PostgresTransaction
 from eventlog.turns import woken
 from support_contracts import Envelope
 
@@ -200,6 +201,15 @@ class PostgresEventStore:
                 yield tx
             if tx._next_index:
                 self._announce()
+
+    @asynccontextmanager
+    async def decision(self) -> AsyncIterator[PostgresDecision]:
+        async with self._pool.acquire() as conn:
+            decision = PostgresDecision(conn, self._sql)
+            yield decision
+            await decision.finish()
+        if decision.wrote:
+            self._announce()
 
     def _announce(self) -> None:
         """Wake readers after a commit: one NOTIFY in flight, the rest folded into the next."""

@@ -1,14 +1,13 @@
-"""The log's SQL (``eventlog.postgres``): every statement of one schema, written once, the
-append that runs them (the version check, the positions and the inbox record in one
-statement; see ``eventlog.postgres`` for why the positions are gap-free), and the transaction
-that runs them, which reads ahead what a decision will read."""
+"""The log's SQL (``eventlog.postgres``): every statement of one schema, written once, and the
+appends that run them (the version check, the positions and the inbox record in one
+statement; see ``eventlog.postgres`` for why the positions are gap-free). What runs a
+decision's statements, in a transaction or without one, is in ``postgres_tx``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
@@ -25,7 +24,6 @@ from eventlog.model import (
     with_events,
 )
 from eventlog.postgres_schema import Connection
-from eventlog.store import append_once_in
 from support_contracts import Envelope
 
 POSITION_SHIFT = 16
@@ -89,7 +87,7 @@ class Statements:
         # stream's; NULL for any, -2 for one that exists): all of it, or nothing when one
         # stream is not where it was expected; each stream's version found by its own index
         # scan (the LATERAL), its events numbered on from there in the order given
-        self.append_streams = f"""
+        streams = f"""
             WITH given AS (
                 SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[],
                                      $5::int[], $6::timestamptz[], $7::uuid[], $8::uuid[],
@@ -104,8 +102,8 @@ class Statements:
                     FROM {events} WHERE stream_id = s.stream_id) AS v),
             checked AS (
                 SELECT bool_and(expected IS NULL OR version = expected
-                                OR (expected = -2 AND version >= 0)) AS ok
-                FROM current)
+                                OR (expected = -2 AND version >= 0)){{unmoved}} AS ok
+                FROM current){{handled}}
             INSERT INTO {events} ({_COLUMNS})
             SELECT (pg_current_xact_id()::text::bigint << {POSITION_SHIFT}) + $10 + g.ord - 1,
                    g.stream_id,
@@ -113,8 +111,26 @@ class Statements:
                    g.event_id, g.type, g.schema_version, g.occurred_at, g.correlation_id,
                    g.causation_id, g.data
             FROM given AS g JOIN current AS c USING (stream_id), checked
-            WHERE checked.ok
+            WHERE checked.ok{{recorded}}
             RETURNING global_position, stream_version"""
+        self.append_streams = streams.format(unmoved="", handled="", recorded="")
+        # the same as a decision's one write, in autocommit (``postgres_decision``): also
+        # nothing when a stream it only read ($11) has an event past the version read ($12),
+        # and the command's record ($13 handled $14) with the events, nothing if it is there
+        self.append_decided = streams.format(
+            unmoved=f"""
+                AND NOT EXISTS (
+                    SELECT FROM unnest($11::text[], $12::int[]) AS r(stream_id, version)
+                    WHERE EXISTS (SELECT FROM {events} WHERE stream_id = r.stream_id
+                                                         AND stream_version > r.version))""",
+            handled=f""",
+            handled AS (
+                INSERT INTO {schema}.inbox (consumer, event_id)
+                SELECT $13::text, $14::uuid FROM checked
+                WHERE checked.ok AND $13::text IS NOT NULL
+                ON CONFLICT DO NOTHING RETURNING true)""",
+            recorded=" AND ($13::text IS NULL OR EXISTS (SELECT FROM handled))",
+        )
         self.append_once = once.format(insert=many)
         self.append_one_once = once.format(insert=one)
         self.stream_version = (
@@ -146,12 +162,8 @@ class Statements:
         # but for it when none has any. Each stream is an index scan of its own (the LATERAL):
         # joined, the generic plan hashed the streams wanted and scanned the whole log
         # (measured: 1.2 ms on a log of 6,000 events against 0.1)
-        self.read_ahead = f"""
-            WITH handled AS (
-                INSERT INTO {schema}.inbox (consumer, event_id)
-                SELECT $2::text, $3::uuid WHERE $2::text IS NOT NULL
-                ON CONFLICT DO NOTHING RETURNING true)
-            SELECT e.*, ($2::text IS NULL OR EXISTS (SELECT FROM handled)) AS first
+        ahead = f"""
+            SELECT e.*, ($2::text IS NULL OR {{first}}) AS first
             FROM (SELECT) AS one
             LEFT JOIN LATERAL (
                 SELECT ev.* FROM unnest($1::text[], $4::int[]) AS r(stream_id, version)
@@ -160,6 +172,16 @@ class Statements:
                     WHERE stream_id = r.stream_id AND stream_version >= r.version
                     ORDER BY stream_version) AS ev) AS e ON true
             ORDER BY e.stream_id, e.stream_version"""
+        self.read_ahead = f"""
+            WITH handled AS (
+                INSERT INTO {schema}.inbox (consumer, event_id)
+                SELECT $2::text, $3::uuid WHERE $2::text IS NOT NULL
+                ON CONFLICT DO NOTHING RETURNING true)
+            {ahead.format(first="EXISTS (SELECT FROM handled)")}"""
+        # the same in autocommit, the record looked for, not written (``postgres_decision``)
+        self.read_ahead_unrecorded = ahead.format(
+            first=f"NOT EXISTS (SELECT FROM {schema}.inbox WHERE consumer = $2 AND event_id = $3)"
+        )
         self.record_handled = f"""
             INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)
             ON CONFLICT DO NOTHING RETURNING true"""
@@ -248,10 +270,19 @@ async def append_events(
 
 
 async def append_streams(
-    conn: Connection, sql: Statements, appends: Sequence[Append], first_index: int
+    conn: Connection,
+    sql: Statements,
+    appends: Sequence[Append],
+    first_index: int,
+    *,
+    unmoved: Mapping[str, int] | None = None,
+    record: Handling | None = None,
 ) -> list[list[Envelope]]:
     """Each stream's events recorded, in one statement: all of them, or a
-    :class:`ConcurrencyConflict` for the first stream not where it was expected."""
+    :class:`ConcurrencyConflict` for the first stream not where it was expected. A decision's
+    write (``postgres_decision``) also gives the streams it only read, each at the version
+    read (``unmoved``), and the command's record, written with the events: a stream moved
+    since or the record there already is a conflict too."""
     given = with_events(appends)
     events = [(a, e) for a in given for e in a.events]
     if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:
@@ -264,8 +295,13 @@ async def append_streams(
         [e.data for _, e in events],
     )  # fmt: skip
     streams = ", ".join(a.stream_id for a in given)
+    decided: tuple[Any, ...] = ()
+    if unmoved is not None or record is not None:
+        checked = unmoved or {}
+        decided = (list(checked), list(checked.values()), *(record or (None, None)))
+    statement = sql.append_decided if decided else sql.append_streams
     try:
-        rows = await conn.fetch(sql.append_streams, *columns, first_index) if events else []
+        rows = await conn.fetch(statement, *columns, first_index, *decided) if events else []
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name and "event_id" in error.constraint_name:
             raise DuplicateEvent(f"an event of {streams} is in the log already") from error
@@ -297,79 +333,3 @@ def _parameter(expected: Expected) -> int | None:
         case StreamState.EXISTS:
             return -2
     return expected
-
-
-class PostgresTransaction:
-    """A REPEATABLE READ transaction: its reads and its appends' version checks see one
-    snapshot, taken before its transaction id exists (see ``eventlog.postgres``). That
-    snapshot is why a stream read ahead can be answered from memory until this transaction
-    appends to it: nobody else's commit can change what it reads."""
-
-    def __init__(self, conn: Connection, sql: Statements) -> None:
-        self._conn, self._sql = conn, sql
-        self._next_index = 0
-        # read ahead, from a version on, none appended to since
-        self._read: dict[str, tuple[int, list[Envelope]]] = {}
-
-    async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
-    ) -> list[Envelope]:
-        self._read.pop(stream_id, None)
-        recorded = await append_events(
-            self._conn, self._sql, stream_id, events, expected_version, self._next_index
-        )
-        assert recorded is not None  # it is None only when appended once
-        self._next_index += len(recorded)
-        return recorded
-
-    async def append_once(
-        self, stream_id: str, events: Sequence[NewEvent], expected: Expected, once: Handling
-    ) -> list[Envelope] | None:
-        if not events:  # the one statement records only with events
-            return await append_once_in(self, stream_id, events, expected, once)
-        self._read.pop(stream_id, None)
-        recorded = await append_events(
-            self._conn, self._sql, stream_id, events, expected, self._next_index, once
-        )
-        self._next_index += len(recorded or ())
-        return recorded
-
-    async def append_streams(self, appends: Sequence[Append]) -> list[list[Envelope]]:
-        for a in appends:
-            self._read.pop(a.stream_id, None)
-        recorded = await append_streams(self._conn, self._sql, appends, self._next_index)
-        self._next_index += sum(len(r) for r in recorded)
-        return recorded
-
-    async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
-        consumer, handled_id = record or (None, None)
-        ids, versions = list(streams), list(streams.values())
-        rows = await self._conn.fetch(self._sql.read_ahead, ids, consumer, handled_id, versions)
-        read: dict[str, list[Envelope]] = {stream_id: [] for stream_id in streams}
-        for row in rows:
-            if row["stream_id"] is not None:
-                read[row["stream_id"]].append(envelope_of(row))
-        self._read.update((s, (streams[s], events)) for s, events in read.items())
-        return bool(rows[0]["first"])
-
-    async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
-        first, known = self._read.get(stream_id, (None, []))
-        if first is not None and from_version >= first:
-            return [e for e in known if e.stream_version >= from_version]
-        rows = await self._conn.fetch(self._sql.read_stream, stream_id, from_version)
-        return [envelope_of(row) for row in rows]
-
-    async def stream_version(self, stream_id: str) -> int:
-        first, known = self._read.get(stream_id, (None, []))
-        if known:
-            return known[-1].stream_version
-        if first == 0:
-            return NO_STREAM
-        version: int = await self._conn.fetchval(self._sql.stream_version, stream_id)
-        return version
-
-    async def record_handled(self, consumer: str, event_id: UUID) -> bool:
-        return bool(await self._conn.fetchval(self._sql.record_handled, consumer, event_id))
-
-    async def save_checkpoint(self, name: str, position: int) -> None:
-        await self._conn.execute(self._sql.save_checkpoint, name, position)

@@ -101,6 +101,15 @@ class EventStore(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
+    def decision(self) -> AbstractAsyncContextManager[Transaction]:
+        """What a decision that writes once, as its last step, runs in: its reads, then one
+        write (``append_streams``, or one ``append``) that commits it, with the command's
+        record if it read one ahead; a stream it read that another writer moved since is a
+        :class:`ConcurrencyConflict`, as in a transaction. On PostgreSQL without BEGIN and
+        COMMIT (issue 19: two round trips where a transaction takes four): its writes are not
+        taken back by a failure after them, so the write must come last."""
+        ...
+
     async def forget_handled(self, before: datetime, limit: int = 10_000) -> int:
         """Drops the inbox's records of what was handled before ``before``; how many."""
         ...

@@ -1,8 +1,10 @@
-"""One recipe for every session command: in one REPEATABLE READ transaction, load the session
-(and the settings the rule reads), fold, decide, append with the expected versions; retry on a
-conflict, which re-reads the new state. What a decision changes beyond the session's own stream
-is written in the same transaction: the csr ledger (S2) and the session number (S1). Events
-reach RabbitMQ only through the outbox relay of the log.
+"""One recipe for every session command: load the session (and the settings the rule reads),
+fold, decide, append with the expected versions; retry on a conflict, which re-reads the new
+state. What a decision changes beyond the session's own stream is written in the same
+statement: the csr ledger (S2) and the session number (S1). The reads are one statement and the
+write another, with no transaction around them (``EventStore.decision``, issue 19): the write
+checks that no stream read has moved since, as a REPEATABLE READ transaction would, and
+more strictly. Events reach RabbitMQ only through the outbox relay of the log.
 
 Every command is applied once: its id is recorded in the same transaction as its events, so a
 command delivered again (a replica that died between its commit and its acknowledgement, a
@@ -89,20 +91,22 @@ class SessionLog:
         # every session not ended, folded from the log: R17's list, S4's watch
         self.sessions = LiveSessions(store, snapshot_every=snapshot_every)
         self._csrs: OrderedDict[str, Csr] = OrderedDict()  # ``csr``
-        # transactions `run` opened: a decision reads in one before anything is appended
+        # the decisions `run` opened: what they read is committed
         self._own: WeakSet[Transaction] = WeakSet()
 
     async def run(
         self, cmd: Command, session_id: UUID, decide: Decision, reads: Reads | None = None
     ) -> Outcome:
-        """The recipe in its own transaction, retried when another writer got there first.
-        ``reads``: the streams besides the session's that ``decide`` reads, read with it."""
+        """The recipe on its own, retried when another writer got there first: its reads, then
+        one write, no transaction around them (``EventStore.decision``: the write checks that
+        nothing it read moved). ``reads``: the streams besides the session's that ``decide``
+        reads, read with it."""
 
         async def once(tx: Transaction) -> Outcome:
             self._own.add(tx)
             return await self.decide_and_record(tx, cmd, session_id, decide, reads)
 
-        return await retrying(self.store, once, attempts=CONFLICT_RETRIES)
+        return await retrying(self.store, once, attempts=CONFLICT_RETRIES, decision=True)
 
     async def decide_and_record(
         self,
@@ -145,9 +149,9 @@ class SessionLog:
         """The csr's settings and ledger: the fold this replica kept, on with what came
         after it (a csr's ledger grows by two events a session, and read whole it cost a start
         more with every session the csr ever ran). A fold of committed events stays true, so
-        it is kept when read in a transaction ``run`` opened, where a decision reads before
-        anything is appended; not in another's (the inbox's, which may have appended to the
-        stream for an event before, and may yet roll back)."""
+        it is kept when read in a decision ``run`` opened, which reads only what is committed;
+        not in another's transaction (the inbox's, which may have appended to the stream for
+        an event before, and may yet roll back)."""
         known = self._csrs.get(csr_id, NO_CSR)
         csr = fold_csr(await tx.read_stream(csr_stream(csr_id), known.version + 1), known)
         if tx in self._own:
