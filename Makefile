@@ -77,6 +77,7 @@ bench: sync services
 	$(UV) run python bench/eventlog/run.py
 	$(UV) run python bench/eventlog/consumers.py
 	$(UV) run python bench/session/run.py
+	$(UV) run python bench/session/decisions.py
 	$(UV) run python bench/routing/run.py
 	$(UV) run python bench/relay/run.py
 	$(UV) run python bench/e2e/run.py
