@@ -114,9 +114,10 @@ class Statements:
             WHERE checked.ok{{recorded}}
             RETURNING global_position, stream_version"""
         self.append_streams = streams.format(unmoved="", handled="", recorded="")
-        # the same as a decision's one write, in autocommit (``postgres_decision``): also
-        # nothing when a stream it only read ($11) has an event past the version read ($12),
-        # and the command's record ($13 handled $14) with the events, nothing if it is there
+        # the same as a decision's one write, in autocommit (``postgres_tx.PostgresDecision``):
+        # also nothing when a stream it only read ($11) has an event past the version read
+        # ($12), and the command's record ($13 handled $14) with the events, nothing if it is
+        # there
         self.append_decided = streams.format(
             unmoved=f"""
                 AND NOT EXISTS (
@@ -178,7 +179,7 @@ class Statements:
                 SELECT $2::text, $3::uuid WHERE $2::text IS NOT NULL
                 ON CONFLICT DO NOTHING RETURNING true)
             {ahead.format(first="EXISTS (SELECT FROM handled)")}"""
-        # the same in autocommit, the record looked for, not written (``postgres_decision``)
+        # the same for a decision (``postgres_tx.PostgresDecision``): the record looked for
         self.read_ahead_unrecorded = ahead.format(
             first=f"NOT EXISTS (SELECT FROM {schema}.inbox WHERE consumer = $2 AND event_id = $3)"
         )
@@ -280,9 +281,9 @@ async def append_streams(
 ) -> list[list[Envelope]]:
     """Each stream's events recorded, in one statement: all of them, or a
     :class:`ConcurrencyConflict` for the first stream not where it was expected. A decision's
-    write (``postgres_decision``) also gives the streams it only read, each at the version
-    read (``unmoved``), and the command's record, written with the events: a stream moved
-    since or the record there already is a conflict too."""
+    write (``postgres_tx.PostgresDecision``) also gives the streams it only read, each at the
+    version read (``unmoved``), and the command's record, written with the events: a stream
+    moved since or the record there already is a conflict too."""
     given = with_events(appends)
     events = [(a, e) for a in given for e in a.events]
     if first_index + len(events) > MAX_EVENTS_PER_TRANSACTION:

@@ -151,8 +151,10 @@ class PostgresDecision(_ReadAhead):
         return new
 
     async def read_stream(self, stream_id: str, from_version: int = 0) -> list[Envelope]:
+        first, _ = self._read.get(stream_id, (None, []))
         events = await super().read_stream(stream_id, from_version)
-        self._saw(stream_id, from_version, events)
+        if first is None or from_version < first:  # not read ahead: read now
+            self._saw(stream_id, from_version, events)
         return events
 
     async def stream_version(self, stream_id: str) -> int:
@@ -205,8 +207,7 @@ class PostgresDecision(_ReadAhead):
         """Looks for the record; a new one is written with the decision's write."""
         if self._record is not None:
             raise RuntimeError("a decision records one command")
-        new = await self.read_ahead({}, Handling(consumer, event_id))
-        return new
+        return await self.read_ahead({}, Handling(consumer, event_id))
 
     async def save_checkpoint(self, name: str, position: int) -> None:
         raise RuntimeError("a decision writes its events and its command's record, no more")

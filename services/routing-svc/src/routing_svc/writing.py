@@ -5,7 +5,7 @@ it holds), ``routing-<session id>`` (the session's routing tasks and their offer
 a time, a new hand-off starts the next).
 
 An accept appends to the session's routing stream and to the agent's stream in one
-transaction, each with its expected version, so exactly one agent wins a task and none goes
+statement, each at the version read, so exactly one agent wins a task and none goes
 over capacity, whatever the number of replicas (R6). Session events come in through the inbox
 and are turned into routing facts in the inbox's transaction: a hand-off queues a task (and
 frees the agent who handed it on), an ended session withdraws its waiting task or frees its
@@ -277,24 +277,31 @@ class RoutingLog:
         self, cmd: AcceptOffer | AssignTask, decide: Callable[[Task, AgentState], Taking]
     ) -> Task:
         """R6: the agent takes the session: the session's routing stream and the agent's
-        stream appended in one transaction, each at the version read, so one agent wins and
-        none goes over capacity."""
+        stream appended in one statement, each at the version read, so one agent wins and
+        none goes over capacity. Both streams are read in one statement before (the agent's
+        from the version last read on) and the write is the decision's one write, with no
+        transaction around them (``EventStore.decision``, issue 19: two statements, not six)."""
+        stream = agent_stream(cmd.agent_id)
 
         async def once(tx: Transaction) -> Task:
-            agent = await self._agent(tx, cmd.agent_id)
             agent_events: list[Event] = []
 
-            def take(task: Task) -> list[Event]:
-                task_events, agent_events[:] = decide(task, agent)
+            async def take(task: Task) -> list[Event]:
+                task_events, agent_events[:] = decide(task, await self._agent(tx, cmd.agent_id))
                 return task_events
 
+            def follows(task: Task, _: object) -> list[tuple[str, list[Event]]]:
+                return [(stream, agent_events)]  # at the version read (the decision checks it)
+
+            known = self._agents.get(cmd.agent_id)
+            reads = {stream: known.version + 1 if known else 0}
             now = self.now()
-            taken = await write_in(tx, _case(cmd.session_id), take, cmd, now=now)
-            caused = NewEvent.caused(agent_events, cmd, now)
-            await tx.append(agent_stream(cmd.agent_id), caused, agent.version)
+            taken = await write_in(
+                tx, _case(cmd.session_id), take, cmd, now=now, reads=reads, follows=follows
+            )
             return fold_task(taken.recorded, taken.before)
 
-        return await retrying(self.store, once)
+        return await retrying(self.store, once, decision=True)
 
     async def decline(self, cmd: DeclineOffer) -> Task:
         def decide(task: Task) -> list[Event]:

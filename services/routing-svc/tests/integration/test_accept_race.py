@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import asyncpg
 import pytest
 
 from eventlog import NO_STREAM, ConcurrencyConflict, NewEvent
@@ -101,4 +102,54 @@ async def test_r6_exactly_one_winner_per_task_and_no_agent_over_capacity(
         assert max(load.values()) <= CAPACITY, "an agent over capacity"
         assert won == sum(winners.values()) == sum(load.values()) <= AGENTS * CAPACITY
         for store in stores:
+            await store.close()
+
+
+async def test_issue_19_an_accept_is_two_statements_and_no_transaction(database_url: str) -> None:
+    """The task's stream and the agent's read in one statement, both appended in another
+    (``EventStore.decision``); in a transaction it was BEGIN, the agent, the task, two
+    appends and COMMIT."""
+    statements: list[str] = []
+
+    def logged(query: asyncpg.connection.LoggedQuery) -> None:
+        statements.append(query.query.split()[0])
+
+    async with fresh_schema(database_url) as schema:
+        store = await PostgresEventStore.connect(database_url, schema, max_size=1)
+        try:
+            agent = "agent-1"
+            await store.append(
+                agent_stream(agent),
+                recorded(
+                    AgentConfigured(agent_id=agent, name=agent, max_sessions=CAPACITY),
+                    AgentStatusChanged(agent_id=agent, status=AgentStatus.AVAILABLE),
+                ),
+                NO_STREAM,
+            )
+            async with store._pool.acquire() as conn:  # the pool's one connection
+                conn.add_query_logger(logged)
+            routing = RoutingLog(store)
+            for _ in range(2):  # the second time, asyncpg knows every statement and type
+                session_id, offer_id = uuid4(), uuid4()
+                queued = TaskQueued(
+                    task_id=uuid4(), session_id=session_id, source=TaskSource.HAND_OFF,
+                    queue_id=uuid4(),
+                )  # fmt: skip
+                await store.append(case_stream(session_id), recorded(queued), NO_STREAM)
+                made = make_offers(
+                    fold_task(await store.read_stream(case_stream(session_id))), [agent],
+                    offer_ids=[offer_id], now=datetime.now(UTC), timeout=timedelta(minutes=5),
+                )  # fmt: skip
+                await store.append(case_stream(session_id), recorded(*made), 0)
+                await asyncio.sleep(0.05)  # asyncpg calls its query loggers soon after
+                statements.clear()
+                cmd = AcceptOffer.new(
+                    actor_id=agent, session_id=session_id, offer_id=offer_id, agent_id=agent
+                )
+                await routing.accept(cmd)
+                await asyncio.sleep(0.05)
+            assert statements == ["SELECT", "WITH"], statements
+            taken = [e.type for e in await store.read_stream(agent_stream(agent))]
+            assert taken.count("AgentSessionStarted") == 2
+        finally:
             await store.close()
