@@ -6,7 +6,7 @@ write another, with no transaction around them (``EventStore.decision``, issue 1
 checks that no stream read has moved since, as a REPEATABLE READ transaction would, and
 more strictly. Events reach RabbitMQ only through the outbox relay of the log.
 
-Every command is applied once: its id is recorded in the same transaction as its events, so a
+Every command is applied once: its id is recorded in the same statement as its events, so a
 command delivered again (a replica that died between its commit and its acknowledgement, a
 gateway retrying a request) changes nothing and is answered with the session as it is; what it
 created has ids derived from the command's id, so that answer is the first one's."""
