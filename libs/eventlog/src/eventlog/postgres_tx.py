@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from uuid import UUID
 
-import asyncpg
-
 from eventlog.model import (
     NO_STREAM,
     Append,
@@ -32,8 +30,14 @@ class _ReadAhead:
         self._conn, self._sql = conn, sql
         self._read: dict[str, tuple[int, list[Envelope]]] = {}
 
-    def _keep(self, streams: Mapping[str, int], rows: list[asyncpg.Record]) -> bool:
-        """What a read ahead answered kept for the reads to come; whether the command was new."""
+    async def _ahead(
+        self, statement: str, streams: Mapping[str, int], record: Handling | None
+    ) -> bool:
+        """The read ahead by ``statement`` (the transaction's or the decision's), kept for the
+        reads to come; whether the command was new."""
+        consumer, handled_id = record or (None, None)
+        ids, versions = list(streams), list(streams.values())
+        rows = await self._conn.fetch(statement, ids, consumer, handled_id, versions)
         read: dict[str, list[Envelope]] = {stream_id: [] for stream_id in streams}
         for row in rows:
             if row["stream_id"] is not None:
@@ -99,10 +103,7 @@ class PostgresTransaction(_ReadAhead):
         return recorded
 
     async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
-        consumer, handled_id = record or (None, None)
-        ids, versions = list(streams), list(streams.values())
-        rows = await self._conn.fetch(self._sql.read_ahead, ids, consumer, handled_id, versions)
-        return self._keep(streams, rows)
+        return await self._ahead(self._sql.read_ahead, streams, record)
 
     async def record_handled(self, consumer: str, event_id: UUID) -> bool:
         return bool(await self._conn.fetchval(self._sql.record_handled, consumer, event_id))
@@ -131,21 +132,18 @@ class PostgresDecision(_ReadAhead):
         self._record: Handling | None = None  # the command's record, to write with the events
         self.wrote = False
 
-    def _saw(self, stream_id: str, from_version: int, events: list[Envelope]) -> None:
-        # read from a version on, nothing there: the stream ends before it (the caller folded
-        # the rest already)
-        version = events[-1].stream_version if events else from_version - 1
+    def _saw(self, stream_id: str, version: int) -> None:
         self._seen[stream_id] = max(version, self._seen.get(stream_id, NO_STREAM))
 
+    def _read_from(self, stream_id: str, from_version: int, events: list[Envelope]) -> None:
+        # read from a version on, nothing there: the stream ends before it (the caller folded
+        # the rest already)
+        self._saw(stream_id, events[-1].stream_version if events else from_version - 1)
+
     async def read_ahead(self, streams: Mapping[str, int], record: Handling | None = None) -> bool:
-        consumer, handled_id = record or (None, None)
-        ids, versions = list(streams), list(streams.values())
-        rows = await self._conn.fetch(
-            self._sql.read_ahead_unrecorded, ids, consumer, handled_id, versions
-        )
-        new = self._keep(streams, rows)
-        for stream_id, (first, events) in self._read.items():
-            self._saw(stream_id, first, events)
+        new = await self._ahead(self._sql.read_ahead_unrecorded, streams, record)
+        for stream_id, first in streams.items():
+            self._read_from(stream_id, first, self._read[stream_id][1])
         if record is not None and new:
             self._record = record
         return new
@@ -154,12 +152,12 @@ class PostgresDecision(_ReadAhead):
         first, _ = self._read.get(stream_id, (None, []))
         events = await super().read_stream(stream_id, from_version)
         if first is None or from_version < first:  # not read ahead: read now
-            self._saw(stream_id, from_version, events)
+            self._read_from(stream_id, from_version, events)
         return events
 
     async def stream_version(self, stream_id: str) -> int:
         version = await super().stream_version(stream_id)
-        self._seen[stream_id] = max(version, self._seen.get(stream_id, NO_STREAM))
+        self._saw(stream_id, version)
         return version
 
     async def append_streams(self, appends: Sequence[Append]) -> list[list[Envelope]]:

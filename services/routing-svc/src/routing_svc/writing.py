@@ -117,13 +117,17 @@ class RoutingLog:
         """The agent now, in ``tx``'s snapshot. An agent's stream grows with every session it
         takes, so the state last read is kept and only the events after it are read: the log
         is append-only, so what was read once stays true and the rest is the delta."""
-        known = self._agents.get(agent_id)
-        start = known.version + 1 if known else 0
-        agent = fold_agent(await tx.read_stream(agent_stream(agent_id), start), known)
+        known, unread = self._agents.get(agent_id), self._unread(agent_id)
+        agent = fold_agent(await tx.read_stream(agent_stream(agent_id), unread), known)
         if len(self._agents) >= self._agents_kept and agent_id not in self._agents:
             self._agents.pop(next(iter(self._agents)))
         self._agents[agent_id] = agent
         return agent
+
+    def _unread(self, agent_id: str) -> int:
+        """The first version of the agent's stream this process has not read."""
+        known = self._agents.get(agent_id)
+        return known.version + 1 if known else 0
 
     # --- admins and agents ----------------------------------------------------------------------
 
@@ -293,8 +297,7 @@ class RoutingLog:
             def follows(task: Task, _: object) -> list[tuple[str, list[Event]]]:
                 return [(stream, agent_events)]  # at the version read (the decision checks it)
 
-            known = self._agents.get(cmd.agent_id)
-            reads = {stream: known.version + 1 if known else 0}
+            reads = {stream: self._unread(cmd.agent_id)}
             now = self.now()
             taken = await write_in(
                 tx, _case(cmd.session_id), take, cmd, now=now, reads=reads, follows=follows
