@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -43,6 +43,34 @@ def recorded(*events: Event) -> list[NewEvent]:
     ]
 
 
+async def available(store: PostgresEventStore, agent_id: str) -> None:
+    """The agent configured with ``CAPACITY`` and available."""
+    await store.append(
+        agent_stream(agent_id),
+        recorded(
+            AgentConfigured(agent_id=agent_id, name=agent_id, max_sessions=CAPACITY),
+            AgentStatusChanged(agent_id=agent_id, status=AgentStatus.AVAILABLE),
+        ),
+        NO_STREAM,
+    )
+
+
+async def offered(store: PostgresEventStore, agents: list[str]) -> tuple[UUID, list[UUID]]:
+    """A session's task queued and offered to every one of ``agents``: its id, the offers'."""
+    session_id = uuid4()
+    queued = TaskQueued(
+        task_id=uuid4(), session_id=session_id, source=TaskSource.HAND_OFF, queue_id=uuid4()
+    )
+    await store.append(case_stream(session_id), recorded(queued), NO_STREAM)
+    task = fold_task(await store.read_stream(case_stream(session_id)))
+    ids = [uuid4() for _ in agents]
+    made = make_offers(
+        task, agents, offer_ids=ids, now=datetime.now(UTC), timeout=timedelta(minutes=5)
+    )
+    await store.append(case_stream(session_id), recorded(*made), task.version)
+    return session_id, ids
+
+
 async def test_r6_exactly_one_winner_per_task_and_no_agent_over_capacity(
     database_url: str,
 ) -> None:
@@ -53,27 +81,10 @@ async def test_r6_exactly_one_winner_per_task_and_no_agent_over_capacity(
         replicas = [RoutingLog(s) for s in stores]
         agents = [f"agent-{n}" for n in range(AGENTS)]
         for agent_id in agents:
-            await stores[0].append(
-                agent_stream(agent_id),
-                recorded(
-                    AgentConfigured(agent_id=agent_id, name=agent_id, max_sessions=CAPACITY),
-                    AgentStatusChanged(agent_id=agent_id, status=AgentStatus.AVAILABLE),
-                ),
-                NO_STREAM,
-            )
+            await available(stores[0], agent_id)
         offers = []  # (task, offer, agent): every task offered to everybody
         for _ in range(TASKS):
-            session_id = uuid4()
-            queued = TaskQueued(
-                task_id=uuid4(), session_id=session_id, source=TaskSource.HAND_OFF, queue_id=uuid4()
-            )
-            await stores[0].append(case_stream(session_id), recorded(queued), NO_STREAM)
-            task = fold_task(await stores[0].read_stream(case_stream(session_id)))
-            ids = [uuid4() for _ in agents]
-            made = make_offers(
-                task, agents, offer_ids=ids, now=datetime.now(UTC), timeout=timedelta(minutes=5)
-            )
-            await stores[0].append(case_stream(session_id), recorded(*made), task.version)
+            session_id, ids = await offered(stores[0], agents)
             offers += [
                 (session_id, offer_id, agent_id)
                 for offer_id, agent_id in zip(ids, agents, strict=True)
@@ -118,29 +129,12 @@ async def test_issue_19_an_accept_is_two_statements_and_no_transaction(database_
         store = await PostgresEventStore.connect(database_url, schema, max_size=1)
         try:
             agent = "agent-1"
-            await store.append(
-                agent_stream(agent),
-                recorded(
-                    AgentConfigured(agent_id=agent, name=agent, max_sessions=CAPACITY),
-                    AgentStatusChanged(agent_id=agent, status=AgentStatus.AVAILABLE),
-                ),
-                NO_STREAM,
-            )
+            await available(store, agent)
             async with store._pool.acquire() as conn:  # the pool's one connection
                 conn.add_query_logger(logged)
             routing = RoutingLog(store)
             for _ in range(2):  # the second time, asyncpg knows every statement and type
-                session_id, offer_id = uuid4(), uuid4()
-                queued = TaskQueued(
-                    task_id=uuid4(), session_id=session_id, source=TaskSource.HAND_OFF,
-                    queue_id=uuid4(),
-                )  # fmt: skip
-                await store.append(case_stream(session_id), recorded(queued), NO_STREAM)
-                made = make_offers(
-                    fold_task(await store.read_stream(case_stream(session_id))), [agent],
-                    offer_ids=[offer_id], now=datetime.now(UTC), timeout=timedelta(minutes=5),
-                )  # fmt: skip
-                await store.append(case_stream(session_id), recorded(*made), 0)
+                session_id, [offer_id] = await offered(store, [agent])
                 await asyncio.sleep(0.05)  # asyncpg calls its query loggers soon after
                 statements.clear()
                 cmd = AcceptOffer.new(
